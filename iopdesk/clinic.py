@@ -1,0 +1,165 @@
+"""`Clinic`: the one object through which the UI, reports, CLI and tests reach the domain.
+
+`open_clinic(url)` binds the models to the database, brings its schema up to date (or refuses a
+newer one), makes sure the clinic has an identity and a site, and hands out the services:
+`clinic.users`, `clinic.clients`, `clinic.notes`, `clinic.audit`. Until someone signs in, the
+actor is the system (used by setup, the demo generator and the admin CLI).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import peewee
+from playhouse.schema_diff import diff_models
+
+from . import audit
+from .db import database, describe_url, is_postgres, make_database, normalise_url, sqlite_path
+from .errors import DatabaseUnavailable
+from .ids import new_id
+from .models import ALL_MODELS, ClinicSetting, Site, set_current_site
+from .permissions import SYSTEM, Actor
+from .schema import SchemaStatus, schema_status, upgrade
+from .services.audit_trail import AuditService
+from .services.clients import ClientService
+from .services.notes import NoteService
+from .services.users import UserService
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    clinic_id: str
+    clinic_name: str
+    site_name: str
+    site_code: str
+    database: str
+    schema_version: int
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    ok: bool
+    lines: tuple[str, ...]
+
+
+class Clinic:
+    def __init__(self, db: peewee.Database, url: str) -> None:
+        self.db = db
+        self.url = url
+        self.actor: Actor = SYSTEM
+        self.users = UserService(self)
+        self.clients = ClientService(self)
+        self.notes = NoteService(self)
+        self.audit = AuditService(self)
+        self.site = self._ensure_identity()
+        set_current_site(self.site.id)
+
+    # -- session ---------------------------------------------------------------------------
+    def login(self, username: str, password: str) -> Actor:
+        """Sign a user in; every later service call acts as them (see UserService.login)."""
+        self.actor = self.users.login(username, password)
+        return self.actor
+
+    def logout(self) -> None:
+        if self.actor is not SYSTEM:
+            with self.db.atomic():
+                audit.record(self.actor, "logout", "staff", self.actor.id)
+        self.actor = SYSTEM
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+        if isinstance(self.db, peewee.PostgresqlDatabase) and hasattr(self.db, "close_all"):
+            self.db.close_all()
+
+    def __enter__(self) -> Clinic:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- identity and settings -------------------------------------------------------------
+    def setting(self, key: str, default=None):
+        row = ClinicSetting.get_or_none(ClinicSetting.key == key)
+        return row.value if row else default
+
+    def _ensure_identity(self) -> Site:
+        with self.db.atomic():
+            site_id = self.setting("this_site")
+            site = Site.get_or_none(Site.id == uuid.UUID(site_id)) if site_id else None
+            if site is not None:
+                return site
+            site = Site.select().where(Site.is_main == True).first()  # noqa: E712
+            if site is None:
+                site = Site.create(name="Main clinic", code="MAIN", is_main=True)
+            ClinicSetting.create(key="this_site", value=str(site.id))
+            if self.setting("clinic_id") is None:
+                ClinicSetting.create(key="clinic_id", value=str(new_id()))
+                ClinicSetting.create(key="clinic_name", value="IOP Desk clinic")
+            audit.record(SYSTEM, "initialise", "clinic", site.id, detail={"site": site.code})
+        return site
+
+    def info(self) -> ClinicInfo:
+        return ClinicInfo(
+            clinic_id=self.setting("clinic_id", ""),
+            clinic_name=self.setting("clinic_name", ""),
+            site_name=self.site.name,
+            site_code=self.site.code,
+            database=describe_url(self.url),
+            schema_version=self.schema().version,
+        )
+
+    def schema(self) -> SchemaStatus:
+        return schema_status(self.db)
+
+    # -- health ----------------------------------------------------------------------------
+    def check(self) -> CheckReport:
+        """Schema, storage integrity (SQLite) and the audit chain, as readable lines."""
+        lines: list[str] = []
+        ok = True
+        status = self.schema()
+        diff = diff_models(self.db, ALL_MODELS)
+        # Extra indexes are fine (expression indexes live only in migrations); missing ones are not.
+        drift = diff.create_tables or diff.add_columns or diff.drop_columns or diff.add_indexes
+        if status.pending or status.unknown or drift:
+            ok = False
+            lines.append(f"schema: version {status.version}, does not match this program")
+        else:
+            lines.append(f"schema: ok (version {status.version})")
+        if not is_postgres(self.url):
+            result = self.db.execute_sql("PRAGMA integrity_check").fetchall()
+            if [r[0] for r in result] == ["ok"]:
+                lines.append("storage: ok (integrity_check)")
+            else:
+                ok = False
+                lines.append("storage: DAMAGED: " + "; ".join(str(r[0]) for r in result[:5]))
+        chain = audit.verify_chain()
+        if chain.ok:
+            lines.append(f"audit trail: ok ({chain.events} events)")
+        else:
+            ok = False
+            lines.append(f"audit trail: BROKEN: {chain.problem}")
+        return CheckReport(ok, tuple(lines))
+
+
+def open_clinic(url: str | None = None, *, create: bool = True) -> Clinic:
+    """Open (and if needed create or upgrade) the clinic database at `url`.
+
+    Raises DatabaseUnavailable if it cannot be reached, SchemaTooNew if a newer IOP Desk wrote it.
+    With create=False a missing SQLite file is an error instead of a new clinic.
+    """
+    from .paths import default_db_url
+
+    url = normalise_url(url or default_db_url())
+    path = sqlite_path(url)
+    if path is not None and not create and not path.exists():
+        raise DatabaseUnavailable(f"No clinic database at {path}.")
+    db = make_database(url)
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+    except peewee.OperationalError as exc:
+        raise DatabaseUnavailable(f"Cannot open the clinic database {describe_url(url)}: {exc}") from None
+    upgrade(db)
+    return Clinic(db, url)

@@ -1,0 +1,92 @@
+"""Binding the models to a database chosen at run time from a URL.
+
+One process works on one clinic database at a time: `database` is a proxy the models point at,
+initialised by `connect_url`. SQLite (the default, one file per clinic or satellite site) gets WAL,
+foreign keys, a busy timeout and IMMEDIATE write transactions on every connection; PostgreSQL
+(a shared clinic server) goes through a connection pool on psycopg 3.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from pathlib import Path
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+
+from .errors import DatabaseUnavailable
+
+database = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "full",
+    "cache_size": -32000,
+}
+
+
+def normalise_url(url: str | os.PathLike) -> str:
+    """Accept a bare file path as well as a URL; return a URL."""
+    text = os.fspath(url)
+    if "://" in text:
+        return text
+    return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def is_postgres(url: str) -> bool:
+    return urllib.parse.urlsplit(normalise_url(url)).scheme in ("postgres", "postgresql")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a sqlite URL (None for PostgreSQL or an in-memory database)."""
+    parts = urllib.parse.urlsplit(normalise_url(url))
+    if parts.scheme != "sqlite":
+        return None
+    path = urllib.parse.unquote(parts.path)
+    if path in ("", "/:memory:", ":memory:"):
+        return None
+    return Path(path)
+
+
+def describe_url(url: str) -> str:
+    """The URL with any password removed, for status bars and logs."""
+    text = normalise_url(url)
+    parts = urllib.parse.urlsplit(text)
+    if parts.password:
+        return text.replace(":" + parts.password + "@", ":***@", 1)
+    return text
+
+
+def make_database(url: str) -> peewee.Database:
+    """A peewee Database for the URL, not yet connected."""
+    url = normalise_url(url)
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = sqlite_path(url)
+        if path is None:
+            return peewee.SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        if not path.parent.exists():
+            raise DatabaseUnavailable(f"The folder {path.parent} does not exist.")
+        return peewee.SqliteDatabase(
+            str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False
+        )
+    if parts.scheme in ("postgres", "postgresql"):
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        return PooledPostgresqlDatabase(
+            urllib.parse.unquote(parts.path.lstrip("/")),
+            user=urllib.parse.unquote(parts.username) if parts.username else None,
+            password=urllib.parse.unquote(parts.password) if parts.password else None,
+            host=parts.hostname or query.pop("host", None),
+            port=parts.port,
+            max_connections=int(query.pop("pool", 8)),
+            stale_timeout=300,
+            prefer_psycopg3=True,
+            **query,
+        )
+    raise DatabaseUnavailable(
+        f"Unsupported database address {describe_url(url)!r}: use a file path, sqlite:///path or "
+        "postgresql://user@host/dbname."
+    )

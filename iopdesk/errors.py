@@ -1,0 +1,55 @@
+"""Errors the domain raises, each with a message a clinician can read.
+
+Callers (UI, CLI, reports) show `str(error)` as it is; `field` names the input at fault so a form
+can put the cursor there. Nothing here carries a traceback to the user.
+"""
+
+from __future__ import annotations
+
+
+class IopDeskError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(IopDeskError):
+    """Input refused; `field` names the field and the message the reason."""
+
+
+class NotFound(IopDeskError):
+    """The record asked for does not exist (or is not visible to this user)."""
+
+
+class PermissionDenied(IopDeskError):
+    """The acting user's role does not allow this action."""
+
+
+class AuthenticationFailed(IopDeskError):
+    """Wrong user name or password, or the account is locked."""
+
+
+class RecordLocked(IopDeskError):
+    """The record is signed (or otherwise final) and cannot change; add an addendum instead."""
+
+
+class ConcurrentEdit(IopDeskError):
+    """Someone else saved this record since it was read (optimistic locking)."""
+
+
+class SchemaTooNew(IopDeskError):
+    """The database was written by a newer IOP Desk than this one."""
+
+
+class DatabaseUnavailable(IopDeskError):
+    """The database cannot be opened or reached."""
+
+
+class IntegrityProblem(IopDeskError):
+    """`iopdesk check` found damage: a broken audit chain or a failed integrity check."""

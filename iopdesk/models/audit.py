@@ -1,0 +1,45 @@
+"""The append-only audit trail, its chain head, and the Part 2 disclosure log.
+
+Invariants: audit events are only ever added; each carries the hash of the previous event
+(`prev_hash`) and its own (`event_hash`), with a gapless `seq`; the single `AuditHead` row holds
+the last seq and hash so that deleting the newest event is caught too, and writers serialise on it.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from .base import JSONField, Record
+from .clients import Client, Consent
+from .staff import Staff
+
+
+class AuditEvent(Record):
+    seq = peewee.BigIntegerField(unique=True)
+    occurred_at = peewee.DateTimeField()
+    actor_id = peewee.UUIDField(null=True)
+    actor = peewee.CharField()
+    action = peewee.CharField(max_length=20)
+    entity = peewee.CharField(max_length=40)
+    entity_id = peewee.CharField(null=True, max_length=40)
+    client_id = peewee.UUIDField(null=True, index=True)
+    detail = JSONField(default=dict)
+    prev_hash = peewee.CharField(max_length=64)
+    event_hash = peewee.CharField(max_length=64)
+
+
+class AuditHead(Record):
+    """One row (name='main'): the newest event's seq and hash."""
+
+    name = peewee.CharField(unique=True, max_length=10)
+    seq = peewee.BigIntegerField(default=0)
+    event_hash = peewee.CharField(max_length=64)
+
+
+class Disclosure(Record):
+    client = peewee.ForeignKeyField(Client, backref="disclosures", on_delete="CASCADE")
+    consent = peewee.ForeignKeyField(Consent, null=True)
+    disclosed_at = peewee.DateTimeField()
+    disclosed_by = peewee.ForeignKeyField(Staff)
+    recipient = peewee.CharField()
+    description = peewee.TextField()

@@ -1,0 +1,1 @@
+"""Services: the clinic's workflows, reached through `Clinic` (clinic.clients, clinic.notes, …)."""

@@ -1,0 +1,157 @@
+"""Clients: registration with MRN assignment, the chart summary (an audited read), search.
+
+Invariants: an MRN is the registering site's code plus a number, unique across sites; every
+opening of a chart is audited; search returns identifiers and names only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+
+import peewee
+
+from ..changes import Changes
+from ..errors import NotFound, ValidationError
+from ..models import Client, Episode, Payer, Site
+from ..validation import date_of_birth, required_text
+from .base import Service
+
+SEXES = {"F": "Female", "M": "Male", "X": "X / unspecified", "U": "Unknown"}
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    id: str
+    mrn: str
+    legal_name: str
+    preferred_name: str
+    dob: dt.date
+    sex: str
+    pronouns: str
+    payer: str
+    member_id: str
+    site_code: str
+    episode_status: str
+
+
+@dataclass(frozen=True)
+class ClientSearchRow:
+    id: str
+    mrn: str
+    legal_name: str
+    preferred_name: str
+    dob: dt.date
+
+
+def client_uuid(client_id: str | uuid.UUID) -> uuid.UUID:
+    try:
+        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
+    except ValueError:
+        raise NotFound(f"No client with id {client_id!r}.") from None
+
+
+class ClientService(Service):
+    def register(
+        self,
+        *,
+        legal_first: str,
+        legal_last: str,
+        dob: dt.date | str,
+        sex: str = "U",
+        preferred_name: str = "",
+        pronouns: str = "",
+        gender_identity: str = "",
+        phone: str = "",
+        payer_code: str | None = None,
+        member_id: str = "",
+        site_code: str | None = None,
+    ) -> tuple[ClientSummary, Changes]:
+        """Register a client and assign an MRN (site code + number).
+
+        Raises ValidationError naming the field: blank name, future date of birth, unknown sex,
+        payer or site.
+        """
+        self.actor.require("client.write")
+        first = required_text(legal_first, "legal_first", "Legal first name", max_length=100)
+        last = required_text(legal_last, "legal_last", "Legal last name", max_length=100)
+        born = date_of_birth(dob)
+        sex = (sex or "U").upper()
+        if sex not in SEXES:
+            raise ValidationError(f"Sex: use one of {', '.join(SEXES)}.", field="sex")
+        with self.db.atomic():
+            site = self._site(site_code)
+            payer = None
+            if payer_code:
+                payer = Payer.get_or_none(Payer.code == payer_code)
+                if payer is None:
+                    raise ValidationError(f"Payer: no payer with code {payer_code!r}.", field="payer")
+            client = Client.create(
+                mrn=self._next_mrn(site), legal_first=first, legal_last=last,
+                preferred_name=preferred_name.strip(), dob=born, sex=sex,
+                gender_identity=gender_identity.strip(), pronouns=pronouns.strip(),
+                phone=phone.strip(), payer=payer, member_id=member_id.strip(), site=site,
+            )
+            self._audit("create", "client", client.id, client_id=client.id)
+        return self.summary(client.id, audit_read=False), Changes.of("client", client_id=client.id)
+
+    def summary(self, client_id: str | uuid.UUID, *, audit_read: bool = True) -> ClientSummary:
+        """The chart header of one client; opening it is recorded in the audit trail."""
+        self.actor.require("chart.read")
+        cid = client_uuid(client_id)
+        row = (
+            Client.select(Client, Payer, Site)
+            .join(Payer, peewee.JOIN.LEFT_OUTER)
+            .switch(Client)
+            .join(Site)
+            .where(Client.id == cid)
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"No client with id {client_id}.")
+        episode = (
+            Episode.select(Episode.status)
+            .where(Episode.client == cid)
+            .order_by(Episode.admitted_on.desc())
+            .first()
+        )
+        if audit_read:
+            with self.db.atomic():
+                self._audit("read", "client", cid, client_id=cid)
+        return ClientSummary(
+            id=str(row.id), mrn=row.mrn, legal_name=f"{row.legal_first} {row.legal_last}",
+            preferred_name=row.preferred_name, dob=row.dob, sex=row.sex, pronouns=row.pronouns,
+            payer=row.payer.name if row.payer_id else "", member_id=row.member_id,
+            site_code=row.site.code, episode_status=episode.status if episode else "registered",
+        )
+
+    def by_mrn(self, mrn: str) -> ClientSearchRow:
+        row = Client.select().where(Client.mrn == (mrn or "").strip().upper()).first()
+        if row is None:
+            raise NotFound(f"No client with MRN {mrn!r}.", field="mrn")
+        return ClientSearchRow(str(row.id), row.mrn, f"{row.legal_first} {row.legal_last}", row.preferred_name, row.dob)
+
+    def count(self) -> int:
+        return Client.select().count()
+
+    def _site(self, site_code: str | None) -> Site:
+        if site_code:
+            site = Site.get_or_none(Site.code == site_code)
+            if site is None:
+                raise ValidationError(f"Site: no site with code {site_code!r}.", field="site")
+            return site
+        return self._clinic.site
+
+    @staticmethod
+    def _next_mrn(site: Site) -> str:
+        prefix = f"{site.code}-"
+        last = (
+            Client.select(Client.mrn)
+            .where(Client.mrn.startswith(prefix))
+            .order_by(Client.mrn.desc())
+            .first()
+        )
+        number = int(re.sub(r"\D", "", last.mrn[len(prefix):]) or 0) + 1 if last else 1
+        return f"{prefix}{number:06d}"
