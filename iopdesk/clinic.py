@@ -160,6 +160,7 @@ def open_clinic(url: str | None = None, *, create: bool = True) -> Clinic:
     try:
         db.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:
-        raise DatabaseUnavailable(f"Cannot open the clinic database {describe_url(url)}: {exc}") from None
+        reason = " ".join(str(exc).split())
+        raise DatabaseUnavailable(f"Cannot open the clinic database {describe_url(url)}: {reason}") from None
     upgrade(db)
     return Clinic(db, url)

@@ -1,0 +1,168 @@
+"""The admin command line: `iopdesk demo|user|migrate|check`, `--db URL` or `IOPDESK_DB`.
+
+Errors print one line a person can act on and exit non-zero; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import IopDeskError, ValidationError
+
+EXIT_ERROR = 2
+EXIT_CHECK_FAILED = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iopdesk",
+        description="IOP Desk. With no command, opens the desktop app; commands are for administrators.",
+    )
+    parser.add_argument("--version", action="version", version=f"IOP Desk {__version__}")
+    parser.add_argument("--db", metavar="URL", help="clinic database: a file path, sqlite:///path or "
+                        "postgresql://user@host/db (default: $IOPDESK_DB or the user data folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="fill an empty clinic with synthetic demo data")
+    demo.add_argument("--clients", type=int, default=120, help="number of clients (default 120)")
+    demo.add_argument("--weeks", type=int, default=26, help="weeks of history (default 26)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same data")
+    demo.add_argument("--if-missing", action="store_true",
+                      help="do nothing if the clinic already has clients")
+
+    user = sub.add_parser("user", help="manage staff accounts")
+    user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = user_sub.add_parser("add", help="create an account (the first one must be an admin)")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="full name as it appears on notes")
+    add.add_argument("--role", action="append", required=True, dest="roles",
+                     help="clinician, supervisor, prescriber, biller or admin (repeatable)")
+    add.add_argument("--credentials", default="", help="e.g. LCSW, LPC, CADC")
+    add.add_argument("--npi", default=None)
+    add.add_argument("--needs-cosign", action="store_true", help="notes need a supervisor's co-signature")
+    add.add_argument("--supervisor", default=None, help="user name of the supervisor")
+    add.add_argument("--as", dest="as_user", default=None,
+                     help="an admin account to act as (needed once the clinic has users)")
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("--status", action="store_true", help="only show applied and pending migrations")
+
+    sub.add_parser("check", help="check schema, storage integrity and the audit trail")
+    return parser
+
+
+def _password(env_name: str, prompt: str, *, confirm: bool) -> str:
+    value = os.environ.get(env_name)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise ValidationError(f"Password: set {env_name} or run interactively.", field="password")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat the password: ") != first:
+        raise ValidationError("Password: the two entries differ.", field="password")
+    return first
+
+
+def _cmd_demo(args) -> int:
+    from .demo import generate
+    from .paths import data_dir
+
+    if not args.db and not os.environ.get("IOPDESK_DB"):
+        data_dir().mkdir(parents=True, exist_ok=True)
+    clinic = _open(args)
+    with clinic:
+        if clinic.clients.count() > 0:
+            if args.if_missing:
+                print(f"Demo clinic already present at {clinic.info().database}")
+                return 0
+            raise ValidationError("Demo data goes only into an empty clinic; this one has clients.", field="db")
+        report = generate(clinic, clients=args.clients, weeks=args.weeks, seed=args.seed,
+                          progress=lambda text: print(text, file=sys.stderr))
+        print(report.describe())
+    return 0
+
+
+def _cmd_user(args) -> int:
+    with _open(args) as clinic:
+        if clinic.users.count() > 0:
+            if not args.as_user:
+                raise ValidationError("The clinic has users: give --as ADMIN to act as an administrator.",
+                                      field="as")
+            clinic.login(args.as_user, _password("IOPDESK_ADMIN_PASSWORD",
+                                                 f"Password for {args.as_user}: ", confirm=False))
+        password = _password("IOPDESK_PASSWORD", f"New password for {args.username}: ", confirm=True)
+        summary, _ = clinic.users.add(
+            args.username, password, display_name=args.name, roles=args.roles,
+            credentials=args.credentials, npi=args.npi, needs_cosign=args.needs_cosign,
+            supervisor=args.supervisor,
+        )
+        print(f"Created {summary.username} ({', '.join(summary.roles)})")
+    return 0
+
+
+def _cmd_migrate(args) -> int:
+    from .db import database, make_database, normalise_url
+    from .paths import default_db_url
+    from .schema import schema_status, upgrade
+
+    db = make_database(normalise_url(args.db or default_db_url()))
+    database.initialize(db)
+    status = schema_status(db)
+    if args.status:
+        for name in status.applied:
+            print(f"[x] {name}")
+        for name in status.pending:
+            print(f"[ ] {name}")
+        for name in status.unknown:
+            print(f"[?] {name} (from a newer IOP Desk)")
+        return 0
+    applied = upgrade(db)
+    print("applied: " + ", ".join(applied) if applied else "schema is up to date")
+    db.close()
+    return 0
+
+
+def _cmd_check(args) -> int:
+    with _open(args, create=False) as clinic:
+        report = clinic.check()
+        for line in report.lines:
+            print(line)
+        return 0 if report.ok else EXIT_CHECK_FAILED
+
+
+def _open(args, create: bool = True):
+    from .clinic import open_clinic
+
+    return open_clinic(args.db, create=create)
+
+
+COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run an admin command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        return COMMANDS[args.command](args)
+    except IopDeskError as exc:
+        print(f"iopdesk: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("iopdesk: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a last resort: one line, never a traceback
+        print(f"iopdesk: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Fixtures: a fresh clinic per test, on SQLite and (where a server can run) on PostgreSQL.
+
+`clinic` is parametrized over both backends; tests that only make sense on one backend use
+`sqlite_clinic`. New clinics are copies of a template made once per session (a file copy for
+SQLite, CREATE DATABASE … TEMPLATE for PostgreSQL), so a test pays no migration cost.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.parse
+import uuid
+
+import pytest
+
+import iopdesk
+from iopdesk.permissions import SYSTEM
+
+from .pg_server import LocalPostgres, PgServer, find_bindir
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "clinic.sqlite"
+    iopdesk.open_clinic(str(path)).close()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    env = os.environ.get("IOPDESK_TEST_PG")
+    if env:
+        parts = urllib.parse.urlsplit(env)
+        yield PgServer(parts.hostname or "127.0.0.1", parts.port or 5432,
+                       parts.username or "postgres", parts.password)
+        return
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests, but no PostgreSQL server binaries were found")
+        pytest.skip("no PostgreSQL server binaries installed")
+    server = LocalPostgres(bindir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    name = f"iopdesk_template_{uuid.uuid4().hex[:8]}"
+    janitor = DatabaseJanitor(user=pg_server.user, host=pg_server.host, port=pg_server.port,
+                              dbname=name, password=pg_server.password)
+    janitor.init()
+    iopdesk.open_clinic(pg_server.url(name)).close()
+    return name
+
+
+def _new_pg_database(pg_server, template: str | None):
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    name = f"iopdesk_test_{uuid.uuid4().hex[:10]}"
+    return DatabaseJanitor(user=pg_server.user, host=pg_server.host, port=pg_server.port,
+                           dbname=name, password=pg_server.password, template_dbname=template), name
+
+
+@pytest.fixture
+def empty_pg_url(pg_server):
+    """The address of a new, empty PostgreSQL database (no schema yet)."""
+    janitor, name = _new_pg_database(pg_server, None)
+    janitor.init()
+    yield pg_server.url(name)
+    janitor.drop()
+
+
+@pytest.fixture
+def sqlite_clinic(tmp_path, sqlite_template):
+    path = tmp_path / "clinic.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    clinic = iopdesk.open_clinic(str(path))
+    yield clinic
+    clinic.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def clinic(request, tmp_path, sqlite_template):
+    """A fresh, empty clinic (one main site, no users) on each database backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "clinic.sqlite"
+        shutil.copyfile(sqlite_template, path)
+        opened = iopdesk.open_clinic(str(path))
+        yield opened
+        opened.close()
+        return
+    pg_server = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("pg_template")
+    janitor, name = _new_pg_database(pg_server, template)
+    janitor.init()
+    opened = iopdesk.open_clinic(pg_server.url(name))
+    yield opened
+    opened.close()
+    janitor.drop()
+
+
+@pytest.fixture
+def staffed_clinic(clinic):
+    """A clinic with an admin, a clinician, a supervised intern, a supervisor, a prescriber and a
+    biller; the acting user is still the system."""
+    add = clinic.users.add
+    add("admin", ADMIN_PASSWORD, display_name="Ada Admin", roles=["admin"])
+    clinic.login("admin", ADMIN_PASSWORD)
+    add("supervisor", ADMIN_PASSWORD, display_name="Sam Supervisor", roles=["supervisor", "clinician"],
+        credentials="LCSW")
+    add("clinician", ADMIN_PASSWORD, display_name="Cleo Clinician", roles=["clinician"], credentials="LPC")
+    add("intern", ADMIN_PASSWORD, display_name="Ira Intern", roles=["clinician"], needs_cosign=True,
+        supervisor="supervisor")
+    add("prescriber", ADMIN_PASSWORD, display_name="Priya Prescriber", roles=["prescriber"], credentials="MD")
+    add("biller", ADMIN_PASSWORD, display_name="Bo Biller", roles=["biller"])
+    clinic.actor = SYSTEM
+    return clinic

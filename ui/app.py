@@ -1,0 +1,63 @@
+"""Start the desktop app: `run_app(["--db", URL])` opens the clinic and shows the main window.
+
+Called by `ui.launcher` when `iopdesk` runs without an admin command. A clinic that cannot be
+opened (unreachable server, newer schema, missing folder) is reported in one message box with the
+domain's own words, never a traceback, and the program exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+import resources
+from iopdesk import open_clinic
+from iopdesk.errors import IopDeskError
+from iopdesk.paths import data_dir
+
+from .main_window import MainWindow, app_icon
+from .settings import APPLICATION, ORGANIZATION
+
+EXIT_ERROR = 2
+
+
+def parse_args(args: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """`--db URL` or `--db=URL`; anything else is left for Qt (e.g. `-platform offscreen`)."""
+    parser = argparse.ArgumentParser(prog="iopdesk", add_help=False)
+    parser.add_argument("--db", metavar="URL", default=None)
+    return parser.parse_known_args(list(args))
+
+
+def load_style_sheet(app: QApplication) -> None:
+    style = resources.path("style.qss")
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+
+
+def run_app(args: Sequence[str]) -> int:
+    """Run the desktop app until its window closes; returns the exit status."""
+    options, qt_args = parse_args(args)
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "iopdesk", *qt_args])
+    app.setApplicationDisplayName(QCoreApplication.translate("app", "IOP Desk"))
+    app.setWindowIcon(app_icon())
+    load_style_sheet(app)
+
+    if options.db is None and not os.environ.get("IOPDESK_DB"):
+        data_dir().mkdir(parents=True, exist_ok=True)
+    try:
+        clinic = open_clinic(options.db)
+    except IopDeskError as exc:
+        QMessageBox.critical(None, QCoreApplication.translate("app", "IOP Desk cannot start"), str(exc))
+        return EXIT_ERROR
+
+    with clinic:
+        window = MainWindow(clinic)
+        window.show()
+        return app.exec()

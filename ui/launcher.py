@@ -1,0 +1,26 @@
+"""The `iopdesk` program: no command opens the desktop app, a command runs the admin CLI.
+
+Lives in `ui/` because opening the app needs Qt, and `iopdesk/` never imports Qt; the CLI path
+does not import PySide6 at all, so it runs on a server with no display libraries.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    wants_app = not args or (args[0] == "--db" and len(args) == 2) or args[0].startswith("--db=")
+    if not wants_app:
+        from iopdesk.cli import main as cli_main
+
+        return cli_main(args)
+    from .app import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
