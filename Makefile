@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-test
 
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test venv lint bench screenshots clean
+.PHONY: run test venv lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "IOP Desk needs Python 3.11 or newer on PATH"; exit 1; }

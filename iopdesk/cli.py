@@ -24,11 +24,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="IOP Desk. With no command, opens the desktop app; commands are for administrators.",
     )
     parser.add_argument("--version", action="version", version=f"IOP Desk {__version__}")
-    parser.add_argument("--db", metavar="URL", help="clinic database: a file path, sqlite:///path or "
-                        "postgresql://user@host/db (default: $IOPDESK_DB or the user data folder)")
+    db_help = ("clinic database: a file path, sqlite:///path or postgresql://user@host/db "
+               "(default: $IOPDESK_DB or the user data folder)")
+    parser.add_argument("--db", metavar="URL", help=db_help)
+    # --db is accepted after the command too (`iopdesk check --db FILE`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=db_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="fill an empty clinic with synthetic demo data")
+    demo = sub.add_parser("demo", parents=[common], help="fill an empty clinic with synthetic demo data")
     demo.add_argument("--clients", type=int, default=120, help="number of clients (default 120)")
     demo.add_argument("--weeks", type=int, default=26, help="weeks of history (default 26)")
     demo.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same data")
@@ -37,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = sub.add_parser("user", help="manage staff accounts")
     user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    add = user_sub.add_parser("add", help="create an account (the first one must be an admin)")
+    add = user_sub.add_parser("add", parents=[common], help="create an account (the first one must be an admin)")
     add.add_argument("username")
     add.add_argument("--name", required=True, help="full name as it appears on notes")
     add.add_argument("--role", action="append", required=True, dest="roles",
@@ -49,10 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--as", dest="as_user", default=None,
                      help="an admin account to act as (needed once the clinic has users)")
 
-    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
     migrate.add_argument("--status", action="store_true", help="only show applied and pending migrations")
 
-    sub.add_parser("check", help="check schema, storage integrity and the audit trail")
+    sub.add_parser("check", parents=[common], help="check schema, storage integrity and the audit trail")
     return parser
 
 

@@ -33,6 +33,8 @@ def normalise_url(url: str | os.PathLike) -> str:
     text = os.fspath(url)
     if "://" in text:
         return text
+    if text == ":memory:":
+        return "sqlite:///:memory:"
     return "sqlite:///" + str(Path(text).expanduser().resolve())
 
 
@@ -52,8 +54,12 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def describe_url(url: str) -> str:
-    """The URL with any password removed, for status bars and logs."""
+    """Where the clinic lives, for people: a file path for SQLite, the URL without its password
+    for a server."""
     text = normalise_url(url)
+    path = sqlite_path(text)
+    if path is not None:
+        return str(path)
     parts = urllib.parse.urlsplit(text)
     if parts.password:
         return text.replace(":" + parts.password + "@", ":***@", 1)

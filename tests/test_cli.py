@@ -74,3 +74,11 @@ def test_bad_database_address_gives_one_clear_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_db_option_is_accepted_after_the_command(tmp_path, capsys):
+    """`iopdesk check --db FILE` works like `iopdesk --db FILE check`."""
+    db = str(tmp_path / "clinic.sqlite")
+    assert main(["migrate", "--db", db]) == 0
+    assert main(["check", "--db", db]) == 0
+    assert "schema: ok" in capsys.readouterr().out

@@ -45,7 +45,6 @@ def run_app(args: Sequence[str]) -> int:
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "iopdesk", *qt_args])
-    app.setApplicationDisplayName(QCoreApplication.translate("app", "IOP Desk"))
     app.setWindowIcon(app_icon())
     load_style_sheet(app)
 

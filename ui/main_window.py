@@ -9,7 +9,7 @@ its size and place per user through `ui.settings`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, QSettings, Qt
+from PySide6.QtCore import QDate, QLocale, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -89,6 +90,9 @@ class MainWindow(QMainWindow):
         self.status_label.setText(self.tr("Site: {site} ({code}) · Database: {database}").format(
             site=self.info.site_name, code=self.info.site_code, database=self.info.database))
         self.status_label.setAccessibleName(self.tr("Site and database"))
+        self.status_label.setToolTip(self.status_label.text())
+        # A long database path must not force a wide window; the tooltip has the full text.
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status_label, 1)
 
         self.navigation.setCurrentRow(0)
@@ -102,6 +106,8 @@ class MainWindow(QMainWindow):
         outer.setContentsMargins(32, 28, 32, 24)
         outer.setSpacing(16)
         outer.addWidget(self._page_title(self.tr("Today")))
+        self.date_label = self._hint("")
+        outer.addWidget(self.date_label)
 
         panel = QFrame(objectName="welcomePanel")
         panel.setAccessibleName(self.tr("Welcome"))
@@ -121,7 +127,7 @@ class MainWindow(QMainWindow):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         self.site_value = self._value(self.tr("Site"))
         self.database_value = self._value(self.tr("Database"))
-        self.database_value.setWordWrap(True)
+        self.database_value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.schema_value = self._value(self.tr("Schema version"))
         self.clients_value = self._value(self.tr("Client records"))
         self.staff_value = self._value(self.tr("Staff accounts"))
@@ -174,8 +180,10 @@ class MainWindow(QMainWindow):
         """Re-read the clinic facts and counts shown on the Today page."""
         locale = QLocale()
         info = self.clinic.info()
+        self.date_label.setText(locale.toString(QDate.currentDate(), QLocale.FormatType.LongFormat))
         self.site_value.setText(self.tr("{site} ({code})").format(site=info.site_name, code=info.site_code))
         self.database_value.setText(info.database)
+        self.database_value.setToolTip(info.database)
         self.schema_value.setText(str(info.schema_version))
         self.clients_value.setText(locale.toString(self.clinic.clients.count()))
         self.staff_value.setText(locale.toString(self.clinic.users.count()))
