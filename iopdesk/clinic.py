@@ -23,6 +23,7 @@ from .permissions import SYSTEM, Actor
 from .schema import SchemaStatus, schema_status, upgrade
 from .services.audit_trail import AuditService
 from .services.clients import ClientService
+from .services.episodes import EpisodeService
 from .services.notes import NoteService
 from .services.users import UserService
 
@@ -50,6 +51,7 @@ class Clinic:
         self.actor: Actor = SYSTEM
         self.users = UserService(self)
         self.clients = ClientService(self)
+        self.episodes = EpisodeService(self)
         self.notes = NoteService(self)
         self.audit = AuditService(self)
         self.site = self._ensure_identity()

@@ -23,6 +23,14 @@ class ValidationError(IopDeskError):
     """Input refused; `field` names the field and the message the reason."""
 
 
+class PossibleDuplicate(ValidationError):
+    """A client with the same name and date of birth exists; `matches` holds their MRNs."""
+
+    def __init__(self, message: str, matches: list[str]) -> None:
+        super().__init__(message, field="legal_last")
+        self.matches = matches
+
+
 class NotFound(IopDeskError):
     """The record asked for does not exist (or is not visible to this user)."""
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 from .clock import utcnow
-from .errors import ConcurrentEdit
+from .errors import ConcurrentEdit, NotFound
 from .models import AuditEvent, Record
 
 
@@ -51,3 +52,13 @@ def content_hash(content: object) -> str:
     """SHA-256 of a canonical JSON rendering: what a signature covers."""
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def as_uuid(value: object, what: str) -> uuid.UUID:
+    """An id from a caller (UUID or its text); NotFound naming `what` when it cannot be one."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"No {what} with id {value!r}.") from None

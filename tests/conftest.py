@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import urllib.parse
 import uuid
 
@@ -20,6 +21,13 @@ from iopdesk.permissions import SYSTEM
 from .pg_server import LocalPostgres, PgServer, find_bindir
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No test may touch the real user's settings or data folder: point both at a throwaway place
+# before Qt (QSettings) or platformdirs read them.
+_SANDBOX = tempfile.mkdtemp(prefix="iopdesk-tests-home-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_SANDBOX, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
+os.environ["XDG_STATE_HOME"] = os.path.join(_SANDBOX, "state")
+os.environ.pop("IOPDESK_DB", None)
 
 ADMIN_PASSWORD = "correct horse battery"
 
@@ -125,3 +133,23 @@ def staffed_clinic(clinic):
     add("biller", ADMIN_PASSWORD, display_name="Bo Biller", roles=["biller"])
     clinic.actor = SYSTEM
     return clinic
+
+
+@pytest.fixture
+def admitted_client(staffed_clinic):
+    """Marisol, registered and admitted to IOP (2.1, Mon–Fri) two weeks ago under Cleo Clinician,
+    with a primary opioid-use diagnosis. The clinician is signed in. Returns (clinic, client, episode)."""
+    import datetime as dt
+
+    clinic = staffed_clinic
+    clinic.login("clinician", ADMIN_PASSWORD)
+    client, _ = clinic.clients.register(
+        legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12", sex="F", pronouns="she/her"
+    )
+    episode, _ = clinic.episodes.admit(
+        client.id, admitted_on=dt.date.today() - dt.timedelta(days=14), track_code="substance_use",
+        level="2.1", primary_clinician="clinician",
+    )
+    clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence, uncomplicated",
+                                  primary=True, noted_on=episode.admitted_on)
+    return clinic, client, episode

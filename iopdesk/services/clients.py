@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import peewee
 
 from ..changes import Changes
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound, PossibleDuplicate, ValidationError
 from ..models import Client, Episode, Payer, Site
+from ..records import as_uuid
 from ..validation import date_of_birth, required_text
 from .base import Service
 
@@ -47,10 +48,7 @@ class ClientSearchRow:
 
 
 def client_uuid(client_id: str | uuid.UUID) -> uuid.UUID:
-    try:
-        return client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
-    except ValueError:
-        raise NotFound(f"No client with id {client_id!r}.") from None
+    return as_uuid(client_id, "client")
 
 
 class ClientService(Service):
@@ -68,11 +66,14 @@ class ClientService(Service):
         payer_code: str | None = None,
         member_id: str = "",
         site_code: str | None = None,
+        mrn: str | None = None,
+        allow_duplicate: bool = False,
     ) -> tuple[ClientSummary, Changes]:
-        """Register a client and assign an MRN (site code + number).
+        """Register a client and assign an MRN (site code + number) unless one is given.
 
         Raises ValidationError naming the field: blank name, future date of birth, unknown sex,
-        payer or site.
+        payer or site, an MRN already in use; PossibleDuplicate when a client with the same name
+        and date of birth exists (register again with allow_duplicate=True after checking).
         """
         self.actor.require("client.write")
         first = required_text(legal_first, "legal_first", "Legal first name", max_length=100)
@@ -81,7 +82,18 @@ class ClientService(Service):
         sex = (sex or "U").upper()
         if sex not in SEXES:
             raise ValidationError(f"Sex: use one of {', '.join(SEXES)}.", field="sex")
+        given_mrn = (mrn or "").strip().upper()
         with self.db.atomic():
+            if given_mrn and Client.select().where(Client.mrn == given_mrn).exists():
+                raise ValidationError(f"MRN: {given_mrn} already belongs to another client.", field="mrn")
+            if not allow_duplicate:
+                matches = self.find_duplicates(first, last, born)
+                if matches:
+                    raise PossibleDuplicate(
+                        f"A client named {first} {last} born {born:%m/%d/%Y} is already registered "
+                        f"(MRN {', '.join(matches)}). Open that chart, or confirm this is a different person.",
+                        matches,
+                    )
             site = self._site(site_code)
             payer = None
             if payer_code:
@@ -89,13 +101,23 @@ class ClientService(Service):
                 if payer is None:
                     raise ValidationError(f"Payer: no payer with code {payer_code!r}.", field="payer")
             client = Client.create(
-                mrn=self._next_mrn(site), legal_first=first, legal_last=last,
+                mrn=given_mrn or self._next_mrn(site), legal_first=first, legal_last=last,
                 preferred_name=preferred_name.strip(), dob=born, sex=sex,
                 gender_identity=gender_identity.strip(), pronouns=pronouns.strip(),
                 phone=phone.strip(), payer=payer, member_id=member_id.strip(), site=site,
             )
             self._audit("create", "client", client.id, client_id=client.id)
         return self.summary(client.id, audit_read=False), Changes.of("client", client_id=client.id)
+
+    def find_duplicates(self, legal_first: str, legal_last: str, dob: dt.date | str) -> list[str]:
+        """MRNs of clients with the same legal name (any case) and date of birth."""
+        born = date_of_birth(dob)
+        query = Client.select(Client.mrn).where(
+            (peewee.fn.LOWER(Client.legal_last) == legal_last.strip().lower())
+            & (peewee.fn.LOWER(Client.legal_first) == legal_first.strip().lower())
+            & (Client.dob == born)
+        )
+        return [row.mrn for row in query]
 
     def summary(self, client_id: str | uuid.UUID, *, audit_read: bool = True) -> ClientSummary:
         """The chart header of one client; opening it is recorded in the audit trail."""

@@ -16,7 +16,7 @@ from ..clock import utcnow
 from ..errors import NotFound, RecordLocked, ValidationError
 from ..models import Client, Note, Staff
 from ..note_formats import lookup_format, note_kind
-from ..records import content_hash, update_versioned
+from ..records import as_uuid, content_hash, update_versioned
 from ..validation import as_date
 from .base import Service
 from .clients import client_uuid
@@ -55,10 +55,7 @@ class NoteView:
 
 
 def _note_uuid(note_id) -> uuid.UUID:
-    try:
-        return note_id if isinstance(note_id, uuid.UUID) else uuid.UUID(str(note_id))
-    except ValueError:
-        raise NotFound(f"No note with id {note_id!r}.") from None
+    return as_uuid(note_id, "note")
 
 
 class NoteService(Service):
