@@ -80,11 +80,12 @@ def _cmd_demo(args) -> int:
         data_dir().mkdir(parents=True, exist_ok=True)
     clinic = _open(args)
     with clinic:
-        if clinic.clients.count() > 0:
+        if clinic.clients.count() > 0 or clinic.users.count() > 0:
             if args.if_missing:
                 print(f"Demo clinic already present at {clinic.info().database}")
                 return 0
-            raise ValidationError("Demo data goes only into an empty clinic; this one has clients.", field="db")
+            raise ValidationError("Demo data goes only into an empty clinic; this one has clients or staff.",
+                                  field="db")
         report = generate(clinic, clients=args.clients, weeks=args.weeks, seed=args.seed,
                           progress=lambda text: print(text, file=sys.stderr))
         print(report.describe())

@@ -44,11 +44,12 @@ def is_postgres(url: str) -> bool:
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a sqlite URL (None for PostgreSQL or an in-memory database)."""
-    parts = urllib.parse.urlsplit(normalise_url(url))
-    if parts.scheme != "sqlite":
+    text = normalise_url(url)
+    if not text.startswith("sqlite://"):
         return None
-    path = urllib.parse.unquote(parts.path)
-    if path in ("", "/:memory:", ":memory:"):
+    # sqlite:///relative/file or sqlite:////absolute/file (three slashes, then the path)
+    path = urllib.parse.unquote(text[len("sqlite:///"):] if text.startswith("sqlite:///") else text[9:])
+    if path in ("", ":memory:"):
         return None
     return Path(path)
 

@@ -1,0 +1,90 @@
+"""Discharge of a demo episode: the discharge row with its summary, and aftercare referrals.
+
+Written on the discharge date, after the day's groups, so the summary can count the sessions the
+client actually attended. Summaries older than a few days are signed; recent ones are drafts
+(the discharge-due list has work). Death gets no referrals; incarceration gets a re-entry one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from ..models import AftercareReferral, Discharge
+from ..records import content_hash
+from . import names
+from .roster import EpisodePlan
+from .writer import BulkWriter
+
+DETAILS = {
+    "completed": "Completed the program; treatment goals met or substantially met.",
+    "transferred": "Transferred to a higher level of care for more structure.",
+    "left_against_advice": "Stopped attending; outreach by phone and letter was not answered.",
+    "terminated_by_program": "Discharged by the program after repeated breaches of group agreements.",
+    "incarcerated": "Incarcerated; program informed by the client's family.",
+    "death": "Program was informed of the client's death.",
+    "other": "Moved out of the area.",
+}
+REFERRALS = (
+    ("Riverside Outpatient Counseling (demo)", "Outpatient counseling (level 1)"),
+    ("Harbor Light Alumni Group (demo)", "Weekly alumni recovery group"),
+    ("Cascadia Peer Recovery Network (demo)", "Peer recovery support"),
+    ("Eastgate Psychiatry Associates (demo)", "Psychiatric medication management"),
+    ("Fairhaven Sober Living (demo)", "Recovery housing"),
+)
+HIGHER_CARE = ("Lakeside Partial Hospitalization Program (demo)",
+               "Partial hospitalization (level 2.5)")
+REENTRY = ("County Re-entry Services (demo)", "Treatment referral on release")
+BARRIERS = ("", "", "Transportation", "Waitlist of about two weeks",
+            "Insurance authorization pending", "Work schedule conflicts")
+
+
+class Closer:
+    def __init__(self, writer: BulkWriter, as_of: dt.date) -> None:
+        self.writer, self.as_of = writer, as_of
+        self.discharges = writer.table(Discharge, "episode", "discharged_on", "reason",
+                                       "reason_detail", "summary", "aftercare", "status",
+                                       "signed_at", "signed_by", "content_hash")
+        self.referrals = writer.table(AftercareReferral, "discharge", "provider", "service",
+                                      "appointment_on", "contact", "barriers")
+
+    def discharge(self, rng: random.Random, episode: EpisodePlan, day: dt.date) -> None:
+        """The discharge row (signed unless recent) and its aftercare referrals."""
+        reason = episode.outcome
+        when = dt.datetime.combine(day, dt.time(16, rng.randrange(60)))
+        sessions = episode.attended + episode.missed
+        summary = {
+            "admitted_on": episode.admit_on, "discharged_on": day, "reason": reason,
+            "diagnoses_at_admission": list(episode.dx_codes),
+            "group_sessions_attended": episode.attended, "group_sessions_missed": episode.missed,
+            "attendance_rate": round(episode.attended / sessions, 2) if sessions else None,
+            "individual_sessions": episode.individual, "family_sessions": episode.family_sessions,
+            "phq9_first": episode.first_phq, "phq9_last": episode.last_phq,
+            "medications_at_discharge": list(episode.meds),
+        }
+        if reason == "death":
+            picks = []
+        elif reason == "incarcerated":
+            picks = [REENTRY]
+        elif reason == "transferred":
+            picks = [HIGHER_CARE]
+        else:
+            picks = rng.sample(REFERRALS, rng.randrange(1, 3))
+        aftercare = "; ".join(f"{service} at {provider}" for provider, service in picks)
+        signed_at = digest = None
+        status = "draft"
+        if day < self.as_of - dt.timedelta(days=4):
+            status = "signed"
+            signed_at = when + dt.timedelta(days=rng.randrange(1, 4), hours=rng.randrange(4))
+            digest = content_hash({"summary": summary, "reason": reason, "aftercare": aftercare,
+                                   "signed_at": signed_at})
+        discharge_id = self.writer.add(
+            self.discharges, when, episode.id, day, reason, DETAILS[reason], summary, aftercare,
+            status, signed_at, episode.clinician.id if signed_at else None, digest,
+            updated=signed_at)
+        for provider, service in picks:
+            appointment = None
+            if rng.random() < 0.7:
+                appointment = day + dt.timedelta(days=rng.randrange(3, 15))
+            self.writer.add(self.referrals, when, discharge_id, provider, service, appointment,
+                            names.phone(rng), rng.choice(BARRIERS))
