@@ -21,10 +21,21 @@ from .ids import new_id
 from .models import ALL_MODELS, ClinicSetting, Site, set_current_site
 from .permissions import SYSTEM, Actor
 from .schema import SchemaStatus, schema_status, upgrade
+from .services.alerts import AlertService
+from .services.attendance_rules import AttendanceRuleService
 from .services.audit_trail import AuditService
+from .services.caseload import CaseloadService
 from .services.clients import ClientService
+from .services.consents import ConsentService
+from .services.discharge import DischargeService
 from .services.episodes import EpisodeService
+from .services.family import FamilyService
+from .services.groups import GroupService
+from .services.intake import IntakeService
+from .services.measures import MeasureService
+from .services.meds import MedicationService
 from .services.notes import NoteService
+from .services.plans import PlanService
 from .services.users import UserService
 
 
@@ -52,6 +63,17 @@ class Clinic:
         self.users = UserService(self)
         self.clients = ClientService(self)
         self.episodes = EpisodeService(self)
+        self.intake = IntakeService(self)
+        self.plans = PlanService(self)
+        self.attendance = AttendanceRuleService(self)
+        self.discharge = DischargeService(self)
+        self.caseload = CaseloadService(self)
+        self.groups = GroupService(self)
+        self.consents = ConsentService(self)
+        self.family = FamilyService(self)
+        self.meds = MedicationService(self)
+        self.alerts = AlertService(self)
+        self.measures = MeasureService(self)
         self.notes = NoteService(self)
         self.audit = AuditService(self)
         self.site = self._ensure_identity()
@@ -94,7 +116,10 @@ class Clinic:
                 return site
             site = Site.select().where(Site.is_main == True).first()  # noqa: E712
             if site is None:
-                site = Site.create(name="Main clinic", code="MAIN", is_main=True)
+                site_id = new_id()
+                site = Site.create(id=site_id, origin_site=site_id, name="Main clinic", code="MAIN",
+                                   is_main=True)
+            set_current_site(site.id)
             ClinicSetting.create(key="this_site", value=str(site.id))
             if self.setting("clinic_id") is None:
                 ClinicSetting.create(key="clinic_id", value=str(new_id()))

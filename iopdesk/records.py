@@ -9,10 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
+
+import peewee
 
 from .clock import utcnow
 from .errors import ConcurrentEdit, NotFound
-from .models import AuditEvent, Record
+from .ids import new_id
+from .models import AuditEvent, Record, current_site
 
 
 def update_versioned(record: Record, expected_version: int, **values) -> Record:
@@ -62,3 +66,44 @@ def as_uuid(value: object, what: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise NotFound(f"No {what} with id {value!r}.") from None
+
+
+def bulk_update(model: type[Record], rows: Sequence[Record], fields: Sequence[peewee.Field]) -> int:
+    """Write `fields` of many rows in one UPDATE (peewee's CASE form).
+
+    On PostgreSQL each value is cast to its column's type: a CASE whose values are all NULL is
+    otherwise typed text, and the server refuses it for time, date or uuid columns.
+    """
+    if not rows:
+        return 0
+    db = model._meta.database
+    db = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        return model.bulk_update(list(rows), fields=list(fields))
+    pk = model._meta.primary_key
+    update = {}
+    for field in fields:
+        sql_type = db._field_types.get(field.field_type, field.field_type)
+        update[field] = peewee.Case(pk, [
+            (pk.to_value(row._pk),
+             peewee.Cast(peewee.Value(field.db_value(getattr(row, field.safe_name)), unpack=False), sql_type))
+            for row in rows
+        ])
+    return model.update(update).where(pk.in_([row._pk for row in rows])).execute()
+
+def insert_records(model: type[peewee.Model], rows: list[dict]) -> None:
+    """Bulk-insert new rows of a clinic table, keyed and stamped with this site like `create()`."""
+    site = current_site()
+    for row in rows:
+        row.setdefault("id", new_id())
+        row.setdefault("origin_site", site)
+    for batch in peewee.chunked(rows, 200):
+        model.insert_many(batch).execute()
+
+
+def fetch(model: type[Record], record_id: object, what: str) -> Record:
+    """The row of `model` with this id, or NotFound naming `what` ("No medication with id …")."""
+    row = model.get_or_none(model.id == as_uuid(record_id, what))
+    if row is None:
+        raise NotFound(f"No {what} with id {record_id}.")
+    return row

@@ -65,3 +65,16 @@ def npi(value: str | None, field: str = "npi") -> str | None:
 def make_npi(nine_digits: str) -> str:
     """Complete a 9-digit NPI body with its check digit (for synthetic demo staff)."""
     return nine_digits + str(_npi_check_digit(nine_digits))
+
+def as_time(value: dt.time | dt.datetime | str | None, field: str, label: str) -> dt.time | None:
+    """A clock time from a time or "HH:MM[:SS]" text; blank is None. ValidationError names `field`."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, dt.time):
+        return value
+    try:
+        return dt.time.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError(f"{label}: {value!r} is not a time (use HH:MM).", field=field) from None

@@ -16,7 +16,6 @@ import uuid
 import pytest
 
 import iopdesk
-from iopdesk.permissions import SYSTEM
 
 from .pg_server import LocalPostgres, PgServer, find_bindir
 
@@ -88,39 +87,8 @@ def empty_pg_url(pg_server):
     janitor.drop()
 
 
-@pytest.fixture
-def sqlite_clinic(tmp_path, sqlite_template):
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    yield clinic
-    clinic.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def clinic(request, tmp_path, sqlite_template):
-    """A fresh, empty clinic (one main site, no users) on each database backend."""
-    if request.param == "sqlite":
-        path = tmp_path / "clinic.sqlite"
-        shutil.copyfile(sqlite_template, path)
-        opened = iopdesk.open_clinic(str(path))
-        yield opened
-        opened.close()
-        return
-    pg_server = request.getfixturevalue("pg_server")
-    template = request.getfixturevalue("pg_template")
-    janitor, name = _new_pg_database(pg_server, template)
-    janitor.init()
-    opened = iopdesk.open_clinic(pg_server.url(name))
-    yield opened
-    opened.close()
-    janitor.drop()
-
-
-@pytest.fixture
-def staffed_clinic(clinic):
-    """A clinic with an admin, a clinician, a supervised intern, a supervisor, a prescriber and a
-    biller; the acting user is still the system."""
+def _add_staff(clinic) -> None:
+    """An admin, a supervisor, a clinician, a supervised intern, a prescriber and a biller."""
     add = clinic.users.add
     add("admin", ADMIN_PASSWORD, display_name="Ada Admin", roles=["admin"])
     clinic.login("admin", ADMIN_PASSWORD)
@@ -131,8 +99,67 @@ def staffed_clinic(clinic):
         supervisor="supervisor")
     add("prescriber", ADMIN_PASSWORD, display_name="Priya Prescriber", roles=["prescriber"], credentials="MD")
     add("biller", ADMIN_PASSWORD, display_name="Bo Biller", roles=["biller"])
-    clinic.actor = SYSTEM
-    return clinic
+
+
+@pytest.fixture(scope="session")
+def staffed_sqlite_template(tmp_path_factory, sqlite_template) -> str:
+    path = tmp_path_factory.mktemp("staffed") / "clinic.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    with iopdesk.open_clinic(str(path)) as clinic:
+        _add_staff(clinic)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def staffed_pg_template(pg_server, pg_template) -> str:
+    janitor, name = _new_pg_database(pg_server, pg_template)
+    janitor.init()
+    with iopdesk.open_clinic(pg_server.url(name)) as clinic:
+        _add_staff(clinic)
+    return name
+
+
+def _clinic_from_template(request, tmp_path, sqlite_fixture: str, pg_fixture: str):
+    """Open a fresh copy of a session template on the backend this test runs on."""
+    if request.param == "sqlite":
+        path = tmp_path / "clinic.sqlite"
+        shutil.copyfile(request.getfixturevalue(sqlite_fixture), path)
+        opened = iopdesk.open_clinic(str(path))
+        yield opened
+        opened.close()
+        return
+    pg_server = request.getfixturevalue("pg_server")
+    janitor, name = _new_pg_database(pg_server, request.getfixturevalue(pg_fixture))
+    janitor.init()
+    opened = iopdesk.open_clinic(pg_server.url(name))
+    yield opened
+    opened.close()
+    janitor.drop()
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def sqlite_clinic(tmp_path, sqlite_template):
+    path = tmp_path / "clinic.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    clinic = iopdesk.open_clinic(str(path))
+    yield clinic
+    clinic.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def clinic(request, tmp_path):
+    """A fresh, empty clinic (one main site, no users) on each database backend."""
+    yield from _clinic_from_template(request, tmp_path, "sqlite_template", "pg_template")
+
+
+@pytest.fixture(params=BACKENDS)
+def staffed_clinic(request, tmp_path):
+    """A clinic with an admin, a clinician, a supervised intern, a supervisor, a prescriber and a
+    biller (passwords ADMIN_PASSWORD), on each backend; the acting user is the system."""
+    yield from _clinic_from_template(request, tmp_path, "staffed_sqlite_template", "staffed_pg_template")
 
 
 @pytest.fixture

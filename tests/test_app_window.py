@@ -150,8 +150,8 @@ def test_run_app_opens_the_clinic_in_the_main_window(restore_qapp, tmp_path, mon
         for widget in qapp.topLevelWidgets():
             if isinstance(widget, MainWindow) and widget.isVisible():
                 seen.append(widget.windowTitle())
-                widget.close()
-        qapp.quit()
+                widget.close()  # the last window closing ends app.exec(); a second quit() here
+                # would leave a stray quit event that stops later tests' event loops at once
 
     QTimer.singleShot(0, close_main_window)
     assert run_app([f"--db={tmp_path / 'c.sqlite'}"]) == 0

@@ -164,3 +164,13 @@ def test_an_answer_out_of_range_is_refused_with_the_item_named(code, answers, fi
     with pytest.raises(ValidationError) as err:
         score(code, answers)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("use_days, total, band", [
+    ((0, 0, 0), 0, "No use reported"), ((1, 0, 0), 1, "Use reported"), ((4, 4, 4), 12, "Use reported")])
+def test_bam_use_score_band_edges(use_days, total, band):
+    """BAM's headline score is the Use subscale (items 4–6): none at 0, use reported from 1 to 12."""
+    answers = {f"q{i}": 0 for i in range(1, 18)}
+    answers.update(q4=use_days[0], q5=use_days[1], q6=use_days[2])
+    result = score("BAM", answers)
+    assert (result.total, result.band) == (total, band)

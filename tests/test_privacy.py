@@ -44,3 +44,15 @@ def test_biller_cannot_write_notes_or_register_clients(client_with_note):
         clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date="2026-11-20")
     with pytest.raises(PermissionDenied):
         clinic.clients.register(legal_first="A", legal_last="B", dob="1990-01-01")
+
+
+def test_biller_cannot_read_addenda_cosign_or_group_session_text(client_with_note):
+    """Addenda, the co-sign queue and a group session's warnings are clinical text: a biller reaches none."""
+    clinic, _, note = client_with_note
+    clinic.login("biller", ADMIN_PASSWORD)
+    with pytest.raises(PermissionDenied):
+        clinic.notes.add_addendum(note.id, "Late entry.")
+    with pytest.raises(PermissionDenied):
+        clinic.notes.cosign_queue()
+    with pytest.raises(PermissionDenied):
+        clinic.groups.warnings(note.id)

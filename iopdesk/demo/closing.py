@@ -1,4 +1,5 @@
-"""Discharge of a demo episode: the discharge row with its summary, and aftercare referrals.
+"""Discharge of a demo episode: the discharge row, its aftercare referrals, and (at the end of a
+run) its summary assembled from the record by the same code the discharge service uses.
 
 Written on the discharge date, after the day's groups, so the summary can count the sessions the
 client actually attended. Summaries older than a few days are signed; recent ones are drafts
@@ -10,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ..models import AftercareReferral, Discharge
-from ..records import content_hash
+from ..models import AftercareReferral, Discharge, Episode
+from ..services.discharge import discharge_hash
+from ..services.discharge_summary import assemble
 from . import names
 from .roster import EpisodePlan
 from .writer import BulkWriter
@@ -52,16 +54,7 @@ class Closer:
         """The discharge row (signed unless recent) and its aftercare referrals."""
         reason = episode.outcome
         when = dt.datetime.combine(day, dt.time(16, rng.randrange(60)))
-        sessions = episode.attended + episode.missed
-        summary = {
-            "admitted_on": episode.admit_on, "discharged_on": day, "reason": reason,
-            "diagnoses_at_admission": list(episode.dx_codes),
-            "group_sessions_attended": episode.attended, "group_sessions_missed": episode.missed,
-            "attendance_rate": round(episode.attended / sessions, 2) if sessions else None,
-            "individual_sessions": episode.individual, "family_sessions": episode.family_sessions,
-            "phq9_first": episode.first_phq, "phq9_last": episode.last_phq,
-            "medications_at_discharge": list(episode.meds),
-        }
+        summary: dict = {}  # assembled from the written record by `finish_summaries`
         if reason == "death":
             picks = []
         elif reason == "incarcerated":
@@ -76,8 +69,7 @@ class Closer:
         if day < self.as_of - dt.timedelta(days=4):
             status = "signed"
             signed_at = when + dt.timedelta(days=rng.randrange(1, 4), hours=rng.randrange(4))
-            digest = content_hash({"summary": summary, "reason": reason, "aftercare": aftercare,
-                                   "signed_at": signed_at})
+            digest = None  # signed over the assembled summary by `finish_summaries`
         discharge_id = self.writer.add(
             self.discharges, when, episode.id, day, reason, DETAILS[reason], summary, aftercare,
             status, signed_at, episode.clinician.id if signed_at else None, digest,
@@ -88,3 +80,19 @@ class Closer:
                 appointment = day + dt.timedelta(days=rng.randrange(3, 15))
             self.writer.add(self.referrals, when, discharge_id, provider, service, appointment,
                             names.phone(rng), rng.choice(BARRIERS))
+
+
+def finish_summaries(db, batch: int = 500) -> int:
+    """Assemble every demo discharge's summary from the written record and sign it the way the
+    discharge service does (same summary builder, same hash). Returns how many were done."""
+    ids = [row[0] for row in Discharge.select(Discharge.id).order_by(Discharge.id).tuples()]
+    for i in range(0, len(ids), batch):
+        with db.atomic():
+            for row in Discharge.select().where(Discharge.id.in_(ids[i:i + batch])).order_by(Discharge.id):
+                episode = Episode.get_by_id(row.episode_id)
+                row.summary = assemble(episode, row.discharged_on)
+                fields = {"summary": row.summary}
+                if row.signed_at is not None:
+                    fields["content_hash"] = discharge_hash(row, row.signed_by_id, row.signed_at)
+                Discharge.update(**fields).where(Discharge.id == row.id).execute()
+    return len(ids)

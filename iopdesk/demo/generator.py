@@ -30,7 +30,7 @@ from ..permissions import SYSTEM
 from . import cast as cast_mod
 from . import groups as groups_mod
 from . import plans
-from .closing import Closer
+from .closing import Closer, finish_summaries
 from .episodes import Intake
 from .followup import FollowUp
 from .ids import IdMaker
@@ -227,6 +227,8 @@ def generate(
                     next_report = math.floor(done * 10 + 1e-9) / 10 + 0.1
             writer.flush()
 
+    say("demo: assembling discharge summaries")
+    finish_summaries(clinic.db)
     active = sum(1 for e in episodes if e.admit_on is not None and e.ends_on(as_of) is None)
     with clinic.db.atomic():
         writer.origin_site = main_id

@@ -26,7 +26,7 @@ from .roster import EpisodePlan
 from .writer import BulkWriter
 
 REVIEW_EVERY = 30
-RATINGS = (("progressing", 45), ("achieved", 20), ("partially_achieved", 20), ("no_change", 10),
+RATINGS = (("some_progress", 45), ("met", 20), ("significant_progress", 20), ("no_progress", 10),
            ("regressed", 5))
 STRENGTHS = ("supportive sibling", "stable housing", "employed part time", "motivated by children",
              "prior period of sobriety", "good insight", "engaged with a faith community",

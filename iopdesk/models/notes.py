@@ -22,7 +22,7 @@ class Note(Record):
     client = peewee.ForeignKeyField(Client, backref="notes", on_delete="CASCADE")
     episode = peewee.ForeignKeyField(Episode, null=True, backref="notes")
     kind = peewee.CharField(max_length=20)
-    note_format = peewee.CharField(max_length=4)
+    note_format = peewee.CharField(max_length=8)
     service_date = peewee.DateField()
     starts_at = peewee.TimeField(null=True)
     ends_at = peewee.TimeField(null=True)

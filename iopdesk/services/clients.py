@@ -17,6 +17,7 @@ from ..changes import Changes
 from ..errors import NotFound, PossibleDuplicate, ValidationError
 from ..models import Client, Episode, Payer, Site
 from ..records import as_uuid
+from ..search import prefix_match
 from ..validation import date_of_birth, required_text
 from .base import Service
 
@@ -45,6 +46,27 @@ class ClientSearchRow:
     legal_name: str
     preferred_name: str
     dob: dt.date
+
+    @property
+    def display_name(self) -> str:
+        """How the clinic addresses the client: preferred first name when there is one."""
+        if not self.preferred_name:
+            return self.legal_name
+        first, _, last = self.legal_name.partition(" ")
+        return f"{self.preferred_name} ({first}) {last}".strip()
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y")
+_MRN_RE = re.compile(r"^[A-Za-z]{1,8}-?\d*$|^\d{3,}$")
+
+
+def _parse_date(text: str) -> dt.date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def client_uuid(client_id: str | uuid.UUID) -> uuid.UUID:
@@ -157,6 +179,54 @@ class ClientService(Service):
 
     def count(self) -> int:
         return Client.select().count()
+
+    def search(self, text: str, *, limit: int = 50) -> list[ClientSearchRow]:
+        """Clients matching what was typed: a date of birth, an MRN, or the start of names.
+
+        "gar" finds Garcia and Gareth (last, first or preferred name); "mar gar" finds first
+        names starting "mar" with last names starting "gar"; "MAIN-0001" or "0001" finds MRNs;
+        "04/12/1991" finds a date of birth. Sorted by last, first name; at most `limit` rows.
+        Returns identifiers and names only; opening a chart is the audited read.
+        """
+        self.actor.require("chart.read")
+        words = (text or "").strip().split()
+        if not words:
+            return []
+        query = Client.select(Client.id, Client.mrn, Client.legal_first, Client.legal_last,
+                              Client.preferred_name, Client.dob)
+        born = _parse_date(words[0]) if len(words) == 1 else None
+        db = self.db.obj if hasattr(self.db, "obj") else self.db
+        if born is not None:
+            query = query.where(Client.dob == born)
+        elif len(words) == 1 and any(ch.isdigit() for ch in words[0]) and _MRN_RE.match(words[0]):
+            token = words[0].upper()
+            prefixes = [token]
+            if token.isdigit():  # "00012" means that number at any site
+                prefixes = [f"{code}-{token}" for code in Site.select(Site.code).tuples().scalars()]
+            condition = None
+            for prefix in prefixes:  # MRNs are stored upper-case: a range uses the unique index
+                part = (Client.mrn >= prefix) & (Client.mrn < prefix + "\uffff")
+                condition = part if condition is None else condition | part
+            query = query.where(condition) if condition is not None else query.where(False)
+        else:
+            first = words[0]
+            if len(words) == 1:
+                query = query.where(
+                    prefix_match(Client.legal_last, first, db)
+                    | prefix_match(Client.legal_first, first, db)
+                    | prefix_match(Client.preferred_name, first, db)
+                )
+            else:
+                last = " ".join(words[1:])
+                query = query.where(
+                    (prefix_match(Client.legal_first, first, db) | prefix_match(Client.preferred_name, first, db))
+                    & prefix_match(Client.legal_last, last, db)
+                )
+        query = query.order_by(Client.legal_last, Client.legal_first, Client.mrn).limit(limit).tuples()
+        return [
+            ClientSearchRow(str(cid), mrn, f"{first} {last}", preferred, dob)
+            for cid, mrn, first, last, preferred, dob in query
+        ]
 
     def _site(self, site_code: str | None) -> Site:
         if site_code:

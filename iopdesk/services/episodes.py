@@ -16,7 +16,7 @@ from ..clock import today
 from ..errors import NotFound, ValidationError
 from ..icd10 import icd10_code
 from ..models import Client, Diagnosis, Episode, LevelOfCareChange, Staff, StaffRole
-from ..records import as_uuid, update_versioned
+from ..records import as_uuid, fetch, update_versioned
 from ..rules import level_of_care, track
 from ..validation import as_date
 from .base import Service
@@ -261,9 +261,7 @@ class EpisodeService(Service):
         """Mark a diagnosis resolved (it stays on record for the discharge summary)."""
         self.actor.require("episode.write")
         with self.db.atomic():
-            row = Diagnosis.get_or_none(Diagnosis.id == as_uuid(diagnosis_id, "diagnosis"))
-            if row is None:
-                raise NotFound(f"No diagnosis with id {diagnosis_id}.")
+            row = fetch(Diagnosis, diagnosis_id, "diagnosis")
             when = as_date(resolved_on, "resolved_on", "Date resolved")
             if when < row.noted_on:
                 raise ValidationError("Date resolved: before the date it was noted.", field="resolved_on")

@@ -1,8 +1,13 @@
-"""Clinical notes: drafts, reading (narrative only for clinical roles), signing.
+"""Clinical notes: drafts, reading (narrative only for clinical roles), signing, co-signature and
+addenda, for individual, group, family, medication-management and case-management notes.
 
 Invariants: reading a note's text needs `chart.read_narrative` (a biller sees that a note exists,
 its date, type and status, never its words); every read of a note body is audited; a signed note
-never changes; signing needs every section of its format filled.
+never changes (every call that would change it raises RecordLocked; corrections are addenda,
+appended, authored, dated and hashed); only the author signs, after every section of the format
+is filled; a note by staff needing co-signature waits as "awaiting_cosign" until their supervisor
+co-signs it; a note's date is neither in the future nor before the client's admission. Signing
+(content hash and status) is done by `signing_values` alone, for single notes and group sessions.
 """
 
 from __future__ import annotations
@@ -11,17 +16,38 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+import peewee
+
 from ..changes import Changes
 from ..clock import utcnow
-from ..errors import NotFound, RecordLocked, ValidationError
-from ..models import Client, Note, Staff
+from ..errors import ConcurrentEdit, NotFound, RecordLocked, ValidationError
+from ..models import Client, Note, NoteAddendum, Staff
 from ..note_formats import lookup_format, note_kind
 from ..records import as_uuid, content_hash, update_versioned
-from ..validation import as_date
+from ..validation import as_date, as_time, required_text
 from .base import Service
 from .clients import client_uuid
+from .note_rules import (
+    KEEP,
+    SIGNED_STATES,
+    acting_staff,
+    check_links,
+    check_service_date,
+    family_session_link,
+    group_note_problem,
+    group_session_link,
+    note_duration,
+    objective_ids_by_note,
+    objectives_by_client,
+    replace_objectives,
+    signing_problem,
+    signing_values,
+    staff_by_name,
+    with_goal_filled,
+)
+from .note_rules import place_of_service as pos_code
 
-SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")
+__all__ = ["KEEP", "SIGNED_STATES", "AddendumView", "NoteListItem", "NoteService", "NoteView"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +65,16 @@ class NoteListItem:
 
 
 @dataclass(frozen=True)
+class AddendumView:
+    id: str
+    label: str
+    author: str
+    text: str
+    signed_at: dt.datetime
+    content_hash: str
+
+
+@dataclass(frozen=True)
 class NoteView:
     id: str
     client_id: str
@@ -52,6 +88,18 @@ class NoteView:
     version: int
     signed_at: dt.datetime | None
     content_hash: str | None
+    episode_id: str | None
+    starts_at: dt.time | None
+    ends_at: dt.time | None
+    participants: str
+    place_of_service: str
+    objective_ids: tuple[str, ...]
+    group_session_id: str | None
+    family_session_id: str | None
+    cosign_required: bool
+    cosigned_by: str | None
+    cosigned_at: dt.datetime | None
+    addenda: tuple[AddendumView, ...]
 
 
 def _note_uuid(note_id) -> uuid.UUID:
@@ -66,105 +114,269 @@ class NoteService(Service):
         kind: str,
         note_format: str,
         service_date: dt.date | str,
-        minutes: int = 0,
+        starts_at: dt.time | str | None = None,
+        ends_at: dt.time | str | None = None,
+        minutes: int | None = None,
         sections: dict | None = None,
+        participants: str = "",
+        objective_ids=(),
+        group_session_id=None,
+        family_session_id=None,
+        place_of_service: str | None = None,
     ) -> tuple[NoteView, Changes]:
-        """Start a draft note for a client; raises ValidationError naming the field."""
+        """Start a draft note for a client, in the client's open episode on that date (if any).
+
+        Minutes come from the start and end times when both are given. Raises ValidationError
+        naming the field: unknown kind or format, a date in the future or before admission, end
+        not after start, minutes over the span or over 24 hours, an objective not on this
+        client's plans, a session of another kind or client; NotFound for an unknown client.
+        """
         self.actor.require("note.write")
         fmt = lookup_format(note_format)
         kind = note_kind(kind)
+        check_links(kind, fmt.code, group_session_id, family_session_id)
         when = as_date(service_date, "service_date", "Date of service")
-        if minutes < 0 or minutes > 24 * 60:
-            raise ValidationError("Minutes: must be between 0 and 1440.", field="minutes")
+        start, end, mins = note_duration(starts_at, ends_at, minutes)
+        pos = pos_code(place_of_service, self._clinic.site.place_of_service)
+        text = (participants or "").strip()
         cid = client_uuid(client_id)
         with self.db.atomic():
             if not Client.select().where(Client.id == cid).exists():
                 raise NotFound(f"No client with id {client_id}.")
-            author = Staff.get_by_id(self.actor.id)
+            episode_id = check_service_date(cid, when)
+            objectives = objectives_by_client({cid: list(objective_ids)})[cid]
+            group_id = group_session_link(cid, group_session_id)
+            family_id = family_session_link(cid, family_session_id)
+            author = acting_staff(self.actor)
             note = Note.create(
-                client=cid, kind=kind, note_format=fmt.code, service_date=when, minutes=minutes,
-                author=author, sections=fmt.clean(sections),
-                cosign_required=author.needs_cosign,
+                client=cid, episode=episode_id, kind=kind, note_format=fmt.code, service_date=when,
+                starts_at=start, ends_at=end, minutes=mins, place_of_service=pos, participants=text,
+                author=author, sections=with_goal_filled(fmt, fmt.clean(sections), objectives),
+                cosign_required=author.needs_cosign, group_session=group_id, family_session=family_id,
             )
+            replace_objectives({note.id: [o for o, _ in objectives]})
             self._audit("create", "note", note.id, client_id=cid)
         return self._view(note), Changes.of("note", client_id=cid)
 
     def list_for_client(self, client_id) -> list[NoteListItem]:
         """Every note of a client, newest first, without narrative (any chart reader)."""
         self.actor.require("chart.read")
-        cid = client_uuid(client_id)
-        query = (
-            Note.select(
-                Note.id, Note.client, Note.kind, Note.note_format, Note.service_date, Note.minutes,
-                Staff.display_name, Note.status,
-            )
-            .join(Staff, on=(Note.author == Staff.id))
-            .where(Note.client == cid)
-            .order_by(Note.service_date.desc(), Note.created_at.desc())
-            .tuples()
-        )
-        return [
-            NoteListItem(str(i), str(c), k, f, d, m, a, s) for i, c, k, f, d, m, a, s in query
-        ]
+        query = _list_query().where(Note.client == client_uuid(client_id)).order_by(
+            Note.service_date.desc(), Note.created_at.desc())
+        return _list_items(query)
+
+    def unsigned_for(self, author=None) -> list[NoteListItem]:
+        """Drafts still to finish by `author` (username or id; default: the acting user), oldest first."""
+        self.actor.require("chart.read")
+        staff_id = staff_by_name(author, "author").id if author else acting_staff(self.actor).id
+        query = _list_query().where((Note.author == staff_id) & (Note.status == "draft")).order_by(
+            Note.service_date, Note.created_at)
+        return _list_items(query)
+
+    def cosign_queue(self, supervisor=None) -> list[NoteListItem]:
+        """Notes awaiting `supervisor`'s co-signature (default: the acting user), oldest first:
+        those of their supervisees and of authors who have no supervisor."""
+        self.actor.require("note.cosign")
+        sup_id = staff_by_name(supervisor, "supervisor").id if supervisor else acting_staff(self.actor).id
+        query = _list_query().where(
+            (Note.status == "awaiting_cosign") & (Note.author != sup_id)
+            & ((Staff.supervisor == sup_id) | Staff.supervisor.is_null())
+        ).order_by(Note.service_date, Note.signed_at)
+        return _list_items(query)
 
     def get(self, note_id) -> NoteView:
-        """A note with its text; needs `chart.read_narrative`. The read is audited."""
+        """A note with its text and addenda; needs `chart.read_narrative`. The read is audited."""
         self.actor.require("chart.read_narrative")
-        note = Note.get_or_none(Note.id == _note_uuid(note_id))
-        if note is None:
-            raise NotFound(f"No note with id {note_id}.")
+        note = self._note(note_id)
         with self.db.atomic():
             self._audit("read", "note", note.id, client_id=note.client_id)
         return self._view(note)
 
-    def save_draft(self, note_id, expected_version: int, sections: dict) -> tuple[NoteView, Changes]:
-        """Replace a draft's sections. Raises RecordLocked for a signed note."""
+    def save_draft(
+        self,
+        note_id,
+        expected_version: int,
+        sections: dict,
+        *,
+        starts_at=KEEP,
+        ends_at=KEEP,
+        minutes=KEEP,
+        objective_ids=KEEP,
+        participants=KEEP,
+    ) -> tuple[NoteView, Changes]:
+        """Autosave a draft: replace its sections and, when given, its times, minutes, objectives
+        and participants (None clears a time). Only the author edits a draft.
+
+        Raises RecordLocked for a signed note, ConcurrentEdit when someone saved since
+        `expected_version`, ValidationError naming the field.
+        """
         self.actor.require("note.write")
         with self.db.atomic():
-            note = self._draft_for_edit(note_id)
-            cleaned = lookup_format(note.note_format).clean(sections)
-            update_versioned(note, expected_version, sections=cleaned)
+            note = self._draft_for_edit(note_id, "sections")
+            self._require_author(note, "change this draft")
+            fmt = lookup_format(note.note_format)
+            start = note.starts_at if starts_at is KEEP else as_time(starts_at, "starts_at", "Start time")
+            end = note.ends_at if ends_at is KEEP else as_time(ends_at, "ends_at", "End time")
+            times_changed = (start, end) != (note.starts_at, note.ends_at)
+            if minutes is KEEP:
+                minutes = None if times_changed and start and end else note.minutes
+            start, end, mins = note_duration(start, end, minutes)
+            if objective_ids is KEEP:
+                objective_ids = objective_ids_by_note([note.id]).get(note.id, [])
+            objectives = objectives_by_client({note.client_id: list(objective_ids)})[note.client_id]
+            values = dict(
+                sections=with_goal_filled(fmt, fmt.clean(sections), objectives),
+                starts_at=start, ends_at=end, minutes=mins,
+            )
+            if participants is not KEEP:
+                values["participants"] = (participants or "").strip()
+            update_versioned(note, expected_version, **values)
+            replace_objectives({note.id: [o for o, _ in objectives]})
             self._audit("update", "note", note.id, client_id=note.client_id)
         return self._view(note), Changes.of("note", client_id=note.client_id)
 
+    def delete_draft(self, note_id, expected_version: int | None = None) -> Changes:
+        """Delete a draft (only its author). Raises RecordLocked for a signed note,
+        ConcurrentEdit when it changed since `expected_version`."""
+        self.actor.require("note.write")
+        with self.db.atomic():
+            note = self._draft_for_edit(note_id, "status")
+            self._require_author(note, "delete this draft")
+            query = Note.delete().where((Note.id == note.id) & (Note.status == "draft"))
+            if expected_version is not None:
+                query = query.where(Note.version == expected_version)
+            if query.execute() != 1:
+                raise ConcurrentEdit("This note was changed since you opened it; reload it. Nothing was deleted.")
+            self._audit("delete", "note", note.id, client_id=note.client_id)
+        return Changes.of("note", client_id=note.client_id)
+
     def sign(self, note_id, expected_version: int) -> tuple[NoteView, Changes]:
-        """Sign and lock a note. Raises ValidationError listing empty sections."""
+        """Sign and lock a note (only its author). Staff needing co-signature leave it
+        "awaiting_cosign". Raises RecordLocked if already signed, ValidationError listing what
+        is missing (sections, minutes; for a group note attendance and the shared part)."""
         self.actor.require("note.sign")
         with self.db.atomic():
-            note = self._draft_for_edit(note_id)
-            if note.author_id != self.actor.id:
-                raise ValidationError("Only the author can sign this note.", field="author")
-            missing = lookup_format(note.note_format).missing(note.sections)
-            if missing:
-                raise ValidationError(
-                    f"Cannot sign yet: fill in {', '.join(missing)}.", field="sections"
-                )
-            status = "awaiting_cosign" if note.cosign_required else "signed"
-            signed_at = utcnow()
-            digest = content_hash(
-                {"sections": note.sections, "service_date": note.service_date, "minutes": note.minutes,
-                 "author": note.author_id, "signed_at": signed_at}
-            )
-            update_versioned(note, expected_version, status=status, signed_at=signed_at, content_hash=digest)
-            self._audit("sign", "note", note.id, client_id=note.client_id, detail={"hash": digest})
+            note = self._draft_for_edit(note_id, "status")
+            self._require_author(note, "sign this note")
+            problem = signing_problem(note, lookup_format(note.note_format)) or group_note_problem(note)
+            if problem:
+                raise problem
+            signer = acting_staff(self.actor)
+            objectives = objective_ids_by_note([note.id]).get(note.id, [])
+            values = signing_values(note, objectives, signer, utcnow())
+            update_versioned(note, expected_version, **values)
+            self._audit("sign", "note", note.id, client_id=note.client_id,
+                        detail={"hash": values["content_hash"], "status": values["status"]})
         return self._view(note), Changes.of("note", client_id=note.client_id)
 
-    def _draft_for_edit(self, note_id) -> Note:
+    def cosign(self, note_id, expected_version: int, *, comment: str = "") -> tuple[NoteView, Changes]:
+        """Co-sign a note awaiting co-signature: only the author's supervisor (any holder of
+        `note.cosign` when the author has none), never one's own note. The comment is kept in
+        the audit trail. Raises RecordLocked if already co-signed, ValidationError otherwise."""
+        self.actor.require("note.cosign")
+        with self.db.atomic():
+            note = self._note(note_id)
+            if note.status == "cosigned":
+                raise RecordLocked("This note is already co-signed; add an addendum instead.", field="status")
+            if note.status != "awaiting_cosign":
+                why = "its author has not signed it yet" if note.status == "draft" else "it needs none"
+                raise ValidationError(f"Co-signature: {why}.", field="status")
+            if note.author_id == self.actor.id:
+                raise ValidationError("Co-signature: a supervisor cannot co-sign their own note.",
+                                      field="cosigned_by")
+            author = Staff.get_by_id(note.author_id)
+            if author.supervisor_id is not None and author.supervisor_id != self.actor.id:
+                name = Staff.get_by_id(author.supervisor_id).display_name
+                raise ValidationError(
+                    f"Co-signature: only {name}, {author.display_name}'s supervisor, co-signs this note.",
+                    field="cosigned_by")
+            update_versioned(note, expected_version, status="cosigned", cosigned_by=self.actor.id,
+                             cosigned_at=utcnow())
+            self._audit("cosign", "note", note.id, client_id=note.client_id,
+                        detail={"comment": (comment or "").strip()})
+        return self._view(note), Changes.of("note", client_id=note.client_id)
+
+    def add_addendum(self, note_id, text: str) -> tuple[AddendumView, Changes]:
+        """Append a signed, dated addendum by the acting clinician to a signed note; the note
+        itself never changes. Raises ValidationError for a draft or a blank text."""
+        self.actor.require("note.write")
+        body = required_text(text, "text", "Addendum", max_length=20000)
+        with self.db.atomic():
+            note = self._note(note_id)
+            if note.status not in SIGNED_STATES:
+                raise ValidationError("Addendum: the note is still a draft; edit it instead.", field="text")
+            author = acting_staff(self.actor)
+            now = utcnow()
+            digest = content_hash({"note": note.id, "note_hash": note.content_hash, "text": body,
+                                   "author": author.id, "signed_at": now})
+            row = NoteAddendum.create(note=note, author=author, text=body, signed_at=now, content_hash=digest)
+            self._audit("addendum", "note", note.id, client_id=note.client_id,
+                        detail={"addendum": row.id, "hash": digest})
+            number = NoteAddendum.select().where(NoteAddendum.note == note.id).count()
+        view = AddendumView(str(row.id), f"Addendum {number}", author.display_name, body, now, digest)
+        return view, Changes.of("note", client_id=note.client_id)
+
+    # -- helpers --------------------------------------------------------------------------
+    def _note(self, note_id) -> Note:
         note = Note.get_or_none(Note.id == _note_uuid(note_id))
         if note is None:
             raise NotFound(f"No note with id {note_id}.")
+        return note
+
+    def _draft_for_edit(self, note_id, field: str) -> Note:
+        note = self._note(note_id)
         if note.status in SIGNED_STATES:
             raise RecordLocked(
-                "This note is signed and cannot be changed; add an addendum instead.", field="sections"
+                "This note is signed and cannot be changed; add an addendum instead.", field=field
             )
         return note
 
+    def _require_author(self, note: Note, what: str) -> None:
+        if note.author_id != self.actor.id:
+            raise ValidationError(f"Only the author can {what}.", field="author")
+
     @staticmethod
     def _view(note: Note) -> NoteView:
-        author = Staff.select(Staff.display_name).where(Staff.id == note.author_id).scalar()
-        return NoteView(
-            id=str(note.id), client_id=str(note.client_id), kind=note.kind,
-            note_format=note.note_format, service_date=note.service_date, minutes=note.minutes,
-            author=author or "", status=note.status, sections=dict(note.sections),
-            version=note.version, signed_at=note.signed_at, content_hash=note.content_hash,
-        )
+        return note_view(note)
+
+
+def note_view(note: Note) -> NoteView:
+    """The read model of a note row (callers check `chart.read_narrative` first)."""
+    names = dict(Staff.select(Staff.id, Staff.display_name).where(
+        Staff.id.in_([note.author_id, note.cosigned_by_id])).tuples())
+    addenda = (
+        NoteAddendum.select(NoteAddendum.id, Staff.display_name, NoteAddendum.text,
+                            NoteAddendum.signed_at, NoteAddendum.content_hash)
+        .join(Staff, on=(NoteAddendum.author == Staff.id))
+        .where(NoteAddendum.note == note.id)
+        .order_by(NoteAddendum.signed_at, NoteAddendum.id)
+        .tuples()
+    )
+    return NoteView(
+        id=str(note.id), client_id=str(note.client_id), kind=note.kind,
+        note_format=note.note_format, service_date=note.service_date, minutes=note.minutes,
+        author=names.get(note.author_id, ""), status=note.status, sections=dict(note.sections),
+        version=note.version, signed_at=note.signed_at, content_hash=note.content_hash,
+        episode_id=str(note.episode_id) if note.episode_id else None,
+        starts_at=note.starts_at, ends_at=note.ends_at, participants=note.participants,
+        place_of_service=note.place_of_service,
+        objective_ids=tuple(objective_ids_by_note([note.id]).get(note.id, [])),
+        group_session_id=str(note.group_session_id) if note.group_session_id else None,
+        family_session_id=str(note.family_session_id) if note.family_session_id else None,
+        cosign_required=note.cosign_required,
+        cosigned_by=names.get(note.cosigned_by_id) if note.cosigned_by_id else None,
+        cosigned_at=note.cosigned_at,
+        addenda=tuple(AddendumView(str(i), f"Addendum {n}", who, text, when, digest)
+                      for n, (i, who, text, when, digest) in enumerate(addenda, start=1)),
+    )
+
+
+def _list_query() -> peewee.ModelSelect:
+    return Note.select(
+        Note.id, Note.client, Note.kind, Note.note_format, Note.service_date, Note.minutes,
+        Staff.display_name, Note.status,
+    ).join(Staff, on=(Note.author == Staff.id))
+
+
+def _list_items(query: peewee.ModelSelect) -> list[NoteListItem]:
+    return [NoteListItem(str(i), str(c), k, f, d, m, a, s) for i, c, k, f, d, m, a, s in query.tuples()]

@@ -1,0 +1,182 @@
+"""Alerts: what a clinician must see about a client (a safety flag on a measure, an unexpected
+positive drug screen, a concern raised by hand) until someone resolves it in writing.
+
+Invariants: an alert is raised inside the transaction of the record that caused it (the measure,
+the drug screen), through the one function `raise_alert`, so both commit or neither does; an
+alert is never deleted; resolving it needs a written resolution and keeps who and when; a
+resolved alert stays resolved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import peewee
+
+from .. import audit
+from ..changes import Changes
+from ..clock import utcnow
+from ..errors import NotFound, ValidationError
+from ..models import Alert, Client, Episode, Staff
+from ..permissions import Actor
+from ..records import as_uuid, fetch, update_versioned
+from ..validation import required_text
+from .base import Service
+from .clients import client_uuid
+
+ALERT_KINDS = {
+    "safety": "Safety",
+    "unexpected_positive": "Unexpected positive drug screen",
+    "clinical": "Clinical concern",
+}
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: str
+    client_id: str
+    client_name: str
+    mrn: str
+    kind: str
+    message: str
+    raised_at: dt.datetime
+    raised_by: str
+    source_id: str | None
+    resolved_at: dt.datetime | None
+    resolved_by: str
+    resolution: str
+    version: int
+
+    @property
+    def active(self) -> bool:
+        return self.resolved_at is None
+
+
+def staff_for(username_or_id, label: str, field: str) -> Staff:
+    """An active staff member by user name or id; ValidationError naming `field` otherwise."""
+    staff = Staff.get_or_none(Staff.username == str(username_or_id).strip().lower())
+    if staff is None:
+        try:
+            staff = Staff.get_or_none(Staff.id == uuid.UUID(str(username_or_id)))
+        except ValueError:
+            staff = None
+    if staff is None or not staff.active:
+        raise ValidationError(f"{label}: no active user {username_or_id!r}.", field=field)
+    return staff
+
+
+def caseload_of(query: peewee.ModelSelect, clinician) -> peewee.ModelSelect:
+    """Narrow a query already joined to Client to clients with an open episode, optionally
+    under one primary clinician (user name or id)."""
+    query = query.join(Episode, on=(Episode.client == Client.id)).where(Episode.status == "active")
+    if clinician is not None:
+        query = query.where(Episode.primary_clinician == staff_for(clinician, "Clinician", "clinician").id)
+    return query
+
+
+def raise_alert(actor: Actor, client_id, kind: str, message: str, *, source_id=None) -> Alert:
+    """Raise an alert on a client and audit it. Call it inside the caller's transaction: the
+    alert then commits with the record that caused it, or not at all.
+
+    Raises ValidationError for an unknown kind or a blank message.
+    """
+    if kind not in ALERT_KINDS:
+        raise ValidationError(f"Alert kind: {kind!r} is not one of {', '.join(ALERT_KINDS)}.", field="kind")
+    text = required_text(message, "message", "Alert message", max_length=2000)
+    cid = client_uuid(client_id)
+    alert = Alert.create(
+        client=cid, kind=kind, message=text, raised_at=utcnow(), raised_by=actor.id,
+        source_id=as_uuid(source_id, "record") if source_id else None,
+    )
+    audit.record(actor, "create", "alert", alert.id, client_id=cid, detail={"kind": kind})
+    return alert
+
+
+class AlertService(Service):
+    def raise_alert(self, client_id, *, kind: str = "clinical", message: str, source_id=None
+                    ) -> tuple[AlertView, Changes]:
+        """Raise an alert by hand (clinical staff, "note.write"). Measures and drug screens raise
+        theirs themselves. Raises ValidationError for an unknown kind or a blank message."""
+        self.actor.require("note.write")
+        cid = client_uuid(client_id)
+        with self.db.atomic():
+            if not Client.select().where(Client.id == cid).exists():
+                raise NotFound(f"No client with id {client_id}.")
+            alert = raise_alert(self.actor, cid, kind, message, source_id=source_id)
+        return self.get(alert.id), Changes.of("alert", client_id=cid)
+
+    def resolve(self, alert_id, resolution: str) -> tuple[AlertView, Changes]:
+        """Close an alert with what was done about it (clinical staff, "note.write").
+
+        Raises ValidationError for a blank resolution or an alert already resolved; ConcurrentEdit
+        if someone resolved it at the same moment.
+        """
+        self.actor.require("note.write")
+        text = required_text(resolution, "resolution", "Resolution", max_length=4000)
+        with self.db.atomic():
+            alert = fetch(Alert, alert_id, "alert")
+            if alert.resolved_at is not None:
+                raise ValidationError(
+                    f"Resolution: this alert was already resolved on {alert.resolved_at:%Y-%m-%d}.",
+                    field="resolution",
+                )
+            update_versioned(alert, alert.version, resolved_at=utcnow(), resolved_by=self.actor.id,
+                             resolution=text)
+            self._audit("resolve", "alert", alert.id, client_id=alert.client_id)
+        return self.get(alert.id), Changes.of("alert", client_id=alert.client_id)
+
+    def get(self, alert_id) -> AlertView:
+        self.actor.require("chart.read_narrative")
+        rows = self._views(Alert.id == as_uuid(alert_id, "alert"))
+        if not rows:
+            raise NotFound(f"No alert with id {alert_id}.")
+        return rows[0]
+
+    def active_for(self, client_id) -> list[AlertView]:
+        """A client's unresolved alerts, oldest first."""
+        self.actor.require("chart.read_narrative")
+        return self._views((Alert.client == client_uuid(client_id)) & Alert.resolved_at.is_null())
+
+    def history(self, client_id) -> list[AlertView]:
+        """Every alert of a client, resolved or not, oldest first."""
+        self.actor.require("chart.read_narrative")
+        return self._views(Alert.client == client_uuid(client_id))
+
+    def active_safety_alerts(self, clinician=None) -> list[AlertView]:
+        """Unresolved safety alerts of clients in treatment (optionally one clinician's caseload),
+        oldest first. Raises ValidationError for an unknown clinician."""
+        self.actor.require("chart.read_narrative")
+        where = (Alert.kind == "safety") & Alert.resolved_at.is_null()
+        return self._views(where, caseload=True, clinician=clinician)
+
+    def _views(self, where, *, caseload: bool = False, clinician=None) -> list[AlertView]:
+        raiser = Staff.alias()
+        resolver = Staff.alias()
+        query = (
+            Alert.select(
+                Alert.id, Alert.client, Client.legal_first, Client.legal_last, Client.mrn, Alert.kind,
+                Alert.message, Alert.raised_at, raiser.display_name, Alert.source_id,
+                Alert.resolved_at, resolver.display_name, Alert.resolution, Alert.version,
+            )
+            .join(Client, on=(Alert.client == Client.id))
+            .switch(Alert)
+            .join(raiser, peewee.JOIN.LEFT_OUTER, on=(Alert.raised_by == raiser.id))
+            .switch(Alert)
+            .join(resolver, peewee.JOIN.LEFT_OUTER, on=(Alert.resolved_by == resolver.id))
+            .switch(Client)
+        )
+        if caseload:
+            query = caseload_of(query, clinician)
+        query = query.where(where).order_by(Alert.raised_at, Alert.id).tuples()
+        return [
+            AlertView(
+                id=str(i), client_id=str(c), client_name=f"{first} {last}", mrn=mrn, kind=kind,
+                message=msg, raised_at=raised, raised_by=by or "IOP Desk",
+                source_id=str(src) if src else None,
+                resolved_at=resolved, resolved_by=res_by or "", resolution=resolution, version=version,
+            )
+            for i, c, first, last, mrn, kind, msg, raised, by, src, resolved, res_by, resolution, version
+            in query
+        ]
