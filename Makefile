@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-test
 
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test venv lint clean
+.PHONY: run test venv lint bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "IOP Desk needs Python 3.11 or newer on PATH"; exit 1; }
@@ -30,6 +30,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+# Benchmarks on a 10,000-client, five-year clinic (generated once into .bench/, then reused).
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,525 @@
+"""The note editor: write, autosave and sign one note; read a signed note and add addenda.
+
+`NoteEditorDialog` shows the date of service, start and end time (minutes follow), participants,
+the plan objectives addressed, and one text field per section of the note's format (label as
+buddy, hint as placeholder). A new note becomes a draft on its first edit; every edit (and every
+focus change) restarts a short single-shot timer that saves the draft, so a crash loses at most
+those few seconds. Ctrl+S saves now, Ctrl+Enter saves and signs; the domain's refusal (an empty
+section, no minutes) appears inline and the field at fault gets the focus. A signed note is
+read-only and shows who signed it, its addenda and an "Add addendum…" action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, QLocale, QSize, Qt, QTime, QTimer
+from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from iopdesk import Clinic
+from iopdesk.errors import IopDeskError
+from iopdesk.note_formats import lookup_format
+from iopdesk.services.notes import SIGNED_STATES, NoteView
+
+from ..operations import Operations, user_message
+from .note_list_model import kind_label
+
+FIELD_OF_ERROR = {"starts_at": "start_edit", "ends_at": "end_edit", "minutes": "end_edit",
+                  "service_date": "date_edit", "participants": "participants_edit"}
+
+
+def bold(font: QFont) -> QFont:
+    font.setBold(True)
+    return font
+
+
+class SectionEdit(QPlainTextEdit):
+    """One section's text: asks for about six lines, grows with the window."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.fontMetrics().lineSpacing() * 6 + 2 * self.frameWidth())
+
+
+def default_times() -> tuple[QTime, QTime]:
+    """A 50-minute session ending now (rounded down to 5 minutes), or 9:00–9:50 just after midnight."""
+    now = QTime.currentTime()
+    end = QTime(now.hour(), now.minute() - now.minute() % 5)
+    if end.hour() == 0 and end.minute() < 50:
+        return QTime(9, 0), QTime(9, 50)
+    return end.addSecs(-50 * 60), end
+
+
+class NoteEditorDialog(QDialog):
+    """Edits one note (or a new one, created on first edit). Invariant: what is on screen and
+    not yet saved is flagged with isWindowModified(); a signed note is never editable here."""
+
+    def __init__(self, clinic: Clinic, ops: Operations, client_id: str, note_id: str | None = None, *,
+                 kind: str = "individual", note_format: str = "DAP", view: NoteView | None = None,
+                 autosave_ms: int = 3000, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.ops = ops
+        self.client_id = str(client_id)
+        self.note_id = str(note_id) if note_id else None
+        self.view = view if view is not None else (clinic.notes.get(note_id) if note_id else None)
+        self.kind = self.view.kind if self.view else kind
+        self.format = lookup_format(self.view.note_format if self.view else note_format)
+        self.addendum_dialog: AddendumDialog | None = None
+        self._loading = True
+        self.setObjectName("noteEditor")
+        summary = clinic.clients.summary(self.client_id)
+        self.setWindowTitle(self.tr("{name} ({mrn}) · {kind} note, {format}[*]").format(
+            name=summary.legal_name, mrn=summary.mrn, kind=kind_label(self.kind), format=self.format.code))
+        self.setAccessibleName(self.tr("Note editor"))
+        self.setSizeGripEnabled(True)
+
+        self.autosave_timer = QTimer(self, singleShot=True, interval=autosave_ms)
+        self.autosave_timer.timeout.connect(self.save)
+
+        self._build_form()
+        self._build_actions()
+        self._load()
+        self._loading = False
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+        self.finished.connect(self._stop_watching_focus)
+
+    # -- building ----------------------------------------------------------------------
+    def _build_form(self) -> None:
+        self.date_edit = QDateEdit(calendarPopup=True)
+        self.date_edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
+        self.date_edit.setMaximumDate(QDate.currentDate())
+        self.start_edit = QTimeEdit()
+        self.end_edit = QTimeEdit()
+        for edit in (self.start_edit, self.end_edit):
+            edit.setDisplayFormat(QLocale().timeFormat(QLocale.FormatType.ShortFormat))
+        self.minutes_label = QLabel(objectName="minutesText")
+        self.participants_edit = QLineEdit()
+        self.participants_edit.setPlaceholderText(self.tr("Client; others present by role (e.g. mother)"))
+        self.objectives_list = QListWidget(objectName="objectiveList")
+        self.objectives_empty = QLabel(self.tr("No treatment plan yet"), objectName="emptyState")
+
+        form = QFormLayout()
+        times = QHBoxLayout()
+        times.addWidget(self.start_edit)
+        times.addWidget(QLabel(self.tr("to")))
+        times.addWidget(self.end_edit)
+        times.addWidget(self.minutes_label)
+        times.addStretch(1)
+        date_row = QHBoxLayout()
+        date_row.addWidget(self.date_edit)
+        date_row.addStretch(1)
+        self._row(form, self.tr("&Date of service:"), self.date_edit, self.tr("Date of service"), date_row)
+        self._row(form, self.tr("S&tart:"), self.start_edit, self.tr("Start time"), times)
+        self.end_edit.setAccessibleName(self.tr("End time"))
+        self._row(form, self.tr("&Participants:"), self.participants_edit, self.tr("Participants"))
+        objectives = QVBoxLayout()
+        objectives.addWidget(self.objectives_list)
+        objectives.addWidget(self.objectives_empty)
+        self._row(form, self.tr("&Objectives addressed:"), self.objectives_list,
+                  self.tr("Objectives addressed"), objectives)
+
+        self.section_edits: dict[str, QPlainTextEdit] = {}
+        for section in self.format.sections:
+            edit = SectionEdit(objectName=f"section_{section.key}")
+            edit.setPlaceholderText(section.hint)
+            edit.setTabChangesFocus(True)
+            edit.setMinimumHeight(edit.fontMetrics().lineSpacing() * 4)
+            edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            self.section_edits[section.key] = edit
+            self._row(form, f"&{section.label}:", edit, section.label)
+
+        self.status_label = QLabel(objectName="noteStatus")
+        self.status_label.setWordWrap(True)
+        self.status_label.setFont(bold(self.status_label.font()))
+        self.error_label = QLabel(objectName="fieldError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setAccessibleName(self.tr("Problem"))
+        self.error_label.hide()
+        self.addenda_box = QVBoxLayout()
+
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.addWidget(self.status_label)
+        body_layout.addLayout(form)
+        body_layout.addLayout(self.addenda_box)
+        self.body_stretch = QWidget()
+        body_layout.addWidget(self.body_stretch, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+
+        self.save_button = QPushButton(self.tr("&Save"), objectName="saveButton")
+        self.sign_button = QPushButton(self.tr("Si&gn"), objectName="signButton")
+        self.addendum_button = QPushButton(self.tr("&Add addendum…"), objectName="addendumButton")
+        self.close_button = QPushButton(self.tr("Close"), objectName="closeButton")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.sign_button)
+        buttons.addWidget(self.addendum_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        for button in (self.save_button, self.sign_button, self.addendum_button, self.close_button):
+            button.setAutoDefault(False)
+            button.setAccessibleName(button.text().replace("&", "").rstrip("…"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.error_label)
+        layout.addLayout(buttons)
+
+    def _row(self, form: QFormLayout, text: str, widget: QWidget, name: str, field=None) -> None:
+        label = QLabel(text)
+        label.setBuddy(widget)
+        widget.setAccessibleName(name)
+        form.addRow(label, field if field is not None else widget)
+
+    def _build_actions(self) -> None:
+        save = QAction(self.tr("Save"), self)
+        save.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
+        save.triggered.connect(self.save)
+        sign = QAction(self.tr("Sign"), self)
+        sign.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        sign.triggered.connect(self.sign)
+        self.addActions([save, sign])
+        self.save_action, self.sign_action = save, sign
+        self.save_button.setToolTip(save.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+        self.sign_button.setToolTip(self.tr("Ctrl+Enter"))
+        self.save_button.clicked.connect(self.save)
+        self.sign_button.clicked.connect(self.sign)
+        self.addendum_button.clicked.connect(self.add_addendum)
+        self.close_button.clicked.connect(self.reject)
+
+    # -- loading -----------------------------------------------------------------------
+    def _load(self) -> None:
+        view = self.view
+        if view is None:
+            start, end = default_times()
+            self.date_edit.setDate(QDate.currentDate())
+            self.start_edit.setTime(start)
+            self.end_edit.setTime(end)
+        else:
+            self.date_edit.setDate(QDate(view.service_date))
+            if view.starts_at:
+                self.start_edit.setTime(QTime(view.starts_at))
+            if view.ends_at:
+                self.end_edit.setTime(QTime(view.ends_at))
+            self.participants_edit.setText(view.participants)
+            for key, edit in self.section_edits.items():
+                edit.setPlainText(view.sections.get(key, ""))
+        self._load_objectives(view.objective_ids if view else ())
+        self._show_minutes()
+        self.times_touched = view is None or view.starts_at is not None
+        self.date_edit.dateChanged.connect(self._edited)
+        for widget in (self.start_edit, self.end_edit):
+            widget.timeChanged.connect(self._times_edited)
+        self.participants_edit.textEdited.connect(self._edited)
+        self.objectives_list.itemChanged.connect(self._edited)
+        for edit in self.section_edits.values():
+            edit.textChanged.connect(self._edited)
+        self._show_state()
+
+    def _load_objectives(self, chosen) -> None:
+        plan = None
+        episode = self.clinic.episodes.current(self.client_id)
+        if episode is not None:
+            plan = self.clinic.plans.current_plan(episode.id)
+        chosen = {str(o) for o in chosen}
+        for objective in plan.objectives if plan else ():
+            item = QListWidgetItem(objective.statement, self.objectives_list)
+            item.setData(Qt.ItemDataRole.UserRole, objective.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if objective.id in chosen else Qt.CheckState.Unchecked)
+        self.objectives_list.setVisible(self.objectives_list.count() > 0)
+        self.objectives_empty.setVisible(self.objectives_list.count() == 0)
+        self._fit_objectives(self.objectives_list.count())
+
+    def _fit_objectives(self, rows: int) -> None:
+        rows = min(max(rows, 1), 6)
+        self.objectives_list.setMaximumHeight(self.objectives_list.sizeHintForRow(0) * rows
+                                              + 2 * self.objectives_list.frameWidth() + 4)
+
+    @staticmethod
+    def _fit_to_text(edit: QPlainTextEdit) -> None:
+        """A read-only section as tall as its text (wrapped lines), so the note reads like a page."""
+        edit.setMinimumHeight(0)
+        width = max(edit.viewport().width(), 400)
+        lines = sum(max(1, edit.fontMetrics().boundingRect(0, 0, width, 10**6, Qt.TextFlag.TextWordWrap,
+                                                           block).height() // edit.fontMetrics().lineSpacing())
+                    for block in edit.toPlainText().split("\n"))
+        margins = edit.contentsMargins()
+        edit.setFixedHeight(edit.fontMetrics().lineSpacing() * (lines + 1) + margins.top() + margins.bottom()
+                            + 2 * edit.frameWidth())
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def signed(self) -> bool:
+        return self.view is not None and self.view.status in SIGNED_STATES
+
+    def _show_state(self) -> None:
+        signed = self.signed
+        for edit in self.section_edits.values():
+            edit.setReadOnly(signed)
+        for widget in (self.date_edit, self.start_edit, self.end_edit):
+            widget.setReadOnly(signed)
+        # A session's note keeps the session's date (a new date would make a new, unlinked draft).
+        if self.view is not None and (self.view.group_session_id or self.view.family_session_id):
+            self.date_edit.setReadOnly(True)
+        self.participants_edit.setReadOnly(signed)
+        for row in range(self.objectives_list.count()):
+            item = self.objectives_list.item(row)
+            flags = item.flags()
+            item.setFlags(flags & ~Qt.ItemFlag.ItemIsUserCheckable if signed
+                          else flags | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setHidden(signed and item.checkState() != Qt.CheckState.Checked)
+        if signed:
+            shown = [r for r in range(self.objectives_list.count()) if not self.objectives_list.item(r).isHidden()]
+            self.objectives_list.setVisible(bool(shown))
+            self.objectives_empty.setText(self.tr("None recorded"))
+            self.objectives_empty.setVisible(not shown)
+            self._fit_objectives(len(shown))
+            for edit in self.section_edits.values():
+                self._fit_to_text(edit)
+        self.body_stretch.setVisible(signed)
+        self.save_button.setVisible(not signed)
+        self.sign_button.setVisible(not signed)
+        self.save_action.setEnabled(not signed)
+        self.sign_action.setEnabled(not signed)
+        self.addendum_button.setVisible(signed)
+        self.status_label.setText(self._status_text())
+        self._show_addenda()
+
+    def _status_text(self) -> str:
+        view = self.view
+        if view is None:
+            return self.tr("New note — saved as a draft as soon as you start typing.")
+        if view.status == "draft":
+            return self.tr("Draft by {author} — saved automatically.").format(author=view.author)
+        signed = self.tr("Signed by {author} at {when}.").format(author=view.author,
+                                                                 when=local_time(view.signed_at))
+        if view.status == "awaiting_cosign":
+            return signed + " " + self.tr("Awaiting co-signature by supervisor.")
+        if view.status == "cosigned":
+            return signed + " " + self.tr("Co-signed by {who} at {when}.").format(
+                who=view.cosigned_by or "", when=local_time(view.cosigned_at))
+        return signed
+
+    def _show_addenda(self) -> None:
+        while self.addenda_box.count():
+            widget = self.addenda_box.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        for addendum in self.view.addenda if self.view else ():
+            caption = QLabel(addendum_caption(addendum), objectName="addendumCaption")
+            caption.setFont(bold(caption.font()))
+            text = QLabel(addendum.text, objectName="addendumText")
+            text.setWordWrap(True)
+            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            text.setAccessibleName(caption.text())
+            self.addenda_box.addWidget(caption)
+            self.addenda_box.addWidget(text)
+
+    def _show_minutes(self) -> None:
+        minutes = self.start_edit.time().secsTo(self.end_edit.time()) // 60
+        self.minutes_label.setText(self.tr("{n} minutes").format(n=minutes) if minutes > 0
+                                   else self.tr("end must be after start"))
+
+    def _edited(self, *_args) -> None:
+        if self._loading or self.signed:
+            return
+        self._show_minutes()
+        self.setWindowModified(True)
+        self.autosave_timer.start()
+
+    def _times_edited(self, *_args) -> None:
+        if not self._loading:
+            self.times_touched = True
+        self._edited()
+
+    def _focus_changed(self, _old, new) -> None:
+        if new is not None and self.isAncestorOf(new) and self.isWindowModified():
+            self.autosave_timer.start()
+
+    def _stop_watching_focus(self, *_args) -> None:
+        try:
+            QApplication.instance().focusChanged.disconnect(self._focus_changed)
+        except (RuntimeError, TypeError):  # already disconnected
+            pass
+
+    def show_error(self, error: BaseException | str | None, field: str | None = None) -> None:
+        """Show the domain's message under the note (or clear it) and focus the field at fault."""
+        text = error if isinstance(error, str) or error is None else user_message(error)
+        self.error_label.setText(text or "")
+        self.error_label.setVisible(bool(text))
+        if field == "sections":
+            missing = self.format.missing(self.sections())
+            if missing:
+                label = missing[0]
+                key = next(s.key for s in self.format.sections if s.label == label)
+                self.section_edits[key].setFocus()
+        elif field in FIELD_OF_ERROR:
+            getattr(self, FIELD_OF_ERROR[field]).setFocus()
+
+    # -- values ------------------------------------------------------------------------
+    def sections(self) -> dict[str, str]:
+        return {key: edit.toPlainText() for key, edit in self.section_edits.items()}
+
+    def objective_ids(self) -> list[str]:
+        items = (self.objectives_list.item(r) for r in range(self.objectives_list.count()))
+        return [i.data(Qt.ItemDataRole.UserRole) for i in items if i.checkState() == Qt.CheckState.Checked]
+
+    def _times(self) -> tuple[dt.time, dt.time]:
+        return self.start_edit.time().toPython(), self.end_edit.time().toPython()
+
+    # -- saving and signing ------------------------------------------------------------
+    def save(self) -> bool:
+        """Save what is on screen as the draft (creating it the first time); True when saved."""
+        self.autosave_timer.stop()
+        if self.signed:
+            return True
+        if not self.isWindowModified() and self.note_id is not None:
+            return True
+        start, end = self._times() if self.times_touched else (None, None)
+        date = self.date_edit.date().toPython()
+        try:
+            if self.note_id is None or self.view.service_date != date:
+                view, changes = self.clinic.notes.create_draft(
+                    self.client_id, kind=self.kind, note_format=self.format.code, service_date=date,
+                    starts_at=start, ends_at=end, sections=self.sections(),
+                    minutes=None if self.times_touched else self.view.minutes,
+                    participants=self.participants_edit.text(), objective_ids=self.objective_ids())
+                if self.view is not None:  # the date of a draft changed: the new draft replaces it
+                    changes = changes | self.clinic.notes.delete_draft(self.view.id, self.view.version)
+            else:
+                # A session's note saved without times keeps its minutes until the times are set here.
+                times = dict(starts_at=start, ends_at=end, minutes=None) if self.times_touched else {}
+                view, changes = self.clinic.notes.save_draft(
+                    self.note_id, self.view.version, self.sections(), objective_ids=self.objective_ids(),
+                    participants=self.participants_edit.text(), **times)
+        except IopDeskError as error:
+            self.show_error(error, error.field)
+            return False
+        self.view, self.note_id = view, view.id
+        self.setWindowModified(False)
+        self.show_error(None)
+        self.status_label.setText(self._status_text())
+        self.ops.announce(changes)
+        return True
+
+    def sign(self) -> bool:
+        """Save, then sign the note; True when signed. The domain's refusal is shown inline."""
+        if self.signed or not self.save():
+            return False
+        try:
+            view, changes = self.clinic.notes.sign(self.note_id, self.view.version)
+        except IopDeskError as error:
+            self.show_error(error, error.field)
+            return False
+        self.view = view
+        self.show_error(None)
+        self._show_state()
+        self.ops.announce(changes)
+        self.close_button.setFocus()
+        return True
+
+    def add_addendum(self) -> AddendumDialog | None:
+        """Open the addendum dialog (signed notes only); the note reloads when one is added."""
+        if not self.signed:
+            return None
+        dialog = AddendumDialog(self.clinic, self.ops, self.note_id, self)
+        self.addendum_dialog = dialog
+        dialog.accepted.connect(self._reload_view)
+        dialog.open()
+        return dialog
+
+    def _reload_view(self) -> None:
+        self.view = self.clinic.notes.get(self.note_id)
+        self._show_state()
+
+    # -- closing -----------------------------------------------------------------------
+    def reject(self) -> None:
+        """Close (Esc, Close, the window's X), asking first about unsaved changes."""
+        if self.isWindowModified() and not self.signed:
+            answer = QMessageBox.question(
+                self, self.tr("Unsaved changes"), self.tr("Save your changes to this note?"),
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            if answer == QMessageBox.StandardButton.Cancel or (
+                    answer == QMessageBox.StandardButton.Save and not self.save()):
+                return
+        self.autosave_timer.stop()
+        self.setWindowModified(False)
+        super().reject()
+
+
+class AddendumDialog(QDialog):
+    """Writes one addendum to a signed note; the text is required. Accepted once it is saved."""
+
+    def __init__(self, clinic: Clinic, ops: Operations, note_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic, self.ops, self.note_id = clinic, ops, note_id
+        self.setWindowTitle(self.tr("Add addendum"))
+        label = QLabel(self.tr("&Addendum (appended to the signed note, which does not change):"))
+        label.setWordWrap(True)
+        self.text_edit = QPlainTextEdit(objectName="addendumEdit")
+        self.text_edit.setAccessibleName(self.tr("Addendum"))
+        self.text_edit.setTabChangesFocus(True)
+        label.setBuddy(self.text_edit)
+        self.error_label = QLabel(objectName="fieldError")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(self.tr("Sign addendum"))
+        self.ok_button.setEnabled(False)
+        self.text_edit.textChanged.connect(
+            lambda: self.ok_button.setEnabled(bool(self.text_edit.toPlainText().strip())))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(self.text_edit, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+    def accept(self) -> None:
+        try:
+            _view, changes = self.clinic.notes.add_addendum(self.note_id, self.text_edit.toPlainText())
+        except IopDeskError as error:
+            self.error_label.setText(user_message(error))
+            self.error_label.show()
+            return
+        self.ops.announce(changes)
+        super().accept()
+
+
+def local_time(when: dt.datetime | None) -> str:
+    """A stored (naive UTC) timestamp as the workstation's local date and time."""
+    if when is None:
+        return ""
+    local = when.replace(tzinfo=dt.UTC).astimezone()
+    return QLocale().toString(local.replace(tzinfo=None), QLocale.FormatType.ShortFormat)
+
+
+def addendum_caption(addendum) -> str:
+    return QApplication.translate("NoteEditorDialog", "Addendum — {author}, {when}").format(
+        author=addendum.author, when=local_time(addendum.signed_at))

@@ -1,0 +1,448 @@
+"""The window a facilitator runs one group session in: attendance, the shared part, each attendee's
+individualized section, the warnings to check, and signing every note at once.
+
+Left, the roster (single keys mark attendance: P present, L late arrival, E left early, X excused,
+U no-show, C cancelled, Space present/absent; L and E put the cursor in the time box, where
+"0925" + Enter sets the time) with the warnings under it; top, the shared part copied to every
+chart; right, the current client's sections. Edits autosave the whole session in one transaction
+three seconds after the last keystroke (Ctrl+S saves now); Sign all (Ctrl+Shift+S) saves, signs
+every complete note and lists the clients left out with the reason. Closing with unsaved changes
+asks to save, discard or cancel.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from iopdesk.errors import IopDeskError
+from iopdesk.services.groups import AttendanceEntry, ClientSection
+
+from ..operations import user_message
+from .roster_model import (
+    ATTENDED,
+    SIGNED_STATES,
+    STATUS_LABELS,
+    RosterTableModel,
+    RosterTableView,
+    parse_time,
+)
+from .section_editor import SectionEditorWidget
+
+AUTOSAVE_MS = 3000
+class GroupSessionWindow(QMainWindow):
+    """One group session, run from the keyboard; see the module docstring."""
+
+    def __init__(self, clinic, ops, session_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic, self.ops, self.session_id = clinic, ops, str(session_id)
+        self.session = clinic.groups.session(self.session_id)
+        self.setObjectName("groupSessionWindow")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(self.tr("{group} · {date} · {time}[*] — IOP Desk").format(
+            group=self.session.group_name, date=f"{self.session.session_date:%a %d %b %Y}",
+            time=f"{self.session.starts_at:%H:%M}"))
+        self._reacting = False
+        self._closed = False
+        self._warnings_asked = 0
+        self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self.autosave.timeout.connect(self.save)
+
+        self.model = RosterTableModel(self.session.starts_at, self.session.ends_at, self)
+        self.roster = RosterTableView(self.mark_current)
+        self.roster.setObjectName("roster")
+        self.roster.setModel(self.model)
+        self.roster.setAccessibleName(self.tr("Roster"))
+        self.roster.setAccessibleDescription(self.tr(
+            "P present, L late, E left early, X excused, U no-show, C cancelled, Space present or absent"))
+        self.roster.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.roster.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.roster.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.roster.setTabKeyNavigation(False)
+        self.roster.setAlternatingRowColors(True)
+        self.roster.verticalHeader().hide()
+        self.roster.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.roster.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+
+        self.arrived_edit = self._time_edit("arrivedTime", self.tr("Arrival time"))
+        self.left_edit = self._time_edit("leftTime", self.tr("Departure time"))
+        times = QHBoxLayout()
+        for text, edit in ((self.tr("&Arrived:"), self.arrived_edit), (self.tr("Le&ft:"), self.left_edit)):
+            label = QLabel(text)
+            label.setBuddy(edit)
+            times.addWidget(label)
+            times.addWidget(edit)
+        times.addStretch(1)
+        keys = self._hint(self.tr("P present · L late · E left early · X excused · U no-show · "
+                                  "C cancelled · Space present/absent"))
+        self.warnings = QListWidget(objectName="warnings")
+        self.warnings.setAccessibleName(self.tr("Warnings to check before signing"))
+        self.warnings.setWordWrap(True)
+        self.warnings.setMaximumHeight(self.warnings.fontMetrics().lineSpacing() * 6 + 12)
+        self.warnings.currentItemChanged.connect(self._warning_chosen)
+        self.warnings_label = QLabel(self.tr("&Warnings"))
+        self.warnings_label.setBuddy(self.warnings)
+        self.result_label = QLabel(objectName="signResult")
+        self.result_label.setWordWrap(True)
+        self.result_label.setAccessibleName(self.tr("Result of signing"))
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.hide()
+
+        left = QWidget()
+        left_box = QVBoxLayout(left)
+        left_box.setContentsMargins(0, 0, 0, 0)
+        left_box.addWidget(self.roster, 3)
+        left_box.addLayout(times)
+        left_box.addWidget(keys)
+        left_box.addWidget(self.warnings_label)
+        left_box.addWidget(self.warnings, 1)
+        left_box.addWidget(self.result_label)
+
+        self.editor = SectionEditorWidget(clinic, ops)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.editor)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 4)
+
+        central = QWidget(objectName="central")
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(12, 8, 12, 8)
+        outer.addWidget(self._build_shared())
+        outer.addWidget(self.splitter, 1)
+        outer.addLayout(self._build_buttons())
+        self.setCentralWidget(central)
+        self.setTabOrder(self.topic_edit, self.modality_edit)
+        self.setTabOrder(self.modality_edit, self.shared_edit)
+        self.setTabOrder(self.shared_edit, self.roster)
+
+        self.model.attendance_edited.connect(lambda _c: self._edited())
+        self.editor.edited.connect(lambda _c: self._edited())
+        self.roster.selectionModel().currentRowChanged.connect(self._current_changed)
+        ops.changes_applied.connect(self._changes_applied)
+        self.reload()
+        if self.model.rowCount():
+            self.roster.setCurrentIndex(self.model.index(0, 0))
+        self.roster.setFocus()
+        self.resize(1300, 720)
+
+    # -- building ----------------------------------------------------------------------------------
+    def _hint(self, text: str) -> QLabel:
+        label = QLabel(text, objectName="hint")
+        label.setWordWrap(True)
+        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        return label
+
+    def _time_edit(self, name: str, accessible: str) -> QLineEdit:
+        edit = QLineEdit(objectName=name)
+        edit.setAccessibleName(accessible)
+        edit.setPlaceholderText("hh:mm")
+        edit.setMaximumWidth(edit.fontMetrics().horizontalAdvance("00:00000") + 16)
+        edit.setEnabled(False)
+        edit.returnPressed.connect(lambda e=edit: self._time_entered(e))
+        return edit
+
+    def _build_shared(self) -> QWidget:
+        box = QWidget(objectName="sharedPart")
+        self.topic_edit = QLineEdit(self.session.topic, objectName="topic")
+        self.topic_edit.setAccessibleName(self.tr("Topic"))
+        self.modality_edit = QLineEdit(self.session.modality, objectName="modality")
+        self.modality_edit.setAccessibleName(self.tr("Modality"))
+        self.modality_edit.setPlaceholderText(self.tr("e.g. process group, CBT skills"))
+        self.shared_edit = QPlainTextEdit(self.session.shared_note, objectName="sharedNote")
+        self.shared_edit.setAccessibleName(self.tr("Shared note"))
+        self.shared_edit.setTabChangesFocus(True)
+        self.shared_edit.setPlaceholderText(self.tr("What the group did today: topic, interventions, materials."))
+        self.shared_edit.setMaximumHeight(self.shared_edit.fontMetrics().lineSpacing() * 4 + 14)
+        self.shared_edit.document().clearUndoRedoStacks()
+        for widget in (self.topic_edit, self.modality_edit):
+            widget.textEdited.connect(lambda _t: self._edited())
+        self.shared_edit.textChanged.connect(self._edited)
+        self.reminder = QLabel(self.tr("No client names in the shared part: it is copied to every chart."),
+                               objectName="sharedReminder")
+        self.reminder.setWordWrap(True)
+        self.reminder.setForegroundRole(QPalette.ColorRole.Link)
+        top = QHBoxLayout()
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        for text, widget in ((self.tr("&Topic:"), self.topic_edit), (self.tr("&Modality:"), self.modality_edit)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        form.addRow(self.reminder)
+        shared_label = QLabel(self.tr("S&hared note:"))
+        shared_label.setBuddy(self.shared_edit)
+        shared_box = QVBoxLayout()
+        shared_box.addWidget(shared_label)
+        shared_box.addWidget(self.shared_edit)
+        top.addLayout(form, 2)
+        top.addLayout(shared_box, 3)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        return box
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.save_action = QAction(self.tr("&Save"), self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_action.triggered.connect(self.save)
+        self.sign_action = QAction(self.tr("Sign &all"), self)
+        self.sign_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.sign_action.triggered.connect(self.sign_all)
+        close_action = QAction(self.tr("&Close"), self)
+        close_action.setShortcut(QKeySequence.StandardKey.Close)
+        close_action.triggered.connect(self.close)
+        menu = self.menuBar().addMenu(self.tr("&Session"))
+        for action in (self.save_action, self.sign_action, close_action):
+            self.addAction(action)
+            menu.addAction(action)
+        self.status_text = QLabel(objectName="statusText")
+        self.status_text.setAccessibleName(self.tr("Save status"))
+        self.save_button = QPushButton(self.tr("Save (Ctrl+S)"))
+        self.save_button.setAccessibleName(self.tr("Save"))
+        self.save_button.clicked.connect(self.save)
+        self.sign_button = QPushButton(self.tr("Sign all (Ctrl+Shift+S)"), objectName="signAll")
+        self.sign_button.setAccessibleName(self.tr("Sign all"))
+        self.sign_button.clicked.connect(self.sign_all)
+        row = QHBoxLayout()
+        row.addWidget(self.status_text, 1)
+        row.addWidget(self.save_button)
+        row.addWidget(self.sign_button)
+        return row
+
+    # -- reading --------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Re-read the roster (keeping the current client and any unsaved attendance)."""
+        current = self.current_client()
+        self.model.set_rows(self.clinic.groups.roster(self.session_id))
+        if current and (row := self.model.row_of(current)) >= 0:
+            self.roster.setCurrentIndex(self.model.index(row, 0))
+        self._show_current()
+        self.refresh_warnings()
+
+    def refresh_warnings(self) -> None:
+        """Re-read the warnings off the GUI thread (comparing every pair of sections can take
+        ~100 ms for a large group); a newer request supersedes an older one."""
+        self._warnings_asked += 1
+        asked, session_id, groups = self._warnings_asked, self.session_id, self.clinic.groups
+        self.ops.run(lambda: groups.warnings(session_id),
+                     on_success=lambda found: self._show_warnings(asked, found),
+                     on_failure=lambda error: self._warnings_failed(asked, error))
+
+    def _warnings_failed(self, asked: int, error: BaseException) -> None:
+        if not self._closed and asked == self._warnings_asked:
+            self.status_text.setText(user_message(error))
+
+    def _show_warnings(self, asked: int, found) -> None:
+        if self._closed or asked != self._warnings_asked:
+            return
+        names = {r.client_id: r.display_name for r in self.model.rows()}
+        self.warnings.blockSignals(True)
+        self.warnings.clear()
+        for warning in found:
+            who = names.get(warning.client_id, self.tr("Shared note"))
+            item = QListWidgetItem(f"{who}: {warning.message}", self.warnings)
+            item.setData(Qt.ItemDataRole.UserRole, warning.client_id)
+            item.setToolTip(warning.message)
+        self.warnings.blockSignals(False)
+        count = self.warnings.count()
+        self.warnings_label.setText(self.tr("&Warnings ({n})").format(n=count) if count else self.tr("&Warnings"))
+
+    def current_client(self) -> str | None:
+        found = self.model.row_at(self.roster.currentIndex().row())
+        return found.client_id if found else None
+
+    def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
+        row = self.roster.currentIndex().row()
+        found = self.model.row_at(row)
+        if found is None:
+            return
+        if not self.editor.has(found.client_id):
+            sections, objectives = {}, ()
+            if found.note_id:
+                note = self.clinic.notes.get(found.note_id)
+                sections, objectives = note.sections, note.objective_ids
+            self.editor.load(found.client_id, sections, objectives)
+        status, arrived, left = self.model.attendance(row)
+        reason = ""
+        if found.note_status in SIGNED_STATES:
+            reason = self.tr("This note is signed; add an addendum from the client's chart to change it.")
+        elif status is None:
+            reason = self.tr("Mark attendance first (P, L or E) to write this client's section.")
+        elif status not in ATTENDED:
+            reason = self.tr("{word}: only attendees get a group note.").format(word=self.tr(STATUS_LABELS[status]))
+        heading = f"{found.display_name} · {found.initials}"
+        self.editor.show_client(found.client_id, heading, found.objectives, not reason, reason)
+        self.arrived_edit.setEnabled(status == "late_arrival" and not self.model.is_signed(row))
+        self.left_edit.setEnabled(status == "left_early" and not self.model.is_signed(row))
+        self.arrived_edit.setText(f"{arrived:%H:%M}" if status == "late_arrival" and arrived else "")
+        self.left_edit.setText(f"{left:%H:%M}" if status == "left_early" and left else "")
+
+    # -- marking attendance ------------------------------------------------------------------------------
+    def mark_current(self, status: str | None) -> None:
+        """Mark the current client (None: toggle present/absent). Letter keys move on to the next
+        client, except L and E, which put the cursor in the time box first."""
+        row = self.roster.currentIndex().row()
+        if row < 0:
+            return
+        if self.model.is_signed(row):
+            self.status_text.setText(self.tr("This client's note is signed; attendance cannot change."))
+            return
+        toggle = status is None
+        if toggle:
+            status = "absent_unexcused" if self.model.attendance(row)[0] == "present" else "present"
+        self.model.set_attendance(row, status)
+        self._show_current()
+        if status in ("late_arrival", "left_early"):
+            edit = self.arrived_edit if status == "late_arrival" else self.left_edit
+            edit.setText(f"{self.session.starts_at:%H:%M}" if status == "late_arrival"
+                         else f"{self.session.ends_at:%H:%M}")
+            edit.setFocus()
+            edit.selectAll()
+        elif not toggle:
+            self._move(1)
+
+    def _move(self, step: int) -> None:
+        row = self.roster.currentIndex().row() + step
+        if 0 <= row < self.model.rowCount():
+            self.roster.setCurrentIndex(self.model.index(row, 0))
+
+    def _time_entered(self, edit: QLineEdit) -> None:
+        which = "arrived" if edit is self.arrived_edit else "left"
+        value = parse_time(edit.text(), self.session.starts_at, self.session.ends_at)
+        row = self.roster.currentIndex().row()
+        if value is None or not self.model.set_time(row, which, value):
+            self.status_text.setText(self.tr("Type a time such as 0925 or 9:25."))
+            return
+        problem = self.model.problem(row)
+        self.status_text.setText(problem or "")
+        if problem:
+            return
+        edit.setText(f"{value:%H:%M}")
+        self.roster.setFocus()
+        self._move(1)
+
+    def _warning_chosen(self, item: QListWidgetItem | None, _previous=None) -> None:
+        client_id = item.data(Qt.ItemDataRole.UserRole) if item else None
+        row = self.model.row_of(client_id) if client_id else -1
+        if row >= 0:
+            self.roster.setCurrentIndex(self.model.index(row, 0))
+
+    # -- saving and signing ---------------------------------------------------------------------------
+    def _edited(self) -> None:
+        self.setWindowModified(True)
+        self.autosave.start()
+
+    def _shared_changed(self) -> bool:
+        return (self.topic_edit.text().strip(), self.modality_edit.text().strip(),
+                self.shared_edit.toPlainText().strip()) != (
+            self.session.topic, self.session.modality, self.session.shared_note)
+
+    def save(self) -> bool:
+        """Save the whole session in one transaction; False (with the reason shown) when refused."""
+        self.autosave.stop()
+        entries = self.model.ready_entries()
+        statuses = {r.client_id: self.model.attendance(i)[0] for i, r in enumerate(self.model.rows())}
+        ready = {cid for cid, *_ in entries}
+        saved_ok = {r.client_id for r in self.model.rows() if r.client_id not in self.model.pending}
+        sections = [ClientSection(cid, self.editor.sections(cid), self.editor.objective_ids(cid))
+                    for cid in sorted(self.editor.dirty)
+                    if statuses.get(cid) in ATTENDED and (cid in ready or cid in saved_ok)]
+        shared = {}
+        if self._shared_changed() and not self.topic_edit.text().strip():
+            self.status_text.setText(self.tr("Type the topic to save the shared part."))
+        elif self._shared_changed():
+            shared = {"topic": self.topic_edit.text(), "modality": self.modality_edit.text(),
+                      "shared_note": self.shared_edit.toPlainText()}
+        try:
+            if entries or sections or shared:
+                self.session, changes = self.clinic.groups.save_session(
+                    self.session_id, attendance=[AttendanceEntry(*e) for e in entries],
+                    sections=sections, **shared)
+            else:
+                changes = None
+        except IopDeskError as error:
+            self.status_text.setText(user_message(error))
+            return False
+        for cid, *_ in entries:
+            self.model.pending.pop(cid, None)
+        self.editor.mark_saved(s.client_id for s in sections)
+        unsaved = bool(self.model.pending or self.editor.dirty or self._shared_changed())
+        self.setWindowModified(unsaved)
+        self.status_text.setText(self.tr("Saved.") if not unsaved else self.tr(
+            "Saved; some changes wait for a time or for attendance."))
+        self._reacting = True
+        try:
+            self.ops.announce(changes)
+        finally:
+            self._reacting = False
+        self.reload()
+        return True
+
+    def sign_all(self) -> None:
+        """Save, then sign every complete note of the session; show who was left out and why."""
+        if not self.save():
+            return
+        try:
+            result, changes = self.clinic.groups.sign_all(self.session_id)
+        except IopDeskError as error:
+            self.status_text.setText(user_message(error))
+            return
+        for client_id in result.signed:
+            self.editor.clear_history(client_id)
+        self._reacting = True
+        try:
+            self.ops.announce(changes)
+        finally:
+            self._reacting = False
+        self.reload()
+        names = {r.client_id: r.display_name for r in self.model.rows()}
+        lines = [self.tr("{n} notes signed.").format(n=len(result.signed))]
+        if result.incomplete:
+            lines.append(self.tr("Not signed:"))
+            lines += [f"• {names.get(cid, cid)}: {reason}" for cid, reason in result.incomplete]
+        self.result_label.setText("\n".join(lines))
+        self.result_label.show()
+        self.status_text.setText(lines[0])
+
+    def _changes_applied(self, changes) -> None:
+        if not self._reacting and not self.isWindowModified() and changes.touches("note", "attendance",
+                                                                                  "group_session"):
+            self.reload()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.isWindowModified():
+            answer = QMessageBox.question(
+                self, self.tr("Unsaved changes"),
+                self.tr("This group session has changes that are not saved. Save them?"),
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            if answer == QMessageBox.StandardButton.Cancel or (
+                    answer == QMessageBox.StandardButton.Save and not self.save()):
+                event.ignore()
+                return
+        self.autosave.stop()
+        self._closed = True
+        super().closeEvent(event)

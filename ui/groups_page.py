@@ -1,0 +1,255 @@
+"""The Groups page: the signed-in clinician's group sessions on one day, and the way into each.
+
+A date selector (today by default; Alt+Left and Alt+Right step a day) above a table of that day's
+sessions (time, group, type, facilitators, status, attendance count) from the clinic's services.
+Enter or a double-click opens the session's window (`GroupSessionWindow`); `open_session(id)` does
+the same from elsewhere (the Today page's session links). One window per session stays open and is
+raised again when asked for twice. The list refreshes when group sessions or attendance change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from iopdesk.errors import IopDeskError
+
+from .group_session import GroupSessionWindow
+from .operations import Operations, user_message
+
+TYPE_WORDS = {"process": "Process", "cbt_dbt_skills": "CBT/DBT skills", "psychoeducation": "Psychoeducation",
+              "relapse_prevention": "Relapse prevention", "twelve_step": "Twelve-step",
+              "multi_family": "Multi-family"}
+ATTENDED = ("present", "late_arrival", "left_early")
+
+
+@dataclass(frozen=True)
+class DaySessionRow:
+    session_id: str
+    starts_at: dt.time
+    ends_at: dt.time
+    group: str
+    group_type: str
+    facilitators: str
+    status: str
+    attended: int
+    recorded: int
+    enrolled: int
+
+
+def day_sessions(clinic, day: dt.date) -> list[DaySessionRow]:
+    """The signed-in user's group sessions on `day` with their attendance counts."""
+    items = clinic.caseload.today(on=day).sessions
+    types: dict[str, str] = {}
+    rows = []
+    for item in items:
+        view = clinic.groups.session(item.session_id)
+        if view.group_id not in types:
+            types[view.group_id] = clinic.groups.get_group(view.group_id).group_type
+        roster = clinic.groups.roster(item.session_id)
+        rows.append(DaySessionRow(
+            view.id, view.starts_at, view.ends_at, view.group_name, types[view.group_id],
+            ", ".join(view.facilitators), view.status,
+            sum(1 for r in roster if r.status in ATTENDED), sum(1 for r in roster if r.status), len(roster)))
+    return rows
+
+
+class DaySessionTableModel(QAbstractTableModel):
+    """One day's sessions; rows are read-only `DaySessionRow`s replaced as a whole by `set_rows`."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[DaySessionRow] = []
+        self._headers = (self.tr("Time"), self.tr("Group"), self.tr("Type"), self.tr("Facilitators"),
+                         self.tr("Status"), self.tr("Attendance"))
+
+    def set_rows(self, rows: list[DaySessionRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> DaySessionRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._headers)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self._headers):
+            return self._headers[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (row := self.row_at(index.row())):
+            return None
+        if role == Qt.ItemDataRole.UserRole:
+            return row.session_id
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        column = index.column()
+        if column == 0:
+            return f"{row.starts_at:%H:%M}–{row.ends_at:%H:%M}"
+        if column == 1:
+            return row.group
+        if column == 2:
+            return TYPE_WORDS.get(row.group_type, row.group_type)
+        if column == 3:
+            return row.facilitators
+        if column == 4:
+            return row.status.capitalize()
+        if not row.recorded:
+            return self.tr("{n} enrolled").format(n=row.enrolled)
+        return self.tr("{a} of {n} attended").format(a=row.attended, n=row.enrolled)
+
+
+class GroupsPage(QWidget):
+    """The day's group sessions of the signed-in clinician; opens a session's window."""
+
+    def __init__(self, clinic, ops: Operations, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.ops = ops
+        self.windows: dict[str, GroupSessionWindow] = {}
+        self.setObjectName("groupsPage")
+
+        title = QLabel(self.tr("Groups"), objectName="pageTitle")
+        self.date_edit = QDateEdit(QDate.currentDate(), objectName="sessionDate")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit.setAccessibleName(self.tr("Session date"))
+        date_label = QLabel(self.tr("&Date:"))
+        date_label.setBuddy(self.date_edit)
+        self.previous_button = QPushButton(self.tr("◀ Previous day"))
+        self.previous_button.setAccessibleName(self.tr("Previous day"))
+        self.previous_button.setToolTip(self.tr("Previous day (Alt+Left)"))
+        self.today_button = QPushButton(self.tr("&Today"))
+        self.today_button.setAccessibleName(self.tr("Today"))
+        self.next_button = QPushButton(self.tr("Next day ▶"))
+        self.next_button.setAccessibleName(self.tr("Next day"))
+        self.next_button.setToolTip(self.tr("Next day (Alt+Right)"))
+        self.open_button = QPushButton(self.tr("&Open session"))
+        self.open_button.setAccessibleName(self.tr("Open session"))
+
+        bar = QHBoxLayout()
+        bar.addWidget(date_label)
+        bar.addWidget(self.date_edit)
+        bar.addWidget(self.previous_button)
+        bar.addWidget(self.today_button)
+        bar.addWidget(self.next_button)
+        bar.addStretch(1)
+        bar.addWidget(self.open_button)
+
+        self.model = DaySessionTableModel(self)
+        self.table = QTableView(objectName="daySessions")
+        self.table.setModel(self.model)
+        self.table.setAccessibleName(self.tr("Group sessions on the chosen day"))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.message = QLabel(objectName="hint")
+        self.message.setWordWrap(True)
+        self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.addWidget(title)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        self.setTabOrder(self.date_edit, self.table)
+
+        self.date_edit.dateChanged.connect(lambda _d: self.refresh())
+        self.previous_button.clicked.connect(lambda: self.step_day(-1))
+        self.next_button.clicked.connect(lambda: self.step_day(1))
+        self.today_button.clicked.connect(lambda: self.date_edit.setDate(QDate.currentDate()))
+        self.open_button.clicked.connect(self.open_current)
+        self.table.activated.connect(lambda index: self.open_row(index.row()))
+        self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
+        for keys, step in (("Alt+Left", -1), ("Alt+Right", 1)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda s=step: self.step_day(s))
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self.table)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(self.open_current)
+        ops.changes_applied.connect(self._changes_applied)
+        self.refresh()
+
+    def day(self) -> dt.date:
+        return self.date_edit.date().toPython()
+
+    def set_day(self, day: dt.date) -> None:
+        self.date_edit.setDate(QDate(day.year, day.month, day.day))
+
+    def step_day(self, days: int) -> None:
+        self.date_edit.setDate(self.date_edit.date().addDays(days))
+
+    def refresh(self) -> None:
+        """Re-read the chosen day's sessions (a handful of quick reads)."""
+        current = self.model.row_at(self.table.currentIndex().row())
+        try:
+            rows = day_sessions(self.clinic, self.day())
+        except IopDeskError as error:
+            self.model.set_rows([])
+            self.message.setText(user_message(error))
+            return
+        self.model.set_rows(rows)
+        self.message.setText("" if rows else self.tr("No group sessions of yours on this day."))
+        ids = [r.session_id for r in rows]
+        if rows:
+            keep = ids.index(current.session_id) if current and current.session_id in ids else 0
+            self.table.setCurrentIndex(self.model.index(keep, 0))
+
+    def _changes_applied(self, changes) -> None:
+        if changes.touches("group_session", "attendance", "group"):
+            self.refresh()
+
+    def open_current(self) -> None:
+        self.open_row(self.table.currentIndex().row())
+
+    def open_row(self, row: int) -> None:
+        found = self.model.row_at(row)
+        if found:
+            self.open_session(found.session_id)
+
+    def open_session(self, session_id: str) -> GroupSessionWindow | None:
+        """Show the session's window (opening it, or raising the one already open)."""
+        session_id = str(session_id)
+        window = self.windows.get(session_id)
+        if window is None:
+            try:
+                window = GroupSessionWindow(self.clinic, self.ops, session_id)
+            except IopDeskError as error:
+                self.message.setText(user_message(error))
+                return None
+            self.windows[session_id] = window
+            window.destroyed.connect(lambda _o=None, s=session_id: self.windows.pop(s, None))
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
