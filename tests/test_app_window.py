@@ -12,11 +12,13 @@ import textwrap
 
 import pytest
 from PySide6.QtCore import QRect, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox
 
 import iopdesk
 import ui.main_window
 from ui.app import parse_args, run_app
+from ui.login_dialog import LoginDialog
 from ui.main_window import SECTIONS, MainWindow
 
 NAV_TITLES = ["Today", "Clients", "Groups", "Billing", "Admin"]
@@ -56,6 +58,7 @@ def test_window_names_the_clinic_site_and_database(window, clinic):
     assert info.site_code in status
     assert info.database in status
     assert status.startswith("Site: ")
+    assert window.statusBar().findChild(QLabel, "userText").text() == "Not signed in"
 
 
 def test_navigation_lists_the_five_sections_and_switches_page(qtbot, window):
@@ -80,21 +83,32 @@ def test_keyboard_moves_between_sections(qtbot, window):
     assert window.pages.currentWidget().objectName() == "todayPage"
 
 
-def test_today_shows_counts_but_no_client_names(qtbot, clinic, ui_settings):
-    """The welcome panel counts clients and staff; no client's name appears anywhere."""
-    clinic.login("admin", "correct horse")
-    clinic.clients.register(legal_first="Zelda", legal_last="Quillfeather", dob="1990-04-02")
-    window = MainWindow(clinic, settings=ui_settings)
-    qtbot.addWidget(window)
-    info = clinic.info()
-    assert window.clients_value.text() == "1"
-    assert window.staff_value.text() == "1"
-    assert window.schema_value.text() == str(info.schema_version)
-    assert window.database_value.text() == info.database
-    assert info.site_code in window.site_value.text()
-    texts = " ".join(label.text() for label in window.findChildren(QLabel))
-    assert info.clinic_name in texts
-    assert "Zelda" not in texts and "Quillfeather" not in texts
+def test_ctrl_f_goes_to_the_client_search(qtbot, window):
+    """Ctrl+F from anywhere shows the Clients section with the cursor in its search."""
+    window.show_section("billing")
+    window.activateWindow()
+    qtbot.keyClick(window.navigation, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_section() == "clients"
+    page = window.page("clients")
+    if hasattr(page, "focus_search"):
+        qtbot.waitUntil(lambda: page.isAncestorOf(QApplication.focusWidget()), timeout=1000)
+        assert isinstance(QApplication.focusWidget(), QLineEdit)
+
+
+def test_pages_share_the_windows_operations(window):
+    """One Operations per window: every page hears the same changes_applied."""
+    assert window.today_page.ops is window.ops
+    for key in ("clients", "groups"):
+        page = window.page(key)
+        assert getattr(page, "ops", window.ops) is window.ops
+
+
+def test_today_says_why_it_is_empty_when_no_one_is_signed_in(qtbot, window):
+    """Without a signed-in clinician the Today page shows the domain's reason, not a traceback."""
+    today = window.today_page
+    qtbot.waitUntil(lambda: not today.is_loading(), timeout=5000)
+    assert today.error_label.isVisible()
+    assert "sign in" in today.error_label.text()
 
 
 def test_accessible_names_on_navigation_and_pages(window):
@@ -112,14 +126,16 @@ def test_geometry_is_remembered_for_the_next_window(qtbot, clinic, ui_settings):
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
-    first.setGeometry(QRect(40, 50, 643, 457))
-    qtbot.waitUntil(lambda: first.size().width() == 643)
+    hint = first.minimumSizeHint()
+    width, height = max(643, hint.width() + 13), max(457, hint.height() + 13)
+    first.setGeometry(QRect(40, 50, width, height))
+    qtbot.waitUntil(lambda: first.size().width() == width)
     first.close()
     assert ui_settings.value("main_window/geometry") is not None
 
     second = MainWindow(clinic, settings=ui_settings)
     qtbot.addWidget(second)
-    assert (second.width(), second.height()) == (643, 457)
+    assert (second.width(), second.height()) == (width, height)
 
 
 def test_parse_args_takes_db_in_both_spellings():
@@ -139,25 +155,53 @@ def restore_qapp(qapp):
     qapp.setWindowIcon(saved[3])
 
 
-def test_run_app_opens_the_clinic_in_the_main_window(restore_qapp, tmp_path, monkeypatch):
-    """`iopdesk --db=PATH` opens that clinic's window and exits 0 when it closes."""
+def _visible(qapp, kind):
+    return [w for w in qapp.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+
+
+def test_run_app_signs_in_then_opens_the_clinic_in_the_main_window(restore_qapp, tmp_path, monkeypatch):
+    """`iopdesk --db=PATH` asks for a sign-in, then opens that clinic's window naming the user."""
     qapp = restore_qapp
     monkeypatch.setattr(ui.main_window, "ui_settings",
                         lambda: QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    with iopdesk.open_clinic(str(tmp_path / "c.sqlite")) as setup:
+        setup.users.add("admin", "correct horse", display_name="Ada Admin", roles=["admin"])
     seen = []
 
-    def close_main_window():
-        for widget in qapp.topLevelWidgets():
-            if isinstance(widget, MainWindow) and widget.isVisible():
-                seen.append(widget.windowTitle())
-                widget.close()  # the last window closing ends app.exec(); a second quit() here
-                # would leave a stray quit event that stops later tests' event loops at once
+    def sign_in():
+        dialog = _visible(qapp, LoginDialog)[0]
+        QTest.keyClicks(dialog.username_edit, "admin")
+        QTest.keyClicks(dialog.password_edit, "correct horse")
+        QTest.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+        QTimer.singleShot(0, close_main_window)
 
-    QTimer.singleShot(0, close_main_window)
+    def close_main_window():
+        for widget in _visible(qapp, MainWindow):
+            seen.append((widget.windowTitle(), widget.user_label.text()))
+            widget.close()  # the last window closing ends app.exec(); a second quit() here
+            # would leave a stray quit event that stops later tests' event loops at once
+
+    QTimer.singleShot(0, sign_in)
     assert run_app([f"--db={tmp_path / 'c.sqlite'}"]) == 0
-    assert seen == ["IOP Desk — IOP Desk clinic"]
-    assert (tmp_path / "c.sqlite").exists()
+    assert seen == [("IOP Desk — IOP Desk clinic", "Ada Admin (admin)")]
     assert "#navigation" in qapp.styleSheet()
+
+
+def test_cancelling_the_sign_in_exits_0_without_a_window(restore_qapp, tmp_path):
+    """Cancel on the sign-in dialog ends the program quietly."""
+    qapp = restore_qapp
+    opened = []
+
+    def cancel():
+        dialog = _visible(qapp, LoginDialog)[0]
+        opened.append(dialog.error_label.text())
+        QTest.keyClick(dialog, Qt.Key.Key_Escape)
+
+    QTimer.singleShot(0, cancel)
+    assert run_app([f"--db={tmp_path / 'c.sqlite'}"]) == 0
+    assert opened == [""]
+    assert (tmp_path / "c.sqlite").exists()
+    assert not _visible(qapp, MainWindow)
 
 
 def test_unopenable_clinic_shows_one_message_and_exits_2(restore_qapp, tmp_path, monkeypatch):

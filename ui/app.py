@@ -1,8 +1,10 @@
-"""Start the desktop app: `run_app(["--db", URL])` opens the clinic and shows the main window.
+"""Start the desktop app: `run_app(["--db", URL])` opens the clinic, asks the person to sign in
+and shows the main window.
 
 Called by `ui.launcher` when `iopdesk` runs without an admin command. A clinic that cannot be
 opened (unreachable server, newer schema, missing folder) is reported in one message box with the
-domain's own words, never a traceback, and the program exits with status 2.
+domain's own words, never a traceback, and the program exits with status 2. Cancelling the
+sign-in exits with status 0.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from iopdesk import open_clinic
 from iopdesk.errors import IopDeskError
 from iopdesk.paths import data_dir
 
+from .login_dialog import LoginDialog
 from .main_window import MainWindow, app_icon
 from .settings import APPLICATION, ORGANIZATION
 
@@ -57,6 +60,10 @@ def run_app(args: Sequence[str]) -> int:
         return EXIT_ERROR
 
     with clinic:
-        window = MainWindow(clinic)
+        login = LoginDialog(clinic)
+        if login.exec() != LoginDialog.DialogCode.Accepted:
+            return 0
+        window = MainWindow(clinic, previous_login=login.previous_login)
+        login.deleteLater()
         window.show()
         return app.exec()

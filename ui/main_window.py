@@ -1,20 +1,22 @@
 """The IOP Desk main window: a section list on the left, the chosen section on the right.
 
-This is the frame the workstation screens will live in. For now the Today section shows a welcome
-panel about the clinic database this workstation is connected to (names of the clinic and site,
-where the database is, schema version, how many client and staff records it holds: counts only,
-never a client's name), and the other sections say they are not built yet. The window remembers
-its size and place per user through `ui.settings`.
+Sections are Today (the signed-in clinician's caseload), Clients, Groups, Billing and Admin
+(the last two still say they are coming); Ctrl+1…5 switch between them and Ctrl+F goes to the
+client search. The window owns the `Operations` (`window.ops`) every page shares, an `IdleLock`
+that hides client data after idle minutes or on Ctrl+L, and a status bar naming the signed-in
+user, their previous sign-in, the site and the database. It remembers its size and place per
+user through `ui.settings`. The Clients and Groups pages are imported lazily: while their module
+is missing the section shows a "coming" placeholder instead.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, QLocale, QSettings, Qt
+import datetime as dt
+
+from PySide6.QtCore import QDateTime, QLocale, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
-    QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -31,30 +33,58 @@ import iopdesk
 import resources
 from iopdesk import Clinic
 
-from .settings import ui_settings
+from .idle_lock import IdleLock
+from .operations import Operations
+from .settings import idle_minutes, ui_settings
+from .today_page import TodayPage
 
 SECTIONS = ("today", "clients", "groups", "billing", "admin")
 GEOMETRY_KEY = "main_window/geometry"
+CHART_TABS = {"note": "notes", "plan": "plan", "consent": "consents", "alert": "overview"}
 
 
 def app_icon() -> QIcon:
     return QIcon(str(resources.path("icons", "iopdesk.svg")))
 
 
+def make_clients_page(clinic: Clinic, ops: Operations, settings: QSettings) -> QWidget | None:
+    """The Clients page, or None while `ui.clients_page` does not exist yet."""
+    try:
+        from .clients_page import ClientsPage
+    except ImportError as error:
+        if error.name not in ("ui.clients_page", __package__ + ".clients_page"):
+            raise
+        return None
+    return ClientsPage(clinic, ops, settings=settings)
+
+
+def make_groups_page(clinic: Clinic, ops: Operations) -> QWidget | None:
+    """The Groups page, or None while `ui.groups_page` does not exist yet."""
+    try:
+        from .groups_page import GroupsPage
+    except ImportError as error:
+        if error.name not in ("ui.groups_page", __package__ + ".groups_page"):
+            raise
+        return None
+    return GroupsPage(clinic, ops)
+
+
 class MainWindow(QMainWindow):
-    """The workstation's one main window, bound to an open clinic."""
+    """The workstation's one main window, bound to an open clinic and its signed-in user."""
 
     def __init__(self, clinic: Clinic, settings: QSettings | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, previous_login: dt.datetime | None = None,
+                 idle_ms: int | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
         self.settings = settings if settings is not None else ui_settings()
+        self.ops = Operations(self)
         self.info = clinic.info()
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("IOP Desk — {clinic}").format(clinic=self.info.clinic_name))
         self.setWindowIcon(app_icon())
 
-        titles = {
+        self.titles = {
             "today": self.tr("Today"),
             "clients": self.tr("Clients"),
             "groups": self.tr("Groups"),
@@ -64,136 +94,82 @@ class MainWindow(QMainWindow):
         self.navigation = QListWidget(objectName="navigation")
         self.navigation.setAccessibleName(self.tr("Sections"))
         self.navigation.setAccessibleDescription(self.tr("Choose the part of IOP Desk to work in"))
-        self.navigation.setFixedWidth(200)
+        self.navigation.setMaximumWidth(self.fontMetrics().averageCharWidth() * 28)
+        self.navigation.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for key in SECTIONS:
+            item = QListWidgetItem(self.titles[key], self.navigation)
+            item.setData(Qt.ItemDataRole.UserRole, key)
         self.pages = QStackedWidget(objectName="pages")
         self.pages.setAccessibleName(self.tr("Current section"))
-        for key in SECTIONS:
-            item = QListWidgetItem(titles[key], self.navigation)
-            item.setData(Qt.ItemDataRole.UserRole, key)
-            page = self._build_today_page() if key == "today" else self._build_pending_page(titles[key])
-            page.setObjectName(f"{key}Page")
-            page.setAccessibleName(titles[key])
-            self.pages.addWidget(page)
+        self._build_pages()
         self.navigation.currentRowChanged.connect(self._show_section)
 
-        central = QWidget(objectName="central")
-        layout = QHBoxLayout(central)
+        workspace = QWidget(objectName="workspace")
+        layout = QHBoxLayout(workspace)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.navigation)
         layout.addWidget(self.pages, 1)
-        self.setCentralWidget(central)
+        self.frame = QStackedWidget(objectName="frame")
+        self.frame.addWidget(workspace)
+        self.setCentralWidget(self.frame)
 
-        self._build_menus(titles)
-        self.status_label = QLabel(objectName="statusText")
-        self.status_label.setText(self.tr("Site: {site} ({code}) · Database: {database}").format(
-            site=self.info.site_name, code=self.info.site_code, database=self.info.database))
-        self.status_label.setAccessibleName(self.tr("Site and database"))
-        self.status_label.setToolTip(self.status_label.text())
-        # A long database path must not force a wide window; the tooltip has the full text.
-        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.statusBar().addWidget(self.status_label, 1)
+        self._build_menus()
+        self._build_status_bar()
+        self.show_signed_in(previous_login)
+
+        minutes_ms = idle_minutes(self.settings) * 60_000
+        self.idle_lock = IdleLock(self, clinic, idle_ms if idle_ms is not None else minutes_ms)
+        self.idle_lock.signed_out.connect(self.close)
 
         self.navigation.setCurrentRow(0)
         self.navigation.setFocus()
         self._restore_geometry()
 
     # -- pages ---------------------------------------------------------------------------
-    def _build_today_page(self) -> QWidget:
-        page = QWidget()
-        outer = QVBoxLayout(page)
-        outer.setContentsMargins(32, 28, 32, 24)
-        outer.setSpacing(16)
-        outer.addWidget(self._page_title(self.tr("Today")))
-        self.date_label = self._hint("")
-        outer.addWidget(self.date_label)
-
-        panel = QFrame(objectName="welcomePanel")
-        panel.setAccessibleName(self.tr("Welcome"))
-        panel.setMaximumWidth(720)
-        box = QVBoxLayout(panel)
-        box.setContentsMargins(24, 20, 24, 20)
-        box.setSpacing(12)
-        heading = QLabel(self.tr("Welcome to {clinic}").format(clinic=self.info.clinic_name),
-                         objectName="panelTitle")
-        heading.setWordWrap(True)
-        box.addWidget(heading)
-        box.addWidget(self._hint(self.tr("This workstation is connected to the clinic database below.")))
-
-        form = QFormLayout()
-        form.setHorizontalSpacing(24)
-        form.setVerticalSpacing(8)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        self.site_value = self._value(self.tr("Site"))
-        self.database_value = self._value(self.tr("Database"))
-        self.database_value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.schema_value = self._value(self.tr("Schema version"))
-        self.clients_value = self._value(self.tr("Client records"))
-        self.staff_value = self._value(self.tr("Staff accounts"))
-        for label, value in (
-            (self.tr("Site:"), self.site_value),
-            (self.tr("Database:"), self.database_value),
-            (self.tr("Schema version:"), self.schema_value),
-            (self.tr("Client records:"), self.clients_value),
-            (self.tr("Staff accounts:"), self.staff_value),
-        ):
-            form.addRow(label, value)
-        box.addLayout(form)
-        outer.addWidget(panel)
-        outer.addWidget(self._hint(self.tr(
-            "Clients, Groups, Billing and Admin are being built and will arrive with the "
-            "workstation release.")))
-        outer.addStretch(1)
-        self.refresh_today()
-        return page
+    def _build_pages(self) -> None:
+        """(Re)create every page for the signed-in user; a new user gets fresh pages."""
+        current = max(self.pages.currentIndex(), 0)
+        while self.pages.count():
+            old = self.pages.widget(0)
+            self.pages.removeWidget(old)
+            old.deleteLater()
+        self.today_page = TodayPage(self.clinic, self.ops)
+        self.today_page.open_target.connect(self.open_target)
+        built = {
+            "today": self.today_page,
+            "clients": make_clients_page(self.clinic, self.ops, self.settings),
+            "groups": make_groups_page(self.clinic, self.ops),
+        }
+        for key in SECTIONS:
+            page = built.get(key) or self._build_pending_page(self.titles[key])
+            page.setObjectName(f"{key}Page")
+            page.setAccessibleName(self.titles[key])
+            self.pages.addWidget(page)
+        self.pages.setCurrentIndex(current)
 
     def _build_pending_page(self, title: str) -> QWidget:
         page = QWidget()
         outer = QVBoxLayout(page)
         outer.setContentsMargins(32, 28, 32, 24)
         outer.setSpacing(12)
-        outer.addWidget(self._page_title(title))
-        outer.addWidget(self._hint(self.tr(
-            "This section is coming in the workstation release.")))
+        label = QLabel(title, objectName="pageTitle")
+        label.setAccessibleName(title)
+        outer.addWidget(label)
+        hint = QLabel(self.tr("This section is coming in the workstation release."), objectName="hint")
+        hint.setWordWrap(True)
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        outer.addWidget(hint)
         outer.addStretch(1)
         return page
 
-    def _page_title(self, text: str) -> QLabel:
-        label = QLabel(text, objectName="pageTitle")
-        label.setAccessibleName(text)
-        return label
-
-    def _hint(self, text: str) -> QLabel:
-        label = QLabel(text, objectName="hint")
-        label.setWordWrap(True)
-        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        return label
-
-    def _value(self, name: str) -> QLabel:
-        label = QLabel()
-        label.setAccessibleName(name)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        return label
-
-    def refresh_today(self) -> None:
-        """Re-read the clinic facts and counts shown on the Today page."""
-        locale = QLocale()
-        info = self.clinic.info()
-        self.date_label.setText(locale.toString(QDate.currentDate(), QLocale.FormatType.LongFormat))
-        self.site_value.setText(self.tr("{site} ({code})").format(site=info.site_name, code=info.site_code))
-        self.database_value.setText(info.database)
-        self.database_value.setToolTip(info.database)
-        self.schema_value.setText(str(info.schema_version))
-        self.clients_value.setText(locale.toString(self.clinic.clients.count()))
-        self.staff_value.setText(locale.toString(self.clinic.users.count()))
+    def page(self, key: str) -> QWidget:
+        return self.pages.widget(SECTIONS.index(key))
 
     def _show_section(self, row: int) -> None:
-        if row < 0:
-            return
-        self.pages.setCurrentIndex(row)
-        if SECTIONS[row] == "today":
-            self.refresh_today()
+        if row >= 0:
+            self.pages.setCurrentIndex(row)
 
     def show_section(self, key: str) -> None:
         """Switch to a section by its key ("today", "clients", …)."""
@@ -202,9 +178,39 @@ class MainWindow(QMainWindow):
     def current_section(self) -> str:
         return SECTIONS[self.pages.currentIndex()]
 
+    def find_client(self) -> None:
+        """Ctrl+F: go to Clients and put the cursor in its search."""
+        self.show_section("clients")
+        page = self.page("clients")
+        if hasattr(page, "focus_search"):
+            page.focus_search()
+
+    def open_target(self, target: str) -> None:
+        """Open where a Today item's work is done: a client's chart or a group session."""
+        kind, _, rest = target.partition(":")
+        if kind == "session":
+            groups = self.page("groups")
+            if hasattr(groups, "open_session"):
+                groups.open_session(rest)
+            return
+        client_id = self.today_page.client_for(target)
+        clients = self.page("clients")
+        if client_id is None or not hasattr(clients, "open_chart"):
+            return
+        tab = rest.split("/", 1)[1] if kind == "client" and "/" in rest else CHART_TABS.get(kind)
+        clients.open_chart(client_id, tab=tab)
+
     # -- menus ---------------------------------------------------------------------------
-    def _build_menus(self, titles: dict[str, str]) -> None:
+    def _build_menus(self) -> None:
+        self.lockable_actions: list[QAction] = []
         file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.lock_action = QAction(self.tr("&Lock"), self, objectName="lockAction")
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setStatusTip(self.tr("Hide client information until you type your password"))
+        self.lock_action.triggered.connect(self.lock)
+        file_menu.addAction(self.lock_action)
+        self.lockable_actions.append(self.lock_action)
+        file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -213,10 +219,17 @@ class MainWindow(QMainWindow):
 
         go_menu = self.menuBar().addMenu(self.tr("&Go"))
         for number, key in enumerate(SECTIONS, start=1):
-            action = QAction(titles[key], self)
+            action = QAction(self.titles[key], self)
             action.setShortcut(QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda _checked=False, k=key: self.show_section(k))
             go_menu.addAction(action)
+            self.lockable_actions.append(action)
+        go_menu.addSeparator()
+        find_action = QAction(self.tr("&Find Client…"), self, objectName="findClientAction")
+        find_action.setShortcut(QKeySequence.StandardKey.Find)
+        find_action.triggered.connect(self.find_client)
+        go_menu.addAction(find_action)
+        self.lockable_actions.append(find_action)
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         about_action = QAction(self.tr("&About IOP Desk"), self)
@@ -228,6 +241,61 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, self.tr("About IOP Desk"), self.tr(
             "<b>IOP Desk {version}</b><p>A desktop workstation for intensive outpatient program "
             "therapists.</p>").format(version=iopdesk.__version__))
+
+    # -- status bar and signing in -------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        self.user_label = QLabel(objectName="userText")
+        self.user_label.setAccessibleName(self.tr("Signed-in user"))
+        self.last_login_label = QLabel(objectName="lastLoginText")
+        self.last_login_label.setAccessibleName(self.tr("Previous sign-in"))
+        self.status_label = QLabel(objectName="statusText")
+        self.status_label.setText(self.tr("Site: {site} ({code}) · Database: {database}").format(
+            site=self.info.site_name, code=self.info.site_code, database=self.info.database))
+        self.status_label.setAccessibleName(self.tr("Site and database"))
+        self.status_label.setToolTip(self.status_label.text())
+        # A long database path must not force a wide window; the tooltip has the full text.
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.statusBar().addWidget(self.user_label)
+        self.statusBar().addWidget(self.last_login_label)
+        self.statusBar().addWidget(self.status_label, 1)
+
+    def show_signed_in(self, previous_login: dt.datetime | None) -> None:
+        """Name the signed-in user (and roles) and when they last signed in, in the status bar."""
+        actor = self.clinic.actor
+        roles = ", ".join(sorted(actor.roles)) or self.tr("no role")
+        if actor.is_system:
+            self.user_label.setText(self.tr("Not signed in"))
+        else:
+            self.user_label.setText(self.tr("{name} ({roles})").format(name=actor.display_name,
+                                                                      roles=roles))
+        if previous_login is None:
+            self.last_login_label.setText(self.tr("Last sign-in: never") if not actor.is_system else "")
+        else:
+            # Sign-in times are stored in UTC; show them in the workstation's time zone.
+            aware = (previous_login if previous_login.tzinfo is not None
+                     else previous_login.replace(tzinfo=dt.UTC))
+            stamp = QDateTime.fromSecsSinceEpoch(int(aware.timestamp()))
+            text = QLocale().toString(stamp, QLocale.FormatType.ShortFormat)
+            self.last_login_label.setText(self.tr("Last sign-in: {when}").format(when=text))
+
+    def signed_in(self, dialog) -> None:
+        """Someone else signed in from the lock screen: fresh pages and status for them."""
+        self._build_pages()
+        self.show_signed_in(dialog.previous_login)
+        self.show_section("today")
+
+    # -- locking -------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Ctrl+L: hide client data behind the lock screen now."""
+        self.idle_lock.lock()
+
+    def set_locked(self, locked: bool) -> None:
+        """Called by the idle lock: section actions do nothing while locked."""
+        for action in self.lockable_actions:
+            action.setEnabled(not locked)
+
+    def is_locked(self) -> bool:
+        return self.idle_lock.is_locked
 
     # -- geometry ------------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -245,3 +313,5 @@ class MainWindow(QMainWindow):
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.sync()
         super().closeEvent(event)
+        if event.isAccepted():
+            self.idle_lock.stop()
