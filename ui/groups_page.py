@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from iopdesk.errors import IopDeskError
 
+from .dates import DATE_FORMAT
 from .group_session import GroupSessionWindow
 from .operations import Operations, user_message
 
@@ -133,7 +134,7 @@ class GroupsPage(QWidget):
         title = QLabel(self.tr("Groups"), objectName="pageTitle")
         self.date_edit = QDateEdit(QDate.currentDate(), objectName="sessionDate")
         self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit.setDisplayFormat(f"ddd {DATE_FORMAT}")
         self.date_edit.setAccessibleName(self.tr("Session date"))
         date_label = QLabel(self.tr("&Date:"))
         date_label.setBuddy(self.date_edit)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDateTime, QLocale, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,6 +33,7 @@ import iopdesk
 import resources
 from iopdesk import Clinic
 
+from .dates import stamp_text
 from .idle_lock import IdleLock
 from .operations import Operations
 from .settings import idle_minutes, ui_settings
@@ -271,12 +272,7 @@ class MainWindow(QMainWindow):
         if previous_login is None:
             self.last_login_label.setText(self.tr("Last sign-in: never") if not actor.is_system else "")
         else:
-            # Sign-in times are stored in UTC; show them in the workstation's time zone.
-            aware = (previous_login if previous_login.tzinfo is not None
-                     else previous_login.replace(tzinfo=dt.UTC))
-            stamp = QDateTime.fromSecsSinceEpoch(int(aware.timestamp()))
-            text = QLocale().toString(stamp, QLocale.FormatType.ShortFormat)
-            self.last_login_label.setText(self.tr("Last sign-in: {when}").format(when=text))
+            self.last_login_label.setText(self.tr("Last sign-in: {when}").format(when=stamp_text(previous_login)))
 
     def signed_in(self, dialog) -> None:
         """Someone else signed in from the lock screen: fresh pages and status for them."""

@@ -40,6 +40,7 @@ from iopdesk.errors import IopDeskError, PossibleDuplicate
 from iopdesk.rules import levels_of_care, tracks
 from iopdesk.services.clients import SEXES
 
+from .dates import DATE_FORMAT, date_edit
 from .operations import Operations, user_message
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -52,7 +53,7 @@ class BirthDateEditWidget(QDateEdit):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setDisplayFormat("MM/dd/yyyy")
+        self.setDisplayFormat(DATE_FORMAT)
         self.setCalendarPopup(True)
         self.setMinimumDate(BLANK_DATE)
         self.setMaximumDate(QDate(2199, 12, 31))
@@ -122,8 +123,8 @@ class RegisterClientDialog(QDialog):
         self.admit_group.setChecked(False)
         self.admit_group.setAccessibleName(self.tr("Admit now"))
         admit_form = QFormLayout(self.admit_group)
-        self.admitted_edit = QDateEdit(QDate.currentDate(), objectName="admittedOn")
-        self.admitted_edit.setDisplayFormat("MM/dd/yyyy")
+        self.admitted_edit = date_edit()
+        self.admitted_edit.setObjectName("admittedOn")
         self.admitted_edit.setCalendarPopup(True)
         self.admitted_edit.setAccessibleName(self.tr("Admission date"))
         self.fields["admitted_on"] = self.admitted_edit

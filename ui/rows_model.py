@@ -2,7 +2,7 @@
 
 It shows frozen view rows (what a service returned, already sorted and limited in SQL) through a
 tuple of (header, cell function) columns, so no screen builds a widget per row or queries per
-row. `date_text` writes dates the way the clinic writes them.
+row. Cells write dates through `ui.dates`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 _Index = QModelIndex | QPersistentModelIndex
 Column = tuple[str, Callable[[Any], Any]]
-
-
-def date_text(value) -> str:
-    """A date (or datetime) as the clinic writes it: MM/DD/YYYY; blank for None."""
-    if value is None:
-        return ""
-    return value.strftime("%m/%d/%Y %H:%M") if hasattr(value, "hour") else value.strftime("%m/%d/%Y")
 
 
 class RowsTableModel(QAbstractTableModel):

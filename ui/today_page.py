@@ -11,18 +11,16 @@ double-click) emits `open_target(target)` with the item's target ("note:<id>", "
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QDate,
-    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTime,
     Signal,
 )
 from PySide6.QtGui import QAction, QFont, QKeySequence, QPalette
@@ -42,6 +40,7 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic
 from iopdesk.services.caseload import Caseload
 
+from .dates import long_date_text, time_text
 from .operations import Operations, user_message
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -327,25 +326,22 @@ class TodayPage(QWidget):
         """Fill the sections from `caseload` (None: show nothing but the empty lines)."""
         self.caseload = caseload
         self._clients = {}
-        locale = QLocale()
         if caseload is None:
-            self.date_label.setText(locale.toString(QDate.currentDate(), QLocale.FormatType.LongFormat))
+            self.date_label.setText(long_date_text(dt.date.today()))
             self.summary_label.clear()
             for section in self.sections.values():
                 section.hide()
             return
-        day = QDate(caseload.on.year, caseload.on.month, caseload.on.day)
-        self.date_label.setText(locale.toString(day, QLocale.FormatType.LongFormat))
+        self.date_label.setText(long_date_text(caseload.on))
         count = caseload.work_count
         self.summary_label.setText(self.tr("Caseload of {clinician} · {count} to do · {sessions} group "
                                            "sessions").format(clinician=caseload.clinician, count=count,
                                                               sessions=len(caseload.sessions)))
-        time_format = locale.timeFormat(QLocale.FormatType.ShortFormat)
         roles = {"lead": self.tr("Lead"), "co-facilitator": self.tr("Co-facilitator")}
         for key, section in self.sections.items():
             if key == "sessions":
                 rows = [TodayRow((s.group, self.tr("{start}–{end}").format(
-                    start=_time(s.starts_at, time_format, locale), end=_time(s.ends_at, time_format, locale)),
+                    start=time_text(s.starts_at), end=time_text(s.ends_at)),
                     roles.get(s.role, s.role), s.status.replace("_", " ").capitalize()), s.target)
                     for s in caseload.sessions]
             else:
@@ -378,6 +374,3 @@ class TodayPage(QWidget):
                 return section.view
         return None
 
-
-def _time(value, time_format: str, locale: QLocale) -> str:
-    return locale.toString(QTime(value.hour, value.minute), time_format)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel
 
-from ..rows_model import Column, RowsTableModel, date_text
+from ..dates import date_text
+from ..rows_model import Column, RowsTableModel
 
 __all__ = ["ChartFormDialog", "Column", "RowsTableModel", "date_text", "make_table_view"]
 

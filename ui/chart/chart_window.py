@@ -32,6 +32,7 @@ from iopdesk import Clinic
 from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 
+from ..dates import date_text
 from ..operations import Operations, user_message
 
 TABS = ("overview", "notes", "plan", "family", "meds", "measures", "consents", "discharge")
@@ -146,7 +147,7 @@ class ClientChartWindow(QMainWindow):
         self.identity_label.setText(" · ".join(parts))
         self.identity_label.setVisible(bool(parts))
         self.dob_label.setText(self.tr("DOB {dob} (age {age})").format(
-            dob=f"{s.dob:%m/%d/%Y}", age=age_on(s.dob, dt.date.today())))
+            dob=date_text(s.dob), age=age_on(s.dob, dt.date.today())))
         self.mrn_label.setText(self.tr("MRN {mrn}").format(mrn=s.mrn))
         self.payer_label.setText(self.tr("Payer: {payer}").format(payer=s.payer or self.tr("none (self-pay)")))
         episode = self.clinic.episodes.current(self.client_id)
@@ -156,7 +157,7 @@ class ClientChartWindow(QMainWindow):
         else:
             self.episode_label.setText(self.tr(
                 "Episode: {status} since {since} · level {level} · {days} days/week").format(
-                status=episode.status, since=f"{episode.admitted_on:%m/%d/%Y}",
+                status=episode.status, since=date_text(episode.admitted_on),
                 level=episode.level_of_care, days=episode.days_per_week))
         alerts = self.clinic.alerts.active_for(self.client_id)
         safety = sum(1 for alert in alerts if alert.kind == "safety")
@@ -195,11 +196,26 @@ class ClientChartWindow(QMainWindow):
             from .overview_tab import OverviewTab
             return OverviewTab(self.clinic, self.ops, self.client_id, summary=self.summary)
         if key == "notes":
-            try:
-                from .notes_tab import NotesTab
-            except ImportError:
-                return self._placeholder(self.tr("Notes"))
+            from .notes_tab import NotesTab
             return NotesTab(self.clinic, self.ops, self.client_id)
+        if key == "plan":
+            try:
+                from .plan_tab import PlanTab
+            except ImportError:
+                return self._placeholder(self.tr("Treatment plan"))
+            return PlanTab(self.clinic, self.ops, self.client_id)
+        if key == "measures":
+            try:
+                from .measures_tab import MeasuresTab
+            except ImportError:
+                return self._placeholder(self.tr("Measures"))
+            return MeasuresTab(self.clinic, self.ops, self.client_id)
+        if key == "discharge":
+            try:
+                from .discharge_tab import DischargeTab
+            except ImportError:
+                return self._placeholder(self.tr("Discharge"))
+            return DischargeTab(self.clinic, self.ops, self.client_id)
         if key == "family":
             from .family_tab import FamilyTab
             return FamilyTab(self.clinic, self.ops, self.client_id)
@@ -209,9 +225,7 @@ class ClientChartWindow(QMainWindow):
         if key == "consents":
             from .consents_tab import ConsentsTab
             return ConsentsTab(self.clinic, self.ops, self.client_id)
-        names = {"plan": self.tr("Treatment plan"), "measures": self.tr("Measures"),
-                 "discharge": self.tr("Discharge")}
-        return self._placeholder(names[key])
+        raise KeyError(key)
 
     def _placeholder(self, name: str) -> QLabel:
         label = QLabel(self.tr("{name}: coming").format(name=name), objectName="placeholderTab")

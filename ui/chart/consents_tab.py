@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 
+from ..dates import date_edit
 from ..operations import Operations
 from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
 
@@ -42,9 +43,7 @@ def consent_status(consent, day: dt.date) -> str:
 
 
 def _date_edit(value: QDate, *, optional: bool = False) -> QDateEdit:
-    edit = QDateEdit(value)
-    edit.setDisplayFormat("MM/dd/yyyy")
-    edit.setCalendarPopup(True)
+    edit = date_edit(value.toPython())
     if optional:
         edit.setMinimumDate(NO_EXPIRY)
         edit.setSpecialValueText(" ")

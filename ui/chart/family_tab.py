@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Qt, QTime
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -30,14 +28,9 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic
 from iopdesk.services.family import SESSION_KINDS
 
+from ..dates import date_edit, time_edit
 from ..operations import Operations
 from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
-
-
-def _time_edit(value: QTime) -> QTimeEdit:
-    edit = QTimeEdit(value)
-    edit.setDisplayFormat("hh:mm AP")
-    return edit
 
 
 class FamilyTab(QWidget):
@@ -140,11 +133,9 @@ class FamilyTab(QWidget):
         kind = QComboBox()
         for code, label in SESSION_KINDS.items():
             kind.addItem(self.tr(label), code)
-        session_date = QDateEdit(QDate.currentDate())
-        session_date.setDisplayFormat("MM/dd/yyyy")
-        session_date.setCalendarPopup(True)
-        starts_at = _time_edit(QTime(17, 0))
-        ends_at = _time_edit(QTime(18, 0))
+        session_date = date_edit()
+        starts_at = time_edit(dt.time(17, 0))
+        ends_at = time_edit(dt.time(18, 0))
         participants = QListWidget()
         participants.setObjectName("participants")
         for member in self.contacts_model.rows():

@@ -10,10 +10,8 @@ refuses anyone else anyway.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDateEdit,
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
@@ -26,19 +24,13 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 
+from ..dates import date_edit
 from ..operations import Operations
 from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
 
 
 def _dose(amount, unit: str) -> str:
     return "" if amount is None else f"{amount.normalize():f} {unit}".strip()
-
-
-def _date_edit() -> QDateEdit:
-    edit = QDateEdit(QDate.currentDate())
-    edit.setDisplayFormat("MM/dd/yyyy")
-    edit.setCalendarPopup(True)
-    return edit
 
 
 def _amount_spin(value: float = 0.0) -> QDoubleSpinBox:
@@ -175,7 +167,7 @@ class MedsTab(QWidget):
         drug, unit, route, frequency, reason = (QLineEdit(), QLineEdit("mg"), QLineEdit(self.tr("oral")),
                                                 QLineEdit(), QLineEdit())
         frequency.setPlaceholderText(self.tr("e.g. once daily"))
-        amount, started_on = _amount_spin(), _date_edit()
+        amount, started_on = _amount_spin(), date_edit()
         is_mat = QCheckBox(self.tr("Medication for addiction treatment (MAT)"))
 
         def submit() -> None:
@@ -197,7 +189,7 @@ class MedsTab(QWidget):
         if med is None:
             return None
         amount = _amount_spin(float(med.amount or 0))
-        effective_on, reason = _date_edit(), QLineEdit()
+        effective_on, reason = date_edit(), QLineEdit()
 
         def submit() -> None:
             _view, changes = self.clinic.meds.change_dose(
@@ -215,7 +207,7 @@ class MedsTab(QWidget):
         med = self.selected()
         if med is None:
             return None
-        stopped_on, reason = _date_edit(), QLineEdit()
+        stopped_on, reason = date_edit(), QLineEdit()
 
         def submit() -> None:
             _view, changes = self.clinic.meds.stop_medication(

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, QLocale, QSize, Qt, QTime, QTimer
+from PySide6.QtCore import QDate, QSize, Qt, QTime, QTimer
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +39,7 @@ from iopdesk.errors import IopDeskError
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.notes import SIGNED_STATES, NoteView
 
+from ..dates import date_edit, stamp_text, time_edit
 from ..operations import Operations, user_message
 from .note_list_model import kind_label
 
@@ -106,13 +105,9 @@ class NoteEditorDialog(QDialog):
 
     # -- building ----------------------------------------------------------------------
     def _build_form(self) -> None:
-        self.date_edit = QDateEdit(calendarPopup=True)
-        self.date_edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
-        self.date_edit.setMaximumDate(QDate.currentDate())
-        self.start_edit = QTimeEdit()
-        self.end_edit = QTimeEdit()
-        for edit in (self.start_edit, self.end_edit):
-            edit.setDisplayFormat(QLocale().timeFormat(QLocale.FormatType.ShortFormat))
+        self.date_edit = date_edit(latest=dt.date.today())
+        self.start_edit = time_edit()
+        self.end_edit = time_edit()
         self.minutes_label = QLabel(objectName="minutesText")
         self.participants_edit = QLineEdit()
         self.participants_edit.setPlaceholderText(self.tr("Client; others present by role (e.g. mother)"))
@@ -315,12 +310,12 @@ class NoteEditorDialog(QDialog):
         if view.status == "draft":
             return self.tr("Draft by {author} — saved automatically.").format(author=view.author)
         signed = self.tr("Signed by {author} at {when}.").format(author=view.author,
-                                                                 when=local_time(view.signed_at))
+                                                                 when=stamp_text(view.signed_at))
         if view.status == "awaiting_cosign":
             return signed + " " + self.tr("Awaiting co-signature by supervisor.")
         if view.status == "cosigned":
             return signed + " " + self.tr("Co-signed by {who} at {when}.").format(
-                who=view.cosigned_by or "", when=local_time(view.cosigned_at))
+                who=view.cosigned_by or "", when=stamp_text(view.cosigned_at))
         return signed
 
     def _show_addenda(self) -> None:
@@ -512,14 +507,6 @@ class AddendumDialog(QDialog):
         super().accept()
 
 
-def local_time(when: dt.datetime | None) -> str:
-    """A stored (naive UTC) timestamp as the workstation's local date and time."""
-    if when is None:
-        return ""
-    local = when.replace(tzinfo=dt.UTC).astimezone()
-    return QLocale().toString(local.replace(tzinfo=None), QLocale.FormatType.ShortFormat)
-
-
 def addendum_caption(addendum) -> str:
     return QApplication.translate("NoteEditorDialog", "Addendum — {author}, {when}").format(
-        author=addendum.author, when=local_time(addendum.signed_at))
+        author=addendum.author, when=stamp_text(addendum.signed_at))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QLocale, QModelIndex, QObject, Qt
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QObject, Qt
 
 from iopdesk import Clinic
 from iopdesk.services.notes import NoteListItem
+
+from ..dates import date_text
 
 COLUMNS = ("date", "kind", "format", "minutes", "author", "status")
 NOTE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -89,7 +91,7 @@ class NoteListTableModel(QAbstractTableModel):
         column = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             if column == "date":
-                return QLocale().toString(item.service_date, QLocale.FormatType.ShortFormat)
+                return date_text(item.service_date)
             if column == "kind":
                 return kind_label(item.kind)
             if column == "format":

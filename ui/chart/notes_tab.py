@@ -33,6 +33,7 @@ from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 from iopdesk.note_formats import NOTE_KINDS, note_formats
 
+from ..dates import date_text
 from ..operations import Operations, user_message
 from .note_editor import NoteEditorDialog
 from .note_list_model import NoteListTableModel, kind_label
@@ -256,7 +257,7 @@ class NotesTab(QWidget):
         answer = QMessageBox.question(
             self, self.tr("Co-sign note"),
             self.tr("Co-sign the {kind} note by {author} of {date}? It cannot be changed afterwards.").format(
-                kind=kind_label(item.kind).lower(), author=item.author, date=item.service_date.strftime("%m/%d/%Y")),
+                kind=kind_label(item.kind).lower(), author=item.author, date=date_text(item.service_date)),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return False

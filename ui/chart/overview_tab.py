@@ -30,6 +30,7 @@ from iopdesk.errors import IopDeskError
 from iopdesk.rules import levels_of_care, tracks
 from iopdesk.services.alerts import ALERT_KINDS
 
+from ..dates import stamp_text
 from ..operations import Operations, user_message
 from . import RowsTableModel, date_text, make_table_view
 
@@ -84,7 +85,7 @@ class OverviewTab(QWidget):
 
         self.alert_model = RowsTableModel((
             (self.tr("Kind"), lambda a: ALERT_KINDS.get(a.kind, a.kind)),
-            (self.tr("Raised"), lambda a: date_text(a.raised_at)),
+            (self.tr("Raised"), lambda a: stamp_text(a.raised_at)),
             (self.tr("By"), lambda a: a.raised_by),
             (self.tr("Alert"), lambda a: a.message),
         ), self)
