@@ -230,6 +230,28 @@ def test_groups_page_lists_todays_session_and_enter_opens_it(qtbot, group_clinic
     qtbot.waitUntil(lambda: not ops.busy)
 
 
+def test_groups_page_shows_colleagues_groups_and_can_hide_them(qtbot, qtmodeltester, group_clinic, ops):
+    """The supervisor's afternoon group is listed too, not bold; "Only my groups" hides it."""
+    group_clinic.login("supervisor", ADMIN_PASSWORD)
+    group, _ = group_clinic.groups.define_group(
+        "Afternoon skills group", "cbt_dbt_skills", default_minutes=120, facilitators=["supervisor"],
+        schedule=[(TODAY.weekday(), "13:00")])
+    group_clinic.groups.generate_sessions(group.id, TODAY, TODAY)
+    group_clinic.login("clinician", ADMIN_PASSWORD)
+    page = GroupsPage(group_clinic, ops)
+    qtbot.addWidget(page)
+    model = page.model
+    assert [model.data(model.index(r, 1)) for r in range(model.rowCount())] == [
+        "Morning process group", "Afternoon skills group"]
+    assert model.data(model.index(1, 0)) == "13:00–15:00" and model.data(model.index(1, 2)) == "CBT/DBT skills"
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.FontRole).bold()
+    assert model.data(model.index(1, 0), Qt.ItemDataRole.FontRole) is None
+    qtmodeltester.check(model)
+    page.mine_check.setFocus()
+    qtbot.keyClick(page.mine_check, Qt.Key.Key_Space)
+    assert model.rowCount() == 1 and model.data(model.index(0, 1)) == "Morning process group"
+
+
 def test_roster_model_passes_the_model_tester(qtmodeltester, group_clinic):
     """The roster model, with a pending late arrival, is a well-behaved table model."""
     model = RosterTableModel(dt.time(9), dt.time(12))

@@ -238,3 +238,29 @@ def test_a_biller_cannot_read_a_roster(admitted_client):
     clinic.login("biller", ADMIN_PASSWORD)
     with pytest.raises(PermissionDenied):
         clinic.groups.roster(session.id)
+
+
+def test_the_day_lists_every_group_session_with_its_attendance(admitted_client):
+    """Yesterday two groups ran: the clinician's process group (2 of 3 attended, Jordan absent) and
+    the supervisor's skills group; both show, by start time, the clinician's marked as theirs."""
+    clinic, client, episode = admitted_client
+    process = define_daily_group(clinic)
+    skills = define_daily_group(clinic, "Afternoon skills group", facilitators=("supervisor",))
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    morning = clinic.groups.generate_sessions(process.id, yesterday, yesterday)[0][0]
+    clinic.groups.generate_sessions(skills.id, yesterday, yesterday)
+    clinic.login("clinician", ADMIN_PASSWORD)
+    mari, mari_episode = admit(clinic, "Mari", "Alvarez")
+    jordan, jordan_episode = admit(clinic, "Jordan", "Blackwood")
+    for who, ep in ((client, episode), (mari, mari_episode), (jordan, jordan_episode)):
+        clinic.groups.enroll(process.id, who.id, ep.admitted_on)
+    for who, status in ((client, "present"), (mari, "late_arrival"), (jordan, "absent_excused")):
+        extra = {"arrived_at": "09:40"} if status == "late_arrival" else {}
+        clinic.groups.record_attendance(morning.id, who.id, status, **extra)
+
+    day = clinic.groups.day_sessions(yesterday)
+    assert [d.session.group_name for d in day] == ["Morning process group", "Afternoon skills group"]
+    first, second = day
+    assert (first.enrolled, first.recorded, first.attended, first.mine) == (3, 3, 2, True)
+    assert (second.enrolled, second.recorded, second.attended, second.mine) == (0, 0, 0, False)
+    assert second.group_type == "process" and clinic.groups.day_sessions(yesterday - dt.timedelta(days=30)) == []

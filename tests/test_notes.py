@@ -313,3 +313,23 @@ def test_unsigned_for_lists_my_drafts_oldest_first(admitted_client):
     clinic.login("clinician", ADMIN_PASSWORD)
     assert [n.id for n in clinic.notes.unsigned_for()] == [older.id, newer.id]
     assert len(clinic.notes.unsigned_for("intern")) == 1
+
+
+def test_moving_a_draft_to_another_day_keeps_the_note(admitted_client):
+    """A draft dated yesterday by mistake moves to the day before: same note, same id, new date."""
+    clinic, client, episode = admitted_client
+    note = _draft(clinic, client.id)
+    earlier = YESTERDAY - dt.timedelta(days=1)
+    moved, changes = clinic.notes.save_draft(note.id, note.version, DAP, service_date=earlier)
+    assert (moved.id, moved.service_date, moved.episode_id) == (note.id, earlier, episode.id)
+    assert Note.select().count() == 1 and changes.touches("note")
+
+
+def test_a_draft_cannot_move_into_the_future(admitted_client):
+    """Tomorrow is refused naming the date of service; the draft keeps its date."""
+    clinic, client, _ = admitted_client
+    note = _draft(clinic, client.id)
+    with pytest.raises(ValidationError) as err:
+        clinic.notes.save_draft(note.id, note.version, DAP, service_date=dt.date.today() + dt.timedelta(days=1))
+    assert err.value.field == "service_date"
+    assert Note.get_by_id(note.id).service_date == YESTERDAY

@@ -1,7 +1,9 @@
-"""The Groups page: the signed-in clinician's group sessions on one day, and the way into each.
+"""The Groups page: the clinic's group sessions on one day, and the way into each.
 
 A date selector (today by default; Alt+Left and Alt+Right step a day) above a table of that day's
-sessions (time, group, type, facilitators, status, attendance count) from the clinic's services.
+sessions (time, group, type, facilitators, status, attendance count) from one call to
+`clinic.groups.day_sessions`; the signed-in clinician's own sessions are bold, and "Only my groups"
+hides the others.
 Enter or a double-click opens the session's window (`GroupSessionWindow`); `open_session(id)` does
 the same from elsewhere (the Today page's session links). One window per session stays open and is
 raised again when asked for twice. The list refreshes when group sessions or attendance change.
@@ -10,12 +12,12 @@ raised again when asked for twice. The list refreshes when group sessions or att
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
@@ -27,63 +29,32 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.errors import IopDeskError
+from iopdesk.services.group_day import DaySession
 
-from .dates import DATE_FORMAT
+from .dates import DATE_FORMAT, time_text
 from .group_session import GroupSessionWindow
 from .operations import Operations, user_message
 
 TYPE_WORDS = {"process": "Process", "cbt_dbt_skills": "CBT/DBT skills", "psychoeducation": "Psychoeducation",
               "relapse_prevention": "Relapse prevention", "twelve_step": "Twelve-step",
               "multi_family": "Multi-family"}
-ATTENDED = ("present", "late_arrival", "left_early")
-
-
-@dataclass(frozen=True)
-class DaySessionRow:
-    session_id: str
-    starts_at: dt.time
-    ends_at: dt.time
-    group: str
-    group_type: str
-    facilitators: str
-    status: str
-    attended: int
-    recorded: int
-    enrolled: int
-
-
-def day_sessions(clinic, day: dt.date) -> list[DaySessionRow]:
-    """The signed-in user's group sessions on `day` with their attendance counts."""
-    items = clinic.caseload.today(on=day).sessions
-    types: dict[str, str] = {}
-    rows = []
-    for item in items:
-        view = clinic.groups.session(item.session_id)
-        if view.group_id not in types:
-            types[view.group_id] = clinic.groups.get_group(view.group_id).group_type
-        roster = clinic.groups.roster(item.session_id)
-        rows.append(DaySessionRow(
-            view.id, view.starts_at, view.ends_at, view.group_name, types[view.group_id],
-            ", ".join(view.facilitators), view.status,
-            sum(1 for r in roster if r.status in ATTENDED), sum(1 for r in roster if r.status), len(roster)))
-    return rows
 
 
 class DaySessionTableModel(QAbstractTableModel):
-    """One day's sessions; rows are read-only `DaySessionRow`s replaced as a whole by `set_rows`."""
+    """One day's sessions; rows are read-only `DaySession`s replaced as a whole by `set_rows`."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._rows: list[DaySessionRow] = []
+        self._rows: list[DaySession] = []
         self._headers = (self.tr("Time"), self.tr("Group"), self.tr("Type"), self.tr("Facilitators"),
                          self.tr("Status"), self.tr("Attendance"))
 
-    def set_rows(self, rows: list[DaySessionRow]) -> None:
+    def set_rows(self, rows: list[DaySession]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
 
-    def row_at(self, row: int) -> DaySessionRow | None:
+    def row_at(self, row: int) -> DaySession | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
@@ -102,27 +73,31 @@ class DaySessionTableModel(QAbstractTableModel):
         if not index.isValid() or not (row := self.row_at(index.row())):
             return None
         if role == Qt.ItemDataRole.UserRole:
-            return row.session_id
+            return row.session.id
+        if role == Qt.ItemDataRole.FontRole and row.mine:
+            font = QFont()
+            font.setBold(True)
+            return font
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        column = index.column()
+        column, session = index.column(), row.session
         if column == 0:
-            return f"{row.starts_at:%H:%M}–{row.ends_at:%H:%M}"
+            return f"{time_text(session.starts_at)}–{time_text(session.ends_at)}"
         if column == 1:
-            return row.group
+            return session.group_name
         if column == 2:
             return TYPE_WORDS.get(row.group_type, row.group_type)
         if column == 3:
-            return row.facilitators
+            return ", ".join(session.facilitators)
         if column == 4:
-            return row.status.capitalize()
+            return session.status.capitalize()
         if not row.recorded:
             return self.tr("{n} enrolled").format(n=row.enrolled)
         return self.tr("{a} of {n} attended").format(a=row.attended, n=row.enrolled)
 
 
 class GroupsPage(QWidget):
-    """The day's group sessions of the signed-in clinician; opens a session's window."""
+    """The clinic's group sessions of one day, the clinician's own in bold; opens a session's window."""
 
     def __init__(self, clinic, ops: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +121,8 @@ class GroupsPage(QWidget):
         self.next_button = QPushButton(self.tr("Next day ▶"))
         self.next_button.setAccessibleName(self.tr("Next day"))
         self.next_button.setToolTip(self.tr("Next day (Alt+Right)"))
+        self.mine_check = QCheckBox(self.tr("Only &my groups"), objectName="onlyMine")
+        self.mine_check.setAccessibleName(self.tr("Only my groups"))
         self.open_button = QPushButton(self.tr("&Open session"))
         self.open_button.setAccessibleName(self.tr("Open session"))
 
@@ -155,6 +132,7 @@ class GroupsPage(QWidget):
         bar.addWidget(self.previous_button)
         bar.addWidget(self.today_button)
         bar.addWidget(self.next_button)
+        bar.addWidget(self.mine_check)
         bar.addStretch(1)
         bar.addWidget(self.open_button)
 
@@ -181,9 +159,11 @@ class GroupsPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
-        self.setTabOrder(self.date_edit, self.table)
+        self.setTabOrder(self.date_edit, self.mine_check)
+        self.setTabOrder(self.mine_check, self.table)
 
         self.date_edit.dateChanged.connect(lambda _d: self.refresh())
+        self.mine_check.toggled.connect(lambda _on: self.refresh())
         self.previous_button.clicked.connect(lambda: self.step_day(-1))
         self.next_button.clicked.connect(lambda: self.step_day(1))
         self.today_button.clicked.connect(lambda: self.date_edit.setDate(QDate.currentDate()))
@@ -214,16 +194,19 @@ class GroupsPage(QWidget):
         """Re-read the chosen day's sessions (a handful of quick reads)."""
         current = self.model.row_at(self.table.currentIndex().row())
         try:
-            rows = day_sessions(self.clinic, self.day())
+            rows = self.clinic.groups.day_sessions(self.day())
         except IopDeskError as error:
             self.model.set_rows([])
             self.message.setText(user_message(error))
             return
+        if self.mine_check.isChecked():
+            rows = [r for r in rows if r.mine]
         self.model.set_rows(rows)
-        self.message.setText("" if rows else self.tr("No group sessions of yours on this day."))
-        ids = [r.session_id for r in rows]
+        self.message.setText("" if rows else self.tr("No group sessions of yours on this day.")
+                             if self.mine_check.isChecked() else self.tr("No group sessions on this day."))
+        ids = [r.session.id for r in rows]
         if rows:
-            keep = ids.index(current.session_id) if current and current.session_id in ids else 0
+            keep = ids.index(current.session.id) if current and current.session.id in ids else 0
             self.table.setCurrentIndex(self.model.index(keep, 0))
 
     def _changes_applied(self, changes) -> None:
@@ -236,7 +219,7 @@ class GroupsPage(QWidget):
     def open_row(self, row: int) -> None:
         found = self.model.row_at(row)
         if found:
-            self.open_session(found.session_id)
+            self.open_session(found.session.id)
 
     def open_session(self, session_id: str) -> GroupSessionWindow | None:
         """Show the session's window (opening it, or raising the one already open)."""

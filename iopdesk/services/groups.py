@@ -34,6 +34,7 @@ from ..rules import rule
 from ..validation import as_date
 from .clients import client_uuid
 from .group_attendance import save_attendance, session_attendance
+from .group_day import DaySession, sessions_on
 from .group_notes import (
     ClientNames,
     SessionWarning,
@@ -148,6 +149,12 @@ class GroupService(GroupSetup):
             row.ended_on = when
             self._audit("update", "enrollment", row.id, client_id=cid, detail={"ended_on": when})
         return self._enrollment_view(row), _changes(["enrollment"], [cid])
+
+    def day_sessions(self, day: dt.date | str) -> list[DaySession]:
+        """Every group session of the clinic on `day`, by start time, with roster and attendance
+        counts; `mine` marks those the signed-in user facilitates. A fixed number of queries."""
+        self.actor.require("chart.read")
+        return sessions_on(as_date(day, "day", "Day"), self.actor.id)
 
     # -- the session -----------------------------------------------------------------------
     def roster(self, session_id) -> list[RosterRow]:

@@ -198,17 +198,19 @@ class NoteService(Service):
         expected_version: int,
         sections: dict,
         *,
+        service_date=KEEP,
         starts_at=KEEP,
         ends_at=KEEP,
         minutes=KEEP,
         objective_ids=KEEP,
         participants=KEEP,
     ) -> tuple[NoteView, Changes]:
-        """Autosave a draft: replace its sections and, when given, its times, minutes, objectives
-        and participants (None clears a time). Only the author edits a draft.
+        """Autosave a draft: replace its sections and, when given, its date of service, times,
+        minutes, objectives and participants (None clears a time). Only the author edits a draft.
+        A new date keeps the note (its id and history) and moves it to the episode open that day.
 
         Raises RecordLocked for a signed note, ConcurrentEdit when someone saved since
-        `expected_version`, ValidationError naming the field.
+        `expected_version`, ValidationError naming the field (a date in the future or before admission; a new date for a group or family session's note, whose date is the session's).
         """
         self.actor.require("note.write")
         with self.db.atomic():
@@ -230,10 +232,22 @@ class NoteService(Service):
             )
             if participants is not KEEP:
                 values["participants"] = (participants or "").strip()
+            if service_date is not KEEP:
+                values.update(self._moved_date(note, service_date))
             update_versioned(note, expected_version, **values)
             replace_objectives({note.id: [o for o, _ in objectives]})
             self._audit("update", "note", note.id, client_id=note.client_id)
         return self._view(note), Changes.of("note", client_id=note.client_id)
+
+    @staticmethod
+    def _moved_date(note: Note, service_date) -> dict:
+        when = as_date(service_date, "service_date", "Date of service")
+        if when == note.service_date:
+            return {}
+        if note.group_session_id or note.family_session_id:
+            raise ValidationError("Date of service: a session's note takes the date of its session.",
+                                  field="service_date")
+        return {"service_date": when, "episode": check_service_date(note.client_id, when)}
 
     def delete_draft(self, note_id, expected_version: int | None = None) -> Changes:
         """Delete a draft (only its author). Raises RecordLocked for a signed note,

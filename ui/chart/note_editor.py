@@ -396,20 +396,17 @@ class NoteEditorDialog(QDialog):
         start, end = self._times() if self.times_touched else (None, None)
         date = self.date_edit.date().toPython()
         try:
-            if self.note_id is None or self.view.service_date != date:
+            if self.note_id is None:
                 view, changes = self.clinic.notes.create_draft(
                     self.client_id, kind=self.kind, note_format=self.format.code, service_date=date,
                     starts_at=start, ends_at=end, sections=self.sections(),
-                    minutes=None if self.times_touched else self.view.minutes,
                     participants=self.participants_edit.text(), objective_ids=self.objective_ids())
-                if self.view is not None:  # the date of a draft changed: the new draft replaces it
-                    changes = changes | self.clinic.notes.delete_draft(self.view.id, self.view.version)
             else:
                 # A session's note saved without times keeps its minutes until the times are set here.
                 times = dict(starts_at=start, ends_at=end, minutes=None) if self.times_touched else {}
                 view, changes = self.clinic.notes.save_draft(
-                    self.note_id, self.view.version, self.sections(), objective_ids=self.objective_ids(),
-                    participants=self.participants_edit.text(), **times)
+                    self.note_id, self.view.version, self.sections(), service_date=date,
+                    objective_ids=self.objective_ids(), participants=self.participants_edit.text(), **times)
         except IopDeskError as error:
             self.show_error(error, error.field)
             return False
