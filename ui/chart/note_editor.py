@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, QSize, Qt, QTime, QTimer
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtCore import QDate, Qt, QTime, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -41,32 +40,12 @@ from iopdesk.services.notes import SIGNED_STATES, NoteView
 
 from ..dates import date_edit, stamp_text, time_edit
 from ..operations import Operations, user_message
+from .note_addenda import AddendaWidget, AddendumDialog
 from .note_list_model import kind_label
+from .note_text import SectionEdit, bold, default_times, fit_to_text
 
 FIELD_OF_ERROR = {"starts_at": "start_edit", "ends_at": "end_edit", "minutes": "end_edit",
                   "service_date": "date_edit", "participants": "participants_edit"}
-
-
-def bold(font: QFont) -> QFont:
-    font.setBold(True)
-    return font
-
-
-class SectionEdit(QPlainTextEdit):
-    """One section's text: asks for about six lines, grows with the window."""
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(hint.width(), self.fontMetrics().lineSpacing() * 6 + 2 * self.frameWidth())
-
-
-def default_times() -> tuple[QTime, QTime]:
-    """A 50-minute session ending now (rounded down to 5 minutes), or 9:00–9:50 just after midnight."""
-    now = QTime.currentTime()
-    end = QTime(now.hour(), now.minute() - now.minute() % 5)
-    if end.hour() == 0 and end.minute() < 50:
-        return QTime(9, 0), QTime(9, 50)
-    return end.addSecs(-50 * 60), end
 
 
 class NoteEditorDialog(QDialog):
@@ -151,13 +130,13 @@ class NoteEditorDialog(QDialog):
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName(self.tr("Problem"))
         self.error_label.hide()
-        self.addenda_box = QVBoxLayout()
+        self.addenda_view = AddendaWidget()
 
         body = QWidget()
         body_layout = QVBoxLayout(body)
         body_layout.addWidget(self.status_label)
         body_layout.addLayout(form)
-        body_layout.addLayout(self.addenda_box)
+        body_layout.addWidget(self.addenda_view)
         self.body_stretch = QWidget()
         body_layout.addWidget(self.body_stretch, 1)
         scroll = QScrollArea()
@@ -253,18 +232,6 @@ class NoteEditorDialog(QDialog):
         self.objectives_list.setMaximumHeight(self.objectives_list.sizeHintForRow(0) * rows
                                               + 2 * self.objectives_list.frameWidth() + 4)
 
-    @staticmethod
-    def _fit_to_text(edit: QPlainTextEdit) -> None:
-        """A read-only section as tall as its text (wrapped lines), so the note reads like a page."""
-        edit.setMinimumHeight(0)
-        width = max(edit.viewport().width(), 400)
-        lines = sum(max(1, edit.fontMetrics().boundingRect(0, 0, width, 10**6, Qt.TextFlag.TextWordWrap,
-                                                           block).height() // edit.fontMetrics().lineSpacing())
-                    for block in edit.toPlainText().split("\n"))
-        margins = edit.contentsMargins()
-        edit.setFixedHeight(edit.fontMetrics().lineSpacing() * (lines + 1) + margins.top() + margins.bottom()
-                            + 2 * edit.frameWidth())
-
     # -- state -------------------------------------------------------------------------
     @property
     def signed(self) -> bool:
@@ -293,7 +260,7 @@ class NoteEditorDialog(QDialog):
             self.objectives_empty.setVisible(not shown)
             self._fit_objectives(len(shown))
             for edit in self.section_edits.values():
-                self._fit_to_text(edit)
+                fit_to_text(edit)
         self.body_stretch.setVisible(signed)
         self.save_button.setVisible(not signed)
         self.sign_button.setVisible(not signed)
@@ -301,7 +268,7 @@ class NoteEditorDialog(QDialog):
         self.sign_action.setEnabled(not signed)
         self.addendum_button.setVisible(signed)
         self.status_label.setText(self._status_text())
-        self._show_addenda()
+        self.addenda_view.show_addenda(self.view.addenda if self.view else ())
 
     def _status_text(self) -> str:
         view = self.view
@@ -317,21 +284,6 @@ class NoteEditorDialog(QDialog):
             return signed + " " + self.tr("Co-signed by {who} at {when}.").format(
                 who=view.cosigned_by or "", when=stamp_text(view.cosigned_at))
         return signed
-
-    def _show_addenda(self) -> None:
-        while self.addenda_box.count():
-            widget = self.addenda_box.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
-        for addendum in self.view.addenda if self.view else ():
-            caption = QLabel(addendum_caption(addendum), objectName="addendumCaption")
-            caption.setFont(bold(caption.font()))
-            text = QLabel(addendum.text, objectName="addendumText")
-            text.setWordWrap(True)
-            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            text.setAccessibleName(caption.text())
-            self.addenda_box.addWidget(caption)
-            self.addenda_box.addWidget(text)
 
     def _show_minutes(self) -> None:
         minutes = self.start_edit.time().secsTo(self.end_edit.time()) // 60
@@ -461,49 +413,3 @@ class NoteEditorDialog(QDialog):
         self.autosave_timer.stop()
         self.setWindowModified(False)
         super().reject()
-
-
-class AddendumDialog(QDialog):
-    """Writes one addendum to a signed note; the text is required. Accepted once it is saved."""
-
-    def __init__(self, clinic: Clinic, ops: Operations, note_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.clinic, self.ops, self.note_id = clinic, ops, note_id
-        self.setWindowTitle(self.tr("Add addendum"))
-        label = QLabel(self.tr("&Addendum (appended to the signed note, which does not change):"))
-        label.setWordWrap(True)
-        self.text_edit = QPlainTextEdit(objectName="addendumEdit")
-        self.text_edit.setAccessibleName(self.tr("Addendum"))
-        self.text_edit.setTabChangesFocus(True)
-        label.setBuddy(self.text_edit)
-        self.error_label = QLabel(objectName="fieldError")
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(self.tr("Sign addendum"))
-        self.ok_button.setEnabled(False)
-        self.text_edit.textChanged.connect(
-            lambda: self.ok_button.setEnabled(bool(self.text_edit.toPlainText().strip())))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(self.text_edit, 1)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.buttons)
-
-    def accept(self) -> None:
-        try:
-            _view, changes = self.clinic.notes.add_addendum(self.note_id, self.text_edit.toPlainText())
-        except IopDeskError as error:
-            self.error_label.setText(user_message(error))
-            self.error_label.show()
-            return
-        self.ops.announce(changes)
-        super().accept()
-
-
-def addendum_caption(addendum) -> str:
-    return QApplication.translate("NoteEditorDialog", "Addendum — {author}, {when}").format(
-        author=addendum.author, when=stamp_text(addendum.signed_at))

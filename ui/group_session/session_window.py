@@ -16,7 +16,6 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -45,6 +43,7 @@ from .roster_model import (
     parse_time,
 )
 from .section_editor import SectionEditorWidget
+from .shared_part import SharedPartWidget
 
 AUTOSAVE_MS = 3000
 class GroupSessionWindow(QMainWindow):
@@ -127,7 +126,12 @@ class GroupSessionWindow(QMainWindow):
         central = QWidget(objectName="central")
         outer = QVBoxLayout(central)
         outer.setContentsMargins(12, 8, 12, 8)
-        outer.addWidget(self._build_shared())
+        self.shared_part = SharedPartWidget(self.session.topic, self.session.modality, self.session.shared_note)
+        self.shared_part.edited.connect(self._edited)
+        self.topic_edit = self.shared_part.topic_edit
+        self.modality_edit = self.shared_part.modality_edit
+        self.shared_edit = self.shared_part.shared_edit
+        outer.addWidget(self.shared_part)
         outer.addWidget(self.splitter, 1)
         outer.addLayout(self._build_buttons())
         self.setCentralWidget(central)
@@ -160,46 +164,6 @@ class GroupSessionWindow(QMainWindow):
         edit.setEnabled(False)
         edit.returnPressed.connect(lambda e=edit: self._time_entered(e))
         return edit
-
-    def _build_shared(self) -> QWidget:
-        box = QWidget(objectName="sharedPart")
-        self.topic_edit = QLineEdit(self.session.topic, objectName="topic")
-        self.topic_edit.setAccessibleName(self.tr("Topic"))
-        self.modality_edit = QLineEdit(self.session.modality, objectName="modality")
-        self.modality_edit.setAccessibleName(self.tr("Modality"))
-        self.modality_edit.setPlaceholderText(self.tr("e.g. process group, CBT skills"))
-        self.shared_edit = QPlainTextEdit(self.session.shared_note, objectName="sharedNote")
-        self.shared_edit.setAccessibleName(self.tr("Shared note"))
-        self.shared_edit.setTabChangesFocus(True)
-        self.shared_edit.setPlaceholderText(self.tr("What the group did today: topic, interventions, materials."))
-        self.shared_edit.setMaximumHeight(self.shared_edit.fontMetrics().lineSpacing() * 4 + 14)
-        self.shared_edit.document().clearUndoRedoStacks()
-        for widget in (self.topic_edit, self.modality_edit):
-            widget.textEdited.connect(lambda _t: self._edited())
-        self.shared_edit.textChanged.connect(self._edited)
-        self.reminder = QLabel(self.tr("No client names in the shared part: it is copied to every chart."),
-                               objectName="sharedReminder")
-        self.reminder.setWordWrap(True)
-        self.reminder.setForegroundRole(QPalette.ColorRole.Link)
-        top = QHBoxLayout()
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        for text, widget in ((self.tr("&Topic:"), self.topic_edit), (self.tr("&Modality:"), self.modality_edit)):
-            label = QLabel(text)
-            label.setBuddy(widget)
-            form.addRow(label, widget)
-        form.addRow(self.reminder)
-        shared_label = QLabel(self.tr("S&hared note:"))
-        shared_label.setBuddy(self.shared_edit)
-        shared_box = QVBoxLayout()
-        shared_box.addWidget(shared_label)
-        shared_box.addWidget(self.shared_edit)
-        top.addLayout(form, 2)
-        top.addLayout(shared_box, 3)
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        return box
 
     def _build_buttons(self) -> QHBoxLayout:
         self.save_action = QAction(self.tr("&Save"), self)

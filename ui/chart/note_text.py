@@ -1,0 +1,43 @@
+"""The text pieces of the note editor: a section edit that asks for about six lines, a read-only
+section sized to its text so a signed note reads like a page, and the default times of a new note.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QTime
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QPlainTextEdit
+
+
+def bold(font: QFont) -> QFont:
+    font.setBold(True)
+    return font
+
+
+class SectionEdit(QPlainTextEdit):
+    """One section's text: asks for about six lines, grows with the window."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.fontMetrics().lineSpacing() * 6 + 2 * self.frameWidth())
+
+
+def fit_to_text(edit: QPlainTextEdit) -> None:
+    """A read-only section as tall as its text (wrapped lines), so the note reads like a page."""
+    edit.setMinimumHeight(0)
+    width = max(edit.viewport().width(), 400)
+    lines = sum(max(1, edit.fontMetrics().boundingRect(0, 0, width, 10**6, Qt.TextFlag.TextWordWrap,
+                                                       block).height() // edit.fontMetrics().lineSpacing())
+                for block in edit.toPlainText().split("\n"))
+    margins = edit.contentsMargins()
+    edit.setFixedHeight(edit.fontMetrics().lineSpacing() * (lines + 1) + margins.top() + margins.bottom()
+                        + 2 * edit.frameWidth())
+
+
+def default_times() -> tuple[QTime, QTime]:
+    """A 50-minute session ending now (rounded down to 5 minutes), or 9:00–9:50 just after midnight."""
+    now = QTime.currentTime()
+    end = QTime(now.hour(), now.minute() - now.minute() % 5)
+    if end.hour() == 0 and end.minute() < 50:
+        return QTime(9, 0), QTime(9, 50)
+    return end.addSecs(-50 * 60), end
