@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-test
 
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv lint bench screenshots clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "IOP Desk needs Python 3.11 or newer on PATH"; exit 1; }
@@ -34,6 +34,10 @@ test: $(STAMP)
 # Benchmarks on a 10,000-client, five-year clinic (generated once into .bench/, then reused).
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench
+
+# A PNG of every main screen on a fresh demo clinic, into docs/screenshots/ (offscreen).
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -87,8 +87,11 @@ class SessionRunner:
                   updated=begun - dt.timedelta(days=1))
             return
         if day >= self.as_of:
-            w.add(self.sessions, created, group.id, day, starts, ends, "scheduled", topic,
-                  template.modality, "", lead.id)
+            session_id = w.ids.at(created)
+            w.add_with_id(self.sessions, session_id, created, group.id, day, starts, ends, "scheduled", topic,
+                          template.modality, "", lead.id)
+            for member in group.facilitators:
+                w.add(self.facilitators, created, session_id, member.id)
             return
         statuses = [self._status(e, day) for e in expected]
         present = sum(1 for s in statuses if s in ATTENDED)

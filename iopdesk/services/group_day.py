@@ -31,7 +31,8 @@ class DaySession:
 
 
 def sessions_on(day: dt.date, staff_id: uuid.UUID | None) -> list[DaySession]:
-    """Every group session on `day`, by start time (five queries)."""
+    """Every group session on `day`, by start time (six queries); `mine` when `staff_id` leads or
+    co-facilitates it."""
     views = session_views(GroupSession.session_date == day)
     if not views:
         return []
@@ -53,6 +54,8 @@ def sessions_on(day: dt.date, staff_id: uuid.UUID | None) -> list[DaySession]:
     if staff_id is not None:
         mine = {s for (s,) in SessionFacilitator.select(SessionFacilitator.session).where(
             SessionFacilitator.session.in_(ids) & (SessionFacilitator.staff == staff_id)).tuples()}
+        mine |= {s for (s,) in GroupSession.select(GroupSession.id).where(
+            GroupSession.id.in_(ids) & (GroupSession.lead_facilitator == staff_id)).tuples()}
     result = []
     for view, session_id in zip(views, ids, strict=True):
         statuses = recorded[session_id]

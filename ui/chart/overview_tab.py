@@ -176,8 +176,10 @@ class OverviewTab(QWidget):
             values["track"].setText(tracks().get(episode.track, episode.track))
             values["admitted"].setText(date_text(episode.admitted_on))
             values["level"].setText(level.label if level else episode.level_of_care)
-            values["schedule"].setText(self.tr("{days} days a week ({weekdays})").format(
-                days=episode.days_per_week, weekdays=", ".join(d.title() for d in episode.schedule_days)))
+            weekdays = ", ".join(d.title() for d in episode.schedule_days)
+            values["schedule"].setText(
+                self.tr("1 day a week ({weekdays})").format(weekdays=weekdays) if episode.days_per_week == 1
+                else self.tr("{days} days a week ({weekdays})").format(days=episode.days_per_week, weekdays=weekdays))
             values["clinician"].setText(episode.primary_clinician)
             values["status"].setText(episode.status)
             history = self.clinic.episodes.level_history(episode.id) or [

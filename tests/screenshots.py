@@ -1,0 +1,234 @@
+"""`make screenshots`: a PNG of every main screen, on a fresh demo clinic, into docs/screenshots/.
+
+Run as `python -m tests.screenshots [folder]` (offscreen works). It generates a small synthetic
+clinic (60 clients, 12 weeks, seed 3) in a temporary folder, signs in as the demo clinician and
+walks the app as a clinician would: sign-in, Today, client search, registration, every chart tab,
+the note editor, the plan review, measure entry, the discharge wizard, the Groups page, a group
+session and the lock screen. Settings go to the temporary folder, never to the user's. Every
+window is grabbed at a fixed size so the pictures compare from run to run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+DEMO_PASSWORD = "demo-pass-2026"
+WINDOW_SIZE = (1280, 800)
+DIALOG_SIZE = (900, 700)
+
+
+def settle(app, ops=None, seconds: float = 5.0) -> None:
+    """Let queued events, timers and background operations finish (at most `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if ops is None or not ops.busy:
+            break
+        time.sleep(0.01)
+    for _ in range(5):
+        app.processEvents()
+
+
+def _quiet_offscreen(_mode, _context, message: str) -> None:
+    """Drop the offscreen platform's notes about window features it lacks; print the rest."""
+    if not message.startswith("This plugin does not support"):
+        print(message, file=sys.stderr)
+
+
+class Shooter:
+    """Saves grabs of widgets under `folder`, listing what it wrote."""
+
+    def __init__(self, app, folder: Path) -> None:
+        self.app = app
+        self.folder = folder
+        self.written: list[str] = []
+
+    def shoot(self, widget, name: str, size: tuple[int, int] | None = None, ops=None) -> None:
+        if size is not None:
+            widget.resize(*size)
+        widget.show()
+        settle(self.app, ops)
+        path = self.folder / f"{name}.png"
+        if not widget.grab().save(str(path)):
+            raise RuntimeError(f"could not write {path}")
+        self.written.append(path.name)
+
+
+def _pick_client() -> str:
+    """The demo clinician's active client with the most measures, among those with a signed plan."""
+    from peewee import fn
+
+    from iopdesk.models import Episode, MeasureResult, Staff, TreatmentPlan
+
+    with_plan = TreatmentPlan.select(TreatmentPlan.episode).where(TreatmentPlan.status == "signed")
+    row = (Episode.select(Episode.client, fn.COUNT(MeasureResult.id).alias("n"))
+           .join(Staff, on=(Episode.primary_clinician == Staff.id))
+           .switch(Episode)
+           .join(MeasureResult, on=(MeasureResult.episode == Episode.id))
+           .where((Staff.username == "clinician") & (Episode.status == "active") & Episode.id.in_(with_plan))
+           .group_by(Episode.client).order_by(fn.COUNT(MeasureResult.id).desc(), Episode.client)
+           .tuples().first())
+    if row is None:
+        raise RuntimeError("the demo clinic has no active client of the demo clinician with a plan")
+    return str(row[0])
+
+
+def _discharged_client() -> str | None:
+    """A client whose discharge summary is signed."""
+    from iopdesk.models import Discharge, Episode
+
+    row = (Discharge.select(Episode.client).join(Episode).where(Discharge.status == "signed")
+           .order_by(Discharge.discharged_on.desc(), Episode.client).tuples().first())
+    return str(row[0]) if row else None
+
+
+def take_screenshots(folder: Path, work: Path) -> list[str]:
+    """Build the demo clinic in `work`, write every screen to `folder`; returns the file names."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["XDG_CONFIG_HOME"] = str(work / "config")
+    os.environ["XDG_DATA_HOME"] = str(work / "data")
+    from PySide6.QtCore import QCoreApplication, QSettings, Qt, qInstallMessageHandler
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    import iopdesk
+    from iopdesk.demo import generate
+    from ui.app import load_style_sheet
+    from ui.login_dialog import LoginDialog
+    from ui.main_window import MainWindow, app_icon
+    from ui.settings import APPLICATION, ORGANIZATION
+
+    qInstallMessageHandler(_quiet_offscreen)
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setWindowIcon(app_icon())
+    load_style_sheet(app)
+    folder.mkdir(parents=True, exist_ok=True)
+    shooter = Shooter(app, folder)
+
+    clinic = iopdesk.open_clinic(str(work / "demo.sqlite"))
+    generate(clinic, clients=60, weeks=12, seed=3)
+
+    login = LoginDialog(clinic)
+    QTest.keyClicks(login.username_edit, "clinician")
+    shooter.shoot(login, "login")
+    clinic.login("clinician", DEMO_PASSWORD)
+    login.close()
+
+    settings = QSettings(str(work / "iopdesk.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(clinic, settings, previous_login=dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                        - dt.timedelta(hours=17))
+    ops = window.ops
+    shooter.shoot(window, "today", WINDOW_SIZE, ops)
+
+    window.show_section("clients")
+    clients = window.page("clients")
+    clients.search_edit.setFocus()
+    QTest.keyClicks(clients.search_edit, "ma")
+    settle(app, ops)
+    shooter.shoot(window, "clients", WINDOW_SIZE, ops)
+    clients.register_client()
+    shooter.shoot(clients.register_dialog, "register", ops=ops)
+    clients.register_dialog.reject()
+
+    client_id = _pick_client()
+    chart = clients.open_chart(client_id)
+    for tab in ("overview", "notes", "plan", "family", "meds", "measures", "consents", "discharge"):
+        chart.show_tab(tab)
+        shooter.shoot(chart, f"chart-{tab}", WINDOW_SIZE, ops)
+    _note_screens(shooter, chart, ops)
+    _dialog_screens(shooter, chart, ops)
+    chart.close()
+
+    discharged = _discharged_client()
+    if discharged is not None:
+        done = clients.open_chart(discharged, tab="discharge")
+        shooter.shoot(done, "chart-discharge-signed", WINDOW_SIZE, ops)
+        done.close()
+
+    window.show_section("groups")
+    groups = window.page("groups")
+    day = _day_with_group(clinic)
+    groups.set_day(day)
+    shooter.shoot(window, "groups", WINDOW_SIZE, ops)
+    groups.table.setFocus()
+    QTest.keyClick(groups.table, Qt.Key.Key_Return)
+    settle(app, ops)
+    for session_window in list(groups.windows.values())[:1]:
+        shooter.shoot(session_window, "group-session", (1400, 820), ops)
+        session_window.close()
+
+    window.show_section("today")
+    window.lock()
+    shooter.shoot(window, "lock", WINDOW_SIZE, ops)
+    settle(app, ops)
+    clinic.close()
+    return shooter.written
+
+
+def _note_screens(shooter: Shooter, chart, ops) -> None:
+    notes = chart.tab_widgets.get("notes")
+    if notes is None:
+        return
+    rows = (notes.model.note_at(r) for r in range(notes.model.rowCount()))
+    signed = next((n for n in rows if n.status != "draft"), None)
+    if signed is not None:
+        editor = notes.open_editor(signed.id)
+        if editor is not None:
+            shooter.shoot(editor, "note-signed", DIALOG_SIZE, ops)
+            editor.close()
+    editor = notes.open_editor(None, kind="individual", note_format="DAP")
+    if editor is not None:
+        shooter.shoot(editor, "note-editor", DIALOG_SIZE, ops)
+        editor.setWindowModified(False)
+        editor.reject()
+
+
+def _dialog_screens(shooter: Shooter, chart, ops) -> None:
+    """The dialogs each tab offers, when the tab exposes a way to open them."""
+    steps: list[tuple[str, str, Callable]] = [
+        ("plan", "plan-review", lambda tab: tab.start_review()),
+        ("measures", "measure-entry", lambda tab: tab.enter_measure("PHQ9")),
+        ("discharge", "discharge-wizard", lambda tab: tab.start_discharge()),
+    ]
+    for key, name, opener in steps:
+        tab = chart.tab_widgets.get(key)
+        if tab is None:
+            continue
+        try:
+            dialog = opener(tab)
+        except (AttributeError, TypeError):
+            continue
+        if dialog is not None:
+            shooter.shoot(dialog, name, DIALOG_SIZE, ops)
+            dialog.reject()
+
+
+def _day_with_group(clinic) -> dt.date:
+    """The most recent day (today or before) with a group session of the demo clinician."""
+    day = dt.date.today()
+    for _ in range(21):
+        if any(s.mine for s in clinic.groups.day_sessions(day)):
+            return day
+        day -= dt.timedelta(days=1)
+    return dt.date.today()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    folder = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+    with tempfile.TemporaryDirectory(prefix="iopdesk-shots-") as work:
+        written = take_screenshots(folder, Path(work))
+    print(f"wrote {len(written)} screenshots to {folder}: {', '.join(written)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
