@@ -35,9 +35,10 @@ def fit_to_text(edit: QPlainTextEdit) -> None:
 
 
 def default_times() -> tuple[QTime, QTime]:
-    """A 50-minute session ending now (rounded down to 5 minutes), or 9:00–9:50 just after midnight."""
+    """A 50-minute session ending now (rounded down to 5 minutes); 9:00–9:50 for a note written
+    before 7:00 in the morning, when no session has just ended."""
     now = QTime.currentTime()
     end = QTime(now.hour(), now.minute() - now.minute() % 5)
-    if end.hour() == 0 and end.minute() < 50:
+    if end.hour() < 7:
         return QTime(9, 0), QTime(9, 50)
     return end.addSecs(-50 * 60), end
