@@ -34,6 +34,7 @@ def test_phq9_item9_raises_a_safety_alert(admitted_client):
     [alert] = clinic.alerts.active_for(client.id)
     assert alert.kind == "safety" and "same-day" in alert.message and alert.source_id == result.id
     assert [a.id for a in clinic.alerts.active_safety_alerts(clinician="clinician")] == [alert.id]
+    assert [p.safety_flag for p in clinic.measures.history(client.id, "PHQ-9")] == [True]
 
 
 def test_cssrs_high_risk_raises_a_safety_alert(admitted_client):

@@ -45,6 +45,7 @@ class MeasurePoint:
     administered_on: dt.date
     total: int
     band: str
+    safety_flag: bool = False  # an answer that needs same-day safety follow-up (e.g. PHQ-9 item 9)
 
 
 @dataclass(frozen=True)
@@ -139,11 +140,12 @@ class MeasureService(Service):
         return self._result_view(row, scored.flags), changes
 
     def history(self, client_id, measure_code: str) -> list[MeasurePoint]:
-        """One measure's results for a client, oldest first (for a trend line)."""
+        """One measure's results for a client, oldest first (for a trend line), each with its safety flag."""
         self.actor.require("chart.read_narrative")
         code = measure(measure_code).code
         query = (
-            MeasureResult.select(MeasureResult.administered_on, MeasureResult.total, MeasureResult.band)
+            MeasureResult.select(MeasureResult.administered_on, MeasureResult.total, MeasureResult.band,
+                                 MeasureResult.safety_flag)
             .where((MeasureResult.client == client_uuid(client_id)) & (MeasureResult.measure == code))
             .order_by(MeasureResult.administered_on, MeasureResult.created_at)
             .tuples()
