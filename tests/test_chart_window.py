@@ -70,7 +70,7 @@ def test_header_names_the_client_episode_and_safety_alert(qtbot, chart_clinic):
     summary = chart_clinic.clients.summary(chart_clinic.client_id, audit_read=False)
     assert window.windowTitle() == f"{summary.mrn} · Mari Quintana[*] — IOP Desk"
     assert "she/her" in window.identity_label.text()
-    assert "2.1" in window.episode_label.text() and "5 days/week" in window.episode_label.text()
+    assert "2.1" in window.episode_label.text() and "5 days a week" in window.episode_label.text()
     assert window.safety_label.isVisible()
     assert "1 safety alert" in window.safety_label.text()
 
@@ -84,9 +84,9 @@ def test_tabs_come_in_order_and_are_built_when_first_shown(qtbot, chart_clinic):
     assert list(window.tab_widgets) == ["overview"]
     window.tabs.setCurrentIndex(TABS.index("meds"))
     assert "meds" in window.tab_widgets
+    assert list(window.tab_widgets) == ["overview", "meds"]
     window.show_tab("plan")
-    assert isinstance(window.tab_widgets["plan"], QLabel)
-    assert "coming" in window.tab_widgets["plan"].text()
+    assert window.current_tab() == "plan" and window.tab_widgets["plan"].objectName() == "planTab"
 
 
 def test_overview_shows_primary_diagnosis_and_resolving_an_alert_clears_it(qtbot, chart_clinic):
@@ -178,3 +178,14 @@ def test_medication_buttons_are_for_prescribers_only(qtbot, chart_clinic):
     [med] = chart_clinic.meds.current_medications(chart_clinic.client_id)
     assert med.amount == 12
     assert tab.doses_model.rowCount() == 2
+
+
+def test_a_biller_opens_the_chart_without_its_clinical_narrative(qtbot, chart_clinic):
+    """The biller sees name, MRN and payer; alerts are hidden and the Measures tab says why."""
+    chart_clinic.login("biller", ADMIN_PASSWORD)
+    window = _open(qtbot, chart_clinic)
+    assert "Quintana" in window.name_label.text() and "MRN" in window.mrn_label.text()
+    assert window.alerts_label.text() == "No active alerts" and not window.safety_label.isVisibleTo(window)
+    window.show_tab("measures")
+    measures = window.tab_widgets["measures"]
+    assert isinstance(measures, QLabel) and "not allowed to read therapy notes" in measures.text()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 from iopdesk.changes import Changes
-from iopdesk.errors import IopDeskError
+from iopdesk.errors import IopDeskError, PermissionDenied
 
 from ..dates import date_text
 from ..operations import Operations, user_message
@@ -155,11 +155,15 @@ class ClientChartWindow(QMainWindow):
         if episode is None:
             self.episode_label.setText(self.tr("Episode: {status}").format(status=s.episode_status))
         else:
-            self.episode_label.setText(self.tr(
-                "Episode: {status} since {since} · level {level} · {days} days/week").format(
-                status=episode.status, since=date_text(episode.admitted_on),
-                level=episode.level_of_care, days=episode.days_per_week))
-        alerts = self.clinic.alerts.active_for(self.client_id)
+            days = (self.tr("1 day a week") if episode.days_per_week == 1 else
+                    self.tr("{n} days a week").format(n=episode.days_per_week))
+            self.episode_label.setText(self.tr("Episode: {status} since {since} · level {level} · {days}").format(
+                status=episode.status, since=date_text(episode.admitted_on), level=episode.level_of_care,
+                days=days))
+        try:
+            alerts = self.clinic.alerts.active_for(self.client_id)
+        except PermissionDenied:  # alerts are clinical narrative; a biller sees the chart without them
+            alerts = []
         safety = sum(1 for alert in alerts if alert.kind == "safety")
         self.alerts_label.setText(
             self.tr("No active alerts") if not alerts else
