@@ -37,6 +37,23 @@ def test_discharge_before_admission_is_refused(admitted_client):
     assert clinic.episodes.get(episode.id).status == "active"
 
 
+def test_a_draft_with_the_wrong_date_is_corrected_and_reassembled(admitted_client):
+    """Discharged "today" by mistake: the draft moves to yesterday with reason "transferred", its
+    summary ends yesterday, the aftercare text is kept; a date before admission is still refused."""
+    clinic, _, episode = admitted_client
+    view, _ = clinic.discharge.draft(episode.id, discharged_on=TODAY, reason="completed",
+                                     aftercare="Weekly outpatient counselling.")
+    moved, changes = clinic.discharge.refresh(view.id, expected_version=view.version,
+                                              discharged_on=TODAY - DAY, reason="transferred")
+    assert (moved.discharged_on, moved.reason, moved.aftercare) == (
+        TODAY - DAY, "transferred", "Weekly outpatient counselling.")
+    assert Discharge.get().summary["discharged_on"] == (TODAY - DAY).isoformat()
+    assert changes.touches("discharge")
+    with pytest.raises(ValidationError) as err:
+        clinic.discharge.refresh(moved.id, expected_version=moved.version, discharged_on=episode.admitted_on - DAY)
+    assert err.value.field == "discharged_on" and Discharge.get().discharged_on == TODAY - DAY
+
+
 def test_the_summary_is_assembled_from_the_record(admitted_client):
     """Dates, diagnoses at admission and discharge, services and attendance rate, progress per goal,
     first vs last PHQ-9 and medications at discharge come from the chart, not retyped."""
@@ -102,6 +119,7 @@ def test_signing_closes_the_episode_and_locks_the_summary(admitted_client):
     assert (closed.status, closed.discharged_on) == ("discharged", TODAY - DAY)
     assert [e.ended_on for e in GroupEnrollment.select()] == [TODAY - DAY]
     assert changes.touches("episode") and clinic.episodes.current(client.id) is None
+    assert clinic.episodes.latest(client.id).id == episode.id  # still readable for the chart
     with pytest.raises(RecordLocked):
         clinic.discharge.update_summary_text(view.id, expected_version=signed.version, aftercare="changed")
     with pytest.raises(RecordLocked):

@@ -78,6 +78,22 @@ def _reason(code: str) -> str:
     return code
 
 
+def _date_and_reason(discharged_on, reason: str, reason_detail: str) -> tuple[dt.date, str]:
+    day = as_date(discharged_on, "discharged_on", "Discharge date")
+    code = _reason(reason)
+    if code == "other" and not (reason_detail or "").strip():
+        raise ValidationError("Reason detail: say what the other reason is.", field="reason_detail")
+    if day > today():
+        raise ValidationError("Discharge date: cannot be in the future.", field="discharged_on")
+    return day, code
+
+
+def _check_after_admission(day: dt.date, episode: Episode) -> None:
+    if day < episode.admitted_on:
+        raise ValidationError(f"Discharge date: before the admission date ({episode.admitted_on:%m/%d/%Y}).",
+                              field="discharged_on")
+
+
 def discharge_hash(row: Discharge, signed_by, signed_at: dt.datetime) -> str:
     """What a discharge signature covers: summary, dates, reason, aftercare and referrals."""
     referrals = [[r.provider, r.service, r.appointment_on, r.contact, r.barriers]
@@ -98,21 +114,13 @@ class DischargeService(Service):
         episode already discharged or with a discharge started (episode).
         """
         self.actor.require("discharge.write")
-        day = as_date(discharged_on, "discharged_on", "Discharge date")
-        code = _reason(reason)
+        day, code = _date_and_reason(discharged_on, reason, reason_detail)
         detail = (reason_detail or "").strip()
-        if code == "other" and not detail:
-            raise ValidationError("Reason detail: say what the other reason is.", field="reason_detail")
-        if day > today():
-            raise ValidationError("Discharge date: cannot be in the future.", field="discharged_on")
         with self.db.atomic():
             episode = Episode.get_or_none(Episode.id == episode_uuid(episode_id))
             if episode is None:
                 raise NotFound(f"No episode with id {episode_id}.")
-            if day < episode.admitted_on:
-                raise ValidationError(
-                    f"Discharge date: before the admission date ({episode.admitted_on:%m/%d/%Y}).",
-                    field="discharged_on")
+            _check_after_admission(day, episode)
             if episode.status != "active":
                 raise ValidationError("This episode is already discharged.", field="episode")
             if Discharge.select().where(Discharge.episode == episode.id).exists():
@@ -123,15 +131,25 @@ class DischargeService(Service):
             self._audit("create", "discharge", row.id, client_id=episode.client_id, detail={"reason": code})
         return self._view(row), Changes.of("discharge", client_id=episode.client_id)
 
-    def refresh(self, discharge_id, *, expected_version: int) -> tuple[DischargeView, Changes]:
+    def refresh(self, discharge_id, *, expected_version: int, discharged_on: dt.date | str | None = None,
+                reason: str | None = None) -> tuple[DischargeView, Changes]:
         """Assemble the draft's summary again from the record (e.g. after a late note was
-        signed); reason, texts and referrals are kept. Raises RecordLocked once signed."""
+        signed), optionally for a corrected discharge date or reason; texts and referrals are kept.
+
+        Raises RecordLocked once signed, ConcurrentEdit if someone saved since `expected_version`,
+        ValidationError naming the field for a date or reason `draft` would refuse.
+        """
         self.actor.require("discharge.write")
         with self.db.atomic():
             row = self._draft(discharge_id)
             episode = Episode.get_by_id(row.episode_id)
-            update_versioned(row, expected_version, summary=assemble(episode, row.discharged_on))
-            self._audit("update", "discharge", row.id, client_id=episode.client_id, detail={"op": "refresh"})
+            day, code = _date_and_reason(discharged_on or row.discharged_on, reason or row.reason,
+                                         row.reason_detail)
+            _check_after_admission(day, episode)
+            update_versioned(row, expected_version, summary=assemble(episode, day), discharged_on=day,
+                             reason=code)
+            self._audit("update", "discharge", row.id, client_id=episode.client_id,
+                        detail={"op": "refresh", "discharged_on": day, "reason": code})
         return self._view(row), Changes.of("discharge", client_id=episode.client_id)
 
     def update_summary_text(self, discharge_id, *, expected_version: int, aftercare: str | None = None,

@@ -206,6 +206,17 @@ class EpisodeService(Service):
         )
         return self.get(row.id) if row else None
 
+    def latest(self, client_id) -> EpisodeView | None:
+        """The client's open episode, else the most recent one (to read a discharged client's plan
+        and discharge summary); None for a client never admitted."""
+        row = (
+            Episode.select(Episode.id)
+            .where(Episode.client == client_uuid(client_id))
+            .order_by(Episode.status.in_(OPEN_STATUSES).desc(), Episode.admitted_on.desc(), Episode.id.desc())
+            .first()
+        )
+        return self.get(row.id) if row else None
+
     def level_history(self, episode_id) -> list[tuple[dt.date, str | None, str, int, str]]:
         """(effective date, from level, to level, days per week, reason), oldest first."""
         self.actor.require("chart.read")

@@ -188,7 +188,7 @@ class PlanTab(PlanElementEditing, QWidget):
     def reload(self, plan_id: str | None = None, select: str | None = None) -> None:
         """Read the episode's versions and show `plan_id` (default: the one shown, else the latest)."""
         keep = select or self.selected_id()
-        self.episode = self.clinic.episodes.current(self.client_id)
+        self.episode = self.clinic.episodes.latest(self.client_id)  # a discharged client's last plan reads too
         self.versions = self.clinic.plans.versions(self.episode.id) if self.episode else []
         self.reviews = self.clinic.plans.reviews(self.episode.id) if self.versions else []
         ids = [v[0] for v in self.versions]

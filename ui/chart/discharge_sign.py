@@ -1,0 +1,138 @@
+"""Page 5 of the discharge wizard: review and sign. The whole summary as it will be locked, a few
+reminders (an empty aftercare plan, no referral, and that sending the summary to an aftercare
+provider is a 42 CFR Part 2 disclosure needing the client's written consent), and "Sign discharge"
+(Ctrl+Return). Signing asks once, then calls `clinic.discharge.sign` with the version read; the
+domain's refusal is shown in the page. Once signed the page reads the episode back through
+`clinic.episodes` and says it is closed; only Finish remains.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWizard,
+    QWizardPage,
+)
+
+from iopdesk.errors import IopDeskError
+
+from ..dates import date_text
+from .discharge_html import discharge_html, signature_text
+from .discharge_pages import error_label, show_error
+
+
+class DischargeSignPage(QWizardPage):
+    """Page 5: the summary to sign, reminders, and the Sign button; complete once signed."""
+
+    def __init__(self, owner) -> None:
+        super().__init__()
+        self.owner = owner
+        self.setObjectName("dischargeSignPage")
+        self.setTitle(self.tr("Review and sign"))
+        self.setSubTitle(self.tr("Signing locks the summary and closes the episode on the discharge date."))
+        self.browser = QTextBrowser(objectName="signPreview")
+        self.browser.setAccessibleName(self.tr("Discharge summary to sign"))
+        self.browser.setOpenLinks(False)
+        self.reminders_label = QLabel(objectName="signReminders")
+        self.reminders_label.setWordWrap(True)
+        self.reminders_label.setTextFormat(Qt.TextFormat.RichText)
+        self.reminders_label.setAccessibleName(self.tr("Before signing"))
+        self.sign_button = QPushButton(self.tr("&Sign discharge"), objectName="signDischarge")
+        self.sign_button.setAccessibleName(self.tr("Sign discharge"))
+        self.sign_button.setToolTip(self.tr("Sign and lock the summary, close the episode (Ctrl+Return)"))
+        self.sign_button.setAutoDefault(False)
+        self.sign_button.clicked.connect(self.sign)
+        self.sign_action = QAction(self.tr("Sign discharge"), self)
+        self.sign_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.sign_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.sign_action.triggered.connect(self.sign)
+        self.addAction(self.sign_action)
+        self.message_label = error_label("signMessage")
+        self.result_label = QLabel(objectName="signResult")
+        self.result_label.setWordWrap(True)
+        font = self.result_label.font()
+        font.setBold(True)
+        self.result_label.setFont(font)
+        self.result_label.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser, 1)
+        layout.addWidget(self.reminders_label)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.sign_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def initializePage(self) -> None:
+        self.message_label.hide()
+        self.show_view()
+        self.sign_button.setFocus()
+
+    def show_view(self) -> None:
+        view = self.owner.view
+        if view is None:
+            return
+        self.browser.setHtml(discharge_html(view))
+        reminders = []
+        if not view.aftercare:
+            reminders.append(self.tr("The aftercare plan is empty (page 3)."))
+        if not view.referrals and view.reason != "death":
+            reminders.append(self.tr("No aftercare referral is listed (page 4)."))
+        reminders.append(self.tr(
+            "42 CFR Part 2: sending this summary or referral information to an aftercare provider is a "
+            "disclosure. It needs the client's written consent naming that provider, and goes with the "
+            "Part 2 notice; record it in the disclosure log."))
+        self.reminders_label.setText("<ul>" + "".join(f"<li>{r}</li>" for r in reminders) + "</ul>")
+        signed = view.status == "signed"
+        self.sign_button.setEnabled(not signed)
+        self.sign_action.setEnabled(not signed)
+
+    def isComplete(self) -> bool:
+        return self.owner.view is not None and self.owner.view.status == "signed"
+
+    def sign(self) -> None:
+        view = self.owner.view
+        if view is None or view.status != "draft":
+            return
+        self.message_label.hide()
+        answer = QMessageBox.question(
+            self, self.tr("Sign discharge"),
+            self.tr("Sign the discharge summary?\n\nIt will be locked, and the episode closed on {day} with "
+                    "the client's group enrollments ended.").format(day=date_text(view.discharged_on)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            saved = self.owner.write(self.owner.clinic.discharge.sign)
+        except IopDeskError as error:
+            show_error(self.message_label, error)
+            saved = self.owner.view.status == "signed"  # signed meanwhile, e.g. by a colleague
+        if saved:
+            self.finish_signed()
+
+    def finish_signed(self) -> None:
+        """Show the signed state; only Finish remains."""
+        self.show_view()
+        self.show_signed()
+        self.completeChanged.emit()
+        wizard = self.wizard()
+        wizard.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        wizard.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        wizard.button(QWizard.WizardButton.FinishButton).setFocus()
+
+    def show_signed(self) -> None:
+        """Say who signed and that the episode is closed, as read back from the database."""
+        view = self.owner.view
+        episode = self.owner.clinic.episodes.get(view.episode_id)
+        text = signature_text(view)
+        if episode.status == "discharged":
+            text += " " + self.tr("The episode is closed: discharged on {day}.").format(
+                day=date_text(episode.discharged_on))
+        else:
+            text += " " + self.tr("The episode is still {status}.").format(status=episode.status)
+        self.result_label.setText(text)
+        self.result_label.show()
