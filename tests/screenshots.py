@@ -15,7 +15,6 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -61,22 +60,35 @@ class Shooter:
 
 
 def _pick_client() -> str:
-    """The demo clinician's active client with the most measures, among those with a signed plan."""
+    """The demo clinician's active client with a signed plan whose chart has the most to show:
+    family sessions and medications, then the most measures given."""
     from peewee import fn
 
-    from iopdesk.models import Episode, MeasureResult, Staff, TreatmentPlan
+    from iopdesk.models import (
+        Episode,
+        FamilySession,
+        MeasureResult,
+        Medication,
+        Staff,
+        TreatmentPlan,
+    )
 
     with_plan = TreatmentPlan.select(TreatmentPlan.episode).where(TreatmentPlan.status == "signed")
-    row = (Episode.select(Episode.client, fn.COUNT(MeasureResult.id).alias("n"))
-           .join(Staff, on=(Episode.primary_clinician == Staff.id))
-           .switch(Episode)
-           .join(MeasureResult, on=(MeasureResult.episode == Episode.id))
-           .where((Staff.username == "clinician") & (Episode.status == "active") & Episode.id.in_(with_plan))
-           .group_by(Episode.client).order_by(fn.COUNT(MeasureResult.id).desc(), Episode.client)
-           .tuples().first())
-    if row is None:
+    candidates = dict(Episode.select(Episode.client, Episode.id)
+                      .join(Staff, on=(Episode.primary_clinician == Staff.id))
+                      .where((Staff.username == "clinician") & (Episode.status == "active")
+                             & Episode.id.in_(with_plan)).tuples())
+    if not candidates:
         raise RuntimeError("the demo clinic has no active client of the demo clinician with a plan")
-    return str(row[0])
+    families = dict(FamilySession.select(FamilySession.client, fn.COUNT(FamilySession.id))
+                    .where(FamilySession.client.in_(list(candidates))).group_by(FamilySession.client).tuples())
+    measures = dict(MeasureResult.select(MeasureResult.client, fn.COUNT(MeasureResult.id))
+                    .where(MeasureResult.client.in_(list(candidates))).group_by(MeasureResult.client).tuples())
+    medicated = {c for (c,) in Medication.select(Medication.client).where(
+        Medication.client.in_(list(candidates))).tuples()}
+    best = max(sorted(candidates, key=str), key=lambda c: (
+        (c in families) + (c in medicated), measures.get(c, 0), families.get(c, 0)))
+    return str(best)
 
 
 def _discharged_client() -> str | None:
@@ -95,7 +107,7 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     os.environ["XDG_DATA_HOME"] = str(work / "data")
     from PySide6.QtCore import QCoreApplication, QSettings, Qt, qInstallMessageHandler
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
     import iopdesk
     from iopdesk.demo import generate
@@ -110,6 +122,7 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setWindowIcon(app_icon())
     load_style_sheet(app)
+    QMessageBox.question = _answer_safely  # nothing here may wait for a click
     folder.mkdir(parents=True, exist_ok=True)
     shooter = Shooter(app, folder)
 
@@ -192,23 +205,45 @@ def _note_screens(shooter: Shooter, chart, ops) -> None:
 
 
 def _dialog_screens(shooter: Shooter, chart, ops) -> None:
-    """The dialogs each tab offers, when the tab exposes a way to open them."""
-    steps: list[tuple[str, str, Callable]] = [
-        ("plan", "plan-review", lambda tab: tab.start_review()),
-        ("measures", "measure-entry", lambda tab: tab.enter_measure("PHQ9")),
-        ("discharge", "discharge-wizard", lambda tab: tab.start_discharge()),
-    ]
-    for key, name, opener in steps:
-        tab = chart.tab_widgets.get(key)
-        if tab is None:
-            continue
-        try:
-            dialog = opener(tab)
-        except (AttributeError, TypeError):
-            continue
-        if dialog is not None:
-            shooter.shoot(dialog, name, DIALOG_SIZE, ops)
-            dialog.reject()
+    """The plan review, a PHQ-9 half entered, and the discharge wizard's record page."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    review = chart.tab_widgets["plan"].review_plan()
+    if review is not None:
+        shooter.shoot(review, "plan-review", DIALOG_SIZE, ops)
+        review.reject()
+
+    measures = chart.tab_widgets["measures"]
+    measures.select_measure("PHQ-9")
+    entry = measures.enter_measure()
+    if entry is not None:
+        entry.show()
+        entry.activateWindow()
+        shooter.app.processEvents()
+        entry.rows[0].focus()
+        for digit in (1, 2, 1, 1, 0, 1, 2):  # each digit answers the item with the focus and moves on
+            QTest.keyClick(QApplication.focusWidget() or entry, Qt.Key(Qt.Key.Key_0 + digit))
+        shooter.shoot(entry, "measure-entry", None, ops)
+        entry.reject()
+
+    discharge = chart.tab_widgets["discharge"]
+    wizard = discharge.open_wizard()
+    if wizard is not None:
+        page = wizard.reason_page
+        page.reason_box.setCurrentIndex(page.reason_box.findData("completed"))
+        wizard.next()
+        shooter.shoot(wizard, "discharge-wizard", DIALOG_SIZE, ops)
+        wizard.reject()
+
+
+def _answer_safely(_parent, _title, _text, buttons=None, _default=None):
+    """Stand-in for QMessageBox.question while shooting: discard unsaved input, else agree."""
+    from PySide6.QtWidgets import QMessageBox
+
+    discard = QMessageBox.StandardButton.Discard
+    return discard if buttons is not None and buttons & discard else QMessageBox.StandardButton.Yes
 
 
 def _day_with_group(clinic) -> dt.date:

@@ -225,7 +225,19 @@ class RegisterClientDialog(QDialog):
         layout.addWidget(self.message_label)
         layout.addWidget(self.duplicate_frame)
         layout.addWidget(self.buttons)
+        self._fit_to_form(form_widget, scroll)
         self.first_edit.setFocus()
+
+    def _fit_to_form(self, form: QWidget, scroll: QScrollArea) -> None:
+        """Open wide and tall enough for the whole form (no sideways scrolling), within the screen."""
+        hint = form.sizeHint()
+        margins = self.layout().contentsMargins()
+        width = hint.width() + scroll.verticalScrollBar().sizeHint().width() + margins.left() + margins.right() + 8
+        height = hint.height() + self.buttons.sizeHint().height() + margins.top() + margins.bottom() + 24
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            width, height = min(width, int(screen.width() * 0.9)), min(height, int(screen.height() * 0.9))
+        self.resize(width, height)
 
     # -- building ---------------------------------------------------------------------------
     def _line(self, key: str, name: str) -> QLineEdit:

@@ -198,10 +198,14 @@ class OverviewTab(QWidget):
         self.weeks_model.set_rows(list(reversed(weeks)))
         if weeks:
             week = weeks[-1]
-            minimum = self.tr("minimum {hours:g} h").format(hours=week.min_hours) if week.min_hours else \
-                self.tr("no minimum")
-            self.week_label.setText(self.tr("This week: {hours:g} h attended of {minimum}, {days} day(s)").format(
-                hours=week.hours, minimum=minimum, days=week.days_attended))
+            days = self.tr("1 day") if week.days_attended == 1 else self.tr("{n} days").format(n=week.days_attended)
+            if week.min_hours:
+                text = self.tr("This week: {hours:g} h of the {minimum:g} h minimum, on {days}").format(
+                    hours=week.hours, minimum=week.min_hours, days=days)
+            else:
+                text = self.tr("This week: {hours:g} h on {days} (no weekly minimum at this level)").format(
+                    hours=week.hours, days=days)
+            self.week_label.setText(text)
         flags = self.clinic.attendance.flags(episode.id)
         if flags:
             self.flags_label.setText("\n".join(f"⚑ {flag.reason}" for flag in flags))
