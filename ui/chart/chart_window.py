@@ -4,9 +4,9 @@ Opening the window reads `clinic.clients.summary(client_id)` once (the audited c
 shows a header (name, preferred name and pronouns, date of birth and age, MRN, payer, episode
 status with level of care and days a week, active alerts with safety alerts set apart) above the
 tabs Overview, Notes, Treatment plan, Family, Medications, Measures, Consents, Discharge. Only the
-Overview is built at once; every other tab is built the first time it is shown. The Notes tab
-is `ui.chart.notes_tab.NotesTab` when it can be imported. Treatment plan, Measures and Discharge
-are explicit "coming" placeholders for now. When `ops.changes_applied` names this client (or
+Overview is built at once; every other tab is built the first time it is shown, each from its
+own module (notes_tab, plan_tab, family_tab, meds_tab, measures_tab, consents_tab,
+discharge_tab). When `ops.changes_applied` names this client (or
 carries no client ids) with kinds the header shows, the header re-reads without a new audit
 event; each built tab listens to `ops.changes_applied` for its own kinds.
 """
@@ -203,22 +203,13 @@ class ClientChartWindow(QMainWindow):
             from .notes_tab import NotesTab
             return NotesTab(self.clinic, self.ops, self.client_id)
         if key == "plan":
-            try:
-                from .plan_tab import PlanTab
-            except ImportError:
-                return self._placeholder(self.tr("Treatment plan"))
+            from .plan_tab import PlanTab
             return PlanTab(self.clinic, self.ops, self.client_id)
         if key == "measures":
-            try:
-                from .measures_tab import MeasuresTab
-            except ImportError:
-                return self._placeholder(self.tr("Measures"))
+            from .measures_tab import MeasuresTab
             return MeasuresTab(self.clinic, self.ops, self.client_id)
         if key == "discharge":
-            try:
-                from .discharge_tab import DischargeTab
-            except ImportError:
-                return self._placeholder(self.tr("Discharge"))
+            from .discharge_tab import DischargeTab
             return DischargeTab(self.clinic, self.ops, self.client_id)
         if key == "family":
             from .family_tab import FamilyTab
@@ -230,12 +221,6 @@ class ClientChartWindow(QMainWindow):
             from .consents_tab import ConsentsTab
             return ConsentsTab(self.clinic, self.ops, self.client_id)
         raise KeyError(key)
-
-    def _placeholder(self, name: str) -> QLabel:
-        label = QLabel(self.tr("{name}: coming").format(name=name), objectName="placeholderTab")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setAccessibleName(name)
-        return label
 
     # -- refresh ----------------------------------------------------------------------------
     def _changes_applied(self, changes: Changes) -> None:
