@@ -34,12 +34,6 @@ def settle(app, ops=None, seconds: float = 5.0) -> None:
         app.processEvents()
 
 
-def _quiet_offscreen(_mode, _context, message: str) -> None:
-    """Drop the offscreen platform's notes about window features it lacks; print the rest."""
-    if not message.startswith("This plugin does not support"):
-        print(message, file=sys.stderr)
-
-
 class Shooter:
     """Saves grabs of widgets under `folder`, listing what it wrote."""
 
@@ -105,7 +99,7 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["XDG_CONFIG_HOME"] = str(work / "config")
     os.environ["XDG_DATA_HOME"] = str(work / "data")
-    from PySide6.QtCore import QCoreApplication, QSettings, Qt, qInstallMessageHandler
+    from PySide6.QtCore import QCoreApplication, QSettings, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -116,7 +110,9 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     from ui.main_window import MainWindow, app_icon
     from ui.settings import APPLICATION, ORGANIZATION
 
-    qInstallMessageHandler(_quiet_offscreen)
+    from .offscreen import quiet_offscreen_notes
+
+    quiet_offscreen_notes()
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     app = QApplication.instance() or QApplication([sys.argv[0]])

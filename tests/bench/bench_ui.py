@@ -36,8 +36,10 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     from ui.clients_page import ClientsPage
     from ui.operations import Operations
 
+    from ..offscreen import quiet_offscreen_notes
     from .harness import working_copy
 
+    quiet_offscreen_notes()
     app = QApplication.instance() or QApplication([])
     clinic = iopdesk.open_clinic(str(working_copy(scale_path, work_dir)))
     clinic.login("clinician", "demo-pass-2026")
