@@ -28,6 +28,7 @@ from .services.caseload import CaseloadService
 from .services.clients import ClientService
 from .services.consents import ConsentService
 from .services.discharge import DischargeService
+from .services.disclosures import DisclosureService
 from .services.episodes import EpisodeService
 from .services.family import FamilyService
 from .services.groups import GroupService
@@ -70,6 +71,7 @@ class Clinic:
         self.caseload = CaseloadService(self)
         self.groups = GroupService(self)
         self.consents = ConsentService(self)
+        self.disclosures = DisclosureService(self)
         self.family = FamilyService(self)
         self.meds = MedicationService(self)
         self.alerts = AlertService(self)

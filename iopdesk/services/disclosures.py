@@ -1,0 +1,135 @@
+"""What a printed document needs from the clinic, and the 42 CFR Part 2 gate on releasing it.
+
+`document_context` gives every printed page its frame: clinic and site, the client's name and MRN,
+who printed it and when, the confidentiality line, and whether the client's records are Part 2
+records (a substance use or co-occurring episode: program rule `confidentiality.part2_tracks`),
+in which case every page carries the short redisclosure notice.
+
+A document released outside the program needs a valid, unexpired consent covering the recipient
+(`release_consent`, which writes nothing); once the document is written, `record_release` logs the
+disclosure (who, what, when, to whom, under which consent) with its audit event. Without a consent
+the release is refused naming the recipient, and nothing is logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import resources
+
+from ..changes import Changes
+from ..clock import today, utcnow
+from ..errors import ValidationError
+from ..models import Client, Disclosure, Episode, Staff
+from ..rules import rule
+from ..validation import required_text
+from .base import Service
+from .clients import client_uuid
+from .consents import ConsentView
+from .note_rules import acting_staff
+
+
+@lru_cache(maxsize=1)
+def notices() -> dict[str, str]:
+    """The printed notices from resources/notices.toml (confidentiality, part2_short, part2_full)."""
+    with resources.path("notices.toml").open("rb") as fh:
+        return {key: " ".join(str(value).split()) for key, value in tomllib.load(fh).items()}
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """The frame of every page of a client's document."""
+
+    clinic_name: str
+    site_name: str
+    site_address: str
+    site_phone: str
+    client_id: str
+    client_name: str
+    mrn: str
+    dob: dt.date
+    part2: bool
+    printed_by: str
+    printed_at: dt.datetime  # UTC
+    confidentiality: str
+    part2_notice: str  # the short form for every page; blank when Part 2 does not apply
+    part2_full_notice: str
+
+
+@dataclass(frozen=True)
+class DisclosureView:
+    id: str
+    client_id: str
+    recipient: str
+    description: str
+    consent_id: str | None
+    disclosed_by: str
+    disclosed_at: dt.datetime
+
+
+class DisclosureService(Service):
+    def document_context(self, client_id) -> DocumentContext:
+        """The page frame for printing one client's document (needs `print.chart`)."""
+        self.actor.require("print.chart")
+        cid = client_uuid(client_id)
+        client = Client.get_or_none(Client.id == cid)
+        if client is None:
+            raise ValidationError(f"Client: no client with id {client_id}.", field="client_id")
+        part2 = Episode.select().where((Episode.client == cid)
+                                       & Episode.track.in_(list(rule("confidentiality", "part2_tracks")))).exists()
+        site = self._clinic.site
+        text = notices()
+        staff = acting_staff(self.actor)
+        return DocumentContext(
+            clinic_name=self._clinic.setting("clinic_name", ""), site_name=site.name,
+            site_address=site.address, site_phone=site.phone, client_id=str(cid),
+            client_name=f"{client.legal_first} {client.legal_last}", mrn=client.mrn, dob=client.dob,
+            part2=part2, printed_by=staff.display_name, printed_at=utcnow().replace(microsecond=0),
+            confidentiality=text["confidentiality"], part2_notice=text["part2_short"] if part2 else "",
+            part2_full_notice=text["part2_full"],
+        )
+
+    def release_consent(self, client_id, recipient: str, *, on: dt.date | None = None) -> ConsentView:
+        """The consent under which a document may go to `recipient`. Raises ValidationError
+        (recipient) when the name is blank or no valid, unexpired, unrevoked consent covers them."""
+        self.actor.require("print.chart")
+        name = required_text(recipient, "recipient", "Recipient", max_length=200)
+        consent = self._clinic.consents.valid_consent_for(client_id, name, on=on or today())
+        if consent is None:
+            raise ValidationError(
+                f"Recipient: no valid, unexpired consent covers disclosure to {name}; record the client's "
+                "consent first. Nothing was released.", field="recipient")
+        return consent
+
+    def record_release(self, client_id, recipient: str, description: str) -> tuple[DisclosureView, Changes]:
+        """Log a document released to `recipient` under the consent that covers them today, with its
+        audit event, in one transaction. Raises ValidationError (recipient) without a consent."""
+        consent = self.release_consent(client_id, recipient)
+        what = required_text(description, "description", "Description", max_length=500)
+        cid = client_uuid(client_id)
+        with self.db.atomic():
+            row = Disclosure.create(client=cid, consent=consent.id, disclosed_at=utcnow().replace(microsecond=0),
+                                    disclosed_by=acting_staff(self.actor).id, recipient=recipient.strip(),
+                                    description=what)
+            self._audit("disclose", "disclosure", row.id, client_id=cid,
+                        detail={"recipient": row.recipient, "consent": consent.id, "what": what})
+        return self._view(row), Changes.of("disclosure", client_id=cid)
+
+    def log(self, client_id) -> list[DisclosureView]:
+        """Every disclosure of a client's records, newest first."""
+        self.actor.require("chart.read")
+        query = (Disclosure.select(Disclosure, Staff.display_name)
+                 .join(Staff, on=(Disclosure.disclosed_by == Staff.id))
+                 .where(Disclosure.client == client_uuid(client_id))
+                 .order_by(Disclosure.disclosed_at.desc(), Disclosure.id.desc()).objects())
+        return [self._view(row, row.display_name) for row in query]
+
+    @staticmethod
+    def _view(row: Disclosure, by: str | None = None) -> DisclosureView:
+        if by is None:
+            by = Staff.get_by_id(row.disclosed_by_id).display_name
+        return DisclosureView(str(row.id), str(row.client_id), row.recipient, row.description,
+                              str(row.consent_id) if row.consent_id else None, by, row.disclosed_at)
