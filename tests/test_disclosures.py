@@ -68,3 +68,10 @@ def test_a_biller_cannot_print_a_chart(admitted_client):
     clinic.login("biller", ADMIN_PASSWORD)
     with pytest.raises(PermissionDenied):
         clinic.disclosures.document_context(client.id)
+
+
+def test_a_sign_in_sheet_names_no_client_but_keeps_the_part2_notice(admitted_client):
+    """A session's sheet lists program clients, so it is a Part 2 record though it is about no one client."""
+    clinic, _, _ = admitted_client
+    context = clinic.disclosures.document_context()
+    assert (context.client_name, context.mrn, context.dob) == ("", "", None) and context.part2_notice

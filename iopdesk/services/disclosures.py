@@ -47,10 +47,10 @@ class DocumentContext:
     site_name: str
     site_address: str
     site_phone: str
-    client_id: str
+    client_id: str  # blank for a document about no one client (a session's sign-in sheet)
     client_name: str
     mrn: str
-    dob: dt.date
+    dob: dt.date | None
     part2: bool
     printed_by: str
     printed_at: dt.datetime  # UTC
@@ -71,25 +71,32 @@ class DisclosureView:
 
 
 class DisclosureService(Service):
-    def document_context(self, client_id) -> DocumentContext:
-        """The page frame for printing one client's document (needs `print.chart`)."""
+    def document_context(self, client_id=None) -> DocumentContext:
+        """The page frame for printing one client's document (needs `print.chart`). Without a
+        client (a group's sign-in sheet) the footer names no one; such a sheet still identifies
+        clients of the program, so it carries the Part 2 notice whenever the program has a Part 2
+        track."""
         self.actor.require("print.chart")
-        cid = client_uuid(client_id)
-        client = Client.get_or_none(Client.id == cid)
-        if client is None:
-            raise ValidationError(f"Client: no client with id {client_id}.", field="client_id")
-        part2 = Episode.select().where((Episode.client == cid)
-                                       & Episode.track.in_(list(rule("confidentiality", "part2_tracks")))).exists()
+        part2_tracks = list(rule("confidentiality", "part2_tracks"))
+        if client_id is None:
+            client, part2 = None, bool(part2_tracks)
+        else:
+            cid = client_uuid(client_id)
+            client = Client.get_or_none(Client.id == cid)
+            if client is None:
+                raise ValidationError(f"Client: no client with id {client_id}.", field="client_id")
+            part2 = Episode.select().where((Episode.client == cid) & Episode.track.in_(part2_tracks)).exists()
         site = self._clinic.site
         text = notices()
-        staff = acting_staff(self.actor)
         return DocumentContext(
             clinic_name=self._clinic.setting("clinic_name", ""), site_name=site.name,
-            site_address=site.address, site_phone=site.phone, client_id=str(cid),
-            client_name=f"{client.legal_first} {client.legal_last}", mrn=client.mrn, dob=client.dob,
-            part2=part2, printed_by=staff.display_name, printed_at=utcnow().replace(microsecond=0),
-            confidentiality=text["confidentiality"], part2_notice=text["part2_short"] if part2 else "",
-            part2_full_notice=text["part2_full"],
+            site_address=site.address, site_phone=site.phone,
+            client_id=str(client.id) if client else "",
+            client_name=f"{client.legal_first} {client.legal_last}" if client else "",
+            mrn=client.mrn if client else "", dob=client.dob if client else None,
+            part2=part2, printed_by=acting_staff(self.actor).display_name,
+            printed_at=utcnow().replace(microsecond=0), confidentiality=text["confidentiality"],
+            part2_notice=text["part2_short"] if part2 else "", part2_full_notice=text["part2_full"],
         )
 
     def release_consent(self, client_id, recipient: str, *, on: dt.date | None = None) -> ConsentView:

@@ -1,0 +1,141 @@
+"""Building blocks every document uses: escaped paragraphs, tables whose cells wrap and whose header
+row repeats on each new page, label/value grids, and signature blocks (who signed and when, or a
+blank line for a wet signature).
+
+Text from the record is always escaped here, so a note that says "<3 days" or "A & B" prints as
+written instead of breaking the layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from xml.sax.saxutils import escape
+
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from .styles import HEADER_FILL, MUTED, RULE, ZEBRA_FILL, styles
+
+
+def text(value) -> str:
+    """Record text made safe for a ReportLab paragraph; line breaks kept."""
+    if value is None:
+        return ""
+    return escape(str(value)).replace("\n", "<br/>")
+
+
+def para(value, style: str = "body") -> Paragraph:
+    """A paragraph of record text (escaped) in one of the shared styles."""
+    return Paragraph(text(value), getattr(styles(), style))
+
+
+def heading(title: str, level: str = "heading") -> list[Flowable]:
+    """A section heading that never ends a page: it starts a new page when less than ~3 cm is left.
+    (keepWithNext would push a heading and a whole long table to the next page instead.)"""
+    return [CondPageBreak(30 * mm if level == "heading" else 20 * mm), para(title, level)]
+
+
+def markup(value: str, style: str = "body") -> Paragraph:
+    """A paragraph of our own markup (already escaped: <b>, <i>, <br/>)."""
+    return Paragraph(value, getattr(styles(), style))
+
+
+def date_text(value: dt.date | dt.datetime | None) -> str:
+    """Dates as the clinic writes them on paper: MM/DD/YYYY (with HH:MM for a date and time)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return f"{value:%m/%d/%Y %H:%M}"
+    return f"{value:%m/%d/%Y}"
+
+
+def stamp_text(value: dt.datetime | None) -> str:
+    """A stored UTC stamp (signed, printed) in the local time of the machine printing, with its zone."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone().strftime("%m/%d/%Y %H:%M %Z")
+
+
+def data_table(header: Sequence[str], rows: Iterable[Sequence], widths: Sequence[float], *,
+               bold_first_column: bool = False) -> Table:
+    """A table of record data: wrapped cells, the header repeated on every page it spans, rows
+    that may split across pages, zebra stripes. `widths` are in points and should sum to the frame
+    width. Cells may be strings (escaped) or flowables."""
+    s = styles()
+    body = [[Paragraph(text(h), s.header_cell) for h in header]]
+    for row in rows:
+        cells = []
+        for column, cell in enumerate(row):
+            if isinstance(cell, Flowable):
+                cells.append(cell)
+            else:
+                style = s.cell_bold if bold_first_column and column == 0 else s.cell
+                cells.append(Paragraph(text(cell), style))
+        body.append(cells)
+    table = Table(body, colWidths=list(widths), repeatRows=1, splitByRow=1, hAlign="LEFT")
+    commands = [
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, RULE),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    commands += [("BACKGROUND", (0, r), (-1, r), ZEBRA_FILL) for r in range(2, len(body), 2)]
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def label_grid(pairs: Sequence[tuple[str, str]], width: float, columns: int = 2) -> Table:
+    """Label: value pairs in `columns` side-by-side columns (client identifiers, episode facts)."""
+    s = styles()
+    cells = [[Paragraph(text(label), s.small), Paragraph(text(value), s.cell)] for label, value in pairs]
+    rows = []
+    for start in range(0, len(cells), columns):
+        row = []
+        for pair in cells[start:start + columns]:
+            row += pair
+        row += ["", ""] * (columns - len(cells[start:start + columns]))
+        rows.append(row)
+    label_width = 30 * mm
+    value_width = width / columns - label_width
+    table = Table(rows or [[""]], colWidths=[label_width, value_width] * columns, hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+    ]))
+    return table
+
+
+def signature_block(role: str, name: str | None, signed_at: dt.datetime | None, width: float,
+                    credentials: str = "") -> KeepTogether:
+    """Who signed and when; unsigned, a blank line to sign on paper, with the date beside it."""
+    s = styles()
+    if name and signed_at:
+        who = f"{text(name)}{', ' + text(credentials) if credentials else ''}"
+        body = [Paragraph(f"<b>{text(role)}</b>", s.cell),
+                Paragraph(f"Electronically signed by {who} on {stamp_text(signed_at)}", s.cell)]
+        return KeepTogether([*body, Spacer(0, 4)])
+    line = Table([["", "", ""], [Paragraph(f"{text(role)}{' — ' + text(name) if name else ''}", s.small), "",
+                                 Paragraph("Date", s.small)]],
+                 colWidths=[width * 0.62, width * 0.06, width * 0.32], rowHeights=[18, None], hAlign="LEFT")
+    line.setStyle(TableStyle([
+        ("LINEBELOW", (0, 0), (0, 0), 0.6, MUTED),
+        ("LINEBELOW", (2, 0), (2, 0), 0.6, MUTED),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return KeepTogether([line, Spacer(0, 6)])
