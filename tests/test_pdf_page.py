@@ -54,7 +54,7 @@ def test_a_long_table_repeats_its_header_row_on_every_page():
     """The table's header row starts each page the table continues on."""
     pages = pages_of(long_story())
     with_rows = [p for p in pages if "1.1." in p]
-    assert len(with_rows) >= 2 and all("Number Objective Target" in p for p in with_rows)
+    assert len(with_rows) >= 2 and all("Number Objective Target" in " ".join(p.split()) for p in with_rows)
     assert "name <two> triggers" in pages[0]  # record text is escaped, not read as markup
 
 
