@@ -83,9 +83,11 @@ def kind_of(code: str) -> DocumentKind:
 
 
 def print_document(clinic: Clinic, code: str, request: PrintRequest, out: str | Path | BinaryIO, *,
-                   recipient: str | None = None) -> PrintResult:
+                   recipient: str | None = None, log_release: bool = True) -> PrintResult:
     """Write document `code` for `request` to `out`; see the module docstring for the steps.
 
+    `log_release=False` writes a released copy for preview only: consent checked, release pages
+    included, nothing logged; the screen calls `log_released_copy` once the copy is printed or saved.
     Raises the domain's errors: PermissionDenied without `print.chart`, ValidationError naming the
     recipient when no consent covers them, NotFound/ValidationError for a missing target.
     """
@@ -101,7 +103,13 @@ def print_document(clinic: Clinic, code: str, request: PrintRequest, out: str | 
     context = clinic.disclosures.document_context(request.client_id)
     description = kind.write(clinic, request, context, out, release)
     disclosure = None
-    if release is not None:
-        disclosure, _changes = clinic.disclosures.record_release(request.client_id, release.recipient,
-                                                                 f"{description} (PDF)")
+    if release is not None and log_release:
+        disclosure = log_released_copy(clinic, request, release.recipient, description)
     return PrintResult(description, disclosure)
+
+
+def log_released_copy(clinic: Clinic, request: PrintRequest, recipient: str, description: str) -> DisclosureView:
+    """Record in the disclosure log that a previewed released copy left the program (printed or
+    saved). The consent is checked again: it may have been revoked since the preview."""
+    disclosure, _changes = clinic.disclosures.record_release(request.client_id, recipient, f"{description} (PDF)")
+    return disclosure
