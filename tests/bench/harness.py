@@ -94,7 +94,7 @@ def report(figures: Iterable[Figure]) -> int:
     figures = list(figures)
     print(f"{'benchmark':58} {'median':>10} {'p95':>10} {'target':>10}  result")
     for f in figures:
-        scale = 1000.0 if f.unit == "ms" else 1.0
+        scale = 1000.0 if f.unit == "ms" else 1.0  # ms figures hold seconds; others are in their unit
         target = f"{f.target * scale:.1f}" if f.target is not None else "-"
         status = "ok" if f.ok else "MISSED"
         print(f"{f.name:58} {f.median * scale:>10.2f} {f.p95 * scale:>10.2f} {target:>10}  {status} "

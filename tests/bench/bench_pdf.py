@@ -1,0 +1,75 @@
+"""Printing speed on the demo clinic: a treatment plan and a discharge summary, each from the request
+to the finished PDF in memory (reading the record through the services included), and a batch of
+500 plans, whose resident memory must not grow with the number printed.
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+import time
+from pathlib import Path
+
+from .harness import Figure, working_copy
+
+PLAN_TARGET = 0.150
+DISCHARGE_TARGET = 0.150
+BATCH = 500
+BATCH_GROWTH_TARGET_MB = 20.0
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _targets(clinic) -> tuple[list[str], list[str]]:
+    """Clients with a signed plan, and clients with a signed discharge summary."""
+    from iopdesk.models import Discharge, Episode, TreatmentPlan
+
+    planned = sorted({str(c) for (c,) in TreatmentPlan.select(TreatmentPlan.client)
+                      .where(TreatmentPlan.status == "signed").tuples()})
+    discharged = sorted({str(c) for (c,) in Discharge.select(Episode.client).join(Episode)
+                         .where(Discharge.status == "signed").tuples()})
+    return planned, discharged
+
+
+def _timed(clinic, code: str, client_ids: list[str], repeat: int) -> tuple[float, ...]:
+    from reports.jobs import PrintRequest, print_document
+
+    for client_id in client_ids[:2]:  # warm up fonts and caches
+        print_document(clinic, code, PrintRequest(client_id), io.BytesIO())
+    samples = []
+    for i in range(repeat):
+        request = PrintRequest(client_ids[i % len(client_ids)])
+        began = time.perf_counter()
+        print_document(clinic, code, request, io.BytesIO())
+        samples.append(time.perf_counter() - began)
+    return tuple(samples)
+
+
+def run(demo_path: Path, work_dir: Path) -> list[Figure]:
+    import iopdesk
+    from reports.jobs import PrintRequest, print_document
+
+    clinic = iopdesk.open_clinic(str(working_copy(demo_path, work_dir)))
+    clinic.login("clinician", "demo-pass-2026")
+    planned, discharged = _targets(clinic)
+    figures = [
+        Figure(f"treatment plan PDF ({len(planned)} demo clients with a signed plan)",
+               _timed(clinic, "plan", planned, 40), PLAN_TARGET),
+        Figure(f"discharge summary PDF ({len(discharged)} demo clients discharged)",
+               _timed(clinic, "discharge", discharged, 40), DISCHARGE_TARGET),
+    ]
+    began = time.perf_counter()
+    after_first_50 = 0.0
+    for i in range(BATCH):
+        print_document(clinic, "plan", PrintRequest(planned[i % len(planned)]), io.BytesIO())
+        if i == 49:
+            after_first_50 = _rss_mb()
+    growth = _rss_mb() - after_first_50
+    seconds = time.perf_counter() - began
+    figures.append(Figure(f"{BATCH} plans in a batch: resident memory growth after the first 50",
+                          (growth,), BATCH_GROWTH_TARGET_MB, unit="MB",
+                          note=f"{seconds:.1f} s for the batch, peak RSS {_rss_mb():.0f} MB"))
+    clinic.close()
+    return figures
