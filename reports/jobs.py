@@ -86,8 +86,9 @@ def print_document(clinic: Clinic, code: str, request: PrintRequest, out: str | 
                    recipient: str | None = None, log_release: bool = True) -> PrintResult:
     """Write document `code` for `request` to `out`; see the module docstring for the steps.
 
-    `log_release=False` writes a released copy for preview only: consent checked, release pages
-    included, nothing logged; the screen calls `log_released_copy` once the copy is printed or saved.
+    `log_release=False` writes a copy for preview only: consent checked and release pages included
+    for a recipient, nothing logged or audited; the screen calls `log_released_copy` once the copy
+    is printed or saved. Otherwise the print is audited, and a release logged as a disclosure.
     Raises the domain's errors: PermissionDenied without `print.chart`, ValidationError naming the
     recipient when no consent covers them, NotFound/ValidationError for a missing target.
     """
@@ -103,13 +104,18 @@ def print_document(clinic: Clinic, code: str, request: PrintRequest, out: str | 
     context = clinic.disclosures.document_context(request.client_id)
     description = kind.write(clinic, request, context, out, release)
     disclosure = None
-    if release is not None and log_release:
-        disclosure = log_released_copy(clinic, request, release.recipient, description)
+    if log_release:
+        disclosure = log_released_copy(clinic, request, release.recipient if release else None, description)
     return PrintResult(description, disclosure)
 
 
-def log_released_copy(clinic: Clinic, request: PrintRequest, recipient: str, description: str) -> DisclosureView:
-    """Record in the disclosure log that a previewed released copy left the program (printed or
-    saved). The consent is checked again: it may have been revoked since the preview."""
+def log_released_copy(clinic: Clinic, request: PrintRequest, recipient: str | None,
+                      description: str) -> DisclosureView | None:
+    """Record that a copy was printed or saved: audited as a print, and with a recipient outside
+    the program logged as a disclosure (the consent is checked again: it may have been revoked
+    since the preview)."""
+    if not recipient:
+        clinic.disclosures.record_print(request.client_id, description)
+        return None
     disclosure, _changes = clinic.disclosures.record_release(request.client_id, recipient, f"{description} (PDF)")
     return disclosure

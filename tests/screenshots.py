@@ -4,7 +4,8 @@ Run as `python -m tests.screenshots [folder]` (offscreen works). It generates a 
 clinic (60 clients, 12 weeks, seed 3) in a temporary folder, signs in as the demo clinician and
 walks the app as a clinician would: sign-in, Today, client search, registration, every chart tab,
 the note editor, the plan review, measure entry, the discharge wizard, the Groups page, a group
-session and the lock screen. Settings go to the temporary folder, never to the user's. Every
+session and the lock screen; then the first page of every printed document (PDF → PNG with
+poppler's `pdftoppm`). Settings go to the temporary folder, never to the user's. Every
 window is grabbed at a fixed size so the pictures compare from run to run.
 """
 
@@ -174,6 +175,8 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
         shooter.shoot(session_window, "group-session", (1400, 820), ops)
         session_window.close()
 
+    shooter.written += _pdf_pages(clinic, folder, work, client_id, discharged, day)
+
     window.show_section("today")
     window.lock()
     shooter.shoot(window, "lock", WINDOW_SIZE, ops)
@@ -240,6 +243,43 @@ def _answer_safely(_parent, _title, _text, buttons=None, _default=None):
 
     discard = QMessageBox.StandardButton.Discard
     return discard if buttons is not None and buttons & discard else QMessageBox.StandardButton.Yes
+
+
+def _pdf_pages(clinic, folder: Path, work: Path, client_id: str, discharged: str | None, day: dt.date) -> list[str]:
+    """The first page of each printed document, as PNG (needs poppler's pdftoppm)."""
+    import shutil
+    import subprocess
+
+    from iopdesk.models import Note
+    from reports.jobs import PrintRequest, print_document
+
+    if shutil.which("pdftoppm") is None:
+        print("screenshots: pdftoppm not found (apt install poppler-utils); PDF pages skipped", file=sys.stderr)
+        return []
+    group_note = (Note.select(Note.group_session).where((Note.client == client_id) & Note.group_session.is_null(False)
+                                                        & (Note.status != "draft"))
+                  .order_by(Note.service_date.desc()).tuples().first())
+    progress_note = (Note.select(Note.id).where((Note.client == client_id) & Note.group_session.is_null()
+                                                & (Note.status != "draft"))
+                     .order_by(Note.service_date.desc()).tuples().first())
+    sessions = [s.session.id for s in clinic.groups.day_sessions(day) if s.mine]
+    jobs = [("plan", PrintRequest(client_id)), ("measures", PrintRequest(client_id))]
+    if discharged:
+        jobs.append(("discharge", PrintRequest(discharged)))
+    if group_note:
+        jobs.append(("group-note", PrintRequest(client_id, str(group_note[0]))))
+    if progress_note:
+        jobs.append(("progress-note", PrintRequest(client_id, str(progress_note[0]))))
+    if sessions:
+        jobs.append(("sign-in", PrintRequest(None, sessions[0])))
+    written = []
+    for code, request in jobs:
+        pdf = work / f"{code}.pdf"
+        print_document(clinic, code, request, pdf)
+        subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                        str(folder / f"pdf-{code}")], check=True)
+        written.append(f"pdf-{code}.png")
+    return written
 
 
 def _day_with_group(clinic) -> dt.date:

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from iopdesk.errors import ValidationError
-from iopdesk.models import Disclosure
+from iopdesk.models import AuditEvent, Disclosure
 from reports.blocks import para
 from reports.jobs import (
     DOCUMENTS,
@@ -46,6 +46,8 @@ def test_printing_for_the_program_logs_no_disclosure(admitted_client, letter_kin
     assert result.description == "Attendance letter" and result.disclosure is None
     assert "Attended 12 sessions." in _text(out) and client.mrn in _text(out)
     assert Disclosure.select().count() == 0
+    printed = AuditEvent.select().where(AuditEvent.action == "print").get()
+    assert printed.detail["what"] == "Attendance letter"
 
 
 def test_a_release_without_consent_writes_nothing(admitted_client, letter_kind):
@@ -65,6 +67,7 @@ def test_a_previewed_release_is_logged_once_when_it_leaves(admitted_client, lett
     preview = print_document(clinic, "test-letter", PrintRequest(client.id), out,
                              recipient="Harbor County Drug Court", log_release=False)
     assert preview.disclosure is None and "42 CFR 2.31" in _text(out) and Disclosure.select().count() == 0
+    assert AuditEvent.select().where(AuditEvent.action == "print").count() == 0
     logged = log_released_copy(clinic, PrintRequest(client.id), "Harbor County Drug Court", preview.description)
     assert logged.description == "Attendance letter (PDF)" and Disclosure.select().count() == 1
 

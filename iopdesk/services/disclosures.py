@@ -8,7 +8,8 @@ in which case every page carries the short redisclosure notice.
 A document released outside the program needs a valid, unexpired consent covering the recipient
 (`release_consent`, which writes nothing); once the document is written, `record_release` logs the
 disclosure (who, what, when, to whom, under which consent) with its audit event. Without a consent
-the release is refused naming the recipient, and nothing is logged.
+the release is refused naming the recipient, and nothing is logged. A copy kept inside the program
+is audited as a print (`record_print`).
 """
 
 from __future__ import annotations
@@ -124,6 +125,14 @@ class DisclosureService(Service):
             self._audit("disclose", "disclosure", row.id, client_id=cid,
                         detail={"recipient": row.recipient, "consent": consent.id, "what": what})
         return self._view(row), Changes.of("disclosure", client_id=cid)
+
+    def record_print(self, client_id, description: str) -> None:
+        """Audit that a client's document was printed or saved inside the program (who, what, when)."""
+        self.actor.require("print.chart")
+        what = required_text(description, "description", "Description", max_length=500)
+        cid = client_uuid(client_id) if client_id else None
+        with self.db.atomic():
+            self._audit("print", "document", None, client_id=cid, detail={"what": what})
 
     def log(self, client_id) -> list[DisclosureView]:
         """Every disclosure of a client's records, newest first."""
