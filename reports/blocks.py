@@ -16,9 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
-    KeepTogether,
     Paragraph,
-    Spacer,
     Table,
     TableStyle,
 )
@@ -69,7 +67,7 @@ def stamp_text(value: dt.datetime | None) -> str:
 def data_table(header: Sequence[str], rows: Iterable[Sequence], widths: Sequence[float], *,
                bold_first_column: bool = False) -> Table:
     """A table of record data: wrapped cells, the header repeated on every page it spans, rows
-    that may split across pages, zebra stripes. `widths` are in points and should sum to the frame
+    that split across pages (between rows, or inside a row taller than a page), zebra stripes. `widths` are in points and should sum to the frame
     width. Cells may be strings (escaped) or flowables."""
     s = styles()
     body = [[Paragraph(text(h), s.header_cell) for h in header]]
@@ -82,7 +80,9 @@ def data_table(header: Sequence[str], rows: Iterable[Sequence], widths: Sequence
                 style = s.cell_bold if bold_first_column and column == 0 else s.cell
                 cells.append(Paragraph(text(cell), style))
         body.append(cells)
-    table = Table(body, colWidths=list(widths), repeatRows=1, splitByRow=1, hAlign="LEFT")
+    # splitInRow: a row taller than what is left of the page (a 2,000-character objective, a long
+    # comment) splits inside the row, keeping at least 24 pt on each side, instead of stopping the print.
+    table = Table(body, colWidths=list(widths), repeatRows=1, splitByRow=1, splitInRow=24, hAlign="LEFT")
     commands = [
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, RULE),
@@ -122,20 +122,25 @@ def label_grid(pairs: Sequence[tuple[str, str]], width: float, columns: int = 2)
 
 
 def signature_block(role: str, name: str | None, signed_at: dt.datetime | None, width: float,
-                    credentials: str = "") -> KeepTogether:
-    """Who signed and when; unsigned, a blank line to sign on paper, with the date beside it."""
+                    credentials: str = "") -> Table:
+    """Who signed and when; unsigned, a blank line to sign on paper, with the date beside it.
+    One small table, so it never splits and can sit inside a caller's KeepTogether."""
     s = styles()
     if name and signed_at:
         who = f"{text(name)}{', ' + text(credentials) if credentials else ''}"
-        body = [Paragraph(f"<b>{text(role)}</b>", s.cell),
-                Paragraph(f"Electronically signed by {who} on {stamp_text(signed_at)}", s.cell)]
-        return KeepTogether([*body, Spacer(0, 4)])
+        block = Table([[Paragraph(f"<b>{text(role)}</b>", s.cell)],
+                       [Paragraph(f"Electronically signed by {who} on {stamp_text(signed_at)}", s.cell)]],
+                      colWidths=[width], hAlign="LEFT", spaceAfter=4)
+        block.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+        return block
     line = Table([["", "", ""], [Paragraph(f"{text(role)}{' — ' + text(name) if name else ''}", s.small), "",
                                  Paragraph("Date", s.small)]],
-                 colWidths=[width * 0.62, width * 0.06, width * 0.32], rowHeights=[18, None], hAlign="LEFT")
+                 colWidths=[width * 0.62, width * 0.06, width * 0.32], rowHeights=[18, None], hAlign="LEFT",
+                 spaceAfter=6)
     line.setStyle(TableStyle([
         ("LINEBELOW", (0, 0), (0, 0), 0.6, MUTED),
         ("LINEBELOW", (2, 0), (2, 0), 0.6, MUTED),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
     ]))
-    return KeepTogether([line, Spacer(0, 6)])
+    return line

@@ -42,5 +42,6 @@ def styles() -> SimpleNamespace:
         header_cell=ParagraphStyle("header_cell", parent=body, fontName=BOLD_FONT, fontSize=8, leading=10,
                                    spaceAfter=0),
         notice=ParagraphStyle("notice", parent=body, fontSize=8, leading=10, textColor=INK, borderColor=RULE,
-                              borderWidth=0.6, borderPadding=5, spaceBefore=6, spaceAfter=8),
+                              borderWidth=0.6, borderPadding=5, leftIndent=5, rightIndent=5,
+                              spaceBefore=10, spaceAfter=12),
     )

@@ -30,14 +30,11 @@ from PySide6.QtWidgets import (
 
 from iopdesk.errors import IopDeskError
 from iopdesk.services.group_day import DaySession
+from iopdesk.services.group_setup import GROUP_TYPE_LABELS
 
 from .dates import DATE_FORMAT, time_text
 from .group_session import GroupSessionWindow
 from .operations import Operations, user_message
-
-TYPE_WORDS = {"process": "Process", "cbt_dbt_skills": "CBT/DBT skills", "psychoeducation": "Psychoeducation",
-              "relapse_prevention": "Relapse prevention", "twelve_step": "Twelve-step",
-              "multi_family": "Multi-family"}
 
 
 class DaySessionTableModel(QAbstractTableModel):
@@ -86,7 +83,7 @@ class DaySessionTableModel(QAbstractTableModel):
         if column == 1:
             return session.group_name
         if column == 2:
-            return TYPE_WORDS.get(row.group_type, row.group_type)
+            return self.tr(GROUP_TYPE_LABELS.get(row.group_type, row.group_type))
         if column == 3:
             return ", ".join(session.facilitators)
         if column == 4:

@@ -70,6 +70,7 @@ class DischargeView:
     signed_at: dt.datetime | None
     signed_by: str
     content_hash: str | None
+    signed_by_credentials: str = ""  # e.g. "LPC", printed after the signer's name
 
 
 def _reason(code: str) -> str:
@@ -277,7 +278,8 @@ class DischargeService(Service):
     @staticmethod
     def _view(row: Discharge) -> DischargeView:
         episode = Episode.get_by_id(row.episode_id)
-        signer = Staff.select(Staff.display_name).where(Staff.id == row.signed_by_id).scalar() if row.signed_by_id else ""
+        signer, credentials = (Staff.select(Staff.display_name, Staff.credentials).where(Staff.id == row.signed_by_id)
+                               .tuples().first() if row.signed_by_id else None) or ("", "")
         referrals = tuple(
             ReferralView(str(r.id), r.provider, r.service, r.appointment_on, r.contact, r.barriers)
             for r in AftercareReferral.select().where(AftercareReferral.discharge == row.id)
@@ -289,5 +291,5 @@ class DischargeService(Service):
             reason=row.reason, reason_label=discharge_reasons().get(row.reason, row.reason),
             reason_detail=row.reason_detail, aftercare=row.aftercare, summary=summary_view(row.summary),
             referrals=referrals, version=row.version, signed_at=row.signed_at, signed_by=signer or "",
-            content_hash=row.content_hash,
+            content_hash=row.content_hash, signed_by_credentials=credentials or "",
         )

@@ -57,6 +57,11 @@ class ClientNames:
         return f"{self.first} {self.last}"
 
     @property
+    def addressed_as(self) -> str:
+        """How the clinic addresses the client in the room: preferred (or legal) first name and last name."""
+        return f"{self.preferred or self.first} {self.last}"
+
+    @property
     def initials(self) -> str:
         given = self.preferred or self.first
         return f"{given[:1].upper()}.{self.last[:1].upper()}."
@@ -83,6 +88,19 @@ def _pattern(words: set[str]) -> re.Pattern | None:
         return None
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def names_as_initials(text: str, others: list[tuple[set[str], str]], own: set[str] = frozenset()) -> str:
+    """`text` with every mention of another client's names (`others`: (name words, initials)) —
+    a whole word, or several in a row such as "Priya Nandakumar" — replaced by their initials,
+    except words that are also the reader's own names."""
+    for words, initials in others:
+        names = {w.lower() for w in words} - {w.lower() for w in own}
+        if not names or not text:
+            continue
+        one = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
+        text = re.sub(rf"(?<!\w)(?:{one})(?:\s+(?:{one}))*(?!\w)", initials, text, flags=re.IGNORECASE)
+    return text
 
 
 def joined_text(sections: dict[str, str]) -> str:

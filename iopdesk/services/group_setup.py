@@ -41,6 +41,9 @@ from .note_rules import span_minutes
 
 GROUP_TYPES = ("process", "cbt_dbt_skills", "psychoeducation", "relapse_prevention", "twelve_step",
                "multi_family")
+GROUP_TYPE_LABELS = {"process": "Process", "cbt_dbt_skills": "CBT/DBT skills", "psychoeducation": "Psychoeducation",
+                     "relapse_prevention": "Relapse prevention", "twelve_step": "Twelve-step",
+                     "multi_family": "Multi-family"}
 BILLING_CODE_RE = re.compile(r"^[A-Z0-9]{5}$")
 MIN_MINUTES, MAX_MINUTES = 15, 720
 

@@ -79,6 +79,8 @@ class RosterRow:
     note_id: str | None
     note_status: str | None
     objectives: tuple[tuple[str, str], ...]
+    addressed_as: str = ""  # preferred (or legal) first name + last name, for the sign-in sheet
+    name_words: tuple[str, ...] = ()  # every name the client goes by, to keep out of others' charts
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ class GroupService(GroupSetup):
             note_id, note_status = notes.get(cid, (None, None))
             rows.append(RosterRow(person.client_id, mrn, person.display_name, person.initials, status,
                                   arrived, left, minutes, str(note_id) if note_id else None, note_status,
-                                  tuple(offered.get(cid, ()))))
+                                  tuple(offered.get(cid, ())), person.addressed_as, tuple(sorted(person.words()))))
         return rows
 
     def record_attendance(self, session_id, client_id, status: str, arrived_at=None, left_at=None,

@@ -21,7 +21,7 @@ import peewee
 from ..changes import Changes
 from ..clock import utcnow
 from ..errors import ConcurrentEdit, NotFound, RecordLocked, ValidationError
-from ..models import Client, Note, NoteAddendum, Staff
+from ..models import Client, Note, NoteAddendum, NoteObjective, PlanObjective, Staff
 from ..note_formats import lookup_format, note_kind
 from ..records import as_uuid, content_hash, update_versioned
 from ..validation import as_date, as_time, required_text
@@ -100,6 +100,9 @@ class NoteView:
     cosigned_by: str | None
     cosigned_at: dt.datetime | None
     addenda: tuple[AddendumView, ...]
+    objectives: tuple[tuple[str, str], ...] = ()  # (id, statement) of the objectives addressed, as objective_ids
+    author_credentials: str = ""
+    cosigner_credentials: str = ""
 
 
 def _note_uuid(note_id) -> uuid.UUID:
@@ -356,8 +359,12 @@ class NoteService(Service):
 
 def note_view(note: Note) -> NoteView:
     """The read model of a note row (callers check `chart.read_narrative` first)."""
-    names = dict(Staff.select(Staff.id, Staff.display_name).where(
-        Staff.id.in_([note.author_id, note.cosigned_by_id])).tuples())
+    staff = {i: (name, cred) for i, name, cred in Staff.select(Staff.id, Staff.display_name, Staff.credentials).where(
+        Staff.id.in_([note.author_id, note.cosigned_by_id])).tuples()}
+    names = {i: name for i, (name, _) in staff.items()}
+    statements = dict(PlanObjective.select(PlanObjective.id, PlanObjective.statement).join(
+        NoteObjective, on=(NoteObjective.objective == PlanObjective.id)).where(NoteObjective.note == note.id).tuples())
+    objective_ids = sorted(str(o) for o in statements)
     addenda = (
         NoteAddendum.select(NoteAddendum.id, Staff.display_name, NoteAddendum.text,
                             NoteAddendum.signed_at, NoteAddendum.content_hash)
@@ -374,7 +381,7 @@ def note_view(note: Note) -> NoteView:
         episode_id=str(note.episode_id) if note.episode_id else None,
         starts_at=note.starts_at, ends_at=note.ends_at, participants=note.participants,
         place_of_service=note.place_of_service,
-        objective_ids=tuple(objective_ids_by_note([note.id]).get(note.id, [])),
+        objective_ids=tuple(objective_ids),
         group_session_id=str(note.group_session_id) if note.group_session_id else None,
         family_session_id=str(note.family_session_id) if note.family_session_id else None,
         cosign_required=note.cosign_required,
@@ -382,6 +389,9 @@ def note_view(note: Note) -> NoteView:
         cosigned_at=note.cosigned_at,
         addenda=tuple(AddendumView(str(i), f"Addendum {n}", who, text, when, digest)
                       for n, (i, who, text, when, digest) in enumerate(addenda, start=1)),
+        objectives=tuple((o, statements[uuid.UUID(o)]) for o in objective_ids),
+        author_credentials=staff.get(note.author_id, ("", ""))[1],
+        cosigner_credentials=staff[note.cosigned_by_id][1] if note.cosigned_by_id in staff else "",
     )
 
 

@@ -91,6 +91,7 @@ class ProgressView:
     rating: str
     rating_label: str
     comment: str
+    lineage: str = ""  # the objective across plan versions, to follow its ratings into a revision
 
 
 @dataclass(frozen=True)
@@ -288,12 +289,14 @@ class PlanReviews(Service):
     def _review_view(review: PlanReview) -> ReviewView:
         reviewer = Staff.select(Staff.display_name).where(Staff.id == review.reviewer_id).scalar()
         progress = (ObjectiveProgress.select(ObjectiveProgress.objective, PlanObjective.statement,
-                                             ObjectiveProgress.rating, ObjectiveProgress.comment)
+                                             ObjectiveProgress.rating, ObjectiveProgress.comment,
+                                             PlanObjective.lineage)
                     .join(PlanObjective).where(ObjectiveProgress.review == review.id)
                     .order_by(PlanObjective.position, PlanObjective.created_at).tuples())
         return ReviewView(
             id=str(review.id), plan_id=str(review.plan_id), reviewed_on=review.reviewed_on,
             reviewer=reviewer or "", summary=review.summary, next_review_on=review.next_review_on,
             signed_at=review.signed_at, content_hash=review.content_hash,
-            progress=tuple(ProgressView(str(o), s, r, RATINGS.get(r, r), c) for o, s, r, c in progress),
+            progress=tuple(ProgressView(str(o), s, r, RATINGS.get(r, r), c, str(lineage))
+                           for o, s, r, c, lineage in progress),
         )

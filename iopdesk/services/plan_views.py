@@ -94,6 +94,7 @@ class PlanView:
     previous_id: str | None
     version: int
     problems: tuple[ProblemView, ...]
+    clinician_signed_credentials: str = ""  # e.g. "LPC", printed after the signer's name
 
     @property
     def objectives(self) -> tuple[ObjectiveView, ...]:
@@ -120,11 +121,13 @@ def as_day(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _names(ids: set) -> dict:
+def _names(ids: set) -> tuple[dict, dict]:
+    """Staff id → display name, and staff id → credentials, for these ids (one query)."""
     ids = {i for i in ids if i is not None}
     if not ids:
-        return {}
-    return dict(Staff.select(Staff.id, Staff.display_name).where(Staff.id.in_(list(ids))).tuples())
+        return {}, {}
+    rows = list(Staff.select(Staff.id, Staff.display_name, Staff.credentials).where(Staff.id.in_(list(ids))).tuples())
+    return {i: name for i, name, _ in rows}, {i: credentials for i, _, credentials in rows}
 
 
 def load_plan(plan: TreatmentPlan) -> PlanView:
@@ -141,7 +144,7 @@ def load_plan(plan: TreatmentPlan) -> PlanView:
                          .order_by(PlanIntervention.position, PlanIntervention.created_at))
     last_review = as_day(PlanReview.select(peewee.fn.MAX(PlanReview.reviewed_on))
                    .where((PlanReview.plan == plan.id) & PlanReview.signed_at.is_null(False)).scalar())
-    names = _names({plan.primary_counselor_id, plan.clinician_signed_by_id}
+    names, credentials = _names({plan.primary_counselor_id, plan.clinician_signed_by_id}
                    | {i.responsible_id for i in interventions})
 
     by_objective: dict[uuid.UUID, list[InterventionView]] = {}
@@ -173,6 +176,7 @@ def load_plan(plan: TreatmentPlan) -> PlanView:
         previous_id=str(plan.previous_id) if plan.previous_id else None, version=plan.version,
         problems=tuple(ProblemView(str(p.id), p.position, p.statement, p.diagnosis_code,
                                    tuple(by_problem.get(p.id, ()))) for p in problems),
+        clinician_signed_credentials=credentials.get(plan.clinician_signed_by_id) or "",
     )
 
 
