@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iopdesk",
         description="IOP Desk. With no command, opens the desktop app; commands are for administrators.",
+        epilog="To write a client's document as a PDF: iopdesk print --help",
     )
     parser.add_argument("--version", action="version", version=f"IOP Desk {__version__}")
     db_help = ("clinic database: a file path, sqlite:///path or postgresql://user@host/db "

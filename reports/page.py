@@ -117,6 +117,7 @@ def build_pdf(out: str | Path | BinaryIO, context: DocumentContext, *, title: st
 
 
 def default_file_name(mrn: str, document: str, day) -> str:
-    """A file name with no name or diagnosis in it: MRN, document type and date only."""
+    """A file name with no name or diagnosis in it: MRN (when the document is one client's),
+    document type and date only."""
     safe = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in mrn)
-    return f"{safe}_{document}_{day:%Y-%m-%d}.pdf"
+    return "_".join(part for part in (safe, document, f"{day:%Y-%m-%d}") if part) + ".pdf"

@@ -71,6 +71,7 @@ def test_metadata_names_the_document_and_the_clinic_but_the_file_name_no_one():
     assert (meta.title, meta.author, meta.subject) == (
         "Treatment plan — MAIN-000123", "Harbor Light Recovery (demo)", "Treatment plan, version 1")
     assert default_file_name("MAIN-000123", "plan", dt.date(2026, 11, 24)) == "MAIN-000123_plan_2026-11-24.pdf"
+    assert default_file_name("", "sign-in", dt.date(2026, 11, 24)) == "sign-in_2026-11-24.pdf"
 
 
 def test_a_released_copy_ends_with_the_full_notice_and_the_consent():

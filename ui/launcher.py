@@ -1,4 +1,5 @@
-"""The `iopdesk` program: no command opens the desktop app, a command runs the admin CLI.
+"""The `iopdesk` program: no command opens the desktop app, `print` writes a document
+(reports.print_cli), any other command runs the admin CLI.
 
 Lives in `ui/` because opening the app needs Qt, and `iopdesk/` never imports Qt; the CLI path
 does not import PySide6 at all, so it runs on a server with no display libraries.
@@ -13,6 +14,10 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     wants_app = not args or (args[0] == "--db" and len(args) == 2) or args[0].startswith("--db=")
+    if args and args[0] == "print":
+        from reports.print_cli import main as print_main
+
+        return print_main(args[1:])
     if not wants_app:
         from iopdesk.cli import main as cli_main
 

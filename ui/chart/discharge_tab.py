@@ -18,9 +18,11 @@ from iopdesk import Clinic
 from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 from iopdesk.services.discharge import DischargeView
+from reports.jobs import PrintRequest
 
 from ..dates import date_text
 from ..operations import Operations, user_message
+from ..print_preview import print_action
 from .discharge_html import discharge_html, signature_text
 from .discharge_wizard import DischargeWizard
 
@@ -76,9 +78,15 @@ class DischargeTab(QWidget):
                               else self.tr("Your role cannot discharge clients."))
             button.setEnabled(self.can_write)
 
+        self.print_action = print_action(self, clinic, ops, self._print_target)
+        self.print_button = QPushButton(self.tr("&Print…"), objectName="printDischarge")
+        self.print_button.setToolTip(self.print_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+        self.print_button.clicked.connect(self.print_action.trigger)
+
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.continue_button)
+        buttons.addWidget(self.print_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
@@ -138,6 +146,8 @@ class DischargeTab(QWidget):
         self.open_action.setEnabled(self.can_write and (start or resume))
         self.open_action.setText(self.tr("Continue discharge…") if resume else self.tr("Start discharge…"))
         self.browser.setVisible(html is not None)
+        self.print_action.setEnabled(self.view is not None and self.clinic.actor.can("print.chart"))
+        self.print_button.setEnabled(self.print_action.isEnabled())
         # Focus given to the tab (e.g. on switching to it) lands where Enter or Ctrl+Shift+D work.
         self.setFocusProxy(self.start_button if start else self.continue_button if resume else self.browser)
         if html is not None:
@@ -148,6 +158,10 @@ class DischargeTab(QWidget):
     def _changes_applied(self, changes: Changes) -> None:
         if (not changes.client_ids or self.client_id in changes.client_ids) and changes.touches(*self.KINDS):
             self.refresh()
+
+    def _print_target(self):
+        """The discharge on record, for Print… (Ctrl+P)."""
+        return ("discharge", PrintRequest(self.client_id, self.view.id)) if self.view is not None else None
 
     # -- the wizard -------------------------------------------------------------------------
     def open_wizard(self) -> DischargeWizard | None:

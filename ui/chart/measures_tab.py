@@ -20,8 +20,10 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QPushButton, QSplitter, QV
 
 from iopdesk import Clinic
 from iopdesk.measures import MeasureDefinition, measure
+from reports.jobs import PrintRequest
 
 from ..operations import Operations
+from ..print_preview import print_action
 from . import RowsTableModel, date_text, make_table_view
 from .measure_chart import MeasureChartWidget
 from .measure_entry import MeasureEntryDialog
@@ -105,8 +107,14 @@ class MeasuresTab(QWidget):
         left.setAccessibleName(self.tr("Measures"))
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.measures_view, 1)
+        self.print_action = print_action(self, clinic, ops, lambda: ("measures", PrintRequest(self.client_id)))
+        self.print_button = QPushButton(self.tr("&Print…"), objectName="printMeasures")
+        self.print_button.setToolTip(self.print_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+        self.print_button.setEnabled(self.print_action.isEnabled())
+        self.print_button.clicked.connect(self.print_action.trigger)
         buttons = QHBoxLayout()
         buttons.addWidget(self.enter_button)
+        buttons.addWidget(self.print_button)
         buttons.addStretch(1)
         left_layout.addLayout(buttons)
         self.chart_group = QGroupBox()

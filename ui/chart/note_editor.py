@@ -40,6 +40,7 @@ from iopdesk.services.notes import SIGNED_STATES, NoteView
 
 from ..dates import date_edit, stamp_text, time_edit
 from ..operations import Operations, user_message
+from ..print_preview import note_print_target, print_action
 from .note_addenda import AddendaWidget, AddendumDialog
 from .note_list_model import kind_label
 from .note_text import SectionEdit, bold, default_times, fit_to_text
@@ -175,6 +176,8 @@ class NoteEditorDialog(QDialog):
         sign.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         sign.triggered.connect(self.sign)
         self.addActions([save, sign])
+        self.print_action = print_action(self, self.clinic, self.ops, lambda: (
+            not self.isWindowModified() or self.save()) and note_print_target(self.view))  # saved text only
         self.save_action, self.sign_action = save, sign
         self.save_button.setToolTip(save.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
         self.sign_button.setToolTip(self.tr("Ctrl+Enter"))

@@ -173,6 +173,7 @@ class PlanTab(PlanElementEditing, QWidget):
         self.sign_action = action(self.tr("Sign plan…"), ["Ctrl+Return", "Ctrl+Enter"], self.sign_plan)
         self.revise_action = action(self.tr("Re&vise…"), "Ctrl+Shift+N", self.revise_plan)
         self.review_action = action(self.tr("Revie&w…"), "Ctrl+Shift+R", self.review_plan)
+        self.print_action = action(self.tr("Pri&nt…"), QKeySequence.StandardKey.Print, self.print_plan)
         # Enter on the tree edits the selected element (the view has no editor of its own).
         self.enter_action = QAction(self.tr("Edit"), self.tree)
         self.enter_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
@@ -314,6 +315,7 @@ class PlanTab(PlanElementEditing, QWidget):
         self.revise_action.setEnabled(plan is not None and plan.status == "signed" and self.can_write
                                       and not has_draft)
         self.review_action.setEnabled(plan is not None and plan.status == "signed" and self.can_sign)
+        self.print_action.setEnabled(plan is not None and self.clinic.actor.can("print.chart"))
 
     def _announce(self, changes: Changes, plan_id: str | None = None, select: str | None = None) -> None:
         """Show the result of a write here, then tell the other screens."""
@@ -387,3 +389,12 @@ class PlanTab(PlanElementEditing, QWidget):
             self._warn(self.tr("Review treatment plan"), error)
             return None
         return self._open(dialog)
+
+    def print_plan(self):
+        """Preview the shown plan version for printing or saving as a PDF (Ctrl+P)."""
+        if not self.print_action.isEnabled():
+            return None
+        from reports.jobs import PrintRequest
+
+        from ..print_preview import open_print_preview
+        return open_print_preview(self, self.clinic, self.ops, "plan", PrintRequest(self.client_id, self.plan.id))

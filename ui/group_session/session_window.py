@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from iopdesk.errors import IopDeskError
 from iopdesk.services.groups import AttendanceEntry, ClientSection
+from reports.jobs import PrintRequest
 
 from ..operations import user_message
+from ..print_preview import print_action
 from .roster_model import (
     ATTENDED,
     SIGNED_STATES,
@@ -175,8 +177,10 @@ class GroupSessionWindow(QMainWindow):
         close_action = QAction(self.tr("&Close"), self)
         close_action.setShortcut(QKeySequence.StandardKey.Close)
         close_action.triggered.connect(self.close)
+        self.print_action = print_action(self, self.clinic, self.ops, lambda: (
+            "sign-in", PrintRequest(None, self.session_id)), self.tr("&Print sign-in sheet…"))
         menu = self.menuBar().addMenu(self.tr("&Session"))
-        for action in (self.save_action, self.sign_action, close_action):
+        for action in (self.save_action, self.sign_action, self.print_action, close_action):
             self.addAction(action)
             menu.addAction(action)
         self.status_text = QLabel(objectName="statusText")

@@ -1,0 +1,103 @@
+"""`iopdesk print`: write one of a client's documents as a PDF from the command line.
+
+`iopdesk print plan|discharge|group-note|progress-note|measures|sign-in --client MRN [--target ID]
+[--out FILE.pdf] [--release-to NAME] [--db URL] --user USERNAME` signs in as USERNAME (password from
+$IOPDESK_PASSWORD, else asked when interactive), finds the client by MRN and prints through
+`reports.jobs.print_document`, the same path as the app's Print…: the consent check for a release,
+the page frame, and one disclosure-log entry per released file. The file name defaults to
+`reports.page.default_file_name` (MRN, document type, date: no name) in the current folder; the
+file is written beside its target and moved into place only once complete, so a refusal leaves
+nothing behind. Prints one line saying what was written where; an error prints one line naming the
+problem and exits 2. No Qt is imported on this path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from iopdesk.cli import EXIT_ERROR, _password
+from iopdesk.clock import today
+from iopdesk.errors import IopDeskError, ValidationError
+
+from .jobs import MODULES, PrintRequest, print_document
+from .page import default_file_name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iopdesk print",
+        description="Write a client's document as a PDF, exactly as the app prints it.",
+        epilog="The password is read from $IOPDESK_PASSWORD, or asked for when run interactively.",
+    )
+    parser.add_argument("document", choices=list(MODULES), help="the document to print")
+    parser.add_argument("--client", metavar="MRN", help="the client's MRN (every document but sign-in)")
+    parser.add_argument("--target", metavar="ID",
+                        help="which one: the plan or discharge id, the note id (progress-note), the group "
+                             "session id (group-note, sign-in) or a measure code (measures); default: the "
+                             "current or latest")
+    parser.add_argument("--out", metavar="FILE.pdf",
+                        help="where to write (default: MRN_document_date.pdf in the current folder)")
+    parser.add_argument("--release-to", metavar="NAME", dest="recipient",
+                        help="release the copy outside the program to NAME: needs the client's valid "
+                             "consent naming NAME, and is recorded in the disclosure log")
+    parser.add_argument("--db", metavar="URL", help="clinic database (default: $IOPDESK_DB or the user data folder)")
+    parser.add_argument("--user", required=True, metavar="USERNAME", help="the staff account printing")
+    return parser
+
+
+def run(args: argparse.Namespace) -> str:
+    """Print as `args` say; returns the line to show. Raises the domain's errors."""
+    from iopdesk.clinic import open_clinic
+
+    with open_clinic(args.db, create=False) as clinic:
+        clinic.login(args.user, _password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))
+        client_id, mrn = None, ""
+        if args.client:
+            found = clinic.clients.by_mrn(args.client)
+            client_id, mrn = found.id, found.mrn
+        out = Path(args.out) if args.out else Path.cwd() / default_file_name(mrn, args.document, today())
+        if out.suffix.lower() != ".pdf":
+            raise ValidationError(f"Out: {out} should end in .pdf.", field="out")
+        if not out.parent.is_dir():
+            raise ValidationError(f"Out: no folder {out.parent}.", field="out")
+        handle, partial = tempfile.mkstemp(prefix=".iopdesk-", suffix=".pdf.part", dir=out.parent)
+        os.close(handle)
+        try:
+            result = print_document(clinic, args.document, PrintRequest(client_id, args.target), partial,
+                                    recipient=args.recipient)
+            os.replace(partial, out)
+        finally:
+            Path(partial).unlink(missing_ok=True)
+    line = f"Wrote {result.description} to {out}"
+    if result.disclosure is not None:
+        line += f"; released to {result.disclosure.recipient}, logged"
+    return line + "."
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `iopdesk print …`; returns the exit code (0 written, 2 refused or wrong)."""
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        print(run(args))
+    except IopDeskError as exc:
+        print(f"iopdesk print: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"iopdesk print: could not write the file: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("iopdesk print: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a last resort: one line, never a traceback
+        print(f"iopdesk print: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
