@@ -170,7 +170,7 @@ OBJECTIVE_WIDTHS = (14 * mm, W - 14 * mm - 21 * mm - 29 * mm - 62 * mm, 21 * mm,
 
 def _goal_story(number: str, goal, ratings) -> tuple[list[Flowable], float]:
     """A goal's line and its objectives table, and the height of the line with the table's first
-    row (kept on one page so a goal never ends a page alone)."""
+    row, or at most 35 mm of it (kept on one page so a goal never ends a page alone)."""
     line = markup(f"<b>Goal {number}:</b> {text(goal.statement)}", "body")
     if not goal.objectives:
         empty = para("No objectives yet.", "small")
@@ -178,7 +178,7 @@ def _goal_story(number: str, goal, ratings) -> tuple[list[Flowable], float]:
     rows = _objective_rows(number, goal, ratings)
     first = data_table(OBJECTIVE_HEADER, rows[:1], OBJECTIVE_WIDTHS)
     table = data_table(OBJECTIVE_HEADER, rows, OBJECTIVE_WIDTHS, bold_first_column=True)
-    return [Spacer(0, 4), line, table], min(_height([line, first]) + 4, 110 * mm)
+    return [Spacer(0, 4), line, table], min(_height([line, first]) + 4, 35 * mm)  # a tall row splits (data_table)
 
 
 def problems_story(doc: PlanDocument) -> list[Flowable]:
