@@ -24,14 +24,14 @@ from tests.test_consents import consent_fields
 
 @pytest.fixture
 def letter_kind():
-    """A one-paragraph test document registered as "test-letter"."""
+    """A one-paragraph test document registered as "jobs-test-letter"."""
     def write(clinic, request, context, out, release):
         build_pdf(out, context, title="Letter", subject="Attendance letter", story=[para("Attended 12 sessions.")],
                   release=release)
         return "Attendance letter"
-    kind = document_kind("test-letter", "Attendance letter", write)
+    kind = document_kind("jobs-test-letter", "Attendance letter", write)
     yield kind
-    DOCUMENTS.pop("test-letter")
+    DOCUMENTS.pop("jobs-test-letter")
 
 
 def _text(buffer: io.BytesIO) -> str:
@@ -42,7 +42,7 @@ def test_printing_for_the_program_logs_no_disclosure(admitted_client, letter_kin
     """A copy for the chart is written with the client's frame and leaves the disclosure log empty."""
     clinic, client, _ = admitted_client
     out = io.BytesIO()
-    result = print_document(clinic, "test-letter", PrintRequest(client.id), out)
+    result = print_document(clinic, "jobs-test-letter", PrintRequest(client.id), out)
     assert result.description == "Attendance letter" and result.disclosure is None
     assert "Attended 12 sessions." in _text(out) and client.mrn in _text(out)
     assert Disclosure.select().count() == 0
@@ -55,7 +55,7 @@ def test_a_release_without_consent_writes_nothing(admitted_client, letter_kind):
     clinic, client, _ = admitted_client
     out = io.BytesIO()
     with pytest.raises(ValidationError) as err:
-        print_document(clinic, "test-letter", PrintRequest(client.id), out, recipient="Acme Employer")
+        print_document(clinic, "jobs-test-letter", PrintRequest(client.id), out, recipient="Acme Employer")
     assert err.value.field == "recipient" and out.getvalue() == b"" and Disclosure.select().count() == 0
 
 
@@ -64,7 +64,7 @@ def test_a_previewed_release_is_logged_once_when_it_leaves(admitted_client, lett
     clinic, client, _ = admitted_client
     clinic.consents.record(client.id, **consent_fields())
     out = io.BytesIO()
-    preview = print_document(clinic, "test-letter", PrintRequest(client.id), out,
+    preview = print_document(clinic, "jobs-test-letter", PrintRequest(client.id), out,
                              recipient="Harbor County Drug Court", log_release=False)
     assert preview.disclosure is None and "42 CFR 2.31" in _text(out) and Disclosure.select().count() == 0
     assert AuditEvent.select().where(AuditEvent.action == "print").count() == 0
