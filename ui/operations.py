@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from iopdesk.changes import Changes
@@ -100,11 +100,14 @@ class Operations(QObject):
             dialog.setWindowModality(Qt.WindowModality.WindowModal)
             dialog.setMinimumDuration(300)
             dialog.canceled.connect(cancel_flag.set)
+        # The relay is released on the next turn of the event loop, not inside its own slot:
+        # dropping the last reference there deleted the sender mid-delivery ("Signal source has
+        # been deleted", and now and then a worker crash in the test suite).
         relay = _Relay()
         self._relays.add(relay)
 
         def finished(result: Any, error: BaseException | None) -> None:
-            self._relays.discard(relay)
+            QTimer.singleShot(0, self, lambda: self._relays.discard(relay))
             self._running -= 1
             if dialog is not None:
                 dialog.reset()
