@@ -24,6 +24,7 @@ from .schema import SchemaStatus, schema_status, upgrade
 from .services.alerts import AlertService
 from .services.attendance_rules import AttendanceRuleService
 from .services.audit_trail import AuditService
+from .services.billing import BillingService
 from .services.caseload import CaseloadService
 from .services.clients import ClientService
 from .services.consents import ConsentService
@@ -78,6 +79,7 @@ class Clinic:
         self.measures = MeasureService(self)
         self.notes = NoteService(self)
         self.audit = AuditService(self)
+        self.billing = BillingService(self)
         self.site = self._ensure_identity()
         set_current_site(self.site.id)
 

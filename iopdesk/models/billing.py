@@ -2,7 +2,9 @@
 
 Invariants: a billable service is derived (from attendance or a note), never typed; a line on
 hold names its reason; an exported line remembers its batch and the hash of what was exported,
-so a later change is visible.
+so a later change is visible. `line_key` is the line's natural key (client, date, what it comes
+from), so deriving the same range again finds the same row and keeps its id; `line_hash` is the
+hash of what the line currently says.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class BillableService(Record):
     hold_reason = peewee.CharField(null=True)
     export_batch = peewee.ForeignKeyField(ExportBatch, null=True)
     exported_hash = peewee.CharField(null=True, max_length=64)
+    line_key = peewee.CharField(null=True, max_length=120, unique=True)
+    line_hash = peewee.CharField(null=True, max_length=64)
 
     class Meta:
         indexes = ((("service_date", "client"), False),)
