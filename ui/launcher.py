@@ -1,5 +1,6 @@
 """The `iopdesk` program: no command opens the desktop app, `print` writes a document
-(reports.print_cli), any other command runs the admin CLI.
+(reports.print_cli), `export` writes the billing spreadsheet (reports.export_cli), any other
+command runs the admin CLI.
 
 Lives in `ui/` because opening the app needs Qt, and `iopdesk/` never imports Qt; the CLI path
 does not import PySide6 at all, so it runs on a server with no display libraries.
@@ -18,6 +19,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from reports.print_cli import main as print_main
 
         return print_main(args[1:])
+    if args and args[0] == "export":
+        from reports.export_cli import main as export_main
+
+        return export_main(args[1:])
     if not wants_app:
         from iopdesk.cli import main as cli_main
 
