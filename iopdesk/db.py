@@ -97,3 +97,12 @@ def make_database(url: str) -> peewee.Database:
         f"Unsupported database address {describe_url(url)!r}: use a file path, sqlite:///path or "
         "postgresql://user@host/dbname."
     )
+
+
+def release_thread_connection() -> None:
+    """Close this thread's connection, if it has one (a worker thread calls this when its job is
+    done: an idle pooled worker should not hold a PostgreSQL connection or keep a SQLite WAL
+    from being checkpointed)."""
+    db = database.obj
+    if db is not None and not db.is_closed():
+        db.close()

@@ -1,11 +1,11 @@
 """The IOP Desk main window: a section list on the left, the chosen section on the right.
 
 Sections are Today (the signed-in clinician's caseload), Clients, Groups, Billing and Admin
-(the last two still say they are coming); Ctrl+1…5 switch between them and Ctrl+F goes to the
+(Admin still says it is coming); Ctrl+1…5 switch between them and Ctrl+F goes to the
 client search. The window owns the `Operations` (`window.ops`) every page shares, an `IdleLock`
 that hides client data after idle minutes or on Ctrl+L, and a status bar naming the signed-in
 user, their previous sign-in, the site and the database. It remembers its size and place per
-user through `ui.settings`. The Clients and Groups pages are imported lazily: while their module
+user through `ui.settings`. The Clients, Groups and Billing pages are imported lazily: while their module
 is missing the section shows a "coming" placeholder instead.
 """
 
@@ -68,6 +68,17 @@ def make_groups_page(clinic: Clinic, ops: Operations) -> QWidget | None:
             raise
         return None
     return GroupsPage(clinic, ops)
+
+
+def make_billing_page(clinic: Clinic, ops: Operations) -> QWidget | None:
+    """The Billing page, or None while `ui.billing_page` does not exist yet."""
+    try:
+        from .billing_page import BillingPage
+    except ImportError as error:
+        if error.name not in ("ui.billing_page", __package__ + ".billing_page"):
+            raise
+        return None
+    return BillingPage(clinic, ops) if hasattr(clinic, "billing") else None
 
 
 class MainWindow(QMainWindow):
@@ -142,6 +153,7 @@ class MainWindow(QMainWindow):
             "today": self.today_page,
             "clients": make_clients_page(self.clinic, self.ops, self.settings),
             "groups": make_groups_page(self.clinic, self.ops),
+            "billing": make_billing_page(self.clinic, self.ops),
         }
         for key in SECTIONS:
             page = built.get(key) or self._build_pending_page(self.titles[key])

@@ -16,10 +16,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from iopdesk.changes import Changes
+from iopdesk.db import release_thread_connection
 from iopdesk.errors import IopDeskError
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,12 @@ class _Job(QRunnable):
         try:
             result = self._fn()
         except BaseException as exc:  # handed to the GUI thread, never lost in a worker
-            self._relay.done.emit(None, exc)
+            outcome = (None, exc)
         else:
-            self._relay.done.emit(result, None)
+            outcome = (result, None)
+        finally:
+            release_thread_connection()
+        self._relay.done.emit(*outcome)
 
 
 def changes_in(result: Any) -> Changes | None:
@@ -107,6 +112,8 @@ class Operations(QObject):
         self._relays.add(relay)
 
         def finished(result: Any, error: BaseException | None) -> None:
+            if not shiboken6.isValid(self):  # the window that asked has closed meanwhile
+                return
             QTimer.singleShot(0, self, lambda: self._relays.discard(relay))
             self._running -= 1
             if dialog is not None:
