@@ -124,7 +124,7 @@ def test_payer_sheet_ends_with_a_totals_row_of_sum_formulas(written):
     total_row = 6 + lines
     header = {h: i + 1 for i, h in enumerate(LINE_HEADERS)}
     assert ws.cell(row=total_row, column=1).value == "Total"
-    for name, letter in (("Units", "O"), ("Minutes", "P"), ("Charge", "W")):
+    for name, letter in (("Units", "M"), ("Minutes", "N"), ("Charge", "U")):
         cell = ws.cell(row=total_row, column=header[name])
         assert cell.data_type == "f" and cell.value == f"=SUM({letter}6:{letter}{total_row - 1})"
 
@@ -140,9 +140,9 @@ def test_summary_totals_by_payer_are_formulas_over_the_payer_sheets(written):
     labels = {c.value: r for (r, col), c in cells.items() if col == 1 and c.data_type == "s"}
     first = labels["BCBS"]
     bcbs_last = 6 + sum(1 for line in run.lines if line.payer_code == "BCBS") - 1
-    assert cells[(first, 5)].value == f"=SUM('Blue Cross Blue Shield of the H'!W6:W{bcbs_last})"
-    assert cells[(first, 3)].value == f"=COUNTA('Blue Cross Blue Shield of the H'!AB6:AB{bcbs_last})"
-    assert cells[(first + 1, 5)].value.startswith("=SUM('Medicaid'!W6:W")
+    assert cells[(first, 5)].value == f"=SUM('Blue Cross Blue Shield of the H'!U6:U{bcbs_last})"
+    assert cells[(first, 3)].value == f"=COUNTA('Blue Cross Blue Shield of the H'!Z6:Z{bcbs_last})"
+    assert cells[(first + 1, 5)].value.startswith("=SUM('Medicaid'!U6:U")
     assert cells[(first + 2, 1)].value == "Total" and cells[(first + 2, 5)].value == f"=SUM(E{first}:E{first + 1})"
     by_code = labels["90834"]
     n_90834 = [line for line in run.lines if line.code == "90834"]
@@ -170,12 +170,12 @@ def test_payer_sheet_has_excel_conveniences(written):
     ws = wb["Medicaid"]
     lines = sum(1 for line in run.lines if line.payer_code == "MCD")
     assert ws.freeze_panes == "C6"
-    assert ws.auto_filter.ref == f"A5:AD{5 + lines}"
+    assert ws.auto_filter.ref == f"A5:AB{5 + lines}"
     header = ws.cell(row=5, column=1)
     assert header.font.b and header.fill.fgColor.rgb.endswith("1F4E78")
-    assert ws.column_dimensions["B"].width == 26 and ws.column_dimensions["W"].width == 12
-    assert ws["C6"].number_format == "mm/dd/yyyy" and ws["H6"].number_format == "mm/dd/yyyy"
-    assert ws["W6"].number_format == '"$"#,##0.00'
+    assert ws.column_dimensions["B"].width == 26 and ws.column_dimensions["U"].width == 12
+    assert ws["C6"].number_format == "mm/dd/yyyy" and ws["F6"].number_format == "mm/dd/yyyy"
+    assert ws["U6"].number_format == '"$"#,##0.00'
     assert ws.print_title_rows == "$5:$5" and ws.page_setup.orientation == "landscape"
 
 
@@ -238,7 +238,7 @@ def test_payer_names_become_safe_unique_sheet_names(tmp_path):
     assert all(len(name) <= 31 for name in wb.sheetnames)
     mary = next(p for p in summary.payers if p.payer_code == "E")
     formulas = [c.value for row in wb["Summary"].iter_rows() for c in row if c.data_type == "f"]
-    assert "=SUM('St. Mary''s Health Plan'!W6:W6)" in formulas
+    assert "=SUM('St. Mary''s Health Plan'!U6:U6)" in formulas
     assert wb[mary.sheet_name]["B6"].value == lines[4].client_name
 
 
