@@ -177,6 +177,11 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
 
     shooter.written += _pdf_pages(clinic, folder, work, client_id, discharged, day)
 
+    billing = _billing_screen(clinic, settings)
+    shooter.shoot(billing, "billing", WINDOW_SIZE, billing.ops)
+    billing.close()
+    clinic.login("clinician", DEMO_PASSWORD)
+
     window.show_section("today")
     window.lock()
     shooter.shoot(window, "lock", WINDOW_SIZE, ops)
@@ -280,6 +285,25 @@ def _pdf_pages(clinic, folder: Path, work: Path, client_id: str, discharged: str
                         str(folder / f"pdf-{code}")], check=True)
         written.append(f"pdf-{code}.png")
     return written
+
+
+def _billing_screen(clinic, settings):
+    """The biller's main window on the Billing page: last month, counts and lines loaded (the
+    page waits ~300 ms after a change before counting, then fills the tables off the GUI thread)."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    clinic.login("biller", DEMO_PASSWORD)
+    window = MainWindow(clinic, settings)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    window.show_section("billing")
+    began = time.monotonic()
+    while time.monotonic() - began < 10 and (time.monotonic() - began < 1.5 or window.ops.busy):
+        QApplication.processEvents()
+        time.sleep(0.02)
+    return window
 
 
 def _day_with_group(clinic) -> dt.date:
