@@ -9,7 +9,7 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .errors import IopDeskError, ValidationError
@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _password(env_name: str, prompt: str, *, confirm: bool) -> str:
+def ask_password(env_name: str, prompt: str, *, confirm: bool) -> str:
+    """The password from `env_name`, else asked on the terminal; ValidationError when neither works."""
     value = os.environ.get(env_name)
     if value is not None:
         return value
@@ -99,9 +100,9 @@ def _cmd_user(args) -> int:
             if not args.as_user:
                 raise ValidationError("The clinic has users: give --as ADMIN to act as an administrator.",
                                       field="as")
-            clinic.login(args.as_user, _password("IOPDESK_ADMIN_PASSWORD",
+            clinic.login(args.as_user, ask_password("IOPDESK_ADMIN_PASSWORD",
                                                  f"Password for {args.as_user}: ", confirm=False))
-        password = _password("IOPDESK_PASSWORD", f"New password for {args.username}: ", confirm=True)
+        password = ask_password("IOPDESK_PASSWORD", f"New password for {args.username}: ", confirm=True)
         summary, _ = clinic.users.add(
             args.username, password, display_name=args.name, roles=args.roles,
             credentials=args.credentials, npi=args.npi, needs_cosign=args.needs_cosign,
@@ -157,16 +158,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_ERROR
+    return run_reporting_errors("iopdesk", lambda: COMMANDS[args.command](args))
+
+
+def run_reporting_errors(prog: str, command: Callable[[], int]) -> int:
+    """Run a command for the terminal: a refusal or a failure is one line naming what to fix, with
+    exit status 2 (1 for a bug, 130 when interrupted), never a traceback."""
     try:
-        return COMMANDS[args.command](args)
+        return command()
     except IopDeskError as exc:
-        print(f"iopdesk: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"{prog}: could not write the file: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("iopdesk: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a last resort: one line, never a traceback
-        print(f"iopdesk: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        print(f"{prog}: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
         return 1
 
 

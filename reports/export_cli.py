@@ -19,8 +19,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli import EXIT_ERROR, _password
-from iopdesk.errors import IopDeskError, ValidationError
+from iopdesk.cli import ask_password, run_reporting_errors
+from iopdesk.errors import ValidationError
 
 from .billing_xlsx import default_billing_file_name, write_billing_workbook
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> str:
 
     requested = _checked_out(Path(args.out)) if args.out else None
     with open_clinic(args.db, create=False) as clinic:
-        clinic.login(args.user, _password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))
+        clinic.login(args.user, ask_password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))
         clinic.actor.require("billing.export")
         billing_run = clinic.billing.run(args.range_from, args.range_to, site=args.site, payer=args.payer,
                                          new_only=args.new_only)
@@ -90,21 +90,10 @@ def run(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `iopdesk export …`; returns the exit code (0 written, 2 refused or wrong)."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    try:
+    def command() -> int:
         print(run(args))
-    except IopDeskError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:
-        print(f"{PROG}: could not write the file: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a last resort: one line, never a traceback
-        print(f"{PROG}: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+    return run_reporting_errors(PROG, command)
 
 
 if __name__ == "__main__":

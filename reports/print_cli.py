@@ -20,12 +20,14 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli import EXIT_ERROR, _password
+from iopdesk.cli import ask_password, run_reporting_errors
 from iopdesk.clock import today
-from iopdesk.errors import IopDeskError, ValidationError
+from iopdesk.errors import ValidationError
 
 from .jobs import MODULES, PrintRequest, print_document
 from .page import default_file_name
+
+PROG = "iopdesk print"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> str:
     from iopdesk.clinic import open_clinic
 
     with open_clinic(args.db, create=False) as clinic:
-        clinic.login(args.user, _password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))
+        clinic.login(args.user, ask_password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))
         client_id, mrn = None, ""
         if args.client:
             found = clinic.clients.by_mrn(args.client)
@@ -82,21 +84,10 @@ def run(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `iopdesk print …`; returns the exit code (0 written, 2 refused or wrong)."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    try:
+    def command() -> int:
         print(run(args))
-    except IopDeskError as exc:
-        print(f"iopdesk print: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:
-        print(f"iopdesk print: could not write the file: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("iopdesk print: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a last resort: one line, never a traceback
-        print(f"iopdesk print: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return 0
+    return run_reporting_errors(PROG, command)
 
 
 if __name__ == "__main__":
