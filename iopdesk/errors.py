@@ -6,6 +6,8 @@ can put the cursor there. Nothing here carries a traceback to the user.
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class IopDeskError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -48,7 +50,28 @@ class RecordLocked(IopDeskError):
 
 
 class ConcurrentEdit(IopDeskError):
-    """Someone else saved this record since it was read (optimistic locking)."""
+    """Someone else saved this record since it was read (optimistic locking); nothing was written.
+
+    So the user can see both versions: `changed_by` (who saved last, or "someone else") and
+    `changed_at` (when, UTC; None if the record is gone), `theirs` (the stored values now of the
+    fields this save tried to change) and `mine` (the values this save tried to write). Foreign
+    keys appear as ids in both.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        changed_by: str = "someone else",
+        changed_at: dt.datetime | None = None,
+        theirs: dict[str, object] | None = None,
+        mine: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.theirs: dict[str, object] = dict(theirs or {})
+        self.mine: dict[str, object] = dict(mine or {})
 
 
 class SchemaTooNew(IopDeskError):

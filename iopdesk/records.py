@@ -22,7 +22,8 @@ from .models import AuditEvent, Record, current_site
 def update_versioned(record: Record, expected_version: int, **values) -> Record:
     """Write `values` to `record` if it is still at `expected_version`; bump its version.
 
-    Raises ConcurrentEdit when another save came first; nothing is written then.
+    Raises ConcurrentEdit when another save came first; nothing is written then, and the error
+    carries who saved and when, their stored values and these `values` (`theirs`, `mine`).
     """
     model = type(record)
     now = utcnow()
@@ -32,24 +33,39 @@ def update_versioned(record: Record, expected_version: int, **values) -> Record:
         .execute()
     )
     if updated != 1:
-        current = model.get_or_none(model.id == record.id)
-        when = current.updated_at.strftime("%Y-%m-%d %H:%M") if current else "an unknown time"
-        last = (
-            AuditEvent.select(AuditEvent.actor)
-            .where(AuditEvent.entity_id == str(record.id))
-            .order_by(AuditEvent.seq.desc())
-            .first()
-        )
-        who = last.actor if last else "someone else"
-        raise ConcurrentEdit(
-            f"This {model._meta.table_name.replace('_', ' ')} was changed by {who} at {when} UTC "
-            "after you opened it. Reload to see their version; your changes were not saved."
-        )
+        raise _concurrent_edit(record, values)
     for key, value in values.items():
         setattr(record, key, value)
     record.version = expected_version + 1
     record.updated_at = now
     return record
+
+
+def _concurrent_edit(record: Record, values: dict) -> ConcurrentEdit:
+    """The refusal for a save that lost the race, with both versions of the fields it touched."""
+    model = type(record)
+    current = model.get_or_none(model.id == record.id)
+    when = current.updated_at if current else None
+    last = (
+        AuditEvent.select(AuditEvent.actor)
+        .where(AuditEvent.entity_id == str(record.id))
+        .order_by(AuditEvent.seq.desc())
+        .first()
+    )
+    who = last.actor if last else "someone else"
+    theirs: dict[str, object] = {}
+    mine: dict[str, object] = {}
+    for key, value in values.items():
+        field = model._meta.combined.get(key)
+        name = field.name if field is not None else key
+        mine[key] = value.get_id() if isinstance(value, peewee.Model) else value
+        theirs[key] = current.__data__.get(name) if current is not None else None
+    stamp = when.strftime("%Y-%m-%d %H:%M") if when else "an unknown time"
+    return ConcurrentEdit(
+        f"This {model._meta.table_name.replace('_', ' ')} was changed by {who} at {stamp} UTC "
+        "after you opened it. Reload to see their version; your changes were not saved.",
+        changed_by=who, changed_at=when, theirs=theirs, mine=mine,
+    )
 
 
 def content_hash(content: object) -> str:

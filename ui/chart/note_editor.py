@@ -5,7 +5,8 @@ the plan objectives addressed, and one text field per section of the note's form
 buddy, hint as placeholder). A new note becomes a draft on its first edit; every edit (and every
 focus change) restarts a short single-shot timer that saves the draft, so a crash loses at most
 those few seconds. Ctrl+S saves now, Ctrl+Enter saves and signs; the domain's refusal (an empty
-section, no minutes) appears inline and the field at fault gets the focus. A signed note is
+section, no minutes) appears inline and the field at fault gets the focus; a draft saved meanwhile
+on another workstation opens `ConcurrentEditDialog` with both versions. A signed note is
 read-only and shows who signed it, its addenda and an "Add addendum…" action.
 """
 
@@ -13,43 +14,34 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Qt, QTime, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
-    QScrollArea,
-    QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
 from iopdesk import Clinic
-from iopdesk.errors import IopDeskError
+from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.notes import SIGNED_STATES, NoteView
 
-from ..dates import date_edit, stamp_text, time_edit
+from ..concurrent_edit_dialog import ConcurrentEditDialog
+from ..dates import stamp_text
 from ..operations import Operations, user_message
 from ..print_preview import note_print_target, print_action
-from .note_addenda import AddendaWidget, AddendumDialog
+from .note_addenda import AddendumDialog
+from .note_form import NoteFormMixin
 from .note_list_model import kind_label
-from .note_text import SectionEdit, bold, default_times, fit_to_text
+from .note_text import fit_to_text
 
 FIELD_OF_ERROR = {"starts_at": "start_edit", "ends_at": "end_edit", "minutes": "end_edit",
                   "service_date": "date_edit", "participants": "participants_edit"}
 
 
-class NoteEditorDialog(QDialog):
+class NoteEditorDialog(NoteFormMixin, QDialog):
     """Edits one note (or a new one, created on first edit). Invariant: what is on screen and
     not yet saved is flagged with isWindowModified(); a signed note is never editable here."""
 
@@ -65,6 +57,7 @@ class NoteEditorDialog(QDialog):
         self.kind = self.view.kind if self.view else kind
         self.format = lookup_format(self.view.note_format if self.view else note_format)
         self.addendum_dialog: AddendumDialog | None = None
+        self.concurrent_edit_dialog: ConcurrentEditDialog | None = None
         self._loading = True
         self.setObjectName("noteEditor")
         summary = clinic.clients.summary(self.client_id)
@@ -84,90 +77,6 @@ class NoteEditorDialog(QDialog):
         self.finished.connect(self._stop_watching_focus)
 
     # -- building ----------------------------------------------------------------------
-    def _build_form(self) -> None:
-        self.date_edit = date_edit(latest=dt.date.today())
-        self.start_edit = time_edit()
-        self.end_edit = time_edit()
-        self.minutes_label = QLabel(objectName="minutesText")
-        self.participants_edit = QLineEdit()
-        self.participants_edit.setPlaceholderText(self.tr("Client; others present by role (e.g. mother)"))
-        self.objectives_list = QListWidget(objectName="objectiveList")
-        self.objectives_empty = QLabel(self.tr("No treatment plan yet"), objectName="emptyState")
-
-        form = QFormLayout()
-        times = QHBoxLayout()
-        times.addWidget(self.start_edit)
-        times.addWidget(QLabel(self.tr("to")))
-        times.addWidget(self.end_edit)
-        times.addWidget(self.minutes_label)
-        times.addStretch(1)
-        date_row = QHBoxLayout()
-        date_row.addWidget(self.date_edit)
-        date_row.addStretch(1)
-        self._row(form, self.tr("&Date of service:"), self.date_edit, self.tr("Date of service"), date_row)
-        self._row(form, self.tr("S&tart:"), self.start_edit, self.tr("Start time"), times)
-        self.end_edit.setAccessibleName(self.tr("End time"))
-        self._row(form, self.tr("&Participants:"), self.participants_edit, self.tr("Participants"))
-        objectives = QVBoxLayout()
-        objectives.addWidget(self.objectives_list)
-        objectives.addWidget(self.objectives_empty)
-        self._row(form, self.tr("&Objectives addressed:"), self.objectives_list,
-                  self.tr("Objectives addressed"), objectives)
-
-        self.section_edits: dict[str, QPlainTextEdit] = {}
-        for section in self.format.sections:
-            edit = SectionEdit(objectName=f"section_{section.key}")
-            edit.setPlaceholderText(section.hint)
-            edit.setTabChangesFocus(True)
-            edit.setMinimumHeight(edit.fontMetrics().lineSpacing() * 4)
-            edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-            self.section_edits[section.key] = edit
-            self._row(form, f"&{section.label}:", edit, section.label)
-
-        self.status_label = QLabel(objectName="noteStatus")
-        self.status_label.setWordWrap(True)
-        self.status_label.setFont(bold(self.status_label.font()))
-        self.error_label = QLabel(objectName="fieldError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setAccessibleName(self.tr("Problem"))
-        self.error_label.hide()
-        self.addenda_view = AddendaWidget()
-
-        body = QWidget()
-        body_layout = QVBoxLayout(body)
-        body_layout.addWidget(self.status_label)
-        body_layout.addLayout(form)
-        body_layout.addWidget(self.addenda_view)
-        self.body_stretch = QWidget()
-        body_layout.addWidget(self.body_stretch, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-
-        self.save_button = QPushButton(self.tr("&Save"), objectName="saveButton")
-        self.sign_button = QPushButton(self.tr("Si&gn"), objectName="signButton")
-        self.addendum_button = QPushButton(self.tr("&Add addendum…"), objectName="addendumButton")
-        self.close_button = QPushButton(self.tr("Close"), objectName="closeButton")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.sign_button)
-        buttons.addWidget(self.addendum_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
-        for button in (self.save_button, self.sign_button, self.addendum_button, self.close_button):
-            button.setAutoDefault(False)
-            button.setAccessibleName(button.text().replace("&", "").rstrip("…"))
-        layout = QVBoxLayout(self)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.error_label)
-        layout.addLayout(buttons)
-
-    def _row(self, form: QFormLayout, text: str, widget: QWidget, name: str, field=None) -> None:
-        label = QLabel(text)
-        label.setBuddy(widget)
-        widget.setAccessibleName(name)
-        form.addRow(label, field if field is not None else widget)
-
     def _build_actions(self) -> None:
         save = QAction(self.tr("Save"), self)
         save.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
@@ -188,24 +97,7 @@ class NoteEditorDialog(QDialog):
 
     # -- loading -----------------------------------------------------------------------
     def _load(self) -> None:
-        view = self.view
-        if view is None:
-            start, end = default_times()
-            self.date_edit.setDate(QDate.currentDate())
-            self.start_edit.setTime(start)
-            self.end_edit.setTime(end)
-        else:
-            self.date_edit.setDate(QDate(view.service_date))
-            if view.starts_at:
-                self.start_edit.setTime(QTime(view.starts_at))
-            if view.ends_at:
-                self.end_edit.setTime(QTime(view.ends_at))
-            self.participants_edit.setText(view.participants)
-            for key, edit in self.section_edits.items():
-                edit.setPlainText(view.sections.get(key, ""))
-        self._load_objectives(view.objective_ids if view else ())
-        self._show_minutes()
-        self.times_touched = view is None or view.starts_at is not None
+        self._fill(self.view)
         self.date_edit.dateChanged.connect(self._edited)
         for widget in (self.start_edit, self.end_edit):
             widget.timeChanged.connect(self._times_edited)
@@ -214,26 +106,6 @@ class NoteEditorDialog(QDialog):
         for edit in self.section_edits.values():
             edit.textChanged.connect(self._edited)
         self._show_state()
-
-    def _load_objectives(self, chosen) -> None:
-        plan = None
-        episode = self.clinic.episodes.current(self.client_id)
-        if episode is not None:
-            plan = self.clinic.plans.current_plan(episode.id)
-        chosen = {str(o) for o in chosen}
-        for objective in plan.objectives if plan else ():
-            item = QListWidgetItem(objective.statement, self.objectives_list)
-            item.setData(Qt.ItemDataRole.UserRole, objective.id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if objective.id in chosen else Qt.CheckState.Unchecked)
-        self.objectives_list.setVisible(self.objectives_list.count() > 0)
-        self.objectives_empty.setVisible(self.objectives_list.count() == 0)
-        self._fit_objectives(self.objectives_list.count())
-
-    def _fit_objectives(self, rows: int) -> None:
-        rows = min(max(rows, 1), 6)
-        self.objectives_list.setMaximumHeight(self.objectives_list.sizeHintForRow(0) * rows
-                                              + 2 * self.objectives_list.frameWidth() + 4)
 
     # -- state -------------------------------------------------------------------------
     @property
@@ -362,6 +234,9 @@ class NoteEditorDialog(QDialog):
                 view, changes = self.clinic.notes.save_draft(
                     self.note_id, self.view.version, self.sections(), service_date=date,
                     objective_ids=self.objective_ids(), participants=self.participants_edit.text(), **times)
+        except ConcurrentEdit as error:
+            self._show_both_versions(error)
+            return False
         except IopDeskError as error:
             self.show_error(error, error.field)
             return False
@@ -371,6 +246,29 @@ class NoteEditorDialog(QDialog):
         self.status_label.setText(self._status_text())
         self.ops.announce(changes)
         return True
+
+    def _show_both_versions(self, error: ConcurrentEdit) -> None:
+        """Another workstation saved this draft first: show both versions; "Keep theirs" reloads."""
+        self.show_error(error)
+        if self.concurrent_edit_dialog is not None and self.concurrent_edit_dialog.isVisible():
+            return
+        labels: dict[str, str | None] = {s.key: s.label for s in self.format.sections}
+        labels.update(starts_at=self.tr("Start time"), ends_at=self.tr("End time"), episode=None,
+                      service_date=self.tr("Date of service"), minutes=self.tr("Minutes"))
+        self.concurrent_edit_dialog = ConcurrentEditDialog(error, labels=labels, parent=self)
+        self.concurrent_edit_dialog.accepted.connect(self._keep_theirs)
+        self.concurrent_edit_dialog.open()
+
+    def _keep_theirs(self) -> None:
+        self.view = self.clinic.notes.get(self.note_id)
+        self._loading = True
+        self._fill(self.view)
+        self._loading = False
+        self.autosave_timer.stop()
+        self.setWindowModified(False)
+        self.show_error(None)
+        self._show_minutes()
+        self._show_state()
 
     def sign(self) -> bool:
         """Save, then sign the note; True when signed. The domain's refusal is shown inline."""

@@ -1,0 +1,101 @@
+"""Two note editors on the same draft: the later save shows both versions instead of overwriting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+import iopdesk
+from iopdesk.errors import ConcurrentEdit
+from tests.conftest import ADMIN_PASSWORD
+from ui.chart.note_editor import NoteEditorDialog
+from ui.concurrent_edit_dialog import ConcurrentEditDialog, version_rows
+from ui.operations import Operations
+
+DAP = {"data": "Reports two cravings this week.", "assessment": "Cravings lower than at admission.",
+       "plan": "Review the trigger log next session."}
+
+
+@pytest.fixture
+def draft(tmp_path, staffed_sqlite_template):
+    """(clinic, client id, note id): Marisol admitted, a DAP draft by the signed-in clinician."""
+    path = tmp_path / "clinic.sqlite"
+    shutil.copyfile(staffed_sqlite_template, path)
+    clinic = iopdesk.open_clinic(str(path))
+    clinic.login("clinician", ADMIN_PASSWORD)
+    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
+    clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
+                          track_code="substance_use", level="2.1", primary_clinician="clinician")
+    note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
+                                        service_date=dt.date.today(), starts_at="10:00", ends_at="10:50",
+                                        sections=DAP)
+    yield clinic, client.id, note.id
+    clinic.close()
+
+
+def open_editor(qtbot, clinic, client_id, note_id) -> NoteEditorDialog:
+    editor = NoteEditorDialog(clinic, Operations(), client_id, note_id, autosave_ms=60_000)
+    qtbot.addWidget(editor)
+    editor.show()
+    return editor
+
+
+def type_plan(qtbot, editor: NoteEditorDialog, text: str) -> None:
+    edit = editor.section_edits["plan"]
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+
+
+def test_second_editor_save_shows_both_versions_and_keep_theirs_reloads(qtbot, draft):
+    """The clinician edits the same draft in two windows; the second save opens the dialog with the
+    first window's plan next to her own, copies hers on request, and "Keep theirs" reloads the note."""
+    clinic, client_id, note_id = draft
+    first = open_editor(qtbot, clinic, client_id, note_id)
+    second = open_editor(qtbot, clinic, client_id, note_id)
+    type_plan(qtbot, first, "Call sponsor daily.")
+    assert first.save()
+    type_plan(qtbot, second, "Start a gratitude list.")
+
+    assert second.save() is False
+    dialog = second.concurrent_edit_dialog
+    assert isinstance(dialog, ConcurrentEditDialog)
+    qtbot.waitUntil(dialog.isVisible)
+    assert "changed by clinician" in dialog.message_label.text()
+    cells = {dialog.table.item(r, 0).text(): (dialog.table.item(r, 1).text(), dialog.table.item(r, 2).text())
+             for r in range(dialog.table.rowCount())}
+    assert cells["Plan"] == ("Call sponsor daily.", "Start a gratitude list.")
+    assert cells["Data"] == (DAP["data"], DAP["data"])
+    assert cells["Start time"] == ("10:00", "10:00")
+    assert "Episode" not in cells
+    assert "clinician" in dialog.table.horizontalHeaderItem(1).text()
+    assert clinic.notes.get(note_id).sections["plan"] == "Call sponsor daily."
+
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert "Plan:\nStart a gratitude list." in QGuiApplication.clipboard().text()
+
+    qtbot.mouseClick(dialog.keep_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert second.section_edits["plan"].toPlainText() == "Call sponsor daily."
+    assert not second.isWindowModified() and not second.error_label.isVisible()
+    assert second.view.version == first.view.version
+
+    type_plan(qtbot, second, "Call sponsor daily; gratitude list.")
+    assert second.save()
+    assert clinic.notes.get(note_id).sections["plan"] == "Call sponsor daily; gratitude list."
+
+
+def test_dialog_rows_show_dates_and_times_as_the_clinic_writes_them():
+    """Dates read MM/DD/YYYY, times HH:MM, nothing for an empty value, and hidden fields stay out."""
+    error = ConcurrentEdit("changed", changed_by="frontdesk", changed_at=dt.datetime(2025, 3, 4, 15, 30),
+                           theirs={"service_date": dt.date(2025, 3, 3), "starts_at": dt.time(9, 5),
+                                   "ends_at": None, "episode": "x"},
+                           mine={"service_date": dt.date(2025, 3, 4), "starts_at": dt.time(10, 0),
+                                 "ends_at": dt.time(10, 50), "episode": "y"})
+    rows = version_rows(error, {"service_date": "Date of service", "episode": None})
+    assert rows == [("Date of service", "03/03/2025", "03/04/2025"), ("Starts at", "09:05", "10:00"),
+                    ("Ends at", "", "10:50")]
