@@ -1,4 +1,4 @@
-"""The admin command line: `iopdesk demo|user|migrate|check`, `--db URL` or `IOPDESK_DB`.
+"""The admin command line: `iopdesk demo|user|migrate|check|server`, `--db URL` or `IOPDESK_DB`.
 
 Errors print one line a person can act on and exit non-zero; no traceback reaches the user.
 """
@@ -58,6 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--status", action="store_true", help="only show applied and pending migrations")
 
     sub.add_parser("check", parents=[common], help="check schema, storage integrity and the audit trail")
+
+    server = sub.add_parser("server", help="set up a clinic server (PostgreSQL) for several workstations")
+    server_sub = server.add_subparsers(dest="server_command", metavar="ACTION", required=True)
+    init = server_sub.add_parser(
+        "init", parents=[common],
+        help="prepare an empty database: schema, clinic name, site, first admin, then check",
+        description="Prepare an empty database for a clinic: create the schema, name the clinic and "
+                    "its main site, create the first administrator (password from $IOPDESK_PASSWORD "
+                    "or asked twice) and run `check`. Meant for PostgreSQL "
+                    "(--db postgresql://user@host/dbname); works on a SQLite file too. A database "
+                    "that already holds a clinic is refused.")
+    init.add_argument("--clinic-name", default=None, help="the clinic's name on documents")
+    init.add_argument("--site-code", default=None,
+                      help="code of the main site, prefixing its MRNs (default MAIN)")
+    init.add_argument("--site-name", default=None, help="name of the main site (default: Main clinic)")
+    init.add_argument("--admin", required=True, metavar="USERNAME", help="user name of the first administrator")
+    init.add_argument("--admin-name", required=True, metavar="FULL_NAME",
+                      help="the administrator's full name")
     return parser
 
 
@@ -148,7 +166,22 @@ def _open(args, create: bool = True):
     return open_clinic(args.db, create=create)
 
 
-COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check}
+def _cmd_server(args) -> int:
+    from .server_setup import ServerSetup, refuse_unless_empty
+
+    setup = ServerSetup.checked(
+        args.db, clinic_name=args.clinic_name, site_code=args.site_code, site_name=args.site_name,
+        admin=args.admin, admin_name=args.admin_name,
+    )
+    refuse_unless_empty(setup.url)
+    password = ask_password("IOPDESK_PASSWORD", f"Password for the administrator {setup.admin}: ",
+                            confirm=True)
+    report = setup.run(password, progress=print)
+    return 0 if report.ok else EXIT_CHECK_FAILED
+
+
+COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check,
+            "server": _cmd_server}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
