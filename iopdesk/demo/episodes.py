@@ -218,15 +218,17 @@ class Intake:
         return family
 
     def _authorizations(self, rng: random.Random, episode: EpisodePlan, when: dt.datetime) -> None:
-        """H0015 authorizations for payers that need them; some run out before discharge."""
+        """IOP authorizations for payers that need them (H0015 for substance use and co-occurring,
+        S9480 for mental health, as billing codes the day); some run out before discharge."""
         payer = episode.client.payer
         if payer not in ("MCD", "BHH", "SMH"):
             return
+        code = "S9480" if episode.track == "mental_health" else "H0015"
         starts = episode.admit_on
         for _ in range(2):
             ends = starts + dt.timedelta(days=rng.choice((27, 41, 55)))
             self.writer.add(self.auths, when, episode.client.id, self.cast.payers[payer],
-                            f"{payer}-{rng.randrange(10**7, 10**8)}", "H0015", starts, ends,
+                            f"{payer}-{rng.randrange(10**7, 10**8)}", code, starts, ends,
                             (ends - starts).days // 7 * 5)
             starts = ends + dt.timedelta(days=1)
             if ends >= episode.planned_end or starts >= self.as_of or rng.random() < 0.3:
