@@ -194,6 +194,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_reporting_errors("iopdesk", lambda: COMMANDS[args.command](args))
 
 
+def run_subcommand(prog: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], str],
+                   argv: Sequence[str] | None = None) -> int:
+    """Parse `argv`, run `run(args)` and print the one line it returns; errors as in
+    `run_reporting_errors`. The shape of `iopdesk print` and `iopdesk export`."""
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+
+    def command() -> int:
+        print(run(args))
+        return 0
+    return run_reporting_errors(prog, command)
+
+
 def run_reporting_errors(prog: str, command: Callable[[], int]) -> int:
     """Run a command for the terminal: a refusal or a failure is one line naming what to fix, with
     exit status 2 (1 for a bug, 130 when interrupted), never a traceback."""

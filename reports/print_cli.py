@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli import ask_password, run_reporting_errors
+from iopdesk.cli import ask_password, run_subcommand
 from iopdesk.clock import today
 from iopdesk.errors import ValidationError
 
@@ -83,12 +83,7 @@ def run(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `iopdesk print …`; returns the exit code (0 written, 2 refused or wrong)."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    def command() -> int:
-        print(run(args))
-        return 0
-    return run_reporting_errors(PROG, command)
-
+    return run_subcommand(PROG, build_parser(), run, argv)
 
 if __name__ == "__main__":
     sys.exit(main())
