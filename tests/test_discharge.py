@@ -54,10 +54,9 @@ def test_a_draft_with_the_wrong_date_is_corrected_and_reassembled(admitted_clien
     assert err.value.field == "discharged_on" and Discharge.get().discharged_on == TODAY - DAY
 
 
-def test_the_summary_is_assembled_from_the_record(admitted_client):
-    """Dates, diagnoses at admission and discharge, services and attendance rate, progress per goal,
-    first vs last PHQ-9 and medications at discharge come from the chart, not retyped."""
-    clinic, client, episode = admitted_client
+def record_to_discharge(clinic, client, episode) -> None:
+    """Marisol's chart at discharge: a diagnosis resolved yesterday, a reviewed plan, 3 of 4 groups
+    attended, two individual and one family note signed, PHQ-9 11 then 6, and buprenorphine (MAT)."""
     depression, _ = clinic.episodes.add_diagnosis(episode.id, code="F32.1", description="MDD, moderate",
                                                  noted_on=episode.admitted_on)
     clinic.episodes.resolve_diagnosis(depression.id, TODAY - DAY)
@@ -72,7 +71,6 @@ def test_the_summary_is_assembled_from_the_record(admitted_client):
         note, _ = clinic.notes.create_draft(client.id, kind=kind, note_format="DAP", service_date=TODAY - 3 * DAY,
                                             minutes=50, sections=DAP)
         clinic.notes.sign(note.id, note.version)
-    clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=TODAY, minutes=50)
     clinic.measures.record(client.id, "PHQ-9", administered_on=episode.admitted_on, answers=PHQ9_MODERATE)
     clinic.measures.record(client.id, "PHQ-9", administered_on=TODAY - 2 * DAY, answers=PHQ9_MILD)
     clinic.login("prescriber", ADMIN_PASSWORD)
@@ -80,6 +78,13 @@ def test_the_summary_is_assembled_from_the_record(admitted_client):
                                frequency="daily", started_on=episode.admitted_on, is_mat=True, prescriber="prescriber")
     clinic.login("clinician", ADMIN_PASSWORD)
 
+
+def test_the_summary_is_assembled_from_the_record(admitted_client):
+    """Dates, diagnoses at admission and discharge, services and attendance rate, progress per goal,
+    first vs last PHQ-9 and medications at discharge come from the chart, not retyped."""
+    clinic, client, episode = admitted_client
+    record_to_discharge(clinic, client, episode)
+    clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=TODAY, minutes=50)
     view, changes = clinic.discharge.draft(episode.id, discharged_on=TODAY, reason="completed",
                                            aftercare="Weekly outpatient counseling.")
     s = view.summary

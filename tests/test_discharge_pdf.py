@@ -10,12 +10,10 @@ import pytest
 
 from iopdesk.errors import NotFound, ValidationError
 from reports.jobs import PrintRequest, print_document
-from tests.conftest import ADMIN_PASSWORD
-from tests.test_attendance_rules import LAST_MONDAY, attend, weekday_group
 from tests.test_consents import consent_fields
-from tests.test_discharge import DAP
+from tests.test_discharge import record_to_discharge
 from tests.test_plan_pdf import assert_every_page_framed, printed
-from tests.test_plans import PHQ9_MILD, PHQ9_MODERATE, signed_plan
+from tests.test_plans import signed_plan
 
 DAY = dt.timedelta(days=1)
 TODAY = dt.date.today()
@@ -24,26 +22,7 @@ TODAY = dt.date.today()
 def discharge_with_record(clinic, client, episode):
     """Marisol's draft discharge (completed, today) over a record with a resolved diagnosis, a
     reviewed plan, group attendance, notes, two PHQ-9s, a MAT medication and two referrals."""
-    depression, _ = clinic.episodes.add_diagnosis(episode.id, code="F32.1", description="MDD, moderate",
-                                                 noted_on=episode.admitted_on)
-    clinic.episodes.resolve_diagnosis(depression.id, TODAY - DAY)
-    plan = signed_plan(clinic, episode)
-    attend_objective, triggers = plan.objectives
-    clinic.plans.record_review(plan.id, reviewed_on=TODAY - DAY, summary="Good month.", expected_version=plan.version,
-                               progress={attend_objective.id: ("met", "Every day"), triggers.id: "some_progress"})
-    _, sessions = weekday_group(clinic, client, episode)
-    attend(clinic, client, sessions, [LAST_MONDAY, LAST_MONDAY + DAY, LAST_MONDAY + 2 * DAY])
-    attend(clinic, client, sessions, [LAST_MONDAY + 3 * DAY], "absent_unexcused")
-    for kind in ("individual", "individual", "family"):
-        note, _ = clinic.notes.create_draft(client.id, kind=kind, note_format="DAP", service_date=TODAY - 3 * DAY,
-                                            minutes=50, sections=DAP)
-        clinic.notes.sign(note.id, note.version)
-    clinic.measures.record(client.id, "PHQ-9", administered_on=episode.admitted_on, answers=PHQ9_MODERATE)
-    clinic.measures.record(client.id, "PHQ-9", administered_on=TODAY - 2 * DAY, answers=PHQ9_MILD)
-    clinic.login("prescriber", ADMIN_PASSWORD)
-    clinic.meds.add_medication(client.id, drug="Buprenorphine/naloxone", amount="8", unit="mg", route="sublingual",
-                               frequency="daily", started_on=episode.admitted_on, is_mat=True, prescriber="prescriber")
-    clinic.login("clinician", ADMIN_PASSWORD)
+    record_to_discharge(clinic, client, episode)
     view, _ = clinic.discharge.draft(episode.id, discharged_on=TODAY, reason="completed",
                                      reason_detail="Met every plan objective but one.",
                                      aftercare="Weekly outpatient counseling; keep attending NA twice a week.")
