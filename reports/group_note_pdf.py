@@ -106,14 +106,18 @@ def build_group_note_story(session: SessionView, group: GroupView, me: RosterRow
     return story
 
 
+def load_session(clinic, request: PrintRequest, what: str) -> tuple[SessionView, GroupView, list[RosterRow]]:
+    """The group session `request.target_id` names, its group and its roster (group note, sign-in
+    sheet). ValidationError (target_id) when no session is named."""
+    if not request.target_id:
+        raise ValidationError(f"Group session: choose {what} (target_id).", field="target_id")
+    session = clinic.groups.session(request.target_id)
+    return session, clinic.groups.get_group(session.group_id), clinic.groups.roster(session.id)
+
+
 def write_group_note(clinic, request: PrintRequest, context: DocumentContext, out, release) -> str:
     """Print client `request.client_id`'s copy of group session `request.target_id`."""
-    if not request.target_id:
-        raise ValidationError("Group session: choose the session whose note to print (target_id).",
-                              field="target_id")
-    session = clinic.groups.session(request.target_id)
-    group = clinic.groups.get_group(session.group_id)
-    roster = clinic.groups.roster(session.id)
+    session, group, roster = load_session(clinic, request, "the session whose note to print")
     me = next((r for r in roster if r.client_id == context.client_id), None)
     if me is None:
         raise ValidationError("Group session: this client is not on the session's roster.", field="target_id")

@@ -11,12 +11,12 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer, TableStyle
 
-from iopdesk.errors import ValidationError
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.group_setup import GROUP_TYPE_LABELS, GroupView, SessionView
 from iopdesk.services.groups import RosterRow
 
 from .blocks import data_table, date_text, label_grid, para, signature_block
+from .group_note_pdf import load_session
 from .jobs import PrintRequest, document_kind
 from .page import FRAME_WIDTH, build_pdf
 from .progress_note_pdf import span_text, time_text
@@ -73,12 +73,7 @@ def build_sign_in_story(session: SessionView, group: GroupView, roster: list[Ros
 
 def write_sign_in(clinic, request: PrintRequest, context: DocumentContext, out, release) -> str:
     """Print the sign-in sheet of group session `request.target_id`."""
-    if not request.target_id:
-        raise ValidationError("Group session: choose the session to print a sign-in sheet for (target_id).",
-                              field="target_id")
-    session = clinic.groups.session(request.target_id)
-    group = clinic.groups.get_group(session.group_id)
-    roster = clinic.groups.roster(session.id)
+    session, group, roster = load_session(clinic, request, "the session to print a sign-in sheet for")
     description = f"Sign-in sheet, {group.name}, {date_text(session.session_date)} {time_text(session.starts_at)}"
     build_pdf(out, context, title="Sign-in sheet", subject=description,
               story=build_sign_in_story(session, group, roster), release=release)
