@@ -38,6 +38,7 @@ from .services.measures import MeasureService
 from .services.meds import MedicationService
 from .services.notes import NoteService
 from .services.plans import PlanService
+from .services.sync import SyncService
 from .services.users import UserService
 
 
@@ -80,6 +81,7 @@ class Clinic:
         self.notes = NoteService(self)
         self.audit = AuditService(self)
         self.billing = BillingService(self)
+        self.sync = SyncService(self)
         self.site = self._ensure_identity()
         set_current_site(self.site.id)
 

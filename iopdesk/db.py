@@ -8,8 +8,11 @@ foreign keys, a busy timeout and IMMEDIATE write transactions on every connectio
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 import peewee
@@ -17,7 +20,42 @@ from playhouse.pool import PooledPostgresqlDatabase
 
 from .errors import DatabaseUnavailable
 
-database = peewee.DatabaseProxy()
+
+class ClinicDatabaseProxy(peewee.DatabaseProxy):
+    """The proxy every model points at: one clinic per process, except that a thread may work on
+    a second clinic for a while (`bound_to`), which is how a sync reads and writes the other
+    side's database without disturbing the screens that use this one."""
+
+    __slots__ = ("_shared", "_local")
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_local", threading.local())
+        super().__init__()
+
+    @property
+    def obj(self):
+        override = getattr(self._local, "db", None)
+        return override if override is not None else self._shared
+
+    @obj.setter
+    def obj(self, value) -> None:
+        object.__setattr__(self, "_shared", value)
+
+    def __setattr__(self, attr, value) -> None:
+        object.__setattr__(self, "_shared" if attr == "obj" else attr, value)
+
+    @contextlib.contextmanager
+    def bound_to(self, db: peewee.Database) -> Iterator[peewee.Database]:
+        """Within the block, models used on this thread read and write `db`."""
+        previous = getattr(self._local, "db", None)
+        self._local.db = db
+        try:
+            yield db
+        finally:
+            self._local.db = previous
+
+
+database = ClinicDatabaseProxy()
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",

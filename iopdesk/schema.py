@@ -74,4 +74,9 @@ def upgrade(db: peewee.Database, target: str | None = None) -> list[str]:
         _refuse_if_newer(status)
         if not status.pending:
             return []
-        return _runner(db).up(target)
+        applied = _runner(db).up(target)
+        if "sync_applying" in db.get_tables():
+            from .sync.triggers import install_triggers
+
+            install_triggers(db)
+        return applied

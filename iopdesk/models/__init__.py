@@ -3,7 +3,7 @@
 from peewee import sort_models
 
 from .audit import AuditEvent, AuditHead, Disclosure
-from .base import JSONField, Record, current_site, set_current_site
+from .base import JSONField, Record, current_site, set_current_site, writing_as_site
 from .billing import BillableService, ExportBatch
 from .clients import (
     Alert,
@@ -41,6 +41,7 @@ from .plans import (
 )
 from .settings import ClinicSetting
 from .staff import Site, Staff, StaffRole
+from .sync import SyncApplying, SyncChange, SyncConflict, SyncPeer
 
 ALL_MODELS = sort_models(
     [
@@ -52,9 +53,10 @@ ALL_MODELS = sort_models(
         NoteObjective, NoteAddendum, Medication, MedicationDose, MatAdministration, DrugScreen,
         DrugScreenResult, MeasureResult, MeasureSchedule, Discharge, AftercareReferral,
         ExportBatch, BillableService, AuditEvent, AuditHead, Disclosure, ClinicSetting,
+        SyncChange, SyncApplying, SyncPeer, SyncConflict,
     ]
 )
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
-    "ALL_MODELS", "JSONField", "Record", "current_site", "set_current_site",
+    "ALL_MODELS", "JSONField", "Record", "current_site", "set_current_site", "writing_as_site",
 ]

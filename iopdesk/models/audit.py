@@ -1,7 +1,7 @@
 """The append-only audit trail, its chain head, and the Part 2 disclosure log.
 
 Invariants: audit events are only ever added; each carries the hash of the previous event
-(`prev_hash`) and its own (`event_hash`), with a gapless `seq`; the single `AuditHead` row holds
+(`prev_hash`) and its own (`event_hash`), with a `seq` gapless within the site that wrote it (events synced from other sites keep theirs); the single `AuditHead` row holds
 the last seq and hash so that deleting the newest event is caught too, and writers serialise on it.
 """
 
@@ -15,7 +15,7 @@ from .staff import Staff
 
 
 class AuditEvent(Record):
-    seq = peewee.BigIntegerField(unique=True)
+    seq = peewee.BigIntegerField()
     occurred_at = peewee.DateTimeField()
     actor_id = peewee.UUIDField(null=True)
     actor = peewee.CharField()
@@ -26,6 +26,9 @@ class AuditEvent(Record):
     detail = JSONField(default=dict)
     prev_hash = peewee.CharField(max_length=64)
     event_hash = peewee.CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("origin_site", "seq"), True),)
 
 
 class AuditHead(Record):

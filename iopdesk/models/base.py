@@ -10,8 +10,11 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import uuid
+from collections.abc import Iterator
 
 import peewee
 
@@ -20,6 +23,7 @@ from ..db import database
 from ..ids import new_id
 
 _current_site: dict[str, uuid.UUID | None] = {"id": None}
+_thread_site = threading.local()
 
 
 def set_current_site(site_id: uuid.UUID | None) -> None:
@@ -28,7 +32,20 @@ def set_current_site(site_id: uuid.UUID | None) -> None:
 
 
 def current_site() -> uuid.UUID | None:
-    return _current_site["id"]
+    override = getattr(_thread_site, "id", None)
+    return override if override is not None else _current_site["id"]
+
+
+@contextlib.contextmanager
+def writing_as_site(site_id: uuid.UUID) -> Iterator[None]:
+    """Within the block, rows made on this thread are stamped with `site_id` (a sync writing
+    into the other side's database, see `iopdesk.db.ClinicDatabaseProxy.bound_to`)."""
+    previous = getattr(_thread_site, "id", None)
+    _thread_site.id = site_id
+    try:
+        yield
+    finally:
+        _thread_site.id = previous
 
 
 class JSONField(peewee.TextField):

@@ -1,0 +1,71 @@
+"""Bookkeeping for site sync: the change log, each peer's checkpoints, and conflicts.
+
+Invariants:
+- `SyncChange` gets one row per inserted, updated or deleted row of a synced table, written by
+  database triggers in the same transaction as the change, so nothing can change unrecorded;
+  `seq` only grows. `origin_site` is the site that made the edit (None = this database) and
+  `via_peer` the peer it arrived from (None = made here); both come from the single
+  `SyncApplying` row, which only a sync sets, inside its own transaction.
+- `SyncPeer` is what this database knows about one peer: `received_upto` is the peer's change
+  seq applied here (advanced in the same transaction as the changes it covers), `acked_upto` is
+  our change seq the peer has confirmed; `peer_database` is the peer's database identity when
+  they were recorded (a restored backup has a new one, which resets both).
+- `SyncConflict` rows are clinic records like any other and sync to every site; both values stay
+  in the row until an admin resolves it.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from .base import BaseModel, JSONField, Record
+
+
+class SyncChange(BaseModel):
+    seq = peewee.BigAutoField()
+    table_name = peewee.CharField(max_length=40)
+    row_id = peewee.CharField(max_length=40)
+    op = peewee.CharField(max_length=1)
+    fields = peewee.TextField(default="")
+    origin_site = peewee.CharField(null=True, max_length=40)
+    via_peer = peewee.CharField(null=True, max_length=40)
+    recorded_at = peewee.DateTimeField(null=True)
+
+
+class SyncApplying(BaseModel):
+    """One row (id 1): who the changes being written now come from (NULLs outside a sync)."""
+
+    id = peewee.IntegerField(primary_key=True)
+    origin_site = peewee.CharField(null=True, max_length=40)
+    via_peer = peewee.CharField(null=True, max_length=40)
+
+
+class SyncPeer(BaseModel):
+    peer_site = peewee.CharField(primary_key=True, max_length=40)
+    peer_database = peewee.CharField(null=True, max_length=40)
+    received_upto = peewee.BigIntegerField(default=0)
+    acked_upto = peewee.BigIntegerField(default=0)
+    resend_all = peewee.BooleanField(default=False)
+    last_sync_at = peewee.DateTimeField(null=True)
+    last_result = peewee.TextField(default="")
+
+
+class SyncConflict(Record):
+    table_name = peewee.CharField(max_length=40)
+    row_id = peewee.CharField(max_length=40)
+    field = peewee.CharField(max_length=60)
+    kind = peewee.CharField(max_length=12)
+    kept_value = JSONField(null=True)
+    other_value = JSONField(null=True)
+    kept_version = peewee.IntegerField(default=0)
+    other_version = peewee.IntegerField(default=0)
+    kept_site = peewee.CharField(null=True, max_length=40)
+    other_site = peewee.CharField(null=True, max_length=40)
+    detected_at = peewee.DateTimeField()
+    status = peewee.CharField(max_length=10, default="pending")
+    resolved_by = peewee.CharField(null=True, max_length=80)
+    resolved_at = peewee.DateTimeField(null=True)
+    resolution = peewee.CharField(null=True, max_length=12)
+
+    class Meta:
+        indexes = ((("status", "table_name"), False),)

@@ -1,0 +1,246 @@
+"""Writing a peer's row changes into this database by the rules in `iopdesk.sync.rules`.
+
+Runs inside the caller's transaction (one per batch, together with the checkpoint it advances).
+While it writes, the `sync_applying` row names the edit's origin site and the peer it came
+through, so the change log records them and the change is not echoed back to that peer.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import peewee
+
+from ..clock import utcnow
+from ..models import SyncApplying, SyncChange, SyncConflict
+from .outgoing import RowChange
+from .rows import columns, from_json, log_row_id, models_by_table, to_json
+from .rules import LARGEST_WINS, is_sealed, largest, sealed_columns, winner_is_incoming
+
+# Bookkeeping and creation metadata: never edited after insert, or not data at all.
+_NEVER_MERGED = ("id", "version", "updated_at", "created_at", "origin_site")
+_CONFLICT_NAMESPACE = uuid.UUID("6f1d1c9e-2b7a-4c55-9f43-51a1c0de5e11")
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def conflict_id(table: str, row_id: str, column: str, kept: object, other: object) -> uuid.UUID:
+    """The same conflict detected at two sites gets the same id, so it syncs as one record."""
+    return uuid.uuid5(_CONFLICT_NAMESPACE, "|".join([table, row_id, column, _canonical(kept), _canonical(other)]))
+
+
+class Applier:
+    """Applies one peer's batches; keeps the context row and pending-edit lookups cheap."""
+
+    def __init__(self, db: peewee.Database, *, peer: str, this_site: str, acked_upto: int,
+                 catch_up: bool = False) -> None:
+        self.db = db
+        self.peer = peer
+        self.this_site = this_site
+        self.acked_upto = acked_upto
+        self.catch_up = catch_up
+        self._context: tuple[str | None, str | None] = (None, None)
+        self.result = ApplyResult()
+
+    # -- context -------------------------------------------------------------------------------
+    def _set_context(self, origin: str | None, via: str | None) -> None:
+        if self._context != (origin, via):
+            SyncApplying.update(origin_site=origin, via_peer=via).where(SyncApplying.id == 1).execute()
+            self._context = (origin, via)
+
+    def finish(self) -> None:
+        """Clear the context before the caller commits (a crash rolls it back anyway)."""
+        self._set_context(None, None)
+
+    # -- pending local edits ----------------------------------------------------------------
+    def _pending(self, changes: list[RowChange]) -> dict[tuple[str, str], tuple[set[str], str]]:
+        """For the rows in this batch: the columns changed here that the peer has not confirmed,
+        and the site whose edit the newest of them is."""
+        ids = {log_row_id(self.db, uuid.UUID(c.row_id)): c.row_id for c in changes}
+        pending: dict[tuple[str, str], tuple[set[str], str]] = {}
+        for chunk in peewee.chunked(list(ids), 500):
+            query = (SyncChange.select(SyncChange.table_name, SyncChange.row_id, SyncChange.op,
+                                       SyncChange.fields, SyncChange.origin_site)
+                     .where((SyncChange.seq > self.acked_upto) & SyncChange.row_id.in_(chunk)
+                            & (SyncChange.via_peer.is_null() | (SyncChange.via_peer != self.peer)))
+                     .order_by(SyncChange.seq)
+                     .tuples())
+            for table, row_id, op, fields, origin in query:
+                key = (table, ids[row_id])
+                columns_changed = pending[key][0] if key in pending else set()
+                pending[key] = (columns_changed, origin or self.this_site)
+                if op == "I":
+                    columns_changed.add("*")
+                elif op == "D":
+                    columns_changed.add("-")
+                else:
+                    columns_changed.update(filter(None, fields.split(",")))
+        return pending
+
+    def _tombstoned(self, table: str, row_id: str) -> bool:
+        return (SyncChange.select().where((SyncChange.table_name == table) & (SyncChange.op == "D")
+                                          & (SyncChange.row_id == log_row_id(self.db, uuid.UUID(row_id))))
+                .exists())
+
+    # -- applying ---------------------------------------------------------------------------
+    def apply(self, changes: list[RowChange]) -> None:
+        pending = self._pending(changes)
+        for change in changes:
+            if change.table not in models_by_table():
+                continue
+            self.result.tables[change.table] = self.result.tables.get(change.table, 0) + 1
+            columns_changed, editor = pending.get((change.table, change.row_id), (set(), self.this_site))
+            self._apply_one(change, columns_changed, editor)
+
+    def _apply_one(self, change: RowChange, pending: set[str], editor: str) -> None:
+        model = models_by_table()[change.table]
+        row_uuid = uuid.UUID(change.row_id)
+        stored = model.select().where(model.id == row_uuid).dicts().first()
+        local = to_json(change.table, stored) if stored is not None else None
+        if change.op == "D":
+            self._apply_delete(model, change, local, pending)
+            return
+        if local is None:
+            self._apply_insert(model, change)
+            return
+        self._apply_update(model, change, local, pending, editor)
+
+    def _apply_delete(self, model, change: RowChange, local: dict | None, pending: set[str]) -> None:
+        if local is None:
+            self.result.unchanged += 1
+            return
+        if is_sealed(change.table, local):
+            self._conflict(change.table, change.row_id, "*", "deleted", local, None,
+                           int(local["version"]), self.this_site, change.origin)
+            self.result.unchanged += 1
+            return
+        if pending - {"-"}:
+            self._conflict(change.table, change.row_id, "*", "deleted", None, local,
+                           int(local["version"]), change.origin, self.this_site)
+        self._set_context(change.origin, self.peer)
+        with self.db.atomic():
+            model.delete().where(model.id == uuid.UUID(change.row_id)).execute()
+        self.result.applied += 1
+
+    def _apply_insert(self, model, change: RowChange) -> None:
+        if (change.op == "U" and not is_sealed(change.table, change.row)
+                and self._tombstoned(change.table, change.row_id)):
+            self._conflict(change.table, change.row_id, "*", "deleted", None, change.row,
+                           0, self.this_site, change.origin)
+            return
+        self._set_context(change.origin, self.peer)
+        try:
+            with self.db.atomic():
+                model.insert(from_json(change.table, change.row)).execute()
+        except peewee.IntegrityError as error:
+            reason = " ".join(str(error).split())[:200]
+            self._conflict(change.table, change.row_id, "*", "refused", {"reason": reason},
+                           change.row, 0, self.this_site, change.origin)
+            return
+        self.result.applied += 1
+
+    def _apply_update(self, model, change: RowChange, local: dict, pending: set[str], editor: str) -> None:
+        incoming = change.row
+        table = change.table
+        all_columns = [c for c in columns(table) if c not in _NEVER_MERGED]
+        if table == "sync_conflict":
+            self._apply_resolution(model, change, local)
+            return
+        sent = all_columns if change.fields == ["*"] else [c for c in change.fields if c in incoming]
+        local_pending = set(all_columns) if "*" in pending else pending
+        local_version, incoming_version = int(local["version"]), int(incoming["version"])
+        local_site = editor
+        incoming_wins = winner_is_incoming(local_version, local_site, incoming_version, change.origin)
+        sealed_here, sealed_there = is_sealed(table, local), is_sealed(table, incoming)
+        sealed = sealed_columns(table, all_columns)
+        updates: dict[str, object] = {}
+        for column in all_columns:
+            mine, theirs = local.get(column), incoming.get(column)
+            if mine == theirs:
+                continue
+            if column in sealed and (sealed_here or sealed_there):
+                take = sealed_there and (not sealed_here or incoming_wins)
+                if take:
+                    updates[column] = theirs
+                    if sealed_here or column in local_pending:
+                        self._conflict(table, change.row_id, column, "immutable", theirs, mine,
+                                       incoming_version, change.origin, local_site)
+                elif column in sent:
+                    self._conflict(table, change.row_id, column, "immutable", mine, theirs,
+                                   local_version, local_site, change.origin)
+                continue
+            if column not in sent:
+                continue
+            if (table, column) in LARGEST_WINS:
+                if largest(mine, theirs) != mine:
+                    updates[column] = theirs
+                continue
+            if self.catch_up and incoming_version < local_version:
+                continue
+            if column in local_pending:
+                kept, other = (theirs, mine) if incoming_wins else (mine, theirs)
+                self._conflict(table, change.row_id, column, "edited", kept, other,
+                               max(local_version, incoming_version), change.origin if incoming_wins else local_site,
+                               local_site if incoming_wins else change.origin)
+                if incoming_wins:
+                    updates[column] = theirs
+                continue
+            updates[column] = theirs
+        if not updates and local_version >= incoming_version:
+            self.result.unchanged += 1
+            return
+        values = from_json(table, updates)
+        values["version"] = max(local_version, incoming_version)
+        if incoming_version >= local_version:
+            values["updated_at"] = from_json(table, {"updated_at": incoming["updated_at"]})["updated_at"]
+        self._set_context(change.origin, self.peer)
+        model.update(values).where(model.id == uuid.UUID(change.row_id)).execute()
+        self.result.applied += 1
+
+    def _apply_resolution(self, model, change: RowChange, local: dict) -> None:
+        """A conflict record changes only by being resolved; a resolution is never undone, and
+        two different resolutions settle by the usual winner rule."""
+        incoming = change.row
+        if incoming["status"] != "resolved" or incoming == local:
+            self.result.unchanged += 1
+            return
+        if local["status"] == "resolved" and not winner_is_incoming(
+                int(local["version"]), local.get("resolved_by") or "", int(incoming["version"]),
+                incoming.get("resolved_by") or ""):
+            self.result.unchanged += 1
+            return
+        values = from_json("sync_conflict", {k: incoming[k] for k in
+                                             ("status", "resolved_by", "resolved_at", "resolution")})
+        values["version"] = max(int(local["version"]), int(incoming["version"]))
+        self._set_context(change.origin, self.peer)
+        model.update(values).where(model.id == uuid.UUID(change.row_id)).execute()
+        self.result.applied += 1
+
+    # -- conflicts ----------------------------------------------------------------------------
+    def _conflict(self, table: str, row_id: str, column: str, kind: str, kept: object,
+                  other: object, kept_version: int, kept_site: str | None, other_site: str | None) -> None:
+        """Keep both values in a conflict record (once, whichever site sees it first)."""
+        key = conflict_id(table, row_id, column, kept, other)
+        if SyncConflict.select().where(SyncConflict.id == key).exists():
+            return
+        self._set_context(None, None)
+        now = utcnow()
+        SyncConflict.insert(
+            id=key, created_at=now, updated_at=now, origin_site=uuid.UUID(self.this_site), version=1,
+            table_name=table, row_id=row_id, field=column, kind=kind, kept_value=kept,
+            other_value=other, kept_version=kept_version, other_version=0,
+            kept_site=kept_site, other_site=other_site, detected_at=now,
+        ).execute()
+        self.result.conflicts += 1

@@ -1,0 +1,91 @@
+"""Rows as sync carries them: column name → JSON value, the same from SQLite and PostgreSQL.
+
+`MODELS` maps each synced table to its model; `to_json`/`from_json` convert a row both ways using
+the model's field types, so a date stays a date and a UUID a UUID whichever database wrote it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from functools import cache
+
+import peewee
+
+from ..models import ALL_MODELS, JSONField
+
+
+@cache
+def models_by_table() -> dict[str, type[peewee.Model]]:
+    return {m._meta.table_name: m for m in ALL_MODELS}
+
+
+@cache
+def columns(table: str) -> dict[str, peewee.Field]:
+    """Column name → field of a table's model."""
+    model = models_by_table()[table]
+    return {f.column_name: f for f in model._meta.sorted_fields}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def to_json(table: str, row: dict) -> dict:
+    """A row read with `.dicts()` (field names) → column name → JSON value."""
+    fields = columns(table)
+    return {column: _json_value(row.get(field.name)) for column, field in fields.items()}
+
+
+def _field_kind(field: peewee.Field) -> peewee.Field:
+    return field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+
+
+def from_json(table: str, values: dict) -> dict:
+    """Column name → JSON value → field name → Python value, ready for insert or update."""
+    out = {}
+    fields = columns(table)
+    for column, value in values.items():
+        field = fields.get(column)
+        if field is None:
+            continue
+        out[field.name] = _python_value(_field_kind(field), value)
+    return out
+
+
+def _python_value(field: peewee.Field, value: object) -> object:
+    if value is None or isinstance(field, JSONField):
+        return value
+    if isinstance(field, peewee.UUIDField):
+        return uuid.UUID(str(value))
+    if isinstance(field, peewee.DateTimeField):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(field, peewee.DateField):
+        return dt.date.fromisoformat(value)
+    if isinstance(field, peewee.TimeField):
+        return dt.time.fromisoformat(value)
+    if isinstance(field, peewee.DecimalField):
+        return decimal.Decimal(value)
+    return value
+
+
+def read_rows(table: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    """The current rows of `table` with these ids, as JSON rows keyed by id."""
+    model = models_by_table()[table]
+    found: dict[uuid.UUID, dict] = {}
+    for chunk in peewee.chunked(ids, 500):
+        for row in model.select().where(model.id.in_(chunk)).dicts():
+            found[row["id"]] = to_json(table, row)
+    return found
+
+
+def log_row_id(db: peewee.Database, row_id: uuid.UUID) -> str:
+    """How the change-log triggers wrote this id: PostgreSQL's uuid text, or SQLite's stored hex."""
+    return str(row_id) if isinstance(db, peewee.PostgresqlDatabase) else row_id.hex

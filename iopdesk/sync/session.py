@@ -1,0 +1,308 @@
+"""Running a sync between this database and a peer: directly, or through a sync file.
+
+Bookkeeping rules (each learned from other projects' data-loss bugs):
+- The receiver owns its checkpoint: `received_upto` advances in the same transaction as the
+  changes it covers, so an interrupted sync leaves both sides consistent and the next run picks
+  up where the last committed batch ended; applying a change twice changes nothing.
+- A side forgets nothing until the other side confirms: changes are re-sent from the peer's
+  confirmed checkpoint (`acked_upto`), never from what was merely sent.
+- A database restored from a backup has a new identity (`database_id`); a peer that sees a new
+  identity re-sends everything since the beginning, and accepts everything again.
+- Edits are ordered by row version, never by the wall clock; the device time of an edit
+  (`updated_at`) and the time it was received here (`sync_change.recorded_at`) are both kept.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import peewee
+
+from ..clock import utcnow
+from ..db import database, describe_url, make_database
+from ..errors import DatabaseUnavailable, ValidationError
+from ..ids import new_id
+from ..models import ClinicSetting, SyncPeer, writing_as_site
+from ..schema import schema_status
+from .apply import Applier, ApplyResult
+from .files import read_sync_file, write_sync_file
+from .outgoing import RowChange, horizon, next_batch
+
+Progress = Callable[[str, int, int], None]
+FILE_FORMAT = 1
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Identity:
+    clinic_id: str
+    site_id: str
+    database_id: str
+
+
+@dataclass
+class SyncReport:
+    received: ApplyResult = field(default_factory=ApplyResult)
+    sent: ApplyResult = field(default_factory=ApplyResult)
+    restarted: bool = False
+    direct: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether this run wrote anything (a repeat of a finished sync does not)."""
+        return bool(self.received.applied or self.sent.applied or self.conflicts)
+
+    @property
+    def conflicts(self) -> int:
+        return self.received.conflicts + self.sent.conflicts
+
+    def summary(self) -> str:
+        parts = [f"received {self.received.applied} change(s)"]
+        if self.direct:
+            parts.append(f"sent {self.sent.applied}")
+        if self.conflicts:
+            parts.append(f"{self.conflicts} new conflict(s) to resolve")
+        if self.restarted:
+            parts.append("a restored database was noticed, so everything was exchanged again")
+        return "; ".join(parts)
+
+
+# -- identity and keys (call with the database bound) -------------------------------------------
+def _setting(key: str) -> object:
+    row = ClinicSetting.get_or_none(ClinicSetting.key == key)
+    return row.value if row else None
+
+
+def _put_setting(key: str, value: object) -> None:
+    if ClinicSetting.update(value=value, updated_at=utcnow()).where(ClinicSetting.key == key).execute() == 0:
+        ClinicSetting.create(key=key, value=value)
+
+
+def identity() -> Identity:
+    """This database's clinic, site and own identity (made on first use)."""
+    database_id = _setting("database_id")
+    if database_id is None:
+        database_id = str(new_id())
+        _put_setting("database_id", database_id)
+    return Identity(str(_setting("clinic_id")), str(uuid.UUID(str(_setting("this_site")))), str(database_id))
+
+
+def new_database_identity() -> str:
+    """Give this database a new identity: call after restoring a backup, so that peers re-send
+    what the backup lacks."""
+    value = str(new_id())
+    _put_setting("database_id", value)
+    return value
+
+
+def sync_key() -> bytes:
+    """The clinic's secret for signing sync files (made at the main clinic, copied on join)."""
+    value = _setting("sync_key")
+    if value is None:
+        value = secrets.token_hex(32)
+        _put_setting("sync_key", value)
+    return bytes.fromhex(str(value))
+
+
+def _peer(site_id: str) -> SyncPeer:
+    peer = SyncPeer.get_or_none(SyncPeer.peer_site == site_id)
+    return peer if peer is not None else SyncPeer.create(peer_site=site_id)
+
+
+# -- one direction ------------------------------------------------------------------------------
+def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source: Identity,
+              target: Identity, progress: Progress, stage: str) -> tuple[ApplyResult, bool]:
+    """Send source's changes the target has not received, batch by batch; each batch commits
+    together with the target's checkpoint. Returns (result, whether a restore was noticed)."""
+    with database.bound_to(target_db), target_db.atomic():
+        state = _peer(source.site_id)
+        restarted = state.peer_database not in (None, source.database_id)
+        position = 0 if restarted else state.received_upto
+    with database.bound_to(source_db):
+        with source_db.atomic():
+            their_view = _peer(target.site_id)
+            resend_all = their_view.resend_all or their_view.peer_database not in (None, target.database_id)
+            acked = 0 if resend_all else their_view.received_upto
+        upto = horizon(source_db)
+    if position > upto:
+        restarted, position = True, 0
+    if resend_all:
+        position = 0
+    applier = Applier(target_db, peer=source.site_id, this_site=target.site_id, acked_upto=acked,
+                      catch_up=restarted or resend_all)
+    start, total = position, max(upto - position, 0)
+    while True:
+        with database.bound_to(source_db):
+            covered, changes = next_batch(position, upto, this_site=source.site_id,
+                                          exclude_peer=None if resend_all else target.site_id)
+        _apply_batch(target_db, target, source, applier, changes, covered, acked)
+        progress(stage, covered - start, total)
+        position = covered
+        if position >= upto:
+            break
+    with database.bound_to(source_db), source_db.atomic():
+        SyncPeer.update(peer_database=target.database_id, acked_upto=upto, resend_all=False,
+                        last_sync_at=utcnow()).where(SyncPeer.peer_site == target.site_id).execute()
+    return applier.result, restarted or resend_all
+
+
+def _apply_batch(target_db: peewee.Database, target: Identity, source: Identity, applier: Applier,
+                 changes: list[RowChange], covered: int, acked: int) -> None:
+    """One batch and the checkpoint covering it, in one transaction of the target."""
+    with database.bound_to(target_db), writing_as_site(uuid.UUID(target.site_id)), target_db.atomic():
+        _peer(source.site_id)
+        applier.apply(changes)
+        applier.finish()
+        SyncPeer.update(peer_database=source.database_id, received_upto=covered, acked_upto=acked,
+                        last_sync_at=utcnow()).where(SyncPeer.peer_site == source.site_id).execute()
+
+
+# -- direct sync --------------------------------------------------------------------------------
+def open_peer(url: str) -> peewee.Database:
+    """Connect to the other side's database (DatabaseUnavailable when it cannot be reached)."""
+    db = make_database(url)
+    try:
+        db.connect(reuse_if_open=True)
+    except peewee.OperationalError as exc:
+        reason = " ".join(str(exc).split())
+        raise DatabaseUnavailable(f"Cannot reach the main clinic database {describe_url(url)}: {reason}") from None
+    return db
+
+
+def close_peer(db: peewee.Database) -> None:
+    db.close()
+    if hasattr(db, "close_all"):
+        db.close_all()
+
+
+def _same_clinic(local: Identity, remote: Identity, local_db: peewee.Database,
+                 remote_db: peewee.Database) -> None:
+    if local.clinic_id != remote.clinic_id:
+        raise ValidationError("Main clinic: that database belongs to another clinic; nothing was exchanged.",
+                              field="url")
+    if local.site_id == remote.site_id:
+        raise ValidationError("Main clinic: that is this site's own database.", field="url")
+    mine, theirs = schema_status(local_db).version, schema_status(remote_db).version
+    if mine != theirs:
+        raise ValidationError(
+            f"Main clinic: its database is at schema version {theirs} and this site's at {mine}; "
+            "update IOP Desk at both so they match, then sync.", field="url")
+
+
+def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
+                   progress: Progress = _no_progress) -> SyncReport:
+    """Exchange changes between two open databases of one clinic: first receive, then send."""
+    with database.bound_to(local_db), local_db.atomic():
+        local = identity()
+    with database.bound_to(remote_db), remote_db.atomic():
+        remote = identity()
+    _same_clinic(local, remote, local_db, remote_db)
+    report = SyncReport(direct=True)
+    report.received, restarted_in = _transfer(remote_db, local_db, source=remote, target=local,
+                                              progress=progress, stage="receiving")
+    report.sent, restarted_out = _transfer(local_db, remote_db, source=local, target=remote,
+                                           progress=progress, stage="sending")
+    report.restarted = restarted_in or restarted_out
+    return report
+
+
+# -- sync files ---------------------------------------------------------------------------------
+def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
+                progress: Progress = _no_progress) -> tuple[int, int]:
+    """Write every change the peer has not confirmed to a sync file, with our confirmation of
+    what we received from it. Call with this database bound. Returns (row changes, bytes)."""
+    db = database.obj
+    with db.atomic():
+        me = identity()
+        key = sync_key()
+        state = _peer(peer_site)
+        since = 0 if state.resend_all else state.acked_upto
+        header = {
+            "format": FILE_FORMAT, "clinic_id": me.clinic_id, "from_site": me.site_id,
+            "from_database": me.database_id, "to_site": peer_site, "since": since,
+            "ack": state.received_upto, "ack_database": state.peer_database,
+            "resend_all": bool(state.resend_all), "written_at": utcnow().isoformat(),
+        }
+    upto = horizon(db)
+    header["upto"] = upto
+    batches, count, position = [], 0, since
+    while position < upto:
+        covered, changes = next_batch(position, upto, this_site=me.site_id,
+                                      exclude_peer=None if state.resend_all else peer_site)
+        batches.append({"covered": covered, "changes": [c.as_json() for c in changes]})
+        count += len(changes)
+        progress("writing", covered - since, upto - since)
+        position = covered
+    header["changes"] = count
+    size = write_sync_file(Path(path), header, batches, sync_key=key, passphrase=passphrase)
+    return count, size
+
+
+def import_file(path: Path, *, passphrase: str | None = None,
+                progress: Progress = _no_progress) -> SyncReport:
+    """Apply a verified sync file, batch by batch, each with the checkpoint it covers.
+
+    Raises ValidationError naming the problem when the file is damaged, forged, for another
+    clinic or site, or starts after what this site has received (a file is missing).
+    """
+    db = database.obj
+    with db.atomic():
+        me = identity()
+        key = sync_key()
+    header, batches = read_sync_file(Path(path), sync_key=key, passphrase=passphrase)
+    if header.get("format") != FILE_FORMAT:
+        raise ValidationError("Sync file: it was written by another version of IOP Desk.", field="file")
+    if header.get("clinic_id") != me.clinic_id:
+        raise ValidationError("Sync file: it belongs to another clinic; nothing was imported.", field="file")
+    if header.get("to_site") != me.site_id:
+        raise ValidationError("Sync file: it was written for another site; nothing was imported.", field="file")
+    source = Identity(me.clinic_id, header["from_site"], header["from_database"])
+    report = SyncReport()
+    with db.atomic():
+        state = _peer(source.site_id)
+        restarted = state.peer_database not in (None, source.database_id)
+        received = 0 if restarted else state.received_upto
+        if header.get("ack_database") in (None, me.database_id):
+            acked = 0 if restarted else max(state.acked_upto, int(header["ack"]))
+            resend_all = state.resend_all and header.get("ack_database") is None
+        else:
+            acked, resend_all = 0, True  # it confirmed what an older copy of this database sent
+        if int(header["since"]) > received and not header.get("resend_all"):
+            raise ValidationError(
+                f"Sync file: it starts after change {header['since']} but this site has received "
+                f"only up to {received} from there; import the earlier file first, or export a new "
+                "file there after importing this site's latest file. Nothing was imported.", field="file")
+        SyncPeer.update(peer_database=source.database_id, acked_upto=acked, resend_all=resend_all,
+                        received_upto=received).where(SyncPeer.peer_site == source.site_id).execute()
+    report.restarted = restarted or bool(header.get("resend_all"))
+    applier = Applier(db, peer=source.site_id, this_site=me.site_id, acked_upto=acked,
+                      catch_up=report.restarted)
+    total = len(batches)
+    for number, batch in enumerate(batches, 1):
+        covered = int(batch["covered"])
+        if covered > received:
+            changes = [RowChange.from_json(c) for c in batch["changes"]]
+            _apply_batch(db, me, source, applier, changes, covered, acked)
+            received = covered
+        progress("applying", number, total)
+    report.received = applier.result
+    return report
+
+
+# -- joining ------------------------------------------------------------------------------------
+def prepare_satellite(satellite_db: peewee.Database, main_db: peewee.Database, *, site_id: uuid.UUID) -> None:
+    """Give a new, empty satellite database the clinic's identity and sync key from the main
+    database, as site `site_id` (which must already exist at the main clinic)."""
+    with database.bound_to(main_db), main_db.atomic():
+        clinic_id, clinic_name, key = _setting("clinic_id"), _setting("clinic_name"), sync_key().hex()
+    with database.bound_to(satellite_db), satellite_db.atomic():
+        for name, value in (("clinic_id", clinic_id), ("clinic_name", clinic_name), ("sync_key", key),
+                            ("this_site", str(site_id)), ("database_id", str(new_id()))):
+            _put_setting(name, value)
