@@ -1,4 +1,4 @@
-"""The admin command line: `iopdesk demo|user|migrate|check|server`, `--db URL` or `IOPDESK_DB`.
+"""The admin command line: `iopdesk demo|user|migrate|check|server|sync`, `--db URL` or `IOPDESK_DB`.
 
 Errors print one line a person can act on and exit non-zero; no traceback reaches the user.
 """
@@ -76,7 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--admin", required=True, metavar="USERNAME", help="user name of the first administrator")
     init.add_argument("--admin-name", required=True, metavar="FULL_NAME",
                       help="the administrator's full name")
+    from .sync_cli import add_parser as add_sync_parser
+
+    add_sync_parser(sub, common)
     return parser
+
+
+def _cmd_sync(args) -> int:
+    from .sync_cli import run
+
+    return run(args, _open)
 
 
 def ask_password(env_name: str, prompt: str, *, confirm: bool) -> str:
@@ -181,7 +190,7 @@ def _cmd_server(args) -> int:
 
 
 COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check,
-            "server": _cmd_server}
+            "server": _cmd_server, "sync": _cmd_sync}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,113 @@
+"""A main clinic and satellite sites in one test process, for the sync tests.
+
+Each site is an open database with its own `Clinic`; `site.on()` binds the models to that
+database (on this thread) and stamps new rows with that site, the way a sync does, so a test can
+work at three sites in turn without reopening anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+
+from iopdesk.clinic import Clinic
+from iopdesk.db import database, make_database
+from iopdesk.models import Client, writing_as_site
+from iopdesk.records import update_versioned
+from iopdesk.services.sync import join_as_satellite
+from iopdesk.sync.session import sync_databases
+from iopdesk.sync.triggers import synced_tables
+from tests.conftest import ADMIN_PASSWORD
+
+# Columns that are bookkeeping rather than data: a row's local version counter and device time.
+_NOT_COMPARED = {"version", "updated_at"}
+# A conflict found at two sites at once is one record, first written where it was first seen.
+_CONFLICT_LOCAL = {"origin_site", "created_at", "detected_at"}
+
+
+@dataclass
+class Site:
+    name: str
+    path: Path
+    db: peewee.Database
+    clinic: Clinic
+
+    @contextlib.contextmanager
+    def on(self) -> Iterator[Clinic]:
+        with database.bound_to(self.db), writing_as_site(self.clinic.site.id):
+            yield self.clinic
+
+    def snapshot(self) -> dict[str, dict[str, tuple]]:
+        """Every synced table's rows (id → data columns), to compare sites. Audit events about a
+        sync itself are left out: the last import's event travels with the next exchange."""
+        out = {}
+        with self.on():
+            for table in synced_tables(self.db):
+                skip = _NOT_COMPARED | (_CONFLICT_LOCAL if table == "sync_conflict" else set())
+                where = " WHERE entity <> 'sync'" if table == "audit_event" else ""
+                cursor = self.db.execute_sql(f'SELECT * FROM "{table}"{where}')
+                names = [c[0] for c in cursor.description]
+                keep = [i for i, n in enumerate(names) if n not in skip]
+                out[table] = {str(row[names.index("id")]): tuple(row[i] for i in keep) for row in cursor}
+        return out
+
+    def last_change(self) -> int:
+        return int(self.db.execute_sql("SELECT COALESCE(MAX(seq), 0) FROM sync_change").fetchone()[0])
+
+    def client(self, client_id: str) -> Client:
+        with self.on():
+            return Client.get_by_id(uuid.UUID(client_id))
+
+    def edit_client(self, client_id: str, **values) -> None:
+        with self.on():
+            row = Client.get_by_id(uuid.UUID(client_id))
+            update_versioned(row, row.version, **values)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_site(name: str, path: Path) -> Site:
+    db = make_database(str(path))
+    db.connect()
+    with database.bound_to(db):
+        clinic = Clinic(db, str(path))
+        clinic.login("clinician", ADMIN_PASSWORD)
+    site = Site(name, path, db, clinic)
+    with site.on():
+        clinic.login("clinician", ADMIN_PASSWORD)
+    return site
+
+
+def make_sites(tmp_path: Path, template: str, satellites: tuple[str, ...] = ("NORTH", "SOUTH"),
+               admitted: int = 1) -> tuple[Site, list[Site], list[str]]:
+    """A main clinic (a copy of the staffed template) with `admitted` clients admitted there, and
+    satellites joined from it. Returns (main, satellites, admitted client ids)."""
+    main_path = tmp_path / "main.sqlite"
+    shutil.copyfile(template, main_path)
+    main = open_site("MAIN", main_path)
+    client_ids = []
+    with main.on() as clinic:
+        for number in range(admitted):
+            client, _ = clinic.clients.register(legal_first=f"Robin{number}", legal_last="Okafor",
+                                                dob="1988-03-02", sex="F", allow_duplicate=True)
+            clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=10),
+                                  track_code="substance_use", level="2.1", primary_clinician="clinician")
+            client_ids.append(str(client.id))
+    sites = []
+    for code in satellites:
+        path = tmp_path / f"{code.lower()}.sqlite"
+        join_as_satellite(str(main_path), str(path), site_code=code, site_name=f"{code.title()} clinic")
+        sites.append(open_site(code, path))
+    return main, sites, client_ids
+
+
+def sync(satellite: Site, main: Site):
+    return sync_databases(satellite.db, main.db)

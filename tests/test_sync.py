@@ -1,0 +1,211 @@
+"""A satellite site and the main clinic exchange changes: directly, by file, with conflicts kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+
+import pytest
+
+from iopdesk.db import database, make_database
+from iopdesk.errors import ValidationError
+from iopdesk.models import Client, Note, SyncConflict
+from iopdesk.sync.session import new_database_identity, sync_databases
+from tests.sync_sites import make_sites, sync
+
+YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+DAP = {"data": "Talked about the weekend.", "assessment": "Coping skills used.", "plan": "Continue IOP."}
+
+
+@pytest.fixture
+def sites(tmp_path, staffed_sqlite_template):
+    main, satellites, clients = make_sites(tmp_path, staffed_sqlite_template)
+    yield main, satellites[0], satellites[1], clients[0]
+    for site in (main, *satellites):
+        site.close()
+
+
+def _draft(site, client_id, **sections):
+    with site.on() as clinic:
+        note, _ = clinic.notes.create_draft(client_id, kind="individual", note_format="DAP",
+                                            service_date=YESTERDAY, starts_at="10:00", ends_at="10:50",
+                                            sections={**DAP, **sections})
+        return note
+
+
+def test_satellite_joins_with_the_whole_record_and_its_own_mrn_prefix(sites):
+    """A new satellite holds the main clinic's clients, and its own registrations are NORTH-…."""
+    main, north, _, client_id = sites
+    assert north.client(client_id).legal_first == "Robin0"
+    with north.on() as clinic:
+        summary, _ = clinic.clients.register(legal_first="Ines", legal_last="Duarte", dob="1975-06-01", sex="F")
+    assert summary.mrn.startswith("NORTH-")
+    assert north.snapshot()["client"] != main.snapshot()["client"]
+    sync(north, main)
+    assert north.snapshot() == main.snapshot()
+
+
+def test_edits_of_different_fields_at_two_sites_merge(sites):
+    """The satellite changes the phone, the main clinic the email: both survive, no conflict."""
+    main, north, _, client_id = sites
+    north.edit_client(client_id, phone="555-0101")
+    main.edit_client(client_id, email="robin@example.org")
+    report = sync(north, main)
+    assert report.conflicts == 0
+    for site in (main, north):
+        row = site.client(client_id)
+        assert (row.phone, row.email) == ("555-0101", "robin@example.org")
+    assert north.snapshot() == main.snapshot()
+
+
+def test_the_same_field_edited_at_two_sites_keeps_both_values_in_a_conflict(sites):
+    """Both sites change the phone before syncing: one value stays, the other is in a conflict
+    record at both sites, and an admin's choice syncs back."""
+    main, north, _, client_id = sites
+    north.edit_client(client_id, phone="555-0101")
+    main.edit_client(client_id, phone="555-0202")
+    assert sync(north, main).conflicts == 1
+    with main.on():
+        conflict = SyncConflict.get()
+        kept, other = conflict.kept_value, conflict.other_value
+    assert {kept, other} == {"555-0101", "555-0202"}
+    assert main.client(client_id).phone == north.client(client_id).phone == kept
+    with main.on() as clinic:
+        clinic.login("admin", "correct horse battery")
+        clinic.sync.resolve(str(conflict.id), keep="other")
+    sync(north, main)
+    assert main.client(client_id).phone == north.client(client_id).phone == other
+    with north.on():
+        assert SyncConflict.get().status == "resolved"
+    assert north.snapshot() == main.snapshot()
+
+
+def test_a_signed_note_never_changes_and_draft_edits_elsewhere_are_kept_aside(sites):
+    """North signs a note while the main clinic still edits the draft: the signed text wins
+    everywhere and the main clinic's edit is kept in a conflict record."""
+    main, north, _, client_id = sites
+    note = _draft(main, client_id)
+    sync(north, main)
+    with north.on() as clinic:
+        signed, _ = clinic.notes.sign(note.id, note.version)
+    with main.on() as clinic:
+        clinic.notes.save_draft(note.id, note.version, {**DAP, "plan": "Edited at main"})
+    sync(north, main)
+    for site in (main, north):
+        with site.on():
+            row = Note.get_by_id(uuid.UUID(note.id))
+            assert row.status == "signed" and row.content_hash == signed.content_hash
+            assert row.sections["plan"] == DAP["plan"]
+            assert SyncConflict.select().where(SyncConflict.kind == "immutable").exists()
+    assert north.snapshot() == main.snapshot()
+
+
+def test_a_deleted_draft_is_a_tombstone_that_reaches_every_site(sites):
+    """A draft deleted at the main clinic disappears at both satellites after they sync."""
+    main, north, south, client_id = sites
+    note = _draft(main, client_id)
+    sync(north, main)
+    sync(south, main)
+    with main.on() as clinic:
+        clinic.notes.delete_draft(note.id)
+    sync(north, main)
+    sync(south, main)
+    for site in (north, south):
+        with site.on():
+            assert not Note.select().where(Note.id == uuid.UUID(note.id)).exists()
+
+
+def test_a_changes_made_at_one_satellite_reach_the_other_through_the_main_clinic(sites):
+    """South sees North's edit after North and then South have synced with the main clinic."""
+    main, north, south, client_id = sites
+    north.edit_client(client_id, preferred_name="Rob")
+    sync(north, main)
+    sync(south, main)
+    assert south.client(client_id).preferred_name == "Rob"
+    sync(north, main)
+    assert south.snapshot() == main.snapshot() == north.snapshot()
+
+
+def test_syncing_again_changes_nothing(sites):
+    """A second sync right after the first writes no change at either side."""
+    main, north, _, client_id = sites
+    north.edit_client(client_id, phone="555-0303")
+    sync(north, main)
+    before = (main.last_change(), north.last_change())
+    report = sync(north, main)
+    assert report.received.applied == report.sent.applied == 0
+    assert (main.last_change(), north.last_change()) == before
+
+
+def test_an_interrupted_sync_leaves_both_sides_consistent_and_the_next_one_finishes(sites, monkeypatch):
+    """A failure in the middle of receiving leaves what committed; the next sync completes."""
+    from iopdesk.sync import apply as sync_apply
+    from iopdesk.sync import outgoing
+
+    main, north, _, client_id = sites
+    for number in range(12):
+        with main.on() as clinic:
+            clinic.clients.register(legal_first=f"Kai{number}", legal_last="Mensah", dob="1990-01-01",
+                                    sex="M", allow_duplicate=True)
+    real_next_batch, real_apply = outgoing.next_batch, sync_apply.Applier.apply
+    calls = {"n": 0}
+
+    def small_batches(position, upto, **kwargs):
+        return real_next_batch(position, upto, **{**kwargs, "size": 5})
+
+    def failing_apply(self, changes):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("cable pulled")
+        return real_apply(self, changes)
+
+    monkeypatch.setattr("iopdesk.sync.session.next_batch", small_batches)
+    monkeypatch.setattr(sync_apply.Applier, "apply", failing_apply)
+    with pytest.raises(OSError):
+        sync(north, main)
+    with north.on():
+        partial = Client.select().count()
+        assert north.clinic.check().ok
+    assert 1 < partial < 13
+    sync(north, main)
+    with north.on():
+        assert Client.select().count() == 13
+    assert north.snapshot() == main.snapshot()
+
+
+def test_the_main_clinic_restored_from_a_backup_gets_everything_again(sites, tmp_path):
+    """After the main clinic's database is replaced by an older copy with a new identity, the
+    satellite re-sends what the copy lacks and takes the copy's new changes."""
+    main, north, _, client_id = sites
+    backup = tmp_path / "backup.sqlite"
+    main.db.execute_sql(f"VACUUM INTO '{backup}'")
+    north.edit_client(client_id, phone="555-0404")
+    sync(north, main)
+    main.close()
+    shutil.copyfile(backup, main.path)
+    main.db.connect()
+    with database.bound_to(main.db):
+        new_database_identity()
+    assert main.client(client_id).phone == ""
+    main.edit_client(client_id, email="after@example.org")
+    report = sync(north, main)
+    assert report.restarted
+    for site in (main, north):
+        row = site.client(client_id)
+        assert (row.phone, row.email) == ("555-0404", "after@example.org")
+    assert north.snapshot() == main.snapshot()
+
+
+def test_a_database_of_another_clinic_is_refused(sites, tmp_path, sqlite_template):
+    """Syncing with another clinic's database exchanges nothing and says why."""
+    main, north, _, _ = sites
+    other_path = tmp_path / "other.sqlite"
+    shutil.copyfile(sqlite_template, other_path)
+    other = make_database(str(other_path))
+    other.execute_sql("UPDATE clinic_setting SET value = ? WHERE key = 'clinic_id'",
+                      ('"' + str(uuid.uuid4()) + '"',))
+    before = north.last_change()
+    with pytest.raises(ValidationError, match="another clinic"):
+        sync_databases(north.db, other)
+    assert north.last_change() == before

@@ -1,0 +1,169 @@
+"""A satellite without a network: sync files carried on a USB stick, signed and optionally encrypted."""
+
+from __future__ import annotations
+
+import pytest
+
+from iopdesk.errors import ValidationError
+from iopdesk.models import SyncConflict
+from tests.sync_sites import make_sites
+
+PASSPHRASE = "blue river stone"
+
+
+@pytest.fixture
+def sites(tmp_path, staffed_sqlite_template):
+    main, satellites, clients = make_sites(tmp_path, staffed_sqlite_template)
+    for site in (main, *satellites):
+        with site.on() as clinic:
+            clinic.login("admin", "correct horse battery")
+    yield main, satellites[0], satellites[1], clients[0]
+    for site in (main, *satellites):
+        site.close()
+
+
+def _export(site, path, for_site=None, passphrase=None):
+    with site.on() as clinic:
+        return clinic.sync.export_file(path, for_site=for_site, passphrase=passphrase)
+
+
+def _import(site, path, passphrase=None):
+    with site.on() as clinic:
+        return clinic.sync.import_file(path, passphrase=passphrase)
+
+
+def test_a_satellites_edits_travel_by_file_and_importing_twice_changes_nothing(sites, tmp_path):
+    """North's edit reaches the main clinic by file; the same file again is a no-op."""
+    main, north, _, client_id = sites
+    north.edit_client(client_id, phone="555-0505")
+    count, size = _export(north, tmp_path / "north.sync")
+    assert count >= 1 and size > 0
+    _import(main, tmp_path / "north.sync")
+    assert main.client(client_id).phone == "555-0505"
+    before = main.last_change()
+    report = _import(main, tmp_path / "north.sync")
+    assert report.received.applied == 0 and main.last_change() == before
+
+
+def test_files_both_ways_converge_and_confirm_what_was_received(sites, tmp_path):
+    """Files crossing in the post: each side imports the other's; then a second round leaves both
+    identical, and the next file from the main clinic carries nothing North already has."""
+    main, north, _, client_id = sites
+    north.edit_client(client_id, phone="555-0606")
+    main.edit_client(client_id, email="both@example.org")
+    _export(north, tmp_path / "n1.sync")
+    _export(main, tmp_path / "m1.sync", for_site="NORTH")
+    _import(main, tmp_path / "n1.sync")
+    _import(north, tmp_path / "m1.sync")
+    _export(north, tmp_path / "n2.sync")
+    _import(main, tmp_path / "n2.sync")
+    _export(main, tmp_path / "m2.sync", for_site="NORTH")
+    _import(north, tmp_path / "m2.sync")
+    assert north.snapshot() == main.snapshot()
+    assert (north.client(client_id).phone, north.client(client_id).email) == ("555-0606", "both@example.org")
+
+
+def test_the_same_field_changed_on_both_sides_of_a_file_exchange_is_one_conflict(sites, tmp_path):
+    """Both sides see the conflict when the files cross; it is one record, the same everywhere."""
+    main, north, _, client_id = sites
+    north.edit_client(client_id, phone="555-0707")
+    main.edit_client(client_id, phone="555-0808")
+    _export(north, tmp_path / "n1.sync")
+    _export(main, tmp_path / "m1.sync", for_site="NORTH")
+    _import(main, tmp_path / "n1.sync")
+    _import(north, tmp_path / "m1.sync")
+    for round_trip in ("2", "3"):
+        _export(north, tmp_path / f"n{round_trip}.sync")
+        _import(main, tmp_path / f"n{round_trip}.sync")
+        _export(main, tmp_path / f"m{round_trip}.sync", for_site="NORTH")
+        _import(north, tmp_path / f"m{round_trip}.sync")
+    for site in (main, north):
+        with site.on():
+            assert SyncConflict.select().count() == 1
+    assert main.client(client_id).phone == north.client(client_id).phone
+    assert north.snapshot() == main.snapshot()
+
+
+def test_an_encrypted_file_hides_client_names_and_needs_the_passphrase(sites, tmp_path):
+    """Without the passphrase the file reveals no client name and cannot be imported."""
+    main, north, _, client_id = sites
+    with north.on() as clinic:
+        clinic.clients.register(legal_first="Zephyrine", legal_last="Quarrington", dob="1970-02-02", sex="F")
+    path = tmp_path / "north.sync"
+    _export(north, path, passphrase=PASSPHRASE)
+    data = path.read_bytes()
+    assert b"Zephyrine" not in data and b"Quarrington" not in data
+    with pytest.raises(ValidationError, match="encrypted") as missing:
+        _import(main, path)
+    assert missing.value.field == "passphrase"
+    with pytest.raises(ValidationError, match="does not open"):
+        _import(main, path, passphrase="wrong words")
+    _import(main, path, passphrase=PASSPHRASE)
+    with main.on() as clinic:
+        assert [c.legal_name for c in clinic.clients.search("Quarr")] == ["Zephyrine Quarrington"]
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "append", "forge"])
+def test_a_damaged_or_forged_file_is_refused_and_nothing_is_imported(sites, tmp_path, damage):
+    """A file changed after it was written, or signed without the clinic's key, is refused whole."""
+    import gzip
+    import json
+
+    from iopdesk.sync.files import MAGIC, read_sync_file, write_sync_file
+
+    main, north, _, client_id = sites
+    north.edit_client(client_id, phone="555-0909")
+    path = tmp_path / "north.sync"
+    _export(north, path)
+    data = bytearray(path.read_bytes())
+    if damage == "flip a byte":
+        data[-10] ^= 0x55
+    elif damage == "truncate":
+        data = data[:-20]
+    elif damage == "append":
+        data += b"x"
+    path.write_bytes(bytes(data))
+    if damage == "forge":
+        with north.on():
+            from iopdesk.sync.session import sync_key
+
+            header, batches = read_sync_file(path, sync_key=sync_key())
+        batches[0]["changes"][0]["row"]["phone"] = "555-6666"
+        write_sync_file(path, header, batches, sync_key=b"not the clinic key" * 2)
+        assert path.read_bytes().startswith(MAGIC) and gzip and json
+    before = main.last_change()
+    with pytest.raises(ValidationError, match="Sync file") as refused:
+        _import(main, path)
+    assert refused.value.field == "file"
+    assert main.last_change() == before and main.client(client_id).phone == ""
+
+
+def test_a_file_for_another_site_or_with_a_gap_is_refused(sites, tmp_path):
+    """South cannot import North's file, and the main clinic refuses a file that starts after what
+    it has received (an earlier file is missing)."""
+    main, north, south, client_id = sites
+    north.edit_client(client_id, phone="555-1010")
+    _export(north, tmp_path / "n1.sync")
+    with pytest.raises(ValidationError, match="another site"):
+        _import(south, tmp_path / "n1.sync")
+    _export(main, tmp_path / "m1.sync", for_site="NORTH")
+    _import(north, tmp_path / "m1.sync")
+    _import(main, tmp_path / "n1.sync")
+    _export(main, tmp_path / "m2.sync", for_site="NORTH")
+    _import(north, tmp_path / "m2.sync")
+    north.edit_client(client_id, phone="555-1111")
+    _export(north, tmp_path / "n2.sync")
+    # A copy of the main clinic that never saw n1 would need it first:
+    from iopdesk.models import SyncPeer
+    with main.on():
+        SyncPeer.update(received_upto=0).execute()
+    with pytest.raises(ValidationError, match="import the earlier file first"):
+        _import(main, tmp_path / "n2.sync")
+
+
+def test_the_main_clinic_must_say_which_satellite_a_file_is_for(sites, tmp_path):
+    """At the main clinic a file without a site is refused with a message naming the field."""
+    main, *_ = sites
+    with pytest.raises(ValidationError, match="must name the satellite") as refused:
+        _export(main, tmp_path / "m.sync")
+    assert refused.value.field == "site"
