@@ -5,7 +5,9 @@ A clinic server is one PostgreSQL database that every workstation opens with `--
 clinic and its main site, creates the first administrator and runs `check`. Invariants: a database
 that already holds a clinic (or any other tables) is refused before anything is written; every
 input is validated before the schema is created; naming the clinic and creating the administrator
-are one transaction with their audit events.
+are one transaction with their audit events; and `run` is all-or-nothing: if any step after the
+schema was created fails, what it created is removed (the tables it made are dropped, a SQLite
+file it made is deleted) so the database is as empty as before and init can simply be run again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import peewee
 
@@ -114,6 +117,14 @@ class ServerSetup:
         not meet the policy (before anything is written), DatabaseUnavailable, SchemaTooNew.
         """
         check_policy(password)
+        before = _tables(self.url)
+        try:
+            return self._run(password, progress)
+        except BaseException:
+            _remove_created(self.url, before)
+            raise
+
+    def _run(self, password: str, progress: Callable[[str], None]) -> CheckReport:
         with open_clinic(self.url, create=True) as clinic:
             progress(f"schema: created (version {clinic.schema().version}) in {describe_url(self.url)}")
             with clinic.db.atomic():
@@ -145,3 +156,45 @@ class ServerSetup:
             changes["clinic_name"] = self.clinic_name
         if changes:
             audit.record(SYSTEM, "update", "clinic", site.id, detail=changes)
+
+
+def _tables(url: str) -> set[str] | None:
+    """The tables in the database at `url` now; None for a SQLite file that does not exist yet."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return None
+    db = make_database(url)
+    try:
+        db.connect()
+        return set(db.get_tables())
+    except peewee.OperationalError as exc:
+        reason = " ".join(str(exc).split())
+        raise DatabaseUnavailable(f"Cannot open the database {describe_url(url)}: {reason}") from None
+    finally:
+        db.close()
+        if hasattr(db, "close_all"):
+            db.close_all()
+
+
+def _remove_created(url: str, before: set[str] | None) -> None:
+    """Undo a failed init: delete the SQLite file it made, else drop the tables that were not
+    there `before` (with what depends on them) in one transaction."""
+    path = sqlite_path(url)
+    if path is not None and before is None:
+        for name in (path, *(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal"))):
+            name.unlink(missing_ok=True)
+        return
+    db = make_database(url)
+    try:
+        db.connect()
+        created = [t for t in db.get_tables() if t not in (before or set())]
+        if path is not None:
+            db.execute_sql("PRAGMA foreign_keys = OFF")
+        with db.atomic():
+            for table in created:
+                cascade = "" if path is not None else " CASCADE"
+                db.execute_sql(f'DROP TABLE IF EXISTS "{table}"{cascade}')
+    finally:
+        db.close()
+        if hasattr(db, "close_all"):
+            db.close_all()

@@ -28,8 +28,6 @@ from tests.conftest import ADMIN_PASSWORD
 
 # Columns that are bookkeeping rather than data: a row's local version counter and device time.
 _NOT_COMPARED = {"version", "updated_at"}
-# A conflict found at two sites at once is one record, first written where it was first seen.
-_CONFLICT_LOCAL = {"origin_site", "created_at", "detected_at"}
 
 
 @dataclass
@@ -50,7 +48,7 @@ class Site:
         out = {}
         with self.on():
             for table in synced_tables(self.db):
-                skip = _NOT_COMPARED | (_CONFLICT_LOCAL if table == "sync_conflict" else set())
+                skip = _NOT_COMPARED
                 where = " WHERE entity <> 'sync'" if table == "audit_event" else ""
                 cursor = self.db.execute_sql(f'SELECT * FROM "{table}"{where}')
                 names = [c[0] for c in cursor.description]
@@ -107,6 +105,23 @@ def make_sites(tmp_path: Path, template: str, satellites: tuple[str, ...] = ("NO
         join_as_satellite(str(main_path), str(path), site_code=code, site_name=f"{code.title()} clinic")
         sites.append(open_site(code, path))
     return main, sites, client_ids
+
+
+def differences(first: dict, second: dict, limit: int = 5) -> list[str]:
+    """The first few rows where two snapshots differ, readably, for an assertion message."""
+    out = []
+    for table in sorted(set(first) | set(second)):
+        a, b = first.get(table, {}), second.get(table, {})
+        for row_id in sorted(set(a) | set(b)):
+            if a.get(row_id) != b.get(row_id):
+                if a.get(row_id) and b.get(row_id):
+                    shown = [(i, x, y) for i, (x, y) in enumerate(zip(a[row_id], b[row_id], strict=True)) if x != y]
+                else:
+                    shown = [a.get(row_id), b.get(row_id)]
+                out.append(f"{table} {row_id}: {shown}")
+                if len(out) >= limit:
+                    return out
+    return out
 
 
 def sync(satellite: Site, main: Site):

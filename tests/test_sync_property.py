@@ -35,7 +35,7 @@ from iopdesk.sync import apply as sync_apply
 from iopdesk.sync import outgoing
 from iopdesk.sync.session import sync_databases
 from tests.conftest import ADMIN_PASSWORD
-from tests.sync_sites import make_sites
+from tests.sync_sites import differences, make_sites
 
 YESTERDAY = dt.date.today() - dt.timedelta(days=1)
 DAP = {"data": "Group check-in.", "assessment": "Engaged.", "plan": "start"}
@@ -233,7 +233,9 @@ class ClinicAndSatellites(RuleBasedStateMachine):
         main, north, south = (self.sites[s] for s in SITES)
         for satellite in (north, south, north):
             sync_databases(satellite.db, main.db)
-        assert north.snapshot() == main.snapshot() == south.snapshot()
+        north_data, main_data, south_data = north.snapshot(), main.snapshot(), south.snapshot()
+        assert north_data == main_data, differences(north_data, main_data)
+        assert south_data == main_data, differences(south_data, main_data)
         for path, target in self.files:
             before = self.sites[target].last_change()
             self._import(self.sites[target], path)

@@ -26,6 +26,7 @@ def up(migrator, db):
         class Meta:
             database = db
             table_name = "sync_change"
+            indexes = ((("row_id", "table_name"), False),)
 
     class SyncApplying(Model):
         id = IntegerField(primary_key=True)

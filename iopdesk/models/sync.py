@@ -31,6 +31,9 @@ class SyncChange(BaseModel):
     via_peer = peewee.CharField(null=True, max_length=40)
     recorded_at = peewee.DateTimeField(null=True)
 
+    class Meta:
+        indexes = ((("row_id", "table_name"), False),)
+
 
 class SyncApplying(BaseModel):
     """One row (id 1): who the changes being written now come from (NULLs outside a sync)."""

@@ -117,10 +117,11 @@ class SyncService(Service):
         remote = session.open_peer(url)
         try:
             report = session.sync_databases(self.db, remote, progress=progress or session._no_progress)
+            if report.changed:
+                self._record("sync", {"with": describe_url(url), "result": report.summary()})
+                session.sync_databases(self.db, remote)  # so the record of this sync is not left pending
         finally:
             session.close_peer(remote)
-        if report.changed:
-            self._record("sync", {"with": describe_url(url), "result": report.summary()})
         return report
 
     def export_file(self, path: str | Path, *, for_site: str | None = None,

@@ -67,20 +67,22 @@ class Applier:
     # -- pending local edits ----------------------------------------------------------------
     def _pending(self, changes: list[RowChange]) -> dict[tuple[str, str], tuple[set[str], str]]:
         """For the rows in this batch: the columns changed here that the peer has not confirmed,
-        and the site whose edit the newest of them is."""
+        and the site whose edit the row's newest change is (its editor, for the winner rule)."""
         ids = {log_row_id(self.db, uuid.UUID(c.row_id)): c.row_id for c in changes}
         pending: dict[tuple[str, str], tuple[set[str], str]] = {}
         for chunk in peewee.chunked(list(ids), 500):
-            query = (SyncChange.select(SyncChange.table_name, SyncChange.row_id, SyncChange.op,
-                                       SyncChange.fields, SyncChange.origin_site)
-                     .where((SyncChange.seq > self.acked_upto) & SyncChange.row_id.in_(chunk)
-                            & (SyncChange.via_peer.is_null() | (SyncChange.via_peer != self.peer)))
+            query = (SyncChange.select(SyncChange.seq, SyncChange.table_name, SyncChange.row_id,
+                                       SyncChange.op, SyncChange.fields, SyncChange.origin_site,
+                                       SyncChange.via_peer)
+                     .where(SyncChange.row_id.in_(chunk))
                      .order_by(SyncChange.seq)
                      .tuples())
-            for table, row_id, op, fields, origin in query:
+            for seq, table, row_id, op, fields, origin, via in query:
                 key = (table, ids[row_id])
                 columns_changed = pending[key][0] if key in pending else set()
                 pending[key] = (columns_changed, origin or self.this_site)
+                if seq <= self.acked_upto or via == self.peer:
+                    continue
                 if op == "I":
                     columns_changed.add("*")
                 elif op == "D":
@@ -162,16 +164,18 @@ class Applier:
         local_pending = set(all_columns) if "*" in pending else pending
         local_version, incoming_version = int(local["version"]), int(incoming["version"])
         local_site = editor
-        incoming_wins = winner_is_incoming(local_version, local_site, incoming_version, change.origin)
         sealed_here, sealed_there = is_sealed(table, local), is_sealed(table, incoming)
         sealed = sealed_columns(table, all_columns)
+        sealed_incoming_wins = winner_is_incoming(
+            local_version, {c: local.get(c) for c in sorted(sealed)},
+            incoming_version, {c: incoming.get(c) for c in sorted(sealed)})
         updates: dict[str, object] = {}
         for column in all_columns:
             mine, theirs = local.get(column), incoming.get(column)
             if mine == theirs:
                 continue
             if column in sealed and (sealed_here or sealed_there):
-                take = sealed_there and (not sealed_here or incoming_wins)
+                take = sealed_there and (not sealed_here or sealed_incoming_wins)
                 if take:
                     updates[column] = theirs
                     if sealed_here or column in local_pending:
@@ -190,6 +194,7 @@ class Applier:
             if self.catch_up and incoming_version < local_version:
                 continue
             if column in local_pending:
+                incoming_wins = winner_is_incoming(local_version, mine, incoming_version, theirs)
                 kept, other = (theirs, mine) if incoming_wins else (mine, theirs)
                 self._conflict(table, change.row_id, column, "edited", kept, other,
                                max(local_version, incoming_version), change.origin if incoming_wins else local_site,
@@ -210,19 +215,24 @@ class Applier:
         self.result.applied += 1
 
     def _apply_resolution(self, model, change: RowChange, local: dict) -> None:
-        """A conflict record changes only by being resolved; a resolution is never undone, and
-        two different resolutions settle by the usual winner rule."""
+        """A conflict record changes only by being resolved, and a resolution is never undone.
+        Two copies of one conflict (found at two sites at once, or resolved at two sites) settle
+        on the same copy everywhere: the resolved one, then the one the winner rule picks."""
         incoming = change.row
-        if incoming["status"] != "resolved" or incoming == local:
+        compared = [c for c in incoming if c not in ("version", "updated_at")]
+        if all(incoming.get(c) == local.get(c) for c in compared):
             self.result.unchanged += 1
             return
-        if local["status"] == "resolved" and not winner_is_incoming(
-                int(local["version"]), local.get("resolved_by") or "", int(incoming["version"]),
-                incoming.get("resolved_by") or ""):
+        mine = (local["status"] == "resolved", {c: local.get(c) for c in compared})
+        theirs = (incoming["status"] == "resolved", {c: incoming.get(c) for c in compared})
+        if mine[0] != theirs[0]:
+            take = theirs[0]
+        else:
+            take = winner_is_incoming(0, mine[1], 0, theirs[1])
+        if not take:
             self.result.unchanged += 1
             return
-        values = from_json("sync_conflict", {k: incoming[k] for k in
-                                             ("status", "resolved_by", "resolved_at", "resolution")})
+        values = from_json("sync_conflict", {c: incoming[c] for c in compared if c != "id"})
         values["version"] = max(int(local["version"]), int(incoming["version"]))
         self._set_context(change.origin, self.peer)
         model.update(values).where(model.id == uuid.UUID(change.row_id)).execute()

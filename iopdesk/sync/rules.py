@@ -8,7 +8,7 @@
 2. A mutable row edited at two sites before either saw the other's edit (both edits pending):
    columns changed at one side only are merged; a column changed at both sides to different
    values becomes a conflict record holding both values, and the row holds the winner until an
-   admin resolves it. The winner is the higher row version, then the higher site id: the same
+   admin resolves it. The winner is the higher row version, then the larger value: the same
    answer at every site, never the wall clock (offline laptops drift).
 3. Deleting is a tombstone that syncs; an edit of a row deleted elsewhere is kept in a conflict
    record, not resurrected. A sealed row is never deleted by sync: a draft signed at one site
@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -71,7 +72,11 @@ def sealed_columns(table: str, columns: list[str]) -> set[str]:
     return {c for c in columns if c not in seal.still_mutable and c not in ("version", "updated_at")}
 
 
-def winner_is_incoming(local_version: int, local_site: str, incoming_version: int,
-                       incoming_site: str) -> bool:
-    """Rule 2's tie-break: the higher version wins, then the higher site id."""
-    return (incoming_version, incoming_site) > (local_version, local_site)
+def winner_is_incoming(local_version: int, local_value: object, incoming_version: int,
+                       incoming_value: object) -> bool:
+    """Rule 2's winner: the higher row version, then the larger value in canonical JSON. Both
+    sides of a conflict see the same two (version, value) pairs, so every site picks the same
+    winner without asking which site or which clock made them."""
+    def canonical(value: object) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return (incoming_version, canonical(incoming_value)) > (local_version, canonical(local_value))

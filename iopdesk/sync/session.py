@@ -210,6 +210,16 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
     report.sent, restarted_out = _transfer(local_db, remote_db, source=local, target=remote,
                                            progress=progress, stage="sending")
     report.restarted = restarted_in or restarted_out
+    if report.conflicts:
+        # A conflict found while sending is recorded at the other side: bring it back now, and
+        # settle two copies of one conflict found at both sides at once.
+        for _ in range(2):
+            back, _ = _transfer(remote_db, local_db, source=remote, target=local, progress=progress,
+                                stage="receiving")
+            forth, _ = _transfer(local_db, remote_db, source=local, target=remote, progress=progress,
+                                 stage="sending")
+            if not (back.applied or forth.applied):
+                break
     return report
 
 
