@@ -248,31 +248,6 @@ def test_a_discharge_date_before_admission_is_refused_on_the_first_page(qtbot, h
     assert answers == []  # nothing saved yet, so nothing to confirm
 
 
-def test_someone_elses_save_is_reported_and_the_draft_reloaded(qtbot, history, answers):
-    """When the draft changed elsewhere since the wizard read it, adding a referral shows the
-    domain's concurrent-edit message, adds nothing, and the wizard shows the other change."""
-    clinic, client, episode = history
-    view, _ = clinic.discharge.draft(episode.id, discharged_on=TODAY, reason="transferred",
-                                     reason_detail="Needs more structure.")
-    tab = make_tab(qtbot, clinic, client.id)
-    wizard = open_wizard(qtbot, tab, tab.continue_button)
-    next_page(qtbot, wizard)
-    next_page(qtbot, wizard)
-    next_page(qtbot, wizard)
-    assert wizard.currentId() == REFERRALS_PAGE
-    clinic.discharge.add_referral(view.id, expected_version=view.version, provider="Lakeside PHP",
-                                  service="Partial hospitalization")
-    page = wizard.referrals_page
-    qtbot.keyClicks(page.provider_edit, "Dr. Ortiz")
-    qtbot.keyClicks(page.service_box, "Psychiatry")
-    qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
-    assert "reloaded" in answers[-1]
-    assert [r.provider for r in page.model.rows()] == ["Lakeside PHP"]
-    assert [r.provider for r in clinic.discharge.get(view.id).referrals] == ["Lakeside PHP"]
-    qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
-    assert [r.provider for r in clinic.discharge.get(view.id).referrals] == ["Lakeside PHP", "Dr. Ortiz"]
-
-
 def test_a_discharged_clients_chart_shows_the_signed_summary_locked(qtbot, history):
     """The Discharge tab of a client discharged earlier (the episode found through its intake
     screening) shows the signed summary and who signed it, and offers no way to change it."""

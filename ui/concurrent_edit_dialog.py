@@ -3,15 +3,22 @@
 `ConcurrentEditDialog` shows the domain's "changed by X at T" message and a table field | theirs |
 mine built from `ConcurrentEdit.theirs` and `.mine` (nested values such as a note's sections get
 one row each; rows that differ are bold). "Keep theirs (reload)" accepts the dialog: the screen
-that opened it reloads the record as stored. "Copy mine to clipboard" puts this workstation's
-values on the clipboard as "Field:" paragraphs, so nothing typed is lost. Invariant: the dialog
-never writes to the clinic; the screen decides what accepting means.
+that opened it reloads the record as stored. "Copy mine, keep editing" puts this workstation's
+values on the clipboard as "Field:" paragraphs and emits `mine_kept`: the screen keeps them in
+its form and re-reads the record's version, so saving again (knowingly) replaces theirs.
+`resolve_concurrent_edit` is the one way a screen opens it; `with_versions` fills in both versions
+for saves whose refusal carries none (an edit under a treatment plan bumps only the plan's
+version). Invariant: the dialog never writes to the clinic; the screen decides what each choice
+means, and until one is made the screen keeps the version it read, so a second save is refused
+again rather than overwriting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -72,8 +79,20 @@ def version_rows(error: ConcurrentEdit, labels: dict[str, str | None] | None = N
     return rows
 
 
+THEIRS, MINE = "theirs", "mine"
+
+
+def with_versions(error: ConcurrentEdit, theirs: dict[str, object], mine: dict[str, object]) -> ConcurrentEdit:
+    """The same refusal (message, who, when) with both versions as the screen shows them."""
+    return ConcurrentEdit(str(error), changed_by=error.changed_by, changed_at=error.changed_at,
+                          theirs=theirs, mine=mine)
+
+
 class ConcurrentEditDialog(QDialog):
-    """Shows the other workstation's version next to this one's; accepted means keep theirs."""
+    """Shows the other workstation's version next to this one's; accepted means keep theirs,
+    `mine_kept` means keep mine. `choice` is THEIRS, MINE or None (closed without choosing)."""
+
+    mine_kept = Signal()
 
     def __init__(self, error: ConcurrentEdit, *, labels: dict[str, str | None] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -83,6 +102,7 @@ class ConcurrentEditDialog(QDialog):
         self.setAccessibleName(self.tr("Both versions"))
         self.setSizeGripEnabled(True)
         self.rows = version_rows(error, labels)
+        self.choice: str | None = None
 
         self.message_label = QLabel(str(error), objectName="concurrentEditMessage")
         self.message_label.setWordWrap(True)
@@ -111,9 +131,11 @@ class ConcurrentEditDialog(QDialog):
         self.table.resizeRowsToContents()
 
         self.keep_button = QPushButton(self.tr("&Keep theirs (reload)"), objectName="keepTheirsButton")
-        self.copy_button = QPushButton(self.tr("&Copy mine to clipboard"), objectName="copyMineButton")
+        self.copy_button = QPushButton(self.tr("&Copy mine, keep editing"), objectName="copyMineButton")
+        self.copy_button.setToolTip(self.tr("Puts your values on the clipboard and leaves them in your form; "
+                                            "saving again replaces their version."))
         self.close_button = QPushButton(self.tr("Close"), objectName="closeButton")
-        self.keep_button.clicked.connect(self.accept)
+        self.keep_button.clicked.connect(self.keep_theirs)
         self.copy_button.clicked.connect(self.copy_mine)
         self.close_button.clicked.connect(self.reject)
         for button in (self.keep_button, self.copy_button, self.close_button):
@@ -135,6 +157,28 @@ class ConcurrentEditDialog(QDialog):
         """This workstation's unsaved values as "Field:" paragraphs."""
         return "\n\n".join(f"{name}:\n{mine}" for name, _theirs, mine in self.rows)
 
+    def keep_theirs(self) -> None:
+        self.choice = THEIRS
+        self.accept()
+
     def copy_mine(self) -> None:
+        """Copy this workstation's values; the first time, tell the screen to keep them."""
         QGuiApplication.clipboard().setText(self.mine_text())
-        self.copy_button.setText(self.tr("Copied"))
+        self.copy_button.setText(self.tr("Copied: yours stay in the form"))
+        if self.choice != MINE:
+            self.choice = MINE
+            self.mine_kept.emit()
+
+
+def resolve_concurrent_edit(parent: QWidget, error: ConcurrentEdit, labels: dict[str, str | None] | None = None,
+                            *, keep_theirs: Callable[[], None],
+                            keep_mine: Callable[[], None] | None = None) -> ConcurrentEditDialog:
+    """Open (window-modal, without blocking) both versions over `parent`. "Keep theirs" calls
+    `keep_theirs()` (reload the stored record, drop what was typed); "Copy mine" calls
+    `keep_mine()` (leave the form as typed, re-read the version). Returns the open dialog."""
+    dialog = ConcurrentEditDialog(error, labels=labels, parent=parent)
+    dialog.accepted.connect(keep_theirs)
+    if keep_mine is not None:
+        dialog.mine_kept.connect(keep_mine)
+    dialog.open()
+    return dialog

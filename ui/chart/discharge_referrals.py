@@ -178,14 +178,18 @@ class DischargeReferralsPage(QWizardPage):
                 widget.setFocus()
             return False
         if saved:
-            for edit in (self.provider_edit, self.contact_edit, self.barriers_edit):
-                edit.clear()
-            self.service_box.setCurrentIndex(-1)
-            self.service_box.clearEditText()
-            self.appointment_check.setChecked(False)
+            self.clear_entry()
             self.show_view()
             self.provider_edit.setFocus()
         return saved
+
+    def clear_entry(self) -> None:
+        """Empty the fields of the referral being typed."""
+        for edit in (self.provider_edit, self.contact_edit, self.barriers_edit):
+            edit.clear()
+        self.service_box.setCurrentIndex(-1)
+        self.service_box.clearEditText()
+        self.appointment_check.setChecked(False)
 
     def remove_selected(self) -> None:
         referral = self.model.row_value(self.table.currentIndex().row())

@@ -5,10 +5,13 @@ from `clinic.meds.medications`; the dose history of the selected medication (not
 overwritten); MAT doses given or dispensed at the clinic; drug screens with each positive marked
 expected (explained by a prescription) or unexpected. "Add medication…", "Change dose…" and
 "Stop…" are enabled only for prescribers (`clinic.actor.can("medication.prescribe")`); the domain
-refuses anyone else anyway.
+refuses anyone else anyway. A dose change or stop saved meanwhile on another workstation opens
+both versions of the medication (see `show_both_versions`).
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic
+from iopdesk.errors import ConcurrentEdit
 
+from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
 from ..dates import date_edit
 from ..operations import Operations
 from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
@@ -51,6 +56,9 @@ class MedsTab(QWidget):
         self.clinic = clinic
         self.ops = ops
         self.client_id = str(client_id)
+        self.dialog = None
+        self.conflict_dialog = None
+        self.versions: dict[str, int] = {}  # medication id → version read after "Copy mine"
         self.setObjectName("medsTab")
         self.meds_model = RowsTableModel((
             (self.tr("Drug"), lambda m: m.drug + (self.tr(" (MAT)") if m.is_mat else "")),
@@ -192,10 +200,11 @@ class MedsTab(QWidget):
         effective_on, reason = date_edit(), QLineEdit()
 
         def submit() -> None:
-            _view, changes = self.clinic.meds.change_dose(
-                med.id, amount=str(amount.value()), effective_on=effective_on.date().toPython(),
-                reason=reason.text(), expected_version=med.version)
-            self.ops.announce(changes)
+            self._save_versioned(med, self.clinic.meds.change_dose, {
+                "amount": str(amount.value()), "effective_on": effective_on.date().toPython(),
+                "reason": reason.text()}, {
+                "dose": _dose(Decimal(str(amount.value())), med.unit),
+                "dose_effective_on": effective_on.date().toPython(), "dose_reason": reason.text()})
 
         return self._open(self.tr("Change dose of {drug}").format(drug=med.drug), "changeDoseDialog", [
             ("amount", self.tr("New &dose ({unit}):").format(unit=med.unit), amount),
@@ -210,12 +219,54 @@ class MedsTab(QWidget):
         stopped_on, reason = date_edit(), QLineEdit()
 
         def submit() -> None:
-            _view, changes = self.clinic.meds.stop_medication(
-                med.id, stopped_on=stopped_on.date().toPython(), reason=reason.text(),
-                expected_version=med.version)
-            self.ops.announce(changes)
+            self._save_versioned(med, self.clinic.meds.stop_medication, {
+                "stopped_on": stopped_on.date().toPython(), "reason": reason.text()}, {
+                "stopped_on": stopped_on.date().toPython(), "stop_reason": reason.text()})
 
         return self._open(self.tr("Stop {drug}").format(drug=med.drug), "stopMedicationDialog", [
             ("stopped_on", self.tr("&Stopped on:"), stopped_on),
             ("stop_reason", self.tr("&Reason:"), reason),
         ], submit)
+
+    # -- another workstation saved first -------------------------------------------------------
+    def _save_versioned(self, med, method, values: dict, shown: dict) -> None:
+        """Call `method(med.id, expected_version=…, **values)` with the version this form read
+        (kept per medication in `versions`); a ConcurrentEdit opens both versions (`shown`: what
+        this save would show) and is re-raised for the form to show the message."""
+        version = self.versions.get(med.id, med.version)
+        try:
+            _view, changes = method(med.id, expected_version=version, **values)
+        except ConcurrentEdit as error:
+            self.show_both_versions(error, med, shown)
+            raise
+        self.versions.pop(med.id, None)
+        self.ops.announce(changes)
+
+    def version_fields(self, med) -> dict[str, object]:
+        return {"dose": _dose(med.amount, med.unit), "dose_effective_on": med.dose_effective_on,
+                "frequency": med.frequency, "stopped_on": med.stopped_on, "stop_reason": med.stop_reason}
+
+    def show_both_versions(self, error: ConcurrentEdit, med, shown: dict):
+        """The medication as stored next to it as this form would leave it. "Keep theirs" closes
+        the form and reloads; "Copy mine" reloads and keeps the form, with the stored version."""
+        stored = next((m for m in self.clinic.meds.medications(self.client_id) if m.id == med.id), med)
+        mine = self.version_fields(med) | shown
+        theirs = self.version_fields(stored) | ({"dose_reason": ""} if "dose_reason" in shown else {})
+        form = self.dialog if self.dialog is not None and self.dialog.isVisible() else None
+        labels = {"dose": self.tr("Dose"), "dose_effective_on": self.tr("Dose effective on"),
+                  "dose_reason": self.tr("Reason for the change"), "frequency": self.tr("Frequency"),
+                  "stopped_on": self.tr("Stopped on"), "stop_reason": self.tr("Reason for stopping")}
+
+        def keep_theirs() -> None:
+            self.versions.pop(med.id, None)
+            if form is not None:
+                form.reject()
+            self.refresh()
+
+        def keep_mine() -> None:
+            self.versions[med.id] = stored.version
+            self.refresh()
+
+        self.conflict_dialog = resolve_concurrent_edit(form or self, with_versions(error, theirs, mine), labels,
+                                                       keep_theirs=keep_theirs, keep_mine=keep_mine)
+        return self.conflict_dialog

@@ -28,7 +28,7 @@ from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.notes import SIGNED_STATES, NoteView
 
-from ..concurrent_edit_dialog import ConcurrentEditDialog
+from ..concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit
 from ..dates import stamp_text
 from ..operations import Operations, user_message
 from ..print_preview import note_print_target, print_action
@@ -248,16 +248,22 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         return True
 
     def _show_both_versions(self, error: ConcurrentEdit) -> None:
-        """Another workstation saved this draft first: show both versions; "Keep theirs" reloads."""
+        """Another workstation saved this draft first: show both versions; "Keep theirs" reloads,
+        "Copy mine" keeps the form as typed (still marked unsaved) for the next save."""
         self.show_error(error)
         if self.concurrent_edit_dialog is not None and self.concurrent_edit_dialog.isVisible():
             return
         labels: dict[str, str | None] = {s.key: s.label for s in self.format.sections}
         labels.update(starts_at=self.tr("Start time"), ends_at=self.tr("End time"), episode=None,
                       service_date=self.tr("Date of service"), minutes=self.tr("Minutes"))
-        self.concurrent_edit_dialog = ConcurrentEditDialog(error, labels=labels, parent=self)
-        self.concurrent_edit_dialog.accepted.connect(self._keep_theirs)
-        self.concurrent_edit_dialog.open()
+        self.concurrent_edit_dialog = resolve_concurrent_edit(self, error, labels, keep_theirs=self._keep_theirs,
+                                                              keep_mine=self._keep_mine)
+
+    def _keep_mine(self) -> None:
+        """Keep what is typed here; read the stored version so the next save replaces theirs."""
+        self.view = self.clinic.notes.get(self.note_id)
+        self.show_error(None)
+        self.status_label.setText(self._status_text())
 
     def _keep_theirs(self) -> None:
         self.view = self.clinic.notes.get(self.note_id)

@@ -5,8 +5,9 @@ It starts from `clinic.plans.start_review(plan_id, reviewed_on)`: each objective
 target date, the notes that addressed it since the last review (or admission) and its last
 rating; the client's measure trends over the same window sit above the summary. "Sign review"
 (Ctrl+Enter) calls `record_review` with the plan version the tab read; a domain error appears
-under the objective, the summary or the date it names, or above the buttons (a plan changed by
-someone else: the tab reloads).
+under the objective, the summary or the date it names, or above the buttons; a plan changed by
+someone else meanwhile also opens both versions ("Keep theirs" closes the review and reloads
+the tab, "Copy mine" keeps the review as typed for signing again).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.services.plan_reviews import RATINGS
 
+from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
 from ..dates import date_edit, date_text
 from ..operations import Operations, user_message
 from .plan_dialogs import text_box
@@ -232,9 +234,35 @@ class PlanReviewDialog(QDialog):
                 target.setFocus()
                 if target in self.ratings.values():
                     self.scroll.ensureWidgetVisible(target)
-            if isinstance(error, ConcurrentEdit) and self.on_concurrent_edit is not None:
-                self.on_concurrent_edit()
+            if isinstance(error, ConcurrentEdit):
+                self.show_both_versions(error)
             return False
         self.ops.announce(changes)
         self.accept()
         return True
+
+    def show_both_versions(self, error: ConcurrentEdit) -> None:
+        """The plan changed since it was read (e.g. a revision was signed): show the plan as stored
+        next to this review. "Keep theirs" closes the review and reloads the tab; "Copy mine" keeps
+        the ratings and summary here and reads the plan's version so signing again can succeed."""
+        stored = self.clinic.plans.get(self.plan.id)
+        words = {"draft": self.tr("Draft"), "signed": self.tr("Signed"), "superseded": self.tr("Superseded")}
+        theirs = {"status": words.get(stored.status, stored.status), "reviewed_on": stored.last_reviewed_on,
+                  "summary": ""}
+        mine = {"status": words.get(self.plan.status, self.plan.status),
+                "reviewed_on": self.reviewed_on.date().toPython(), "summary": self.summary.toPlainText()}
+        labels = {"status": self.tr("Plan status"), "reviewed_on": self.tr("Review date"),
+                  "summary": self.tr("Review summary")}
+
+        def keep_theirs() -> None:
+            self.reject()
+            if self.on_concurrent_edit is not None:
+                self.on_concurrent_edit()
+
+        def keep_mine() -> None:
+            self.plan = stored
+            if self.on_concurrent_edit is not None:
+                self.on_concurrent_edit()
+
+        self.conflict_dialog = resolve_concurrent_edit(self, with_versions(error, theirs, mine), labels,
+                                                       keep_theirs=keep_theirs, keep_mine=keep_mine)

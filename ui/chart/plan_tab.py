@@ -8,7 +8,7 @@ problem when nothing is selected), F2 or Enter edits, Delete removes after askin
 signs, Ctrl+Shift+N revises a signed plan into a new draft, Ctrl+Shift+R reviews it, Ctrl+N
 creates the initial plan of an episode that has none. Signed and superseded versions are read
 only (the domain refuses edits anyway). Every write passes the plan version the tab read; a
-ConcurrentEdit is shown and the plan reloaded. The tab reloads on "plan", "review" and "episode"
+ConcurrentEdit opens both versions (see `PlanElementEditing`). The tab reloads on "plan", "review" and "episode"
 changes of this client.
 """
 
@@ -64,6 +64,7 @@ class PlanTab(PlanElementEditing, QWidget):
         self.reviews = []
         self.ratings: dict[str, str] = {}
         self.dialog = None
+        self.conflict_dialog = None
         self._plan_id: str | None = None
         self._announcing = False
         self.setObjectName("planTab")
@@ -362,8 +363,8 @@ class PlanTab(PlanElementEditing, QWidget):
         def save(**values):
             try:
                 plan, changes = self.clinic.plans.sign(self.plan.id, expected_version=self.plan.version, **values)
-            except ConcurrentEdit:
-                self.reload()
+            except ConcurrentEdit as error:
+                self.show_both_versions(error, "sign", None, {"status": "signed", **values})
                 raise
             self._announce(changes, plan_id=plan.id)
 
