@@ -112,3 +112,28 @@ def test_server_init_help_says_it_is_meant_for_postgresql(capsys):
         main(["server", "init", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "PostgreSQL" in out and "works on a SQLite file too" in out
+
+
+@pytest.mark.parametrize("failing", ["admin", "check"])
+def test_a_failure_after_the_schema_is_created_leaves_the_database_empty(empty_db, monkeypatch, failing):
+    """Creating the first admin (or the final check) fails: init removes what it created, the
+    database is as empty as before, and running init again succeeds."""
+    from iopdesk.server_setup import ServerSetup, existing_clinic
+    from iopdesk.services.users import UserService
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    target = (UserService, "add") if failing == "admin" else (iopdesk.Clinic, "check")
+    setup = ServerSetup.checked(empty_db, clinic_name="Harbor Light Recovery", site_code="RVS",
+                                site_name="Riverside", admin="ada", admin_name="Ada Admin")
+    with monkeypatch.context() as patch:
+        patch.setattr(*target, fail)
+        with pytest.raises(RuntimeError, match="disk full"):
+            setup.run(ADMIN_PASSWORD)
+    assert existing_clinic(empty_db) is None
+
+    assert setup.run(ADMIN_PASSWORD).ok
+    with iopdesk.open_clinic(empty_db, create=False) as clinic:
+        assert clinic.info().clinic_name == "Harbor Light Recovery"
+        assert clinic.users.count() == 1
