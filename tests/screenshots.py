@@ -4,7 +4,7 @@ Run as `python -m tests.screenshots [folder]` (offscreen works). It generates a 
 clinic (60 clients, 12 weeks, seed 3) in a temporary folder, signs in as the demo clinician and
 walks the app as a clinician would: sign-in, Today, client search, registration, every chart tab,
 the note editor, the plan review, measure entry, the discharge wizard, the Groups page, a group
-session and the lock screen; then the first page of every printed document (PDF → PNG with
+session, the lock screen and a satellite's Admin page with a sync conflict; then the first page of every printed document (PDF → PNG with
 poppler's `pdftoppm`). Settings go to the temporary folder, never to the user's. Every
 window is grabbed at a fixed size so the pictures compare from run to run.
 """
@@ -187,6 +187,7 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     shooter.shoot(window, "lock", WINDOW_SIZE, ops)
     settle(app, ops)
     clinic.close()
+    _admin_sync_screen(shooter, work, settings)
     return shooter.written
 
 
@@ -304,6 +305,42 @@ def _billing_screen(clinic, settings):
         QApplication.processEvents()
         time.sleep(0.02)
     return window
+
+
+def _admin_sync_screen(shooter: Shooter, work: Path, settings) -> None:
+    """A satellite (NORTH, joined from the demo clinic) on the Admin page right after Sync now
+    brought a conflict: a client's phone changed at both sites. Opens the satellite last, as the
+    process's one clinic; the demo clinic must be closed before."""
+    import iopdesk
+    from iopdesk.models import Client
+    from iopdesk.records import update_versioned
+    from iopdesk.services.sync import join_as_satellite
+    from ui.main_window import MainWindow
+    from ui.sync_panel import MAIN_URL_KEY
+
+    main, north = str(work / "demo.sqlite"), str(work / "north.sqlite")
+    join_as_satellite(main, north, site_code="NORTH", site_name="Harbor Light Recovery — Northside")
+
+    def set_phone(client_id, phone):
+        row = Client.get(Client.id == client_id)
+        update_versioned(row, row.version, phone=phone)
+
+    with iopdesk.open_clinic(main):
+        client_id = Client.select(Client.id).order_by(Client.mrn).tuples().first()[0]
+        set_phone(client_id, "(555) 201-4410")
+    clinic = iopdesk.open_clinic(north)
+    set_phone(client_id, "(555) 201-7788")
+    clinic.login("admin", DEMO_PASSWORD)
+    settings.setValue(MAIN_URL_KEY, main)
+    window = MainWindow(clinic, settings)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    window.show_section("admin")
+    window.page("admin").sync_panel.sync_now()
+    settle(shooter.app, window.ops, 30)
+    shooter.shoot(window, "admin-sync", WINDOW_SIZE, window.ops)
+    window.close()
+    clinic.close()
 
 
 def _day_with_group(clinic) -> dt.date:

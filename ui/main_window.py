@@ -1,10 +1,11 @@
 """The IOP Desk main window: a section list on the left, the chosen section on the right.
 
 Sections are Today (the signed-in clinician's caseload), Clients, Groups, Billing and Admin
-(Admin still says it is coming); Ctrl+1…5 switch between them and Ctrl+F goes to the
+(site sync and its conflicts); Ctrl+1…5 switch between them and Ctrl+F goes to the
 client search. The window owns the `Operations` (`window.ops`) every page shares, an `IdleLock`
 that hides client data after idle minutes or on Ctrl+L, and a status bar naming the signed-in
-user, their previous sign-in, the site and the database. It remembers its size and place per
+user, their previous sign-in, the site and the database, and (where the clinic syncs) the sync
+status, which opens Admin when clicked. It remembers its size and place per
 user through `ui.settings`. The Clients, Groups and Billing pages are imported lazily: while their module
 is missing the section shows a "coming" placeholder instead.
 """
@@ -37,6 +38,7 @@ from .dates import stamp_text
 from .idle_lock import IdleLock
 from .operations import Operations
 from .settings import idle_minutes, ui_settings
+from .sync_status import SyncStatusLabel
 from .today_page import TodayPage
 
 SECTIONS = ("today", "clients", "groups", "billing", "admin")
@@ -79,6 +81,13 @@ def make_billing_page(clinic: Clinic, ops: Operations) -> QWidget | None:
             raise
         return None
     return BillingPage(clinic, ops) if hasattr(clinic, "billing") else None
+
+
+def make_admin_page(clinic: Clinic, ops: Operations, settings: QSettings) -> QWidget | None:
+    """The Admin page (site sync and conflicts), or None while the clinic has no sync service."""
+    from .admin_page import AdminPage
+
+    return AdminPage(clinic, ops, settings) if hasattr(clinic, "sync") else None
 
 
 class MainWindow(QMainWindow):
@@ -154,6 +163,7 @@ class MainWindow(QMainWindow):
             "clients": make_clients_page(self.clinic, self.ops, self.settings),
             "groups": make_groups_page(self.clinic, self.ops),
             "billing": make_billing_page(self.clinic, self.ops),
+            "admin": make_admin_page(self.clinic, self.ops, self.settings),
         }
         for key in SECTIONS:
             page = built.get(key) or self._build_pending_page(self.titles[key])
@@ -271,6 +281,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.user_label)
         self.statusBar().addWidget(self.last_login_label)
         self.statusBar().addWidget(self.status_label, 1)
+        self.sync_status_label = SyncStatusLabel(self.clinic, self.ops, self.statusBar())
+        self.sync_status_label.admin_requested.connect(lambda: self.show_section("admin"))
+        self.statusBar().addPermanentWidget(self.sync_status_label)
 
     def show_signed_in(self, previous_login: dt.datetime | None) -> None:
         """Name the signed-in user (and roles) and when they last signed in, in the status bar."""
