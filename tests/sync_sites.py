@@ -22,6 +22,7 @@ from iopdesk.db import database, make_database
 from iopdesk.models import Client, writing_as_site
 from iopdesk.records import update_versioned
 from iopdesk.services.sync import join_as_satellite
+from iopdesk.sync.rows import models_by_table, to_json
 from iopdesk.sync.session import sync_databases
 from iopdesk.sync.triggers import synced_tables
 from tests.conftest import ADMIN_PASSWORD
@@ -43,17 +44,20 @@ class Site:
             yield self.clinic
 
     def snapshot(self) -> dict[str, dict[str, tuple]]:
-        """Every synced table's rows (id → data columns), to compare sites. Audit events about a
-        sync itself are left out: the last import's event travels with the next exchange."""
+        """Every synced table's rows (id → data columns as sync carries them, so SQLite and
+        PostgreSQL compare equal). Audit events about a sync itself are left out: the last
+        import's event travels with the next exchange."""
         out = {}
         with self.on():
             for table in synced_tables(self.db):
-                skip = _NOT_COMPARED
-                where = " WHERE entity <> 'sync'" if table == "audit_event" else ""
-                cursor = self.db.execute_sql(f'SELECT * FROM "{table}"{where}')
-                names = [c[0] for c in cursor.description]
-                keep = [i for i, n in enumerate(names) if n not in skip]
-                out[table] = {str(row[names.index("id")]): tuple(row[i] for i in keep) for row in cursor}
+                model = models_by_table()[table]
+                rows = {}
+                for row in model.select().dicts():
+                    values = to_json(table, row)
+                    if table == "audit_event" and values["entity"] == "sync":
+                        continue
+                    rows[values["id"]] = tuple(v for k, v in sorted(values.items()) if k not in _NOT_COMPARED)
+                out[table] = rows
         return out
 
     def last_change(self) -> int:
@@ -70,6 +74,8 @@ class Site:
 
     def close(self) -> None:
         self.db.close()
+        if hasattr(self.db, "close_all"):
+            self.db.close_all()
 
 
 def open_site(name: str, path: Path) -> Site:

@@ -209,3 +209,44 @@ def test_a_database_of_another_clinic_is_refused(sites, tmp_path, sqlite_templat
     with pytest.raises(ValidationError, match="another clinic"):
         sync_databases(north.db, other)
     assert north.last_change() == before
+
+
+@pytest.mark.postgres
+def test_a_satellite_syncs_with_a_main_clinic_on_postgresql(tmp_path, pg_server, staffed_pg_template):
+    """The main clinic runs on a PostgreSQL server: a SQLite satellite joins it, both edit, both
+    sync directly and by file, and end identical with the conflict kept."""
+    from iopdesk.services.sync import join_as_satellite
+    from tests.conftest import _new_pg_database
+    from tests.sync_sites import open_site
+
+    janitor, name = _new_pg_database(pg_server, staffed_pg_template)
+    janitor.init()
+    url = pg_server.url(name)
+    main = north = None
+    try:
+        main = open_site("MAIN", url)
+        with main.on() as clinic:
+            client, _ = clinic.clients.register(legal_first="Noor", legal_last="Haddad", dob="1993-09-09", sex="F")
+        join_as_satellite(url, str(tmp_path / "north.sqlite"), site_code="NORTH", site_name="North clinic")
+        north = open_site("NORTH", tmp_path / "north.sqlite")
+        assert north.client(str(client.id)).legal_last == "Haddad"
+        north.edit_client(str(client.id), phone="555-1212", email="noor@example.org")
+        main.edit_client(str(client.id), phone="555-3434")
+        assert sync(north, main).conflicts == 1
+        with north.on() as clinic:
+            clinic.login("admin", "correct horse battery")
+            clinic.clients.register(legal_first="Tomas", legal_last="Lindqvist", dob="1961-01-01", sex="M")
+            clinic.sync.export_file(tmp_path / "north.sync")
+        with main.on() as clinic:
+            clinic.login("admin", "correct horse battery")
+            clinic.sync.import_file(tmp_path / "north.sync")
+            assert [c.legal_name for c in clinic.clients.search("Lindq")] == ["Tomas Lindqvist"]
+            assert clinic.check().ok
+        sync(north, main)
+        assert north.snapshot() == main.snapshot()
+        assert north.client(str(client.id)).email == main.client(str(client.id)).email == "noor@example.org"
+    finally:
+        for site in (main, north):
+            if site is not None:
+                site.close()
+        janitor.drop()
