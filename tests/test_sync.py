@@ -250,3 +250,41 @@ def test_a_satellite_syncs_with_a_main_clinic_on_postgresql(tmp_path, pg_server,
             if site is not None:
                 site.close()
         janitor.drop()
+
+
+@pytest.mark.postgres
+def test_a_change_committed_late_on_postgresql_is_not_skipped(pg_server, staffed_pg_template):
+    """A transaction that took an earlier change number but commits after a later one: reading
+    the log waits for it, so no checkpoint can pass over its change."""
+    import threading
+    import time
+
+    from iopdesk.sync.outgoing import horizon
+    from tests.conftest import _new_pg_database
+
+    janitor, name = _new_pg_database(pg_server, staffed_pg_template)
+    janitor.init()
+    url = pg_server.url(name)
+    slow, quick, reader = (make_database(url) for _ in range(3))
+    try:
+        open_transaction = slow.atomic()
+        open_transaction.__enter__()
+        slow.execute_sql("UPDATE site SET phone = '555-0001'")
+        with quick.atomic():
+            quick.execute_sql("UPDATE staff SET credentials = 'LMFT' WHERE username = 'clinician'")
+        result = {}
+        thread = threading.Thread(target=lambda: result.update(upto=horizon(reader)))
+        thread.start()
+        time.sleep(0.4)
+        assert thread.is_alive(), "reading the log did not wait for the open transaction"
+        open_transaction.__exit__(None, None, None)
+        thread.join(5)
+        slow_seq, quick_seq = (reader.execute_sql(
+            f"SELECT MAX(seq) FROM sync_change WHERE table_name = '{table}'").fetchone()[0]
+            for table in ("site", "staff"))
+        assert slow_seq < quick_seq <= result["upto"]
+    finally:
+        for db in (slow, quick, reader):
+            db.close()
+            db.close_all()
+        janitor.drop()

@@ -46,7 +46,7 @@ def horizon(db: peewee.Database) -> int:
     with db.atomic():
         if isinstance(db, peewee.PostgresqlDatabase):
             db.execute_sql("LOCK TABLE sync_change IN EXCLUSIVE MODE")
-        value = SyncChange.select(peewee.fn.MAX(SyncChange.seq)).scalar()
+        value = db.execute_sql("SELECT MAX(seq) FROM sync_change").fetchone()[0]
     return int(value or 0)
 
 
