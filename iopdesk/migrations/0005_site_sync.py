@@ -2,14 +2,16 @@
 kept per originating site.
 
 Audit events synced from another site keep that site's sequence numbers and hashes, so the
-unique key on `seq` becomes (origin_site, seq): each site's chain verifies on its own.
+unique key on `seq` becomes (origin_site, seq): each site's chain verifies on its own. Rows that
+exist already are entered in the change log as inserts, so a satellite joining an existing clinic
+receives all of them.
 """
 from peewee import (
     BigAutoField, BigIntegerField, BooleanField, CharField, DateTimeField, IntegerField, Model, TextField,
     UUIDField,
 )
 
-from iopdesk.sync.triggers import install_triggers
+from iopdesk.sync.triggers import install_triggers, log_existing_rows
 
 
 def up(migrator, db):
@@ -84,6 +86,7 @@ def up(migrator, db):
         migrator.add_index("audit_event", ("origin_site", "seq"), True),
     )
     install_triggers(db)
+    log_existing_rows(db)
 
 
 def down(migrator, db):

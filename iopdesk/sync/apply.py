@@ -98,26 +98,97 @@ class Applier:
 
     # -- applying ---------------------------------------------------------------------------
     def apply(self, changes: list[RowChange]) -> None:
+        """Apply one batch in order. Runs of new rows of one table from one site are inserted
+        together (one statement, falling back to one by one if the database refuses one)."""
+        changes = [c for c in changes if c.table in models_by_table()]
         pending = self._pending(changes)
+        stored = self._stored_rows(changes)
+        run: list[RowChange] = []
         for change in changes:
-            if change.table not in models_by_table():
-                continue
             self.result.tables[change.table] = self.result.tables.get(change.table, 0) + 1
+            local = stored.get((change.table, change.row_id))
+            if change.op != "D" and local is None and not self._keeps_tombstone(change):
+                if run and (run[0].table, run[0].origin) != (change.table, change.origin):
+                    self._insert_run(run)
+                    run = []
+                run.append(change)
+                continue
+            self._insert_run(run)
+            run = []
             columns_changed, editor = pending.get((change.table, change.row_id), (set(), self.this_site))
-            self._apply_one(change, columns_changed, editor)
+            model = models_by_table()[change.table]
+            if change.op == "D":
+                self._apply_delete(model, change, local, columns_changed)
+            elif local is None:
+                self._conflict(change.table, change.row_id, "*", "deleted", None, change.row,
+                               0, self.this_site, change.origin)
+            else:
+                self._apply_update(model, change, local, columns_changed, editor)
+        self._insert_run(run)
 
-    def _apply_one(self, change: RowChange, pending: set[str], editor: str) -> None:
-        model = models_by_table()[change.table]
-        row_uuid = uuid.UUID(change.row_id)
-        stored = model.select().where(model.id == row_uuid).dicts().first()
-        local = to_json(change.table, stored) if stored is not None else None
-        if change.op == "D":
-            self._apply_delete(model, change, local, pending)
+    def _stored_rows(self, changes: list[RowChange]) -> dict[tuple[str, str], dict]:
+        """This database's current rows for the batch, one query per table and 500 ids."""
+        by_table: dict[str, list[uuid.UUID]] = {}
+        for change in changes:
+            by_table.setdefault(change.table, []).append(uuid.UUID(change.row_id))
+        stored = {}
+        for table, ids in by_table.items():
+            model = models_by_table()[table]
+            for chunk in peewee.chunked(ids, 500):
+                for row in model.select().where(model.id.in_(chunk)).dicts():
+                    stored[(table, str(row["id"]))] = to_json(table, row)
+        return stored
+
+    def _keeps_tombstone(self, change: RowChange) -> bool:
+        """An edit of a row deleted here stays deleted (rule 3), unless it is sealed."""
+        return (change.op == "U" and not is_sealed(change.table, change.row)
+                and self._tombstoned(change.table, change.row_id))
+
+    def _insert_run(self, run: list[RowChange]) -> None:
+        if not run:
             return
-        if local is None:
-            self._apply_insert(model, change)
+        self._set_context(run[0].origin, self.peer)
+        model = models_by_table()[run[0].table]
+        statement, _ = self._insert_sql(model)
+        rows = [self._insert_params(model, change.row) for change in run]
+        try:
+            with self.db.atomic(), peewee.__exception_wrapper__:
+                self.db.cursor().executemany(statement, rows)
+            self.result.applied += len(run)
             return
-        self._apply_update(model, change, local, pending, editor)
+        except peewee.IntegrityError:
+            pass
+        for change, params in zip(run, rows, strict=True):
+            try:
+                with self.db.atomic():
+                    self.db.execute_sql(statement, params)
+            except peewee.IntegrityError as error:
+                reason = " ".join(str(error).split())[:200]
+                self._conflict(change.table, change.row_id, "*", "refused", {"reason": reason},
+                               change.row, 0, self.this_site, change.origin)
+                self._set_context(change.origin, self.peer)
+                continue
+            self.result.applied += 1
+
+    def _insert_sql(self, model) -> tuple[str, list[peewee.Field]]:
+        fields = list(model._meta.sorted_fields)
+        names = ", ".join(f'"{f.column_name}"' for f in fields)
+        marks = ", ".join([self.db.param] * len(fields))
+        return f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})', fields
+
+    def _insert_params(self, model, row: dict) -> tuple:
+        values = from_json(model._meta.table_name, row)
+        return tuple(f.db_value(values.get(f.name)) for f in model._meta.sorted_fields)
+
+    def _write(self, model, row_id: str, values: dict) -> None:
+        """UPDATE one row with field name → Python value, as plain SQL (building a peewee query
+        per row costs more than the write)."""
+        fields = model._meta.fields
+        assignments = ", ".join(f'"{fields[name].column_name}" = {self.db.param}' for name in values)
+        params = [fields[name].db_value(value) for name, value in values.items()]
+        params.append(model.id.db_value(uuid.UUID(row_id)))
+        self.db.execute_sql(
+            f'UPDATE "{model._meta.table_name}" SET {assignments} WHERE "id" = {self.db.param}', params)
 
     def _apply_delete(self, model, change: RowChange, local: dict | None, pending: set[str]) -> None:
         if local is None:
@@ -134,23 +205,6 @@ class Applier:
         self._set_context(change.origin, self.peer)
         with self.db.atomic():
             model.delete().where(model.id == uuid.UUID(change.row_id)).execute()
-        self.result.applied += 1
-
-    def _apply_insert(self, model, change: RowChange) -> None:
-        if (change.op == "U" and not is_sealed(change.table, change.row)
-                and self._tombstoned(change.table, change.row_id)):
-            self._conflict(change.table, change.row_id, "*", "deleted", None, change.row,
-                           0, self.this_site, change.origin)
-            return
-        self._set_context(change.origin, self.peer)
-        try:
-            with self.db.atomic():
-                model.insert(from_json(change.table, change.row)).execute()
-        except peewee.IntegrityError as error:
-            reason = " ".join(str(error).split())[:200]
-            self._conflict(change.table, change.row_id, "*", "refused", {"reason": reason},
-                           change.row, 0, self.this_site, change.origin)
-            return
         self.result.applied += 1
 
     def _apply_update(self, model, change: RowChange, local: dict, pending: set[str], editor: str) -> None:
@@ -211,7 +265,7 @@ class Applier:
         if incoming_version >= local_version:
             values["updated_at"] = from_json(table, {"updated_at": incoming["updated_at"]})["updated_at"]
         self._set_context(change.origin, self.peer)
-        model.update(values).where(model.id == uuid.UUID(change.row_id)).execute()
+        self._write(model, change.row_id, values)
         self.result.applied += 1
 
     def _apply_resolution(self, model, change: RowChange, local: dict) -> None:
@@ -235,7 +289,7 @@ class Applier:
         values = from_json("sync_conflict", {c: incoming[c] for c in compared if c != "id"})
         values["version"] = max(int(local["version"]), int(incoming["version"]))
         self._set_context(change.origin, self.peer)
-        model.update(values).where(model.id == uuid.UUID(change.row_id)).execute()
+        self._write(model, change.row_id, values)
         self.result.applied += 1
 
     # -- conflicts ----------------------------------------------------------------------------

@@ -112,3 +112,20 @@ def _install_postgres(db: peewee.Database) -> None:
             f'CREATE TRIGGER "sync_{table}" AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
             "FOR EACH ROW EXECUTE FUNCTION sync_log_change()"
         )
+
+
+def log_existing_rows(db: peewee.Database) -> None:
+    """Enter every row of the synced tables in the change log as an insert, parents first (the
+    models' dependency order, then creation order), for a database that had rows before the
+    change log existed."""
+    from ..models import ALL_MODELS
+
+    present = set(synced_tables(db))
+    row_id = "id::text" if _is_postgres(db) else "id"
+    now = "now() AT TIME ZONE 'utc'" if _is_postgres(db) else "CURRENT_TIMESTAMP"
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        if table in present:
+            db.execute_sql(
+                "INSERT INTO sync_change (table_name, row_id, op, fields, recorded_at) "
+                f"SELECT '{table}', {row_id}, 'I', '', {now} FROM \"{table}\" ORDER BY id")

@@ -1,0 +1,115 @@
+"""Site sync speed: a satellite's sync file of 10,000 row changes imported into the main clinic.
+
+The main clinic is the demo-sized clinic (the one `make run` opens); a satellite joins it (a
+full first sync, timed too), then changes 10,000 distinct rows across three tables (`EDITS`). Its
+sync file is written once; each sample imports it into a fresh copy of the main clinic. The floor
+is raw `sqlite3` writing the same rows' new values, one UPDATE each, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+from .harness import Figure
+
+CHANGES = 10_000
+IMPORT_TARGET_S = 5.0
+SAMPLES = 3
+PASSWORD = "demo-pass-2026"
+# What a satellite brings back after a fortnight offline, one change per row: attendance minutes
+# corrected, group topics revised, drug screen results marked expected (a new prescription).
+# Signed notes are left alone: the main clinic would refuse those edits (rule 1).
+EDITS = (("attendance", "minutes", "minutes + 1"), ("group_session", "topic", "topic || ' (revised)'"),
+         ("drug_screen_result", "expected", "CASE WHEN expected THEN 0 ELSE 1 END"))
+
+
+def _prepare(main_source: Path, folder: Path) -> tuple[Path, Path, float]:
+    """(main copy, sync file, seconds the join took)."""
+    import iopdesk
+    from iopdesk.services.sync import join_as_satellite
+
+    folder.mkdir(parents=True, exist_ok=True)
+    main = folder / "main.sqlite"
+    shutil.copyfile(main_source, main)
+    iopdesk.open_clinic(str(main)).close()  # bring the cached clinic to this schema once
+    satellite = folder / "north.sqlite"
+    began = time.perf_counter()
+    join_as_satellite(str(main), str(satellite), site_code="NORTH", site_name="North clinic")
+    joined = time.perf_counter() - began
+    connection = sqlite3.connect(satellite)
+    with connection:
+        remaining = CHANGES
+        for table, column, value in EDITS:
+            ids = [row[0] for row in connection.execute(f"SELECT id FROM {table} ORDER BY id LIMIT ?", (remaining,))]
+            connection.executemany(f"UPDATE {table} SET {column} = {value}, version = version + 1 WHERE id = ?",
+                                   [(i,) for i in ids])
+            remaining -= len(ids)
+    connection.close()
+    if remaining:
+        raise RuntimeError(f"the demo clinic has too few rows for {CHANGES:,} changes")
+    with iopdesk.open_clinic(str(satellite)) as clinic:
+        clinic.login("admin", PASSWORD)
+        clinic.sync.export_file(folder / "north.sync")
+    return main, folder / "north.sync", joined
+
+
+def _admin(clinic) -> None:
+    from iopdesk.models import Staff, StaffRole
+
+    admin = (Staff.select(Staff.username).join(StaffRole).where(StaffRole.role == "admin").first())
+    clinic.login(admin.username, PASSWORD)
+
+
+def run(main_source: Path, folder: Path) -> list[Figure]:
+    import iopdesk
+
+    main, sync_file, joined = _prepare(main_source, folder)
+    samples, applied = [], 0
+    for number in range(SAMPLES):
+        copy = folder / f"main-{number}.sqlite"
+        shutil.copyfile(main, copy)
+        with iopdesk.open_clinic(str(copy)) as clinic:
+            _admin(clinic)
+            began = time.perf_counter()
+            report = clinic.sync.import_file(sync_file)
+            samples.append(time.perf_counter() - began)
+            applied = report.received.applied
+        copy.unlink()
+    floor = _raw_floor(main, sync_file, folder)
+    note = (f"{applied:,} row changes applied; raw sqlite3 floor {floor:.2f} s "
+            f"({min(samples) / floor:.1f}x); first full sync of the demo clinic {joined:.1f} s")
+    return [Figure("sync: import a 10,000-change satellite file", tuple(samples), IMPORT_TARGET_S, "s", note),
+            Figure("sync: join (first full copy of the demo clinic)", (joined,), None, "s")]
+
+
+def _raw_floor(main: Path, sync_file: Path, folder: Path) -> float:
+    """Seconds for raw sqlite3 to write the same rows' new values in one transaction."""
+    import iopdesk
+    from iopdesk.sync.files import read_sync_file
+    from iopdesk.sync.session import sync_key
+
+    with iopdesk.open_clinic(str(main)):
+        key = sync_key()
+    _, batches = read_sync_file(sync_file, sync_key=key)
+    copy = folder / "floor.sqlite"
+    shutil.copyfile(main, copy)
+    connection = sqlite3.connect(copy)
+    began = time.perf_counter()
+    with connection:
+        for batch in batches:
+            for change in batch["changes"]:
+                row, fields = change["row"], [f for f in change["f"] if f != "*"]
+                if not fields:
+                    continue
+                values = [json.dumps(row[f]) if isinstance(row[f], (dict, list)) else row[f] for f in fields]
+                assignments = ", ".join(f'"{f}" = ?' for f in fields)
+                connection.execute(f'UPDATE "{change["t"]}" SET {assignments}, version = ? WHERE id = ?',
+                                   (*values, row["version"], row["id"].replace("-", "")))
+    elapsed = time.perf_counter() - began
+    connection.close()
+    copy.unlink()
+    return elapsed
