@@ -29,7 +29,7 @@ from ..models import (
     SessionFacilitator,
     Staff,
 )
-from ..records import as_uuid
+from ..records import as_uuid, update_versioned
 from ..rules import rule
 from ..validation import as_date
 from .clients import client_uuid
@@ -199,7 +199,7 @@ class GroupService(GroupSetup):
     def save_session(
         self, session_id, *, topic: str | None = None, modality: str | None = None,
         shared_note: str | None = None, attendance: Iterable[AttendanceEntry] = (),
-        sections: Iterable[ClientSection] = (),
+        sections: Iterable[ClientSection] = (), expected_version: int | None = None,
     ) -> tuple[SessionView, Changes]:
         """Save a session at once, in one transaction: the shared part (when any of topic,
         modality, shared note is given), attendance (upserted; minutes from arrival to departure
@@ -209,7 +209,9 @@ class GroupService(GroupSetup):
         Raises ValidationError naming the field (unknown status, times outside the session,
         arrival after departure, minutes over the session's length, a client not enrolled, a
         section for a client who did not attend), RecordLocked for a signed note or a shared part
-        that signed notes already carry. Nothing is saved when anything is refused.
+        that signed notes already carry. Nothing is saved when anything is refused. With
+        `expected_version` (the session's version when the screen read it) a save made meanwhile
+        at another workstation is refused with ConcurrentEdit naming who and when.
         """
         attendance, sections = list(attendance), list(sections)
         shared = (topic, modality, shared_note) != (None, None, None)
@@ -220,6 +222,8 @@ class GroupService(GroupSetup):
         kinds, touched = {"group_session"}, set()
         with self.db.atomic():
             session = self._session(session_id)
+            if expected_version is not None:
+                update_versioned(session, expected_version)
             if shared:
                 self._save_shared(session, topic, modality, shared_note)
             if attendance:

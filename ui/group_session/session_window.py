@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk.errors import IopDeskError
+from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.services.groups import AttendanceEntry, ClientSection
 from reports.jobs import PrintRequest
 
@@ -45,6 +45,7 @@ from .roster_model import (
     parse_time,
 )
 from .section_editor import SectionEditorWidget
+from .session_conflict import show_session_conflict
 from .shared_part import SharedPartWidget
 
 AUTOSAVE_MS = 3000
@@ -55,6 +56,7 @@ class GroupSessionWindow(QMainWindow):
         super().__init__(parent)
         self.clinic, self.ops, self.session_id = clinic, ops, str(session_id)
         self.session = clinic.groups.session(self.session_id)
+        self._conflict_open = False
         self.setObjectName("groupSessionWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(self.tr("{group} · {date} · {time}[*] — IOP Desk").format(
@@ -321,7 +323,8 @@ class GroupSessionWindow(QMainWindow):
     # -- saving and signing ---------------------------------------------------------------------------
     def _edited(self) -> None:
         self.setWindowModified(True)
-        self.autosave.start()
+        if not self._conflict_open:
+            self.autosave.start()
 
     def _shared_changed(self) -> bool:
         return (self.topic_edit.text().strip(), self.modality_edit.text().strip(),
@@ -348,9 +351,12 @@ class GroupSessionWindow(QMainWindow):
             if entries or sections or shared:
                 self.session, changes = self.clinic.groups.save_session(
                     self.session_id, attendance=[AttendanceEntry(*e) for e in entries],
-                    sections=sections, **shared)
+                    sections=sections, expected_version=self.session.version, **shared)
             else:
                 changes = None
+        except ConcurrentEdit as error:
+            show_session_conflict(self, error, unsaved_rows=bool(entries or sections))
+            return False
         except IopDeskError as error:
             self.status_text.setText(user_message(error))
             return False
