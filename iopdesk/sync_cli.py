@@ -5,6 +5,7 @@
     iopdesk sync import FILE                      apply a sync file written for this site
     iopdesk sync join --main URL --site-code C --site-name N   create this satellite's database
     iopdesk sync status                           last sync, pending changes, conflicts
+    iopdesk sync reidentify                       after restoring a backup: peers re-send everything
 
 Every command but `join` and `status` acts as an administrator (`--as`, password from
 IOPDESK_ADMIN_PASSWORD or asked); the passphrase comes from IOPDESK_SYNC_PASSPHRASE or is asked.
@@ -39,11 +40,16 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     join.add_argument("--site-code", required=True)
     join.add_argument("--site-name", required=True)
     actions.add_parser("status", parents=[common], help="last sync, pending changes and conflicts")
+    renew = actions.add_parser("reidentify", parents=[common],
+                               help="after restoring this database from a backup: make peers re-send")
+    renew.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
 
 
 def _progress(stage: str, done: int, total: int) -> None:
-    if total:
-        print(f"\r{stage}: {min(100, round(100 * done / total))}%", end="", file=sys.stderr, flush=True)
+    """A percentage on the terminal, redrawn in place (nothing when output goes to a file)."""
+    if total and sys.stderr.isatty():
+        end = "\n" if done >= total else ""
+        print(f"\r{stage}: {min(100, round(100 * done / total))}%", end=end, file=sys.stderr, flush=True)
 
 
 def _sign_in(clinic, args) -> None:
@@ -65,7 +71,7 @@ def run(args, open_clinic) -> int:
 
         report = join_as_satellite(args.main, args.db, site_code=args.site_code, site_name=args.site_name,
                                    progress=_progress)
-        print(f"\rJoined as site {args.site_code.upper()}: {report.summary()}", file=sys.stdout)
+        print(f"Joined as site {args.site_code.upper()}: {report.summary()}")
         return 0
     with open_clinic(args) as clinic:
         if action == "status":
@@ -77,12 +83,16 @@ def run(args, open_clinic) -> int:
                       f"confirmed up to {peer.acked_upto}")
             return 0
         _sign_in(clinic, args)
+        if action == "reidentify":
+            clinic.sync.renew_identity()
+            print("This database has a new identity; its peers will exchange everything with it again.")
+            return 0
         if action == "export":
             passphrase = (ask_password(PASSPHRASE_ENV, "Sync passphrase: ", confirm=True)
                           if args.encrypt else None)
             count, size = clinic.sync.export_file(args.out, for_site=args.for_site, passphrase=passphrase,
                                                   progress=_progress)
-            print(f"\rWrote {count} change(s) to {args.out} ({size:,} bytes)")
+            print(f"Wrote {count} change(s) to {args.out} ({size:,} bytes)")
             return 0
         if action == "import":
             import os
@@ -96,11 +106,11 @@ def run(args, open_clinic) -> int:
                 report = clinic.sync.import_file(args.file, progress=_progress,
                                                  passphrase=ask_password(PASSPHRASE_ENV, "Sync passphrase: ",
                                                                          confirm=False))
-            print(f"\rImported {args.file}: {report.summary()}")
+            print(f"Imported {args.file}: {report.summary()}")
             return 0
         if not args.with_url:
             raise ValidationError("Sync: give --with URL (direct) or an action: export, import, join, status.",
                                   field="with")
         report = clinic.sync.sync_with(args.with_url, progress=_progress)
-        print(f"\rSynced: {report.summary()}")
+        print(f"Synced: {report.summary()}")
         return 0

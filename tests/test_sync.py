@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import uuid
 
@@ -288,3 +289,25 @@ def test_a_change_committed_late_on_postgresql_is_not_skipped(pg_server, staffed
             db.close()
             db.close_all()
         janitor.drop()
+
+
+def test_sync_commands_report_one_line_and_refuse_without_an_admin(sites, tmp_path, monkeypatch, capsys):
+    """`iopdesk sync` from the terminal: status, export, import and reidentify, each one line;
+    without --as it says what is missing and exits 2."""
+    from iopdesk.cli import main as cli
+
+    main, north, _, client_id = sites
+    north.edit_client(client_id, phone="555-2121")
+    monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", "correct horse battery")
+    for site in (main, north):
+        site.close()
+    assert cli(["--db", str(north.path), "sync", "export", "--out", str(tmp_path / "n.iopsync")]) == 2
+    assert "--as ADMIN" in capsys.readouterr().err
+    assert cli(["--db", str(north.path), "sync", "export", "--out", str(tmp_path / "n.iopsync"), "--as", "admin"]) == 0
+    assert cli(["--db", str(main.path), "sync", "import", str(tmp_path / "n.iopsync"), "--as", "admin"]) == 0
+    assert re.search(r"Imported .*: received [1-9]\d* change\(s\)", capsys.readouterr().out)
+    assert cli(["--db", str(main.path), "sync", "status"]) == 0
+    assert "NORTH" in capsys.readouterr().out
+    assert cli(["--db", str(main.path), "sync", "reidentify", "--as", "admin"]) == 0
+    assert cli(["--db", str(north.path), "sync", "--with", str(main.path), "--as", "admin"]) == 0
+    assert "a restored database was noticed" in capsys.readouterr().out

@@ -145,6 +145,15 @@ class SyncService(Service):
             self._record("sync_import", {"file": Path(path).name, "result": report.summary()})
         return report
 
+    def renew_identity(self) -> str:
+        """Give this database a new identity after it was restored from a backup, so that every
+        peer re-sends what the backup lacks and accepts everything from it again."""
+        self.actor.require("sync.run")
+        with self.db.atomic():
+            identity = session.new_database_identity()
+            self._audit("reidentify", "sync", None, detail={"database": identity})
+        return identity
+
     def _peer_site(self, code: str | None) -> Site:
         if code:
             site = Site.get_or_none(Site.code == code.strip().upper())
