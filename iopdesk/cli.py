@@ -76,10 +76,33 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--admin", required=True, metavar="USERNAME", help="user name of the first administrator")
     init.add_argument("--admin-name", required=True, metavar="FULL_NAME",
                       help="the administrator's full name")
+    sub.add_parser("encrypt", parents=[common],
+                   help="encrypt a SQLite clinic file with a passphrase (SQLCipher), in place",
+                   description="Encrypt the clinic file (close IOP Desk everywhere first). The passphrase "
+                               "comes from $IOPDESK_DB_PASSPHRASE or is asked twice; afterwards IOP Desk "
+                               "asks for it when it opens the clinic.")
     from .sync_cli import add_parser as add_sync_parser
 
     add_sync_parser(sub, common)
     return parser
+
+
+def _cmd_encrypt(args) -> int:
+    from .db import PASSPHRASE_ENV, normalise_url, sqlite_path
+    from .encryption import check_passphrase, encrypt_clinic
+    from .paths import default_db_url
+
+    path = sqlite_path(normalise_url(args.db or default_db_url()))
+    if path is None:
+        raise ValidationError("Clinic database: encryption is for a SQLite clinic file; protect a "
+                              "PostgreSQL server's disk and connections on the server.", field="db")
+    passphrase = ask_password(PASSPHRASE_ENV, "New passphrase for the clinic file: ", confirm=True)
+    check_passphrase(passphrase)
+    counts = encrypt_clinic(path, passphrase)
+    print(f"Encrypted {path} ({sum(counts.values()):,} rows). IOP Desk will ask for the passphrase "
+          "when it opens this clinic; keep it safe: without it the clinic cannot be read. Older "
+          "unencrypted backups of this clinic should be destroyed.")
+    return 0
 
 
 def _cmd_sync(args) -> int:
@@ -190,7 +213,7 @@ def _cmd_server(args) -> int:
 
 
 COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check,
-            "server": _cmd_server, "sync": _cmd_sync}
+            "server": _cmd_server, "sync": _cmd_sync, "encrypt": _cmd_encrypt}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

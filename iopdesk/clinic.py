@@ -15,8 +15,16 @@ import peewee
 from playhouse.schema_diff import diff_models
 
 from . import audit
-from .db import database, describe_url, is_postgres, make_database, normalise_url, sqlite_path
-from .errors import DatabaseUnavailable
+from .db import (
+    database,
+    describe_url,
+    is_encrypted_file,
+    is_postgres,
+    make_database,
+    normalise_url,
+    sqlite_path,
+)
+from .errors import DatabaseUnavailable, PassphraseRequired
 from .ids import new_id
 from .models import ALL_MODELS, ClinicSetting, Site, set_current_site
 from .permissions import SYSTEM, Actor
@@ -176,11 +184,12 @@ class Clinic:
         return CheckReport(ok, tuple(lines))
 
 
-def open_clinic(url: str | None = None, *, create: bool = True) -> Clinic:
+def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str | None = None) -> Clinic:
     """Open (and if needed create or upgrade) the clinic database at `url`.
 
     Raises DatabaseUnavailable if it cannot be reached, SchemaTooNew if a newer IOP Desk wrote it.
-    With create=False a missing SQLite file is an error instead of a new clinic.
+    With create=False a missing SQLite file is an error instead of a new clinic. An encrypted
+    clinic file needs `passphrase` (or $IOPDESK_DB_PASSPHRASE): PassphraseRequired without it.
     """
     from .paths import default_db_url
 
@@ -188,11 +197,17 @@ def open_clinic(url: str | None = None, *, create: bool = True) -> Clinic:
     path = sqlite_path(url)
     if path is not None and not create and not path.exists():
         raise DatabaseUnavailable(f"No clinic database at {path}.")
-    db = make_database(url)
+    db = make_database(url, passphrase=passphrase)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
-    except peewee.OperationalError as exc:
+        if path is not None and is_encrypted_file(path):
+            db.execute_sql("SELECT count(*) FROM sqlite_master")
+    except peewee.DatabaseError as exc:
+        if path is not None and is_encrypted_file(path):
+            db.close()
+            raise PassphraseRequired("Passphrase: it does not open this clinic database.",
+                                     field="passphrase") from None
         reason = " ".join(str(exc).split())
         raise DatabaseUnavailable(f"Cannot open the clinic database {describe_url(url)}: {reason}") from None
     upgrade(db)

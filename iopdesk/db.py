@@ -18,7 +18,10 @@ from pathlib import Path
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
-from .errors import DatabaseUnavailable
+from .errors import DatabaseUnavailable, PassphraseRequired
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+PASSPHRASE_ENV = "IOPDESK_DB_PASSPHRASE"
 
 
 class ClinicDatabaseProxy(peewee.DatabaseProxy):
@@ -105,8 +108,28 @@ def describe_url(url: str) -> str:
     return text
 
 
-def make_database(url: str) -> peewee.Database:
-    """A peewee Database for the URL, not yet connected."""
+def is_encrypted_file(path: Path) -> bool:
+    """Whether a clinic file exists and is not plain SQLite (SQLCipher leaves no readable header)."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError:
+        return False
+    return len(header) == len(SQLITE_HEADER) and header != SQLITE_HEADER
+
+
+def _quiet_sqlcipher() -> None:
+    """SQLCipher logs a wrong passphrase to stderr; the app says it in words instead."""
+    import sqlcipher3
+
+    connection = sqlcipher3.connect(":memory:")
+    connection.execute("PRAGMA cipher_log_level = NONE")
+    connection.close()
+
+
+def make_database(url: str, *, passphrase: str | None = None) -> peewee.Database:
+    """A peewee Database for the URL, not yet connected. An encrypted (SQLCipher) clinic file
+    needs its passphrase: given here, or in $IOPDESK_DB_PASSPHRASE; PassphraseRequired otherwise."""
     url = normalise_url(url)
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "sqlite":
@@ -115,6 +138,16 @@ def make_database(url: str) -> peewee.Database:
             return peewee.SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
         if not path.parent.exists():
             raise DatabaseUnavailable(f"The folder {path.parent} does not exist.")
+        if is_encrypted_file(path):
+            passphrase = passphrase or os.environ.get(PASSPHRASE_ENV)
+            if not passphrase:
+                raise PassphraseRequired(
+                    f"The clinic database {path} is encrypted: enter its passphrase.", field="passphrase")
+            from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+            _quiet_sqlcipher()
+            return SqlCipherDatabase(str(path), passphrase=passphrase, pragmas=SQLITE_PRAGMAS,
+                                     lock_type="IMMEDIATE", check_same_thread=False)
         return peewee.SqliteDatabase(
             str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False
         )

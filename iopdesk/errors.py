@@ -82,5 +82,9 @@ class DatabaseUnavailable(IopDeskError):
     """The database cannot be opened or reached."""
 
 
+class PassphraseRequired(DatabaseUnavailable):
+    """The clinic file is encrypted and no passphrase (or a wrong one) was given."""
+
+
 class IntegrityProblem(IopDeskError):
     """`iopdesk check` found damage: a broken audit chain or a failed integrity check."""

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
 import resources
 from iopdesk import open_clinic
@@ -42,6 +42,27 @@ def load_style_sheet(app: QApplication) -> None:
         app.setStyleSheet(style.read_text(encoding="utf-8"))
 
 
+def open_with_passphrase(db: str | None):
+    """Open the clinic; for an encrypted clinic file ask for its passphrase (three tries).
+    None when the user cancels."""
+    from iopdesk.errors import PassphraseRequired
+
+    passphrase, problem = None, ""
+    for _ in range(4):
+        try:
+            return open_clinic(db, passphrase=passphrase)
+        except PassphraseRequired as exc:
+            problem = str(exc)
+        text, ok = QInputDialog.getText(
+            None, QCoreApplication.translate("app", "Encrypted clinic"),
+            problem + "\n\n" + QCoreApplication.translate("app", "Passphrase:"),
+            QLineEdit.EchoMode.Password)
+        if not ok:
+            return None
+        passphrase = text
+    raise PassphraseRequired(problem)
+
+
 def run_app(args: Sequence[str]) -> int:
     """Run the desktop app until its window closes; returns the exit status."""
     options, qt_args = parse_args(args)
@@ -54,10 +75,12 @@ def run_app(args: Sequence[str]) -> int:
     if options.db is None and not os.environ.get("IOPDESK_DB"):
         data_dir().mkdir(parents=True, exist_ok=True)
     try:
-        clinic = open_clinic(options.db)
+        clinic = open_with_passphrase(options.db)
     except IopDeskError as exc:
         QMessageBox.critical(None, QCoreApplication.translate("app", "IOP Desk cannot start"), str(exc))
         return EXIT_ERROR
+    if clinic is None:
+        return 0
 
     with clinic:
         login = LoginDialog(clinic)
