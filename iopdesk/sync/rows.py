@@ -61,7 +61,31 @@ def from_json(table: str, values: dict) -> dict:
 
 
 def _python_value(field: peewee.Field, value: object) -> object:
-    if value is None or isinstance(field, JSONField):
+    """The Python value for a column; ValueError when the JSON value cannot be one (a malformed
+    sync file must not put text into a number column: SQLite would store it)."""
+    if value is None:
+        if not field.null and not field.primary_key:
+            raise ValueError(f"{field.column_name} cannot be empty")
+        return value
+    if isinstance(field, JSONField):
+        return value
+    if isinstance(field, peewee.BooleanField):
+        if not isinstance(value, (bool, int)):
+            raise ValueError(f"{field.column_name} must be true or false")
+        return bool(value)
+    if isinstance(field, (peewee.IntegerField, peewee.BigIntegerField)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{field.column_name} must be a whole number")
+        return value
+    if isinstance(field, peewee.FloatField):
+        if not isinstance(value, (int, float)):
+            raise ValueError(f"{field.column_name} must be a number")
+        return value
+    if isinstance(field, (peewee.CharField, peewee.TextField)):
+        if not isinstance(value, str):
+            raise ValueError(f"{field.column_name} must be text")
+        if isinstance(field, peewee.CharField) and field.max_length and len(value) > field.max_length:
+            raise ValueError(f"{field.column_name} is longer than {field.max_length}")
         return value
     if isinstance(field, peewee.UUIDField):
         return uuid.UUID(str(value))

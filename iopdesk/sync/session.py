@@ -31,6 +31,7 @@ from ..schema import schema_status
 from .apply import Applier, ApplyResult
 from .files import read_sync_file, write_sync_file
 from .outgoing import RowChange, horizon, next_batch
+from .rows import from_json, models_by_table
 
 Progress = Callable[[str, int, int], None]
 FILE_FORMAT = 1
@@ -274,6 +275,7 @@ def import_file(path: Path, *, passphrase: str | None = None,
     if header.get("to_site") != me.site_id:
         raise ValidationError("Sync file: it was written for another site; nothing was imported.", field="file")
     source = Identity(me.clinic_id, header["from_site"], header["from_database"])
+    batches = _checked_batches(batches)
     report = SyncReport()
     with db.atomic():
         state = _peer(source.site_id)
@@ -295,15 +297,47 @@ def import_file(path: Path, *, passphrase: str | None = None,
     applier = Applier(db, peer=source.site_id, this_site=me.site_id, acked_upto=acked,
                       catch_up=report.restarted)
     total = len(batches)
-    for number, batch in enumerate(batches, 1):
-        covered = int(batch["covered"])
+    for number, (covered, changes) in enumerate(batches, 1):
         if covered > received:
-            changes = [RowChange.from_json(c) for c in batch["changes"]]
             _apply_batch(db, me, source, applier, changes, covered, acked)
             received = covered
         progress("applying", number, total)
     report.received = applier.result
     return report
+
+
+def _checked_batches(batches: list) -> list[tuple[int, list[RowChange]]]:
+    """The file's batches as row changes, every value checked before anything is written.
+
+    A correctly signed file can still be malformed (written by a faulty program): ValidationError
+    naming the first bad change, and nothing is imported.
+    """
+    checked = []
+    for number, batch in enumerate(batches, 1):
+        try:
+            covered = int(batch["covered"])
+            changes = [_checked_change(RowChange.from_json(c)) for c in batch["changes"]]
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ValidationError(f"Sync file: batch {number} is malformed ({type(error).__name__}: "
+                                  f"{str(error)[:80]}); nothing was imported.", field="file") from None
+        checked.append((covered, changes))
+    return checked
+
+
+def _checked_change(change: RowChange) -> RowChange:
+    if change.table not in models_by_table() or change.op not in ("I", "U", "D"):
+        raise ValueError(f"unknown table or operation {change.table!r} {change.op!r}")
+    uuid.UUID(change.row_id)
+    uuid.UUID(change.origin)
+    if not all(isinstance(f, str) for f in change.fields):
+        raise ValueError("field names must be text")
+    if change.op != "D":
+        if not isinstance(change.row, dict) or str(change.row.get("id")) != change.row_id:
+            raise ValueError(f"row {change.row_id} has no matching values")
+        from_json(change.table, change.row)
+        if not isinstance(change.row.get("version"), int):
+            raise ValueError(f"row {change.row_id} has no version")
+    return change
 
 
 # -- joining ------------------------------------------------------------------------------------
