@@ -1,4 +1,4 @@
-"""The admin command line: `iopdesk demo|user|migrate|check|server|sync`, `--db URL` or `IOPDESK_DB`.
+"""The admin command line: `iopdesk demo|user|migrate|check|server|sync|backup|restore`, `--db URL` or `IOPDESK_DB`.
 
 Errors print one line a person can act on and exit non-zero; no traceback reaches the user.
 """
@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from . import __version__
@@ -84,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     from .sync_cli import add_parser as add_sync_parser
 
     add_sync_parser(sub, common)
+    from .backup_cli import add_parsers as add_backup_parsers
+
+    add_backup_parsers(sub, common)
+    from .audit_cli import add_parser as add_audit_parser
+
+    add_audit_parser(sub, common)
+    from .client_import_cli import add_parser as add_import_parser
+
+    add_import_parser(sub, common)
     return parser
 
 
@@ -103,6 +114,18 @@ def _cmd_encrypt(args) -> int:
           "when it opens this clinic; keep it safe: without it the clinic cannot be read. Older "
           "unencrypted backups of this clinic should be destroyed.")
     return 0
+
+
+def _cmd_backup(args) -> int:
+    from .backup_cli import run_backup
+
+    return run_backup(args)
+
+
+def _cmd_restore(args) -> int:
+    from .backup_cli import run_restore
+
+    return run_restore(args)
 
 
 def _cmd_sync(args) -> int:
@@ -212,8 +235,22 @@ def _cmd_server(args) -> int:
     return 0 if report.ok else EXIT_CHECK_FAILED
 
 
+def _cmd_audit(args) -> int:
+    from .audit_cli import run
+
+    return run(args, _open)
+
+
+def _cmd_import(args) -> int:
+    from .client_import_cli import run
+
+    return run(args, _open)
+
+
 COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check,
-            "server": _cmd_server, "sync": _cmd_sync, "encrypt": _cmd_encrypt}
+            "server": _cmd_server, "sync": _cmd_sync, "encrypt": _cmd_encrypt,
+            "backup": _cmd_backup, "restore": _cmd_restore, "audit": _cmd_audit,
+            "import": _cmd_import}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,6 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_ERROR
+    from .logs import configure_logging
+
+    configure_logging()
+    logging.getLogger(__name__).info("IOP Desk %s: command %s", __version__, args.command)
     return run_reporting_errors("iopdesk", lambda: COMMANDS[args.command](args))
 
 
@@ -231,6 +272,10 @@ def run_subcommand(prog: str, parser: argparse.ArgumentParser, run: Callable[[ar
     """Parse `argv`, run `run(args)` and print the one line it returns; errors as in
     `run_reporting_errors`. The shape of `iopdesk print` and `iopdesk export`."""
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    from .logs import configure_logging
+
+    configure_logging()
+    logging.getLogger(__name__).info("IOP Desk %s: %s", __version__, prog)
 
     def command() -> int:
         print(run(args))
@@ -244,6 +289,7 @@ def run_reporting_errors(prog: str, command: Callable[[], int]) -> int:
     try:
         return command()
     except IopDeskError as exc:
+        logging.getLogger(__name__).info("%s refused: %s", prog, type(exc).__name__)
         print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
@@ -253,6 +299,9 @@ def run_reporting_errors(prog: str, command: Callable[[], int]) -> int:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a last resort: one line, never a traceback
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        logging.getLogger(__name__).error("%s failed: %s at %s", prog, type(exc).__name__,
+                                          f"{os.path.basename(where.filename)}:{where.lineno}" if where else "?")
         print(f"{prog}: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
         return 1
 

@@ -26,6 +26,7 @@ from .db import (
 )
 from .errors import DatabaseUnavailable, PassphraseRequired
 from .ids import new_id
+from .integrity import check_at_open
 from .models import ALL_MODELS, ClinicSetting, Site, set_current_site
 from .permissions import SYSTEM, Actor
 from .schema import SchemaStatus, schema_status, upgrade
@@ -38,6 +39,7 @@ from .services.clients import ClientService
 from .services.consents import ConsentService
 from .services.discharge import DischargeService
 from .services.disclosures import DisclosureService
+from .services.emergency_access import EmergencyAccessService
 from .services.episodes import EpisodeService
 from .services.family import FamilyService
 from .services.groups import GroupService
@@ -90,6 +92,7 @@ class Clinic:
         self.audit = AuditService(self)
         self.billing = BillingService(self)
         self.sync = SyncService(self)
+        self.emergency = EmergencyAccessService(self)
         self.site = self._ensure_identity()
         set_current_site(self.site.id)
 
@@ -210,5 +213,6 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
                                      field="passphrase") from None
         reason = " ".join(str(exc).split())
         raise DatabaseUnavailable(f"Cannot open the clinic database {describe_url(url)}: {reason}") from None
+    check_at_open(db)  # a damaged file is refused before anything is written to it
     upgrade(db)
     return Clinic(db, url)

@@ -19,6 +19,7 @@ import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
 from .errors import DatabaseUnavailable, PassphraseRequired
+from .storage_errors import with_clear_errors
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PASSPHRASE_ENV = "IOPDESK_DB_PASSPHRASE"
@@ -135,7 +136,8 @@ def make_database(url: str, *, passphrase: str | None = None) -> peewee.Database
     if parts.scheme == "sqlite":
         path = sqlite_path(url)
         if path is None:
-            return peewee.SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+            return with_clear_errors(peewee.SqliteDatabase)(":memory:", pragmas=SQLITE_PRAGMAS,
+                                                            lock_type="IMMEDIATE")
         if not path.parent.exists():
             raise DatabaseUnavailable(f"The folder {path.parent} does not exist.")
         if is_encrypted_file(path):
@@ -146,9 +148,9 @@ def make_database(url: str, *, passphrase: str | None = None) -> peewee.Database
             from playhouse.sqlcipher_ext import SqlCipherDatabase
 
             _quiet_sqlcipher()
-            return SqlCipherDatabase(str(path), passphrase=passphrase, pragmas=SQLITE_PRAGMAS,
-                                     lock_type="IMMEDIATE", check_same_thread=False)
-        return peewee.SqliteDatabase(
+            return with_clear_errors(SqlCipherDatabase)(str(path), passphrase=passphrase, pragmas=SQLITE_PRAGMAS,
+                                                        lock_type="IMMEDIATE", check_same_thread=False)
+        return with_clear_errors(peewee.SqliteDatabase)(
             str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False
         )
     if parts.scheme in ("postgres", "postgresql"):

@@ -88,3 +88,12 @@ class PassphraseRequired(DatabaseUnavailable):
 
 class IntegrityProblem(IopDeskError):
     """`iopdesk check` found damage: a broken audit chain or a failed integrity check."""
+
+
+class DatabaseDamaged(IntegrityProblem):
+    """The clinic file failed its integrity check at open: nothing is written to it. `backup` is
+    the newest backup that passed its own check (None when there is none)."""
+
+    def __init__(self, message: str, *, backup: object | None = None) -> None:
+        super().__init__(message, field="db")
+        self.backup = backup

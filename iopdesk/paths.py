@@ -18,6 +18,11 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
+def backup_dir() -> Path:
+    """Where scheduled and on-demand backups go unless told otherwise."""
+    return data_dir() / "backups"
+
+
 def default_db_url() -> str:
     """`IOPDESK_DB` if set, else the demo/default clinic file in the user data folder."""
     env = os.environ.get("IOPDESK_DB")

@@ -1,6 +1,9 @@
 """Roles and permissions, loaded from `resources/roles.toml` and checked by every service.
 
 The UI may hide what a role cannot do, but this module is where a refusal actually happens.
+Reads of one client's chart go through `Actor.require_for_client`, which also honours a live
+break-the-glass grant (see iopdesk/services/emergency_access.py for the rule) and otherwise
+raises `ChartAccessDenied`, a PermissionDenied that says emergency access may be requested.
 """
 
 from __future__ import annotations
@@ -22,7 +25,22 @@ _PERMISSION_WORDS = {
     "medication.prescribe": "add or change medications",
     "admin.users": "manage user accounts",
     "billing.export": "export billing",
+    "emergency.request": "request emergency access",
+    "emergency.review": "review emergency access",
 }
+
+# What a break-the-glass grant may add, for one client: reading, never writing.
+EMERGENCY_PERMISSIONS = frozenset({"chart.read", "chart.read_narrative"})
+
+
+class ChartAccessDenied(PermissionDenied):
+    """Refused access to one client's chart; `emergency_possible` says whether this user may
+    break the glass (request time-limited, audited emergency access) for `client_id`."""
+
+    def __init__(self, message: str, *, client_id: str, emergency_possible: bool) -> None:
+        super().__init__(message)
+        self.client_id = client_id
+        self.emergency_possible = emergency_possible
 
 
 @lru_cache(maxsize=1)
@@ -75,11 +93,33 @@ class Actor:
     def require(self, permission: str) -> None:
         """Raise PermissionDenied unless this actor holds `permission`."""
         if not self.can(permission):
-            what = _PERMISSION_WORDS.get(permission, permission)
-            raise PermissionDenied(
-                f"{self.display_name} ({', '.join(sorted(self.roles)) or 'no role'}) "
-                f"is not allowed to {what}."
-            )
+            raise PermissionDenied(self._refusal(permission))
+
+    def require_for_client(self, permission: str, client_id) -> None:
+        """Raise ChartAccessDenied unless this actor holds `permission`, or it is a read
+        permission covered by a live emergency grant of this actor for this client.
+        `client_id` may be a function returning it (called only when the role lacks it)."""
+        if self.can(permission):
+            return
+        possible = permission in EMERGENCY_PERMISSIONS and self.can("emergency.request")
+        if possible and self.id is not None:
+            if callable(client_id):
+                client_id = client_id()
+            from .services.emergency_access import has_emergency_access
+
+            if client_id is not None and has_emergency_access(self.id, client_id):
+                return
+        if callable(client_id):
+            client_id = ""
+        message = self._refusal(permission)
+        if possible:
+            message += " In an emergency you may request time-limited access (it is audited and reviewed)."
+        raise ChartAccessDenied(message, client_id=str(client_id), emergency_possible=possible)
+
+    def _refusal(self, permission: str) -> str:
+        what = _PERMISSION_WORDS.get(permission, permission)
+        return (f"{self.display_name} ({', '.join(sorted(self.roles)) or 'no role'}) "
+                f"is not allowed to {what}.")
 
 
 SYSTEM = Actor(id=None, username="system", display_name="IOP Desk system", roles=frozenset())

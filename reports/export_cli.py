@@ -1,4 +1,8 @@
-"""`iopdesk export billing`: the billing spreadsheet for a date range, from the command line.
+"""`iopdesk export billing|client`: the billing spreadsheet for a date range, or one client's record.
+
+`iopdesk export client MRN --out DIR --recipient TEXT --user USERNAME` writes the client's full
+record (reports.client_export) and logs it as a disclosure to TEXT. The rest of this docstring is
+about billing.
 
 `iopdesk export billing --from DATE --to DATE [--site S] [--payer P] [--new-only] [--out FILE.xlsx]
 [--db URL] --user USERNAME` signs in as USERNAME (password from $IOPDESK_PASSWORD, else asked when
@@ -30,22 +34,36 @@ PROG = "iopdesk export"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Export the billing spreadsheet (claim lines and holds) for a range of service dates.",
+        description="Export the billing spreadsheet, or one client's full record.",
         epilog="The password is read from $IOPDESK_PASSWORD, or asked for when run interactively.",
     )
-    parser.add_argument("what", choices=["billing"], help="what to export")
-    parser.add_argument("--from", dest="range_from", required=True, metavar="DATE",
-                        help="first date of service, YYYY-MM-DD")
-    parser.add_argument("--to", dest="range_to", required=True, metavar="DATE",
-                        help="last date of service, YYYY-MM-DD (inclusive)")
-    parser.add_argument("--site", metavar="CODE", help="only this site (default: all sites)")
-    parser.add_argument("--payer", metavar="CODE", help="only this payer (default: all payers)")
-    parser.add_argument("--new-only", action="store_true",
-                        help="only lines never exported, or changed since they were exported")
-    parser.add_argument("--out", metavar="FILE.xlsx",
-                        help="where to write (default: billing_FROM_TO[_SITE][_PAYER].xlsx in the current folder)")
-    parser.add_argument("--db", metavar="URL", help="clinic database (default: $IOPDESK_DB or the user data folder)")
-    parser.add_argument("--user", required=True, metavar="USERNAME", help="the staff account exporting")
+    sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
+    billing = sub.add_parser("billing", help="the billing spreadsheet (claim lines and holds) for a date range",
+                             description="Export the billing spreadsheet (claim lines and holds) for a "
+                                         "range of service dates.")
+    billing.add_argument("--from", dest="range_from", required=True, metavar="DATE",
+                         help="first date of service, YYYY-MM-DD")
+    billing.add_argument("--to", dest="range_to", required=True, metavar="DATE",
+                         help="last date of service, YYYY-MM-DD (inclusive)")
+    billing.add_argument("--site", metavar="CODE", help="only this site (default: all sites)")
+    billing.add_argument("--payer", metavar="CODE", help="only this payer (default: all payers)")
+    billing.add_argument("--new-only", action="store_true",
+                         help="only lines never exported, or changed since they were exported")
+    billing.add_argument("--out", metavar="FILE.xlsx",
+                         help="where to write (default: billing_FROM_TO[_SITE][_PAYER].xlsx in the current folder)")
+    client = sub.add_parser(
+        "client", help="one client's full record: JSON per table, manifest, PDFs",
+        description="Export one client's full record into a new folder: one JSON file per table, a "
+                    "manifest with SHA-256 hashes, FORMAT.md and the signed documents as PDFs. The "
+                    "export is logged as a disclosure to the recipient (accounting of disclosures).")
+    client.add_argument("mrn", metavar="MRN", help="the client's MRN")
+    client.add_argument("--out", required=True, metavar="DIR", help="a new (or empty) folder")
+    client.add_argument("--recipient", required=True, metavar="TEXT",
+                        help='who receives it, e.g. "Client (patient request)"')
+    for each in (billing, client):
+        each.add_argument("--db", metavar="URL",
+                          help="clinic database (default: $IOPDESK_DB or the user data folder)")
+        each.add_argument("--user", required=True, metavar="USERNAME", help="the staff account exporting")
     return parser
 
 
@@ -66,6 +84,8 @@ def run(args: argparse.Namespace) -> str:
     """Export as `args` say; returns the line to show. Raises the domain's errors and OSError."""
     from iopdesk.clinic import open_clinic
 
+    if args.what == "client":
+        return run_client(args)
     requested = _checked_out(Path(args.out)) if args.out else None
     with open_clinic(args.db, create=False) as clinic:
         clinic.login(args.user, ask_password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))
@@ -85,6 +105,18 @@ def run(args: argparse.Namespace) -> str:
     lines = f"{summary.lines:,} line" + ("" if summary.lines == 1 else "s")
     return (f"Exported {lines} ({holds}), total charge {_dollars(summary.charge_cents)}, to {out}; "
             f"batch {batch.id}.")
+
+
+def run_client(args: argparse.Namespace) -> str:
+    """`iopdesk export client MRN --out DIR --recipient TEXT` (see reports.client_export)."""
+    from iopdesk.clinic import open_clinic
+
+    from .client_export import export_client_with_pdfs
+
+    with open_clinic(args.db, create=False) as clinic:
+        clinic.login(args.user, ask_password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))
+        result = export_client_with_pdfs(clinic, args.mrn, args.out, recipient=args.recipient)
+    return result.summary() + f" Logged as a disclosure to {args.recipient.strip()}."
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from iopdesk.models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD
+from tests.security.tampering import drop_guards
 
 
 def _busy_day(clinic) -> str:
@@ -14,6 +15,7 @@ def _busy_day(clinic) -> str:
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
                                         service_date="2026-11-20", minutes=45)
     clinic.notes.get(note.id)
+    drop_guards(clinic.db)  # what follows tampers as someone holding the database file would
     return client.id
 
 
@@ -66,3 +68,24 @@ def test_reordering_audit_events_is_detected(staffed_clinic):
     AuditEvent.update(seq=first.seq).where(AuditEvent.id == second.id).execute()
     AuditEvent.update(seq=second.seq).where(AuditEvent.id == first.id).execute()
     assert not staffed_clinic.audit.verify().ok
+
+
+def test_a_refusal_by_the_database_reads_as_a_locked_record(admitted_client):
+    """Should any write path reach a signed note's text, the trigger's refusal is RecordLocked."""
+    import peewee
+    import pytest
+
+    from iopdesk.audit_seals import refusals_as_record_locked
+    from iopdesk.errors import RecordLocked
+    from iopdesk.models import Note
+
+    clinic, client, _episode = admitted_client
+    note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
+                                        service_date="2026-11-20", starts_at="10:00", ends_at="10:50",
+                                        sections={"data": "d", "assessment": "a", "plan": "p"})
+    clinic.notes.sign(note.id, note.version)
+    with pytest.raises(RecordLocked, match="never changed"), refusals_as_record_locked(), clinic.db.atomic():
+        Note.update(minutes=5).where(Note.id == note.id).execute()
+    with pytest.raises(peewee.DatabaseError), refusals_as_record_locked(), clinic.db.atomic():
+        clinic.db.execute_sql("SELECT * FROM no_such_table")
+    assert Note.get_by_id(note.id).minutes == 50

@@ -47,6 +47,7 @@ def test_check_passes_then_catches_a_tampered_audit_trail(tmp_path, monkeypatch,
     assert "storage: ok" in out and "audit trail: ok" in out
 
     with sqlite3.connect(db) as conn:
+        conn.execute('DROP TRIGGER "audit_guard_audit_event_upd"')  # as someone with the file could
         conn.execute("UPDATE audit_event SET action = 'read' WHERE seq = 1")
     assert main(["--db", str(db), "check"]) == 3
     assert "audit event 1 was altered" in capsys.readouterr().out

@@ -78,7 +78,7 @@ def _dump(clinic) -> dict[str, list[tuple]]:
             if table == "staff":
                 del row["password_hash"]
             if table == "clinic_setting":
-                if row["key"] == "clinic_id":
+                if row["key"] in ("clinic_id", "audit_key_id"):  # per clinic: random
                     continue
                 row = {"key": row["key"], "value": row["value"]}
             rows.append(tuple(mask(v) for v in row.values()))

@@ -69,7 +69,7 @@ def test_defaults_keep_the_main_site_and_clinic_name(tmp_path, monkeypatch, caps
 @pytest.mark.parametrize("extra, password, message", [
     (["--site-code", "9-bad"], ADMIN_PASSWORD, "Site code: 1 to 8 letters or digits"),
     (["--clinic-name", "  "], ADMIN_PASSWORD, "Clinic name: this field is required."),
-    ([], "short", "Password: use at least 8 characters."),
+    ([], "short", "Password: use at least 12 characters."),
 ])
 def test_bad_answers_are_refused_before_anything_is_written(tmp_path, monkeypatch, capsys, extra,
                                                              password, message):

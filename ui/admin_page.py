@@ -183,7 +183,9 @@ class AdminPage(QWidget):
         self.splitter.addWidget(self.conflicts_panel)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        layout.addWidget(self.splitter, 1)
+        from .audit_page import add_audit_tab
+
+        layout.addWidget(add_audit_tab(self.splitter, clinic), 1)
         ops.changes_applied.connect(self._changes_applied)
 
     def _changes_applied(self, _changes) -> None:

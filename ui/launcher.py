@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from iopdesk.cli import main as cli_main
 
         return cli_main(args)
+    from iopdesk.logs import log_app_start
+
+    log_app_start(args)
     from .app import run_app
 
     return run_app(args)

@@ -34,6 +34,8 @@ import iopdesk
 import resources
 from iopdesk import Clinic
 
+from .audit_alarm import install_audit_alarm
+from .backup_schedule import BackupSchedule
 from .dates import stamp_text
 from .idle_lock import IdleLock
 from .operations import Operations
@@ -138,11 +140,13 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
+        install_audit_alarm(self)
         self.show_signed_in(previous_login)
 
         minutes_ms = idle_minutes(self.settings) * 60_000
         self.idle_lock = IdleLock(self, clinic, idle_ms if idle_ms is not None else minutes_ms)
         self.idle_lock.signed_out.connect(self.close)
+        self.backup_schedule = BackupSchedule(self, clinic)  # every 24 h, and at sign-out if stale
 
         self.navigation.setCurrentRow(0)
         self.navigation.setFocus()
@@ -233,6 +237,10 @@ class MainWindow(QMainWindow):
         self.lock_action.triggered.connect(self.lock)
         file_menu.addAction(self.lock_action)
         self.lockable_actions.append(self.lock_action)
+        password_action = QAction(self.tr("Change &Password…"), self, objectName="changePasswordAction")
+        password_action.triggered.connect(self.change_password)
+        file_menu.addAction(password_action)
+        self.lockable_actions.append(password_action)
         file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -259,6 +267,13 @@ class MainWindow(QMainWindow):
         about_action.setMenuRole(QAction.MenuRole.AboutRole)
         about_action.triggered.connect(self._show_about)
         help_menu.addAction(about_action)
+
+    def change_password(self) -> None:
+        """File ▸ Change Password…: the signed-in user sets a new password (ui/password_dialog.py)."""
+        from .password_dialog import ChangePasswordDialog
+
+        if not self.clinic.actor.is_system:
+            ChangePasswordDialog(self.clinic, self).exec()
 
     def _show_about(self) -> None:
         QMessageBox.about(self, self.tr("About IOP Desk"), self.tr(

@@ -17,6 +17,7 @@ from .clients import (
     Payer,
 )
 from .discharge import AftercareReferral, Discharge
+from .emergency import EmergencyAccess
 from .family import FamilyMember, FamilySession, FamilySessionParticipant
 from .groups import (
     Attendance,
@@ -54,6 +55,7 @@ ALL_MODELS = sort_models(
         DrugScreenResult, MeasureResult, MeasureSchedule, Discharge, AftercareReferral,
         ExportBatch, BillableService, AuditEvent, AuditHead, Disclosure, ClinicSetting,
         SyncChange, SyncApplying, SyncPeer, SyncConflict,
+        EmergencyAccess,
     ]
 )
 

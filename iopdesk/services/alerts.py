@@ -136,12 +136,12 @@ class AlertService(Service):
 
     def active_for(self, client_id) -> list[AlertView]:
         """A client's unresolved alerts, oldest first."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         return self._views((Alert.client == client_uuid(client_id)) & Alert.resolved_at.is_null())
 
     def history(self, client_id) -> list[AlertView]:
         """Every alert of a client, resolved or not, oldest first."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         return self._views(Alert.client == client_uuid(client_id))
 
     def active_safety_alerts(self, clinician=None) -> list[AlertView]:

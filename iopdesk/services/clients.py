@@ -133,6 +133,7 @@ class ClientService(Service):
 
     def find_duplicates(self, legal_first: str, legal_last: str, dob: dt.date | str) -> list[str]:
         """MRNs of clients with the same legal name (any case) and date of birth."""
+        self.actor.require("chart.read")
         born = date_of_birth(dob)
         query = Client.select(Client.mrn).where(
             (peewee.fn.LOWER(Client.legal_last) == legal_last.strip().lower())
@@ -172,12 +173,14 @@ class ClientService(Service):
         )
 
     def by_mrn(self, mrn: str) -> ClientSearchRow:
+        self.actor.require("chart.read")
         row = Client.select().where(Client.mrn == (mrn or "").strip().upper()).first()
         if row is None:
             raise NotFound(f"No client with MRN {mrn!r}.", field="mrn")
         return ClientSearchRow(str(row.id), row.mrn, f"{row.legal_first} {row.legal_last}", row.preferred_name, row.dob)
 
     def count(self) -> int:
+        self.actor.require("chart.read")
         return Client.select().count()
 
     def search(self, text: str, *, limit: int = 50) -> list[ClientSearchRow]:

@@ -29,6 +29,7 @@ from ..validation import as_date, required_text
 from .alerts import staff_for
 from .base import Service
 from .discharge_summary import DischargeSummary, assemble, summary_view
+from .emergency_access import client_of_episode
 from .episodes import episode_uuid
 from .work_items import WorkItem, display_name
 
@@ -237,7 +238,7 @@ class DischargeService(Service):
         return self._view(row)
 
     def for_episode(self, episode_id) -> DischargeView | None:
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", lambda: client_of_episode(episode_id))
         row = Discharge.get_or_none(Discharge.episode == episode_uuid(episode_id))
         return self._view(row) if row else None
 

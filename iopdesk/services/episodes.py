@@ -199,6 +199,7 @@ class EpisodeService(Service):
 
     def current(self, client_id) -> EpisodeView | None:
         """The client's open episode, or None."""
+        self.actor.require("chart.read")
         row = (
             Episode.select(Episode.id)
             .where((Episode.client == client_uuid(client_id)) & (Episode.status.in_(OPEN_STATUSES)))
@@ -209,6 +210,7 @@ class EpisodeService(Service):
     def latest(self, client_id) -> EpisodeView | None:
         """The client's open episode, else the most recent one (to read a discharged client's plan
         and discharge summary); None for a client never admitted."""
+        self.actor.require("chart.read")
         row = (
             Episode.select(Episode.id)
             .where(Episode.client == client_uuid(client_id))

@@ -219,6 +219,8 @@ class GroupService(GroupSetup):
             self.actor.require("group.run")
         if sections:
             self.actor.require("note.write")
+        if not (attendance or shared or sections):
+            self.actor.require("group.run")
         kinds, touched = {"group_session"}, set()
         with self.db.atomic():
             session = self._session(session_id)

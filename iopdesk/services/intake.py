@@ -167,7 +167,7 @@ class IntakeService(Service):
 
     def latest(self, client_id) -> ScreeningView | None:
         """The client's most recent screening, or None."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         row = (
             AsamAssessment.select()
             .where(AsamAssessment.client == client_uuid(client_id))

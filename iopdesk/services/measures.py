@@ -141,7 +141,7 @@ class MeasureService(Service):
 
     def history(self, client_id, measure_code: str) -> list[MeasurePoint]:
         """One measure's results for a client, oldest first (for a trend line), each with its safety flag."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         code = measure(measure_code).code
         query = (
             MeasureResult.select(MeasureResult.administered_on, MeasureResult.total, MeasureResult.band,
@@ -155,7 +155,7 @@ class MeasureService(Service):
     def first_and_last(self, client_id, episode_id) -> tuple[MeasureTrend, ...]:
         """Per measure given during the episode (admission to discharge, or today), its results
         oldest first with `first`, `last` and `change`: what the discharge summary compares."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         episode = Episode.get_or_none(Episode.id == as_uuid(episode_id, "episode"))
         if episode is None or episode.client_id != client_uuid(client_id):
             raise NotFound(f"No episode with id {episode_id} for this client.")

@@ -233,13 +233,13 @@ class MedicationService(Service):
     # -- reading --------------------------------------------------------------------------
     def current_medications(self, client_id, *, on: dt.date | str | None = None) -> list[MedicationView]:
         """Medications active on `on` (default today) with the dose in effect that day, by drug."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         day = as_date(on, "on", "Date") if on else today()
         return self._views((Medication.client == client_uuid(client_id)) & _active_on(day), day)
 
     def medications(self, client_id) -> list[MedicationView]:
         """Every medication of a client, stopped ones too, each with its latest dose."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         return self._views(Medication.client == client_uuid(client_id), dt.date.max)
 
     def dose_history(self, medication_id) -> list[DoseView]:
@@ -296,7 +296,7 @@ class MedicationService(Service):
 
     def mat_doses(self, client_id, *, medication_id=None) -> list[MatDoseView]:
         """MAT doses of a client (optionally of one medication), newest first."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         where = MatAdministration.client == client_uuid(client_id)
         if medication_id is not None:
             where &= MatAdministration.medication == as_uuid(medication_id, "medication")
@@ -362,7 +362,7 @@ class MedicationService(Service):
 
     def drug_screens(self, client_id) -> list[DrugScreenView]:
         """A client's drug screens with their classified results, newest first."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", client_id)
         return self._screen_views(DrugScreen.client == client_uuid(client_id))
 
     # -- helpers --------------------------------------------------------------------------

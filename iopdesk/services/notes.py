@@ -189,7 +189,7 @@ class NoteService(Service):
 
     def get(self, note_id) -> NoteView:
         """A note with its text and addenda; needs `chart.read_narrative`. The read is audited."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", lambda: self._note(note_id).client_id)
         note = self._note(note_id)
         with self.db.atomic():
             self._audit("read", "note", note.id, client_id=note.client_id)

@@ -21,6 +21,7 @@ from ..models import PlanGoal, PlanIntervention, PlanObjective, PlanProblem, Tre
 from ..records import content_hash, insert_records, update_versioned
 from ..rules import rule
 from ..validation import as_date, required_text
+from .emergency_access import client_of_episode
 from .episodes import episode_uuid
 from .plan_editing import PlanEditing
 from .plan_reviews import PlanReviews
@@ -122,12 +123,12 @@ class PlanService(PlanEditing, PlanReviews):
     # -- reading ------------------------------------------------------------------------------
     def get(self, plan_id) -> PlanView:
         """One plan version with its whole tree; needs `chart.read_narrative`."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", lambda: find_plan(plan_id).client_id)
         return load_plan(find_plan(plan_id))
 
     def current_plan(self, episode_id) -> PlanView | None:
         """The episode's signed plan in force, else its draft, else None."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", lambda: client_of_episode(episode_id))
         plan = (TreatmentPlan.select().where((TreatmentPlan.episode == episode_uuid(episode_id))
                                              & (TreatmentPlan.status.in_(("signed", "draft"))))
                 .order_by(TreatmentPlan.status.desc(), TreatmentPlan.plan_version.desc()).first())

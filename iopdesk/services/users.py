@@ -1,8 +1,11 @@
 """Staff accounts and sign-in: Argon2id passwords, roles, lockout after repeated failures.
 
 Invariants: the first account of a clinic must be an admin and can be made without signing in;
-every later account is made by a signed-in admin; five wrong passwords in a row lock an account
-for 15 minutes; every sign-in, failure and lockout is audited.
+every later account is made by a signed-in admin; passwords meet the policy in
+resources/password_policy.toml; five wrong passwords in a row lock an account for 15 minutes
+(both values from that file); every sign-in, failure, lockout, unlock and password change is
+audited, and a failed sign-in's audit events are committed even though sign-in then raises.
+A stored hash weaker than the policy's Argon2id cost is replaced at the next good sign-in.
 """
 
 from __future__ import annotations
@@ -13,16 +16,23 @@ from dataclasses import dataclass
 from .. import audit
 from ..changes import Changes
 from ..clock import utcnow
-from ..errors import AuthenticationFailed, NotFound, ValidationError
+from ..errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationError
 from ..models import Site, Staff, StaffRole
-from ..passwords import hash_password, verify_password
+from ..passwords import hash_password, hasher, needs_rehash, policy, verify_password
 from ..permissions import Actor, check_roles
 from ..validation import npi as valid_npi
 from ..validation import required_text
 from .base import Service
 
-MAX_FAILURES = 5
-LOCKOUT = dt.timedelta(minutes=15)
+
+def max_failures() -> int:
+    """Consecutive wrong passwords that lock an account (policy file, default 5)."""
+    return int(policy()["lockout"]["max_failures"])
+
+
+def lockout_period() -> dt.timedelta:
+    """How long a lockout lasts (policy file, default 15 minutes)."""
+    return dt.timedelta(minutes=policy()["lockout"]["minutes"])
 
 
 @dataclass(frozen=True)
@@ -65,16 +75,15 @@ class UserService(Service):
 
         Raises ValidationError (naming the field) or PermissionDenied.
         """
+        first = Staff.select().count() == 0
+        if not first:
+            self.actor.require("admin.users")
         username = required_text(username, "username", "User name", max_length=60).lower()
         display_name = required_text(display_name, "display_name", "Full name")
         roles = check_roles(roles)
-        first = Staff.select().count() == 0
-        if first:
-            if "admin" not in roles:
-                raise ValidationError("The first account of a clinic must be an administrator.", field="roles")
-        else:
-            self.actor.require("admin.users")
-        password_hash = hash_password(password)
+        if first and "admin" not in roles:
+            raise ValidationError("The first account of a clinic must be an administrator.", field="roles")
+        password_hash = hash_password(password, username)
         npi_value = valid_npi(npi)
         with self.db.atomic():
             if Staff.select().where(Staff.username == username).exists():
@@ -126,33 +135,46 @@ class UserService(Service):
                 self._audit_login(staff, "login_failed", {"reason": "locked"})
             elif not ok:
                 failures = staff.failed_logins + 1
-                locked_until = now + LOCKOUT if failures >= MAX_FAILURES else None
+                locked_until = now + lockout_period() if failures >= max_failures() else None
                 Staff.update(failed_logins=failures, locked_until=locked_until).where(
                     Staff.id == staff.id
                 ).execute()
                 self._audit_login(staff, "login_failed", {"reason": "wrong password", "failures": failures})
                 if locked_until:
                     self._audit_login(staff, "account_locked", {"until": locked_until.isoformat()})
-                    failure = "Wrong password. The account is now locked for 15 minutes."
+                    minutes = int(lockout_period().total_seconds() // 60)
+                    failure = (f"Wrong password. The account is now locked for {minutes} minutes, "
+                               f"until {locked_until:%H:%M} UTC.")
                 else:
                     failure = "Wrong user name or password."
             else:
                 previous_login = staff.last_login_at
-                Staff.update(failed_logins=0, locked_until=None, last_login_at=now).where(
-                    Staff.id == staff.id
-                ).execute()
-                self._audit_login(staff, "login", {"previous_login": str(previous_login or "")})
+                values = dict(failed_logins=0, locked_until=None, last_login_at=now)
+                rehash = needs_rehash(staff.password_hash)
+                if rehash:
+                    values["password_hash"] = hasher().hash(password)
+                Staff.update(**values).where(Staff.id == staff.id).execute()
+                detail = {"previous_login": str(previous_login or "")}
+                if rehash:
+                    detail["rehashed"] = True
+                self._audit_login(staff, "login", detail)
         if failure:
             raise AuthenticationFailed(failure, field="password")
         return _actor_for(staff)
 
     def get(self, username: str) -> StaffSummary:
-        staff = Staff.get_or_none(Staff.username == (username or "").lower())
+        """One account (a user may always read their own; others' need "chart.read").
+        Raises PermissionDenied, NotFound."""
+        if (username or "").strip().lower() != self.actor.username or self.actor.id is None:
+            self.actor.require("chart.read")
+        staff = Staff.get_or_none(Staff.username == (username or "").strip().lower())
         if staff is None:
             raise NotFound(f"No user named {username!r}.", field="username")
         return self._summary(staff)
 
     def list(self) -> list[StaffSummary]:
+        """Every account, by name (the staff directory; needs "chart.read")."""
+        self.actor.require("chart.read")
         return [self._summary(s) for s in Staff.select().order_by(Staff.display_name)]
 
     def unlock(self, username: str) -> Changes:
@@ -164,6 +186,32 @@ class UserService(Service):
                 raise NotFound(f"No user named {username!r}.", field="username")
             Staff.update(failed_logins=0, locked_until=None).where(Staff.id == staff.id).execute()
             self._audit("unlock", "staff", staff.id)
+        return Changes.of("staff")
+
+    def change_password(self, old_password: str, new_password: str) -> Changes:
+        """Change the signed-in user's own password (audited as "password_change").
+
+        Raises PermissionDenied when nobody is signed in, AuthenticationFailed(field="old_password")
+        when the current password is wrong, ValidationError(field="password") when the new one
+        breaks the policy or equals the old one. A wrong current password is not counted
+        towards lockout (the user is already signed in).
+        """
+        if self.actor.id is None:
+            raise PermissionDenied("Sign in to change your password.")
+        staff = Staff.get_or_none(Staff.id == self.actor.id)
+        if staff is None or not staff.active:
+            raise PermissionDenied("This account cannot change its password.")
+        if not verify_password(staff.password_hash, old_password or ""):
+            raise AuthenticationFailed("Current password: this is not your current password.",
+                                       field="old_password")
+        if (new_password or "") == (old_password or ""):
+            raise ValidationError("Password: choose a password different from the current one.",
+                                  field="password")
+        new_hash = hash_password(new_password, staff.username)
+        with self.db.atomic():
+            Staff.update(password_hash=new_hash, version=Staff.version + 1,
+                         updated_at=utcnow()).where(Staff.id == staff.id).execute()
+            self._audit("password_change", "staff", staff.id)
         return Changes.of("staff")
 
     def _summary(self, staff: Staff) -> StaffSummary:

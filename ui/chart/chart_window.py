@@ -33,7 +33,7 @@ from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError, PermissionDenied
 
 from ..dates import date_text
-from ..operations import Operations, user_message
+from ..operations import Operations
 
 TABS = ("overview", "notes", "plan", "family", "meds", "measures", "consents", "discharge")
 HEADER_KINDS = ("client", "episode", "alert", "discharge")
@@ -188,12 +188,22 @@ class ClientChartWindow(QMainWindow):
             try:
                 widget = self._make_tab(key)
             except IopDeskError as error:  # e.g. a role without narrative access
-                widget = QLabel(user_message(error))
-                widget.setWordWrap(True)
-                widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                from ..break_glass_dialog import refused_access_widget
+
+                widget = refused_access_widget(self.clinic, error, f"{self.summary.mrn} · {self.name_label.text()}",
+                                               self.reload_refused_tabs)
             self.tab_widgets[key] = widget
             self._pages[key].layout().addWidget(widget)
         return widget
+
+    def reload_refused_tabs(self) -> None:
+        """Rebuild the sections that were refused (after emergency access was granted)."""
+        for key, widget in list(self.tab_widgets.items()):
+            if widget.objectName() in ("accessRefused", "accessRefusedText"):
+                del self.tab_widgets[key]
+                widget.deleteLater()
+        self._show_header()
+        self._ensure_tab(self.current_tab())
 
     def _make_tab(self, key: str) -> QWidget:
         if key == "overview":

@@ -1,0 +1,41 @@
+"""What an attacker holding the database file can do: drop the guard triggers, then edit rows.
+
+Test helpers for the tamper tests (ONC (d)(2), (d)(3), (d)(10)); they bypass every service on
+purpose and reach the database with plain SQL, as sqlite3 or psql would.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+GUARDED = ("audit_event", "note_addendum", "note")
+
+
+def is_postgres(db: peewee.Database) -> bool:
+    return isinstance(db, peewee.PostgresqlDatabase)
+
+
+def drop_guards(db: peewee.Database) -> None:
+    """Remove the triggers of migration 0006, as someone with write access to the file would."""
+    for table in GUARDED:
+        if is_postgres(db):
+            db.execute_sql(f'DROP TRIGGER IF EXISTS "audit_guard_{table}" ON "{table}"')
+        else:
+            for op in ("upd", "del"):
+                db.execute_sql(f'DROP TRIGGER IF EXISTS "audit_guard_{table}_{op}"')
+
+
+def sql(db: peewee.Database, statement: str, *params) -> None:
+    """Run one statement written with ? placeholders on either backend, committed."""
+    if is_postgres(db):
+        statement = statement.replace("?", "%s")
+    with db.atomic():
+        db.execute_sql(statement, params)
+
+
+def row_id(db: peewee.Database, value: object) -> str:
+    """A record id as the database stores it (SQLite: 32 hex digits; PostgreSQL: a uuid)."""
+    import uuid
+
+    uid = uuid.UUID(str(value))
+    return str(uid) if is_postgres(db) else uid.hex

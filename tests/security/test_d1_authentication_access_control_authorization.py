@@ -1,0 +1,208 @@
+"""ONC 170.315(d)(1) authentication, access control, authorization: a unique user signs in with
+a password that meets the clinic's policy; five wrong passwords in a row lock the account for
+15 minutes, each failure and the lock audited (and committed although sign-in fails); an admin
+can unlock; a user changes their own password; each role reaches only what it may."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from iopdesk import clock
+from iopdesk.errors import AuthenticationFailed, PermissionDenied, ValidationError
+from iopdesk.models import AuditEvent, Staff
+from iopdesk.passwords import check_policy, policy
+from iopdesk.services.users import lockout_period, max_failures
+from tests.conftest import ADMIN_PASSWORD
+
+NEW_PASSWORD = "lantern orchard 7 quill"
+
+
+def _events(action: str, username: str) -> int:
+    return AuditEvent.select().where((AuditEvent.action == action) & (AuditEvent.actor == username)).count()
+
+
+def test_lockout_values_come_from_the_policy_file():
+    """Five failures and fifteen minutes are the shipped defaults, read from resources."""
+    assert max_failures() == policy()["lockout"]["max_failures"] == 5
+    assert lockout_period() == dt.timedelta(minutes=15)
+
+
+def test_five_wrong_passwords_lock_cleo_and_each_is_audited(staffed_clinic):
+    """Each wrong password writes login_failed; the fifth also writes account_locked; the right
+    password is then refused with the time the lock ends; an admin unlocks and she signs in."""
+    clinic = staffed_clinic
+    for attempt in range(1, 6):
+        with pytest.raises(AuthenticationFailed) as err:
+            clinic.login("clinician", f"wrong password number {attempt}")
+        assert err.value.field == "password"
+    assert "locked" in str(err.value) and "UTC" in str(err.value)
+    staff = Staff.get(Staff.username == "clinician")
+    assert staff.failed_logins == 5 and staff.locked_until > clock.utcnow() + dt.timedelta(minutes=14)
+    assert _events("login_failed", "clinician") == 5
+    assert _events("account_locked", "clinician") == 1
+
+    with pytest.raises(AuthenticationFailed, match=r"locked .* until \d\d:\d\d UTC") as err:
+        clinic.login("clinician", ADMIN_PASSWORD)
+    assert f"{staff.locked_until:%H:%M}" in str(err.value)
+    assert clinic.actor.is_system
+    assert _events("login_failed", "clinician") == 6
+
+    clinic.login("admin", ADMIN_PASSWORD)
+    clinic.users.unlock("clinician")
+    assert _events("unlock", "admin") == 1
+    clinic.logout()
+    assert clinic.login("clinician", ADMIN_PASSWORD).username == "clinician"
+    assert Staff.get(Staff.username == "clinician").failed_logins == 0
+
+
+def test_failure_audit_events_survive_the_refused_sign_in(staffed_clinic):
+    """The audit events of a refused sign-in are committed: a second connection sees them."""
+    import peewee
+
+    clinic = staffed_clinic
+    with pytest.raises(AuthenticationFailed):
+        clinic.login("prescriber", "not the password at all")
+    assert not clinic.db.in_transaction()
+    if isinstance(clinic.db, peewee.SqliteDatabase):
+        import sqlite3
+
+        other = sqlite3.connect(clinic.db.database)
+        try:
+            count = other.execute("SELECT count(*) FROM audit_event WHERE action = 'login_failed' "
+                                  "AND actor = 'prescriber'").fetchone()[0]
+        finally:
+            other.close()
+        assert count == 1
+    else:
+        assert _events("login_failed", "prescriber") == 1
+
+
+def test_a_lock_expires_after_fifteen_minutes(staffed_clinic, monkeypatch):
+    """When the lock's time has passed, the right password signs in again."""
+    clinic = staffed_clinic
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            clinic.login("biller", "still the wrong one")
+    later = clock.utcnow() + dt.timedelta(minutes=16)
+    monkeypatch.setattr("iopdesk.services.users.utcnow", lambda: later)
+    assert clinic.login("biller", ADMIN_PASSWORD).username == "biller"
+
+
+def test_only_an_admin_unlocks_an_account(staffed_clinic):
+    """A clinician cannot clear someone's lockout."""
+    clinic = staffed_clinic
+    clinic.login("clinician", ADMIN_PASSWORD)
+    with pytest.raises(PermissionDenied):
+        clinic.users.unlock("biller")
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("short pass", "at least 12"),
+    ("newhire-2026-newhire", "user name"),
+    ("Password1234", "commonly used"),
+    ("goooood password", "in a row"),
+    (" padded password ", "leading or trailing"),
+])
+def test_the_password_policy_refuses_weak_passwords(password, reason):
+    """Too short, containing the user name, common, or with long runs: refused naming the field."""
+    with pytest.raises(ValidationError, match=reason) as err:
+        check_policy(password, "newhire")
+    assert err.value.field == "password"
+    assert str(err.value).startswith("Password:")
+
+
+def test_admin_cannot_create_an_account_with_a_weak_password(staffed_clinic):
+    """users.add applies the policy with the new user's name; nothing is written."""
+    clinic = staffed_clinic
+    clinic.login("admin", ADMIN_PASSWORD)
+    before = Staff.select().count()
+    with pytest.raises(ValidationError, match="user name") as err:
+        clinic.users.add("dana", "dana-the-counselor", display_name="Dana", roles=["clinician"])
+    assert err.value.field == "password"
+    assert Staff.select().count() == before
+
+
+def test_cleo_changes_her_own_password(staffed_clinic):
+    """With her current password she sets a new one (audited); the old one stops working."""
+    clinic = staffed_clinic
+    clinic.login("clinician", ADMIN_PASSWORD)
+    with pytest.raises(AuthenticationFailed) as err:
+        clinic.users.change_password("not my password", NEW_PASSWORD)
+    assert err.value.field == "old_password"
+    with pytest.raises(ValidationError) as err:
+        clinic.users.change_password(ADMIN_PASSWORD, "tiny")
+    assert err.value.field == "password"
+    clinic.users.change_password(ADMIN_PASSWORD, NEW_PASSWORD)
+    assert _events("password_change", "clinician") == 1
+    clinic.logout()
+    with pytest.raises(AuthenticationFailed):
+        clinic.login("clinician", ADMIN_PASSWORD)
+    assert clinic.login("clinician", NEW_PASSWORD).username == "clinician"
+
+
+def test_nobody_signed_in_cannot_change_a_password(staffed_clinic):
+    """The system actor has no password of its own to change."""
+    with pytest.raises(PermissionDenied):
+        staffed_clinic.users.change_password(ADMIN_PASSWORD, NEW_PASSWORD)
+
+
+def test_a_biller_cannot_read_therapy_notes_but_the_clinician_can(admitted_client):
+    """Role-based authorization: narrative reads are refused to a biller in the domain."""
+    clinic, client, _ = admitted_client
+    note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
+                                        service_date=clock.today(), minutes=50,
+                                        sections={"data": "Talked about cravings.", "assessment": "", "plan": ""})
+    assert "cravings" in clinic.notes.get(note.id).sections["data"]
+    clinic.login("biller", ADMIN_PASSWORD)
+    with pytest.raises(PermissionDenied, match="read therapy notes"):
+        clinic.notes.get(note.id)
+
+
+def test_change_password_dialog_from_the_file_menu(qtbot, sqlite_clinic, tmp_path):
+    """File ▸ Change Password… opens the dialog; a mismatch and a weak password are told under the
+    fields; a good one is saved."""
+    import os
+    from pathlib import Path
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QDialog
+
+    from ui.main_window import MainWindow
+    from ui.password_dialog import ChangePasswordDialog
+
+    clinic = sqlite_clinic
+    clinic.users.add("admin", ADMIN_PASSWORD, display_name="Ada Admin", roles=["admin"])
+    clinic.login("admin", ADMIN_PASSWORD)
+    window = MainWindow(clinic, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    action = window.findChild(type(window.lock_action), "changePasswordAction")
+    assert action is not None and "Password" in action.text()
+
+    dialog = ChangePasswordDialog(clinic, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.old_edit, ADMIN_PASSWORD)
+    qtbot.keyClicks(dialog.new_edit, NEW_PASSWORD)
+    qtbot.keyClicks(dialog.confirm_edit, NEW_PASSWORD + "x")
+    dialog.change()
+    assert dialog.error_label.text().startswith("New password again:")
+    dialog.confirm_edit.clear()
+    dialog.new_edit.clear()
+    qtbot.keyClicks(dialog.new_edit, "Password1234")
+    qtbot.keyClicks(dialog.confirm_edit, "Password1234")
+    dialog.change()
+    assert "commonly used" in dialog.error_label.text()
+    folder = Path(os.environ.get("IOPDESK_SHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    dialog.resize(620, 320)
+    assert dialog.grab().save(str(folder / "password_dialog.png"))
+    for edit in (dialog.new_edit, dialog.confirm_edit):
+        edit.clear()
+        qtbot.keyClicks(edit, NEW_PASSWORD)
+    dialog.change()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    window.idle_lock.stop()
+    clinic.logout()
+    assert clinic.login("admin", NEW_PASSWORD).username == "admin"

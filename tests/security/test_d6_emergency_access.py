@@ -1,0 +1,270 @@
+"""ONC 170.315(d)(6) emergency access: an administrator who may not read therapy notes breaks the
+glass for one client with a reason; for four hours she reads that client's narrative (only that
+client's, only reading), the request is audited and waits in the review queue until a supervisor
+marks it reviewed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from iopdesk import clock
+from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.models import AuditEvent, EmergencyAccess
+from iopdesk.permissions import ChartAccessDenied
+from tests.conftest import ADMIN_PASSWORD
+
+REASON = "Client in crisis at front desk; on-call clinician unreachable."
+
+
+@pytest.fixture
+def chart(admitted_client):
+    """Marisol's chart with a note, a medication and an alert; a second client Omar; admin signed in."""
+    clinic, client, episode = admitted_client
+    note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
+                                        service_date=clock.today(), minutes=50,
+                                        sections={"data": "Reported passive suicidal thoughts.",
+                                                  "assessment": "", "plan": ""})
+    other, _ = clinic.clients.register(legal_first="Omar", legal_last="Haddad", dob="1980-03-03")
+    clinic.login("admin", ADMIN_PASSWORD)
+    return clinic, client, episode, note, other
+
+
+def test_admin_is_refused_narrative_with_a_way_to_break_the_glass(chart):
+    """Without a grant the admin's read of a note is refused, and the refusal says emergency access
+    is possible for this client."""
+    clinic, client, _, note, _ = chart
+    with pytest.raises(ChartAccessDenied) as err:
+        clinic.notes.get(note.id)
+    assert err.value.emergency_possible and err.value.client_id == str(client.id)
+    assert "emergency" in str(err.value)
+    with pytest.raises(ChartAccessDenied):
+        clinic.alerts.active_for(client.id)
+
+
+def test_breaking_the_glass_opens_one_chart_for_four_hours_and_is_audited(chart):
+    """With a reason the admin reads Marisol's note, plan and alerts; the request is audited with
+    the reason; Omar's chart stays closed."""
+    clinic, client, episode, note, other = chart
+    grant, changes = clinic.emergency.request(client.id, REASON)
+    assert "emergency_access" in changes.kinds and str(client.id) in changes.client_ids
+    assert grant.reason == REASON and grant.client_mrn == client.mrn and grant.reviewed_at is None
+    assert dt.timedelta(hours=3, minutes=59) < grant.expires_at - grant.granted_at <= dt.timedelta(hours=4)
+    assert "suicidal" in clinic.notes.get(note.id).sections["data"]
+    assert clinic.alerts.active_for(client.id) == []
+    assert clinic.plans.current_plan(episode.id) is None
+    assert clinic.meds.medications(client.id) == []
+    event = AuditEvent.get(AuditEvent.action == "break_glass")
+    assert event.actor == "admin" and str(event.client_id) == str(client.id)
+    assert event.detail["reason"] == REASON
+    assert clinic.emergency.active_for(client.id).id == grant.id
+    with pytest.raises(ChartAccessDenied):
+        clinic.meds.medications(other.id)
+
+
+def test_the_grant_never_allows_writing(chart):
+    """Emergency access reads; the admin still cannot write a note for the client."""
+    clinic, client, *_ = chart
+    clinic.emergency.request(client.id, REASON)
+    with pytest.raises(PermissionDenied):
+        clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=clock.today())
+
+
+def test_the_grant_ends_after_four_hours(chart, monkeypatch):
+    """Once the grant has expired the narrative is refused again."""
+    clinic, client, _, note, _ = chart
+    clinic.emergency.request(client.id, REASON)
+    later = clock.utcnow() + dt.timedelta(hours=4, minutes=1)
+    monkeypatch.setattr("iopdesk.services.emergency_access.utcnow", lambda: later)
+    with pytest.raises(ChartAccessDenied):
+        clinic.notes.get(note.id)
+    assert clinic.emergency.active_for(client.id) is None
+
+
+def test_a_reason_is_required_and_nothing_is_written_without_one(chart):
+    """A blank or too-short reason is refused naming the field; no grant, no audit event."""
+    clinic, client, *_ = chart
+    for reason in ("", "   ", "urgent"):
+        with pytest.raises(ValidationError) as err:
+            clinic.emergency.request(client.id, reason)
+        assert err.value.field == "reason" and str(err.value).startswith("Reason:")
+    with pytest.raises(NotFound):
+        clinic.emergency.request("00000000-0000-7000-8000-000000000000", REASON)
+    assert EmergencyAccess.select().count() == 0
+    assert AuditEvent.select().where(AuditEvent.action == "break_glass").count() == 0
+
+
+def test_who_may_break_the_glass(chart):
+    """A biller may not (minimum necessary); a clinician already has access and is told so."""
+    clinic, client, _, note, _ = chart
+    clinic.login("biller", ADMIN_PASSWORD)
+    with pytest.raises(ChartAccessDenied) as err:
+        clinic.notes.get(note.id)
+    assert not err.value.emergency_possible
+    with pytest.raises(PermissionDenied):
+        clinic.emergency.request(client.id, REASON)
+    clinic.login("clinician", ADMIN_PASSWORD)
+    with pytest.raises(ValidationError) as err:
+        clinic.emergency.request(client.id, REASON)
+    assert err.value.field == "client_id"
+
+
+def test_a_supervisor_reviews_the_emergency_access(chart):
+    """The grant waits in the review queue; the requester cannot review it herself; a supervisor
+    marks it reviewed (audited) and it leaves the queue; a clinician has no queue."""
+    clinic, client, *_ = chart
+    grant, _ = clinic.emergency.request(client.id, REASON)
+    assert [g.id for g in clinic.emergency.review_queue()] == [grant.id]
+    with pytest.raises(PermissionDenied, match="Another reviewer"):
+        clinic.emergency.mark_reviewed(grant.id)
+    clinic.login("clinician", ADMIN_PASSWORD)
+    with pytest.raises(PermissionDenied):
+        clinic.emergency.review_queue()
+    clinic.login("supervisor", ADMIN_PASSWORD)
+    queue = clinic.emergency.review_queue()
+    assert [(g.staff_name, g.client_mrn, g.reason) for g in queue] == [("Ada Admin", client.mrn, REASON)]
+    clinic.emergency.mark_reviewed(grant.id, "Appropriate: crisis.")
+    assert clinic.emergency.review_queue() == []
+    row = EmergencyAccess.get_by_id(grant.id)
+    assert row.reviewed_at is not None and row.review_note == "Appropriate: crisis."
+    assert AuditEvent.select().where(AuditEvent.action == "break_glass_reviewed").count() == 1
+    with pytest.raises(ValidationError):
+        clinic.emergency.mark_reviewed(grant.id)
+
+
+def test_emergency_grants_are_a_synced_table(chart):
+    """A grant made at a satellite reaches the main clinic's review queue: it is in the change log."""
+    import uuid
+
+    from iopdesk.models import SyncChange
+    from iopdesk.sync.rows import log_row_id
+
+    clinic, client, *_ = chart
+    grant, _ = clinic.emergency.request(client.id, REASON)
+    row_id = log_row_id(clinic.db, uuid.UUID(grant.id))
+    assert SyncChange.select().where((SyncChange.table_name == "emergency_access")
+                                     & (SyncChange.row_id == row_id)).exists()
+
+
+def test_a_failed_audit_leaves_no_grant(chart, monkeypatch):
+    """The grant and its audit event are one transaction: if auditing fails, no grant remains."""
+    import iopdesk.audit
+
+    clinic, client, *_ = chart
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(iopdesk.audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        clinic.emergency.request(client.id, REASON)
+    assert EmergencyAccess.select().count() == 0
+
+
+# -- on screen -------------------------------------------------------------------------------
+@pytest.fixture
+def admin_at_chart(qtbot, tmp_path, staffed_sqlite_template):
+    """An admin at a workstation opening Marisol's chart (she has a note by Cleo)."""
+    import shutil
+
+    import iopdesk
+    from ui.chart.chart_window import ClientChartWindow
+    from ui.operations import Operations
+
+    path = tmp_path / "clinic.sqlite"
+    shutil.copyfile(staffed_sqlite_template, path)
+    clinic = iopdesk.open_clinic(str(path))
+    clinic.login("clinician", ADMIN_PASSWORD)
+    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
+    clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=clock.today(),
+                              minutes=50, sections={"data": "Cravings after a family visit.",
+                                                    "assessment": "", "plan": ""})
+    clinic.login("admin", ADMIN_PASSWORD)
+    ops = Operations()
+    window = ClientChartWindow(clinic, ops, client.id)
+    qtbot.addWidget(window)
+    window.show()
+    yield clinic, client, window
+    import shiboken6
+
+    if shiboken6.isValid(window):
+        window.close()
+    clinic.close()
+
+
+def _shot(widget, name: str, tmp_path) -> None:
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ.get("IOPDESK_SHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    assert widget.grab().save(str(folder / f"{name}.png"))
+
+
+def test_a_refused_chart_section_offers_emergency_access(qtbot, admin_at_chart, monkeypatch, tmp_path):
+    """The Medications tab tells the admin she may not read clinical narrative and offers emergency
+    access; the dialog explains the auditing, needs a reason, and after the grant the tab is built."""
+    from PySide6.QtWidgets import QDialog, QPushButton
+
+    import ui.break_glass_dialog as module
+
+    clinic, client, window = admin_at_chart
+    window.show_tab("meds")
+    panel = window.tab_widgets["meds"]
+    assert panel.objectName() == "accessRefused"
+    assert "not allowed to read therapy notes" in panel.findChild(module.QLabel, "accessRefusedText").text()
+    button = panel.findChild(QPushButton, "breakGlassButton")
+    window.resize(1000, 600)
+    qtbot.waitUntil(button.isVisible, timeout=2000)
+    _shot(window, "chart_emergency_offer", tmp_path)
+
+    shown = []
+
+    def fake_exec(dialog):
+        shown.append(dialog)
+        assert not dialog.request_button.isEnabled()
+        assert "audit trail" in dialog.findChild(module.QLabel, "breakGlassExplanation").text()
+        qtbot.keyClicks(dialog.reason_edit, REASON)
+        assert dialog.request_button.isEnabled()
+        dialog.resize(640, 420)
+        _shot(dialog, "break_glass_dialog", tmp_path)
+        dialog.request()
+        return dialog.result()
+
+    monkeypatch.setattr(module.BreakGlassDialog, "exec", fake_exec)
+    qtbot.mouseClick(button, module.Qt.MouseButton.LeftButton)
+    assert shown and shown[0].result() == QDialog.DialogCode.Accepted
+    assert shown[0].grant.client_id == str(client.id)
+    qtbot.waitUntil(lambda: window.tab_widgets.get("meds") is not None
+                    and window.tab_widgets["meds"].objectName() != "accessRefused", timeout=3000)
+    assert clinic.emergency.active_for(client.id) is not None
+
+
+def test_the_dialog_shows_the_domains_refusal(qtbot, admin_at_chart):
+    """A reason of spaces padded to length is refused by the domain; the dialog stays open and says why."""
+    from ui.break_glass_dialog import BreakGlassDialog
+
+    clinic, client, _ = admin_at_chart
+    dialog = BreakGlassDialog(clinic, client.id, "MRN · Marisol")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.reason_edit, "x" * 5)
+    assert not dialog.request_button.isEnabled()
+    dialog.request()
+    assert dialog.result() != BreakGlassDialog.DialogCode.Accepted
+    assert dialog.error_label.text().startswith("Reason:")
+    assert EmergencyAccess.select().count() == 0
+
+
+def test_a_biller_sees_the_refusal_without_the_emergency_button(qtbot, admin_at_chart):
+    """Billers may not break the glass: the Medications tab shows only the refusal."""
+    from ui.chart.chart_window import ClientChartWindow
+
+    clinic, client, window = admin_at_chart
+    clinic.login("biller", ADMIN_PASSWORD)
+    biller_window = ClientChartWindow(clinic, window.ops, client.id)
+    qtbot.addWidget(biller_window)
+    biller_window.show_tab("meds")
+    assert biller_window.tab_widgets["meds"].objectName() == "accessRefusedText"
+    biller_window.close()
