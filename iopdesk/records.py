@@ -68,10 +68,14 @@ def _concurrent_edit(record: Record, values: dict) -> ConcurrentEdit:
     )
 
 
+def canonical_json(value: object) -> str:
+    """The one JSON rendering used for hashing and comparing values: sorted keys, no spaces."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def content_hash(content: object) -> str:
     """SHA-256 of a canonical JSON rendering: what a signature covers."""
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
 def as_uuid(value: object, what: str) -> uuid.UUID:

@@ -7,7 +7,6 @@ through, so the change log records them and the change is not echoed back to tha
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ import peewee
 
 from ..clock import utcnow
 from ..models import SyncApplying, SyncChange, SyncConflict
+from ..records import canonical_json
 from .outgoing import RowChange
 from .rows import columns, from_json, log_row_id, models_by_table, to_json
 from .rules import LARGEST_WINS, is_sealed, largest, sealed_columns, winner_is_incoming
@@ -32,13 +32,10 @@ class ApplyResult:
     tables: dict[str, int] = field(default_factory=dict)
 
 
-def _canonical(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
 
 def conflict_id(table: str, row_id: str, column: str, kept: object, other: object) -> uuid.UUID:
     """The same conflict detected at two sites gets the same id, so it syncs as one record."""
-    return uuid.uuid5(_CONFLICT_NAMESPACE, "|".join([table, row_id, column, _canonical(kept), _canonical(other)]))
+    return uuid.uuid5(_CONFLICT_NAMESPACE, "|".join([table, row_id, column, canonical_json(kept), canonical_json(other)]))
 
 
 class Applier:

@@ -21,8 +21,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+
+from ..records import canonical_json
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,4 @@ def winner_is_incoming(local_version: int, local_value: object, incoming_version
     """Rule 2's winner: the higher row version, then the larger value in canonical JSON. Both
     sides of a conflict see the same two (version, value) pairs, so every site picks the same
     winner without asking which site or which clock made them."""
-    def canonical(value: object) -> str:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return (incoming_version, canonical(incoming_value)) > (local_version, canonical(local_value))
+    return (incoming_version, canonical_json(incoming_value)) > (local_version, canonical_json(local_value))
