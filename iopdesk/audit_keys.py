@@ -142,6 +142,41 @@ def import_key(clinic_id: str, source: str | os.PathLike) -> Path:
     return install_key(clinic_id, parse_key(text, source))
 
 
+def key_for_joining(clinic_id: str, stored_fingerprint: str | None, source: str | os.PathLike | None = None) -> Path:
+    """Make sure this computer holds the audit key of the clinic a new satellite joins, before
+    anything is written: from the key file `source` (installed here once it proves to be the
+    clinic's key), else the one already in this computer's config folder (a satellite made on a
+    workstation of the clinic). Returns where the key is kept.
+
+    Raises AuditKeyMissing (field "audit_key") when `source` cannot be read or is another clinic's
+    key, or when there is no key here and no file was given: the message names the commands that
+    carry the key over. A clinic that never used a key (`stored_fingerprint` None) needs none yet.
+    """
+    if source is not None:
+        try:
+            key = parse_key(Path(source).read_text(encoding="ascii"), source)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuditKeyMissing(f"Audit key: cannot read {source}: {exc}", field="audit_key") from None
+        except AuditKeyMissing as exc:
+            raise AuditKeyMissing(str(exc), field="audit_key") from None
+        if stored_fingerprint is not None and fingerprint(key) != stored_fingerprint:
+            raise AuditKeyMissing(f"Audit key: {source} is not the main clinic's audit key; nothing was changed.",
+                                  field="audit_key")
+        return install_key(clinic_id, key)
+    key = existing_key(clinic_id)
+    if key is None and stored_fingerprint is not None:
+        raise AuditKeyMissing(
+            f"Audit key: this computer does not have the main clinic's audit key ({key_file(clinic_id)}), "
+            "so the new site could not write its audit trail; nothing was changed. At the main clinic run "
+            "`iopdesk audit key --export FILE`, then join again with `iopdesk sync join … --audit-key FILE` "
+            "(or install it first with `iopdesk audit key --import FILE`).", field="audit_key")
+    if key is not None and stored_fingerprint is not None and fingerprint(key) != stored_fingerprint:
+        raise AuditKeyMissing(
+            f"Audit key: {key_file(clinic_id)} is not the main clinic's audit key; nothing was changed. "
+            "Join with `iopdesk sync join … --audit-key FILE` holding the right one.", field="audit_key")
+    return key_file(clinic_id)
+
+
 def fingerprint(key: bytes) -> str:
     """What the database stores to recognise its key (reveals nothing of the key)."""
     return hmac.new(key, b"iopdesk audit key fingerprint", hashlib.sha256).hexdigest()[:32]

@@ -12,6 +12,8 @@ Invariants:
   instead would race with the clinic's own writes.
 - A backup file appears under its name only once it passed `PRAGMA integrity_check` and matched
   the source's row counts for every table: it is written as NAME.part, then renamed.
+- Every backup written is recorded in the clinic's own audit chain once it is checked, by the
+  system (iopdesk/backup_audit.py); when that event cannot be written the file is removed.
 - A restore never overwrites: it writes a new file, checks it (storage, schema, audit trail),
   gives it a new identity (so sync peers re-send what the backup lacks), and only then moves it
   to the name asked for.
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import peewee
 
+from .backup_audit import recorded
 from .clock import utcnow
 from .errors import (
     DatabaseDamaged,
@@ -52,14 +55,18 @@ class BackupReport:
     counts: Mapping[str, int]
     pages: int
     seconds: float
+    unaudited: str = ""  # why the backup's audit event could not be written, if it could not
 
     @property
     def rows(self) -> int:
         return sum(self.counts.values())
 
     def summary(self) -> str:
-        return (f"Backup written and checked: {self.path} ({len(self.counts)} tables, {self.rows} rows, "
+        text = (f"Backup written and checked: {self.path} ({len(self.counts)} tables, {self.rows} rows, "
                 f"{self.seconds:.1f} s)")
+        if self.unaudited:
+            text += f". Warning: it is not in the audit trail: {self.unaudited}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -172,7 +179,9 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
     file); its backup is encrypted with the same passphrase. Raises ValidationError when `out`
     exists or the clinic is on PostgreSQL (the message gives the pg_dump command),
     PassphraseRequired for an encrypted clinic without `key`, DatabaseUnavailable when the copy
-    cannot be written or fails its check (nothing is left at `out`).
+    cannot be written or fails its check, AuditKeyMissing or DatabaseBusy when its audit event
+    cannot be written (nothing is left at `out` in each case). The backup is recorded by a
+    "backup" audit event (system actor) in the clinic's chain once the copy is checked.
     """
     from .db import is_encrypted_file
 
@@ -194,7 +203,7 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
         report("copying", 0, 1)
         counts = encrypted_copy(source, key, out)
         report("copying", 1, 1)
-        return BackupReport(out, counts, 0, time.monotonic() - started)
+        return recorded(source, key, BackupReport(out, counts, 0, time.monotonic() - started), encrypted=True)
     temporary = out.with_name(out.name + ".part")
     temporary.unlink(missing_ok=True)
     try:
@@ -211,7 +220,8 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
     finally:
         for leftover in (temporary, Path(f"{temporary}-journal")):
             leftover.unlink(missing_ok=True)
-    return BackupReport(out, pages[1], pages[0], time.monotonic() - started)
+    return recorded(source, None, BackupReport(out, pages[1], pages[0], time.monotonic() - started),
+                    encrypted=False)
 
 
 def _copy(source: Path, target: Path, report: Progress) -> tuple[int, dict[str, int]]:
@@ -340,7 +350,9 @@ def restore_backup(file: Path, target: Path, *, key: str | None = None) -> Resto
     when opened), and the audit trail. The restored clinic gets a new identity and an audit event
     saying where it came from. Raises ValidationError when `target` exists or `file` is missing,
     DatabaseDamaged when the backup fails a check, SchemaTooNew for a backup from a newer IOP
-    Desk; nothing is left at `target` then. `key`: for an encrypted backup (not supported yet).
+    Desk; nothing is left at `target` then. An encrypted backup needs `key` (or
+    $IOPDESK_DB_PASSPHRASE): it is restored into an encrypted file with the same passphrase
+    (PassphraseRequired without one, or when it does not open the backup).
     """
     file, target = Path(file), Path(target)
     if not file.is_file():
@@ -349,19 +361,26 @@ def restore_backup(file: Path, target: Path, *, key: str | None = None) -> Resto
         raise ValidationError(f"Restore to: {target} already exists; restore into a new file.", field="to")
     if not target.parent.is_dir():
         raise ValidationError(f"Restore to: the folder {target.parent} does not exist.", field="to")
-    from .db import is_encrypted_file
+    from .db import PASSPHRASE_ENV, is_encrypted_file
 
-    if key is not None or is_encrypted_file(file):
-        raise DatabaseUnavailable("Restoring an encrypted backup is not supported by this version yet.")
-    if not is_good_backup(file):
+    encrypted = is_encrypted_file(file)
+    if encrypted:
+        key = key or os.environ.get(PASSPHRASE_ENV)
+        if not key:
+            raise PassphraseRequired(f"Passphrase: the backup {file} is encrypted; give its passphrase.",
+                                     field="passphrase")
+    elif not is_good_backup(file):
         raise DatabaseDamaged(f"The backup {file} is damaged (it fails SQLite's integrity check); "
                               "choose an older backup.")
     temporary = target.with_name(target.name + ".part")
     for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
         leftover.unlink(missing_ok=True)
     try:
-        _copy(file, temporary, _no_progress)
-        result = _adopt(temporary, source=file)
+        if encrypted:
+            _copy_encrypted(file, key, temporary)
+        else:
+            _copy(file, temporary, _no_progress)
+        result = _adopt(temporary, source=file, key=key if encrypted else None)
         _sync_file(temporary)
         os.replace(temporary, target)
         _sync_file(target)
@@ -371,9 +390,23 @@ def restore_backup(file: Path, target: Path, *, key: str | None = None) -> Resto
     return RestoreReport(target, file, *result)
 
 
-def _adopt(path: Path, *, source: Path) -> tuple[str, int, int]:
+def _copy_encrypted(file: Path, key: str, target: Path) -> None:
+    """An encrypted backup copied into a new encrypted file (same passphrase) with SQLCipher's
+    export; a passphrase that does not open the backup is PassphraseRequired."""
+    from .encryption import _export
+
+    try:
+        _export(file, key, target, key)
+    except Exception as exc:
+        if "not a database" in str(exc) or "encrypted" in str(exc):
+            raise PassphraseRequired(f"Passphrase: it does not open the backup {file}.", field="passphrase") from None
+        raise DatabaseDamaged(f"The backup {file} cannot be read ({' '.join(str(exc).split())}); "
+                              "choose an older backup.") from None
+
+
+def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, int, int]:
     """Check the restored copy at `path` and give it a new identity; returns (database id,
-    audit events verified, schema version)."""
+    audit events verified, schema version). `key` opens an encrypted copy."""
     import uuid
 
     from . import audit
@@ -383,8 +416,13 @@ def _adopt(path: Path, *, source: Path) -> tuple[str, int, int]:
     from .schema import schema_status
     from .sync.session import new_database_identity
 
-    db = peewee.SqliteDatabase(str(path), pragmas={"foreign_keys": 1, "journal_mode": "delete"},
-                               lock_type="IMMEDIATE")
+    pragmas = {"foreign_keys": 1, "journal_mode": "delete"}
+    if key is None:
+        db = peewee.SqliteDatabase(str(path), pragmas=pragmas, lock_type="IMMEDIATE")
+    else:
+        from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+        db = SqlCipherDatabase(str(path), passphrase=key, pragmas=pragmas, lock_type="IMMEDIATE")
     db.connect()
     try:
         integrity = [row[0] for row in db.execute_sql("PRAGMA integrity_check").fetchall()]

@@ -24,7 +24,7 @@ from .db import (
     normalise_url,
     sqlite_path,
 )
-from .errors import DatabaseUnavailable, PassphraseRequired
+from .errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
 from .ids import new_id
 from .integrity import check_at_open
 from .models import ALL_MODELS, ClinicSetting, Site, set_current_site
@@ -192,25 +192,47 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
 
     Raises DatabaseUnavailable if it cannot be reached, SchemaTooNew if a newer IOP Desk wrote it.
     With create=False a missing SQLite file is an error instead of a new clinic. An encrypted
-    clinic file needs `passphrase` (or $IOPDESK_DB_PASSPHRASE): PassphraseRequired without it.
+    clinic file needs `passphrase` (or $IOPDESK_DB_PASSPHRASE, or one remembered in the OS
+    keyring): PassphraseRequired without it; a remembered one that no longer opens the file is
+    forgotten. A damaged SQLite file (header included) raises DatabaseDamaged naming the latest
+    good backup, before anything is written to it.
     """
+    import os
+
+    from .db import PASSPHRASE_ENV
+    from .integrity import damaged_error
     from .paths import default_db_url
 
     url = normalise_url(url or default_db_url())
     path = sqlite_path(url)
     if path is not None and not create and not path.exists():
         raise DatabaseUnavailable(f"No clinic database at {path}.")
+    encrypted = path is not None and is_encrypted_file(path)
+    remembered = None
+    if encrypted and not passphrase and not os.environ.get(PASSPHRASE_ENV):
+        from .passphrase_store import stored_passphrase
+
+        passphrase = remembered = stored_passphrase(path)
     db = make_database(url, passphrase=passphrase)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
-        if path is not None and is_encrypted_file(path):
+        if encrypted:
             db.execute_sql("SELECT count(*) FROM sqlite_master")
     except peewee.DatabaseError as exc:
-        if path is not None and is_encrypted_file(path):
+        if encrypted:
             db.close()
+            if remembered:
+                from .passphrase_store import forget_passphrase
+
+                forget_passphrase(path)
+                raise PassphraseRequired(
+                    f"The passphrase remembered on this computer no longer opens the clinic database "
+                    f"{path}, so it was forgotten: enter the clinic's passphrase.", field="passphrase") from None
             raise PassphraseRequired("Passphrase: it does not open this clinic database.",
                                      field="passphrase") from None
+        if path is not None and isinstance(exc, DatabaseDamaged):
+            raise damaged_error(path, "it cannot be read as a SQLite database: its first page is damaged") from None
         reason = " ".join(str(exc).split())
         raise DatabaseUnavailable(f"Cannot open the clinic database {describe_url(url)}: {reason}") from None
     check_at_open(db)  # a damaged file is refused before anything is written to it

@@ -9,6 +9,7 @@ foreign keys, a busy timeout and IMMEDIATE write transactions on every connectio
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 import urllib.parse
@@ -19,7 +20,7 @@ import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
 from .errors import DatabaseUnavailable, PassphraseRequired
-from .storage_errors import with_clear_errors
+from .storage_errors import with_clear_errors as _with_clear_storage_errors
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PASSPHRASE_ENV = "IOPDESK_DB_PASSPHRASE"
@@ -69,6 +70,54 @@ SQLITE_PRAGMAS = {
     "cache_size": -32000,
 }
 
+# The GUI thread waits only briefly for a lock another workstation holds (it must not freeze the
+# window; the screen offers "Retry" instead); worker threads and the CLI wait the full 5 s.
+INTERACTIVE_BUSY_TIMEOUT_MS = 250
+_interactive: dict[str, int | None] = {"thread": None, "busy_timeout_ms": None}
+
+
+def set_interactive_thread(busy_timeout_ms: int = INTERACTIVE_BUSY_TIMEOUT_MS) -> None:
+    """Make the calling thread (the GUI thread) the interactive one: every SQLite connection opened
+    on it, and the one it may already have open, waits at most `busy_timeout_ms` for a lock; other
+    threads keep SQLITE_PRAGMAS' busy_timeout."""
+    _interactive.update(thread=threading.get_ident(), busy_timeout_ms=int(busy_timeout_ms))
+    db = database.obj
+    if isinstance(db, peewee.SqliteDatabase) and not db.is_closed():
+        db.execute_sql(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+
+
+def clear_interactive_thread() -> None:
+    """Forget the interactive thread (connections opened from now on wait the full timeout)."""
+    _interactive.update(thread=None, busy_timeout_ms=None)
+
+
+def interactive_busy_timeout_ms() -> int | None:
+    """The short busy timeout when called on the interactive thread, else None."""
+    if _interactive["thread"] == threading.get_ident():
+        return _interactive["busy_timeout_ms"]
+    return None
+
+
+class _InteractiveBusyTimeout:
+    """Mixin for a peewee SQLite database class: a connection opened on the interactive thread gets
+    the short busy timeout after the usual pragmas."""
+
+    __slots__ = ()
+
+    def _add_conn_hooks(self, conn) -> None:
+        super()._add_conn_hooks(conn)
+        short = interactive_busy_timeout_ms()
+        if short is not None:
+            conn.execute(f"PRAGMA busy_timeout = {short}")
+
+
+@functools.cache
+def with_clear_errors(cls: type[peewee.SqliteDatabase]) -> type[peewee.SqliteDatabase]:
+    """storage_errors.with_clear_errors(cls) that also honours the interactive thread's short busy
+    timeout (see set_interactive_thread)."""
+    return type(cls.__name__, (_InteractiveBusyTimeout, _with_clear_storage_errors(cls)),
+                {"__module__": __name__, "__slots__": ()})
+
 
 def normalise_url(url: str | os.PathLike) -> str:
     """Accept a bare file path as well as a URL; return a URL."""
@@ -110,13 +159,18 @@ def describe_url(url: str) -> str:
 
 
 def is_encrypted_file(path: Path) -> bool:
-    """Whether a clinic file exists and is not plain SQLite (SQLCipher leaves no readable header)."""
+    """Whether a clinic file exists and is not plain SQLite (SQLCipher leaves no readable header).
+    A plain SQLite file whose header was damaged is not encrypted: it is refused as damaged."""
     try:
         with open(path, "rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
     except OSError:
         return False
-    return len(header) == len(SQLITE_HEADER) and header != SQLITE_HEADER
+    if len(header) != len(SQLITE_HEADER) or header == SQLITE_HEADER:
+        return False
+    from .integrity import looks_like_damaged_sqlite
+
+    return not looks_like_damaged_sqlite(path)
 
 
 def _quiet_sqlcipher() -> None:

@@ -3,7 +3,8 @@
     iopdesk sync --with postgresql://…            direct sync (receive, then send)
     iopdesk sync export --out FILE [--for SITE]   write a sync file (--encrypt: with a passphrase)
     iopdesk sync import FILE                      apply a sync file written for this site
-    iopdesk sync join --main URL --site-code C --site-name N   create this satellite's database
+    iopdesk sync join --main URL --site-code C --site-name N [--audit-key FILE]
+                                                  create this satellite's database
     iopdesk sync status                           last sync, pending changes, conflicts
     iopdesk sync reidentify                       after restoring a backup: peers re-send everything
 
@@ -39,6 +40,9 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     join.add_argument("--db", required=True, metavar="FILE", help="the new satellite database file")
     join.add_argument("--site-code", required=True)
     join.add_argument("--site-name", required=True)
+    join.add_argument("--audit-key", metavar="FILE",
+                      help="the clinic's audit key file (`iopdesk audit key --export FILE` at the main clinic), "
+                           "when this computer does not hold it yet")
     actions.add_parser("status", parents=[common], help="last sync, pending changes and conflicts")
     renew = actions.add_parser("reidentify", parents=[common],
                                help="after restoring this database from a backup: make peers re-send")
@@ -70,7 +74,7 @@ def run(args, open_clinic) -> int:
         from .services.sync import join_as_satellite
 
         report = join_as_satellite(args.main, args.db, site_code=args.site_code, site_name=args.site_name,
-                                   progress=_progress)
+                                   progress=_progress, audit_key=args.audit_key)
         print(f"Joined as site {args.site_code.upper()}: {report.summary()}")
         return 0
     with open_clinic(args) as clinic:

@@ -27,6 +27,7 @@ os.environ["XDG_CONFIG_HOME"] = os.path.join(_SANDBOX, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
 os.environ["XDG_STATE_HOME"] = os.path.join(_SANDBOX, "state")
 os.environ.pop("IOPDESK_DB", None)
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # never the developer's real keyring
 
 ADMIN_PASSWORD = "correct horse battery"
 

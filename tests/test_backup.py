@@ -241,13 +241,17 @@ def test_a_damaged_clinic_file_is_refused_at_open_and_the_latest_backup_offered(
     assert path.read_bytes() == before
 
 
-def test_audit_chain_of_the_source_is_untouched_by_a_backup(busy_clinic, tmp_path):
-    """Taking a backup writes nothing to the clinic: its audit trail and row counts stay as they were."""
+def test_a_backup_adds_only_its_own_audit_event_to_the_source(busy_clinic, tmp_path):
+    """Taking a backup writes one audit event to the clinic (and its sync change log entry), after
+    the copy, so the copy holds the clinic as it was; the chain still verifies."""
     clinic, _ = busy_clinic
     path = tmp_path / "clinic.sqlite"
     before = counts(path)
-    backup_clinic(clinic, tmp_path / "b.sqlite")
-    assert counts(path) == before and audit.verify_chain().ok
+    report = backup_clinic(clinic, tmp_path / "b.sqlite")
+    after = counts(path)
+    assert {t for t in after if after[t] != before[t]} == {"audit_event", "sync_change"}
+    assert after["audit_event"] == before["audit_event"] + 1 and counts(report.path) == before
+    assert audit.verify_chain().ok
 
 
 def test_the_backup_of_an_encrypted_clinic_is_encrypted_too(busy_clinic, tmp_path):

@@ -7,7 +7,9 @@ settled ones) in a `ConflictsTableModel`; "Keep current value" (Alt+K) and "Use 
 GUI thread; a conflict the domain cannot settle (a signed or deleted record) says why under the
 table. Both sections read again whenever a change is announced (a sync or a resolution
 announces one that touches everything), or when next shown if the page was hidden. Without the
-"sync.run" permission (administrators) the page says so politely and offers no controls.
+"sync.run" permission (administrators) the page says so politely and offers no sync controls.
+Reviewers of emergency access (permission "emergency.review": supervisors and administrators)
+also get the Emergency access tab (ui.emergency_review_page), titled with the count awaiting review.
 """
 
 from __future__ import annotations
@@ -164,6 +166,8 @@ class AdminPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.addWidget(QLabel(self.tr("Admin"), objectName="pageTitle"))
+        from .emergency_review_page import add_emergency_tab
+
         self.refused = not clinic.actor.can("sync.run")
         if self.refused:
             self.refusal_label = QLabel(self.tr(
@@ -173,7 +177,7 @@ class AdminPage(QWidget):
             self.refusal_label.setAccessibleName(self.tr("No admin access"))
             self.refusal_label.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             layout.addWidget(self.refusal_label)
-            layout.addStretch(1)
+            layout.addWidget(add_emergency_tab(None, clinic, ops) or QWidget(), 1)
             return
         self.sync_panel = SyncPanel(clinic, ops, settings)
         self.conflicts_panel = ConflictsPanel(clinic, ops)
@@ -185,7 +189,7 @@ class AdminPage(QWidget):
         self.splitter.setStretchFactor(1, 1)
         from .audit_page import add_audit_tab
 
-        layout.addWidget(add_audit_tab(self.splitter, clinic), 1)
+        layout.addWidget(add_emergency_tab(add_audit_tab(self.splitter, clinic), clinic, ops), 1)
         ops.changes_applied.connect(self._changes_applied)
 
     def _changes_applied(self, _changes) -> None:

@@ -3,8 +3,9 @@ and shows the main window.
 
 Called by `ui.launcher` when `iopdesk` runs without an admin command. A clinic that cannot be
 opened (unreachable server, newer schema, missing folder) is reported in one message box with the
-domain's own words, never a traceback, and the program exits with status 2. Cancelling the
-sign-in exits with status 0.
+domain's own words, never a traceback, and the program exits with status 2. A damaged clinic
+file is refused and its latest good backup offered (`ui.restore_offer`): restored into a new
+file and opened, or status 2. Cancelling the passphrase or the sign-in exits with status 0.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import resources
 from iopdesk import open_clinic
-from iopdesk.errors import IopDeskError
+from iopdesk.db import set_interactive_thread
+from iopdesk.errors import DatabaseDamaged, IopDeskError
 from iopdesk.paths import data_dir
 
 from .login_dialog import LoginDialog
 from .main_window import MainWindow, app_icon
+from .restore_offer import restore_or_quit
 from .settings import APPLICATION, ORGANIZATION
 
 EXIT_ERROR = 2
@@ -42,24 +45,46 @@ def load_style_sheet(app: QApplication) -> None:
         app.setStyleSheet(style.read_text(encoding="utf-8"))
 
 
-def open_with_passphrase(db: str | None):
-    """Open the clinic; for an encrypted clinic file ask for its passphrase (three tries).
-    None when the user cancels."""
-    from iopdesk.errors import PassphraseRequired
+def _plain_backup():
+    """The latest good backup when it is a plain (never encrypted) one, else None."""
+    from iopdesk.backup import latest_good_backup
+    from iopdesk.db import is_encrypted_file
+    from iopdesk.paths import backup_dir
 
-    passphrase, problem = None, ""
+    backup = latest_good_backup(backup_dir())
+    return backup if backup is not None and not is_encrypted_file(backup) else None
+
+
+def open_with_passphrase(db: str | None):
+    """Open the clinic; for an encrypted clinic file the OS keyring's passphrase, else ask for it
+    (three tries; "Remember on this computer" keeps it in the keyring once it opened the clinic).
+    None when the user cancels. After a wrong passphrase, when a plain backup exists, the dialog
+    offers to restore it: RestoreChosen (a DatabaseDamaged) then."""
+    from iopdesk.errors import PassphraseRequired
+    from iopdesk.passphrase_store import keyring_available, remember_passphrase
+
+    from .passphrase_dialog import RESTORE, PassphraseDialog
+    from .restore_offer import RestoreChosen
+
+    passphrase, problem, remember, failed = None, "", False, False
     for _ in range(4):
         try:
-            return open_clinic(db, passphrase=passphrase)
+            clinic = open_clinic(db, passphrase=passphrase)
         except PassphraseRequired as exc:
-            problem = str(exc)
-        text, ok = QInputDialog.getText(
-            None, QCoreApplication.translate("app", "Encrypted clinic"),
-            problem + "\n\n" + QCoreApplication.translate("app", "Passphrase:"),
-            QLineEdit.EchoMode.Password)
-        if not ok:
+            problem, failed = str(exc), passphrase is not None
+        else:
+            if remember and passphrase:
+                remember_passphrase(clinic.db.database, passphrase)
+            return clinic
+        backup = _plain_backup() if failed else None
+        dialog = PassphraseDialog(problem, keyring=keyring_available(), offer_restore=backup is not None)
+        result = dialog.exec()
+        passphrase, remember = dialog.passphrase(), dialog.remember()
+        dialog.deleteLater()
+        if result == RESTORE:
+            raise RestoreChosen(problem, backup=backup)
+        if result != PassphraseDialog.DialogCode.Accepted:
             return None
-        passphrase = text
     raise PassphraseRequired(problem)
 
 
@@ -76,11 +101,16 @@ def run_app(args: Sequence[str]) -> int:
         data_dir().mkdir(parents=True, exist_ok=True)
     try:
         clinic = open_with_passphrase(options.db)
+    except DatabaseDamaged as exc:  # offer the latest good backup, restored into a new file
+        clinic = restore_or_quit(exc, options.db)
+        if clinic is None:
+            return EXIT_ERROR
     except IopDeskError as exc:
         QMessageBox.critical(None, QCoreApplication.translate("app", "IOP Desk cannot start"), str(exc))
         return EXIT_ERROR
     if clinic is None:
         return 0
+    set_interactive_thread()  # a save on this (GUI) thread never waits long for a lock
 
     with clinic:
         login = LoginDialog(clinic)

@@ -128,7 +128,7 @@ class AlertService(Service):
         return self.get(alert.id), Changes.of("alert", client_id=alert.client_id)
 
     def get(self, alert_id) -> AlertView:
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", lambda: fetch(Alert, alert_id, "alert").client_id)
         rows = self._views(Alert.id == as_uuid(alert_id, "alert"))
         if not rows:
             raise NotFound(f"No alert with id {alert_id}.")

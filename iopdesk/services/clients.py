@@ -1,7 +1,10 @@
 """Clients: registration with MRN assignment, the chart summary (an audited read), search.
 
 Invariants: an MRN is the registering site's code plus a number, unique across sites; every
-opening of a chart is audited; search returns identifiers and names only.
+opening of a chart is audited; search returns identifiers and names only. Every client read or
+written here has its names, MRN and date of birth registered with the log filter
+(`iopdesk.logs.register_phi`), so a later log line naming them is blanked; only the rows
+returned are registered (a set add each), never the whole table.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import peewee
 
 from ..changes import Changes
 from ..errors import NotFound, PossibleDuplicate, ValidationError
+from ..logs import register_phi
 from ..models import Client, Episode, Payer, Site
 from ..records import as_uuid
 from ..search import prefix_match
@@ -67,6 +71,11 @@ def _parse_date(text: str) -> dt.date | None:
         except ValueError:
             continue
     return None
+
+
+def _keep_out_of_logs(first: str, last: str, preferred: str, mrn: str, dob: dt.date | None) -> None:
+    """Register a client's identifying text with the log filter (cheap: a set add per value)."""
+    register_phi(first, last, preferred, mrn, str(dob or ""))
 
 
 def client_uuid(client_id: str | uuid.UUID) -> uuid.UUID:
@@ -129,6 +138,7 @@ class ClientService(Service):
                 phone=phone.strip(), payer=payer, member_id=member_id.strip(), site=site,
             )
             self._audit("create", "client", client.id, client_id=client.id)
+        _keep_out_of_logs(first, last, client.preferred_name, client.mrn, born)
         return self.summary(client.id, audit_read=False), Changes.of("client", client_id=client.id)
 
     def find_duplicates(self, legal_first: str, legal_last: str, dob: dt.date | str) -> list[str]:
@@ -165,6 +175,7 @@ class ClientService(Service):
         if audit_read:
             with self.db.atomic():
                 self._audit("read", "client", cid, client_id=cid)
+        _keep_out_of_logs(row.legal_first, row.legal_last, row.preferred_name, row.mrn, row.dob)
         return ClientSummary(
             id=str(row.id), mrn=row.mrn, legal_name=f"{row.legal_first} {row.legal_last}",
             preferred_name=row.preferred_name, dob=row.dob, sex=row.sex, pronouns=row.pronouns,
@@ -177,6 +188,7 @@ class ClientService(Service):
         row = Client.select().where(Client.mrn == (mrn or "").strip().upper()).first()
         if row is None:
             raise NotFound(f"No client with MRN {mrn!r}.", field="mrn")
+        _keep_out_of_logs(row.legal_first, row.legal_last, row.preferred_name, row.mrn, row.dob)
         return ClientSearchRow(str(row.id), row.mrn, f"{row.legal_first} {row.legal_last}", row.preferred_name, row.dob)
 
     def count(self) -> int:
@@ -226,10 +238,11 @@ class ClientService(Service):
                     & prefix_match(Client.legal_last, last, db)
                 )
         query = query.order_by(Client.legal_last, Client.legal_first, Client.mrn).limit(limit).tuples()
-        return [
-            ClientSearchRow(str(cid), mrn, f"{first} {last}", preferred, dob)
-            for cid, mrn, first, last, preferred, dob in query
-        ]
+        found = []
+        for cid, mrn, first, last, preferred, dob in query:
+            _keep_out_of_logs(first, last, preferred, mrn, dob)
+            found.append(ClientSearchRow(str(cid), mrn, f"{first} {last}", preferred, dob))
+        return found
 
     def _site(self, site_code: str | None) -> Site:
         if site_code:

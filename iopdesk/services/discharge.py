@@ -233,7 +233,8 @@ class DischargeService(Service):
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, discharge_id) -> DischargeView:
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative",
+                                      lambda: self._client_of(fetch(Discharge, discharge_id, "discharge")))
         row = fetch(Discharge, discharge_id, "discharge")
         return self._view(row)
 

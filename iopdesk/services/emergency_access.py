@@ -13,7 +13,8 @@ glass for ONE client with `request(client_id, reason)`:
 - the request is audited in the same transaction (action "break_glass", with the client, the
   reason and the expiry) and the grant stays in `review_queue()` until a user holding
   "emergency.review" (supervisor, administrator) other than the requester calls
-  `mark_reviewed(grant_id, note)`, itself audited ("break_glass_reviewed");
+  `mark_reviewed(grant_id, note)`, itself audited ("break_glass_reviewed"); `grants(show)`
+  lists them for the review screen and `pending_count()` counts those awaiting review;
 - a user who already has the access is refused (nothing to break), and grants are never deleted.
 Enforcement is in the domain: chart read services call `Actor.require_for_client`, which asks
 `has_emergency_access` here before refusing with ChartAccessDenied.
@@ -35,6 +36,9 @@ from ..passwords import policy
 from ..permissions import EMERGENCY_PERMISSIONS
 from ..records import as_uuid
 from .base import Service
+from .work_items import display_name
+
+GRANT_FILTERS = ("pending", "reviewed", "all")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class EmergencyGrantView:
     staff_name: str
     client_id: str
     client_mrn: str
+    client_name: str
     reason: str
     granted_at: dt.datetime
     expires_at: dt.datetime
@@ -54,6 +59,10 @@ class EmergencyGrantView:
     @property
     def active(self) -> bool:
         return self.expires_at > utcnow()
+
+    @property
+    def reviewed(self) -> bool:
+        return self.reviewed_at is not None
 
 
 def grant_period() -> dt.timedelta:
@@ -139,13 +148,39 @@ class EmergencyAccessService(Service):
                 .where(EmergencyAccess.reviewed_at.is_null())
                 .order_by(EmergencyAccess.granted_at, EmergencyAccess.id)]
 
+    def grants(self, show: str = "pending", *, limit: int = 500) -> list[EmergencyGrantView]:
+        """Grants for the review screen: "pending" (awaiting review, oldest first), "reviewed" or
+        "all" (newest first), at most `limit`. Raises PermissionDenied without "emergency.review",
+        ValidationError(field="show") for another filter."""
+        self.actor.require("emergency.review")
+        if show not in GRANT_FILTERS:
+            raise ValidationError(f"Show: one of {', '.join(GRANT_FILTERS)}.", field="show")
+        query = self._query()
+        if show == "pending":
+            query = query.where(EmergencyAccess.reviewed_at.is_null()).order_by(
+                EmergencyAccess.granted_at, EmergencyAccess.id)
+        else:
+            if show == "reviewed":
+                query = query.where(EmergencyAccess.reviewed_at.is_null(False))
+            query = query.order_by(EmergencyAccess.granted_at.desc(), EmergencyAccess.id.desc())
+        return [self._to_view(row) for row in query.limit(max(1, int(limit)))]
+
+    def pending_count(self) -> int:
+        """How many grants await review (the review screen's badge). Raises PermissionDenied
+        without "emergency.review"."""
+        self.actor.require("emergency.review")
+        return EmergencyAccess.select().where(EmergencyAccess.reviewed_at.is_null()).count()
+
     def mark_reviewed(self, grant_id, note: str = "") -> Changes:
         """Record that a reviewer looked at this grant (audited "break_glass_reviewed").
 
         Raises PermissionDenied (no "emergency.review", or reviewing one's own grant), NotFound,
-        ValidationError(field="grant_id") when it was reviewed already.
+        ValidationError(field="grant_id") when it was reviewed already, ValidationError(field="note")
+        for a note over 2000 characters.
         """
         self.actor.require("emergency.review")
+        if len((note or "").strip()) > 2000:
+            raise ValidationError("Review note: at most 2000 characters.", field="note")
         grant_uuid = as_uuid(grant_id, "emergency access")
         with self.db.atomic():
             grant = EmergencyAccess.get_or_none(EmergencyAccess.id == grant_uuid)
@@ -168,7 +203,9 @@ class EmergencyAccessService(Service):
         reviewer = Staff.alias()
         return (EmergencyAccess
                 .select(EmergencyAccess, Staff.display_name.alias("staff_name"),
-                        Client.mrn.alias("client_mrn"), reviewer.display_name.alias("reviewer_name"))
+                        Client.mrn.alias("client_mrn"), Client.preferred_name.alias("client_preferred"),
+                        Client.legal_first.alias("client_first"), Client.legal_last.alias("client_last"),
+                        reviewer.display_name.alias("reviewer_name"))
                 .join(Staff, on=(EmergencyAccess.staff == Staff.id))
                 .switch(EmergencyAccess).join(Client, on=(EmergencyAccess.client == Client.id))
                 .switch(EmergencyAccess)
@@ -182,7 +219,8 @@ class EmergencyAccessService(Service):
     def _to_view(row: EmergencyAccess) -> EmergencyGrantView:
         return EmergencyGrantView(
             id=str(row.id), staff_id=str(row.staff_id), staff_name=row.staff_name,
-            client_id=str(row.client_id), client_mrn=row.client_mrn, reason=row.reason,
+            client_id=str(row.client_id), client_mrn=row.client_mrn,
+            client_name=display_name(row.client_preferred, row.client_first, row.client_last), reason=row.reason,
             granted_at=row.granted_at, expires_at=row.expires_at, reviewed_at=row.reviewed_at,
             reviewed_by=row.reviewer_name, review_note=row.review_note,
         )

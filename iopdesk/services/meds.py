@@ -244,7 +244,7 @@ class MedicationService(Service):
 
     def dose_history(self, medication_id) -> list[DoseView]:
         """Every dose of a medication, oldest first: nothing is ever overwritten."""
-        self.actor.require("chart.read_narrative")
+        self.actor.require_for_client("chart.read_narrative", lambda: self._medication(medication_id).client_id)
         query = (
             MedicationDose.select(MedicationDose.effective_on, MedicationDose.amount, MedicationDose.unit,
                                   MedicationDose.frequency, Staff.display_name, MedicationDose.reason)

@@ -226,13 +226,22 @@ class SyncService(Service):
 
 
 def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: str, site_name: str,
-                      progress: Progress | None = None) -> SyncReport:
+                      progress: Progress | None = None, audit_key: str | Path | None = None) -> SyncReport:
     """Make a new satellite site: register it at the main clinic, create its database (a new
     SQLite file) and fill it with a first full sync.
 
-    Raises ValidationError for a taken site code or an existing file, DatabaseUnavailable when the
-    main clinic cannot be reached. On failure the new file is removed.
+    The satellite writes audit events at once: this computer must hold the clinic's audit key,
+    either already (its config folder is the main clinic workstation's) or from the key file
+    `audit_key` (`iopdesk audit key --export FILE` at the main clinic), installed here once it
+    proves to be the main clinic's key. The satellite database records the key's fingerprint, so
+    it can never start a key of its own. Raises ValidationError for a taken site code or an
+    existing file, AuditKeyMissing (naming the commands) when the key is missing or wrong,
+    DatabaseUnavailable when the main clinic cannot be reached. On failure nothing is written
+    at the main clinic and the new file is removed.
     """
+    from .. import audit_keys
+    from ..models import ClinicSetting
+
     code = (site_code or "").strip().upper()
     if not code or len(code) > 8 or not code.isalnum():
         raise ValidationError("Site code: use 1–8 letters or digits (it prefixes the site's MRNs).",
@@ -248,16 +257,24 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
         from ..db import database
 
         with database.bound_to(main_db), main_db.atomic():
+            settings = {row.key: row.value for row in ClinicSetting.select().where(
+                ClinicSetting.key.in_(["clinic_id", audit_keys.FINGERPRINT_SETTING]))}
+        key_fingerprint = settings.get(audit_keys.FINGERPRINT_SETTING)
+        audit_keys.key_for_joining(str(settings.get("clinic_id")), key_fingerprint, audit_key)
+        with database.bound_to(main_db), main_db.atomic():
             if Site.select().where(Site.code == code).exists():
                 raise ValidationError(f"Site code: {code} is already used by another site.", field="site_code")
             main_site = Site.get(Site.is_main == True)  # noqa: E712
             with writing_as_site(main_site.id):
                 site = Site.create(name=site_name.strip(), code=code, is_main=False)
                 audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
+            key_fingerprint = ClinicSetting.get(ClinicSetting.key == audit_keys.FINGERPRINT_SETTING).value
         satellite_db = make_database(str(path))
         satellite_db.connect()
         upgrade(satellite_db)
         session.prepare_satellite(satellite_db, main_db, site_id=site.id)
+        with database.bound_to(satellite_db), satellite_db.atomic():
+            ClinicSetting.create(key=audit_keys.FINGERPRINT_SETTING, value=key_fingerprint)
         return session.sync_databases(satellite_db, main_db, progress=progress or session._no_progress)
     except BaseException:
         if satellite_db is not None:

@@ -73,6 +73,30 @@ def test_a_backup_of_an_encrypted_clinic_is_encrypted(clinic_file, tmp_path):
         assert copy.clients.count() == 1
 
 
+def test_an_encrypted_backup_restores_into_an_encrypted_clinic(clinic_file, tmp_path, monkeypatch):
+    """`iopdesk restore` of an encrypted backup needs its passphrase, checks it, and writes a new
+    encrypted clinic holding the client, with no readable name; a wrong passphrase writes nothing."""
+    from iopdesk.backup import backup_to_folder, restore_backup
+
+    monkeypatch.delenv("IOPDESK_DB_PASSPHRASE", raising=False)
+    encrypt_clinic(clinic_file, PASSPHRASE)
+    with iopdesk.open_clinic(str(clinic_file), passphrase=PASSPHRASE) as clinic:
+        backup = backup_to_folder(clinic, tmp_path / "backups").path
+    target = tmp_path / "restored.sqlite"
+    with pytest.raises(PassphraseRequired, match="^Passphrase: the backup .* is encrypted"):
+        restore_backup(backup, target)
+    with pytest.raises(PassphraseRequired, match="does not open the backup"):
+        restore_backup(backup, target, key="wrong words entirely")
+    assert not target.exists() and not list(tmp_path.glob("restored.sqlite*"))
+    report = restore_backup(backup, target, key=PASSPHRASE)
+    assert report.audit_events > 0
+    _no_names(target)
+    with iopdesk.open_clinic(str(target), passphrase=PASSPHRASE) as restored:
+        restored.login("clinician", ADMIN_PASSWORD)
+        assert [c.legal_name for c in restored.clients.search("Quarr")] == ["Zephyrine Quarrington"]
+        assert restored.check().ok
+
+
 def test_a_weak_passphrase_or_an_encrypted_file_is_refused_and_nothing_changes(clinic_file):
     """Encrypting with a short passphrase, or twice, says why and leaves the file as it was."""
     before = clinic_file.read_bytes()

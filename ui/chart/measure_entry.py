@@ -41,6 +41,7 @@ from iopdesk.measures import MeasureScore, measure, score
 
 from ..dates import date_edit
 from ..operations import Operations, user_message
+from ..storage_retry import run_with_retry
 from .measure_items import MeasureItemRow, asked, emphasise, lower_bound, measure_codes
 
 
@@ -328,12 +329,15 @@ class MeasureEntryDialog(QDialog):
         for label in [self.date_error, self.message_label] + [r.error for r in self.rows]:
             label.hide()
         try:
-            view, changes = self.clinic.measures.record(
+            recorded = run_with_retry(self, lambda: self.clinic.measures.record(
                 self.client_id, self.code, administered_on=self.date_edit.date().toPython(),
-                answers=self.answers())
+                answers=self.answers()), on_refused=self._show_error)
         except IopDeskError as error:
             self._show_error(error)
             return False
+        if recorded is None:
+            return False
+        view, changes = recorded
         self.saved = view
         self.setWindowModified(False)
         self.ops.announce(changes)

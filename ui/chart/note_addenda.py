@@ -22,6 +22,7 @@ from iopdesk.errors import IopDeskError
 
 from ..dates import stamp_text
 from ..operations import Operations, user_message
+from ..storage_retry import run_with_retry
 from .note_text import bold
 
 
@@ -84,12 +85,19 @@ class AddendumDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
 
+    def _show_refusal(self, error: BaseException) -> None:
+        self.error_label.setText(user_message(error))
+        self.error_label.show()
+
     def accept(self) -> None:
         try:
-            _view, changes = self.clinic.notes.add_addendum(self.note_id, self.text_edit.toPlainText())
+            saved = run_with_retry(self, lambda: self.clinic.notes.add_addendum(
+                self.note_id, self.text_edit.toPlainText()), on_refused=self._show_refusal)
         except IopDeskError as error:
-            self.error_label.setText(user_message(error))
-            self.error_label.show()
+            self._show_refusal(error)
             return
+        if saved is None:
+            return
+        _view, changes = saved
         self.ops.announce(changes)
         super().accept()

@@ -27,11 +27,13 @@ from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.notes import SIGNED_STATES, NoteView
+from iopdesk.storage_errors import DatabaseBusy
 
 from ..concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit
 from ..dates import stamp_text
 from ..operations import Operations, user_message
 from ..print_preview import note_print_target, print_action
+from ..storage_retry import run_with_retry
 from .note_addenda import AddendumDialog
 from .note_form import NoteFormMixin
 from .note_list_model import kind_label
@@ -67,7 +69,7 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         self.setSizeGripEnabled(True)
 
         self.autosave_timer = QTimer(self, singleShot=True, interval=autosave_ms)
-        self.autosave_timer.timeout.connect(self.save)
+        self.autosave_timer.timeout.connect(self._autosave)
 
         self._build_form()
         self._build_actions()
@@ -213,33 +215,50 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         return self.start_edit.time().toPython(), self.end_edit.time().toPython()
 
     # -- saving and signing ------------------------------------------------------------
-    def save(self) -> bool:
-        """Save what is on screen as the draft (creating it the first time); True when saved."""
+    def _autosave(self) -> None:
+        self.save(ask=False)
+
+    def _storage_refused(self, error: BaseException, *, autosave: bool) -> None:
+        """The storage refused a save: say so under the note, keep the text (still unsaved), and
+        let an autosave try a busy database again a little later."""
+        self.show_error(error)
+        if autosave and isinstance(error, DatabaseBusy):
+            self.autosave_timer.start()
+
+    def _write_draft(self):
+        start, end = self._times() if self.times_touched else (None, None)
+        date = self.date_edit.date().toPython()
+        if self.note_id is None:
+            return self.clinic.notes.create_draft(
+                self.client_id, kind=self.kind, note_format=self.format.code, service_date=date,
+                starts_at=start, ends_at=end, sections=self.sections(),
+                participants=self.participants_edit.text(), objective_ids=self.objective_ids())
+        # A session's note saved without times keeps its minutes until the times are set here.
+        times = dict(starts_at=start, ends_at=end, minutes=None) if self.times_touched else {}
+        return self.clinic.notes.save_draft(
+            self.note_id, self.view.version, self.sections(), service_date=date,
+            objective_ids=self.objective_ids(), participants=self.participants_edit.text(), **times)
+
+    def save(self, *, ask: bool = True) -> bool:
+        """Save what is on screen as the draft (creating it the first time); True when saved. A
+        busy database asks whether to retry (`ask`; an autosave just tries again later)."""
         self.autosave_timer.stop()
         if self.signed:
             return True
         if not self.isWindowModified() and self.note_id is not None:
             return True
-        start, end = self._times() if self.times_touched else (None, None)
-        date = self.date_edit.date().toPython()
         try:
-            if self.note_id is None:
-                view, changes = self.clinic.notes.create_draft(
-                    self.client_id, kind=self.kind, note_format=self.format.code, service_date=date,
-                    starts_at=start, ends_at=end, sections=self.sections(),
-                    participants=self.participants_edit.text(), objective_ids=self.objective_ids())
-            else:
-                # A session's note saved without times keeps its minutes until the times are set here.
-                times = dict(starts_at=start, ends_at=end, minutes=None) if self.times_touched else {}
-                view, changes = self.clinic.notes.save_draft(
-                    self.note_id, self.view.version, self.sections(), service_date=date,
-                    objective_ids=self.objective_ids(), participants=self.participants_edit.text(), **times)
+            saved = run_with_retry(self, self._write_draft, ask=ask,
+                                   on_refused=lambda error: self._storage_refused(error, autosave=not ask))
         except ConcurrentEdit as error:
             self._show_both_versions(error)
             return False
         except IopDeskError as error:
             self.show_error(error, error.field)
             return False
+        if saved is None:
+            return False
+        view, changes = saved
         self.view, self.note_id = view, view.id
         self.setWindowModified(False)
         self.show_error(None)
@@ -281,10 +300,14 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         if self.signed or not self.save():
             return False
         try:
-            view, changes = self.clinic.notes.sign(self.note_id, self.view.version)
+            signed = run_with_retry(self, lambda: self.clinic.notes.sign(self.note_id, self.view.version),
+                                    on_refused=self.show_error)
         except IopDeskError as error:
             self.show_error(error, error.field)
             return False
+        if signed is None:
+            return False
+        view, changes = signed
         self.view = view
         self.show_error(None)
         self._show_state()

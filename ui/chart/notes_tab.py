@@ -35,6 +35,7 @@ from iopdesk.note_formats import NOTE_KINDS, note_formats
 
 from ..dates import date_text
 from ..operations import Operations, user_message
+from ..storage_retry import run_with_retry
 from .note_editor import NoteEditorDialog
 from .note_list_model import NoteListTableModel, kind_label
 
@@ -262,11 +263,14 @@ class NotesTab(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return False
         try:
-            note = self.clinic.notes.get(item.id)
-            _view, changes = self.clinic.notes.cosign(item.id, note.version)
+            cosigned = run_with_retry(self, lambda: self.clinic.notes.cosign(
+                item.id, self.clinic.notes.get(item.id).version))
         except IopDeskError as error:
             QMessageBox.warning(self, self.tr("Co-sign note"), user_message(error))
             return False
+        if cosigned is None:
+            return False
+        _view, changes = cosigned
         self.ops.announce(changes)
         self.reload(item.id)
         return True

@@ -32,6 +32,7 @@ from iopdesk.services.alerts import ALERT_KINDS
 
 from ..dates import stamp_text
 from ..operations import Operations, user_message
+from ..storage_retry import run_with_retry
 from . import RowsTableModel, date_text, make_table_view
 
 
@@ -221,6 +222,11 @@ class OverviewTab(QWidget):
             self.refresh()
 
     # -- actions ----------------------------------------------------------------------------
+    def _show_alert_error(self, error: BaseException) -> None:
+        self.alert_error.setText(user_message(error))
+        self.alert_error.show()
+        self.resolution_edit.setFocus()
+
     def resolve_selected(self) -> None:
         """Resolve the selected alert with the typed resolution."""
         alert = self.alert_model.row_value(self.alert_view.currentIndex().row())
@@ -228,11 +234,13 @@ class OverviewTab(QWidget):
         if alert is None:
             return
         try:
-            _view, changes = self.clinic.alerts.resolve(alert.id, self.resolution_edit.text())
+            resolved = run_with_retry(self, lambda: self.clinic.alerts.resolve(alert.id, self.resolution_edit.text()),
+                                      on_refused=self._show_alert_error)
         except IopDeskError as error:
-            self.alert_error.setText(user_message(error))
-            self.alert_error.show()
-            self.resolution_edit.setFocus()
+            self._show_alert_error(error)
             return
+        if resolved is None:
+            return
+        _view, changes = resolved
         self.resolution_edit.clear()
         self.ops.announce(changes)

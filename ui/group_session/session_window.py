@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
 
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.services.groups import AttendanceEntry, ClientSection
+from iopdesk.storage_errors import DatabaseBusy
 from reports.jobs import PrintRequest
 
 from ..operations import user_message
 from ..print_preview import print_action
+from ..storage_retry import run_with_retry
 from .roster_model import (
     ATTENDED,
     SIGNED_STATES,
@@ -66,7 +68,7 @@ class GroupSessionWindow(QMainWindow):
         self._closed = False
         self._warnings_asked = 0
         self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
-        self.autosave.timeout.connect(self.save)
+        self.autosave.timeout.connect(self._autosave)
 
         self.model = RosterTableModel(self.session.starts_at, self.session.ends_at, self)
         self.roster = RosterTableView(self.mark_current)
@@ -331,8 +333,19 @@ class GroupSessionWindow(QMainWindow):
                 self.shared_edit.toPlainText().strip()) != (
             self.session.topic, self.session.modality, self.session.shared_note)
 
-    def save(self) -> bool:
-        """Save the whole session in one transaction; False (with the reason shown) when refused."""
+    def _autosave(self) -> None:
+        self.save(ask=False)
+
+    def _storage_refused(self, error: BaseException, *, autosave: bool) -> None:
+        """The storage refused the save: say so, keep everything on screen (still unsaved), and let an
+        autosave try a busy database again a little later."""
+        self.status_text.setText(user_message(error))
+        if autosave and isinstance(error, DatabaseBusy) and not self._closed:
+            self.autosave.start()
+
+    def save(self, *, ask: bool = True) -> bool:
+        """Save the whole session in one transaction; False (with the reason shown) when refused.
+        A busy database asks whether to retry (`ask`; an autosave just tries again later)."""
         self.autosave.stop()
         entries = self.model.ready_entries()
         statuses = {r.client_id: self.model.attendance(i)[0] for i, r in enumerate(self.model.rows())}
@@ -349,9 +362,13 @@ class GroupSessionWindow(QMainWindow):
                       "shared_note": self.shared_edit.toPlainText()}
         try:
             if entries or sections or shared:
-                self.session, changes = self.clinic.groups.save_session(
+                saved = run_with_retry(self, lambda: self.clinic.groups.save_session(
                     self.session_id, attendance=[AttendanceEntry(*e) for e in entries],
-                    sections=sections, expected_version=self.session.version, **shared)
+                    sections=sections, expected_version=self.session.version, **shared),
+                    ask=ask, on_refused=lambda error: self._storage_refused(error, autosave=not ask))
+                if saved is None:
+                    return False
+                self.session, changes = saved
             else:
                 changes = None
         except ConcurrentEdit as error:
@@ -380,10 +397,14 @@ class GroupSessionWindow(QMainWindow):
         if not self.save():
             return
         try:
-            result, changes = self.clinic.groups.sign_all(self.session_id)
+            signed = run_with_retry(self, lambda: self.clinic.groups.sign_all(self.session_id),
+                                    on_refused=lambda error: self.status_text.setText(user_message(error)))
         except IopDeskError as error:
             self.status_text.setText(user_message(error))
             return
+        if signed is None:
+            return
+        result, changes = signed
         for client_id in result.signed:
             self.editor.clear_history(client_id)
         self._reacting = True
