@@ -72,3 +72,17 @@ def test_search_needs_chart_access(front_desk):
     clinic.actor = Actor(id=None, username="kiosk", display_name="Kiosk", roles=frozenset())
     with pytest.raises(PermissionDenied):
         clinic.clients.search("gar")
+
+
+def test_recently_opened_clients_are_named_in_one_read_in_the_order_given(front_desk):
+    """The recent-charts list names its clients in the order kept, skipping ids that are gone or
+    malformed, and naming them is not a chart read (nothing audited)."""
+    from iopdesk.models import AuditEvent
+
+    clinic, _ = front_desk
+    gareth, marisol = clinic.clients.search("Gareth")[0], clinic.clients.search("Marisol")[0]
+    events = AuditEvent.select().count()
+    rows = clinic.clients.named([gareth.id, "not-an-id", "0" * 32, marisol.id])
+    assert [(r.id, r.display_name) for r in rows] == [(gareth.id, "Gareth Owens"), (marisol.id, "Marisol García")]
+    assert AuditEvent.select().count() == events
+    assert clinic.clients.named([]) == []

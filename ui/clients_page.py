@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
-from iopdesk.services.clients import ClientSearchRow
 
 from .client_search_model import ClientSearchTableModel
 from .operations import Operations, user_message
@@ -253,21 +252,14 @@ class ClientsPage(QWidget):
     def refresh_recent(self) -> None:
         """Show the recent ids by name, fetched now; ids that no longer exist are skipped."""
         self.recent_list.clear()
-        for client_id in self.recent_ids():
-            row = self._search_row(client_id)
-            if row is None:
-                continue
+        try:
+            rows = self.clinic.clients.named(self.recent_ids())
+        except IopDeskError:
+            rows = []
+        for row in rows:
             item = QListWidgetItem(self.tr("{name} · {mrn}").format(name=row.display_name, mrn=row.mrn))
             item.setData(Qt.ItemDataRole.UserRole, row.id)
             self.recent_list.addItem(item)
-
-    def _search_row(self, client_id: str) -> ClientSearchRow | None:
-        try:
-            summary = self.clinic.clients.summary(client_id, audit_read=False)
-        except (IopDeskError, ValueError):
-            return None
-        return ClientSearchRow(summary.id, summary.mrn, summary.legal_name, summary.preferred_name,
-                               summary.dob)
 
     def _changes_applied(self, changes) -> None:
         if changes.touches("client"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -159,7 +160,7 @@ def _synthetic_figures(work_dir: Path, repeat: int) -> list[Figure]:
     size_mb = (work_dir / "openpyxl.xlsx").stat().st_size / 1e6
     return [
         Figure(f"billing workbook, {LINES:,} synthetic lines, {CLIENTS} clients: openpyxl write-only", ours,
-               EXPORT_TARGET_S, unit="s",
+               EXPORT_TARGET_S, unit="s", floor=statistics.median(floor),
                note=f"{size_mb:.1f} MB file; progress called {len(calls) // repeat}x per export, last {calls[-1]}"),
         Figure(f"same {LINES:,} rows with xlsxwriter constant_memory (the floor)", floor, None, unit="s",
                note=f"openpyxl / xlsxwriter = {ratio:.2f}x (best of {repeat})"),
@@ -174,7 +175,7 @@ def _clinic_figures(clinic_path: Path, work_dir: Path, repeat: int) -> list[Figu
     import iopdesk
     from reports.billing_xlsx import write_billing_workbook
 
-    copy = working_copy(clinic_path, work_dir / "clinic")
+    copy = clinic_path  # a working copy: the billing run stores the month's lines
     clinic = iopdesk.open_clinic(str(copy))
     clinic.login("biller", DEMO_PASSWORD)
     clinic.billing.run(*MONTH)  # the first run stores the month's lines; an export usually follows a preview
@@ -201,11 +202,13 @@ def _clinic_figures(clinic_path: Path, work_dir: Path, repeat: int) -> list[Figu
 
 
 def run(work_dir: Path, clinic_path: Path | None = None, repeat: int = 3) -> list[Figure]:
-    """The billing figures; `clinic_path` defaults to the cached scale clinic (10,000 clients, five years)."""
+    """The billing figures; `clinic_path` is a working copy of a clinic, by default a copy of the cached
+    scale clinic (10,000 clients, five years) made here."""
     work_dir.mkdir(parents=True, exist_ok=True)
     figures = _synthetic_figures(work_dir, repeat)
     if os.environ.get("IOPDESK_BENCH_BILLING_SYNTHETIC_ONLY") != "1":
-        figures += _clinic_figures(clinic_path or scale_clinic(), work_dir, repeat)
+        clinic_path = clinic_path or working_copy(scale_clinic(), work_dir / "clinic")
+        figures += _clinic_figures(clinic_path, work_dir, repeat)
     return figures
 
 

@@ -18,6 +18,8 @@ from ..dates import date_text
 
 COLUMNS = ("date", "kind", "format", "minutes", "author", "status")
 NOTE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+_ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole,
+                    Qt.ItemDataRole.TextAlignmentRole, NOTE_ID_ROLE))
 
 
 def _tr(text: str) -> str:
@@ -52,6 +54,7 @@ class NoteListTableModel(QAbstractTableModel):
         self.clinic = clinic
         self.client_id = client_id
         self._rows: list[NoteListItem] = []
+        self._text: list[tuple[str, ...]] = []
         self.reload()
 
     def reload(self) -> None:
@@ -59,6 +62,9 @@ class NoteListTableModel(QAbstractTableModel):
         rows = self.clinic.notes.list_for_client(self.client_id)
         self.beginResetModel()
         self._rows = rows
+        # The view asks for every cell many times while it sizes columns: the words are made once.
+        self._text = [(date_text(item.service_date), kind_label(item.kind), item.note_format, str(item.minutes),
+                       item.author, status_label(item.status)) for item in rows]
         self.endResetModel()
 
     def note_at(self, row: int) -> NoteListItem | None:
@@ -85,26 +91,12 @@ class NoteListTableModel(QAbstractTableModel):
         return titles[section] if 0 <= section < len(titles) else None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+        if role not in _ROLES or not index.isValid() or not (0 <= index.row() < len(self._rows)):
             return None
-        item = self._rows[index.row()]
-        column = COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == "date":
-                return date_text(item.service_date)
-            if column == "kind":
-                return kind_label(item.kind)
-            if column == "format":
-                return item.note_format
-            if column == "minutes":
-                return str(item.minutes)
-            if column == "author":
-                return item.author
-            return status_label(item.status)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == "minutes":
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self.data(index, Qt.ItemDataRole.DisplayRole)
-        if role == NOTE_ID_ROLE:
-            return item.id
-        return None
+        if role == Qt.ItemDataRole.DisplayRole or role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._text[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if COLUMNS[index.column()] == "minutes":
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        return self._rows[index.row()].id  # NOTE_ID_ROLE

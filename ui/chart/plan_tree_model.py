@@ -204,22 +204,35 @@ class PlanTreeModel(QAbstractItemModel):
 class WrappingItemDelegate(QStyledItemDelegate):
     """Rows as tall as their wrapped first column at its current width (QTreeView alone sizes
     rows for one line); the other columns are short and sized to their contents. The view must
-    re-lay out its items when a section is resized."""
+    re-lay out its items when a section is resized. Heights are remembered per (text, width):
+    the view asks for every row's size many times while it lays out a plan, and measuring
+    wrapped text each time made opening a plan several times slower."""
+
+    MEMORY = 4096
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._sizes: dict[tuple[str, int, int], QSize] = {}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        hint = super().sizeHint(option, index)
         tree = self.parent()
         if not isinstance(tree, QTreeView) or index.column() != 0:
-            return hint
-        width = tree.columnWidth(index.column())
-        if index.column() == 0:
-            depth, parent = 1, index.parent()
-            while parent.isValid():
-                depth, parent = depth + 1, parent.parent()
-            width -= tree.indentation() * depth
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        margin = opt.fontMetrics.averageCharWidth() * 2
-        bounds = opt.fontMetrics.boundingRect(QRect(0, 0, max(width - margin, 40), 100000),
-                                              int(Qt.TextFlag.TextWordWrap), opt.text)
-        return QSize(hint.width(), max(hint.height(), bounds.height() + opt.fontMetrics.descent() + 2))
+            return super().sizeHint(option, index)
+        depth, parent = 1, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        width = tree.columnWidth(0) - tree.indentation() * depth
+        key = (str(index.data(Qt.ItemDataRole.DisplayRole) or ""), width, option.fontMetrics.height())
+        size = self._sizes.get(key)
+        if size is None:
+            hint = super().sizeHint(option, index)
+            opt = QStyleOptionViewItem(option)
+            self.initStyleOption(opt, index)
+            margin = opt.fontMetrics.averageCharWidth() * 2
+            bounds = opt.fontMetrics.boundingRect(QRect(0, 0, max(width - margin, 40), 100000),
+                                                  int(Qt.TextFlag.TextWordWrap), opt.text)
+            size = QSize(hint.width(), max(hint.height(), bounds.height() + opt.fontMetrics.descent() + 2))
+            if len(self._sizes) >= self.MEMORY:
+                self._sizes.clear()
+            self._sizes[key] = size
+        return size
