@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-test
 
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test venv lint bench screenshots clean
+.PHONY: run test venv lint bench screenshots bundle clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "IOP Desk needs Python 3.11 or newer on PATH"; exit 1; }
@@ -19,7 +19,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bundle]'
 	@touch $@
 
 venv: $(STAMP)
@@ -31,7 +31,7 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
-# Benchmarks on a 10,000-client, five-year clinic (generated once into .bench/, then reused).
+# Benchmarks on a 10,000-client, five-year clinic (generated once into ~/.cache/iopdesk/bench, then reused).
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench
 
@@ -39,8 +39,15 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.screenshots
 
+# The installable bundle for this platform into dist/IOPDesk (PyInstaller, installer/iopdesk.spec);
+# on Linux also dist/iopdesk-VERSION-linux-ARCH.tar.gz. See installer/README.md.
+bundle: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller installer/iopdesk.spec
+	@if [ "$$(uname -s)" = Linux ]; then installer/linux/build_tarball.sh dist/IOPDesk dist; fi
+	@echo "bundle: dist/IOPDesk, $$(du -sb dist/IOPDesk | cut -f1 | awk '{printf "%.1f MB", $$1/1e6}') unpacked"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -24,9 +24,11 @@ that the last successful check left, then moves the checkpoint; both also check 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -91,11 +93,45 @@ def record(
     *,
     client_id: uuid.UUID | str | None = None,
     detail: dict | None = None,
-) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction (or its own).
+) -> None:
+    """Append one event to the chain, inside the caller's transaction (or its own); inside
+    `batched()` it is written with the block's other events when the block ends.
 
     Raises AuditKeyMissing (nothing written) when this computer lacks the clinic's audit key.
     """
+    event = (actor, action, entity, entity_id, client_id, detail)
+    pending = getattr(_batch, "events", None)
+    if pending is not None:
+        pending.append(event)
+        return
+    _append([event])
+
+
+_batch = threading.local()
+
+
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """One transaction whose audit events are chained and written together at its end: one lock
+    of the chain's head and one insert instead of five statements per event (a group session
+    saves some thirty events). Nested blocks join the outer one; an error writes nothing."""
+    if getattr(_batch, "events", None) is not None:
+        yield
+        return
+    db = AuditEvent._meta.database
+    with db.atomic():
+        _batch.events = []
+        try:
+            yield
+            events = _batch.events
+        finally:
+            _batch.events = None
+        if events:
+            _append(events)
+
+
+def _append(events: list[tuple]) -> None:
+    """Chain `events` (actor, action, entity, entity_id, client_id, detail) after the head."""
     db = AuditEvent._meta.database
     with db.atomic():
         key = audit_keys.database_key(create=True)
@@ -106,24 +142,26 @@ def record(
         if head is None:
             head = AuditHead.create(name="main", seq=0, event_hash=GENESIS, keyed_from=1,
                                     mac=head_mac(key, 0, GENESIS, 1))
-        seq = head.seq + 1
-        now = utcnow()
-        client = uuid.UUID(str(client_id)) if client_id else None
-        fields = _fields(
-            seq, now, actor.id, actor.username, action, entity,
-            entity_id, client, detail,
-        )
-        digest = _event_hash(head.event_hash, fields, key)
-        event = AuditEvent.create(
-            seq=seq, occurred_at=now, actor_id=actor.id, actor=actor.username, action=action,
-            entity=entity, entity_id=fields["entity_id"], client_id=client,
-            detail=fields["detail"], prev_hash=head.event_hash, event_hash=digest, hash_kind=KEYED,
-        )
-        AuditHead.update(seq=seq, event_hash=digest, updated_at=now,
-                         mac=head_mac(key, seq, digest, head.keyed_from)).where(
+        seq, previous, now, site = head.seq, head.event_hash, utcnow(), current_site()
+        rows = []
+        for actor, action, entity, entity_id, client_id, detail in events:
+            seq += 1
+            client = uuid.UUID(str(client_id)) if client_id else None
+            fields = _fields(seq, now, actor.id, actor.username, action, entity, entity_id, client, detail)
+            digest = _event_hash(previous, fields, key)
+            rows.append({"origin_site": site, "seq": seq, "occurred_at": now, "actor_id": actor.id,
+                         "actor": actor.username, "action": action, "entity": entity,
+                         "entity_id": fields["entity_id"], "client_id": client, "detail": fields["detail"],
+                         "prev_hash": previous, "event_hash": digest, "hash_kind": KEYED})
+            previous = digest
+        if len(rows) == 1:
+            AuditEvent.create(**rows[0])
+        else:
+            AuditEvent.insert_many(rows).execute()
+        AuditHead.update(seq=seq, event_hash=previous, updated_at=now,
+                         mac=head_mac(key, seq, previous, head.keyed_from)).where(
             AuditHead.name == "main"
         ).execute()
-    return event
 
 
 @dataclass(frozen=True)

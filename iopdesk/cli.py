@@ -188,7 +188,7 @@ def _cmd_user(args) -> int:
 def _cmd_migrate(args) -> int:
     from .db import database, make_database, normalise_url
     from .paths import default_db_url
-    from .schema import schema_status, upgrade
+    from .schema import backup_before_upgrade, schema_status, upgrade
 
     db = make_database(normalise_url(args.db or default_db_url()))
     database.initialize(db)
@@ -201,6 +201,9 @@ def _cmd_migrate(args) -> int:
         for name in status.unknown:
             print(f"[?] {name} (from a newer IOP Desk)")
         return 0
+    backup = backup_before_upgrade(db)
+    if backup is not None:
+        print(f"backup: {backup}")
     applied = upgrade(db)
     print("applied: " + ", ".join(applied) if applied else "schema is up to date")
     db.close()

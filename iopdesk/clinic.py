@@ -29,7 +29,7 @@ from .ids import new_id
 from .integrity import check_at_open
 from .models import ALL_MODELS, ClinicSetting, Site, set_current_site
 from .permissions import SYSTEM, Actor
-from .schema import SchemaStatus, schema_status, upgrade
+from .schema import SchemaStatus, backup_before_upgrade, schema_status, upgrade
 from .services.alerts import AlertService
 from .services.attendance_rules import AttendanceRuleService
 from .services.audit_trail import AuditService
@@ -71,6 +71,7 @@ class CheckReport:
 class Clinic:
     def __init__(self, db: peewee.Database, url: str) -> None:
         self.db = db
+        self.integrity_deferred = False  # True: the full storage check still runs on a worker (ui starts it)
         self.url = url
         self.actor: Actor = SYSTEM
         self.users = UserService(self)
@@ -187,7 +188,8 @@ class Clinic:
         return CheckReport(ok, tuple(lines))
 
 
-def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str | None = None) -> Clinic:
+def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str | None = None,
+                defer_large_check: bool = False) -> Clinic:
     """Open (and if needed create or upgrade) the clinic database at `url`.
 
     Raises DatabaseUnavailable if it cannot be reached, SchemaTooNew if a newer IOP Desk wrote it.
@@ -195,7 +197,9 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
     clinic file needs `passphrase` (or $IOPDESK_DB_PASSPHRASE, or one remembered in the OS
     keyring): PassphraseRequired without it; a remembered one that no longer opens the file is
     forgotten. A damaged SQLite file (header included) raises DatabaseDamaged naming the latest
-    good backup, before anything is written to it.
+    good backup, before anything is written to it. An existing SQLite clinic file that needs
+    schema migrations is backed up into the backup folder first (DatabaseUnavailable, nothing
+    changed, when that backup fails).
     """
     import os
 
@@ -235,6 +239,13 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
             raise damaged_error(path, "it cannot be read as a SQLite database: its first page is damaged") from None
         reason = " ".join(str(exc).split())
         raise DatabaseUnavailable(f"Cannot open the clinic database {describe_url(url)}: {reason}") from None
-    check_at_open(db)  # a damaged file is refused before anything is written to it
+    # a damaged file is refused before anything is written to it; the desktop app may defer
+    # the full check of a large file to a worker (clinic.integrity_deferred, see integrity.py)
+    checked = check_at_open(db, defer_large=defer_large_check)
+    if not checked and (schema_status(db).pending or schema_status(db).unknown):
+        checked = check_at_open(db)  # a migration writes: never to an unchecked file
+    backup_before_upgrade(db)  # an existing clinic file is backed up before its schema changes
     upgrade(db)
-    return Clinic(db, url)
+    clinic = Clinic(db, url)
+    clinic.integrity_deferred = not checked
+    return clinic

@@ -75,18 +75,47 @@ def damaged_error(path: Path, found: str, *, backups: Path | None = None) -> Dat
         backup=backup)
 
 
-def check_at_open(db: peewee.Database, *, backups: Path | None = None) -> None:
+# quick_check reads every page: about 1.6 s per GB. Above this size the desktop app opens the
+# clinic after a light check and runs the full one on a worker at once (`check_deferred`).
+DEFER_OVER_BYTES = 256 * 1024 * 1024
+
+
+def check_at_open(db: peewee.Database, *, backups: Path | None = None, defer_large: bool = False) -> bool:
     """Raise DatabaseDamaged (nothing written) when the SQLite clinic file fails quick_check;
     the message names the latest good backup in `backups` (default: the user's backup folder).
-    ReadOnlyDatabase (a DatabaseUnavailable) when the file or its folder cannot be written."""
+    ReadOnlyDatabase (a DatabaseUnavailable) when the file or its folder cannot be written.
+    With `defer_large`, a file over DEFER_OVER_BYTES gets only a light check (its schema reads)
+    and False is returned: the caller must run `check_deferred` before trusting it with writes
+    for long (writes are refused from the moment that check finds damage). True otherwise."""
     if not isinstance(db, peewee.SqliteDatabase) or db.database in ("", ":memory:"):
-        return
+        return True
     refuse_read_only(Path(db.database))
+    if defer_large and Path(db.database).stat().st_size > DEFER_OVER_BYTES:
+        try:
+            db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+            return False
+        except _driver_errors() as exc:
+            db.close()
+            raise damaged_error(Path(db.database), " ".join(str(exc).split()), backups=backups) from None
     result = quick_check(db)
     if result == ["ok"]:
         return
     db.close()
     raise damaged_error(Path(db.database), "; ".join(result[:3]), backups=backups)
+
+
+def check_deferred(db: peewee.Database, *, backups: Path | None = None) -> DatabaseDamaged | None:
+    """The full check `check_at_open` deferred, run on a worker thread (its own connection):
+    None when the file is sound; otherwise every later write to it is refused and the
+    DatabaseDamaged naming the latest good backup is returned for the app to show."""
+    from .storage_errors import refuse_writes
+
+    result = quick_check(db)
+    if result == ["ok"]:
+        return None
+    error = damaged_error(Path(db.database), "; ".join(result[:3]), backups=backups)
+    refuse_writes(str(db.database), str(error))
+    return error
 
 
 # -- a damaged header, told from an encrypted file -----------------------------------------------

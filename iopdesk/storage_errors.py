@@ -103,6 +103,19 @@ def _clear(db: peewee.Database) -> Iterator[None]:
         raise better from exc
 
 
+_refused: dict[str, str] = {}  # clinic file -> why this process no longer writes to it
+
+
+def refuse_writes(database: str, reason: str) -> None:
+    """From now on every transaction this process begins on `database` fails with `reason` (a
+    damaged file found after it was opened: nothing more is written to it)."""
+    _refused[str(database)] = reason
+
+
+def allow_writes(database: str) -> None:
+    _refused.pop(str(database), None)
+
+
 class ClearStorageErrors:
     """Mixin for a peewee SQLite database class: storage errors become clear domain errors."""
 
@@ -117,6 +130,11 @@ class ClearStorageErrors:
             return super().execute_sql(sql, params)
 
     def begin(self, *args, **kwargs) -> None:
+        refused = _refused.get(str(self.database))
+        if refused:
+            from .errors import DatabaseDamaged
+
+            raise DatabaseDamaged(refused)
         with _clear(self):
             super().begin(*args, **kwargs)
 

@@ -181,3 +181,14 @@ def admitted_client(staffed_clinic):
     clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence, uncomplicated",
                                   primary=True, noted_on=episode.admitted_on)
     return clinic, client, episode
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what a test recorded with `record_property("report", text)` (the bundle size), so it
+    shows in the run's output even when the test ran in an xdist worker."""
+    lines = [value for kind in ("passed", "failed") for report in terminalreporter.stats.get(kind, [])
+             for name, value in getattr(report, "user_properties", ()) if name == "report"]
+    if lines:
+        terminalreporter.section("reports")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -26,7 +26,7 @@ from iopdesk.paths import data_dir
 
 from .login_dialog import LoginDialog
 from .main_window import MainWindow, app_icon
-from .restore_offer import restore_or_quit
+from .restore_offer import check_in_background, restore_or_quit
 from .settings import APPLICATION, ORGANIZATION
 
 EXIT_ERROR = 2
@@ -69,7 +69,7 @@ def open_with_passphrase(db: str | None):
     passphrase, problem, remember, failed = None, "", False, False
     for _ in range(4):
         try:
-            clinic = open_clinic(db, passphrase=passphrase)
+            clinic = open_clinic(db, passphrase=passphrase, defer_large_check=True)
         except PassphraseRequired as exc:
             problem, failed = str(exc), passphrase is not None
         else:
@@ -119,4 +119,6 @@ def run_app(args: Sequence[str]) -> int:
         window = MainWindow(clinic, previous_login=login.previous_login)
         login.deleteLater()
         window.show()
+        if clinic.integrity_deferred:
+            check_in_background(window, clinic)
         return app.exec()

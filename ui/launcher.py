@@ -1,6 +1,6 @@
 """The `iopdesk` program: no command opens the desktop app, `print` writes a document
-(reports.print_cli), `export` writes the billing spreadsheet (reports.export_cli), any other
-command runs the admin CLI.
+(reports.print_cli), `export` writes the billing spreadsheet (reports.export_cli), `--self-test`
+checks the installation on a temporary clinic (ui.self_test), any other command runs the admin CLI.
 
 Lives in `ui/` because opening the app needs Qt, and `iopdesk/` never imports Qt; the CLI path
 does not import PySide6 at all, so it runs on a server with no display libraries.
@@ -15,6 +15,10 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     wants_app = not args or (args[0] == "--db" and len(args) == 2) or args[0].startswith("--db=")
+    if args and args[0] == "--self-test":
+        from .self_test import main as self_test_main
+
+        return self_test_main()
     if args and args[0] == "print":
         from reports.print_cli import main as print_main
 

@@ -6,8 +6,9 @@ client search. The window owns the `Operations` (`window.ops`) every page shares
 that hides client data after idle minutes or on Ctrl+L, and a status bar naming the signed-in
 user, their previous sign-in, the site and the database, and (where the clinic syncs) the sync
 status, which opens Admin when clicked. It remembers its size and place per
-user through `ui.settings`. The Clients, Groups and Billing pages are imported lazily: while their module
-is missing the section shows a "coming" placeholder instead.
+user through `ui.settings`. Every section but Today is imported and built the first time it is
+shown (start-up stays fast on a large clinic); while a page's module is missing the section
+shows a "coming" placeholder instead.
 """
 
 from __future__ import annotations
@@ -23,14 +24,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-import iopdesk
 import resources
 from iopdesk import Clinic
 
@@ -154,7 +153,11 @@ class MainWindow(QMainWindow):
 
     # -- pages ---------------------------------------------------------------------------
     def _build_pages(self) -> None:
-        """(Re)create every page for the signed-in user; a new user gets fresh pages."""
+        """(Re)create the pages for the signed-in user; a new user gets fresh pages.
+
+        Today and the section on show are built now; every other section is built the first
+        time it is shown (or asked for through `page`), so start-up neither imports nor fills
+        pages nobody has opened yet (the Groups page alone costs about half a second)."""
         current = max(self.pages.currentIndex(), 0)
         while self.pages.count():
             old = self.pages.widget(0)
@@ -162,19 +165,38 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         self.today_page = TodayPage(self.clinic, self.ops)
         self.today_page.open_target.connect(self.open_target)
-        built = {
-            "today": self.today_page,
-            "clients": make_clients_page(self.clinic, self.ops, self.settings),
-            "groups": make_groups_page(self.clinic, self.ops),
-            "billing": make_billing_page(self.clinic, self.ops),
-            "admin": make_admin_page(self.clinic, self.ops, self.settings),
-        }
+        self._built = {"today"}
         for key in SECTIONS:
-            page = built.get(key) or self._build_pending_page(self.titles[key])
+            page = self.today_page if key == "today" else QWidget()
             page.setObjectName(f"{key}Page")
             page.setAccessibleName(self.titles[key])
             self.pages.addWidget(page)
+        self._ensure_page(SECTIONS[current])
         self.pages.setCurrentIndex(current)
+
+    def _ensure_page(self, key: str) -> QWidget:
+        """The page of section `key`, built (in place of its empty stand-in) on first use."""
+        index = SECTIONS.index(key)
+        if key in self._built:
+            return self.pages.widget(index)
+        builders = {
+            "clients": lambda: make_clients_page(self.clinic, self.ops, self.settings),
+            "groups": lambda: make_groups_page(self.clinic, self.ops),
+            "billing": lambda: make_billing_page(self.clinic, self.ops),
+            "admin": lambda: make_admin_page(self.clinic, self.ops, self.settings),
+        }
+        page = builders[key]() or self._build_pending_page(self.titles[key])
+        page.setObjectName(f"{key}Page")
+        page.setAccessibleName(self.titles[key])
+        self._built.add(key)
+        shown = self.pages.currentIndex() == index
+        stand_in = self.pages.widget(index)
+        self.pages.insertWidget(index, page)
+        self.pages.removeWidget(stand_in)
+        stand_in.deleteLater()
+        if shown:
+            self.pages.setCurrentIndex(index)
+        return page
 
     def _build_pending_page(self, title: str) -> QWidget:
         page = QWidget()
@@ -192,10 +214,12 @@ class MainWindow(QMainWindow):
         return page
 
     def page(self, key: str) -> QWidget:
-        return self.pages.widget(SECTIONS.index(key))
+        """The page of section `key` (built now if it was not yet)."""
+        return self._ensure_page(key)
 
     def _show_section(self, row: int) -> None:
         if row >= 0:
+            self._ensure_page(SECTIONS[row])
             self.pages.setCurrentIndex(row)
 
     def show_section(self, key: str) -> None:
@@ -263,7 +287,7 @@ class MainWindow(QMainWindow):
         self.lockable_actions.append(find_action)
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
-        about_action = QAction(self.tr("&About IOP Desk"), self)
+        about_action = QAction(self.tr("&About IOP Desk"), self, objectName="aboutAction")
         about_action.setMenuRole(QAction.MenuRole.AboutRole)
         about_action.triggered.connect(self._show_about)
         help_menu.addAction(about_action)
@@ -276,9 +300,12 @@ class MainWindow(QMainWindow):
             ChangePasswordDialog(self.clinic, self).exec()
 
     def _show_about(self) -> None:
-        QMessageBox.about(self, self.tr("About IOP Desk"), self.tr(
-            "<b>IOP Desk {version}</b><p>A desktop workstation for intensive outpatient program "
-            "therapists.</p>").format(version=iopdesk.__version__))
+        """Help ▸ About IOP Desk: version, database and schema, folders (ui/about_dialog.py)."""
+        from .about_dialog import AboutDialog
+
+        dialog = AboutDialog(self.clinic, self)
+        dialog.exec()
+        dialog.deleteLater()
 
     # -- status bar and signing in -------------------------------------------------------
     def _build_status_bar(self) -> None:

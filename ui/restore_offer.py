@@ -175,3 +175,24 @@ def restore_or_quit(damage: DatabaseDamaged, db: str | None) -> Clinic | None:
     except IopDeskError as exc:
         QMessageBox.critical(None, _tr("Restore failed"), str(exc))
         return None
+
+
+def check_in_background(window: QWidget, clinic: Clinic) -> None:
+    """Run the full storage check that opening a large clinic deferred (see
+    iopdesk.integrity.check_deferred) on a worker, apart from the window's own operations (it
+    takes seconds and must not look like a pending save); if the file is damaged, writes are
+    already refused when this says so, naming the latest good backup to restore."""
+    from iopdesk.integrity import check_deferred
+
+    from .operations import Operations
+
+    ops = Operations(window)
+
+    def done(damage: DatabaseDamaged | None) -> None:
+        if damage is not None:
+            QMessageBox.critical(window, _tr("The clinic database is damaged"),
+                                 str(damage) + "\n\n" + _tr("Nothing more is saved to it. Close IOP Desk, then "
+                                                             "restore the backup named above."))
+
+    ops.run(lambda: check_deferred(clinic.db), on_success=done,
+            on_failure=lambda error: log.warning("deferred storage check failed: %s", type(error).__name__))

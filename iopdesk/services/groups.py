@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import peewee
 
+from .. import audit
 from ..changes import Changes
 from ..errors import NotFound, RecordLocked, ValidationError
 from ..models import (
@@ -222,7 +223,7 @@ class GroupService(GroupSetup):
         if not (attendance or shared or sections):
             self.actor.require("group.run")
         kinds, touched = {"group_session"}, set()
-        with self.db.atomic():
+        with audit.batched():  # one transaction; its ~30 audit events chained in one write
             session = self._session(session_id)
             if expected_version is not None:
                 update_versioned(session, expected_version)
@@ -262,7 +263,7 @@ class GroupService(GroupSetup):
         with the reason. Nothing is signed while the shared part is empty. Notes of staff
         needing co-signature wait for their supervisor, as any note does."""
         self.actor.require("note.sign")
-        with self.db.atomic():
+        with audit.batched():  # one transaction; every note's sign event chained in one write
             session = self._session(session_id)
             signer = acting_staff(self.actor)
             attendance = session_attendance(session.id)

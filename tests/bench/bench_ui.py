@@ -21,9 +21,13 @@ CHART_TARGET = 0.100
 
 
 def _settle(app, still_busy) -> None:
+    """Turn the event loop until `still_busy()` is false, sleeping between events as app.exec()
+    does (spinning processEvents would starve the worker thread of the GIL)."""
+    from PySide6.QtCore import QEventLoop
+
     app.processEvents()
     while still_busy():
-        app.processEvents()
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
 
 
 def run(scale_path: Path, work_dir: Path) -> list[Figure]:
