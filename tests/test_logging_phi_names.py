@@ -9,35 +9,24 @@ import time
 import pytest
 
 from iopdesk import logs
-from iopdesk.logs import FILE_NAME, configure_logging
 from tests.conftest import ADMIN_PASSWORD
+from tests.security import test_logging_no_phi
 
 NAMES = {"legal_first": "Zebulonia", "legal_last": "Threadgoode-Abara", "preferred_name": "Zebby",
          "dob": "1979-06-21", "sex": "F"}
 OTHER = {"legal_first": "Ottoline", "legal_last": "Vasquez-Marlowe", "dob": "1990-01-15", "sex": "F"}
 
 
+logging_to_folder = test_logging_no_phi.log_folder
+_log_text = test_logging_no_phi._log_text
+
+
 @pytest.fixture
-def log_folder(tmp_path, monkeypatch):
-    """Logging at DEBUG into a temp folder, with an empty register of PHI strings."""
-    folder = tmp_path / "logs"
+def log_folder(logging_to_folder, monkeypatch):
+    """Logging at DEBUG into a temp folder (the PHI logging fixture), with an empty register of PHI strings."""
     monkeypatch.setattr(logs, "_registered", set())
     monkeypatch.setattr(logs, "_registered_pattern", [None])
-    levels = {name: logging.getLogger(name).level for name in ("", "iopdesk", "reports", "ui")}
-    configure_logging(logging.DEBUG, folder)
-    yield folder
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-    for handler in list(logging.getLogger().handlers):
-        if type(handler).__name__ == "_Handler":
-            logging.getLogger().removeHandler(handler)
-            handler.close()
-
-
-def _log_text(folder) -> str:
-    for handler in logging.getLogger().handlers:
-        handler.flush()
-    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob(FILE_NAME + "*")))
+    return logging_to_folder
 
 
 @pytest.fixture
