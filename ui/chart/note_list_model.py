@@ -67,6 +67,10 @@ class NoteListTableModel(QAbstractTableModel):
                        item.author, status_label(item.status)) for item in rows]
         self.endResetModel()
 
+    def column_texts(self, column: int) -> list[str]:
+        """The words `column` shows on every row (for sizing it)."""
+        return [text[column] for text in self._text]
+
     def note_at(self, row: int) -> NoteListItem | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -33,6 +32,7 @@ from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 from iopdesk.note_formats import NOTE_KINDS, note_formats
 
+from ..column_fit import fit_columns
 from ..dates import date_text
 from ..operations import Operations, user_message
 from ..storage_retry import run_with_retry
@@ -106,7 +106,6 @@ class NotesTab(QWidget):
         self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.doubleClicked.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(self._update_actions)
@@ -174,6 +173,8 @@ class NotesTab(QWidget):
         self._after_reload(current)
 
     def _after_reload(self, select_id: str | None = None) -> None:
+        fit_columns(self.table, self.table.horizontalHeader(),
+                    {column: self.model.column_texts(column) for column in range(self.model.columnCount() - 1)})
         empty = self.model.rowCount() == 0
         self.empty_label.setVisible(empty)
         row = self.model.row_of(select_id) if select_id else -1

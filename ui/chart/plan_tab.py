@@ -37,6 +37,7 @@ from iopdesk import Clinic
 from iopdesk.changes import Changes
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 
+from ..column_fit import fit_columns
 from ..dates import date_text
 from ..operations import Operations, user_message
 from . import plan_dialogs as forms
@@ -97,13 +98,11 @@ class PlanTab(PlanElementEditing, QWidget):
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setAlternatingRowColors(True)
         self.tree.setWordWrap(True)  # statements are sentences: wrap them rather than cut them off
-        self.tree.setItemDelegate(WrappingItemDelegate(self.tree))
+        self.tree.setItemDelegateForColumn(0, WrappingItemDelegate(self.tree))
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.sectionResized.connect(lambda *_: self.tree.doItemsLayout())
+        header.sectionResized.connect(self._section_resized)
         self.tree.selectionModel().currentChanged.connect(lambda *_: self._selection_changed())
         self.tree.doubleClicked.connect(lambda _index: self.edit_selected())
         self.empty_label = QLabel(objectName="emptyState")
@@ -214,6 +213,7 @@ class PlanTab(PlanElementEditing, QWidget):
         self.plan = self.clinic.plans.get(plan_id) if plan_id else None
         self.ratings = self._last_ratings()
         self.model.set_plan(self.plan, self.ratings)
+        self._size_columns()
         self.tree.expandAll()
         index = self.model.index_of(select)
         if not index.isValid() and self.model.rowCount() > 0:
@@ -225,6 +225,14 @@ class PlanTab(PlanElementEditing, QWidget):
         self.side.setVisible(self.plan is not None)
         self._show_status()
         self._selection_changed()
+
+    def _size_columns(self) -> None:
+        fit_columns(self.tree, self.tree.header(), {c: self.model.column_texts(c) for c in (1, 2, 3)})
+
+    def _section_resized(self, column: int, old: int, new: int) -> None:
+        """Wrapped statements change height when the first column changes width."""
+        if column == 0 and old != new:
+            self.tree.doItemsLayout()
 
     def _last_ratings(self) -> dict[str, str]:
         """Objective id of the shown plan → its latest review rating, carried across versions by lineage."""

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTreeView
 
 from ..dates import date_text
@@ -40,6 +41,7 @@ class PlanNode:
     parent: int
     row: int
     children: list[int] = field(default_factory=list)
+    cells: tuple[str, ...] = ()
 
 
 class PlanTreeModel(QAbstractItemModel):
@@ -71,6 +73,9 @@ class PlanTreeModel(QAbstractItemModel):
                         o_num = self._add("objective", o_label, objective, g_num, o_row)
                         for i_row, intervention in enumerate(objective.interventions):
                             self._add("intervention", self.tr("Intervention"), intervention, o_num, i_row)
+        # The view asks for every cell many times while it lays out a plan: the words are made once.
+        for node in self._nodes:
+            node.cells = tuple(self._cell(node, column) for column in range(len(self._headers)))
         self.endResetModel()
 
     def _add(self, kind: str, label: str, view, parent: int, row: int) -> int:
@@ -88,6 +93,16 @@ class PlanTreeModel(QAbstractItemModel):
 
     def node_number(self, number: int) -> PlanNode:
         return self._nodes[number]
+
+    def column_texts(self, column: int) -> set[str]:
+        """Every text `column` shows, for sizing the column without asking the view to measure
+        each row."""
+        return {node.cells[column] for node in self._nodes}
+
+    def depth(self, index: _Index) -> int:
+        """1 for a problem, 2 for a goal, 3 for an objective, 4 for an intervention."""
+        node = self.node(index)
+        return KINDS.index(node.kind) + 1 if node is not None else 0
 
     def ancestor(self, index: _Index, kind: str):
         """The view of the element of `kind` at or above `index` (None if there is none)."""
@@ -152,21 +167,20 @@ class PlanTreeModel(QAbstractItemModel):
         node = self.node(index)
         if node is None:
             return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            text = self._cell(node, index.column())
-            if role == Qt.ItemDataRole.ToolTipRole:
-                rating = self._ratings.get(node.view.id) if node.kind == "objective" else None
-                if rating and index.column() == 2:
-                    return self.tr("Last review: {rating}").format(rating=rating)
-                if node.kind == "intervention" and index.column() == 0 and node.view.description:
-                    return f"{text}\n{node.view.description}"
-                return text or None
-            return text
-        if role == Qt.ItemDataRole.AccessibleTextRole and index.column() == 0:
-            return self._cell(node, 0)
-        if role == Qt.ItemDataRole.FontRole and index.column() == 0 and node.kind in ("problem", "goal"):
-            from PySide6.QtGui import QFont
-
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return node.cells[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            text = node.cells[column]
+            rating = self._ratings.get(node.view.id) if node.kind == "objective" else None
+            if rating and column == 2:
+                return self.tr("Last review: {rating}").format(rating=rating)
+            if node.kind == "intervention" and column == 0 and node.view.description:
+                return f"{text}\n{node.view.description}"
+            return text or None
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == 0:
+            return node.cells[0]
+        if role == Qt.ItemDataRole.FontRole and column == 0 and node.kind in ("problem", "goal"):
             font = QFont()
             font.setBold(node.kind == "problem")
             font.setItalic(node.kind == "goal")
@@ -202,9 +216,10 @@ class PlanTreeModel(QAbstractItemModel):
 
 
 class WrappingItemDelegate(QStyledItemDelegate):
-    """Rows as tall as their wrapped first column at its current width (QTreeView alone sizes
-    rows for one line); the other columns are short and sized to their contents. The view must
-    re-lay out its items when a section is resized. Heights are remembered per (text, width):
+    """The plan tree's first column: rows as tall as their wrapped statement at the column's
+    current width (QTreeView alone sizes rows for one line). Set it on column 0 only, so the
+    short columns are measured by Qt's own delegate; the view must re-lay out its items when
+    the first section is resized. Heights are remembered per (text, width):
     the view asks for every row's size many times while it lays out a plan, and measuring
     wrapped text each time made opening a plan several times slower."""
 
@@ -215,14 +230,11 @@ class WrappingItemDelegate(QStyledItemDelegate):
         self._sizes: dict[tuple[str, int, int], QSize] = {}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        tree = self.parent()
-        if not isinstance(tree, QTreeView) or index.column() != 0:
+        tree, model = self.parent(), index.model()
+        if not isinstance(tree, QTreeView) or not isinstance(model, PlanTreeModel) or index.column() != 0:
             return super().sizeHint(option, index)
-        depth, parent = 1, index.parent()
-        while parent.isValid():
-            depth, parent = depth + 1, parent.parent()
-        width = tree.columnWidth(0) - tree.indentation() * depth
-        key = (str(index.data(Qt.ItemDataRole.DisplayRole) or ""), width, option.fontMetrics.height())
+        width = tree.columnWidth(0) - tree.indentation() * model.depth(index)
+        key = (model.node(index).cells[0], width, option.fontMetrics.height())
         size = self._sizes.get(key)
         if size is None:
             hint = super().sizeHint(option, index)
