@@ -161,9 +161,9 @@ class ClientChartWindow(QMainWindow):
                 status=episode.status, since=date_text(episode.admitted_on), level=episode.level_of_care,
                 days=days))
         try:
-            alerts = self.clinic.alerts.active_for(self.client_id)
+            alerts = self.alerts = self.clinic.alerts.active_for(self.client_id)
         except PermissionDenied:  # alerts are clinical narrative; a biller sees the chart without them
-            alerts = []
+            alerts, self.alerts = [], None
         safety = sum(1 for alert in alerts if alert.kind == "safety")
         self.alerts_label.setText(
             self.tr("No active alerts") if not alerts else
@@ -208,7 +208,8 @@ class ClientChartWindow(QMainWindow):
     def _make_tab(self, key: str) -> QWidget:
         if key == "overview":
             from .overview_tab import OverviewTab
-            return OverviewTab(self.clinic, self.ops, self.client_id, summary=self.summary)
+            return OverviewTab(self.clinic, self.ops, self.client_id, summary=self.summary,
+                               read=(self.episode, self.alerts))
         if key == "notes":
             from .notes_tab import NotesTab
             return NotesTab(self.clinic, self.ops, self.client_id)

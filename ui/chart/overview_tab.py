@@ -42,7 +42,9 @@ class OverviewTab(QWidget):
     KINDS = ("episode", "diagnosis", "alert", "discharge", "group_session", "group", "attendance")
 
     def __init__(self, clinic: Clinic, ops: Operations, client_id: str, parent: QWidget | None = None,
-                 *, summary=None) -> None:
+                 *, summary=None, read: tuple | None = None) -> None:
+        """`read`: the (episode, active alerts) the chart header just read, shown without asking
+        again; alerts None when they were refused."""
         super().__init__(parent)
         self.clinic = clinic
         self.ops = ops
@@ -148,7 +150,7 @@ class OverviewTab(QWidget):
         self.resolve_button.setEnabled(clinic.actor.can("note.write"))
         self.resolution_edit.setEnabled(clinic.actor.can("note.write"))
         ops.changes_applied.connect(self._changes_applied)
-        self.refresh()
+        self.refresh(read)
 
     def _group(self, title: str, view: QWidget) -> QGroupBox:
         group = QGroupBox(title)
@@ -158,8 +160,9 @@ class OverviewTab(QWidget):
         return group
 
     # -- data -------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        episode = self.clinic.episodes.current(self.client_id)
+    def refresh(self, read: tuple | None = None) -> None:
+        """Show the client's episode and alerts: `read` as given, else read them now."""
+        episode, alerts = read if read is not None else (self.clinic.episodes.current(self.client_id), None)
         self.episode = episode
         values = self.episode_values
         if episode is None:
@@ -189,7 +192,7 @@ class OverviewTab(QWidget):
             self.history_model.set_rows(history)
             self.diagnosis_model.set_rows(self.clinic.episodes.diagnoses(episode.id))
             self._show_attendance(episode)
-        self.alert_model.set_rows(self.clinic.alerts.active_for(self.client_id))
+        self.alert_model.set_rows(alerts if alerts is not None else self.clinic.alerts.active_for(self.client_id))
         self.alerts_group.setTitle(self.tr("Active alerts (%n)", "", self.alert_model.rowCount()))
         if self.alert_model.rowCount():
             self.alert_view.selectRow(0)
