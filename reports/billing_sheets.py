@@ -23,6 +23,17 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 
 from iopdesk.services.billing_views import BillingHold, BillingLine
 
+from .xlsx_rows import (
+    NUMBER,
+    STYLED_NUMBER,
+    ExcelDays,
+    TableSheet,
+    TypedRow,
+    number_style,
+    safe_string,
+)
+from .xlsx_rows import TEXT as XTEXT
+
 DATE_FORMAT = "mm/dd/yyyy"
 MONEY_FORMAT = '"$"#,##0.00'
 TEXT_FORMAT = "@"
@@ -195,46 +206,41 @@ def write_header_row(ws, headers: Sequence[str]) -> None:
 
 
 class RowWriter:
-    """Appends records to a write-only sheet as rows of typed cells, as fast as openpyxl allows.
+    """Appends records to a `TableSheet` as typed rows (see `reports.xlsx_rows`): text is always
+    literal text (a leading `=` or `#` stays text), dates and amounts carry their number formats,
+    empty values write no cell. A control character pasted into a record (illegal in the file)
+    is dropped from the text."""
 
-    A plain string is handed to openpyxl as is (it becomes a string cell); a string openpyxl would
-    turn into something else (a leading `=` makes a formula, `#N/A` an error value) gets its own
-    cell forced to text. Dates and amounts go through one reused, formatted cell per column;
-    empty values write no cell at all.
-    """
-
-    def __init__(self, ws, columns: Sequence[Column]) -> None:
+    def __init__(self, ws: TableSheet, columns: Sequence[Column]) -> None:
         self.ws = ws
-        self.plan: list[tuple[str, Callable[[object], object], WriteOnlyCell | None]] = []
-        for column in columns:
-            cell = None
-            if column.kind in (DATE, MONEY):
-                cell = WriteOnlyCell(ws)
-                cell.number_format = DATE_FORMAT if column.kind == DATE else MONEY_FORMAT
-            self.plan.append((column.kind, column.value, cell))
+        days = ExcelDays(ws.parent.epoch)
+        date_style, money_style = number_style(ws, DATE_FORMAT), number_style(ws, MONEY_FORMAT)
+        self.plan: list[tuple[int, str, Callable[[object], object], Callable[[object], str], str]] = []
+        for number, column in enumerate(columns, 1):
+            if column.kind == TEXT:
+                self.plan.append((number, XTEXT, column.value, str, ""))
+            elif column.kind == DATE:
+                self.plan.append((number, STYLED_NUMBER, column.value, days, date_style))
+            elif column.kind == MONEY:
+                self.plan.append((number, STYLED_NUMBER, column.value, safe_string, money_style))
+            else:
+                self.plan.append((number, NUMBER, column.value, safe_string, ""))
 
     def append(self, record: object) -> None:
-        row: list = []
+        row = TypedRow()
         texts: list[str] = []
-        for kind, value_of, cell in self.plan:
+        for number, kind, value_of, as_text, style in self.plan:
             value = value_of(record)
-            if kind is TEXT:
-                if not value:
-                    value = None
-                elif value[0] in _NEEDS_FORCING:
-                    value = text_cell(self.ws, value)
-                else:
-                    texts.append(value)
-            elif cell is not None:
-                cell.value = value
-                value = cell
-            row.append(value)
+            if value is None or value == "":
+                continue
+            if kind is XTEXT:
+                texts.append(value)
+                row.append((number, kind, value, style))
+            else:
+                row.append((number, kind, as_text(value), style))
         if ILLEGAL_CHARACTERS_RE.search("\t".join(texts)):  # rare: a pasted control character
-            row = [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
+            row = TypedRow((n, k, ILLEGAL_CHARACTERS_RE.sub("", v) if k is XTEXT else v, s) for n, k, v, s in row)
         self.ws.append(row)
-
-
-_NEEDS_FORCING = frozenset("=#")
 
 
 def line_row_values(line: BillingLine) -> tuple:

@@ -55,6 +55,7 @@ from .billing_sheets import (
     write_header_row,
     write_heading,
 )
+from .xlsx_rows import create_table_sheet
 
 PROGRESS_EVERY = 500
 SUMMARY_WIDTHS = (34, 26, 10, 10, 15)
@@ -246,7 +247,7 @@ def _write_summary(wb: Workbook, run: BillingRun, payers: list[PayerSheet]) -> N
 
 def _write_payer_sheet(wb: Workbook, run: BillingRun, payer: PayerSheet, lines: list[BillingLine],
                        counter: _Counter) -> None:
-    ws = wb.create_sheet(payer.sheet_name)
+    ws = create_table_sheet(wb, payer.sheet_name)
     prepare_sheet(ws, LINE_COLUMNS, freeze=f"C{FIRST_DATA_ROW}")
     write_heading(ws, [f"{run.clinic_name} · {payer.payer_name or payer.payer_code} ({payer.payer_code})",
                        f"{_range_text(run)} · {describe_filters(run)}", _generated(run)])
@@ -264,7 +265,7 @@ def _write_payer_sheet(wb: Workbook, run: BillingRun, payer: PayerSheet, lines: 
 
 
 def _write_holds(wb: Workbook, run: BillingRun, counter: _Counter) -> None:
-    ws = wb.create_sheet("Holds")
+    ws = create_table_sheet(wb, "Holds")
     prepare_sheet(ws, HOLD_COLUMNS, freeze=f"A{FIRST_DATA_ROW}")
     write_heading(ws, [f"{run.clinic_name} · services on hold (not billable yet)",
                        f"{_range_text(run)} · {describe_filters(run)}", _generated(run)])

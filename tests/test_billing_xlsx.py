@@ -223,6 +223,15 @@ def test_control_characters_in_a_name_are_dropped_not_fatal(tmp_path):
     assert wb[wb.sheetnames[1]]["B6"].value == "Lee, Ana"
 
 
+def test_spaces_around_a_member_id_are_kept_as_typed(tmp_path):
+    """What the biller compares with the payer's portal is the value as entered, spaces included."""
+    out = tmp_path / "spaces.xlsx"
+    write_billing_workbook(billing_run([claim_line(0, member_id="  M-001 ", client_name="Lee, Ana ")]), out)
+    wb = openpyxl.load_workbook(out)
+    ws = wb[wb.sheetnames[1]]
+    assert ws["D6"].value == "  M-001 " and ws["B6"].value == "Lee, Ana "
+
+
 def test_payer_names_become_safe_unique_sheet_names(tmp_path):
     """Names with []:*?/\\, over 31 characters, repeated or called Summary still give valid, distinct sheets."""
     lines = [claim_line(0, payer_code="A", payer_name="Aetna [PPO]: *North?/South\\"),
