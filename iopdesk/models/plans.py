@@ -56,7 +56,7 @@ class PlanObjective(Record):
     statement = peewee.TextField()
     target_date = peewee.DateField()
     status = peewee.CharField(max_length=20, default="active")
-    lineage = peewee.UUIDField()
+    lineage = peewee.UUIDField(index=True)  # reviews follow an objective across plan versions by it
 
 
 class PlanIntervention(Record):
