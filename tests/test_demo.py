@@ -277,3 +277,15 @@ def test_demo_fills_a_clinic_on_every_backend(clinic):
     assert report.counts["note"] == Note.select().count() > 0
     assert clinic.check().ok
     assert clinic.login("supervisor", "demo-pass-2026").username == "supervisor"
+
+
+def test_discharge_summaries_assembled_by_helper_processes_match_the_ones_made_in_process(demo):
+    """A big demo clinic has its summaries assembled by helper processes; they must be the same
+    summaries (and signature hashes) the discharge service's builder gives in this process."""
+    from iopdesk.demo.closing import finish_summaries
+
+    made_here = {row.id: (row.summary, row.content_hash) for row in Discharge.select()}
+    assert len(made_here) >= 4 and any(hash_ for _summary, hash_ in made_here.values())
+    Discharge.update(summary={}, content_hash=None).execute()
+    assert finish_summaries(demo.db, batch=1, workers=2) == len(made_here)
+    assert {row.id: (row.summary, row.content_hash) for row in Discharge.select()} == made_here

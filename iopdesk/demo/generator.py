@@ -168,12 +168,14 @@ def generate(
     seed: int = 1,
     progress: Callable[[str], None] | None = None,
     as_of: dt.date | None = None,
+    workers: int = 0,
 ) -> DemoReport:
     """Fill an empty clinic with `clients` synthetic clients over `weeks` weeks up to `as_of`.
 
     Raises ValidationError if the clinic already has clients or the sizes are out of range.
     The same seed and `as_of` give the same rows (ids included), except the audit trail, the
     clinic id and the password hashes; the main site keeps its id. One audit event records it.
+    `workers`: helper processes for the discharge summaries (see `closing.finish_summaries`).
     """
     if not 1 <= clients <= MAX_CLIENTS:
         raise ValidationError(f"Clients: give a number from 1 to {MAX_CLIENTS:,}.", field="clients")
@@ -228,7 +230,7 @@ def generate(
             writer.flush()
 
     say("demo: assembling discharge summaries")
-    finish_summaries(clinic.db)
+    finish_summaries(clinic.db, workers=workers)
     active = sum(1 for e in episodes if e.admit_on is not None and e.ends_on(as_of) is None)
     with clinic.db.atomic():
         writer.origin_site = main_id

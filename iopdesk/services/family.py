@@ -255,6 +255,8 @@ class FamilyService(Service):
             .tuples()
         )
         ids = [r[0] for r in rows]
+        if not ids:
+            return []
         names: dict = {}
         for session_id, name in (
             FamilySessionParticipant.select(FamilySessionParticipant.session, FamilyMember.name)

@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 from .bench_startup import AS_OF, USER, clinic_copy
-from .harness import Figure
+from .harness import Figure, plan_note, recorded_statements
 
 TODAY_TARGET = 0.100
 SAVE_TARGET = 0.050
@@ -65,13 +65,15 @@ def time_today(clinic, app) -> tuple[tuple[float, ...], int]:
         _settle(app, lambda: page.is_loading() or ops.busy)
         if round_ >= 2:
             samples.append(time.perf_counter() - began)
+    plans = plan_note(clinic.db.database, recorded_statements(clinic.db, lambda: (
+        page.refresh(), _settle(app, lambda: page.is_loading() or ops.busy))))
     caseload = page.caseload
     shown = sum(section.model.rowCount() for section in page.sections.values())
     assert caseload is not None and shown == caseload.work_count + len(caseload.sessions), "Today lost rows"
     page.close()
     page.deleteLater()
     app.processEvents()
-    return tuple(samples), shown
+    return tuple(samples), shown, plans
 
 
 TODAY_SQL = {
@@ -371,7 +373,7 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     pin_today(DAY)
     set_interactive_thread()
     clinic.login(USER, PASSWORD)
-    today_samples, shown = time_today(clinic, app)
+    today_samples, shown, today_plans = time_today(clinic, app)
     today_floor_samples, floor_rows = today_floor(path)
 
     sessions = _scheduled_sessions(path)
@@ -387,7 +389,7 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     return [
         Figure(f"Today for a clinician through the widgets ({shown} rows)", today_samples, TODAY_TARGET,
                note=f"{USER} on {AS_OF}; refresh to models filled, read off the GUI thread; floor: "
-                    f"{len(TODAY_SQL) + 1} hand-written queries, {floor_rows} rows",
+                    f"{len(TODAY_SQL) + 1} hand-written queries, {floor_rows} rows; {today_plans}",
                floor=statistics.median(today_floor_samples)),
         Figure(f"save a {ATTENDEES}-attendee group session with notes", save_samples, SAVE_TARGET, note=save_note,
                floor=statistics.median(save_floor_samples)),

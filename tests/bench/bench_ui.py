@@ -13,7 +13,7 @@ import random
 import time
 from pathlib import Path
 
-from .harness import Figure, raw_read_floor, recorded_statements
+from .harness import Figure, plan_note, raw_read_floor, recorded_statements
 
 PREFIXES = ("gar", "ng", "mar", "sm", "al", "o'b", "kow", "ch", "jo", "ad", "ze", "ri", "pa", "wa", "li")
 SEARCH_TARGET = 0.020
@@ -100,10 +100,10 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     chart_floor = raw_read_floor(scale_path, charted)
     return [
         Figure(f"client search, keystroke to results ({count})", tuple(keystrokes), SEARCH_TARGET,
-               floor=search_floor, note="floor: the search query in raw sqlite3"),
+               floor=search_floor, note=f"floor: the search query in raw sqlite3; {plan_note(scale_path, typed)}"),
         Figure(f"open a client chart: overview, notes list, plan ({count})", tuple(opening), CHART_TARGET,
                floor=chart_floor, note=f"floor: its {sum(1 for s, _ in charted if s.lstrip()[:6].upper() == 'SELECT')} "
-                                       "reads in raw sqlite3"),
+                                       f"reads in raw sqlite3; {plan_note(scale_path, charted)}"),
     ]
 
 

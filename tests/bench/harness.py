@@ -83,7 +83,7 @@ def scale_clinic(clients: int = 10_000, weeks: int = 260, seed: int = 7) -> Path
     began = time.perf_counter()
     with iopdesk.open_clinic(str(partial)) as clinic:
         generate(clinic, clients=clients, weeks=weeks, seed=seed, as_of=dt.date(2026, 11, 20),
-                 progress=lambda text: print(text, file=sys.stderr))
+                 progress=lambda text: print(text, file=sys.stderr), workers=os.cpu_count() or 1)
         clinic.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     os.replace(partial, path)
     print(f"bench: scale clinic ready in {time.perf_counter() - began:.0f} s", file=sys.stderr)
@@ -172,6 +172,45 @@ def raw_read_floor(path: Path, statements: list[tuple[str, tuple]], repeat: int 
             for sql, params in reads:
                 connection.execute(sql, params).fetchall()
         return statistics.median(time_calls(replay, repeat))
+    finally:
+        connection.close()
+
+
+def plan_note(path: Path, statements: list[tuple[str, tuple]]) -> str:
+    """What a figure's note says about the query plans of the reads it timed."""
+    scans = large_table_scans(path, statements)
+    if not scans:
+        return "no read scans a table of 10,000+ rows"
+    return "SCANS: " + "; ".join(scans)
+
+
+def large_table_scans(path: Path, statements: list[tuple[str, tuple]], min_rows: int = 10_000) -> list[str]:
+    """The reads among `statements` whose SQLite query plan reads a whole table of at least
+    `min_rows` rows (what an index should have spared), as "table: start of the SQL"."""
+    import re
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        sizes: dict[str, int] = {}
+        found: dict[str, str] = {}
+        for sql, params in statements:
+            if sql.lstrip()[:6].upper() not in ("SELECT", "WITH R") or "WHERE (0 = 1)" in sql:
+                continue  # a read over an empty id list reads nothing whatever its plan says
+            for *_ids, detail in connection.execute("EXPLAIN QUERY PLAN " + sql, params):
+                match = re.match(r"SCAN (\w+)", detail)
+                if match is None:
+                    continue
+                alias = match.group(1)
+                table = re.search(rf'"(\w+)" AS "{alias}"', sql)
+                table = table.group(1) if table else alias
+                if table not in sizes:
+                    exists = connection.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                                                (table,)).fetchone()
+                    sizes[table] = connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] if exists else 0
+                if sizes[table] >= min_rows:
+                    found.setdefault(f"{table}: {' '.join(sql.split())[:120]}", "")
+        return list(found)
     finally:
         connection.close()
 
