@@ -26,9 +26,15 @@ DEMO_PASSWORD = "demo-pass-2026"
 
 
 def maxrss_mb() -> float:
-    """This process's peak resident set size (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    """This process's peak resident set size. On Linux it is VmHWM, the high-water mark of this
+    program's own memory: ru_maxrss would report the bench parent's peak, which a child started
+    by fork carries over its exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def pin_today(day: dt.date) -> None:
