@@ -194,6 +194,7 @@ def prepare_sheet(ws, columns: Sequence[Column], *, freeze: str) -> None:
     for i, column in enumerate(columns, 1):
         ws.column_dimensions[col(i)].width = column.width
     ws.freeze_panes = freeze
+    ws.row_dimensions[HEADER_ROW].height = 30  # two lines: "Date of service" wraps in its 12-wide column
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
