@@ -164,6 +164,29 @@ def staffed_clinic(request, tmp_path):
 
 
 @pytest.fixture
+def clinician_sqlite(tmp_path, staffed_sqlite_template):
+    """The staffed clinic as this test's own file (tmp_path / "clinic.sqlite"), the clinician
+    signed in: what the chart's widget tests start from."""
+    path = tmp_path / "clinic.sqlite"
+    shutil.copyfile(staffed_sqlite_template, path)
+    clinic = iopdesk.open_clinic(str(path))
+    clinic.login("clinician", ADMIN_PASSWORD)
+    yield clinic
+    clinic.close()
+
+
+def admit_marisol(clinic, days_ago: int = 14, last: str = "Quintana-Reyes"):
+    """Register Marisol and admit her to IOP (2.1) `days_ago` days ago under the clinician;
+    returns (client, episode)."""
+    import datetime as dt
+
+    client, _ = clinic.clients.register(legal_first="Marisol", legal_last=last, dob="1991-04-12")
+    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=days_ago),
+                                       track_code="substance_use", level="2.1", primary_clinician="clinician")
+    return client, episode
+
+
+@pytest.fixture
 def admitted_client(staffed_clinic):
     """Marisol, registered and admitted to IOP (2.1, Mon–Fri) two weeks ago under Cleo Clinician,
     with a primary opioid-use diagnosis. The clinician is signed in. Returns (clinic, client, episode)."""

@@ -3,17 +3,14 @@ nothing the first one saved is overwritten unless the clinician chooses to keep 
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
 import uuid
 
 import pytest
 from PySide6.QtCore import Qt
 
-import iopdesk
 from iopdesk.models import TreatmentPlan
 from iopdesk.records import update_versioned
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import admit_marisol
 from tests.test_plans import draft_plan, signed_plan
 from ui.chart.plan_tab import PlanTab
 from ui.concurrent_edit_dialog import MINE, THEIRS
@@ -21,17 +18,9 @@ from ui.operations import Operations
 
 
 @pytest.fixture
-def chart(tmp_path, staffed_sqlite_template):
+def chart(clinician_sqlite):
     """(clinic, client, episode): Marisol admitted two weeks ago, the clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
-                                       track_code="substance_use", level="2.1", primary_clinician="clinician")
-    yield clinic, client, episode
-    clinic.close()
+    return (clinician_sqlite, *admit_marisol(clinician_sqlite))
 
 
 def open_tab(qtbot, clinic, client_id) -> PlanTab:

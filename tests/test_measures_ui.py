@@ -8,15 +8,13 @@ through `clinic.measures` (or the alerts it raised).
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-import iopdesk
 from iopdesk.errors import PermissionDenied
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from ui.chart.chart_window import ClientChartWindow
 from ui.chart.measure_chart import CHARTS_AVAILABLE
 from ui.chart.measure_entry import MeasureEntryDialog
@@ -29,17 +27,10 @@ PHQ9_MODERATE = [2, 2, 1, 2, 1, 1, 1, 1, 0]  # total 11, item 9 not endorsed
 
 
 @pytest.fixture
-def chart(tmp_path, staffed_sqlite_template):
+def chart(clinician_sqlite):
     """(clinic, client id): Marisol admitted four weeks ago, the clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana", dob="1991-04-12")
-    clinic.episodes.admit(client.id, admitted_on=TODAY - dt.timedelta(days=28), track_code="substance_use",
-                          level="2.1", primary_clinician="clinician")
-    yield clinic, client.id
-    clinic.close()
+    client, _episode = admit_marisol(clinician_sqlite, days_ago=28, last="Quintana")
+    return clinician_sqlite, client.id
 
 
 def make_tab(qtbot, clinic, client_id) -> MeasuresTab:

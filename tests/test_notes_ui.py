@@ -8,14 +8,12 @@ the database back through the note service.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import QMessageBox
 
-import iopdesk
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_groups import give_plan
 from ui.chart.note_editor import NoteEditorDialog
 from ui.chart.note_list_model import NoteListTableModel
@@ -29,18 +27,12 @@ DAP = {"data": "Reports two cravings this week; used urge surfing.",
 
 
 @pytest.fixture
-def chart(tmp_path, staffed_sqlite_template):
+def chart(clinician_sqlite):
     """(clinic, client id, objective ids): Marisol admitted with a plan, the clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
-                                       track_code="substance_use", level="2.1", primary_clinician="clinician")
+    clinic = clinician_sqlite
+    client, episode = admit_marisol(clinic)
     objectives = give_plan(client.id, episode.id, ["Identify three triggers", "Attend 3 groups a week"])
-    yield clinic, client.id, objectives
-    clinic.close()
+    return clinic, client.id, objectives
 
 
 def sign_in(clinic, username: str) -> None:

@@ -9,14 +9,12 @@ signed in; it ends by reading the database back through `clinic.plans`.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 
-import iopdesk
 from iopdesk.changes import Changes
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import admit_marisol
 from tests.test_plans import draft_plan, signed_plan
 from ui.chart.plan_tab import PlanTab
 from ui.operations import Operations
@@ -26,17 +24,9 @@ CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModi
 
 
 @pytest.fixture
-def chart(tmp_path, staffed_sqlite_template):
+def chart(clinician_sqlite):
     """(clinic, client, episode): Marisol admitted two weeks ago, no plan yet, the clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
-                                       track_code="substance_use", level="2.1", primary_clinician="clinician")
-    yield clinic, client, episode
-    clinic.close()
+    return (clinician_sqlite, *admit_marisol(clinician_sqlite))
 
 
 def open_tab(qtbot, clinic, client_id, ops=None) -> PlanTab:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,12 +19,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
-import iopdesk
 from iopdesk.models import AuditEvent
 from reports.blocks import para
 from reports.jobs import PrintRequest, document_kind
 from reports.page import build_pdf
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_consents import consent_fields
 from ui import print_preview
 from ui.operations import Operations
@@ -47,17 +45,10 @@ document_kind("test-letter", "Attendance letter", write_test_letter)
 
 
 @pytest.fixture
-def chart(tmp_path, staffed_sqlite_template):
+def chart(clinician_sqlite):
     """(clinic, client): Marisol admitted two weeks ago, the clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-    clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
-                          track_code="substance_use", level="2.1", primary_clinician="clinician")
-    yield clinic, client
-    clinic.close()
+    client, _episode = admit_marisol(clinician_sqlite)
+    return clinician_sqlite, client
 
 
 def open_preview(qtbot, clinic, client, code="test-letter", target=None) -> PrintPreviewDialog:

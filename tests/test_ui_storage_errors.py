@@ -26,7 +26,7 @@ from iopdesk.models.audit import AuditEvent
 from iopdesk.models.groups import Attendance
 from iopdesk.models.notes import Note
 from iopdesk.storage_errors import DatabaseBusy, ReadOnlyDatabase, clear_error
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_group_session_ui import group_template, today_session  # noqa: F401 - fixture
 from tests.test_groups import give_plan
 from ui import storage_retry
@@ -63,19 +63,12 @@ def gui_thread_is_interactive(monkeypatch):
 
 
 @pytest.fixture
-def chart(tmp_path, staffed_sqlite_template):
+def chart(clinician_sqlite, tmp_path):
     """(clinic, client id, clinic file): Marisol admitted with a plan, the clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    set_interactive_thread(250)  # the connection opened above is this thread's
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
-                                       track_code="substance_use", level="2.1", primary_clinician="clinician")
+    set_interactive_thread(250)  # this thread's connection, open already, and any later one
+    client, episode = admit_marisol(clinician_sqlite)
     give_plan(client.id, episode.id, ["Identify three triggers"])
-    yield clinic, client.id, path
-    clinic.close()
+    return clinician_sqlite, client.id, tmp_path / "clinic.sqlite"
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from iopdesk.client_import import import_client_record
 from iopdesk.errors import ValidationError
 from iopdesk.records import content_hash
 from tests.conftest import ADMIN_PASSWORD
+from tests.security.byte_damage import damaged_bytes
 
 LABEL = re.compile(r"^[A-Z][A-Za-z ]{1,40}: \S")
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
@@ -153,20 +154,9 @@ def test_random_damage_to_a_file_of_the_export_is_refused(exported, target, data
     if data.draw(st.integers(0, 4)) == 0:
         del files[name]
     else:
-        damaged = bytearray(files[name])
-        for _ in range(data.draw(st.integers(1, 3))):
-            where = data.draw(st.integers(0, len(damaged) - 1))
-            action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
-            if action == "flip":
-                damaged[where] ^= data.draw(st.integers(1, 255))
-            elif action == "cut":
-                del damaged[where:where + data.draw(st.integers(1, 64))]
-            else:
-                damaged[where:where] = data.draw(st.binary(min_size=1, max_size=16))
-            if not damaged:
-                damaged = bytearray(b"x")
-        assume(bytes(damaged) != files[name] and not _same_json(bytes(damaged), files[name]))
-        files[name] = bytes(damaged)
+        damaged = damaged_bytes(data, files[name], 3)
+        assume(damaged != files[name] and not _same_json(damaged, files[name]))
+        files[name] = damaged
     message = _whole_or_refused(target, _write(base, files))
     assert message.startswith("Manifest:"), message
 
