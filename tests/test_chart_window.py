@@ -8,14 +8,12 @@ Each test has its own SQLite clinic copied from the staffed template (see tests/
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import uuid
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-import iopdesk
 from iopdesk.models import AuditEvent
 from ui.chart.chart_window import TABS, ClientChartWindow
 from ui.operations import Operations
@@ -24,12 +22,9 @@ from .conftest import ADMIN_PASSWORD
 
 
 @pytest.fixture
-def chart_clinic(tmp_path, staffed_sqlite_template):
+def chart_clinic(clinician_sqlite):
     """Marisol, admitted two weeks ago at 2.1 with a primary diagnosis and a safety alert; clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
+    clinic = clinician_sqlite
     client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana", dob="1991-04-12",
                                         preferred_name="Mari", pronouns="she/her", sex="F")
     episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
@@ -38,8 +33,7 @@ def chart_clinic(tmp_path, staffed_sqlite_template):
                                   primary=True, noted_on=episode.admitted_on)
     clinic.alerts.raise_alert(client.id, kind="safety", message="Endorsed passive thoughts of death.")
     clinic.client_id = client.id
-    yield clinic
-    clinic.close()
+    return clinic
 
 
 def _open(qtbot, clinic, ops=None) -> ClientChartWindow:

@@ -4,14 +4,12 @@ the draft, the first save stays in the database, and the clinician chooses whose
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-import iopdesk
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import admit_marisol
 from ui.chart.discharge_wizard import NARRATIVE_PAGE, REFERRALS_PAGE, SIGN_PAGE, DischargeWizard
 from ui.concurrent_edit_dialog import MINE, THEIRS
 from ui.operations import Operations
@@ -20,19 +18,13 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture
-def draft(tmp_path, staffed_sqlite_template):
+def draft(clinician_sqlite):
     """(clinic, episode, discharge view): Marisol admitted 14 days ago, a draft discharge for today."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=TODAY - dt.timedelta(days=14),
-                                       track_code="substance_use", level="2.1", primary_clinician="clinician")
+    clinic = clinician_sqlite
+    _client, episode = admit_marisol(clinic)
     view, _ = clinic.discharge.draft(episode.id, discharged_on=TODAY, reason="transferred",
                                      reason_detail="Needs more structure.")
-    yield clinic, episode, view
-    clinic.close()
+    return clinic, episode, view
 
 
 @pytest.fixture(autouse=True)

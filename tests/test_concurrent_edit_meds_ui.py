@@ -4,12 +4,10 @@ the first one's save stays in the database until the prescriber chooses to keep 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 
-import iopdesk
 from tests.conftest import ADMIN_PASSWORD
 from ui.chart.meds_tab import MedsTab
 from ui.operations import Operations
@@ -18,19 +16,15 @@ TODAY = dt.date.today()
 
 
 @pytest.fixture
-def medicated(tmp_path, staffed_sqlite_template):
+def medicated(clinician_sqlite):
     """(clinic, client id, medication): Marisol on buprenorphine 8 mg since admission; the prescriber signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
+    clinic = clinician_sqlite
     client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
     clinic.login("prescriber", ADMIN_PASSWORD)
     med, _ = clinic.meds.add_medication(client.id, drug="Buprenorphine/naloxone", amount="8", unit="mg",
                                         route="sublingual", frequency="daily", started_on=TODAY - dt.timedelta(days=10),
                                         is_mat=True, prescriber="prescriber")
-    yield clinic, client.id, med
-    clinic.close()
+    return clinic, client.id, med
 
 
 def cells(dialog) -> dict[str, tuple[str, str]]:

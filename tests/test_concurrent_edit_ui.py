@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-import iopdesk
 from iopdesk.errors import ConcurrentEdit
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import admit_marisol
 from ui.chart.note_editor import NoteEditorDialog
 from ui.concurrent_edit_dialog import ConcurrentEditDialog, version_rows
 from ui.operations import Operations
@@ -21,20 +19,14 @@ DAP = {"data": "Reports two cravings this week.", "assessment": "Cravings lower 
 
 
 @pytest.fixture
-def draft(tmp_path, staffed_sqlite_template):
+def draft(clinician_sqlite):
     """(clinic, client id, note id): Marisol admitted, a DAP draft by the signed-in clinician."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-    clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
-                          track_code="substance_use", level="2.1", primary_clinician="clinician")
+    clinic = clinician_sqlite
+    client, _episode = admit_marisol(clinic)
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
                                         service_date=dt.date.today(), starts_at="10:00", ends_at="10:50",
                                         sections=DAP)
-    yield clinic, client.id, note.id
-    clinic.close()
+    return clinic, client.id, note.id
 
 
 def open_editor(qtbot, clinic, client_id, note_id) -> NoteEditorDialog:

@@ -9,14 +9,12 @@ reading the database back through the clinic's services.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWizard
 
-import iopdesk
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_attendance_rules import LAST_MONDAY, attend, weekday_group
 from tests.test_plans import PHQ9_MILD, PHQ9_MODERATE, signed_plan
 from ui.chart.chart_window import ClientChartWindow
@@ -37,15 +35,10 @@ DAP = {"data": "Reviewed the week.", "assessment": "Engaged and improving.", "pl
 
 
 @pytest.fixture
-def history(tmp_path, staffed_sqlite_template):
+def history(clinician_sqlite):
     """(clinic, client, episode): Marisol admitted 14 days ago with a record to summarize."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=TODAY - 14 * DAY, track_code="substance_use",
-                                       level="2.1", primary_clinician="clinician")
+    clinic = clinician_sqlite
+    client, episode = admit_marisol(clinic)
     clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence, uncomplicated",
                                   primary=True, noted_on=episode.admitted_on)
     signed_plan(clinic, episode)
@@ -61,8 +54,7 @@ def history(tmp_path, staffed_sqlite_template):
     clinic.meds.add_medication(client.id, drug="Buprenorphine/naloxone", amount="8", unit="mg", route="sublingual",
                                frequency="daily", started_on=episode.admitted_on, is_mat=True, prescriber="prescriber")
     clinic.login("clinician", ADMIN_PASSWORD)
-    yield clinic, client, episode
-    clinic.close()
+    return clinic, client, episode
 
 
 @pytest.fixture
