@@ -7,6 +7,7 @@ SQLite, CREATE DATABASE … TEMPLATE for PostgreSQL), so a test pays no migratio
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ import uuid
 import pytest
 
 import iopdesk
+from iopdesk import clock
 
 from .pg_server import LocalPostgres, PgServer, find_bindir
 
@@ -30,6 +32,26 @@ os.environ.pop("IOPDESK_DB", None)
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # never the developer's real keyring
 
 ADMIN_PASSWORD = "correct horse battery"
+
+# The clinic clock of the whole run: "today" is $IOPDESK_TEST_TODAY (YYYY-MM-DD), else the real
+# date, pinned before any test or fixture reads it. CI runs the suite a second time a year ahead.
+TEST_TODAY = (dt.date.fromisoformat(os.environ["IOPDESK_TEST_TODAY"]) if os.environ.get("IOPDESK_TEST_TODAY")
+              else clock.today())
+clock.pin(TEST_TODAY)
+
+
+@pytest.fixture(autouse=True)
+def _clinic_clock_pinned():
+    """Every test starts on the run's pinned date, whatever an earlier test did to the clock."""
+    clock.pin(TEST_TODAY)
+    yield
+    clock.pin(TEST_TODAY)
+
+
+@pytest.fixture
+def today() -> dt.date:
+    """The clinic's today for this test run: build every date a test compares with "today" from it."""
+    return clock.today()
 
 
 @pytest.fixture(scope="session")

@@ -186,7 +186,9 @@ def test_intern_note_waits_for_supervisor_cosign(admitted_client):
     assert cosigned.cosigned_at is not None and cosigned.content_hash == note.content_hash
     assert clinic.notes.cosign_queue() == []
     event = AuditEvent.select().where(AuditEvent.action == "cosign").get()
-    assert event.detail == {"comment": "Reviewed; agree with plan."}
+    assert event.detail["comment"] == "Reviewed; agree with plan."
+    assert event.detail["attestation"].startswith("I attest that I have reviewed this note as the author's supervisor")
+    assert "— Sam Supervisor, LCSW · " in event.detail["attestation"]
     with pytest.raises(RecordLocked):
         clinic.notes.cosign(note.id, cosigned.version)
 

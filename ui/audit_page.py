@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from iopdesk import clock
+
 from .chart import make_table_view
 from .dates import date_edit, stamp_text
 from .operations import user_message
@@ -121,7 +123,7 @@ class AuditPage(QWidget):
         self.mrn_edit.setAccessibleName(self.tr("Client MRN"))
         self.user_edit = QLineEdit(objectName="auditUser", placeholderText=self.tr("any user"))
         self.user_edit.setAccessibleName(self.tr("User name"))
-        today = dt.date.today()
+        today = clock.today()
         self.from_check = QCheckBox(self.tr("&From"), objectName="auditFromOn")
         self.from_edit = date_edit(today - dt.timedelta(days=30), parent=self)
         self.from_edit.setAccessibleName(self.tr("From date"))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from iopdesk import clock
 from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 from iopdesk.services.billing_views import BillingRun, ExportBatchView
@@ -58,7 +59,7 @@ def empty_run(clinic_name: str, filters: BillingFilters) -> BillingRun:
     """A run with no lines for the chosen filters: enough to name the file before exporting."""
     return BillingRun(clinic_name=clinic_name, range_from=filters.range_from, range_to=filters.range_to,
                       site_code=filters.site, payer_code=filters.payer, new_only=filters.new_only,
-                      generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None), lines=(), holds=())
+                      generated_at=clock.utcnow(), lines=(), holds=())
 
 
 def default_file_name(run: BillingRun) -> str:

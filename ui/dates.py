@@ -15,6 +15,8 @@ import datetime as dt
 from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import QDateEdit, QTimeEdit, QWidget
 
+from iopdesk import clock
+
 DATE_FORMAT = "MM/dd/yyyy"
 TIME_FORMAT = "HH:mm"
 
@@ -64,7 +66,7 @@ def date_edit(value: dt.date | None = None, *, parent: QWidget | None = None,
     edit.setCalendarPopup(True)
     if latest is not None:
         edit.setMaximumDate(qdate(latest))
-    edit.setDate(qdate(value) if value is not None else QDate.currentDate())
+    edit.setDate(qdate(value) if value is not None else qdate(clock.today()))
     return edit
 
 

@@ -28,11 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from iopdesk import clock
 from iopdesk.errors import IopDeskError
 from iopdesk.services.group_day import DaySession
 from iopdesk.services.group_setup import GROUP_TYPE_LABELS
 
-from .dates import DATE_FORMAT, time_text
+from .dates import DATE_FORMAT, qdate, time_text
 from .group_session import GroupSessionWindow
 from .operations import Operations, user_message
 
@@ -104,7 +105,7 @@ class GroupsPage(QWidget):
         self.setObjectName("groupsPage")
 
         title = QLabel(self.tr("Groups"), objectName="pageTitle")
-        self.date_edit = QDateEdit(QDate.currentDate(), objectName="sessionDate")
+        self.date_edit = QDateEdit(qdate(clock.today()), objectName="sessionDate")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat(f"ddd {DATE_FORMAT}")
         self.date_edit.setAccessibleName(self.tr("Session date"))
@@ -163,7 +164,7 @@ class GroupsPage(QWidget):
         self.mine_check.toggled.connect(lambda _on: self.refresh())
         self.previous_button.clicked.connect(lambda: self.step_day(-1))
         self.next_button.clicked.connect(lambda: self.step_day(1))
-        self.today_button.clicked.connect(lambda: self.date_edit.setDate(QDate.currentDate()))
+        self.today_button.clicked.connect(lambda: self.date_edit.setDate(qdate(clock.today())))
         self.open_button.clicked.connect(self.open_current)
         self.table.activated.connect(lambda index: self.open_row(index.row()))
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, open_clinic
+from iopdesk import Clinic, clock, open_clinic
 from iopdesk.backup import backup_time, restore_backup
 from iopdesk.errors import DatabaseDamaged, IopDeskError
 
@@ -46,7 +46,7 @@ def _tr(text: str) -> str:
 
 def restored_name(damaged: Path, when: dt.datetime | None = None) -> Path:
     """A new file next to `damaged`: `<name>-restored-YYYYMMDD-HHMM.sqlite` (-2, -3… if taken)."""
-    when = when or dt.datetime.now()
+    when = when or clock.now()
     base = f"{damaged.stem}-restored-{when:%Y%m%d-%H%M}"
     target = damaged.with_name(base + ".sqlite")
     number = 2

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from iopdesk import clock
+
 PASSWORD = "self-test horse battery staple"
 NOTE = {"data": "Self-test: client described a calm week.",
         "assessment": "Stable; coping plan in use.",
@@ -100,7 +102,7 @@ def _people_and_note(clinic, folder: Path, say: Callable[[str], None]) -> None:
     say("users: admin and clinician created")
     clinic.login("clinician", PASSWORD)
     client, _ = clinic.clients.register(legal_first="Testa", legal_last="Selfcheck", dob="1990-01-01", sex="F")
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = clock.today() - dt.timedelta(days=1)
     episode, _ = clinic.episodes.admit(client.id, admitted_on=yesterday - dt.timedelta(days=6),
                                        track_code="substance_use", level="2.1", primary_clinician="clinician")
     say(f"client: registered and admitted (episode {episode.id})")

@@ -13,7 +13,6 @@ shows each other site's last sync and checkpoints.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from iopdesk import clock
 from iopdesk.changes import Changes
 from iopdesk.clock import utcnow
 from iopdesk.db import sqlite_path
@@ -220,7 +220,7 @@ class SyncPanel(QGroupBox):
             self._say(self.tr("Sync file for site: no satellite site has joined this clinic yet."))
             return
         target = for_site or "MAIN"
-        name = f"{self.site_code}-to-{target}-{dt.date.today():%Y-%m-%d}{FILE_SUFFIX}"
+        name = f"{self.site_code}-to-{target}-{clock.today():%Y-%m-%d}{FILE_SUFFIX}"
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export sync file"), str(self._folder() / name),
                                               self._file_filter())
         if not path:

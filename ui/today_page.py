@@ -11,7 +11,6 @@ double-click) emits `open_target(target)` with the item's target ("note:<id>", "
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import shiboken6
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.services.caseload import Caseload
 
 from .dates import long_date_text, time_text
@@ -327,7 +326,7 @@ class TodayPage(QWidget):
         self.caseload = caseload
         self._clients = {}
         if caseload is None:
-            self.date_label.setText(long_date_text(dt.date.today()))
+            self.date_label.setText(long_date_text(clock.today()))
             self.summary_label.clear()
             for section in self.sections.values():
                 section.hide()

@@ -12,7 +12,6 @@ addendum; no DELETE of a signed note (status signed, awaiting_cosign or cosigned
 any of its columns except status, cosigned_at, cosigned_by_id, updated_at and version. The sync
 change-log triggers are untouched (they fire AFTER; these fire BEFORE and only refuse).
 """
-import datetime as dt
 import json
 import uuid
 
@@ -26,6 +25,8 @@ from peewee import (
     TextField,
     UUIDField,
 )
+
+from iopdesk import clock
 
 SIGNED = "('signed', 'awaiting_cosign', 'cosigned')"
 NOTE_MUTABLE = ("status", "cosigned_at", "cosigned_by_id", "updated_at", "version")
@@ -113,7 +114,7 @@ def _seal_existing_head(db):
     if row is None or head is None:
         return
     key = audit_keys.key_for(str(json.loads(row.value)))
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = clock.utcnow()
     if ClinicSetting.get_or_none(ClinicSetting.key == audit_keys.FINGERPRINT_SETTING) is None:
         ClinicSetting.create(id=uuid.uuid4(), created_at=now, updated_at=now, key=audit_keys.FINGERPRINT_SETTING,
                              value=json.dumps(audit_keys.fingerprint(key)))

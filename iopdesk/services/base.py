@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from .. import audit
+from ..attestation import attestation
+from ..clock import utcnow
+from ..models import Staff
 from ..permissions import Actor
+from ..rules import rule
 
 if TYPE_CHECKING:
     from ..clinic import Clinic
@@ -25,3 +30,11 @@ class Service:
 
     def _audit(self, action: str, entity: str, entity_id=None, *, client_id=None, detail=None):
         return audit.record(self.actor, action, entity, entity_id, client_id=client_id, detail=detail)
+
+    def attestation(self, kind: str, signed_at: dt.datetime | None = None) -> str:
+        """What the acting user attests by signing a record of `kind`, with their name,
+        credentials and the time (now, or `signed_at`): shown before signing, kept with the
+        sign event."""
+        staff = Staff.get_or_none(Staff.id == self.actor.id) if self.actor.id is not None else None
+        name, credentials = (staff.display_name, staff.credentials) if staff else (self.actor.display_name, "")
+        return attestation(kind, name, credentials, signed_at or utcnow(), rule("display", "time_format"))

@@ -227,7 +227,8 @@ class DischargeService(Service):
                 & (GroupEnrollment.ended_on.is_null() | (GroupEnrollment.ended_on > row.discharged_on))
             ).execute()
             self._audit("sign", "discharge", row.id, client_id=episode.client_id,
-                        detail={"hash": digest, "reason": row.reason})
+                        detail={"hash": digest, "reason": row.reason,
+                                "attestation": self.attestation("discharge", signed_at)})
         changes = Changes.of("discharge", "episode", "enrollment", client_id=episode.client_id)
         return self._view(row), changes
 

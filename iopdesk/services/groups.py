@@ -270,9 +270,11 @@ class GroupService(GroupSetup):
             clients = [uuid.UUID(p.client_id) for p in self._people(session, set(attendance))]
             result, signed = sign_session(session, clients, attendance, signer,
                                           lock=isinstance(self.db, peewee.PostgresqlDatabase))
+            attested = self.attestation("group_session", signed[0].signed_at) if signed else ""
             for note in signed:
                 self._audit("sign", "note", note.id, client_id=note.client_id,
-                            detail={"hash": note.content_hash, "status": note.status, "session": session.id})
+                            detail={"hash": note.content_hash, "status": note.status, "session": session.id,
+                                    "attestation": attested})
         return result, _changes(["note"], result.signed)
 
     # -- helpers ---------------------------------------------------------------------------

@@ -283,7 +283,8 @@ class NoteService(Service):
             values = signing_values(note, objectives, signer, utcnow())
             update_versioned(note, expected_version, **values)
             self._audit("sign", "note", note.id, client_id=note.client_id,
-                        detail={"hash": values["content_hash"], "status": values["status"]})
+                        detail={"hash": values["content_hash"], "status": values["status"],
+                                "attestation": self.attestation("note", values["signed_at"])})
         return self._view(note), Changes.of("note", client_id=note.client_id)
 
     def cosign(self, note_id, expected_version: int, *, comment: str = "") -> tuple[NoteView, Changes]:
@@ -307,10 +308,12 @@ class NoteService(Service):
                 raise ValidationError(
                     f"Co-signature: only {name}, {author.display_name}'s supervisor, co-signs this note.",
                     field="cosigned_by")
+            cosigned_at = utcnow()
             update_versioned(note, expected_version, status="cosigned", cosigned_by=self.actor.id,
-                             cosigned_at=utcnow())
+                             cosigned_at=cosigned_at)
             self._audit("cosign", "note", note.id, client_id=note.client_id,
-                        detail={"comment": (comment or "").strip()})
+                        detail={"comment": (comment or "").strip(),
+                                "attestation": self.attestation("cosign", cosigned_at)})
         return self._view(note), Changes.of("note", client_id=note.client_id)
 
     def add_addendum(self, note_id, text: str) -> tuple[AddendumView, Changes]:

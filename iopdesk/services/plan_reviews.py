@@ -198,7 +198,8 @@ class PlanReviews(Service):
                 {"review": review.id, "objective": uuid.UUID(oid), "rating": rating, "comment": comment}
                 for oid, rating, comment in rows
             ])
-            self._audit("sign", "plan_review", review.id, client_id=plan.client_id, detail={"hash": digest})
+            self._audit("sign", "plan_review", review.id, client_id=plan.client_id,
+                        detail={"hash": digest, "attestation": self.attestation("plan_review", signed_at)})
         return self._review_view(review), Changes.of("plan", "review", client_id=plan.client_id)
 
     def reviews(self, episode_id) -> list[ReviewView]:

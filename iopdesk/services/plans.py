@@ -117,7 +117,8 @@ class PlanService(PlanEditing, PlanReviews):
             if plan.previous_id:
                 previous = TreatmentPlan.get_by_id(plan.previous_id)
                 update_versioned(previous, previous.version, status="superseded")
-            self._audit("sign", "treatment_plan", plan.id, client_id=plan.client_id, detail={"hash": digest})
+            self._audit("sign", "treatment_plan", plan.id, client_id=plan.client_id,
+                        detail={"hash": digest, "attestation": self.attestation("plan", signed_at)})
         return load_plan(plan), Changes.of("plan", client_id=plan.client_id)
 
     # -- reading ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError, PermissionDenied
 
@@ -147,7 +147,7 @@ class ClientChartWindow(QMainWindow):
         self.identity_label.setText(" · ".join(parts))
         self.identity_label.setVisible(bool(parts))
         self.dob_label.setText(self.tr("DOB {dob} (age {age})").format(
-            dob=date_text(s.dob), age=age_on(s.dob, dt.date.today())))
+            dob=date_text(s.dob), age=age_on(s.dob, clock.today())))
         self.mrn_label.setText(self.tr("MRN {mrn}").format(mrn=s.mrn))
         self.payer_label.setText(self.tr("Payer: {payer}").format(payer=s.payer or self.tr("none (self-pay)")))
         episode = self.clinic.episodes.current(self.client_id)

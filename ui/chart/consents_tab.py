@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 
-from ..dates import date_edit
+from ..dates import date_edit, qdate
 from ..operations import Operations
 from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
 
@@ -67,7 +67,7 @@ class ConsentsTab(QWidget):
             (self.tr("Purpose"), lambda c: c.purpose),
             (self.tr("Signed"), lambda c: date_text(c.signed_on)),
             (self.tr("Expires"), lambda c: date_text(c.expires_on) or c.expiration_event),
-            (self.tr("Status"), lambda c: statuses[consent_status(c, dt.date.today())]
+            (self.tr("Status"), lambda c: statuses[consent_status(c, clock.today())]
              + (f" {date_text(c.revoked_on)}" if c.revoked_on else "")),
         ), self)
         self.view = make_table_view(self.model, self.tr("Consents"))
@@ -110,7 +110,7 @@ class ConsentsTab(QWidget):
 
     def add_consent(self):
         """Open the add-consent form; Save records it through clinic.consents.record."""
-        today = QDate.currentDate()
+        today = qdate(clock.today())
         discloser = QLineEdit(self.clinic.info().clinic_name)
         information = QPlainTextEdit()
         information.setTabChangesFocus(True)
@@ -155,7 +155,7 @@ class ConsentsTab(QWidget):
         consent = self.selected()
         if consent is None:
             return None
-        revoked_on = _date_edit(QDate.currentDate())
+        revoked_on = _date_edit(qdate(clock.today()))
 
         def submit() -> None:
             _view, changes = self.clinic.consents.revoke(consent.id, revoked_on.date().toPython())

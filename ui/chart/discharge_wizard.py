@@ -20,7 +20,7 @@ import datetime as dt
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.errors import ConcurrentEdit, RecordLocked
 from iopdesk.services.discharge import DischargeView
 from iopdesk.services.episodes import EpisodeView
@@ -70,7 +70,7 @@ class DischargeWizard(QWizard):
 
     @staticmethod
     def today() -> dt.date:
-        return dt.date.today()
+        return clock.today()
 
     # -- writes -----------------------------------------------------------------------------
     def create_draft(self, discharged_on: dt.date, reason: str, reason_detail: str) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.services.family import SESSION_KINDS
 
 from ..dates import date_edit, time_edit
@@ -104,7 +104,7 @@ class FamilyTab(QWidget):
         relationship.setPlaceholderText(self.tr("e.g. mother, partner, son"))
         consent = QComboBox()
         consent.addItem(self.tr("No consent"), None)
-        today = dt.date.today()
+        today = clock.today()
         for row in self.clinic.consents.list_for_client(self.client_id):
             if row.covers_on(today):
                 consent.addItem(self.tr("{recipient} (signed {signed})").format(

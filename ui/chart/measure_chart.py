@@ -17,6 +17,7 @@ from PySide6.QtCore import QDateTime, QEvent, QMargins, QPointF, Qt, QTime
 from PySide6.QtGui import QBrush, QColor, QCursor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
+from iopdesk import clock
 from iopdesk.measures import MeasureDefinition
 
 from ..dates import DATE_FORMAT, date_text, qdate
@@ -183,7 +184,7 @@ class MeasureChartWidget(QWidget):
 
     def _date_range(self) -> tuple[float, float]:
         if not self.points:
-            today = dt.date.today()
+            today = clock.today()
             return _msecs(today - dt.timedelta(days=28)), _msecs(today)
         first, last = self.points[0].administered_on, self.points[-1].administered_on
         pad = max(3, (last - first).days // 20)

@@ -15,8 +15,6 @@ shown next to the item or date it names. Closing with answers entered asks first
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
@@ -35,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.errors import IopDeskError
 from iopdesk.measures import MeasureScore, measure, score
 
@@ -66,7 +64,7 @@ class MeasureEntryDialog(QDialog):
         for code in measure_codes():
             self.measure_box.addItem(f"{code} — {measure(code).name}", code)
         self.measure_box.setAccessibleName(self.tr("Measure"))
-        self.date_edit = date_edit(latest=dt.date.today())
+        self.date_edit = date_edit(latest=clock.today())
         self.date_edit.setAccessibleName(self.tr("Date given"))
         self.date_error = QLabel(objectName="administered_onError")
         self.date_error.setWordWrap(True)

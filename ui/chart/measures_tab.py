@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.measures import MeasureDefinition, measure
 from reports.jobs import PrintRequest
 
@@ -68,7 +68,7 @@ class MeasuresTab(QWidget):
         self.client_id = str(client_id)
         self.entry_dialog: MeasureEntryDialog | None = None
         self.setObjectName("measuresTab")
-        today = dt.date.today()
+        today = clock.today()
         self.measures_model = RowsTableModel((
             (self.tr("Measure"), lambda m: m.code),
             (self.tr("Last"), lambda m: "" if m.last_total is None else m.last_total),

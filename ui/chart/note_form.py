@@ -6,8 +6,6 @@ closing on top.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -24,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from iopdesk import clock
 from iopdesk.services.notes import NoteView
 
-from ..dates import date_edit, time_edit
+from ..dates import date_edit, qdate, time_edit
 from .note_addenda import AddendaWidget
 from .note_text import SectionEdit, bold, default_times
 
@@ -35,7 +34,7 @@ class NoteFormMixin:
     """Builds and fills the note editor's fields (mixed into NoteEditorDialog, a QDialog)."""
 
     def _build_form(self) -> None:
-        self.date_edit = date_edit(latest=dt.date.today())
+        self.date_edit = date_edit(latest=clock.today())
         self.start_edit = time_edit()
         self.end_edit = time_edit()
         self.minutes_label = QLabel(objectName="minutesText")
@@ -122,7 +121,7 @@ class NoteFormMixin:
         """Put `view` (or a new note's defaults) in the widgets, as the note was last saved."""
         if view is None:
             start, end = default_times()
-            self.date_edit.setDate(QDate.currentDate())
+            self.date_edit.setDate(qdate(clock.today()))
             self.start_edit.setTime(start)
             self.end_edit.setTime(end)
         else:

@@ -8,6 +8,8 @@ from PySide6.QtCore import QSize, Qt, QTime
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QPlainTextEdit
 
+from iopdesk import clock
+
 
 def bold(font: QFont) -> QFont:
     font.setBold(True)
@@ -37,7 +39,7 @@ def fit_to_text(edit: QPlainTextEdit) -> None:
 def default_times() -> tuple[QTime, QTime]:
     """A 50-minute session ending now (rounded down to 5 minutes); 9:00–9:50 for a note written
     before 7:00 in the morning, when no session has just ended."""
-    now = QTime.currentTime()
+    now = QTime(clock.now().time())
     end = QTime(now.hour(), now.minute() - now.minute() % 5)
     if end.hour() < 7:
         return QTime(9, 0), QTime(9, 50)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
+from iopdesk import clock
+
 from ..dates import date_edit
 from . import ChartFormDialog
 
@@ -171,7 +173,7 @@ def sign_dialog(parent: QWidget, save, client_name: str = "", clinician: str = "
     """The client's signature (name as signed, date) for signing a draft plan as `clinician`."""
     name = QLineEdit(client_name)
     name.setPlaceholderText(parent.tr("The client's name as signed"))
-    signed_on = date_edit(dt.date.today(), latest=dt.date.today())
+    signed_on = date_edit(clock.today(), latest=clock.today())
 
     def submit() -> None:
         save(client_signature_name=name.text(), client_signed_on=signed_on.date().toPython())
@@ -190,8 +192,8 @@ def sign_dialog(parent: QWidget, save, client_name: str = "", clinician: str = "
 
 def revise_dialog(parent: QWidget, save, signed_on: dt.date):
     """The effective date of a new draft version (between the signed plan's date and today)."""
-    effective = date_edit(dt.date.today(), latest=dt.date.today())
-    effective.setMinimumDate(effective.date().addDays((signed_on - dt.date.today()).days))
+    effective = date_edit(clock.today(), latest=clock.today())
+    effective.setMinimumDate(effective.date().addDays((signed_on - clock.today()).days))
 
     def submit() -> None:
         save(effective_on=effective.date().toPython())

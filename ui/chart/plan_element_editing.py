@@ -17,6 +17,7 @@ import datetime as dt
 
 from PySide6.QtWidgets import QMessageBox
 
+from iopdesk import clock
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 
 from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
@@ -142,7 +143,7 @@ class PlanElementEditing:
             return self._open(forms.goal_dialog(self, lambda **v: self._edit(
                 lambda version: plans.add_goal(parent.id, expected_version=version, **v), kind="goal", mine=v)))
         if kind == "objective":
-            default = max(dt.date.today(), self.plan.effective_on) + dt.timedelta(days=30)
+            default = max(clock.today(), self.plan.effective_on) + dt.timedelta(days=30)
             return self._open(forms.objective_dialog(self, lambda **v: self._edit(
                 lambda version: plans.add_objective(parent.id, expected_version=version, **v),
                 kind="objective", mine=v), default_target=default))

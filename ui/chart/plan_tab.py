@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.changes import Changes
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 
@@ -271,7 +271,7 @@ class PlanTab(PlanElementEditing, QWidget):
                  self.tr("effective {day}").format(day=date_text(plan.effective_on))]
         due = self._next_review()
         if due is not None:
-            late = self.tr(" (overdue)") if due < dt.date.today() else ""
+            late = self.tr(" (overdue)") if due < clock.today() else ""
             parts.append(self.tr("next review due {day}{late}").format(day=date_text(due), late=late))
         self.status_label.setText(" · ".join(parts))
         self.empty_label.setText(self.tr("No problems yet. Press Insert to add the first problem."))
