@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
+from iopdesk import clock
 from iopdesk.changes import Changes
 from tests.conftest import admit_marisol
 from tests.test_plans import draft_plan, signed_plan
@@ -109,7 +110,7 @@ def test_clinician_builds_and_signs_a_plan_from_the_keyboard(qtbot, chart, qtmod
     assert [g.statement for g in problem.goals] == ["Achieve and keep abstinence from opioids."]
     (objective,) = plan.objectives
     assert objective.statement == "Attend at least 90% of scheduled IOP sessions."
-    assert objective.target_date == dt.date.today() + dt.timedelta(days=30)
+    assert objective.target_date == clock.today() + dt.timedelta(days=30)
     (intervention,) = objective.interventions
     assert (intervention.modality, intervention.frequency, intervention.responsible, intervention.description) == (
         "Group psychotherapy (IOP)", "5 days a week", "Cleo Clinician", "CBT relapse-prevention skills")
