@@ -38,6 +38,8 @@ ADMIN_PASSWORD = "correct horse battery"
 TEST_TODAY = (dt.date.fromisoformat(os.environ["IOPDESK_TEST_TODAY"]) if os.environ.get("IOPDESK_TEST_TODAY")
               else clock.today())
 clock.pin(TEST_TODAY)
+# xdist workers (and any child process that cares) inherit the same day, even across midnight.
+os.environ["IOPDESK_TEST_TODAY"] = TEST_TODAY.isoformat()
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,9 @@ child process) and each read of the real date or time is named by file and line:
 library's `date.today()`, `datetime.now()` …, epoch seconds (`time.time()`), `time.localtime()`
 and friends without a time, a time-based `uuid1()`, Qt's `QDate.currentDate()` …, the way back to
 the real calendar (`clock.unpin()`), and SQL that asks the database for its time
-(`CURRENT_TIMESTAMP`, `now()`, `'now'`). Durations (`time.monotonic()`, `perf_counter()`) are
-fine. The few exemptions below say why each one is not the clinic's "today".
+(`CURRENT_TIMESTAMP`, `now()`, `'now'`); in the product also `clock.pin()`, which only a test may
+call. Durations (`time.monotonic()`, `perf_counter()`) are fine. The few exemptions below say why
+each one is not the clinic's "today".
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ READS = {
     QT + "QTime.currentTime": "Qt's time of day",
     "iopdesk.clock.unpin": "the real calendar instead of the pinned clinic clock",
 }
+# The product never moves the clinic's date (a pinned clock would date signatures wrongly): tests only.
+MOVES_THE_CLOCK = {"iopdesk.clock.pin": "moves the clinic's date, which only a test may do"}
+PRODUCT = ("iopdesk", "reports", "ui", "installer", "resources")
 # These read the calendar only when called without a time: how many arguments they then have.
 READS_WITHOUT_A_TIME = {"time.localtime": 0, "time.gmtime": 0, "time.ctime": 0, "time.asctime": 0,
                         "time.strftime": 1, "email.utils.formatdate": 0, "email.utils.localtime": 0}
@@ -109,7 +113,9 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 
 def calendar_reads(source: str, package: list[str], first_line: int = 1) -> Iterator[tuple[int, str, str]]:
-    """(line, what, why) for every read of the real calendar in `source`, a module of `package`."""
+    """(line, what, why) for every read of the real calendar in `source`, a module of `package`
+    (and, in the product, every move of the clinic clock)."""
+    reads = {**READS, **MOVES_THE_CLOCK} if package[:1] and package[0] in PRODUCT else READS
     tree = ast.parse(source)
     names = _aliases(tree, package)
     docstrings = _docstrings(tree)
@@ -125,8 +131,8 @@ def calendar_reads(source: str, package: list[str], first_line: int = 1) -> Iter
                     inner = inner.value
             what = _dotted(node, names)
             call = called.get(id(node))
-            if what in READS:
-                yield line, what, READS[what]
+            if what in reads:
+                yield line, what, reads[what]
             elif what in READS_WITHOUT_A_TIME and call is not None:
                 if len(call.args) + len(call.keywords) <= READS_WITHOUT_A_TIME[what]:
                     yield line, what, "the calendar, when no time is given"
@@ -188,3 +194,10 @@ def test_the_guard_sees_each_way_of_reading_the_calendar():
         (22, QT + "QTime.currentTime"), (23, "uuid.uuid1"), (24, "datetime.datetime.now"),
         (25, "iopdesk.clock.unpin"), (26, "SQL"), (29, "datetime.datetime.today"),
     ]
+
+
+def test_only_a_test_may_pin_the_clinic_clock():
+    """clock.pin in a screen or a service would date every signature wrongly; in a test it is the tool."""
+    source = "from iopdesk import clock\nclock.pin(day)\n"
+    assert [what for _, what, _ in calendar_reads(source, ["ui", "chart"])] == ["iopdesk.clock.pin"]
+    assert list(calendar_reads(source, ["tests"])) == []

@@ -194,13 +194,14 @@ def test_a_review_is_recorded_through_the_review_dialog(qtbot, chart):
     assert "Name five triggers" in dialog.errors[f"progress.{second.id}"].text()
     assert clinic.plans.reviews(episode.id) == []
     qtbot.keyClick(dialog.ratings[second.id], Qt.Key.Key_End)      # Regressed
-    month_ago = dialog.reviewed_on.date().addMonths(-1).toString("MM/dd/yyyy")
+    year_ago = dialog.reviewed_on.date().addYears(-1).toString("MM/dd/yyyy")
     dialog.reviewed_on.setFocus()
-    qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_Home)             # month section
+    qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_End)              # year section: steps on any date
     qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_Down)
-    assert f"to {month_ago}" in dialog.window_label.text()
+    assert f"to {year_ago}" in dialog.window_label.text()
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.errors["reviewed_on"].isVisible() and "Review date" in dialog.errors["reviewed_on"].text()
+    qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_End)
     qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_Up)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
