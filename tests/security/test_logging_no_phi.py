@@ -17,9 +17,13 @@ SYNTHETIC = {"first": "Zephyrine", "last": "Quillfeather-Okonkwo", "dob": "1987-
 
 @pytest.fixture
 def log_folder(tmp_path, monkeypatch):
-    """Logging at DEBUG into a temp folder (the CLI's own configure_logging is pointed there too)."""
+    """Logging at DEBUG into a temp folder (the CLI's own configure_logging is pointed there too),
+    with only this test's names registered as PHI: a name an earlier test registered in the same
+    process ("One") would blank part of an ordinary word here ("ValidatiONError")."""
     folder = tmp_path / "logs"
     monkeypatch.setattr("iopdesk.paths.log_dir", lambda: folder)
+    monkeypatch.setattr("iopdesk.logs._registered", set())
+    monkeypatch.setattr("iopdesk.logs._registered_pattern", [None])
     levels = {name: logging.getLogger(name).level for name in ("", "iopdesk", "reports", "ui")}
     configure_logging(logging.DEBUG, folder)
     yield folder
