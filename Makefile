@@ -1,4 +1,5 @@
-# IOP Desk: `make run` opens the app on a demo clinic, `make test` runs the suite.
+# IOP Desk: `make run` opens the app on a demo clinic, `make test` runs the suite, `make test-ahead`
+# runs it again with the clinic clock a year ahead (CI runs both).
 # Python 3.12+ is preferred (PySide6 6.12 + 3.11 aborts on void Qt calls); 3.11 works with PySide6 < 6.12.
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed-test
 
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test venv lint bench screenshots bundle clean
+.PHONY: run test test-ahead venv lint bench screenshots bundle clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "IOP Desk needs Python 3.11 or newer on PATH"; exit 1; }
@@ -30,6 +31,15 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+# The suite again on another day: the clinic clock pinned a year ahead (GNU date, else BSD date),
+# slow tests left out; the canary (tests/test_clock_canary.py) fails if the pass did not see that
+# day. `make test-ahead AHEAD_DAY=2027-12-31` pins any other day, a month's or year's end say.
+AHEAD_DAY ?= $(shell date -d '+1 year' +%F 2>/dev/null || date -v+1y +%F)
+test-ahead: $(STAMP)
+	@test -n "$(AHEAD_DAY)" || { echo "test-ahead: could not compute the date a year ahead; set AHEAD_DAY=YYYY-MM-DD"; exit 1; }
+	IOPDESK_TEST_TODAY=$(AHEAD_DAY) IOPDESK_TEST_EXPECT_TODAY=$(AHEAD_DAY) QT_QPA_PLATFORM=offscreen \
+		$(BIN)/python -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)
 
 # Benchmarks on a 10,000-client, five-year clinic (generated once into ~/.cache/iopdesk/bench, then reused).
 bench: $(STAMP)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from iopdesk import clock
 from iopdesk.models import Authorization, ClinicSetting, Payer, Staff
 from iopdesk.services.groups import AttendanceEntry, ClientSection
 from iopdesk.validation import make_npi
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_group_session import SHARED, sections_for
 
-DAY = dt.date.today() - dt.timedelta(days=2)
+DAY = clock.today() - dt.timedelta(days=2)
 DAP = {"data": "Client described cravings after a family visit.",
        "assessment": "Cravings are lower than at admission; coping plan used twice.",
        "plan": "Practise urge surfing; review trigger log next session."}
@@ -45,7 +46,7 @@ def admit_client(clinic, first="Marisol", last="Quintana-Reyes", *, payer="MCR",
     clinic.login("clinician", ADMIN_PASSWORD)
     client, _ = clinic.clients.register(legal_first=first, legal_last=last, dob="1991-04-12", sex="F",
                                         payer_code=payer, member_id=member_id)
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=20),
+    episode, _ = clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=20),
                                        track_code=track, level=level, primary_clinician="clinician")
     if primary:
         clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence, uncomplicated",
@@ -103,8 +104,8 @@ def cosign(clinic, note):
 def authorize(client, payer_code, *, number="AUTH-1001", code="H0015", starts=None, ends=None, units=20):
     payer = Payer.get(Payer.code == payer_code)
     Authorization.create(client=client.id, payer=payer, number=number, service_code=code,
-                         starts_on=starts or dt.date.today() - dt.timedelta(days=20),
-                         ends_on=ends or dt.date.today() + dt.timedelta(days=20), units_authorized=units)
+                         starts_on=starts or clock.today() - dt.timedelta(days=20),
+                         ends_on=ends or clock.today() + dt.timedelta(days=20), units_authorized=units)
 
 
 def bill(clinic, start=DAY, end=DAY, **filters):

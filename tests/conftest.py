@@ -38,6 +38,8 @@ ADMIN_PASSWORD = "correct horse battery"
 TEST_TODAY = (dt.date.fromisoformat(os.environ["IOPDESK_TEST_TODAY"]) if os.environ.get("IOPDESK_TEST_TODAY")
               else clock.today())
 clock.pin(TEST_TODAY)
+# xdist workers (and any child process that cares) inherit the same day, even across midnight.
+os.environ["IOPDESK_TEST_TODAY"] = TEST_TODAY.isoformat()
 
 
 @pytest.fixture(autouse=True)
@@ -203,7 +205,7 @@ def admit_marisol(clinic, days_ago: int = 14, last: str = "Quintana-Reyes"):
     import datetime as dt
 
     client, _ = clinic.clients.register(legal_first="Marisol", legal_last=last, dob="1991-04-12")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=days_ago),
+    episode, _ = clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=days_ago),
                                        track_code="substance_use", level="2.1", primary_clinician="clinician")
     return client, episode
 
@@ -220,7 +222,7 @@ def admitted_client(staffed_clinic):
         legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12", sex="F", pronouns="she/her"
     )
     episode, _ = clinic.episodes.admit(
-        client.id, admitted_on=dt.date.today() - dt.timedelta(days=14), track_code="substance_use",
+        client.id, admitted_on=clock.today() - dt.timedelta(days=14), track_code="substance_use",
         level="2.1", primary_clinician="clinician",
     )
     clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence, uncomplicated",

@@ -105,6 +105,7 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     import iopdesk
+    from iopdesk import clock
     from iopdesk.demo import generate
     from ui.app import load_style_sheet
     from ui.login_dialog import LoginDialog
@@ -133,8 +134,7 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     login.close()
 
     settings = QSettings(str(work / "iopdesk.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(clinic, settings, previous_login=dt.datetime.now(dt.UTC).replace(tzinfo=None)
-                        - dt.timedelta(hours=17))
+    window = MainWindow(clinic, settings, previous_login=clock.utcnow() - dt.timedelta(hours=17))
     ops = window.ops
     shooter.shoot(window, "today", WINDOW_SIZE, ops)
 
@@ -345,12 +345,14 @@ def _admin_sync_screen(shooter: Shooter, work: Path, settings) -> None:
 
 def _day_with_group(clinic) -> dt.date:
     """The most recent day (today or before) with a group session of the demo clinician."""
-    day = dt.date.today()
+    from iopdesk import clock
+
+    day = clock.today()
     for _ in range(21):
         if any(s.mine for s in clinic.groups.day_sessions(day)):
             return day
         day -= dt.timedelta(days=1)
-    return dt.date.today()
+    return clock.today()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import peewee
 
+from iopdesk import clock
 from iopdesk.clinic import Clinic
 from iopdesk.db import database, make_database
 from iopdesk.models import Client, writing_as_site
@@ -102,7 +103,7 @@ def make_sites(tmp_path: Path, template: str, satellites: tuple[str, ...] = ("NO
         for number in range(admitted):
             client, _ = clinic.clients.register(legal_first=f"Robin{number}", legal_last="Okafor",
                                                 dob="1988-03-02", sex="F", allow_duplicate=True)
-            clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=10),
+            clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=10),
                                   track_code="substance_use", level="2.1", primary_clinician="clinician")
             client_ids.append(str(client.id))
     sites = []

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import PossibleDuplicate, ValidationError
 from iopdesk.models import Client, Diagnosis, Episode, LevelOfCareChange
 from tests.conftest import ADMIN_PASSWORD
@@ -50,7 +51,7 @@ def test_future_date_of_birth_is_refused(staffed_clinic):
     clinic.login("clinician", ADMIN_PASSWORD)
     with pytest.raises(ValidationError) as err:
         clinic.clients.register(legal_first="Fut", legal_last="Ure",
-                                dob=dt.date.today() + dt.timedelta(days=1))
+                                dob=clock.today() + dt.timedelta(days=1))
     assert err.value.field == "dob" and "future" in str(err.value)
     assert Client.select().count() == 0
 
@@ -69,7 +70,7 @@ def test_a_second_open_episode_is_refused(admitted_client):
     """A client in treatment cannot be admitted again until discharged."""
     clinic, client, _ = admitted_client
     with pytest.raises(ValidationError, match="already has an open episode"):
-        clinic.episodes.admit(client.id, admitted_on=dt.date.today(), track_code="substance_use",
+        clinic.episodes.admit(client.id, admitted_on=clock.today(), track_code="substance_use",
                               primary_clinician="clinician")
     assert Episode.select().count() == 1
 
@@ -78,14 +79,14 @@ def test_stepping_down_from_five_to_three_days_is_a_dated_event(admitted_client)
     """Stepping down keeps the history: 5 days at admission, 3 days from today."""
     clinic, _, episode = admitted_client
     stepped, changes = clinic.episodes.change_level(
-        episode.id, effective_on=dt.date.today(), level="2.1", days_per_week=3,
+        episode.id, effective_on=clock.today(), level="2.1", days_per_week=3,
         schedule_days=["MON", "WED", "FRI"], reason="Stable attendance, negative screens",
         expected_version=episode.version,
     )
     assert stepped.days_per_week == 3 and stepped.schedule_days == ("MON", "WED", "FRI")
     assert changes.touches("episode")
     history = clinic.episodes.level_history(episode.id)
-    assert [(h[0], h[3]) for h in history] == [(episode.admitted_on, 5), (dt.date.today(), 3)]
+    assert [(h[0], h[3]) for h in history] == [(episode.admitted_on, 5), (clock.today(), 3)]
 
 
 def test_a_level_change_before_admission_is_refused(admitted_client):
@@ -105,7 +106,7 @@ def test_schedule_must_match_days_per_week(admitted_client):
     """Three days a week needs three weekdays."""
     clinic, _, episode = admitted_client
     with pytest.raises(ValidationError) as err:
-        clinic.episodes.change_level(episode.id, effective_on=dt.date.today(), level="2.1", days_per_week=3,
+        clinic.episodes.change_level(episode.id, effective_on=clock.today(), level="2.1", days_per_week=3,
                                      schedule_days=["MON", "WED"], reason="step down",
                                      expected_version=episode.version)
     assert err.value.field == "schedule_days"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.models import Alert
 from tests.conftest import ADMIN_PASSWORD
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def safety_alert(clinic, client):

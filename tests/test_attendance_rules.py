@@ -8,10 +8,11 @@ from contextlib import contextmanager
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.permissions import SYSTEM
 
 DAY = dt.timedelta(days=1)
-TODAY = dt.date.today()
+TODAY = clock.today()
 LAST_MONDAY = TODAY - dt.timedelta(days=TODAY.weekday() + 7)   # start of the last complete week
 
 

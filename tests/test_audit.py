@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from iopdesk import clock
 from iopdesk.models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD
 from tests.security.tampering import drop_guards
@@ -13,7 +14,7 @@ def _busy_day(clinic) -> str:
     client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Testcase", dob="1990-02-03")
     clinic.clients.summary(client.id)
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
-                                        service_date="2026-11-20", minutes=45)
+                                        service_date=clock.today(), minutes=45)
     clinic.notes.get(note.id)
     drop_guards(clinic.db)  # what follows tampers as someone holding the database file would
     return client.id
@@ -81,7 +82,7 @@ def test_a_refusal_by_the_database_reads_as_a_locked_record(admitted_client):
 
     clinic, client, _episode = admitted_client
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
-                                        service_date="2026-11-20", starts_at="10:00", ends_at="10:50",
+                                        service_date=clock.today(), starts_at="10:00", ends_at="10:50",
                                         sections={"data": "d", "assessment": "a", "plan": "p"})
     clinic.notes.sign(note.id, note.version)
     with pytest.raises(RecordLocked, match="never changed"), refusals_as_record_locked(), clinic.db.atomic():

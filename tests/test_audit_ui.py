@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 
+from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD
 from tests.security.tampering import drop_guards, sql
 from tests.test_consents import consent_fields
@@ -70,7 +69,7 @@ def test_a_bad_mrn_is_explained_above_the_table(qtbot, day):
     qtbot.addWidget(page)
     page.mrn_edit.setText("NOPE-9")
     page.from_check.setChecked(True)
-    page.from_edit.setDate(dt.date.today())
+    page.from_edit.setDate(clock.today())
     page.reload()
     assert "Client MRN" in page.summary.text()
 

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 import iopdesk
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.backup import (
     backup_clinic,
     backup_name,
@@ -26,7 +26,7 @@ from iopdesk.errors import DatabaseDamaged, ValidationError
 from iopdesk.models import AuditEvent, ClinicSetting, Note
 from tests.conftest import ADMIN_PASSWORD
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Talked about the weekend.", "assessment": "Coping plan used.", "plan": "Keep the trigger log."}
 
 

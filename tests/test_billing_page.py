@@ -1,7 +1,7 @@
 """The Billing page driven as a biller would: choose a range, read the preview, export to Excel.
 
 Most tests run over a small demo clinic (15 clients, 8 weeks up to 03/18/2026, generated once per
-session and copied per test, the clock patched to that day) with the real `clinic.billing` and the
+session and copied per test, the clinic clock pinned to that day) with the real `clinic.billing` and the
 real `reports.billing_xlsx`; the workbook is read back with openpyxl and the batches through the
 service. A hand-made billing service (`FakeBillingService`, the brief's API over fixed lines) covers
 what the demo cannot show on demand, such as a line changed after its export.
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 import iopdesk
+from iopdesk import clock
 from iopdesk.changes import Changes
 from iopdesk.demo import generate
 from iopdesk.services.billing_views import (
@@ -144,9 +145,9 @@ def billing_demo_template(tmp_path_factory, sqlite_template) -> str:
 
 
 @pytest.fixture
-def demo(qtbot, tmp_path, billing_demo_template, monkeypatch):
+def demo(qtbot, tmp_path, billing_demo_template):
     """The small demo clinic on 03/18/2026 with the real billing service; nobody signed in yet."""
-    monkeypatch.setattr("iopdesk.clock.today", lambda: TODAY)
+    clock.pin(TODAY)
     path = tmp_path / "clinic.sqlite"
     shutil.copyfile(billing_demo_template, path)
     opened = iopdesk.open_clinic(str(path))
@@ -156,9 +157,9 @@ def demo(qtbot, tmp_path, billing_demo_template, monkeypatch):
 
 
 @pytest.fixture
-def clinic(qtbot, tmp_path, staffed_sqlite_template, monkeypatch):
+def clinic(qtbot, tmp_path, staffed_sqlite_template):
     """A staffed clinic on 03/18/2026 whose billing is the hand-made service above."""
-    monkeypatch.setattr("iopdesk.clock.today", lambda: TODAY)
+    clock.pin(TODAY)
     path = tmp_path / "clinic.sqlite"
     shutil.copyfile(staffed_sqlite_template, path)
     opened = iopdesk.open_clinic(str(path))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_attendance_rules import as_system
 
 DAY = dt.timedelta(days=1)
-TODAY = dt.date.today()
+TODAY = clock.today()
 DAP = {"data": "Reviewed the week.", "assessment": "Engaged.", "plan": "Continue."}
 PHQ9_ITEM9 = [1, 1, 1, 1, 1, 1, 1, 1, 1]
 

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from iopdesk import clock
 from iopdesk.models import AuditEvent
 from ui.chart.chart_window import TABS, ClientChartWindow
 from ui.operations import Operations
@@ -27,7 +28,7 @@ def chart_clinic(clinician_sqlite):
     clinic = clinician_sqlite
     client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana", dob="1991-04-12",
                                         preferred_name="Mari", pronouns="she/her", sex="F")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
+    episode, _ = clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=14),
                                        track_code="substance_use", level="2.1", primary_clinician="clinician")
     clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence, uncomplicated",
                                   primary=True, noted_on=episode.admitted_on)
@@ -119,7 +120,7 @@ def test_adding_then_revoking_a_consent(qtbot, chart_clinic):
     qtbot.mouseClick(tab.revoke_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(tab.dialog.save_button, Qt.MouseButton.LeftButton)
     [consent] = chart_clinic.consents.list_for_client(chart_clinic.client_id)
-    assert consent.revoked_on == dt.date.today()
+    assert consent.revoked_on == clock.today()
     assert tab.model.index(0, 4).data().startswith("Revoked")
 
 

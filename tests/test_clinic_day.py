@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from iopdesk import clock
 from iopdesk.models import Discharge, Episode, GroupEnrollment
 from iopdesk.services.groups import AttendanceEntry, ClientSection
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_attendance_rules import LAST_MONDAY, as_system
 
 DAY = dt.timedelta(days=1)
-TODAY = dt.date.today()
+TODAY = clock.today()
 PHQ9_AT_ADMISSION = [2, 2, 1, 2, 1, 1, 1, 1, 0]   # 11, moderate
 PHQ9_AT_REVIEW = [1, 1, 1, 1, 1, 0, 0, 1, 0]      # 6, mild
 

@@ -8,14 +8,14 @@ import time
 
 import pytest
 
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.db import release_thread_connection
 from iopdesk.errors import ConcurrentEdit
 from iopdesk.models import Client, Note, Payer
 from iopdesk.permissions import Actor
 from iopdesk.records import update_versioned
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Client described cravings after a family visit.",
        "assessment": "Cravings are lower than at admission.",
        "plan": "Practise urge surfing."}

@@ -3,18 +3,17 @@ the draft, the first save stays in the database, and the clinician chooses whose
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from iopdesk import clock
 from tests.conftest import admit_marisol
 from ui.chart.discharge_wizard import NARRATIVE_PAGE, REFERRALS_PAGE, SIGN_PAGE, DischargeWizard
 from ui.concurrent_edit_dialog import MINE, THEIRS
 from ui.operations import Operations
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

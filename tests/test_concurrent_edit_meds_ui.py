@@ -8,11 +8,12 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
+from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD
 from ui.chart.meds_tab import MedsTab
 from ui.operations import Operations
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

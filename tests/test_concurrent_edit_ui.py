@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from iopdesk import clock
 from iopdesk.errors import ConcurrentEdit
 from tests.conftest import admit_marisol
 from ui.chart.note_editor import NoteEditorDialog
@@ -24,7 +25,7 @@ def draft(clinician_sqlite):
     clinic = clinician_sqlite
     client, _episode = admit_marisol(clinic)
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
-                                        service_date=dt.date.today(), starts_at="10:00", ends_at="10:50",
+                                        service_date=clock.today(), starts_at="10:00", ends_at="10:50",
                                         sections=DAP)
     return clinic, client.id, note.id
 

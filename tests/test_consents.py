@@ -6,11 +6,12 @@ import datetime as dt
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.models import AuditEvent, Consent
 from tests.conftest import ADMIN_PASSWORD
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def consent_fields(**overrides) -> dict:

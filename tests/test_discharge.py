@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.errors import PermissionDenied, RecordLocked, ValidationError
 from iopdesk.models import AftercareReferral, Discharge, Episode, GroupEnrollment
 from tests.conftest import ADMIN_PASSWORD
@@ -15,7 +15,7 @@ from tests.test_attendance_rules import LAST_MONDAY, attend, weekday_group
 from tests.test_plans import PHQ9_MILD, PHQ9_MODERATE, signed_plan
 
 DAY = dt.timedelta(days=1)
-TODAY = dt.date.today()
+TODAY = clock.today()
 DAP = {"data": "Reviewed the week.", "assessment": "Engaged and improving.", "plan": "Continue."}
 
 

@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import NotFound, ValidationError
 from reports.jobs import PrintRequest, print_document
 from tests.test_consents import consent_fields
@@ -16,7 +17,7 @@ from tests.test_plan_pdf import assert_every_page_framed, printed
 from tests.test_plans import signed_plan
 
 DAY = dt.timedelta(days=1)
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def discharge_with_record(clinic, client, episode):

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWizard
 
+from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_attendance_rules import LAST_MONDAY, attend, weekday_group
 from tests.test_plans import PHQ9_MILD, PHQ9_MODERATE, signed_plan
@@ -29,7 +30,7 @@ from ui.chart.discharge_wizard import (
 from ui.operations import Operations
 
 DAY = dt.timedelta(days=1)
-TODAY = dt.date.today()
+TODAY = clock.today()
 CTRL = Qt.KeyboardModifier.ControlModifier
 DAP = {"data": "Reviewed the week.", "assessment": "Engaged and improving.", "plan": "Continue."}
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.models import AuditEvent, Disclosure
 from tests.conftest import ADMIN_PASSWORD
@@ -25,7 +26,7 @@ def test_a_mental_health_clients_pages_carry_no_part2_notice(staffed_clinic):
     """A client only ever in the mental health track prints without the Part 2 notice."""
     staffed_clinic.login("clinician", ADMIN_PASSWORD)
     client, _ = staffed_clinic.clients.register(legal_first="Ines", legal_last="Okonkwo", dob="1990-02-03")
-    staffed_clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=3),
+    staffed_clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=3),
                                   track_code="mental_health", primary_clinician="clinician")
     context = staffed_clinic.disclosures.document_context(client.id)
     assert not context.part2 and context.part2_notice == ""

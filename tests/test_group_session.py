@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.errors import RecordLocked, ValidationError
 from iopdesk.models import Attendance, ClinicSetting, GroupSession, Note, NoteObjective
 from iopdesk.services.groups import AttendanceEntry, ClientSection
@@ -15,7 +15,7 @@ from iopdesk.services.note_rules import note_content_hash
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import admit, define_daily_group, give_plan
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = clock.today() - dt.timedelta(days=1)
 NAMES = [("Jordan", "Blackwood"), ("Priya", "Nandakumar"), ("Tomasz", "Wielgosz"), ("Aaliyah", "Okafor"),
          ("Dmitri", "Volkov"), ("Keiko", "Tanabe"), ("Rafael", "Ibarra"), ("Siobhan", "Gallagher"),
          ("Emeka", "Chukwu"), ("Ingrid", "Solberg"), ("Luca", "Benedetti"), ("Marisol", "Quintana-Reyes"),
@@ -210,7 +210,7 @@ def test_a_client_not_enrolled_cannot_be_marked_and_a_future_session_cannot_be_a
     assert err.value.field == "client_id"
     clinic.login("supervisor", ADMIN_PASSWORD)
     group_id = clinic.groups.session(session.id).group_id
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = clock.today() + dt.timedelta(days=1)
     future = clinic.groups.generate_sessions(group_id, tomorrow, tomorrow)[0][0]
     with pytest.raises(ValidationError) as err:
         clinic.groups.record_attendance(future.id, clients[0].id, "present")

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 import iopdesk
+from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import give_plan
 from ui.group_session import GroupSessionWindow, RosterTableModel, parse_time
@@ -25,7 +26,7 @@ from ui.operations import Operations
 NAMES = [("Jordan", "Blackwood"), ("Priya", "Nandakumar"), ("Tomasz", "Wielgosz"), ("Aaliyah", "Okafor"),
          ("Dmitri", "Volkov"), ("Keiko", "Tanabe"), ("Rafael", "Ibarra"), ("Siobhan", "Gallagher"),
          ("Emeka", "Chukwu"), ("Ingrid", "Solberg"), ("Luca", "Benedetti"), ("Marisol", "Quintana")]
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def build_group_clinic(path: str) -> None:

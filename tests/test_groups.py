@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
 from iopdesk.ids import new_id
 from iopdesk.models import (
@@ -33,13 +33,13 @@ def give_plan(client_id, episode_id, statements, *, version=1, inactive=()) -> l
 
 def _write_plan(client_id, episode_id, statements, version, inactive) -> list[str]:
     plan = TreatmentPlan.create(episode=episode_id, client=client_id, plan_version=version, status="signed",
-                                effective_on=dt.date.today() - dt.timedelta(days=10))
+                                effective_on=clock.today() - dt.timedelta(days=10))
     problem = PlanProblem.create(plan=plan, statement="Opioid use disorder, in early remission")
     goal = PlanGoal.create(problem=problem, statement="Sustain recovery")
     ids = []
     for position, statement in enumerate(statements):
         row = PlanObjective.create(goal=goal, position=position, statement=statement, lineage=new_id(),
-                                   target_date=dt.date.today() + dt.timedelta(days=30),
+                                   target_date=clock.today() + dt.timedelta(days=30),
                                    status="discontinued" if statement in inactive else "active")
         ids.append(str(row.id))
     return ids
@@ -49,7 +49,7 @@ def admit(clinic, first, last, *, preferred="", days_ago=14):
     """Register and admit a client (the clinician is signed in); returns (client, episode)."""
     client, _ = clinic.clients.register(legal_first=first, legal_last=last, dob="1988-06-01",
                                         preferred_name=preferred)
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=days_ago),
+    episode, _ = clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=days_ago),
                                        track_code="substance_use", primary_clinician="clinician")
     return client, episode
 
@@ -179,11 +179,11 @@ def test_enrolling_needs_an_open_episode_and_happens_once(admitted_client):
     enrolled, changes = clinic.groups.enroll(group.id, client.id, episode.admitted_on)
     assert enrolled.episode_id == episode.id and changes.client_ids == {client.id}
     with pytest.raises(ValidationError) as err:
-        clinic.groups.enroll(group.id, client.id, dt.date.today())
+        clinic.groups.enroll(group.id, client.id, clock.today())
     assert err.value.field == "client_id"
     walk_in, _ = clinic.clients.register(legal_first="Wes", legal_last="Walkin", dob="1970-01-01")
     with pytest.raises(ValidationError) as err:
-        clinic.groups.enroll(group.id, walk_in.id, dt.date.today())
+        clinic.groups.enroll(group.id, walk_in.id, clock.today())
     assert err.value.field == "client_id"
     assert GroupEnrollment.select().count() == 1
 
@@ -200,10 +200,10 @@ def test_enrolment_ends_and_cannot_end_before_it_began(admitted_client):
     with pytest.raises(ValidationError) as err:
         clinic.groups.end_enrollment(group.id, client.id, episode.admitted_on - dt.timedelta(days=1))
     assert err.value.field == "ended_on"
-    ended, _ = clinic.groups.end_enrollment(group.id, client.id, dt.date.today())
-    assert ended.ended_on == dt.date.today()
+    ended, _ = clinic.groups.end_enrollment(group.id, client.id, clock.today())
+    assert ended.ended_on == clock.today()
     with pytest.raises(NotFound):
-        clinic.groups.end_enrollment(group.id, client.id, dt.date.today())
+        clinic.groups.end_enrollment(group.id, client.id, clock.today())
 
 
 def test_roster_shows_enrolled_clients_with_their_latest_plan_objectives(admitted_client):
@@ -211,14 +211,14 @@ def test_roster_shows_enrolled_clients_with_their_latest_plan_objectives(admitte
     objectives of her latest plan; Jordan, who left the group last week, is not on it."""
     clinic, client, episode = admitted_client
     group = define_daily_group(clinic)
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = clock.today() - dt.timedelta(days=1)
     session = clinic.groups.generate_sessions(group.id, yesterday, yesterday)[0][0]
     clinic.login("clinician", ADMIN_PASSWORD)
     preferred, pref_episode = admit(clinic, "Marisol", "Alvarez", preferred="Mari")
     gone, gone_episode = admit(clinic, "Jordan", "Blackwood")
     for who, ep in ((client, episode), (preferred, pref_episode), (gone, gone_episode)):
         clinic.groups.enroll(group.id, who.id, ep.admitted_on)
-    clinic.groups.end_enrollment(group.id, gone.id, dt.date.today() - dt.timedelta(days=7))
+    clinic.groups.end_enrollment(group.id, gone.id, clock.today() - dt.timedelta(days=7))
     give_plan(preferred.id, pref_episode.id, ["Old objective"], version=1)
     newer = give_plan(preferred.id, pref_episode.id, ["Attend 3 groups a week", "Name two triggers", "Dropped"],
                       version=2, inactive=("Dropped",))
@@ -234,7 +234,7 @@ def test_a_biller_cannot_read_a_roster(admitted_client):
     """The roster carries plan objectives, which are clinical narrative."""
     clinic, _, _ = admitted_client
     group = define_daily_group(clinic)
-    session = clinic.groups.generate_sessions(group.id, dt.date.today(), dt.date.today())[0][0]
+    session = clinic.groups.generate_sessions(group.id, clock.today(), clock.today())[0][0]
     clinic.login("biller", ADMIN_PASSWORD)
     with pytest.raises(PermissionDenied):
         clinic.groups.roster(session.id)
@@ -246,7 +246,7 @@ def test_the_day_lists_every_group_session_with_its_attendance(admitted_client):
     clinic, client, episode = admitted_client
     process = define_daily_group(clinic)
     skills = define_daily_group(clinic, "Afternoon skills group", facilitators=("supervisor",))
-    yesterday = dt.date.today() - dt.timedelta(days=1)
+    yesterday = clock.today() - dt.timedelta(days=1)
     morning = clinic.groups.generate_sessions(process.id, yesterday, yesterday)[0][0]
     clinic.groups.generate_sessions(skills.id, yesterday, yesterday)
     clinic.login("clinician", ADMIN_PASSWORD)

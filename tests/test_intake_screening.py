@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import ValidationError
 from iopdesk.models import AsamAssessment
 from tests.conftest import ADMIN_PASSWORD
@@ -28,11 +29,11 @@ def test_client_needing_detox_must_have_a_referral(intake):
     refused naming the field, and with one it is saved."""
     clinic, client = intake
     with pytest.raises(ValidationError) as err:
-        clinic.intake.screen(client.id, assessed_on=dt.date.today(), detox_need=True, **CALM)
+        clinic.intake.screen(client.id, assessed_on=clock.today(), detox_need=True, **CALM)
     assert err.value.field == "referral_to"
     assert "a client needing a higher level of care must have a recorded referral" in str(err.value)
     assert AsamAssessment.select().count() == 0
-    view, changes = clinic.intake.screen(client.id, assessed_on=dt.date.today(), detox_need=True,
+    view, changes = clinic.intake.screen(client.id, assessed_on=clock.today(), detox_need=True,
                                          referral_to="County withdrawal management unit", **CALM)
     assert view.routes_to_higher_level and view.recommended_level == "3.7"
     assert view.referral_to == "County withdrawal management unit" and changes.touches("screening")
@@ -51,7 +52,7 @@ def test_ratings_suggest_a_level_of_care(intake, ratings, flags, level, higher):
     withdrawal risk or a red flag → a higher level with a referral."""
     clinic, client = intake
     referral = "Regional inpatient unit" if higher else ""
-    view, _ = clinic.intake.screen(client.id, assessed_on=dt.date.today(), referral_to=referral,
+    view, _ = clinic.intake.screen(client.id, assessed_on=clock.today(), referral_to=referral,
                                    **ratings, **flags)
     assert (view.recommended_level, view.routes_to_higher_level) == (level, higher)
     assert view.reason and view.recommended_label.startswith(f"Level {level}")
@@ -62,7 +63,7 @@ def test_a_rating_out_of_range_names_its_dimension(intake, field, value):
     """Each dimension is rated 0–4; anything else is refused naming that dimension."""
     clinic, client = intake
     with pytest.raises(ValidationError) as err:
-        clinic.intake.screen(client.id, assessed_on=dt.date.today(), **{**CALM, field: value})
+        clinic.intake.screen(client.id, assessed_on=clock.today(), **{**CALM, field: value})
     assert err.value.field == field and str(err.value).startswith(f"Dimension {field[1]}")
     assert AsamAssessment.select().count() == 0
 
@@ -72,19 +73,19 @@ def test_the_latest_screening_is_the_newest_and_may_belong_to_an_episode(intake)
     another client's episode is refused."""
     clinic, client = intake
     assert clinic.intake.latest(client.id) is None
-    clinic.intake.screen(client.id, assessed_on=dt.date.today() - dt.timedelta(days=3), **CALM,
+    clinic.intake.screen(client.id, assessed_on=clock.today() - dt.timedelta(days=3), **CALM,
                          comments="Phone screen")
-    episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today(), track_code="substance_use",
+    episode, _ = clinic.episodes.admit(client.id, admitted_on=clock.today(), track_code="substance_use",
                                        primary_clinician="clinician")
-    clinic.intake.screen(client.id, assessed_on=dt.date.today(), episode_id=episode.id, **{**CALM, "d5": 2})
+    clinic.intake.screen(client.id, assessed_on=clock.today(), episode_id=episode.id, **{**CALM, "d5": 2})
     latest = clinic.intake.latest(client.id)
-    assert (latest.episode_id, latest.assessed_on, latest.assessor) == (episode.id, dt.date.today(), "Cleo Clinician")
+    assert (latest.episode_id, latest.assessed_on, latest.assessor) == (episode.id, clock.today(), "Cleo Clinician")
     assert [r.rating for r in latest.ratings] == [0, 1, 2, 2, 2, 2]
     with pytest.raises(ValidationError) as err:
-        clinic.intake.screen(client.id, assessed_on=dt.date.today() + dt.timedelta(days=1), **CALM)
+        clinic.intake.screen(client.id, assessed_on=clock.today() + dt.timedelta(days=1), **CALM)
     assert err.value.field == "assessed_on"
     other, _ = clinic.clients.register(legal_first="Ana", legal_last="Other", dob="1990-01-01")
     with pytest.raises(ValidationError) as err:
-        clinic.intake.screen(other.id, assessed_on=dt.date.today(), episode_id=episode.id, **CALM)
+        clinic.intake.screen(other.id, assessed_on=clock.today(), episode_id=episode.id, **CALM)
     assert err.value.field == "episode_id"
     assert AsamAssessment.select().count() == 2

@@ -9,6 +9,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from iopdesk import clock
 from iopdesk.errors import ValidationError
 from iopdesk.measures import measure
 from iopdesk.services.measures import MeasurePoint
@@ -18,7 +19,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import admit
 from tests.test_note_pdfs import NAME, assert_framed, pdf_pages
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 # PHQ-9 answers over five weeks: 16 → 11 (item 9 endorsed) → 8 → 4.
 PHQ9 = [(35, [3, 3, 2, 2, 2, 2, 1, 1, 0]), (21, [2, 2, 1, 2, 1, 1, 1, 0, 1]), (14, [1, 1, 1, 1, 1, 1, 1, 1, 0]),
         (1, [1, 1, 1, 0, 0, 0, 1, 0, 0])]

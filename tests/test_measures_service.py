@@ -6,11 +6,12 @@ import datetime as dt
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.models import Alert, AuditEvent, MeasureResult, MeasureSchedule
 from tests.conftest import ADMIN_PASSWORD
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 PHQ9_MODERATE = [2, 2, 1, 2, 1, 1, 1, 1, 0]  # total 11, item 9 not endorsed
 
 

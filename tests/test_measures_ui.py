@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from iopdesk import clock
 from iopdesk.errors import PermissionDenied
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from ui.chart.chart_window import ClientChartWindow
@@ -21,7 +22,7 @@ from ui.chart.measure_entry import MeasureEntryDialog
 from ui.chart.measures_tab import MeasuresTab
 from ui.operations import Operations
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 CTRL = Qt.KeyboardModifier.ControlModifier
 PHQ9_MODERATE = [2, 2, 1, 2, 1, 1, 1, 1, 0]  # total 11, item 9 not endorsed
 

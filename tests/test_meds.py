@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.models import (
     Alert,
@@ -21,7 +21,7 @@ from iopdesk.models import (
 )
 from tests.conftest import ADMIN_PASSWORD
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def prescribe_buprenorphine(clinic, client, started_on=None):
@@ -144,10 +144,10 @@ def test_a_mat_dose_needs_an_active_mat_medication_of_that_client(admitted_clien
     med, _ = clinic.meds.add_medication(client.id, drug="sertraline", amount=50, unit="mg", route="oral",
                                         frequency="once daily", started_on=TODAY - dt.timedelta(days=3))
     with pytest.raises(ValidationError) as err:
-        clinic.meds.record_mat_dose(client.id, med.id, given_at=dt.datetime.now(), amount=50, unit="mg")
+        clinic.meds.record_mat_dose(client.id, med.id, given_at=clock.now(), amount=50, unit="mg")
     assert err.value.field == "medication_id"
     with pytest.raises(ValidationError) as err:
-        clinic.meds.record_mat_dose(client.id, med.id, given_at=dt.datetime.now(), amount=50, unit="mg",
+        clinic.meds.record_mat_dose(client.id, med.id, given_at=clock.now(), amount=50, unit="mg",
                                     mode="mailed")
     assert err.value.field == "mode"
     assert MatAdministration.select().count() == 0

@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.errors import ConcurrentEdit, PermissionDenied, RecordLocked, ValidationError
 from iopdesk.models import AuditEvent, Note, NoteAddendum, NoteObjective, Staff
 from iopdesk.services.note_rules import note_content_hash
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import give_plan
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Client described cravings after a family visit.",
        "assessment": "Cravings are lower than at admission; coping plan used twice.",
        "plan": "Practise urge surfing; review trigger log next session."}
@@ -62,7 +62,7 @@ def test_impossible_times_are_refused_naming_the_field(admitted_client, times, f
 def test_a_note_before_admission_or_in_the_future_is_refused(admitted_client):
     """Marisol was admitted two weeks ago: a note for three weeks ago, or for tomorrow, is refused."""
     clinic, client, episode = admitted_client
-    for day in (episode.admitted_on - dt.timedelta(days=7), dt.date.today() + dt.timedelta(days=1)):
+    for day in (episode.admitted_on - dt.timedelta(days=7), clock.today() + dt.timedelta(days=1)):
         with pytest.raises(ValidationError) as err:
             clinic.notes.create_draft(client.id, kind="case_management", note_format="DAP", service_date=day,
                                       minutes=15)
@@ -332,6 +332,6 @@ def test_a_draft_cannot_move_into_the_future(admitted_client):
     clinic, client, _ = admitted_client
     note = _draft(clinic, client.id)
     with pytest.raises(ValidationError) as err:
-        clinic.notes.save_draft(note.id, note.version, DAP, service_date=dt.date.today() + dt.timedelta(days=1))
+        clinic.notes.save_draft(note.id, note.version, DAP, service_date=clock.today() + dt.timedelta(days=1))
     assert err.value.field == "service_date"
     assert Note.get_by_id(note.id).service_date == YESTERDAY

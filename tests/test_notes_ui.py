@@ -7,12 +7,11 @@ the database back through the note service.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import QMessageBox
 
+from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_groups import give_plan
 from ui.chart.note_editor import NoteEditorDialog
@@ -51,7 +50,7 @@ def make_tab(qtbot, clinic, client_id, **kwargs) -> NotesTab:
 
 def signed_note(clinic, client_id) -> str:
     note, _ = clinic.notes.create_draft(client_id, kind="individual", note_format="DAP",
-                                        service_date=dt.date.today(), starts_at="10:00", ends_at="10:50",
+                                        service_date=clock.today(), starts_at="10:00", ends_at="10:50",
                                         sections=DAP)
     clinic.notes.sign(note.id, note.version)
     return note.id

@@ -10,6 +10,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from iopdesk import clock
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.models import Payer
 from reports.jobs import PrintRequest, print_document
@@ -17,7 +18,7 @@ from tests.test_consents import consent_fields
 from tests.test_plans import draft_plan, signed_plan
 
 DAY = dt.timedelta(days=1)
-TODAY = dt.date.today()
+TODAY = clock.today()
 NAME = "Zoë Ångström-Nguyễn"
 
 

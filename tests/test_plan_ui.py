@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
+from iopdesk import clock
 from iopdesk.changes import Changes
 from tests.conftest import admit_marisol
 from tests.test_plans import draft_plan, signed_plan
@@ -109,7 +110,7 @@ def test_clinician_builds_and_signs_a_plan_from_the_keyboard(qtbot, chart, qtmod
     assert [g.statement for g in problem.goals] == ["Achieve and keep abstinence from opioids."]
     (objective,) = plan.objectives
     assert objective.statement == "Attend at least 90% of scheduled IOP sessions."
-    assert objective.target_date == dt.date.today() + dt.timedelta(days=30)
+    assert objective.target_date == clock.today() + dt.timedelta(days=30)
     (intervention,) = objective.interventions
     assert (intervention.modality, intervention.frequency, intervention.responsible, intervention.description) == (
         "Group psychotherapy (IOP)", "5 days a week", "Cleo Clinician", "CBT relapse-prevention skills")
@@ -193,13 +194,14 @@ def test_a_review_is_recorded_through_the_review_dialog(qtbot, chart):
     assert "Name five triggers" in dialog.errors[f"progress.{second.id}"].text()
     assert clinic.plans.reviews(episode.id) == []
     qtbot.keyClick(dialog.ratings[second.id], Qt.Key.Key_End)      # Regressed
-    month_ago = dialog.reviewed_on.date().addMonths(-1).toString("MM/dd/yyyy")
+    year_ago = dialog.reviewed_on.date().addYears(-1).toString("MM/dd/yyyy")
     dialog.reviewed_on.setFocus()
-    qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_Home)             # month section
+    qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_End)              # year section: steps on any date
     qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_Down)
-    assert f"to {month_ago}" in dialog.window_label.text()
+    assert f"to {year_ago}" in dialog.window_label.text()
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.errors["reviewed_on"].isVisible() and "Review date" in dialog.errors["reviewed_on"].text()
+    qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_End)
     qtbot.keyClick(dialog.reviewed_on, Qt.Key.Key_Up)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()

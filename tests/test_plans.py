@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.errors import ConcurrentEdit, PermissionDenied, RecordLocked, ValidationError
 from iopdesk.models import ObjectiveProgress, PlanObjective, PlanReview, TreatmentPlan
 from tests.conftest import ADMIN_PASSWORD
@@ -91,7 +91,7 @@ def test_an_objective_a_note_addressed_is_not_removed(admitted_client):
     clinic, client, episode = admitted_client
     plan = draft_plan(clinic, episode)
     objective = plan.objectives[0]
-    clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=dt.date.today(),
+    clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=clock.today(),
                               minutes=30, objective_ids=[objective.id])
     for remove in (lambda: clinic.plans.remove_objective(objective.id, expected_version=plan.version),
                    lambda: clinic.plans.remove_goal(plan.goals[0].id, expected_version=plan.version)):
@@ -111,7 +111,7 @@ def test_a_plan_is_signed_only_when_every_goal_has_objectives_with_interventions
                                          target_date=episode.admitted_on + 45 * DAY)
     with pytest.raises(ValidationError) as err:
         clinic.plans.sign(edit.plan.id, expected_version=edit.plan.version, client_signature_name="Marisol Q",
-                          client_signed_on=dt.date.today())
+                          client_signed_on=clock.today())
     assert err.value.field == "interventions" and "negative screens" in str(err.value)
     assert clinic.plans.get(plan.id).status == "draft"
 
@@ -131,7 +131,7 @@ def test_signed_plan_cannot_be_edited_only_revised(admitted_client):
                                               frequency="weekly", responsible="clinician"),
         lambda: clinic.plans.update_details(plan.id, expected_version=plan.version, strengths="new"),
         lambda: clinic.plans.sign(plan.id, expected_version=plan.version, client_signature_name="M",
-                                  client_signed_on=dt.date.today()),
+                                  client_signed_on=clock.today()),
     ]
     for attempt in attempts:
         with pytest.raises(RecordLocked, match="revise the plan"):
@@ -154,7 +154,7 @@ def test_revision_keeps_the_signed_version_unchanged(admitted_client):
     edit, _ = clinic.plans.remove_objective(v2.objectives[1].id, expected_version=edit.plan.version)
     assert clinic.plans.get(v1.id) == v1
     signed, _ = clinic.plans.sign(edit.plan.id, expected_version=edit.plan.version,
-                                  client_signature_name="Marisol Quintana-Reyes", client_signed_on=dt.date.today())
+                                  client_signature_name="Marisol Quintana-Reyes", client_signed_on=clock.today())
     old = clinic.plans.get(v1.id)
     assert old.status == "superseded"
     assert (old.content_hash, old.problems, old.clinician_signed_at) == (v1.content_hash, v1.problems,
@@ -170,12 +170,12 @@ def test_review_requires_a_rating_for_every_objective(admitted_client):
     plan = signed_plan(clinic, episode)
     first, second = plan.objectives
     with pytest.raises(ValidationError) as err:
-        clinic.plans.record_review(plan.id, reviewed_on=dt.date.today(), summary="Steady progress.",
+        clinic.plans.record_review(plan.id, reviewed_on=clock.today(), summary="Steady progress.",
                                    progress={first.id: ("some_progress", "Attends most days")},
                                    expected_version=plan.version)
     assert err.value.field == f"progress.{second.id}" and "Name five triggers" in str(err.value)
     with pytest.raises(ValidationError) as err:
-        clinic.plans.record_review(plan.id, reviewed_on=dt.date.today(), summary="Steady progress.",
+        clinic.plans.record_review(plan.id, reviewed_on=clock.today(), summary="Steady progress.",
                                    progress={first.id: "great", second.id: "met"}, expected_version=plan.version)
     assert err.value.field == f"progress.{first.id}"
     assert PlanReview.select().count() == 0 and ObjectiveProgress.select().count() == 0
@@ -189,17 +189,17 @@ def test_review_pulls_in_notes_that_addressed_each_objective(admitted_client):
     attend, triggers = plan.objectives
     sections = {"data": "Discussed attendance.", "assessment": "Engaged.", "plan": "Continue."}
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
-                                        service_date=dt.date.today() - 5 * DAY, minutes=50,
+                                        service_date=clock.today() - 5 * DAY, minutes=50,
                                         sections=sections, objective_ids=[attend.id])
     clinic.notes.sign(note.id, note.version)
     draft, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
-                                         service_date=dt.date.today() - 2 * DAY, minutes=45,
+                                         service_date=clock.today() - 2 * DAY, minutes=45,
                                          sections={"data": "Trigger list started."},
                                          objective_ids=[attend.id, triggers.id])
     clinic.measures.record(client.id, "PHQ-9", administered_on=episode.admitted_on, answers=PHQ9_MODERATE)
-    clinic.measures.record(client.id, "PHQ-9", administered_on=dt.date.today() - DAY, answers=PHQ9_MILD)
+    clinic.measures.record(client.id, "PHQ-9", administered_on=clock.today() - DAY, answers=PHQ9_MILD)
 
-    review = clinic.plans.start_review(plan.id, dt.date.today())
+    review = clinic.plans.start_review(plan.id, clock.today())
     assert review.since == episode.admitted_on
     by_objective = {o.objective_id: o for o in review.objectives}
     assert [(n.note_id, n.status) for n in by_objective[attend.id].notes] == [(note.id, "signed"),
@@ -210,16 +210,16 @@ def test_review_pulls_in_notes_that_addressed_each_objective(admitted_client):
     assert (phq9.measure, phq9.first.total, phq9.last.total, phq9.change) == ("PHQ-9", 11, 6, -5)
 
     saved, changes = clinic.plans.record_review(
-        plan.id, reviewed_on=dt.date.today(), summary="Attending; mood improving.",
+        plan.id, reviewed_on=clock.today(), summary="Attending; mood improving.",
         progress={attend.id: ("significant_progress", "4 of 5 days"), triggers.id: ("some_progress", "")},
         expected_version=review.version)
     assert [(p.statement, p.rating) for p in saved.progress] == [
         (attend.statement, "significant_progress"), (triggers.statement, "some_progress")]
-    assert saved.next_review_on == dt.date.today() + 30 * DAY and saved.signed_at and saved.content_hash
+    assert saved.next_review_on == clock.today() + 30 * DAY and saved.signed_at and saved.content_hash
     assert changes.touches("review")
-    assert clinic.plans.start_review(plan.id).since == dt.date.today() + DAY
+    assert clinic.plans.start_review(plan.id).since == clock.today() + DAY
     with pytest.raises(ValidationError) as err:
-        clinic.plans.record_review(plan.id, reviewed_on=dt.date.today(), summary="again",
+        clinic.plans.record_review(plan.id, reviewed_on=clock.today(), summary="again",
                                    progress={attend.id: "met", triggers.id: "met"}, expected_version=plan.version)
     assert err.value.field == "reviewed_on"
 
@@ -256,7 +256,7 @@ def test_a_failed_edit_leaves_the_plan_as_it_was(admitted_client, monkeypatch):
     monkeypatch.setattr(audit, "record", broken)
     with pytest.raises(RuntimeError):
         clinic.plans.add_objective(plan.goals[0].id, expected_version=plan.version, statement="Sleep 7 hours",
-                                   target_date=dt.date.today())
+                                   target_date=clock.today())
     monkeypatch.undo()
     assert PlanObjective.select().count() == 2
     assert clinic.plans.get(plan.id).version == plan.version

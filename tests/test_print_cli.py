@@ -18,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 import iopdesk
+from iopdesk import clock
 from reports.print_cli import main
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_consents import consent_fields
@@ -35,7 +36,7 @@ def clinic_file(tmp_path, staffed_sqlite_template, monkeypatch):
     with iopdesk.open_clinic(str(path)) as clinic:
         clinic.login("clinician", ADMIN_PASSWORD)
         client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
-        episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=14),
+        episode, _ = clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=14),
                                            track_code="substance_use", level="2.1", primary_clinician="clinician")
         plan = signed_plan(clinic, episode)
     monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)
@@ -60,7 +61,7 @@ def test_clinician_prints_a_plan_to_the_default_file_in_the_current_folder(clini
     work.mkdir()
     monkeypatch.chdir(work)
     assert main(["plan", "--client", mrn, "--db", str(path), "--user", "clinician"]) == 0
-    expected = work / f"{mrn}_plan_{dt.date.today():%Y-%m-%d}.pdf"
+    expected = work / f"{mrn}_plan_{clock.today():%Y-%m-%d}.pdf"
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and out.startswith("Wrote Treatment plan") and str(expected) in out
     assert [p.name for p in work.iterdir()] == [expected.name]

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
+from iopdesk import clock
 from iopdesk.models import AuditEvent
 from reports.blocks import para
 from reports.jobs import PrintRequest, document_kind
@@ -103,7 +104,7 @@ def test_saving_writes_the_pdf_under_a_name_without_the_clients_name(qtbot, char
     start = save_as(monkeypatch, qtbot, dialog, target)
     assert printed_copies() == 1
     name = Path(start).name
-    assert name == f"{client.mrn}_test-letter_{dt.date.today():%Y-%m-%d}.pdf"
+    assert name == f"{client.mrn}_test-letter_{clock.today():%Y-%m-%d}.pdf"
     assert "Marisol" not in name and "Quintana" not in name
     pages = [page.extract_text() for page in PdfReader(target).pages]
     assert len(pages) == dialog.document.pageCount()
@@ -246,7 +247,7 @@ def test_ctrl_p_on_the_discharge_tab_previews_the_discharge_only_once_started(qt
     clinic, client = chart
     tab = DischargeTab(clinic, Operations(), client.id)
     assert not tab.print_action.isEnabled() and not tab.print_button.isEnabled()
-    view, changes = clinic.discharge.draft(clinic.episodes.current(client.id).id, discharged_on=dt.date.today(),
+    view, changes = clinic.discharge.draft(clinic.episodes.current(client.id).id, discharged_on=clock.today(),
                                            reason="completed")
     tab.refresh()
     dialog = press_ctrl_p(qtbot, tab)
@@ -261,7 +262,7 @@ def test_ctrl_p_in_the_note_editor_previews_the_saved_progress_note(qtbot, chart
 
     clinic, client = chart
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
-                                        service_date=dt.date.today(), sections={"data": "Reviewed triggers."})
+                                        service_date=clock.today(), sections={"data": "Reviewed triggers."})
     editor = NoteEditorDialog(clinic, Operations(), client.id, note.id, autosave_ms=60_000)
     dialog = press_ctrl_p(qtbot, editor)
     assert (dialog.code, dialog.request) == ("progress-note", PrintRequest(client.id, note.id))
@@ -286,7 +287,7 @@ def test_ctrl_p_in_the_group_session_window_previews_its_sign_in_sheet(qtbot, ch
     from ui.group_session.session_window import GroupSessionWindow
 
     clinic, client = chart
-    today_ = dt.date.today()
+    today_ = clock.today()
     clinic.login("supervisor", ADMIN_PASSWORD)
     group, _ = clinic.groups.define_group("Morning process group", "process", default_minutes=180,
                                           facilitators=["clinician"], schedule=[(day, "09:00") for day in range(7)])

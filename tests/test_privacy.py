@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import PermissionDenied
 from tests.conftest import ADMIN_PASSWORD
 
@@ -13,7 +14,7 @@ def client_with_note(staffed_clinic):
     staffed_clinic.login("clinician", ADMIN_PASSWORD)
     client, _ = staffed_clinic.clients.register(legal_first="Noor", legal_last="Sample", dob="1985-07-14")
     note, _ = staffed_clinic.notes.create_draft(
-        client.id, kind="individual", note_format="DAP", service_date="2026-11-20", minutes=50,
+        client.id, kind="individual", note_format="DAP", service_date=clock.today(), minutes=50,
         sections={"data": "Client described cravings after a family visit.", "assessment": "", "plan": ""},
     )
     return staffed_clinic, client, note
@@ -41,7 +42,7 @@ def test_biller_cannot_write_notes_or_register_clients(client_with_note):
     clinic, client, _ = client_with_note
     clinic.login("biller", ADMIN_PASSWORD)
     with pytest.raises(PermissionDenied):
-        clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date="2026-11-20")
+        clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=clock.today())
     with pytest.raises(PermissionDenied):
         clinic.clients.register(legal_first="A", legal_last="B", dob="1990-01-01")
 

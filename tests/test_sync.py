@@ -9,13 +9,14 @@ import uuid
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.db import database, make_database
 from iopdesk.errors import ValidationError
 from iopdesk.models import Client, Note, SyncConflict
 from iopdesk.sync.session import new_database_identity, sync_databases
 from tests.sync_sites import make_sites, sync
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Talked about the weekend.", "assessment": "Coping skills used.", "plan": "Continue IOP."}
 
 

@@ -30,6 +30,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from iopdesk import clock
 from iopdesk.models import Client, Note, SyncConflict
 from iopdesk.sync import apply as sync_apply
 from iopdesk.sync import outgoing
@@ -37,7 +38,7 @@ from iopdesk.sync.session import sync_databases
 from tests.conftest import ADMIN_PASSWORD
 from tests.sync_sites import differences, make_sites
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Group check-in.", "assessment": "Engaged.", "plan": "start"}
 CLIENT_FIELDS = ("phone", "email", "preferred_name")
 SITES = ("MAIN", "NORTH", "SOUTH")

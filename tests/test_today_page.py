@@ -1,7 +1,7 @@
 """The Today page over a small demo clinic: the clinician's lists, safety alerts first, and
 activating an item to open where its work is done.
 
-The demo is generated once per session for a fixed day (the caseload's clock is patched to it)
+The demo is generated once per session for a fixed day (the clinic clock is pinned to it)
 and copied per test, so every test sees the same clients and lists.
 """
 
@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 import iopdesk
+from iopdesk import clock
 from iopdesk.changes import Changes
 from iopdesk.demo import generate
 from ui.main_window import MainWindow
@@ -35,9 +36,9 @@ def small_demo_template(tmp_path_factory, sqlite_template) -> str:
 
 
 @pytest.fixture
-def demo(tmp_path, small_demo_template, monkeypatch):
+def demo(tmp_path, small_demo_template):
     """The small demo clinic on its day, with the demo clinician signed in."""
-    monkeypatch.setattr("iopdesk.services.caseload.today", lambda: AS_OF)
+    clock.pin(AS_OF)
     path = tmp_path / "clinic.sqlite"
     shutil.copyfile(small_demo_template, path)
     clinic = iopdesk.open_clinic(str(path))

@@ -9,7 +9,6 @@ question, and Retry must succeed once the other process lets go.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import iopdesk
+from iopdesk import clock
 from iopdesk.db import clear_interactive_thread, interactive_busy_timeout_ms, set_interactive_thread
 from iopdesk.models.audit import AuditEvent
 from iopdesk.models.groups import Attendance
@@ -366,7 +366,7 @@ def test_addendum_written_under_a_lock_asks_and_retry_adds_it(qtbot, chart, hold
     once, the text kept, and Retry adds it."""
     clinic, client_id, path = chart
     note, _ = clinic.notes.create_draft(client_id, kind="individual", note_format="DAP",
-                                        service_date=dt.date.today(), starts_at="10:00", ends_at="10:50",
+                                        service_date=clock.today(), starts_at="10:00", ends_at="10:50",
                                         sections=DAP)
     clinic.notes.sign(note.id, note.version)
     dialog = AddendumDialog(clinic, Operations(), note.id)

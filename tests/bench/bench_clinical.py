@@ -330,6 +330,8 @@ def _floor_rows(conn, session: tuple, clients: list[str], staff: str, now: dt.da
 def save_floor(path: Path, sessions: list, clients: list[str], key: bytes) -> tuple[float, ...]:
     """The same rows written with raw sqlite3 in one IMMEDIATE transaction per session (WAL,
     synchronous=FULL, foreign keys on, as the app's connections)."""
+    from iopdesk import clock
+
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode = wal", "synchronous = full", "foreign_keys = 1", "busy_timeout = 5000"):
         conn.execute(f"PRAGMA {pragma}")
@@ -342,7 +344,7 @@ def save_floor(path: Path, sessions: list, clients: list[str], key: bytes) -> tu
         chosen = hexes[round_ * ATTENDEES:(round_ + 1) * ATTENDEES]
         began = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
-        _floor_rows(conn, session, chosen, staff, dt.datetime.now(dt.UTC).replace(tzinfo=None), key, site)
+        _floor_rows(conn, session, chosen, staff, clock.utcnow(), key, site)
         conn.execute("COMMIT")
         if round_ >= 1:
             samples.append(time.perf_counter() - began)
@@ -360,17 +362,16 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     from PySide6.QtWidgets import QApplication
 
     import iopdesk
-    from iopdesk import audit_keys
+    from iopdesk import audit_keys, clock
     from iopdesk.db import set_interactive_thread
 
     from ..offscreen import quiet_offscreen_notes
-    from .startup_child import pin_today
 
     path = clinic_copy(scale_path, work_dir)
     quiet_offscreen_notes()
     app = QApplication.instance() or QApplication([])
     clinic = iopdesk.open_clinic(str(path), create=False)
-    pin_today(DAY)
+    clock.pin(DAY)
     set_interactive_thread()
     clinic.login(USER, PASSWORD)
     today_samples, shown, today_plans = time_today(clinic, app)

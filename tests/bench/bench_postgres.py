@@ -415,11 +415,12 @@ SECTIONS = ("participation", "response", "progress", "risk", "plan")
 
 
 def _session_saves(clinic) -> tuple[list, list]:
-    """(sessions to time, sessions to warm up with): the scheduled sessions from the clinic's
-    "today" up to the real today (a session in the future takes no attendance); those with at least
-    `ATTENDEES` on the roster are timed, smaller ones warm up."""
-    # the computer's real date: other benchmark groups in this process pin the clinic's clock
-    last = min(dt.date.today(), AS_OF + dt.timedelta(days=6))
+    """(sessions to time, sessions to warm up with): the scheduled sessions from the scale clinic's
+    day up to the clinic clock's today (a session in the future takes no attendance); those with at
+    least `ATTENDEES` on the roster are timed, smaller ones warm up."""
+    from iopdesk import clock
+
+    last = min(clock.today(), AS_OF + dt.timedelta(days=6))
     days = [AS_OF + dt.timedelta(days=n) for n in range((last - AS_OF).days + 1)]
     timed, warm = [], []
     for day in days:

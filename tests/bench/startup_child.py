@@ -37,20 +37,6 @@ def maxrss_mb() -> float:
         return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def pin_today(day: dt.date) -> None:
-    """Make the domain's `today()` return `day`, in the clock module and wherever it was imported."""
-    from iopdesk import clock
-
-    original = clock.today
-
-    def pinned() -> dt.date:
-        return day
-
-    for module in list(sys.modules.values()):
-        if getattr(module, "today", None) is original:
-            module.today = pinned
-
-
 def run_app_until_ready(path: str, username: str, ini: str, day: dt.date | None) -> dict:
     phases: dict[str, float] = {}
 
@@ -61,7 +47,7 @@ def run_app_until_ready(path: str, username: str, ini: str, day: dt.date | None)
     from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings
     from PySide6.QtWidgets import QApplication
 
-    from iopdesk import integrity, open_clinic
+    from iopdesk import clock, integrity, open_clinic
     from iopdesk.db import set_interactive_thread
     from ui.app import load_style_sheet
     from ui.main_window import MainWindow, app_icon
@@ -72,7 +58,7 @@ def run_app_until_ready(path: str, username: str, ini: str, day: dt.date | None)
 
     mark("imports")
     if day is not None:
-        pin_today(day)
+        clock.pin(day)
     checked = {}
     quick_check = integrity.quick_check
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 
 import iopdesk
+from iopdesk import clock
 from iopdesk.records import content_hash
 
 PASSWORD = "correct horse battery"
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = clock.today() - dt.timedelta(days=1)
 
 
 def sections(n: int) -> dict:

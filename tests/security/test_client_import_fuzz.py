@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import iopdesk
+from iopdesk import clock
 from iopdesk.client_export import export_client_record
 from iopdesk.client_import import import_client_record
 from iopdesk.errors import ValidationError
@@ -41,10 +42,10 @@ def exported(tmp_path_factory, staffed_sqlite_template):
     with iopdesk.open_clinic(str(source)) as clinic:
         clinic.login("clinician", ADMIN_PASSWORD)
         client, _ = clinic.clients.register(legal_first="Ines", legal_last="Achterberg", dob="1984-05-06", sex="F")
-        episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=9),
+        episode, _ = clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=9),
                                            track_code="substance_use", level="2.1", primary_clinician="clinician")
         note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
-                                            service_date=dt.date.today() - dt.timedelta(days=1),
+                                            service_date=clock.today() - dt.timedelta(days=1),
                                             starts_at="10:00", ends_at="10:50",
                                             sections={"data": "d", "assessment": "a", "plan": "p"})
         clinic.notes.sign(note.id, note.version)

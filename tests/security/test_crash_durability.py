@@ -21,7 +21,7 @@ import peewee
 import pytest
 
 import iopdesk
-from iopdesk import audit
+from iopdesk import audit, clock
 from iopdesk.db import SQLITE_PRAGMAS, database
 from iopdesk.models import ClinicSetting, Note, NoteObjective, writing_as_site
 from iopdesk.records import content_hash
@@ -39,7 +39,7 @@ def clinic_file(tmp_path, staffed_sqlite_template):
     with iopdesk.open_clinic(str(path)) as clinic:
         clinic.login("clinician", ADMIN_PASSWORD)
         client, _ = clinic.clients.register(legal_first="Ray", legal_last="Okafor", dob="1988-09-14", sex="M")
-        clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=10),
+        clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=10),
                               track_code="substance_use", level="2.1", primary_clinician="clinician")
     return path, str(client.id)
 

@@ -7,11 +7,10 @@ record of actions cannot be deleted (the database refuses; see test_d2 for detec
 
 from __future__ import annotations
 
-import datetime as dt
-
 import peewee
 import pytest
 
+from iopdesk import clock
 from iopdesk.models import AuditEvent, ClinicSetting
 from tests.security.tampering import sql
 from tests.test_consents import consent_fields
@@ -23,7 +22,7 @@ def test_reading_writing_deleting_and_disclosing_a_chart_are_all_recorded(admitt
     before = AuditEvent.select().count()
     clinic.clients.summary(client.id)
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
-                                        service_date=dt.date.today(), minutes=30)
+                                        service_date=clock.today(), minutes=30)
     clinic.notes.get(note.id)
     note = clinic.notes.save_draft(note.id, note.version, sections={"data": "Arrived on time."})[0]
     clinic.notes.delete_draft(note.id, note.version)

@@ -18,6 +18,7 @@ import inspect
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.errors import PermissionDenied
 from iopdesk.models import TreatmentPlan
 from iopdesk.permissions import ChartAccessDenied
@@ -112,7 +113,7 @@ def two_charts(staffed_clinic):
         record["plan_id"] = str(TreatmentPlan.get(TreatmentPlan.client == client_id).id)
     clinic.login("clinician", ADMIN_PASSWORD)
     for record in ids.values():
-        discharge, _ = clinic.discharge.draft(record["episode_id"], discharged_on=dt.date.today(),
+        discharge, _ = clinic.discharge.draft(record["episode_id"], discharged_on=clock.today(),
                                               reason="completed")
         record["discharge_id"] = discharge.id
     clinic.login("admin", ADMIN_PASSWORD)

@@ -17,7 +17,7 @@ import stat
 import peewee
 import pytest
 
-from iopdesk import audit, audit_keys
+from iopdesk import audit, audit_keys, clock
 from iopdesk.cli import EXIT_CHECK_FAILED, main
 from iopdesk.db import database
 from iopdesk.models import AuditEvent, AuditHead, ClinicSetting, Note, NoteAddendum
@@ -32,7 +32,7 @@ DAP = {"data": "Client described cravings after a family visit.",
 def _signed_note(clinic, client_id, *, by="clinician"):
     clinic.login(by, ADMIN_PASSWORD)
     note, _ = clinic.notes.create_draft(client_id, kind="individual", note_format="DAP",
-                                        service_date=dt.date.today() - dt.timedelta(days=1),
+                                        service_date=clock.today() - dt.timedelta(days=1),
                                         starts_at="10:00", ends_at="10:50", sections=DAP)
     return clinic.notes.sign(note.id, note.version)[0]
 

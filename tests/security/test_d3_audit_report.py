@@ -13,6 +13,7 @@ import io
 
 import pytest
 
+from iopdesk import clock
 from iopdesk.cli import main
 from iopdesk.db import database
 from iopdesk.errors import PermissionDenied, ValidationError
@@ -50,7 +51,7 @@ def test_the_report_filters_by_user_and_local_dates(admitted_client):
     clinic.login("admin", ADMIN_PASSWORD)
     mine = clinic.audit.report(actor="Supervisor")
     assert mine and {r.user for r in mine} == {"supervisor"}
-    today = dt.date.today()
+    today = clock.today()
     assert clinic.audit.report(date_from=today + dt.timedelta(days=1)) == []
     count = clinic.audit.report_count(date_from=today, date_to=today)
     assert len(clinic.audit.report(date_from=today, date_to=today, limit=5000)) == count
@@ -120,7 +121,7 @@ def _cli(clinic, capsys, monkeypatch, *argv) -> tuple[int, str]:
 def test_iopdesk_audit_prints_a_clients_trail_as_csv(admitted_client, capsys, monkeypatch):
     """`iopdesk audit --client MRN --from --to --sort user --csv` writes a header and the rows."""
     clinic, client, _episode = admitted_client
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     code, out = _cli(clinic, capsys, monkeypatch, "audit", "--client", client.mrn, "--from", today, "--to", today,
                      "--sort", "user", "--csv")
     assert code == 0

@@ -26,13 +26,14 @@ import pytest
 
 import iopdesk
 import iopdesk.db
+from iopdesk import clock
 from iopdesk.db import make_database
 from iopdesk.errors import DatabaseUnavailable, IopDeskError
 from iopdesk.models import AuditEvent, Client, Note
 from iopdesk.storage_errors import ClearStorageErrors, DatabaseBusy, DiskFull, with_clear_errors
 from tests.conftest import ADMIN_PASSWORD
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Spoke about work stress.", "assessment": "Uses the coping plan.", "plan": "Continue."}
 HOLD_LOCK = (
     "import sqlite3, sys\n"

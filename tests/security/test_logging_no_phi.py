@@ -8,6 +8,7 @@ import logging
 import pytest
 
 import iopdesk
+from iopdesk import clock
 from iopdesk.logs import FILE_NAME, configure_logging, redact, register_phi
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -16,9 +17,13 @@ SYNTHETIC = {"first": "Zephyrine", "last": "Quillfeather-Okonkwo", "dob": "1987-
 
 @pytest.fixture
 def log_folder(tmp_path, monkeypatch):
-    """Logging at DEBUG into a temp folder (the CLI's own configure_logging is pointed there too)."""
+    """Logging at DEBUG into a temp folder (the CLI's own configure_logging is pointed there too),
+    with only this test's names registered as PHI: a name an earlier test registered in the same
+    process ("One") would blank part of an ordinary word here ("ValidatiONError")."""
     folder = tmp_path / "logs"
     monkeypatch.setattr("iopdesk.paths.log_dir", lambda: folder)
+    monkeypatch.setattr("iopdesk.logs._registered", set())
+    monkeypatch.setattr("iopdesk.logs._registered_pattern", [None])
     levels = {name: logging.getLogger(name).level for name in ("", "iopdesk", "reports", "ui")}
     configure_logging(logging.DEBUG, folder)
     yield folder
@@ -68,10 +73,10 @@ def test_a_day_of_work_at_debug_level_leaves_no_phi_in_the_log(log_folder, tmp_p
         clinic.login("clinician", DEMO_PASSWORD)
         client, _ = clinic.clients.register(legal_first=SYNTHETIC["first"], legal_last=SYNTHETIC["last"],
                                             dob=SYNTHETIC["dob"], sex="F")
-        episode, _ = clinic.episodes.admit(client.id, admitted_on=dt.date.today() - dt.timedelta(days=3),
+        episode, _ = clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=3),
                                            track_code="substance_use", level="2.1", primary_clinician="clinician")
         note, _ = clinic.notes.create_draft(
-            client.id, kind="individual", note_format="DAP", service_date=dt.date.today() - dt.timedelta(days=1),
+            client.id, kind="individual", note_format="DAP", service_date=clock.today() - dt.timedelta(days=1),
             starts_at="10:00", ends_at="10:50",
             sections={"data": f"{SYNTHETIC['first']} reported cravings.", "assessment": "Stable.", "plan": "Continue."})
         clinic.notes.sign(note.id, note.version)
@@ -84,7 +89,7 @@ def test_a_day_of_work_at_debug_level_leaves_no_phi_in_the_log(log_folder, tmp_p
         people = [(c.legal_first, c.legal_last, c.mrn, c.dob) for c in Client.select()]
         mrn = client.mrn
     monkeypatch.setenv("IOPDESK_PASSWORD", DEMO_PASSWORD)
-    today = dt.date.today()
+    today = clock.today()
     assert export_main(["billing", "--from", str(today - dt.timedelta(weeks=4)), "--to", str(today),
                         "--out", str(tmp_path / "billing.xlsx"), "--db", str(path), "--user", "biller"]) == 0
     assert print_main(["progress-note", "--client", mrn, "--db", str(path), "--user", "clinician"]) == 2
