@@ -53,19 +53,22 @@ def date_text(value: dt.date | None) -> str:
     return "" if value is None else f"{value:%m/%d/%Y}"
 
 
-def time_text(value: dt.time | dt.datetime | None, style: str = DEFAULT_TIME_FORMAT) -> str:
-    """A time of day in the clinic's style: "9:30 AM" (12h) or "09:30" (24h); blank for None."""
+def time_text(value: dt.time | dt.datetime | None, style: str = DEFAULT_TIME_FORMAT, *,
+              seconds: bool = False) -> str:
+    """A time of day in the clinic's style: "9:30 AM" (12h) or "09:30" (24h), with ":15" seconds
+    when asked (an audit trail); blank for None."""
     if value is None:
         return ""
+    tail = f":{value:%S}" if seconds else ""
     if style == "24h":
-        return f"{value:%H:%M}"
+        return f"{value:%H:%M}{tail}"
     hour = value.hour % 12 or 12
-    return f"{hour}:{value:%M} {'AM' if value.hour < 12 else 'PM'}"
+    return f"{hour}:{value:%M}{tail} {'AM' if value.hour < 12 else 'PM'}"
 
 
-def datetime_text(value: dt.datetime | None, style: str = DEFAULT_TIME_FORMAT) -> str:
+def datetime_text(value: dt.datetime | None, style: str = DEFAULT_TIME_FORMAT, *, seconds: bool = False) -> str:
     """A date and time of day: "12/07/2026 9:30 AM" (12h) or "12/07/2026 09:30" (24h)."""
-    return "" if value is None else f"{date_text(value.date())} {time_text(value, style)}"
+    return "" if value is None else f"{date_text(value.date())} {time_text(value, style, seconds=seconds)}"
 
 
 def check_time_format(style: str) -> str:
