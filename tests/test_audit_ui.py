@@ -70,7 +70,7 @@ def test_a_bad_mrn_is_explained_above_the_table(qtbot, day):
     qtbot.addWidget(page)
     page.mrn_edit.setText("NOPE-9")
     page.from_check.setChecked(True)
-    page.from_edit.setDate(dt.date.today())
+    page.from_edit.set_value(dt.date.today())
     page.reload()
     assert "Client MRN" in page.summary.text()
 
