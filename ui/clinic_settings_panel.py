@@ -40,6 +40,7 @@ class ClinicSettingsPanel(QGroupBox):
             "full": self.tr("Full name (Marisol Quintana)"),
         })
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         for text, box in ((self.tr("&Time format:"), self.time_format_box),
                           (self.tr("Sign-in sheet &names:"), self.member_names_box)):
             label = QLabel(text)

@@ -11,7 +11,8 @@ Alt+Down or F4) that fills it. Leaving a field writes a good value in the clinic
 "09:30".
 
 API: `value()` (a date or time, None when blank; raises EntryError for text that is not one),
-`set_value()`, `problem()` (the message, or None), `show_problem()`, `edited` (the person typed
+`set_value()`, `problem()` (the message, or None), `show_problem()`, `add_beside()` (a label kept
+on the field's line, such as a note's minutes), `edited` (the person typed
 or picked) and `valueChanged(value)` (a new good value). Forms call `entries_ready(fields)` before
 they save: it shows every field's problem, focuses the first, and says whether to go on, so a form
 never saves while a field holds text that is not a date or time.
@@ -108,6 +109,8 @@ class EntryField(QWidget):
         font = self.problem_label.font()
         font.setBold(True)
         self.problem_label.setFont(font)
+        # A message reads on one or two lines even where the field itself is narrow.
+        self.problem_label.setMinimumWidth(self.problem_label.fontMetrics().averageCharWidth() * 44)
         self.problem_label.hide()
         self.row = QHBoxLayout()
         self.row.setContentsMargins(0, 0, 0, 0)
@@ -176,6 +179,11 @@ class EntryField(QWidget):
         message = self.problem()
         self.show_problem(message)
         return message is None
+
+    def add_beside(self, widget: QWidget) -> None:
+        """Show `widget` right of the typed text, above the message line (the minutes of a note,
+        the weekday of a date), so a message never pushes it aside."""
+        self.row.insertWidget(self.row.count() - 1, widget)
 
     def focus_and_select(self) -> None:
         """Put the cursor in the field with its text selected, so retyping replaces it whole."""

@@ -126,8 +126,8 @@ class GroupsPage(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(date_label)
-        bar.addWidget(self.date_edit)
-        bar.addWidget(self.weekday_label)
+        self.date_edit.add_beside(self.weekday_label)
+        bar.addWidget(self.date_edit, 0, Qt.AlignmentFlag.AlignTop)
         bar.addWidget(self.previous_button)
         bar.addWidget(self.today_button)
         bar.addWidget(self.next_button)

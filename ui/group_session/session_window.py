@@ -16,6 +16,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -91,14 +92,11 @@ class GroupSessionWindow(QMainWindow):
 
         self.arrived_edit = self._time_edit("arrivedTime", self.tr("Arrival time"))
         self.left_edit = self._time_edit("leftTime", self.tr("Departure time"))
-        times = QHBoxLayout()
+        times = QFormLayout()
         for text, edit in ((self.tr("&Arrived:"), self.arrived_edit), (self.tr("Le&ft:"), self.left_edit)):
             label = QLabel(text)
             label.setBuddy(edit)
-            label.setMinimumHeight(edit.line_edit.sizeHint().height())
-            times.addWidget(label, 0, Qt.AlignmentFlag.AlignTop)
-            times.addWidget(edit, 0, Qt.AlignmentFlag.AlignTop)
-        times.addStretch(1)
+            times.addRow(label, edit)
         keys = self._hint(self.tr("P present · L late · E left early · X excused · U no-show · "
                                   "C cancelled · Space present/absent"))
         self.warnings = QListWidget(objectName="warnings")
