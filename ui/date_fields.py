@@ -133,6 +133,9 @@ class EntryField(QWidget):
     def _format(self, value) -> str:
         raise NotImplementedError
 
+    def _blank_problem(self) -> str:
+        raise NotImplementedError
+
     def _out_of_range(self, value) -> str | None:
         return None
 
