@@ -114,7 +114,7 @@ class SettingsService(Service):
         """How this clinic writes times: "12h" (9:30 AM) or "24h" (09:30)."""
         return str(self.rule("display.time_format").value)
 
-    def check(self, key: str, value) -> object:
+    def _checked(self, key: str, value) -> object:
         """The value `key` would be set to (read as the default's type); ValidationError naming
         the rule when it is not a value the rule takes."""
         described = self.rule(key)
@@ -136,7 +136,7 @@ class SettingsService(Service):
         old and new value (a value the rule already has changes nothing). Setting the shipped default removes the clinic's own value. Raises
         PermissionDenied, or ValidationError naming the rule or the value."""
         self.actor.require("admin.settings")
-        value = self.check(key, value)
+        value = self._checked(key, value)
         section, name = _split(key)
         with self.db.atomic():
             old = program_rules()[section][name]
@@ -159,4 +159,5 @@ class SettingsService(Service):
 
     def reset_rule(self, key: str) -> tuple[ProgramRule, Changes]:
         """Put a rule back to the shipped default (as `set_rule` with the default)."""
+        self.actor.require("admin.settings")
         return self.set_rule(key, self.rule(key).default)
