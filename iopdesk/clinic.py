@@ -48,6 +48,7 @@ from .services.measures import MeasureService
 from .services.meds import MedicationService
 from .services.notes import NoteService
 from .services.plans import PlanService
+from .services.settings import SettingsService
 from .services.sync import SyncService
 from .services.users import UserService
 
@@ -94,6 +95,7 @@ class Clinic:
         self.billing = BillingService(self)
         self.sync = SyncService(self)
         self.emergency = EmergencyAccessService(self)
+        self.settings = SettingsService(self)
         self.site = self._ensure_identity()
         set_current_site(self.site.id)
 

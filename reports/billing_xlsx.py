@@ -27,6 +27,7 @@ from typing import BinaryIO
 from openpyxl import Workbook
 
 from iopdesk.errors import IopDeskError
+from iopdesk.formats import datetime_text
 from iopdesk.services.billing_views import BillingLine, BillingRun
 
 from .billing_sheets import (
@@ -111,9 +112,10 @@ def _us(day: dt.date) -> str:
 
 
 def _generated(run: BillingRun) -> str:
+    """"Generated 12/07/2026 4:45 PM UTC" (the time in the clinic's format)."""
     at = run.generated_at
     at = at.astimezone(dt.UTC) if at.tzinfo else at
-    return f"Generated {at:%m/%d/%Y %H:%M} UTC"
+    return f"Generated {datetime_text(at, run.time_format)} UTC"
 
 
 def describe_filters(run: BillingRun) -> str:

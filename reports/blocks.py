@@ -21,6 +21,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from iopdesk.formats import DEFAULT_TIME_FORMAT, datetime_text
+
 from .styles import HEADER_FILL, MUTED, RULE, ZEBRA_FILL, styles
 
 
@@ -47,21 +49,23 @@ def markup(value: str, style: str = "body") -> Paragraph:
     return Paragraph(value, getattr(styles(), style))
 
 
-def date_text(value: dt.date | dt.datetime | None) -> str:
-    """Dates as the clinic writes them on paper: MM/DD/YYYY (with HH:MM for a date and time)."""
+def date_text(value: dt.date | dt.datetime | None, style: str = DEFAULT_TIME_FORMAT) -> str:
+    """Dates as the clinic writes them on paper: MM/DD/YYYY (a date and time adds the time in the
+    clinic's `style`, "12h" or "24h")."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return f"{value:%m/%d/%Y %H:%M}"
+        return datetime_text(value, style)
     return f"{value:%m/%d/%Y}"
 
 
-def stamp_text(value: dt.datetime | None) -> str:
-    """A stored UTC stamp (signed, printed) in the local time of the machine printing, with its zone."""
+def stamp_text(value: dt.datetime | None, style: str = DEFAULT_TIME_FORMAT) -> str:
+    """A stored UTC stamp (signed, printed) in the local time of the machine printing, with its zone,
+    the time in the clinic's `style`: "12/07/2026 4:45 PM EST"."""
     if value is None:
         return ""
-    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone().strftime("%m/%d/%Y %H:%M %Z")
+    aware = (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).astimezone()
+    return f"{datetime_text(aware, style)} {aware:%Z}"
 
 
 def data_table(header: Sequence[str], rows: Iterable[Sequence], widths: Sequence[float], *,
@@ -122,14 +126,15 @@ def label_grid(pairs: Sequence[tuple[str, str]], width: float, columns: int = 2)
 
 
 def signature_block(role: str, name: str | None, signed_at: dt.datetime | None, width: float,
-                    credentials: str = "") -> Table:
-    """Who signed and when; unsigned, a blank line to sign on paper, with the date beside it.
+                    credentials: str = "", *, style: str = DEFAULT_TIME_FORMAT) -> Table:
+    """Who signed and when (the time in the clinic's `style`); unsigned, a blank line to sign on
+    paper, with the date beside it.
     One small table, so it never splits and can sit inside a caller's KeepTogether."""
     s = styles()
     if name and signed_at:
         who = f"{text(name)}{', ' + text(credentials) if credentials else ''}"
         block = Table([[Paragraph(f"<b>{text(role)}</b>", s.cell)],
-                       [Paragraph(f"Electronically signed by {who} on {stamp_text(signed_at)}", s.cell)]],
+                       [Paragraph(f"Electronically signed by {who} on {stamp_text(signed_at, style)}", s.cell)]],
                       colWidths=[width], hAlign="LEFT", spaceAfter=4)
         block.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))

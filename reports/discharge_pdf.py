@@ -18,6 +18,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.formats import DEFAULT_TIME_FORMAT
 from iopdesk.services.clients import ClientSummary
 from iopdesk.services.discharge import DischargeView
 from iopdesk.services.disclosures import DocumentContext
@@ -144,10 +145,11 @@ def aftercare_story(view: DischargeView) -> list[Flowable]:
                                           bold_first_column=True)]
 
 
-def signature_story(view: DischargeView, doc: DischargeDocument) -> list[Flowable]:
+def signature_story(view: DischargeView, doc: DischargeDocument, style: str = DEFAULT_TIME_FORMAT) -> list[Flowable]:
     story = heading("Signature")
     if view.status == "signed" and view.signed_at:
-        story.append(signature_block("Clinician", view.signed_by, view.signed_at, W, view.signed_by_credentials))
+        story.append(signature_block("Clinician", view.signed_by, view.signed_at, W, view.signed_by_credentials,
+                                     style=style))
         if view.content_hash:
             story.append(para(f"Signed summaries are locked · signature fingerprint {view.content_hash[:16]}",
                               "small"))
@@ -190,7 +192,7 @@ def build_discharge_story(doc: DischargeDocument, context: DocumentContext) -> l
         *measures_story(view),
         *medications_story(view),
         *aftercare_story(view),
-        *signature_story(view, doc),
+        *signature_story(view, doc, context.time_format),
     ]
     return story
 

@@ -13,6 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
 from iopdesk.errors import ValidationError
+from iopdesk.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.group_notes import STATUS_WORDS, names_as_initials
 from iopdesk.services.group_setup import GROUP_TYPE_LABELS, GroupView, SessionView
@@ -31,22 +32,21 @@ from .progress_note_pdf import (
     signatures_story,
     span_text,
     status_banner,
-    time_text,
 )
 
 ATTENDED = ("present", "late_arrival", "left_early")
 ROSTER_MARKS = {"late_arrival": "late", "left_early": "left early"}
 
 
-def attendance_text(row: RosterRow, session: SessionView) -> str:
-    """"Late arrival at 09:25; attended 155 of 180 minutes" (or the absence)."""
+def attendance_text(row: RosterRow, session: SessionView, style: str = DEFAULT_TIME_FORMAT) -> str:
+    """"Late arrival at 9:25 AM; attended 155 of 180 minutes" (or the absence)."""
     if row.status is None:
         return "Attendance not recorded"
     if row.status not in ATTENDED:
         return STATUS_WORDS[row.status].capitalize()
     what = {"present": "Present for the whole session",
-            "late_arrival": f"Late arrival at {time_text(row.arrived_at)}",
-            "left_early": f"Left early at {time_text(row.left_at)}"}[row.status]
+            "late_arrival": f"Late arrival at {time_text(row.arrived_at, style)}",
+            "left_early": f"Left early at {time_text(row.left_at, style)}"}[row.status]
     return f"{what}; attended {row.minutes or 0} of {session.minutes} minutes"
 
 
@@ -70,12 +70,13 @@ def build_group_note_story(session: SessionView, group: GroupView, me: RosterRow
     mask = initials_only(me, roster)
     count, others = roster_text(me, roster)
     draft = note is not None and note.status == "draft"
+    style = context.time_format
     facts = [
         ("Client", context.client_name), ("MRN", context.mrn),
         ("Group", group.name), ("Group type", GROUP_TYPE_LABELS.get(group.group_type, group.group_type)),
         ("Date", date_text(session.session_date)),
-        ("Session time", span_text(session.starts_at, session.ends_at, session.minutes)),
-        ("Attendance", attendance_text(me, session)),
+        ("Session time", span_text(session.starts_at, session.ends_at, session.minutes, style)),
+        ("Attendance", attendance_text(me, session, style)),
         ("Minutes attended", str(me.minutes or 0) if me.status else "—"),
         ("Facilitators", ", ".join(session.facilitators) or "—"),
         ("Billing code", group.billing_code),
@@ -84,7 +85,7 @@ def build_group_note_story(session: SessionView, group: GroupView, me: RosterRow
     story: list[Flowable] = [
         para(f"Group note{' — ' + DRAFT_BANNER if draft else ''}", "title"),
         para(f"{group.name} · {date_text(session.session_date)} · "
-             f"{time_text(session.starts_at)}–{time_text(session.ends_at)}", "subtitle"),
+             f"{time_text(session.starts_at, style)}–{time_text(session.ends_at, style)}", "subtitle"),
     ]
     if note is not None:
         story += status_banner(note)
@@ -99,10 +100,11 @@ def build_group_note_story(session: SessionView, group: GroupView, me: RosterRow
                       "small"))
     story += heading(f"Individualized part — {context.client_name}")
     if note is None:
-        why = attendance_text(me, session).lower()
+        why = attendance_text(me, session, style).lower()
         story.append(para(f"No individualized note for this session ({why}).", "small"))
         return story
-    story += [*sections_story(note, mask), *objectives_story(note), *signatures_story(note), *addenda_story(note)]
+    story += [*sections_story(note, mask), *objectives_story(note), *signatures_story(note, style),
+              *addenda_story(note, style)]
     return story
 
 

@@ -89,7 +89,7 @@ def _frame_page(context: DocumentContext, title: str):
         canvas.setFont(BODY_FONT, 7.5)
         canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN, MARGIN - 4 * mm,
-                          f"Printed {stamp_text(context.printed_at)} by {context.printed_by}")
+                          f"Printed {stamp_text(context.printed_at, context.time_format)} by {context.printed_by}")
         canvas.restoreState()
     return draw
 

@@ -19,6 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.formats import DEFAULT_TIME_FORMAT
 from iopdesk.rules import levels_of_care, tracks
 from iopdesk.services.clients import ClientSummary
 from iopdesk.services.disclosures import DocumentContext
@@ -231,12 +232,13 @@ def reviews_story(doc: PlanDocument) -> list[Flowable]:
     return story
 
 
-def signatures_story(doc: PlanDocument) -> list[Flowable]:
+def signatures_story(doc: PlanDocument, style: str = DEFAULT_TIME_FORMAT) -> list[Flowable]:
+    """The clinician's signature (its time in the clinic's `style`) and the client's, or lines to sign."""
     plan = doc.plan
     story = heading("Signatures")
     if plan.clinician_signed_at:
         story.append(signature_block("Clinician", plan.clinician_signed_by, plan.clinician_signed_at, W,
-                                     plan.clinician_signed_credentials))
+                                     plan.clinician_signed_credentials, style=style))
     else:
         story.append(signature_block("Clinician", plan.primary_counselor, None, W))
     if plan.client_signature_name and plan.client_signed_on:
@@ -289,7 +291,7 @@ def build_plan_story(doc: PlanDocument, context: DocumentContext) -> list[Flowab
         para("Referrals", "subheading"), words(plan.referrals, "None."),
         *problems_story(doc),
         *reviews_story(doc),
-        *signatures_story(doc),
+        *signatures_story(doc, context.time_format),
     ]
     return story
 

@@ -2,7 +2,8 @@
 note in its format (SOAP, DAP, BIRP, GIRP: the section labels come from `iopdesk.note_formats`),
 with the date of service, times and minutes, participants, the plan objectives addressed, the
 author and credentials, the signature and co-signature stamps (or a clear DRAFT banner), and every
-addendum with its author and time. The pieces a group note shares with it (the status banner, the
+addendum with its author and time. Times are written in the clinic's format (`context.time_format`,
+"12h" or "24h"). The pieces a group note shares with it (the status banner, the
 objectives, signatures and addenda) are here too and reused by `reports.group_note_pdf`.
 """
 
@@ -14,6 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from iopdesk.errors import ValidationError
+from iopdesk.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.notes import NoteView
@@ -29,13 +31,11 @@ STATUS_WORDS = {"draft": "Draft (not signed)", "signed": "Signed", "awaiting_cos
 DRAFT_BANNER = "DRAFT — not signed"
 
 
-def time_text(value: dt.time | None) -> str:
-    return f"{value:%H:%M}" if value else ""
-
-
-def span_text(start: dt.time | None, end: dt.time | None, minutes: int | None) -> str:
-    """"10:00–10:50 (50 minutes)", or just the minutes when the times are not recorded."""
-    span = f"{time_text(start)}–{time_text(end)}" if start and end else ""
+def span_text(start: dt.time | None, end: dt.time | None, minutes: int | None,
+              style: str = DEFAULT_TIME_FORMAT) -> str:
+    """"10:00 AM–10:50 AM (50 minutes)" (times in the clinic's `style`), or just the minutes when
+    the times are not recorded."""
+    span = f"{time_text(start, style)}–{time_text(end, style)}" if start and end else ""
     amount = f"{minutes} minutes" if minutes else "minutes not recorded"
     return f"{span} ({amount})" if span else amount
 
@@ -69,17 +69,18 @@ def sections_story(note: NoteView, replace=lambda value: value) -> list[Flowable
     return story
 
 
-def signatures_story(note: NoteView) -> list[Flowable]:
+def signatures_story(note: NoteView, style: str = DEFAULT_TIME_FORMAT) -> list[Flowable]:
     """Who signed and co-signed, when, and the content fingerprint; DRAFT — not signed otherwise."""
     story = heading("Signatures")
     if note.status == "draft":
         story.append(markup(f"<b>{DRAFT_BANNER}.</b> Author: {text(note.author)}"
                             f"{', ' + text(note.author_credentials) if note.author_credentials else ''}."))
         return story
-    story.append(signature_block("Author", note.author, note.signed_at, FRAME_WIDTH, note.author_credentials))
+    story.append(signature_block("Author", note.author, note.signed_at, FRAME_WIDTH, note.author_credentials,
+                                 style=style))
     if note.cosigned_by and note.cosigned_at:
         story.append(signature_block("Co-signature (supervisor)", note.cosigned_by, note.cosigned_at, FRAME_WIDTH,
-                                     note.cosigner_credentials))
+                                     note.cosigner_credentials, style=style))
     elif note.cosign_required:
         story.append(markup("<b>Co-signature (supervisor)</b><br/>Not yet co-signed.", "cell"))
         story.append(Spacer(0, 4))
@@ -88,14 +89,14 @@ def signatures_story(note: NoteView) -> list[Flowable]:
     return story
 
 
-def addenda_story(note: NoteView) -> list[Flowable]:
+def addenda_story(note: NoteView, style: str = DEFAULT_TIME_FORMAT) -> list[Flowable]:
     """Every addendum in order, each with its author, time and fingerprint; the note itself is unchanged."""
     if not note.addenda:
         return []
     story = heading("Addenda")
     for addendum in note.addenda:
         story += [
-            KeepTogether([para(f"{addendum.label} — {addendum.author}, {stamp_text(addendum.signed_at)}",
+            KeepTogether([para(f"{addendum.label} — {addendum.author}, {stamp_text(addendum.signed_at, style)}",
                                "subheading"), para(addendum.text)]),
             para(f"Fingerprint (SHA-256): {addendum.content_hash}", "small"),
             Spacer(0, 4),
@@ -119,10 +120,11 @@ def build_progress_note_story(note: NoteView, context: DocumentContext) -> list[
     kind = KIND_LABELS.get(note.kind, "Note")
     fmt = lookup_format(note.note_format)
     author = note.author + (f", {note.author_credentials}" if note.author_credentials else "")
+    style = context.time_format
     facts = [
         ("Client", context.client_name), ("MRN", context.mrn),
         ("Date of service", date_text(note.service_date)), ("Time", span_text(note.starts_at, note.ends_at,
-                                                                             note.minutes)),
+                                                                             note.minutes, style)),
         ("Format", f"{fmt.code} ({', '.join(s.label for s in fmt.sections)})"),
         ("Place of service", note.place_of_service),
         ("Author", author), ("Status", STATUS_WORDS.get(note.status, note.status)),
@@ -131,15 +133,15 @@ def build_progress_note_story(note: NoteView, context: DocumentContext) -> list[
     return [
         para(f"{kind}{' — ' + DRAFT_BANNER if note.status == 'draft' else ''}", "title"),
         para(f"{fmt.code} note · date of service {date_text(note.service_date)} · "
-             f"{span_text(note.starts_at, note.ends_at, note.minutes)}", "subtitle"),
+             f"{span_text(note.starts_at, note.ends_at, note.minutes, style)}", "subtitle"),
         *status_banner(note),
         label_grid(facts, FRAME_WIDTH),
         Spacer(0, 2 * mm),
         *objectives_story(note),
         *heading(f"{fmt.code} note"),
         *sections_story(note),
-        *signatures_story(note),
-        *addenda_story(note),
+        *signatures_story(note, style),
+        *addenda_story(note, style),
     ]
 
 

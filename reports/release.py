@@ -32,7 +32,7 @@ def release_story(release: Release, context: DocumentContext, document: str) -> 
         PageBreak(),
         para("Released outside the program", "heading"),
         markup(f"{text(document)} released to <b>{text(release.recipient)}</b> on "
-               f"{stamp_text(context.printed_at)} by {text(context.printed_by)}, under the client's written "
+               f"{stamp_text(context.printed_at, context.time_format)} by {text(context.printed_by)}, under the client's written "
                f"consent signed {date_text(consent.signed_on)}. This release is recorded in the "
                "client's disclosure log."),
     ]

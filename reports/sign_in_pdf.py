@@ -11,6 +11,7 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer, TableStyle
 
+from iopdesk.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.group_setup import GROUP_TYPE_LABELS, GroupView, SessionView
 from iopdesk.services.groups import RosterRow
@@ -19,7 +20,7 @@ from .blocks import data_table, date_text, label_grid, para, signature_block
 from .group_note_pdf import load_session
 from .jobs import PrintRequest, document_kind
 from .page import FRAME_WIDTH, build_pdf
-from .progress_note_pdf import span_text, time_text
+from .progress_note_pdf import span_text
 from .styles import RULE
 
 WALK_IN_ROWS = 4  # at least; more fill the sheet up to MIN_ROWS
@@ -41,12 +42,13 @@ def _ruled(table):
 
 
 def build_sign_in_story(session: SessionView, group: GroupView, roster: list[RosterRow],
-                        walk_ins: int | None = None) -> list[Flowable]:
-    """The sheet: session facts, one row per client on the roster, walk-in rows, facilitator lines."""
+                        walk_ins: int | None = None, *, style: str = DEFAULT_TIME_FORMAT) -> list[Flowable]:
+    """The sheet: session facts, one row per client on the roster, walk-in rows, facilitator lines
+    (times in the clinic's `style`)."""
     facts = [
         ("Group", group.name), ("Group type", GROUP_TYPE_LABELS.get(group.group_type, group.group_type)),
         ("Date", f"{session.session_date:%A}, {date_text(session.session_date)}"),
-        ("Time", span_text(session.starts_at, session.ends_at, session.minutes)),
+        ("Time", span_text(session.starts_at, session.ends_at, session.minutes, style)),
         ("Facilitators", ", ".join(session.facilitators) or "—"), ("Topic", session.topic or "—"),
     ]
     rows = [(str(n), r.addressed_as or r.display_name, "", "", _write_here())
@@ -56,7 +58,7 @@ def build_sign_in_story(session: SessionView, group: GroupView, roster: list[Ros
     story: list[Flowable] = [
         para("Group sign-in sheet", "title"),
         para(f"{group.name} · {date_text(session.session_date)} · "
-             f"{time_text(session.starts_at)}–{time_text(session.ends_at)}", "subtitle"),
+             f"{time_text(session.starts_at, style)}–{time_text(session.ends_at, style)}", "subtitle"),
         label_grid(facts, FRAME_WIDTH),
         Spacer(0, 3 * mm),
         para("Please sign in when you arrive and write the time; sign out if you leave before the end. "
@@ -74,9 +76,10 @@ def build_sign_in_story(session: SessionView, group: GroupView, roster: list[Ros
 def write_sign_in(clinic, request: PrintRequest, context: DocumentContext, out, release) -> str:
     """Print the sign-in sheet of group session `request.target_id`."""
     session, group, roster = load_session(clinic, request, "the session to print a sign-in sheet for")
-    description = f"Sign-in sheet, {group.name}, {date_text(session.session_date)} {time_text(session.starts_at)}"
+    description = (f"Sign-in sheet, {group.name}, {date_text(session.session_date)} "
+                   f"{time_text(session.starts_at, context.time_format)}")
     build_pdf(out, context, title="Sign-in sheet", subject=description,
-              story=build_sign_in_story(session, group, roster), release=release)
+              story=build_sign_in_story(session, group, roster, style=context.time_format), release=release)
     return description
 
 

@@ -69,7 +69,7 @@ def test_a_bad_mrn_is_explained_above_the_table(qtbot, day):
     qtbot.addWidget(page)
     page.mrn_edit.setText("NOPE-9")
     page.from_check.setChecked(True)
-    page.from_edit.setDate(clock.today())
+    page.from_edit.set_value(clock.today())
     page.reload()
     assert "Client MRN" in page.summary.text()
 

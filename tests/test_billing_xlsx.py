@@ -136,7 +136,7 @@ def test_summary_totals_by_payer_are_formulas_over_the_payer_sheets(written):
     cells = {(c.row, c.column): c for row in ws.iter_rows() for c in row if c.value is not None}
     assert cells[(1, 1)].value == CLINIC
     assert "05/01/2026 – 05/31/2026" in cells[(2, 1)].value and "all payers" in cells[(2, 1)].value
-    assert cells[(3, 1)].value.startswith("Generated 06/01/2026 13:05 UTC")
+    assert cells[(3, 1)].value.startswith("Generated 06/01/2026 1:05 PM UTC")
     labels = {c.value: r for (r, col), c in cells.items() if col == 1 and c.data_type == "s"}
     first = labels["BCBS"]
     bcbs_last = 6 + sum(1 for line in run.lines if line.payer_code == "BCBS") - 1
@@ -289,3 +289,10 @@ def test_a_range_with_nothing_to_bill_still_gives_summary_and_holds(tmp_path):
     totals = [row for row in wb["Summary"].iter_rows(values_only=True) if row[0] == "Total"]
     assert totals[0][2:5] == (0, 0, 0) and totals[-1][2].startswith("=SUM(C")
     assert wb["Holds"]["C6"].value == "Okafor0, Ben"
+
+
+def test_a_clinic_on_the_24_hour_clock_reads_the_generated_time_that_way(tmp_path):
+    """The run carries the clinic's time format: 24h writes "Generated 06/01/2026 13:05 UTC"."""
+    out = tmp_path / "24h.xlsx"
+    write_billing_workbook(billing_run(time_format="24h"), out)
+    assert openpyxl.load_workbook(out)["Summary"]["A3"].value.startswith("Generated 06/01/2026 13:05 UTC")

@@ -137,7 +137,9 @@ def test_family_contact_and_session_are_recorded(qtbot, chart_clinic):
     dialog = tab.record_session()
     participants = dialog.fields["participants"]
     participants.item(0).setCheckState(Qt.CheckState.Checked)
-    dialog.fields["session_date"].setDate(dialog.fields["session_date"].date().addDays(-1))
+    session_date = dialog.fields["session_date"]
+    qtbot.mouseDClick(session_date.line_edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(session_date.line_edit, f"{session_date.value() - dt.timedelta(days=1):%m/%d/%Y}")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible(), [e.text() for e in dialog.errors.values()] + [dialog.message_label.text()]
     [session] = chart_clinic.family.sessions(chart_clinic.client_id)

@@ -122,14 +122,18 @@ def _open_register_dialog(qtbot, page):
     qtbot.keyClick(page.search_edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     dialog = page.register_dialog
     qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
     return dialog
 
 
 def _type_client(qtbot, dialog, first: str, last: str, dob_digits: str) -> None:
     qtbot.keyClicks(dialog.first_edit, first)
     qtbot.keyClicks(dialog.last_edit, last)
-    dialog.dob_edit.setFocus()
-    qtbot.keyClicks(dialog.dob_edit, dob_digits)
+    dialog.preferred_edit.setFocus()
+    qtbot.keyClick(dialog.preferred_edit, Qt.Key.Key_Tab)  # Tab into the date of birth selects it
+    assert dialog.dob_edit.line_edit.hasFocus()
+    qtbot.keyClicks(dialog.dob_edit.line_edit, dob_digits)
 
 
 def test_registering_a_client_from_the_keyboard_opens_their_chart(qtbot, page, desk):
@@ -180,7 +184,7 @@ def test_future_birth_date_shows_under_the_field_and_saves_nothing(qtbot, page, 
     assert dialog.isVisible()
     assert dialog.errors["dob"].isVisible()
     assert "future" in dialog.errors["dob"].text()
-    assert dialog.focusWidget() is dialog.dob_edit
+    assert dialog.focusWidget() is dialog.dob_edit.line_edit
     assert desk.clients.count() == before
 
 

@@ -63,7 +63,7 @@ def test_second_editor_save_shows_both_versions_and_keep_theirs_reloads(qtbot, d
              for r in range(dialog.table.rowCount())}
     assert cells["Plan"] == ("Call sponsor daily.", "Start a gratitude list.")
     assert cells["Data"] == (DAP["data"], DAP["data"])
-    assert cells["Start time"] == ("10:00", "10:00")
+    assert cells["Start time"] == ("10:00 AM", "10:00 AM")
     assert "Episode" not in cells
     assert "clinician" in dialog.table.horizontalHeaderItem(1).text()
     assert clinic.notes.get(note_id).sections["plan"] == "Call sponsor daily."
@@ -83,12 +83,13 @@ def test_second_editor_save_shows_both_versions_and_keep_theirs_reloads(qtbot, d
 
 
 def test_dialog_rows_show_dates_and_times_as_the_clinic_writes_them():
-    """Dates read MM/DD/YYYY, times HH:MM, nothing for an empty value, and hidden fields stay out."""
+    """Dates read MM/DD/YYYY, times as the clinic writes them (9:05 AM), nothing for an empty value,
+    and hidden fields stay out."""
     error = ConcurrentEdit("changed", changed_by="frontdesk", changed_at=dt.datetime(2025, 3, 4, 15, 30),
                            theirs={"service_date": dt.date(2025, 3, 3), "starts_at": dt.time(9, 5),
                                    "ends_at": None, "episode": "x"},
                            mine={"service_date": dt.date(2025, 3, 4), "starts_at": dt.time(10, 0),
                                  "ends_at": dt.time(10, 50), "episode": "y"})
     rows = version_rows(error, {"service_date": "Date of service", "episode": None})
-    assert rows == [("Date of service", "03/03/2025", "03/04/2025"), ("Starts at", "09:05", "10:00"),
-                    ("Ends at", "", "10:50")]
+    assert rows == [("Date of service", "03/03/2025", "03/04/2025"), ("Starts at", "9:05 AM", "10:00 AM"),
+                    ("Ends at", "", "10:50 AM")]

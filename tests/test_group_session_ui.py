@@ -19,7 +19,8 @@ import iopdesk
 from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import give_plan
-from ui.group_session import GroupSessionWindow, RosterTableModel, parse_time
+from ui.date_fields import TimeField
+from ui.group_session import GroupSessionWindow, RosterTableModel
 from ui.groups_page import GroupsPage
 from ui.operations import Operations
 
@@ -115,9 +116,10 @@ def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbo
         assert window.roster.currentIndex().row() == row
         if row in late:
             qtbot.keyClick(window.roster, Qt.Key.Key_L)
-            assert window.arrived_edit.hasFocus() and window.arrived_edit.selectedText() == "09:00"
-            qtbot.keyClicks(window.arrived_edit, late[row])
-            qtbot.keyClick(window.arrived_edit, Qt.Key.Key_Return)
+            arrived = window.arrived_edit.line_edit
+            assert arrived.hasFocus() and arrived.selectedText() == "9:00 AM"
+            qtbot.keyClicks(arrived, late[row])
+            qtbot.keyClick(arrived, Qt.Key.Key_Return)
         else:
             qtbot.keyClick(window.roster, Qt.Key.Key_U if row == absent else Qt.Key.Key_P)
     assert window.isWindowModified()
@@ -244,7 +246,7 @@ def test_groups_page_shows_colleagues_groups_and_can_hide_them(qtbot, qtmodeltes
     model = page.model
     assert [model.data(model.index(r, 1)) for r in range(model.rowCount())] == [
         "Morning process group", "Afternoon skills group"]
-    assert model.data(model.index(1, 0)) == "13:00–15:00" and model.data(model.index(1, 2)) == "CBT/DBT skills"
+    assert model.data(model.index(1, 0)) == "1:00 PM–3:00 PM" and model.data(model.index(1, 2)) == "CBT/DBT skills"
     assert model.data(model.index(0, 0), Qt.ItemDataRole.FontRole).bold()
     assert model.data(model.index(1, 0), Qt.ItemDataRole.FontRole) is None
     qtmodeltester.check(model)
@@ -265,9 +267,14 @@ def test_roster_model_passes_the_model_tester(qtmodeltester, group_clinic):
 @pytest.mark.parametrize(("typed", "expected"), [
     ("0925", dt.time(9, 25)), ("925", dt.time(9, 25)), ("9:25", dt.time(9, 25)), ("9.25", dt.time(9, 25)),
     ("9", dt.time(9)), ("1:15", dt.time(13, 15)), ("25:00", None), ("soon", None)])
-def test_times_are_read_as_facilitators_type_them(typed, expected):
-    """Arrival times typed at the roster: 0925, 9:25, and 1:15 meaning the afternoon session's 13:15."""
-    assert parse_time(typed, dt.time(9), dt.time(14)) == expected
+def test_times_are_read_as_facilitators_type_them(qtbot, typed, expected):
+    """Arrival times typed at the roster: 0925, 9:25, and 1:15 meaning the afternoon session's 13:15;
+    a time that is not one is refused under the field."""
+    field = TimeField("Arrival time", optional=True, within=(dt.time(9), dt.time(14)))
+    qtbot.addWidget(field)
+    qtbot.keyClicks(field.line_edit, typed)
+    assert (field.value() if field.problem() is None else None) == expected
+    assert (field.problem() is None) == (expected is not None)
 
 
 def _other_workstation_saves(clinic, session_id, topic):

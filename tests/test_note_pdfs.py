@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -75,7 +76,7 @@ def test_zoes_copy_of_the_group_note_shows_her_part_and_the_session(group_sessio
     pages = pdf_pages(clinic, "group-note", PrintRequest(zoe.id, session.id))
     whole = " ".join(pages)
     for expected in ("Group note", "Morning process group", "Process", f"{YESTERDAY:%m/%d/%Y}",
-                     "09:00–12:00 (180 minutes)", "Present for the whole session; attended 180 of 180 minutes",
+                     "9:00 AM–12:00 PM (180 minutes)", "Present for the whole session; attended 180 of 180 minutes",
                      "Cleo Clinician, Ira Intern", "Coping with cravings", "Psychoeducation and process",
                      " ".join(SHARED.split()), *sections_for(0).values(), "Participation", "Risk",
                      "Name three triggers (Ångström-Nguyễn plan)",
@@ -105,11 +106,11 @@ def test_other_members_appear_by_initials_only_never_by_name_or_mrn(group_sessio
 
 
 def test_a_late_arrival_prints_the_time_and_minutes_attended(group_session):
-    """Jordan's copy: late arrival at 09:25, 155 of 180 minutes; Zoë appears as Z.Å."""
+    """Jordan's copy: late arrival at 9:25 AM, 155 of 180 minutes; Zoë appears as Z.Å."""
     clinic, session, people = group_session
     jordan = people["Blackwood"][0]
     whole = " ".join(pdf_pages(clinic, "group-note", PrintRequest(jordan.id, session.id)))
-    assert "Late arrival at 09:25; attended 155 of 180 minutes" in whole
+    assert "Late arrival at 9:25 AM; attended 155 of 180 minutes" in whole
     assert "(initials only): P.N. (left early), Z.Å." in whole and "Zoë" not in whole and "Ångström" not in whole
 
 
@@ -163,7 +164,7 @@ def zoe(staffed_clinic):
 
 
 def test_a_signed_dap_note_prints_its_sections_times_objectives_signature_and_addenda(zoe):
-    """Cleo's DAP note: labels, text (escaped as written), 10:00–10:50, participants, the objective,
+    """Cleo's DAP note: labels, text (escaped as written), 10:00 AM–10:50 AM, participants, the objective,
     her signature and credentials, then both addenda with author and time."""
     clinic, client, objectives = zoe
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=YESTERDAY,
@@ -175,7 +176,7 @@ def test_a_signed_dap_note_prints_its_sections_times_objectives_signature_and_ad
     pages = pdf_pages(clinic, "progress-note", PrintRequest(client.id, note.id))
     whole = " ".join(pages)
     for expected in ("Individual session note", "DAP note", "Data", "Assessment", "Plan", *DAP.values(),
-                     f"{YESTERDAY:%m/%d/%Y}", "10:00–10:50 (50 minutes)", "Client and her sister",
+                     f"{YESTERDAY:%m/%d/%Y}", "10:00 AM–10:50 AM (50 minutes)", "Client and her sister",
                      "Use urge surfing when cravings rise", "Cleo Clinician, LPC",
                      "Electronically signed by Cleo Clinician, LPC", note.content_hash,
                      "Addendum 1 — Cleo Clinician", "Correction: the family visit was on Saturday.",
@@ -183,6 +184,22 @@ def test_a_signed_dap_note_prints_its_sections_times_objectives_signature_and_ad
         assert expected in whole, expected
     assert "DRAFT" not in whole
     assert_framed(pages, f"{NAME} · MRN {client.mrn}")
+
+
+def test_a_clinic_on_the_24_hour_clock_prints_24_hour_times(zoe):
+    """Once an administrator sets the time format to 24h, the note prints 13:00–13:50 and the
+    signature and "Printed" stamps on the 24-hour clock too."""
+    clinic, client, _ = zoe
+    clinic.login("admin", ADMIN_PASSWORD)
+    clinic.settings.set_rule("display.time_format", "24h")
+    clinic.login("clinician", ADMIN_PASSWORD)
+    note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=YESTERDAY,
+                                        starts_at="13:00", ends_at="13:50", sections=DAP)
+    clinic.notes.sign(note.id, note.version)
+    whole = " ".join(pdf_pages(clinic, "progress-note", PrintRequest(client.id, note.id)))
+    assert "13:00–13:50 (50 minutes)" in whole
+    assert re.search(r"Electronically signed by Cleo Clinician, LPC on \d\d/\d\d/\d{4} \d\d:\d\d ", whole)
+    assert re.search(r"Printed \d\d/\d\d/\d{4} \d\d:\d\d ", whole) and " PM " not in whole
 
 
 def test_an_interns_note_shows_awaiting_then_the_supervisors_co_signature(zoe):

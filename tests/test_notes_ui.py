@@ -8,7 +8,7 @@ the database back through the note service.
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt, QTime
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from iopdesk import clock
@@ -226,19 +226,20 @@ def test_closing_with_unsaved_changes_asks_and_cancel_keeps_the_editor(qtbot, ch
 
 
 def test_ctrl_s_saves_the_draft_with_its_times_and_minutes(qtbot, chart):
-    """Moving the end time an hour later and pressing Ctrl+S saves the draft with the longer span."""
+    """Typing the start over (an hour earlier) and pressing Ctrl+S saves the draft with the longer span."""
     clinic, client_id, _ = chart
     tab = make_tab(qtbot, clinic, client_id)
     editor = new_editor(qtbot, tab)
     qtbot.keyClicks(editor.section_edits["data"], "Brief check-in.")
-    editor.start_edit.setTime(QTime(10, 0))
-    editor.end_edit.setTime(QTime(10, 50))
-    editor.start_edit.setFocus()
-    qtbot.keyClick(editor.start_edit, Qt.Key.Key_Home)
-    qtbot.keyClick(editor.start_edit, Qt.Key.Key_Down)  # the hour: an hour earlier
-    assert editor.start_edit.time() == QTime(9, 0)
+    for field, typed in ((editor.start_edit, "10:00 am"), (editor.end_edit, "10:50 am")):
+        qtbot.mouseDClick(field.line_edit, Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(field.line_edit, typed)
+    assert editor.minutes_label.text() == "50 minutes"
+    qtbot.mouseDClick(editor.start_edit.line_edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(editor.start_edit.line_edit, "9:00")  # an hour earlier
+    assert editor.start_edit.value() == dt.time(9, 0)
     assert editor.minutes_label.text() == "110 minutes"
-    qtbot.keyClick(editor.start_edit, Qt.Key.Key_S, CTRL)
+    qtbot.keyClick(editor.start_edit.line_edit, Qt.Key.Key_S, CTRL)
 
     assert not editor.isWindowModified()
     note = clinic.notes.get(editor.note_id)

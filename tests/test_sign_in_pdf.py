@@ -37,7 +37,7 @@ def test_the_sheet_lists_each_member_as_the_clinic_addresses_them(staffed_clinic
     pages = pdf_pages(staffed_clinic, "sign-in", PrintRequest(None, session.id))
     whole = " ".join(pages)
     for expected in ("Group sign-in sheet", "Morning process group", "Process", f"{YESTERDAY:%m/%d/%Y}",
-                     "09:00–12:00 (180 minutes)", "Cleo Clinician, Ira Intern", "# Name Time in Time out Signature",
+                     "9:00 AM–12:00 PM (180 minutes)", "Cleo Clinician, Ira Intern", "# Name Time in Time out Signature",
                      "Bobby Finch", "Zoë Ångström-Nguyễn", "Keiko Tanabe", "Enrolled members: 3",
                      "Facilitator — Cleo Clinician", "Facilitator — Ira Intern"):
         assert expected in whole, expected

@@ -211,8 +211,9 @@ def test_signing_under_a_lock_asks_and_retry_signs(qtbot, chart, holder, asked):
     """A saved draft signed while another program holds the lock: the question, then Retry signs it."""
     clinic, client_id, path = chart
     editor = open_editor(qtbot, clinic, client_id)
-    editor.start_edit.setTime(editor.start_edit.time().fromString("10:00", "HH:mm"))
-    editor.end_edit.setTime(editor.end_edit.time().fromString("10:50", "HH:mm"))
+    for field, typed in ((editor.start_edit, "10:00 AM"), (editor.end_edit, "10:50 AM")):
+        qtbot.mouseDClick(field.line_edit, Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(field.line_edit, typed)
     assert editor.save()
     asked["holder"] = holder(path)
     asked["answers"] = ["retry"]

@@ -8,6 +8,8 @@ GUI thread; a conflict the domain cannot settle (a signed or deleted record) say
 table. Both sections read again whenever a change is announced (a sync or a resolution
 announces one that touches everything), or when next shown if the page was hidden. Without the
 "sync.run" permission (administrators) the page says so politely and offers no sync controls.
+Administrators ("admin.settings") find the clinic's settings at the top (ui.clinic_settings_panel:
+the time format and how the sign-in sheet names its members).
 Reviewers of emergency access (permission "emergency.review": supervisors and administrators)
 also get the Emergency access tab (ui.emergency_review_page), titled with the count awaiting review.
 """
@@ -179,6 +181,11 @@ class AdminPage(QWidget):
             layout.addWidget(self.refusal_label)
             layout.addWidget(add_emergency_tab(None, clinic, ops) or QWidget(), 1)
             return
+        if clinic.actor.can("admin.settings"):
+            from .clinic_settings_panel import ClinicSettingsPanel
+
+            self.settings_panel = ClinicSettingsPanel(clinic, ops)
+            layout.addWidget(self.settings_panel)
         self.sync_panel = SyncPanel(clinic, ops, settings)
         self.conflicts_panel = ConflictsPanel(clinic, ops)
         self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="adminSplitter")

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from iopdesk import clock
 
 from .chart import make_table_view
-from .dates import date_edit, stamp_text
+from .date_fields import DateField, entries_ready
+from .dates import date_text, stamp_text, time_text
 from .operations import user_message
 from .rows_model import RowsTableModel
 
@@ -105,7 +106,7 @@ class AuditTableModel(QAbstractTableModel):
         row = self.row_value(index.row()) if index.isValid() else None
         if row is None or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        values = (row.when.strftime("%m/%d/%Y %H:%M:%S"), row.user, row.action, row.what, row.client_mrn,
+        values = (f"{date_text(row.when.date())} {time_text(row.when, seconds=True)}", row.user, row.action, row.what, row.client_mrn,
                   row.detail)
         return values[index.column()]
 
@@ -125,11 +126,9 @@ class AuditPage(QWidget):
         self.user_edit.setAccessibleName(self.tr("User name"))
         today = clock.today()
         self.from_check = QCheckBox(self.tr("&From"), objectName="auditFromOn")
-        self.from_edit = date_edit(today - dt.timedelta(days=30), parent=self)
-        self.from_edit.setAccessibleName(self.tr("From date"))
+        self.from_edit = DateField(self.tr("From date"), today - dt.timedelta(days=30), parent=self)
         self.to_check = QCheckBox(self.tr("&To"), objectName="auditToOn")
-        self.to_edit = date_edit(today, parent=self)
-        self.to_edit.setAccessibleName(self.tr("To date"))
+        self.to_edit = DateField(self.tr("To date"), today, parent=self)
         self.show_button = QPushButton(self.tr("&Show"), objectName="auditShow")
         self.show_button.setDefault(True)
         for text, buddy in ((self.tr("&Client MRN"), self.mrn_edit), (self.tr("&User"), self.user_edit)):
@@ -175,14 +174,19 @@ class AuditPage(QWidget):
 
     def _filters(self) -> dict:
         def day(check, edit):
-            return edit.date().toPython() if check.isChecked() else None
+            return edit.value() if check.isChecked() else None
 
         return {"client_mrn": self.mrn_edit.text().strip() or None,
                 "actor": self.user_edit.text().strip() or None,
                 "date_from": day(self.from_check, self.from_edit), "date_to": day(self.to_check, self.to_edit)}
 
     def reload(self) -> None:
-        """Run the report with the filters as they are; a refusal is shown above the table."""
+        """Run the report with the filters as they are; a refusal is shown above the table (a date
+        that is not one, under its field)."""
+        checked = [edit for check, edit in ((self.from_check, self.from_edit), (self.to_check, self.to_edit))
+                   if check.isChecked()]
+        if not entries_ready(checked):
+            return
         filters = self._filters()
         try:
             self.model.load(**filters)

@@ -2,7 +2,8 @@
 
 `BillingFilterBar` starts on the previous calendar month (by `iopdesk.clock.today`); "Last month",
 "This month" and "Last 2 weeks" set both dates at once, and any change emits `changed` once.
-`filters()` gives the choice as a `BillingFilters` value (a reversed range is put in order).
+`filters()` gives the choice as a `BillingFilters` value (a reversed range is put in order); while a
+date field holds text that is not a date (its message shows under it) the last whole date counts.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from iopdesk import clock
 
 from .billing_export import BillingFilters
 from .billing_models import last_two_weeks, previous_month, this_month
-from .dates import date_edit, qdate
+from .date_fields import DateField
 
 
 class BillingFilterBar(QWidget):
@@ -35,12 +36,11 @@ class BillingFilterBar(QWidget):
     def __init__(self, sites, payers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         start, end = previous_month(clock.today())
-        self.from_edit = date_edit(start)
+        self._range = {"from": start, "to": end}
+        self.from_edit = DateField(self.tr("Dates of service from"), start)
         self.from_edit.setObjectName("billingFrom")
-        self.from_edit.setAccessibleName(self.tr("Dates of service from"))
-        self.to_edit = date_edit(end)
+        self.to_edit = DateField(self.tr("Dates of service to"), end)
         self.to_edit.setObjectName("billingTo")
-        self.to_edit.setAccessibleName(self.tr("Dates of service to"))
         self.last_month_button = QPushButton(self.tr("&Last month"), objectName="lastMonth")
         self.this_month_button = QPushButton(self.tr("T&his month"), objectName="thisMonth")
         self.two_weeks_button = QPushButton(self.tr("Last &2 weeks"), objectName="lastTwoWeeks")
@@ -75,8 +75,8 @@ class BillingFilterBar(QWidget):
         for first, second in zip(self.tab_order, self.tab_order[1:], strict=False):
             self.setTabOrder(first, second)
 
-        for edit in (self.from_edit, self.to_edit):
-            edit.dateChanged.connect(lambda _day: self.changed.emit())
+        for key, edit in (("from", self.from_edit), ("to", self.to_edit)):
+            edit.valueChanged.connect(lambda day, key=key: self._date_typed(key, day))
         self.site_combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.payer_combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.new_only_check.toggled.connect(lambda _on: self.changed.emit())
@@ -96,15 +96,19 @@ class BillingFilterBar(QWidget):
         combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + combo.view().frameWidth() * 2 + 24)
         return combo
 
+    def _date_typed(self, key: str, day: dt.date | None) -> None:
+        if day is not None and day != self._range[key]:
+            self._range[key] = day
+            self.changed.emit()
+
     def filters(self) -> BillingFilters:
-        start, end = self.from_edit.date().toPython(), self.to_edit.date().toPython()
+        start, end = self._range["from"], self._range["to"]
         return BillingFilters(min(start, end), max(start, end), self.site_combo.currentData(),
                               self.payer_combo.currentData(), self.new_only_check.isChecked())
 
     def set_range(self, start: dt.date, end: dt.date) -> None:
         """Dates of service from `start` to `end`, announced as one change."""
+        self._range = {"from": start, "to": end}
         for edit, day in ((self.from_edit, start), (self.to_edit, end)):
-            edit.blockSignals(True)
-            edit.setDate(qdate(day))
-            edit.blockSignals(False)
+            edit.set_value(day)
         self.changed.emit()

@@ -1,46 +1,58 @@
-"""How every screen writes and takes dates and times: the one place that decides.
+"""How every screen writes dates and times: the one place that decides.
 
 The clinic writes dates MM/DD/YYYY, as on its claims, printed plans and billing sheets, and times
-on the 24-hour clock (HH:MM), which is what a facilitator types fastest in the roster. Clinical
-dates and times are shown as entered; record stamps (signed, raised, sign-in) are stored in UTC and
-shown in the workstation's time zone (`stamp_text`). Every label, table cell and date
-or time edit in `ui/` goes through here, so no screen follows the system locale while another
-prints MM/DD/YYYY.
+in the clinic's format (program rule `display.time_format`: "12h" writes 9:30 AM, as US clinics
+write it, "24h" writes 09:30). The main window reads that rule when it opens (`follow_clinic`) and
+again when an administrator changes it; every label, table cell and date or time field in `ui/`
+writes through here, so no screen follows the system locale while another prints MM/DD/YYYY.
+Clinical dates and times are shown as entered; record stamps (signed, raised, sign-in) are stored
+in UTC and shown in the workstation's time zone (`stamp_text`). The text itself is made by
+`iopdesk.formats`, which the printed documents use too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, QTime
-from PySide6.QtWidgets import QDateEdit, QTimeEdit, QWidget
+from PySide6.QtCore import QDate
 
-from iopdesk import clock
+from iopdesk import formats
 
 DATE_FORMAT = "MM/dd/yyyy"
-TIME_FORMAT = "HH:mm"
+_display = {"time_format": formats.DEFAULT_TIME_FORMAT}
+
+
+def time_format() -> str:
+    """The clinic's time format every screen writes now: "12h" or "24h"."""
+    return _display["time_format"]
+
+
+def use_time_format(style: str) -> None:
+    """Write times in `style` ("12h" or "24h") from now on; ValueError for anything else."""
+    _display["time_format"] = formats.check_time_format(style)
+
+
+def follow_clinic(clinic) -> None:
+    """Write times as `clinic` is set to (its program rule `display.time_format`)."""
+    use_time_format(clinic.settings.time_format())
 
 
 def date_text(value: dt.date | dt.datetime | None) -> str:
-    """A clinical date as MM/DD/YYYY (a clinical date and time, such as a dose given, adds HH:MM
-    as entered); blank for None."""
-    if value is None:
-        return ""
+    """A clinical date as MM/DD/YYYY (a clinical date and time, such as a dose given, adds the time
+    as entered, in the clinic's format); blank for None."""
     if isinstance(value, dt.datetime):
-        return f"{value:%m/%d/%Y %H:%M}"
-    return f"{value:%m/%d/%Y}"
+        return formats.datetime_text(value, time_format())
+    return formats.date_text(value)
 
 
 def stamp_text(value: dt.datetime | None) -> str:
     """A stored record stamp (UTC: signed at, raised at, last sign-in) in local time."""
-    return "" if value is None else f"{local(value):%m/%d/%Y %H:%M}"
+    return "" if value is None else formats.datetime_text(local(value), time_format())
 
 
-def time_text(value: dt.time | dt.datetime | None) -> str:
-    """A time of day as HH:MM on the 24-hour clock; blank for None."""
-    if value is None:
-        return ""
-    return f"{value:%H:%M}"
+def time_text(value: dt.time | dt.datetime | None, *, seconds: bool = False) -> str:
+    """A time of day in the clinic's format ("9:30 AM" or "09:30"); blank for None."""
+    return formats.time_text(value, time_format(), seconds=seconds)
 
 
 def long_date_text(day: dt.date) -> str:
@@ -56,24 +68,3 @@ def local(stamp: dt.datetime) -> dt.datetime:
 
 def qdate(day: dt.date) -> QDate:
     return QDate(day.year, day.month, day.day)
-
-
-def date_edit(value: dt.date | None = None, *, parent: QWidget | None = None,
-              latest: dt.date | None = None) -> QDateEdit:
-    """A MM/DD/YYYY date edit with a calendar popup, set to `value` (default today)."""
-    edit = QDateEdit(parent)
-    edit.setDisplayFormat(DATE_FORMAT)
-    edit.setCalendarPopup(True)
-    if latest is not None:
-        edit.setMaximumDate(qdate(latest))
-    edit.setDate(qdate(value) if value is not None else qdate(clock.today()))
-    return edit
-
-
-def time_edit(value: dt.time | None = None, *, parent: QWidget | None = None) -> QTimeEdit:
-    """An HH:MM (24-hour) time edit set to `value` (default midnight)."""
-    edit = QTimeEdit(parent)
-    edit.setDisplayFormat(TIME_FORMAT)
-    if value is not None:
-        edit.setTime(QTime(value.hour, value.minute))
-    return edit

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,7 +32,8 @@ from iopdesk.errors import IopDeskError
 from iopdesk.services.group_day import DaySession
 from iopdesk.services.group_setup import GROUP_TYPE_LABELS
 
-from .dates import DATE_FORMAT, qdate, time_text
+from .date_fields import DateField
+from .dates import time_text
 from .group_session import GroupSessionWindow
 from .operations import Operations, user_message
 
@@ -105,10 +105,10 @@ class GroupsPage(QWidget):
         self.setObjectName("groupsPage")
 
         title = QLabel(self.tr("Groups"), objectName="pageTitle")
-        self.date_edit = QDateEdit(qdate(clock.today()), objectName="sessionDate")
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat(f"ddd {DATE_FORMAT}")
-        self.date_edit.setAccessibleName(self.tr("Session date"))
+        self._day = clock.today()
+        self.date_edit = DateField(self.tr("Session date"), self._day)
+        self.date_edit.setObjectName("sessionDate")
+        self.weekday_label = QLabel(f"{self._day:%A}", objectName="weekday")
         date_label = QLabel(self.tr("&Date:"))
         date_label.setBuddy(self.date_edit)
         self.previous_button = QPushButton(self.tr("◀ Previous"))
@@ -126,7 +126,8 @@ class GroupsPage(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(date_label)
-        bar.addWidget(self.date_edit)
+        self.date_edit.add_beside(self.weekday_label)
+        bar.addWidget(self.date_edit, 0, Qt.AlignmentFlag.AlignTop)
         bar.addWidget(self.previous_button)
         bar.addWidget(self.today_button)
         bar.addWidget(self.next_button)
@@ -160,11 +161,11 @@ class GroupsPage(QWidget):
         self.setTabOrder(self.date_edit, self.mine_check)
         self.setTabOrder(self.mine_check, self.table)
 
-        self.date_edit.dateChanged.connect(lambda _d: self.refresh())
+        self.date_edit.valueChanged.connect(self._day_typed)
         self.mine_check.toggled.connect(lambda _on: self.refresh())
         self.previous_button.clicked.connect(lambda: self.step_day(-1))
         self.next_button.clicked.connect(lambda: self.step_day(1))
-        self.today_button.clicked.connect(lambda: self.date_edit.setDate(qdate(clock.today())))
+        self.today_button.clicked.connect(lambda: self.set_day(clock.today()))
         self.open_button.clicked.connect(self.open_current)
         self.table.activated.connect(lambda index: self.open_row(index.row()))
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
@@ -180,13 +181,20 @@ class GroupsPage(QWidget):
         self.refresh()
 
     def day(self) -> dt.date:
-        return self.date_edit.date().toPython()
+        """The day shown: the last whole date typed or chosen."""
+        return self._day
 
     def set_day(self, day: dt.date) -> None:
-        self.date_edit.setDate(QDate(day.year, day.month, day.day))
+        self.date_edit.set_value(day)
 
     def step_day(self, days: int) -> None:
-        self.date_edit.setDate(self.date_edit.date().addDays(days))
+        self.set_day(self._day + dt.timedelta(days=days))
+
+    def _day_typed(self, day: dt.date | None) -> None:
+        if day is not None and day != self._day:
+            self._day = day
+            self.weekday_label.setText(f"{day:%A}")
+            self.refresh()
 
     def refresh(self) -> None:
         """Re-read the chosen day's sessions (a handful of quick reads)."""

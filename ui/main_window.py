@@ -5,10 +5,11 @@ Sections are Today (the signed-in clinician's caseload), Clients, Groups, Billin
 client search. The window owns the `Operations` (`window.ops`) every page shares, an `IdleLock`
 that hides client data after idle minutes or on Ctrl+L, and a status bar naming the signed-in
 user, their previous sign-in, the site and the database, and (where the clinic syncs) the sync
-status, which opens Admin when clicked. It remembers its size and place per
-user through `ui.settings`. Every section but Today is imported and built the first time it is
-shown (start-up stays fast on a large clinic); while a page's module is missing the section
-shows a "coming" placeholder instead.
+status, which opens Admin when clicked. It remembers its size and place per user through
+`ui.settings`. Every screen writes times in the clinic's format (`ui.dates.follow_clinic`), read
+when the window opens and again when an administrator changes it. Every section but Today is
+imported and built the first time it is shown (start-up stays fast on a large clinic); while a
+page's module is missing the section shows a "coming" placeholder instead.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from iopdesk import Clinic
 
 from .audit_alarm import install_audit_alarm
 from .backup_schedule import BackupSchedule
-from .dates import stamp_text
+from .dates import follow_clinic, stamp_text
 from .idle_lock import IdleLock
 from .operations import Operations
 from .settings import idle_minutes, ui_settings
@@ -102,6 +103,8 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else ui_settings()
         self.ops = Operations(self)
         self.info = clinic.info()
+        follow_clinic(clinic)  # before any page writes a time
+        self.ops.changes_applied.connect(self._settings_changed)
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("IOP Desk — {clinic}").format(clinic=self.info.clinic_name))
         self.setWindowIcon(app_icon())
@@ -150,6 +153,11 @@ class MainWindow(QMainWindow):
         self.navigation.setCurrentRow(0)
         self.navigation.setFocus()
         self._restore_geometry()
+
+    def _settings_changed(self, changes) -> None:
+        """An administrator set a program rule: times are written as it now says."""
+        if changes.touches("settings"):
+            follow_clinic(self.clinic)
 
     # -- pages ---------------------------------------------------------------------------
     def _build_pages(self) -> None:

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -35,43 +32,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.errors import IopDeskError, PossibleDuplicate
 from iopdesk.rules import levels_of_care, tracks
 from iopdesk.services.clients import SEXES
 
-from .dates import DATE_FORMAT, date_edit
+from .date_fields import DateField, entries_ready
 from .operations import Operations, user_message
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-BLANK_DATE = QDate(1899, 12, 31)
-
-
-class BirthDateEditWidget(QDateEdit):
-    """A date edit that starts blank and takes a typed date, with or without slashes: "04121991",
-    "4/12/1991". A separator typed right after a section filled itself in is ignored."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setDisplayFormat(DATE_FORMAT)
-        self.setCalendarPopup(True)
-        self.setMinimumDate(BLANK_DATE)
-        self.setMaximumDate(QDate(2199, 12, 31))
-        self.setSpecialValueText(" ")
-        self.setDate(BLANK_DATE)
-        self.calendarWidget().setCurrentPage(1990, 1)
-
-    def is_blank(self) -> bool:
-        return self.date() == BLANK_DATE
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        text = event.text()
-        if self.is_blank() and text.isdigit():
-            self.setDate(QDate(2000, 1, 1))
-            self.setSelectedSection(QDateTimeEdit.Section.MonthSection)
-        if text and text in "/-." and self.lineEdit().cursorPosition() in (3, 6):
-            return
-        super().keyPressEvent(event)
 
 
 class RegisterClientDialog(QDialog):
@@ -95,9 +64,8 @@ class RegisterClientDialog(QDialog):
         self.first_edit = self._line("legal_first", self.tr("Legal first name"))
         self.last_edit = self._line("legal_last", self.tr("Legal last name"))
         self.preferred_edit = self._line("preferred_name", self.tr("Preferred name"))
-        self.dob_edit = BirthDateEditWidget()
+        self.dob_edit = DateField(self.tr("Date of birth"), calendar_start=dt.date(1990, 1, 1))
         self.dob_edit.setObjectName("dob")
-        self.dob_edit.setAccessibleName(self.tr("Date of birth"))
         self.fields["dob"] = self.dob_edit
         self.sex_combo = QComboBox(objectName="sex")
         for code, label in SEXES.items():
@@ -123,10 +91,8 @@ class RegisterClientDialog(QDialog):
         self.admit_group.setChecked(False)
         self.admit_group.setAccessibleName(self.tr("Admit now"))
         admit_form = QFormLayout(self.admit_group)
-        self.admitted_edit = date_edit()
+        self.admitted_edit = DateField(self.tr("Admission date"), clock.today())
         self.admitted_edit.setObjectName("admittedOn")
-        self.admitted_edit.setCalendarPopup(True)
-        self.admitted_edit.setAccessibleName(self.tr("Admission date"))
         self.fields["admitted_on"] = self.admitted_edit
         self.track_combo = QComboBox(objectName="track")
         for code, label in tracks().items():
@@ -272,13 +238,10 @@ class RegisterClientDialog(QDialog):
             self.day_boxes[code].setChecked(position < days)
 
     # -- values -----------------------------------------------------------------------------
-    def _dob(self) -> dt.date | None:
-        return None if self.dob_edit.is_blank() else self.dob_edit.date().toPython()
-
     def client_values(self) -> dict:
         return {
             "legal_first": self.first_edit.text(), "legal_last": self.last_edit.text(),
-            "preferred_name": self.preferred_edit.text(), "dob": self._dob(),
+            "preferred_name": self.preferred_edit.text(), "dob": self.dob_edit.value(),
             "sex": self.sex_combo.currentData() or "U", "pronouns": self.pronouns_edit.text(),
             "phone": self.phone_edit.text(), "payer_code": self.payer_edit.text().strip() or None,
         }
@@ -289,7 +252,7 @@ class RegisterClientDialog(QDialog):
         if index >= 0 and self.clinician_combo.itemText(index) == clinician:
             clinician = self.clinician_combo.itemData(index)
         return {
-            "admitted_on": self.admitted_edit.date().toPython(),
+            "admitted_on": self.admitted_edit.value(),
             "track_code": self.track_combo.currentData(), "level": self.level_combo.currentData(),
             "primary_clinician": clinician, "days_per_week": self.days_spin.value(),
             "schedule_days": [code for code, box in self.day_boxes.items() if box.isChecked()],
@@ -299,7 +262,11 @@ class RegisterClientDialog(QDialog):
     def save(self, allow_duplicate: bool = False) -> None:
         """Register (unless already done), then admit when "Admit now" is checked."""
         self._clear_errors()
+        if self.registered is None and not entries_ready([self.dob_edit]):
+            return
         if self.registered is None and not self._register(bool(allow_duplicate)):
+            return
+        if self.admit_group.isChecked() and not entries_ready([self.admitted_edit]):
             return
         if self.admit_group.isChecked() and not self._admit():
             return
@@ -307,9 +274,6 @@ class RegisterClientDialog(QDialog):
 
     def _register(self, allow_duplicate: bool) -> bool:
         values = self.client_values()
-        if values["dob"] is None:
-            self.show_error("dob", self.tr("Date of birth: this field is required."))
-            return False
         try:
             summary, changes = self.clinic.clients.register(**values, allow_duplicate=allow_duplicate)
         except PossibleDuplicate as error:

@@ -29,6 +29,8 @@ from iopdesk import Clinic, clock, open_clinic
 from iopdesk.backup import backup_time, restore_backup
 from iopdesk.errors import DatabaseDamaged, IopDeskError
 
+from .dates import stamp_text
+
 log = logging.getLogger(__name__)
 
 
@@ -60,8 +62,7 @@ def _backup_when(backup: Path) -> str:
     taken = backup_time(backup)
     if taken is None:
         return str(backup.name)
-    local = taken.replace(tzinfo=dt.UTC).astimezone()
-    return f"{local:%Y-%m-%d %H:%M}"
+    return stamp_text(taken)
 
 
 def ask_restore(damage: DatabaseDamaged, damaged_path: Path, parent: QWidget | None = None) -> bool:

@@ -16,6 +16,7 @@ from ..changes import Changes
 from ..clock import utcnow
 from ..errors import PermissionDenied, ValidationError
 from ..models import ExportBatch, Payer, Site
+from ..rules import rule
 from ..validation import as_date
 from .base import Service
 from .billing_derive import Candidate, Deriver
@@ -104,7 +105,7 @@ class BillingService(Service):
         return BillingRun(
             clinic_name=self._clinic.setting("clinic_name", ""), range_from=start, range_to=end,
             site_code=site_code, payer_code=payer_code, new_only=bool(new_only), generated_at=utcnow(),
-            lines=tuple(lines), holds=tuple(holds))
+            lines=tuple(lines), holds=tuple(holds), time_format=rule("display", "time_format"))
 
     def counts(self, range_from: dt.date | str, range_to: dt.date | str, *, site: str | None = None,
                payer: str | None = None) -> BillingCounts:

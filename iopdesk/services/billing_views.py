@@ -88,6 +88,7 @@ class BillingRun:
     generated_at: dt.datetime  # UTC
     lines: tuple[BillingLine, ...]
     holds: tuple[BillingHold, ...]
+    time_format: str = "12h"  # the clinic's program rule display.time_format, for the "Generated" line
 
 
 @dataclass(frozen=True)

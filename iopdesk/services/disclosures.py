@@ -58,6 +58,7 @@ class DocumentContext:
     confidentiality: str
     part2_notice: str  # the short form for every page; blank when Part 2 does not apply
     part2_full_notice: str
+    time_format: str = "12h"  # the clinic's program rule display.time_format: "12h" or "24h"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class DisclosureService(Service):
             part2=part2, printed_by=acting_staff(self.actor).display_name,
             printed_at=utcnow().replace(microsecond=0), confidentiality=text["confidentiality"],
             part2_notice=text["part2_short"] if part2 else "", part2_full_notice=text["part2_full"],
+            time_format=rule("display", "time_format"),
         )
 
     def release_consent(self, client_id, recipient: str, *, on: dt.date | None = None) -> ConsentView:

@@ -16,8 +16,10 @@ import uuid
 
 from ..clock import today, utcnow
 from ..errors import RecordLocked, ValidationError
+from ..formats import time_text
 from ..models import Attendance, Note
 from ..records import bulk_update, insert_records
+from ..rules import rule
 from ..validation import as_time
 from .group_notes import STATUS_WORDS
 from .note_rules import ATTENDED, SIGNED_STATES, span_minutes
@@ -50,10 +52,12 @@ def attendance_times(
     if status not in ATTENDED:
         _refuse_times(status, arrived, left, minutes)
         return None, None, 0
-    bounds = f"{session_start:%H:%M}–{session_end:%H:%M}"
     for value, field, label in ((arrived, "arrived_at", "Arrival"), (left, "left_at", "Departure")):
         if value is not None and not session_start <= value <= session_end:
-            raise ValidationError(f"{label}: {value:%H:%M} is outside the session ({bounds}).", field=field)
+            style = rule("display", "time_format")
+            raise ValidationError(f"{label}: {time_text(value, style)} is outside the session "
+                                  f"({time_text(session_start, style)}–{time_text(session_end, style)}).",
+                                  field=field)
     if status == "late_arrival" and (arrived is None or arrived == session_start):
         raise ValidationError("Arrival: a late arrival needs the time the client arrived, after the start.",
                               field="arrived_at")

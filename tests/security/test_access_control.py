@@ -27,6 +27,9 @@ OPEN = {
     "audit.startup_check": "the start-up tamper check, run before anyone signs in; no PHI",
     "audit.import_key": "installs only this clinic's own audit key (any other is refused)",
     "sync.status": "the status bar's sync indicator for every user; no client data",
+    "settings.rules": "the clinic's program rules (days, time format); no personal data",
+    "settings.rule": "one program rule; no personal data",
+    "settings.time_format": "every screen writes times as the clinic does, whoever is signed in",
 }
 
 # Methods whose names say they write; reported separately so a write gap stands out.

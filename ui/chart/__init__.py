@@ -39,8 +39,9 @@ class ChartFormDialog:
     """Builds the small record dialogs of the chart tabs (add consent, add contact, change dose…).
 
     `ChartFormDialog.build(parent, title, fields, submit)` returns a QDialog with a form of
-    (key, label, widget) rows, a hidden error label under each, and Save/Cancel. Save calls
-    `submit()`; a domain error is shown under the field it names (or above the buttons) and that
+    (key, label, widget) rows, a hidden error label under each, and Save/Cancel. Save first checks
+    the date and time fields (`ui.date_fields.entries_ready`: text that is not a date stops it, with
+    the message under that field), then calls `submit()`; a domain error is shown under the field it names (or above the buttons) and that
     field gets the focus; success closes the dialog. The dialog has `.fields`, `.errors`,
     `.message_label` and `.save_button` for tests and callers.
     """
@@ -57,6 +58,7 @@ class ChartFormDialog:
 
         from iopdesk.errors import IopDeskError
 
+        from ..date_fields import EntryField, entries_ready
         from ..operations import user_message
 
         dialog = QDialog(parent)
@@ -95,6 +97,8 @@ class ChartFormDialog:
             for error_label in dialog.errors.values():
                 error_label.hide()
             dialog.message_label.hide()
+            if not entries_ready(w for w in dialog.fields.values() if isinstance(w, EntryField)):
+                return
             try:
                 submit()
             except IopDeskError as error:

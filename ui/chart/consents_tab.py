@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,11 +25,9 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic, clock
 
-from ..dates import date_edit, qdate
+from ..date_fields import DateField
 from ..operations import Operations
 from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
-
-NO_EXPIRY = QDate(2000, 1, 1)
 
 
 def consent_status(consent, day: dt.date) -> str:
@@ -40,14 +36,6 @@ def consent_status(consent, day: dt.date) -> str:
     if consent.expires_on is not None and consent.expires_on < day:
         return "expired"
     return "active"
-
-
-def _date_edit(value: QDate, *, optional: bool = False) -> QDateEdit:
-    edit = date_edit(value.toPython())
-    if optional:
-        edit.setMinimumDate(NO_EXPIRY)
-        edit.setSpecialValueText(" ")
-    return edit
 
 
 class ConsentsTab(QWidget):
@@ -110,7 +98,6 @@ class ConsentsTab(QWidget):
 
     def add_consent(self):
         """Open the add-consent form; Save records it through clinic.consents.record."""
-        today = qdate(clock.today())
         discloser = QLineEdit(self.clinic.info().clinic_name)
         information = QPlainTextEdit()
         information.setTabChangesFocus(True)
@@ -119,18 +106,17 @@ class ConsentsTab(QWidget):
         purpose.setTabChangesFocus(True)
         acknowledged = QCheckBox(self.tr("The client was told the consent can be revoked"))
         signed_by = QLineEdit()
-        signed_on = _date_edit(today)
-        expires_on = _date_edit(NO_EXPIRY, optional=True)
+        signed_on = DateField(self.tr("Date signed"), clock.today())
+        expires_on = DateField(self.tr("Expires on"), optional=True)
         expiration_event = QLineEdit()
         expiration_event.setPlaceholderText(self.tr("e.g. discharge from the program"))
 
         def submit() -> None:
-            expires = None if expires_on.date() == NO_EXPIRY else expires_on.date().toPython()
             _view, changes = self.clinic.consents.record(
                 self.client_id, discloser=discloser.text(), information=information.toPlainText(),
                 recipient=recipient.text(), purpose=purpose.toPlainText(),
                 revocation_acknowledged=acknowledged.isChecked(), signed_by=signed_by.text(),
-                signed_on=signed_on.date().toPython(), expires_on=expires,
+                signed_on=signed_on.value(), expires_on=expires_on.value(),
                 expiration_event=expiration_event.text())
             self.ops.announce(changes)
 
@@ -155,10 +141,10 @@ class ConsentsTab(QWidget):
         consent = self.selected()
         if consent is None:
             return None
-        revoked_on = _date_edit(qdate(clock.today()))
+        revoked_on = DateField(self.tr("Revoked on"), clock.today())
 
         def submit() -> None:
-            _view, changes = self.clinic.consents.revoke(consent.id, revoked_on.date().toPython())
+            _view, changes = self.clinic.consents.revoke(consent.id, revoked_on.value())
             self.ops.announce(changes)
 
         dialog = ChartFormDialog.build(

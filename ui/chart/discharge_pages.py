@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 from iopdesk.errors import IopDeskError
 from iopdesk.services.discharge import discharge_reasons
 
-from ..dates import date_edit, date_text, qdate
+from ..date_fields import DateField, entries_ready
+from ..dates import date_text
 from ..operations import user_message
 from .discharge_html import record_html
 
@@ -58,9 +59,8 @@ class DischargeReasonPage(QWizardPage):
         self.setTitle(self.tr("Date and reason"))
         self.setSubTitle(self.tr("When and why the client leaves the program. Going on creates the draft "
                                  "discharge, with its summary filled in from the chart."))
-        self.date_edit = date_edit(latest=owner.today())
+        self.date_edit = DateField(self.tr("Date of discharge"), owner.today(), latest=owner.today())
         self.date_edit.setObjectName("dischargeDate")
-        self.date_edit.setAccessibleName(self.tr("Date of discharge"))
         self.reason_box = QComboBox(objectName="dischargeReason")
         self.reason_box.setAccessibleName(self.tr("Reason for discharge"))
         self.reason_box.setPlaceholderText(self.tr("Choose a reason…"))
@@ -111,7 +111,7 @@ class DischargeReasonPage(QWizardPage):
     def initializePage(self) -> None:
         view = self.owner.view
         if view is not None:
-            self.date_edit.setDate(qdate(view.discharged_on))
+            self.date_edit.set_value(view.discharged_on)
             self.reason_box.setCurrentIndex(max(0, self.reason_box.findData(view.reason)))
             self.detail_edit.setText(view.reason_detail)
         self._show_drafted(view is not None)
@@ -134,6 +134,8 @@ class DischargeReasonPage(QWizardPage):
 
     def validatePage(self) -> bool:
         self._clear()
+        if not entries_ready([self.date_edit]):
+            return False
         owner = self.owner
         detail = self.detail_edit.text()
         try:
@@ -144,13 +146,13 @@ class DischargeReasonPage(QWizardPage):
                     self.errors["reason"].show()
                     self.reason_box.setFocus()
                     return False
-                owner.create_draft(self.date_edit.date().toPython(), code, detail)
+                owner.create_draft(self.date_edit.value(), code, detail)
                 self._show_drafted(True)
                 return True
             if detail.strip() != owner.view.reason_detail and not owner.write(
                     owner.clinic.discharge.update_summary_text, reason_detail=detail):
                 return False
-            day, code = self.date_edit.date().toPython(), self.reason_box.currentData()
+            day, code = self.date_edit.value(), self.reason_box.currentData()
             if (day, code) != (owner.view.discharged_on, owner.view.reason):
                 return owner.write(owner.clinic.discharge.refresh, discharged_on=day, reason=code)
         except IopDeskError as error:

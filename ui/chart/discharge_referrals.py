@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from iopdesk.errors import IopDeskError
 
-from ..dates import date_edit
+from ..date_fields import DateField, entries_ready
 from . import RowsTableModel, date_text, make_table_view
 from .discharge_pages import error_label, show_error
 
@@ -63,9 +63,8 @@ class DischargeReferralsPage(QWizardPage):
         self.service_box.setCurrentIndex(-1)
         self.service_box.lineEdit().setPlaceholderText(self.tr("choose or type"))
         self.appointment_check = QCheckBox(self.tr("Appointment s&et"), objectName="hasAppointment")
-        self.appointment_edit = date_edit(owner.today())
+        self.appointment_edit = DateField(self.tr("Appointment date"), owner.today())
         self.appointment_edit.setObjectName("referralAppointment")
-        self.appointment_edit.setAccessibleName(self.tr("Appointment date"))
         self.appointment_edit.setEnabled(False)
         self.appointment_check.toggled.connect(self.appointment_edit.setEnabled)
         self.contact_edit = QLineEdit(objectName="referralContact")
@@ -163,7 +162,9 @@ class DischargeReferralsPage(QWizardPage):
 
     def add_referral(self) -> bool:
         self._clear()
-        appointment = self.appointment_edit.date().toPython() if self.appointment_check.isChecked() else None
+        if self.appointment_check.isChecked() and not entries_ready([self.appointment_edit]):
+            return False
+        appointment = self.appointment_edit.value() if self.appointment_check.isChecked() else None
         try:
             saved = self.owner.write(
                 self.owner.clinic.discharge.add_referral, provider=self.provider_edit.text(),

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic, clock
 from iopdesk.services.family import SESSION_KINDS
 
-from ..dates import date_edit, time_edit
+from ..date_fields import DateField, TimeField
+from ..dates import time_text
 from ..operations import Operations
 from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
 
@@ -56,7 +57,7 @@ class FamilyTab(QWidget):
         self.sessions_model = RowsTableModel((
             (self.tr("Date"), lambda s: date_text(s.session_date)),
             (self.tr("Session"), lambda s: SESSION_KINDS.get(s.kind, s.kind)),
-            (self.tr("Time"), lambda s: f"{s.starts_at:%I:%M %p}–{s.ends_at:%I:%M %p}"),
+            (self.tr("Time"), lambda s: f"{time_text(s.starts_at)}–{time_text(s.ends_at)}"),
             (self.tr("Minutes"), lambda s: s.minutes),
             (self.tr("Clinician"), lambda s: s.clinician),
             (self.tr("Participants"), lambda s: ", ".join(s.participants)),
@@ -133,9 +134,9 @@ class FamilyTab(QWidget):
         kind = QComboBox()
         for code, label in SESSION_KINDS.items():
             kind.addItem(self.tr(label), code)
-        session_date = date_edit()
-        starts_at = time_edit(dt.time(17, 0))
-        ends_at = time_edit(dt.time(18, 0))
+        session_date = DateField(self.tr("Session date"), clock.today())
+        starts_at = TimeField(self.tr("Start time"), dt.time(17, 0))
+        ends_at = TimeField(self.tr("End time"), dt.time(18, 0))
         participants = QListWidget()
         participants.setObjectName("participants")
         for member in self.contacts_model.rows():
@@ -148,8 +149,8 @@ class FamilyTab(QWidget):
             chosen = [participants.item(i).data(Qt.ItemDataRole.UserRole) for i in range(participants.count())
                       if participants.item(i).checkState() == Qt.CheckState.Checked]
             _view, changes = self.clinic.family.record_session(
-                self.client_id, kind=kind.currentData(), session_date=session_date.date().toPython(),
-                starts_at=starts_at.time().toPython(), ends_at=ends_at.time().toPython(),
+                self.client_id, kind=kind.currentData(), session_date=session_date.value(),
+                starts_at=starts_at.value(), ends_at=ends_at.value(),
                 participants=chosen)
             self.ops.announce(changes)
 

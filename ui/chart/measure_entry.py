@@ -37,7 +37,7 @@ from iopdesk import Clinic, clock
 from iopdesk.errors import IopDeskError
 from iopdesk.measures import MeasureScore, measure, score
 
-from ..dates import date_edit
+from ..date_fields import DateField, entries_ready
 from ..operations import Operations, user_message
 from ..storage_retry import run_with_retry
 from .measure_items import MeasureItemRow, asked, emphasise, lower_bound, measure_codes
@@ -64,8 +64,7 @@ class MeasureEntryDialog(QDialog):
         for code in measure_codes():
             self.measure_box.addItem(f"{code} — {measure(code).name}", code)
         self.measure_box.setAccessibleName(self.tr("Measure"))
-        self.date_edit = date_edit(latest=clock.today())
-        self.date_edit.setAccessibleName(self.tr("Date given"))
+        self.date_edit = DateField(self.tr("Date given"), clock.today(), latest=clock.today())
         self.date_error = QLabel(objectName="administered_onError")
         self.date_error.setWordWrap(True)
         self.date_error.setProperty("fieldError", True)
@@ -326,9 +325,11 @@ class MeasureEntryDialog(QDialog):
         """Record the administration; a refusal is shown next to what it names. True once saved."""
         for label in [self.date_error, self.message_label] + [r.error for r in self.rows]:
             label.hide()
+        if not entries_ready([self.date_edit]):
+            return False
         try:
             recorded = run_with_retry(self, lambda: self.clinic.measures.record(
-                self.client_id, self.code, administered_on=self.date_edit.date().toPython(),
+                self.client_id, self.code, administered_on=self.date_edit.value(),
                 answers=self.answers()), on_refused=self._show_error)
         except IopDeskError as error:
             self._show_error(error)

@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic
+from iopdesk import Clinic, clock
 from iopdesk.errors import ConcurrentEdit
 
 from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
-from ..dates import date_edit
+from ..date_fields import DateField
 from ..operations import Operations
 from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
 
@@ -175,13 +175,13 @@ class MedsTab(QWidget):
         drug, unit, route, frequency, reason = (QLineEdit(), QLineEdit("mg"), QLineEdit(self.tr("oral")),
                                                 QLineEdit(), QLineEdit())
         frequency.setPlaceholderText(self.tr("e.g. once daily"))
-        amount, started_on = _amount_spin(), date_edit()
+        amount, started_on = _amount_spin(), DateField(self.tr("Started on"), clock.today())
         is_mat = QCheckBox(self.tr("Medication for addiction treatment (MAT)"))
 
         def submit() -> None:
             _view, changes = self.clinic.meds.add_medication(
                 self.client_id, drug=drug.text(), amount=str(amount.value()), unit=unit.text(),
-                route=route.text(), frequency=frequency.text(), started_on=started_on.date().toPython(),
+                route=route.text(), frequency=frequency.text(), started_on=started_on.value(),
                 reason=reason.text(), is_mat=is_mat.isChecked())
             self.ops.announce(changes)
 
@@ -197,14 +197,14 @@ class MedsTab(QWidget):
         if med is None:
             return None
         amount = _amount_spin(float(med.amount or 0))
-        effective_on, reason = date_edit(), QLineEdit()
+        effective_on, reason = DateField(self.tr("Effective on"), clock.today()), QLineEdit()
 
         def submit() -> None:
             self._save_versioned(med, self.clinic.meds.change_dose, {
-                "amount": str(amount.value()), "effective_on": effective_on.date().toPython(),
+                "amount": str(amount.value()), "effective_on": effective_on.value(),
                 "reason": reason.text()}, {
                 "dose": _dose(Decimal(str(amount.value())), med.unit),
-                "dose_effective_on": effective_on.date().toPython(), "dose_reason": reason.text()})
+                "dose_effective_on": effective_on.value(), "dose_reason": reason.text()})
 
         return self._open(self.tr("Change dose of {drug}").format(drug=med.drug), "changeDoseDialog", [
             ("amount", self.tr("New &dose ({unit}):").format(unit=med.unit), amount),
@@ -216,12 +216,12 @@ class MedsTab(QWidget):
         med = self.selected()
         if med is None:
             return None
-        stopped_on, reason = date_edit(), QLineEdit()
+        stopped_on, reason = DateField(self.tr("Stopped on"), clock.today()), QLineEdit()
 
         def submit() -> None:
             self._save_versioned(med, self.clinic.meds.stop_medication, {
-                "stopped_on": stopped_on.date().toPython(), "reason": reason.text()}, {
-                "stopped_on": stopped_on.date().toPython(), "stop_reason": reason.text()})
+                "stopped_on": stopped_on.value(), "reason": reason.text()}, {
+                "stopped_on": stopped_on.value(), "stop_reason": reason.text()})
 
         return self._open(self.tr("Stop {drug}").format(drug=med.drug), "stopMedicationDialog", [
             ("stopped_on", self.tr("&Stopped on:"), stopped_on),

@@ -30,6 +30,7 @@ from iopdesk.services.notes import SIGNED_STATES, NoteView
 from iopdesk.storage_errors import DatabaseBusy
 
 from ..concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit
+from ..date_fields import entries_ready
 from ..dates import stamp_text
 from ..operations import Operations, user_message
 from ..print_preview import note_print_target, print_action
@@ -100,9 +101,9 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
     # -- loading -----------------------------------------------------------------------
     def _load(self) -> None:
         self._fill(self.view)
-        self.date_edit.dateChanged.connect(self._edited)
+        self.date_edit.edited.connect(self._edited)
         for widget in (self.start_edit, self.end_edit):
-            widget.timeChanged.connect(self._times_edited)
+            widget.edited.connect(self._times_edited)
         self.participants_edit.textEdited.connect(self._edited)
         self.objectives_list.itemChanged.connect(self._edited)
         for edit in self.section_edits.values():
@@ -163,7 +164,11 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         return signed
 
     def _show_minutes(self) -> None:
-        minutes = self.start_edit.time().secsTo(self.end_edit.time()) // 60
+        start, end = self._times()
+        if start is None or end is None:
+            self.minutes_label.clear()
+            return
+        minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
         self.minutes_label.setText(self.tr("{n} minutes").format(n=minutes) if minutes > 0
                                    else self.tr("end must be after start"))
 
@@ -211,8 +216,9 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         items = (self.objectives_list.item(r) for r in range(self.objectives_list.count()))
         return [i.data(Qt.ItemDataRole.UserRole) for i in items if i.checkState() == Qt.CheckState.Checked]
 
-    def _times(self) -> tuple[dt.time, dt.time]:
-        return self.start_edit.time().toPython(), self.end_edit.time().toPython()
+    def _times(self) -> tuple[dt.time | None, dt.time | None]:
+        """The start and end typed (None when blank or not a time)."""
+        return tuple(None if edit.problem() else edit.value() for edit in (self.start_edit, self.end_edit))
 
     # -- saving and signing ------------------------------------------------------------
     def _autosave(self) -> None:
@@ -227,7 +233,7 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
 
     def _write_draft(self):
         start, end = self._times() if self.times_touched else (None, None)
-        date = self.date_edit.date().toPython()
+        date = self.date_edit.value()
         if self.note_id is None:
             return self.clinic.notes.create_draft(
                 self.client_id, kind=self.kind, note_format=self.format.code, service_date=date,
@@ -247,6 +253,8 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
             return True
         if not self.isWindowModified() and self.note_id is not None:
             return True
+        if not entries_ready([self.date_edit, self.start_edit, self.end_edit], focus=ask):
+            return False
         try:
             saved = run_with_retry(self, self._write_draft, ask=ask,
                                    on_refused=lambda error: self._storage_refused(error, autosave=not ask))

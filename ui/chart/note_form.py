@@ -6,7 +6,7 @@ closing on top.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt, QTime
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from iopdesk import clock
 from iopdesk.services.notes import NoteView
 
-from ..dates import date_edit, qdate, time_edit
+from ..date_fields import DateField, TimeField
 from .note_addenda import AddendaWidget
 from .note_text import SectionEdit, bold, default_times
 
@@ -34,9 +34,12 @@ class NoteFormMixin:
     """Builds and fills the note editor's fields (mixed into NoteEditorDialog, a QDialog)."""
 
     def _build_form(self) -> None:
-        self.date_edit = date_edit(latest=clock.today())
-        self.start_edit = time_edit()
-        self.end_edit = time_edit()
+        self.date_edit = DateField(self.tr("Date of service"), latest=clock.today())
+        self.date_edit.setObjectName("serviceDate")
+        self.start_edit = TimeField(self.tr("Start time"), optional=True)
+        self.start_edit.setObjectName("startTime")
+        self.end_edit = TimeField(self.tr("End time"), optional=True)
+        self.end_edit.setObjectName("endTime")
         self.minutes_label = QLabel(objectName="minutesText")
         self.participants_edit = QLineEdit()
         self.participants_edit.setPlaceholderText(self.tr("Client; others present by role (e.g. mother)"))
@@ -44,18 +47,11 @@ class NoteFormMixin:
         self.objectives_empty = QLabel(self.tr("No treatment plan yet"), objectName="emptyState")
 
         form = QFormLayout()
-        times = QHBoxLayout()
-        times.addWidget(self.start_edit)
-        times.addWidget(QLabel(self.tr("to")))
-        times.addWidget(self.end_edit)
-        times.addWidget(self.minutes_label)
-        times.addStretch(1)
-        date_row = QHBoxLayout()
-        date_row.addWidget(self.date_edit)
-        date_row.addStretch(1)
-        self._row(form, self.tr("&Date of service:"), self.date_edit, self.tr("Date of service"), date_row)
-        self._row(form, self.tr("S&tart:"), self.start_edit, self.tr("Start time"), times)
-        self.end_edit.setAccessibleName(self.tr("End time"))
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.end_edit.add_beside(self.minutes_label)
+        self._row(form, self.tr("&Date of service:"), self.date_edit, self.tr("Date of service"))
+        self._row(form, self.tr("S&tart:"), self.start_edit, self.tr("Start time"))
+        self._row(form, self.tr("&End:"), self.end_edit, self.tr("End time"))
         self._row(form, self.tr("&Participants:"), self.participants_edit, self.tr("Participants"))
         objectives = QVBoxLayout()
         objectives.addWidget(self.objectives_list)
@@ -121,15 +117,13 @@ class NoteFormMixin:
         """Put `view` (or a new note's defaults) in the widgets, as the note was last saved."""
         if view is None:
             start, end = default_times()
-            self.date_edit.setDate(qdate(clock.today()))
-            self.start_edit.setTime(start)
-            self.end_edit.setTime(end)
+            self.date_edit.set_value(clock.today())
+            self.start_edit.set_value(start)
+            self.end_edit.set_value(end)
         else:
-            self.date_edit.setDate(QDate(view.service_date))
-            if view.starts_at:
-                self.start_edit.setTime(QTime(view.starts_at))
-            if view.ends_at:
-                self.end_edit.setTime(QTime(view.ends_at))
+            self.date_edit.set_value(view.service_date)
+            self.start_edit.set_value(view.starts_at)
+            self.end_edit.set_value(view.ends_at)
             self.participants_edit.setText(view.participants)
             for key, edit in self.section_edits.items():
                 edit.setPlainText(view.sections.get(key, ""))

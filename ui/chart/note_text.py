@@ -4,7 +4,9 @@ section sized to its text so a signed note reads like a page, and the default ti
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTime
+import datetime as dt
+
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QPlainTextEdit
 
@@ -36,11 +38,11 @@ def fit_to_text(edit: QPlainTextEdit) -> None:
                         + 2 * edit.frameWidth())
 
 
-def default_times() -> tuple[QTime, QTime]:
+def default_times() -> tuple[dt.time, dt.time]:
     """A 50-minute session ending now (rounded down to 5 minutes); 9:00–9:50 for a note written
     before 7:00 in the morning, when no session has just ended."""
-    now = QTime(clock.now().time())
-    end = QTime(now.hour(), now.minute() - now.minute() % 5)
-    if end.hour() < 7:
-        return QTime(9, 0), QTime(9, 50)
-    return end.addSecs(-50 * 60), end
+    now = clock.now()
+    end = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    if end.hour < 7:
+        return dt.time(9, 0), dt.time(9, 50)
+    return (end - dt.timedelta(minutes=50)).time(), end.time()

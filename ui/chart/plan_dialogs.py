@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QWid
 
 from iopdesk import clock
 
-from ..dates import date_edit
+from ..date_fields import DateField
 from . import ChartFormDialog
 
 MODALITIES = ("Group psychotherapy (IOP)", "Individual psychotherapy", "Family psychotherapy",
@@ -101,7 +101,7 @@ def objective_dialog(parent: QWidget, save, objective=None, default_target: dt.d
     """Add or edit a measurable objective with its target date (and, when editing, its status)."""
     statement = text_box(objective.statement if objective else "", placeholder=parent.tr(
         "Specific and measurable, e.g. attend at least 90% of scheduled IOP sessions"))
-    target = date_edit(objective.target_date if objective else default_target)
+    target = DateField(parent.tr("Target date"), objective.target_date if objective else default_target)
     fields = [("statement", parent.tr("&Objective:"), statement),
               ("target_date", parent.tr("&Target date:"), target)]
     status = None
@@ -110,7 +110,7 @@ def objective_dialog(parent: QWidget, save, objective=None, default_target: dt.d
         fields.append(("status", parent.tr("&Status:"), status))
 
     def submit() -> None:
-        values = {"statement": statement.toPlainText(), "target_date": target.date().toPython()}
+        values = {"statement": statement.toPlainText(), "target_date": target.value()}
         if status is not None:
             values["status"] = status.currentData()
         save(**values)
@@ -173,10 +173,10 @@ def sign_dialog(parent: QWidget, save, client_name: str = "", clinician: str = "
     """The client's signature (name as signed, date) for signing a draft plan as `clinician`."""
     name = QLineEdit(client_name)
     name.setPlaceholderText(parent.tr("The client's name as signed"))
-    signed_on = date_edit(clock.today(), latest=clock.today())
+    signed_on = DateField(parent.tr("Client signed on"), clock.today(), latest=clock.today())
 
     def submit() -> None:
-        save(client_signature_name=name.text(), client_signed_on=signed_on.date().toPython())
+        save(client_signature_name=name.text(), client_signed_on=signed_on.value())
 
     dialog = form(parent, parent.tr("Sign treatment plan"), "signPlanDialog", [
         ("client_signature_name", parent.tr("&Client signature:"), name),
@@ -192,11 +192,10 @@ def sign_dialog(parent: QWidget, save, client_name: str = "", clinician: str = "
 
 def revise_dialog(parent: QWidget, save, signed_on: dt.date):
     """The effective date of a new draft version (between the signed plan's date and today)."""
-    effective = date_edit(clock.today(), latest=clock.today())
-    effective.setMinimumDate(effective.date().addDays((signed_on - clock.today()).days))
+    effective = DateField(parent.tr("Effective date"), clock.today(), earliest=signed_on, latest=clock.today())
 
     def submit() -> None:
-        save(effective_on=effective.date().toPython())
+        save(effective_on=effective.value())
 
     dialog = form(parent, parent.tr("Revise treatment plan"), "revisePlanDialog", [
         ("effective_on", parent.tr("New version &effective on:"), effective),

@@ -32,7 +32,8 @@ from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.services.plan_reviews import RATINGS
 
 from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
-from ..dates import date_edit, date_text
+from ..date_fields import DateField, entries_ready
+from ..dates import date_text
 from ..operations import Operations, user_message
 from .plan_dialogs import text_box
 
@@ -66,8 +67,7 @@ class PlanReviewDialog(QDialog):
         self.context_labels: dict[str, QLabel] = {}
         self.errors: dict[str, QLabel] = {}
 
-        self.reviewed_on = date_edit(self.draft.reviewed_on, latest=self.draft.reviewed_on)
-        self.reviewed_on.setAccessibleName(self.tr("Review date"))
+        self.reviewed_on = DateField(self.tr("Review date"), self.draft.reviewed_on, latest=self.draft.reviewed_on)
         head = QFormLayout()
         head.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         date_label = QLabel(self.tr("Review &date:"))
@@ -78,7 +78,7 @@ class PlanReviewDialog(QDialog):
         self.window_label = QLabel(self._window_text())
         self.window_label.setWordWrap(True)
         head.addRow(self.window_label)
-        self.reviewed_on.dateChanged.connect(lambda _day: self._date_changed())
+        self.reviewed_on.valueChanged.connect(lambda _day: self._date_changed())
 
         objectives = QWidget()
         column = QVBoxLayout(objectives)
@@ -181,7 +181,7 @@ class PlanReviewDialog(QDialog):
     def _date_changed(self) -> None:
         """A new review date: the notes and measures of the new window (ratings typed are kept)."""
         try:
-            self.draft = self.clinic.plans.start_review(self.plan.id, self.reviewed_on.date().toPython())
+            self.draft = self.clinic.plans.start_review(self.plan.id, self.reviewed_on.value())
         except IopDeskError as error:
             self.errors["reviewed_on"].setText(user_message(error))
             self.errors["reviewed_on"].show()
@@ -216,10 +216,12 @@ class PlanReviewDialog(QDialog):
         for label in self.errors.values():
             label.hide()
         self.message_label.hide()
+        if not entries_ready([self.reviewed_on]):
+            return False
         progress = {oid: (box.currentData() or "", self.comments[oid].text()) for oid, box in self.ratings.items()}
         try:
             _review, changes = self.clinic.plans.record_review(
-                self.plan.id, reviewed_on=self.reviewed_on.date().toPython(), progress=progress,
+                self.plan.id, reviewed_on=self.reviewed_on.value(), progress=progress,
                 summary=self.summary.toPlainText(), expected_version=self.plan.version)
         except IopDeskError as error:
             label = self.errors.get(error.field or "", self.message_label)
@@ -250,7 +252,7 @@ class PlanReviewDialog(QDialog):
         theirs = {"status": words.get(stored.status, stored.status), "reviewed_on": stored.last_reviewed_on,
                   "summary": ""}
         mine = {"status": words.get(self.plan.status, self.plan.status),
-                "reviewed_on": self.reviewed_on.date().toPython(), "summary": self.summary.toPlainText()}
+                "reviewed_on": self.draft.reviewed_on, "summary": self.summary.toPlainText()}
         labels = {"status": self.tr("Plan status"), "reviewed_on": self.tr("Review date"),
                   "summary": self.tr("Review summary")}
 

@@ -4,19 +4,20 @@ single keys), with the attendance the facilitator is marking.
 Rows are the service's `RosterRow`s (read through `clinic.groups.roster`); attendance typed in the
 window is held as a pending overlay per client until the window saves the session, so the table
 shows what the facilitator sees now while the database keeps what was last saved. Minutes are
-derived here only for display (the domain computes the stored minutes). Times are parsed the way
-people type them at a roster: "0925", "925", "9:25", "9.25" or "9", with an afternoon session
-taking "1:25" as 13:25.
+derived here only for display (the domain computes the stored minutes). Times show in the clinic's
+format (`ui.dates.time_text`); the window's time fields read them as a roster does ("0925", "925",
+"9:25", "9", and "1:25" as 13:25 in an afternoon session: `iopdesk.formats.parse_time(within=…)`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QTableView, QWidget
+
+from ..dates import time_text
 
 ATTENDED = ("present", "late_arrival", "left_early")
 SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")
@@ -27,30 +28,6 @@ STATUS_LABELS = {
 NOTE_LABELS = {"draft": "Draft", "signed": "Signed", "awaiting_cosign": "Awaiting co-sign",
                "cosigned": "Co-signed"}
 COLUMNS = ("client", "status", "arrived", "left", "minutes", "note")
-
-
-def parse_time(text: str, start: dt.time | None = None, end: dt.time | None = None) -> dt.time | None:
-    """A time typed as "0925", "925", "9:25", "9.25" or "9"; None when it is not a time. With the
-    session's start and end, an hour that only fits the session in the afternoon is moved there."""
-    cleaned = text.strip().lower().replace(".", ":").replace("h", ":")
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})|(\d{3,4})|(\d{1,2})", cleaned)
-    if not match:
-        return None
-    if match.group(1) is not None:
-        hour, minute = int(match.group(1)), int(match.group(2))
-    elif match.group(3) is not None:
-        digits = match.group(3)
-        hour, minute = int(digits[:-2]), int(digits[-2:])
-    else:
-        hour, minute = int(match.group(4)), 0
-    if hour > 23 or minute > 59:
-        return None
-    value = dt.time(hour, minute)
-    if start and end and not start <= value <= end and hour < 12:
-        later = dt.time(hour + 12, minute)
-        if start <= later <= end:
-            return later
-    return value
 
 
 def _span(start: dt.time, end: dt.time) -> int:
@@ -147,9 +124,9 @@ class RosterTableModel(QAbstractTableModel):
         """Why a pending change cannot be saved yet, or None."""
         status, arrived, left = self.attendance(row)
         if status == "late_arrival" and (arrived is None or arrived <= self.starts_at or arrived >= self.ends_at):
-            return self.tr("Type the arrival time (after {start}).").format(start=f"{self.starts_at:%H:%M}")
+            return self.tr("Type the arrival time (after {start}).").format(start=time_text(self.starts_at))
         if status == "left_early" and (left is None or left >= self.ends_at or left <= self.starts_at):
-            return self.tr("Type the departure time (before {end}).").format(end=f"{self.ends_at:%H:%M}")
+            return self.tr("Type the departure time (before {end}).").format(end=time_text(self.ends_at))
         return None
 
     def ready_entries(self) -> list[tuple[str, str, dt.time | None, dt.time | None]]:
@@ -188,9 +165,9 @@ class RosterTableModel(QAbstractTableModel):
             if column == "status":
                 return self.tr(STATUS_LABELS[status]) if status else ""
             if column == "arrived":
-                return f"{arrived:%H:%M}" if status == "late_arrival" and arrived else ""
+                return time_text(arrived) if status == "late_arrival" and arrived else ""
             if column == "left":
-                return f"{left:%H:%M}" if status == "left_early" and left else ""
+                return time_text(left) if status == "left_early" and left else ""
             if column == "minutes":
                 minutes = self.minutes(row)
                 return "" if minutes is None else str(minutes)

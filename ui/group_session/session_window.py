@@ -2,8 +2,8 @@
 individualized section, the warnings to check, and signing every note at once.
 
 Left, the roster (single keys mark attendance: P present, L late arrival, E left early, X excused,
-U no-show, C cancelled, Space present/absent; L and E put the cursor in the time box, where
-"0925" + Enter sets the time) with the warnings under it; top, the shared part copied to every
+U no-show, C cancelled, Space present/absent; L and E put the cursor in the time field, where
+"0925" + Enter sets the time; a time that is not one is refused under the field) with the warnings under it; top, the shared part copied to every
 chart; right, the current client's sections. Edits autosave the whole session in one transaction
 three seconds after the last keystroke (Ctrl+S saves now); Sign all (Ctrl+Shift+S) saves, signs
 every complete note and lists the clients left out with the reason. Closing with unsaved changes
@@ -16,10 +16,10 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -35,6 +35,8 @@ from iopdesk.services.groups import AttendanceEntry, ClientSection
 from iopdesk.storage_errors import DatabaseBusy
 from reports.jobs import PrintRequest
 
+from ..date_fields import TimeField
+from ..dates import date_text, time_text
 from ..operations import user_message
 from ..print_preview import print_action
 from ..storage_retry import run_with_retry
@@ -44,7 +46,6 @@ from .roster_model import (
     STATUS_LABELS,
     RosterTableModel,
     RosterTableView,
-    parse_time,
 )
 from .section_editor import SectionEditorWidget
 from .session_conflict import show_session_conflict
@@ -62,8 +63,9 @@ class GroupSessionWindow(QMainWindow):
         self.setObjectName("groupSessionWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(self.tr("{group} · {date} · {time}[*] — IOP Desk").format(
-            group=self.session.group_name, date=f"{self.session.session_date:%a %d %b %Y}",
-            time=f"{self.session.starts_at:%H:%M}"))
+            group=self.session.group_name,
+            date=f"{self.session.session_date:%a} {date_text(self.session.session_date)}",
+            time=time_text(self.session.starts_at)))
         self._reacting = False
         self._closed = False
         self._warnings_asked = 0
@@ -90,13 +92,11 @@ class GroupSessionWindow(QMainWindow):
 
         self.arrived_edit = self._time_edit("arrivedTime", self.tr("Arrival time"))
         self.left_edit = self._time_edit("leftTime", self.tr("Departure time"))
-        times = QHBoxLayout()
+        times = QFormLayout()
         for text, edit in ((self.tr("&Arrived:"), self.arrived_edit), (self.tr("Le&ft:"), self.left_edit)):
             label = QLabel(text)
             label.setBuddy(edit)
-            times.addWidget(label)
-            times.addWidget(edit)
-        times.addStretch(1)
+            times.addRow(label, edit)
         keys = self._hint(self.tr("P present · L late · E left early · X excused · U no-show · "
                                   "C cancelled · Space present/absent"))
         self.warnings = QListWidget(objectName="warnings")
@@ -162,13 +162,11 @@ class GroupSessionWindow(QMainWindow):
         label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         return label
 
-    def _time_edit(self, name: str, accessible: str) -> QLineEdit:
-        edit = QLineEdit(objectName=name)
-        edit.setAccessibleName(accessible)
-        edit.setPlaceholderText("hh:mm")
-        edit.setMaximumWidth(edit.fontMetrics().horizontalAdvance("00:00000") + 16)
+    def _time_edit(self, name: str, accessible: str) -> TimeField:
+        edit = TimeField(accessible, optional=True, within=(self.session.starts_at, self.session.ends_at))
+        edit.setObjectName(name)
         edit.setEnabled(False)
-        edit.returnPressed.connect(lambda e=edit: self._time_entered(e))
+        edit.line_edit.returnPressed.connect(lambda e=edit: self._time_entered(e))
         return edit
 
     def _build_buttons(self) -> QHBoxLayout:
@@ -269,8 +267,8 @@ class GroupSessionWindow(QMainWindow):
         self.editor.show_client(found.client_id, heading, found.objectives, not reason, reason)
         self.arrived_edit.setEnabled(status == "late_arrival" and not self.model.is_signed(row))
         self.left_edit.setEnabled(status == "left_early" and not self.model.is_signed(row))
-        self.arrived_edit.setText(f"{arrived:%H:%M}" if status == "late_arrival" and arrived else "")
-        self.left_edit.setText(f"{left:%H:%M}" if status == "left_early" and left else "")
+        self.arrived_edit.set_value(arrived if status == "late_arrival" else None)
+        self.left_edit.set_value(left if status == "left_early" else None)
 
     # -- marking attendance ------------------------------------------------------------------------------
     def mark_current(self, status: str | None) -> None:
@@ -289,10 +287,8 @@ class GroupSessionWindow(QMainWindow):
         self._show_current()
         if status in ("late_arrival", "left_early"):
             edit = self.arrived_edit if status == "late_arrival" else self.left_edit
-            edit.setText(f"{self.session.starts_at:%H:%M}" if status == "late_arrival"
-                         else f"{self.session.ends_at:%H:%M}")
-            edit.setFocus()
-            edit.selectAll()
+            edit.set_value(self.session.starts_at if status == "late_arrival" else self.session.ends_at)
+            edit.focus_and_select()
         elif not toggle:
             self._move(1)
 
@@ -301,18 +297,21 @@ class GroupSessionWindow(QMainWindow):
         if 0 <= row < self.model.rowCount():
             self.roster.setCurrentIndex(self.model.index(row, 0))
 
-    def _time_entered(self, edit: QLineEdit) -> None:
+    def _time_entered(self, edit: TimeField) -> None:
         which = "arrived" if edit is self.arrived_edit else "left"
-        value = parse_time(edit.text(), self.session.starts_at, self.session.ends_at)
         row = self.roster.currentIndex().row()
+        if not edit.check():
+            return
+        value = edit.value()
         if value is None or not self.model.set_time(row, which, value):
-            self.status_text.setText(self.tr("Type a time such as 0925 or 9:25."))
+            edit.show_problem(self.tr("{field}: type a time such as 0925 or 9:25.").format(field=edit.name()))
             return
         problem = self.model.problem(row)
+        edit.show_problem(problem)
         self.status_text.setText(problem or "")
         if problem:
             return
-        edit.setText(f"{value:%H:%M}")
+        edit.set_value(value)
         self.roster.setFocus()
         self._move(1)
 
