@@ -25,6 +25,7 @@ from iopdesk.errors import IopDeskError
 from iopdesk.services.discharge import discharge_reasons
 
 from ..dates import date_edit, date_text, qdate
+from ..field_messages import recheck, when_changed
 from ..operations import user_message
 from .discharge_html import record_html
 
@@ -107,6 +108,15 @@ class DischargeReasonPage(QWizardPage):
         layout.addStretch(1)
         self.setTabOrder(self.date_edit, self.reason_box)
         self.setTabOrder(self.reason_box, self.detail_edit)
+        for field in (self.date_edit, self.reason_box, self.detail_edit):
+            when_changed(field, self._recheck)
+
+    def _recheck(self) -> None:
+        """While a refusal is shown, ask the domain again about the date and reason as they now
+        stand: a message goes once its cause is fixed."""
+        recheck(lambda: self.owner.clinic.discharge.check_draft(
+            self.owner.episode.id, discharged_on=self.date_edit.date().toPython(),
+            reason=self.reason_box.currentData(), reason_detail=self.detail_edit.text()), self.errors)
 
     def initializePage(self) -> None:
         view = self.owner.view
