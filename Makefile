@@ -10,7 +10,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
+# `make run` opens a window: on Linux with no display (neither DISPLAY nor WAYLAND_DISPLAY) say so in
+# one line and stop before installing or generating anything, instead of starting an app no one can
+# see. A Qt platform chosen by hand (QT_QPA_PLATFORM=vnc, offscreen…) is taken as meant. The tests,
+# the benchmarks and the screenshots run offscreen on their own.
+ifneq ($(filter run,$(MAKECMDGOALS)),)
+ifeq ($(shell uname -s)$(DISPLAY)$(WAYLAND_DISPLAY)$(QT_QPA_PLATFORM),Linux)
+$(error make run: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); run it in a desktop session, or under xvfb-run: xvfb-run make run)
+endif
+endif
 
 .PHONY: run test test-ahead venv lint bench screenshots bundle clean
 

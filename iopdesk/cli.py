@@ -1,6 +1,10 @@
 """The admin command line: `iopdesk demo|user|migrate|check|server|sync|backup|restore|settings`, `--db URL` or `IOPDESK_DB`.
 
-Errors print one line a person can act on and exit non-zero; no traceback reaches the user.
+The `iopdesk` program has commands that live above this package too (`print` and `export` in
+reports/, `--self-test` in ui/), which iopdesk/ may not import: the entry point hands them down as
+`ExtraCommand`s, so `iopdesk --help` lists every command and `main` runs theirs with the words
+after them. Errors print one line a person can act on and exit non-zero; no traceback reaches the
+user.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from . import __version__
 from .errors import IopDeskError, ValidationError
@@ -20,13 +25,29 @@ EXIT_ERROR = 2
 EXIT_CHECK_FAILED = 3
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True)
+class ExtraCommand:
+    """A command of the `iopdesk` program defined above this package: `name` is a command
+    ("print") or an option ("--self-test"), `help` its line in `iopdesk --help`, `run(words)` runs
+    it with the words after it (and `--db URL` when one was given before it) and returns the exit
+    status. Its own `--help` is its own."""
+
+    name: str
+    help: str
+    run: Callable[[list[str]], int]
+
+
+def build_parser(extra: Sequence[ExtraCommand] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iopdesk",
-        description="IOP Desk. With no command, opens the desktop app; commands are for administrators.",
-        epilog="To write a client's document as a PDF: iopdesk print --help",
+        description="IOP Desk. With no command, opens the desktop app; the commands below print, export "
+                    "and administer a clinic without opening it.",
+        epilog="Each command has its own help: iopdesk COMMAND --help (e.g. iopdesk print --help).",
     )
     parser.add_argument("--version", action="version", version=f"IOP Desk {__version__}")
+    for command in extra:
+        if command.name.startswith("-"):
+            parser.add_argument(command.name, action="store_true", help=command.help)
     db_help = ("clinic database: a file path, sqlite:///path or postgresql://user@host/db "
                "(default: $IOPDESK_DB or the user data folder)")
     parser.add_argument("--db", metavar="URL", help=db_help)
@@ -98,7 +119,25 @@ def build_parser() -> argparse.ArgumentParser:
     from .settings_cli import add_parser as add_settings_parser
 
     add_settings_parser(sub, common)
+    for command in extra:
+        if not command.name.startswith("-"):
+            sub.add_parser(command.name, help=command.help, add_help=False)
     return parser
+
+
+def _extra_command(argv: list[str], extra: Sequence[ExtraCommand]) -> tuple[ExtraCommand, list[str]] | None:
+    """The extra command `argv` names first (after an optional `--db URL`), with the words to run
+    it with: those after it, then the `--db` given before it."""
+    db: list[str] = []
+    words = list(argv)
+    if words[:1] == ["--db"] and len(words) > 1:
+        db, words = words[:2], words[2:]
+    elif words and words[0].startswith("--db="):
+        db, words = words[:1], words[1:]
+    for command in extra:
+        if words and words[0] == command.name:
+            return command, words[1:] + (db if not command.name.startswith("-") else [])
+    return None
 
 
 def _cmd_encrypt(args) -> int:
@@ -265,10 +304,15 @@ COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "chec
             "import": _cmd_import, "settings": _cmd_settings}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run an admin command; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None, extra: Sequence[ExtraCommand] = ()) -> int:
+    """Run a command (an admin command, or one of `extra`); returns the exit code."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    found = _extra_command(words, extra)
+    if found is not None:
+        command, rest = found
+        return command.run(rest)
+    parser = build_parser(extra)
+    args = parser.parse_args(words)
     if not args.command:
         parser.print_help()
         return EXIT_ERROR

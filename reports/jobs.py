@@ -43,10 +43,13 @@ MODULES = {
 @dataclass(frozen=True)
 class PrintRequest:
     """What to print: the client, and when the document is one of several, which one (a plan
-    version, a note, a group session). `target_id` None means the current or latest one."""
+    version, a note, a group session). `target_id` None means the current or latest one.
+    `staff_copy`: the program's own copy of a document that has one (the sign-in sheet with
+    MRNs), instead of the copy its readers see."""
 
     client_id: str | None
     target_id: str | None = None
+    staff_copy: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class DocumentKind:
     label: str
     write: Writer
     needs_client: bool = True
+    staff_copy: str = ""  # what a staff copy adds ("with MRNs"); "" when the document has none
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,10 @@ class PrintResult:
 DOCUMENTS: dict[str, DocumentKind] = {}
 
 
-def document_kind(code: str, label: str, write: Writer, *, needs_client: bool = True) -> DocumentKind:
+def document_kind(code: str, label: str, write: Writer, *, needs_client: bool = True,
+                  staff_copy: str = "") -> DocumentKind:
     """Register a document writer under `code` (called by each document module at import)."""
-    kind = DocumentKind(code, label, write, needs_client)
+    kind = DocumentKind(code, label, write, needs_client, staff_copy)
     DOCUMENTS[code] = kind
     return kind
 
@@ -95,6 +100,9 @@ def print_document(clinic: Clinic, code: str, request: PrintRequest, out: str | 
     kind = kind_of(code)
     if kind.needs_client and not request.client_id:
         raise ValidationError(f"Client: a {kind.label.lower()} is printed for one client.", field="client_id")
+    if request.staff_copy and not kind.staff_copy:
+        raise ValidationError(f"Staff copy: a {kind.label.lower()} has no staff copy; only the sign-in sheet "
+                              "has one.", field="staff_copy")
     release = None
     if recipient and recipient.strip():
         if not request.client_id:

@@ -1,10 +1,11 @@
 """`iopdesk print`: write one of a client's documents as a PDF from the command line.
 
 `iopdesk print plan|discharge|group-note|progress-note|measures|sign-in --client MRN [--target ID]
-[--out FILE.pdf] [--release-to NAME] [--db URL] --user USERNAME` signs in as USERNAME (password from
+[--out FILE.pdf] [--release-to NAME] [--staff-copy] [--db URL] --user USERNAME` signs in as USERNAME (password from
 $IOPDESK_PASSWORD, else asked when interactive), finds the client by MRN and prints through
 `reports.jobs.print_document`, the same path as the app's Print…: the consent check for a release,
-the page frame, and one disclosure-log entry per released file. The file name defaults to
+the page frame, and one disclosure-log entry per released file. `--staff-copy` prints the sign-in
+sheet's staff copy (with MRNs) instead of the members' copy. The file name defaults to
 `reports.page.default_file_name` (MRN, document type, date: no name) in the current folder; the
 file is written beside its target and moved into place only once complete, so a refusal leaves
 nothing behind. Prints one line saying what was written where; an error prints one line naming the
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--release-to", metavar="NAME", dest="recipient",
                         help="release the copy outside the program to NAME: needs the client's valid "
                              "consent naming NAME, and is recorded in the disclosure log")
+    parser.add_argument("--staff-copy", action="store_true",
+                        help="sign-in: the staff copy, with each member's MRN (the members' copy, passed around "
+                             "the room, prints first names and last initials only)")
     parser.add_argument("--db", metavar="URL", help="clinic database (default: $IOPDESK_DB or the user data folder)")
     parser.add_argument("--user", required=True, metavar="USERNAME", help="the staff account printing")
     return parser
@@ -70,8 +74,8 @@ def run(args: argparse.Namespace) -> str:
         handle, partial = tempfile.mkstemp(prefix=".iopdesk-", suffix=".pdf.part", dir=out.parent)
         os.close(handle)
         try:
-            result = print_document(clinic, args.document, PrintRequest(client_id, args.target), partial,
-                                    recipient=args.recipient)
+            result = print_document(clinic, args.document, PrintRequest(client_id, args.target, args.staff_copy),
+                                    partial, recipient=args.recipient)
             os.replace(partial, out)
         finally:
             Path(partial).unlink(missing_ok=True)

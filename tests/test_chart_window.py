@@ -85,16 +85,18 @@ def test_tabs_come_in_order_and_are_built_when_first_shown(qtbot, chart_clinic):
 
 
 def test_overview_shows_primary_diagnosis_and_resolving_an_alert_clears_it(qtbot, chart_clinic):
-    """The primary diagnosis is marked; typing a resolution and pressing Enter resolves the alert."""
+    """The primary diagnosis is marked; typing a resolution and pressing Enter resolves the alert;
+    the attendance flags listed after it stay."""
     window = _open(qtbot, chart_clinic)
     overview = window.tab_widgets["overview"]
+    flags = chart_clinic.attendance.flags(window.episode.id)
     assert overview.diagnosis_model.index(0, 0).data() == "★ Primary"
     assert overview.diagnosis_model.index(0, 1).data() == "F11.20"
-    assert overview.alert_model.rowCount() == 1
+    assert overview.alert_model.rowCount() == 1 + len(flags)
     qtbot.keyClicks(overview.resolution_edit, "Safety plan reviewed; crisis line given.")
     qtbot.keyClick(overview.resolution_edit, Qt.Key.Key_Return)
     assert chart_clinic.alerts.active_for(chart_clinic.client_id) == []
-    assert overview.alert_model.rowCount() == 0
+    assert overview.alert_model.rowCount() == len(flags)
     assert not window.safety_label.isVisible()
 
 
@@ -178,11 +180,13 @@ def test_medication_buttons_are_for_prescribers_only(qtbot, chart_clinic):
 
 
 def test_a_biller_opens_the_chart_without_its_clinical_narrative(qtbot, chart_clinic):
-    """The biller sees name, MRN and payer; alerts are hidden and the Measures tab says why."""
+    """The biller sees name, MRN and payer; alerts are hidden, the header says so, and the Measures
+    tab says why."""
     chart_clinic.login("biller", ADMIN_PASSWORD)
     window = _open(qtbot, chart_clinic)
     assert "Quintana" in window.name_label.text() and "MRN" in window.mrn_label.text()
-    assert window.alerts_label.text() == "No active alerts" and not window.safety_label.isVisibleTo(window)
+    assert window.alerts_label.text().endswith("; other alerts are not shown to your role")
+    assert not window.safety_label.isVisibleTo(window)
     window.show_tab("measures")
     measures = window.tab_widgets["measures"]
     assert isinstance(measures, QLabel) and "not allowed to read therapy notes" in measures.text()

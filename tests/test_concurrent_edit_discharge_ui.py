@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from iopdesk import clock
+from tests.attestations import answer_attestations
 from tests.conftest import admit_marisol
 from ui.chart.discharge_wizard import NARRATIVE_PAGE, REFERRALS_PAGE, SIGN_PAGE, DischargeWizard
 from ui.concurrent_edit_dialog import MINE, THEIRS
@@ -28,7 +29,8 @@ def draft(clinician_sqlite):
 
 @pytest.fixture(autouse=True)
 def answers(monkeypatch):
-    """Every confirmation (sign? close for now?) is answered Yes."""
+    """Every confirmation (close for now?) is answered Yes, every attestation Sign."""
+    answer_attestations(monkeypatch)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Ok)
 

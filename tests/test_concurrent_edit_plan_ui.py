@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from iopdesk.models import TreatmentPlan
 from iopdesk.records import update_versioned
+from tests.attestations import answer_attestations
 from tests.conftest import admit_marisol
 from tests.test_plans import draft_plan, signed_plan
 from ui.chart.plan_tab import PlanTab
@@ -132,7 +133,7 @@ def test_plan_details_and_intervention_conflicts_use_the_clinics_words(qtbot, ch
     assert clinic.plans.get(plan.id).goals[0].statement == "Stay abstinent one year."
 
 
-def test_signing_a_plan_changed_elsewhere_shows_both_and_signs_nothing(qtbot, chart):
+def test_signing_a_plan_changed_elsewhere_shows_both_and_signs_nothing(qtbot, chart, monkeypatch):
     """The plan was edited on another workstation: signing is refused, both versions show the
     plan status, and the plan stays a draft until the clinician chooses."""
     clinic, client, episode = chart
@@ -141,6 +142,7 @@ def test_signing_a_plan_changed_elsewhere_shows_both_and_signs_nothing(qtbot, ch
     clinic.plans.update_details(plan.id, expected_version=plan.version, barriers="No car")
     form = tab.sign_plan()
     qtbot.waitUntil(form.isVisible)
+    answer_attestations(monkeypatch)
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     dialog = tab.conflict_dialog
     qtbot.waitUntil(dialog.isVisible)
@@ -150,7 +152,7 @@ def test_signing_a_plan_changed_elsewhere_shows_both_and_signs_nothing(qtbot, ch
     dialog.grab().save("/tmp/ce/plan_sign_conflict.png")
 
 
-def test_a_review_of_a_plan_saved_elsewhere_meanwhile_shows_both_versions(qtbot, chart):
+def test_a_review_of_a_plan_saved_elsewhere_meanwhile_shows_both_versions(qtbot, chart, monkeypatch):
     """The signed plan's row was saved on another workstation (e.g. synced from a satellite) while
     the review was open: signing the review shows both versions and records no review."""
     clinic, client, episode = chart
@@ -163,6 +165,7 @@ def test_a_review_of_a_plan_saved_elsewhere_meanwhile_shows_both_versions(qtbot,
     for objective_id in review.ratings:
         review.set_rating(objective_id, "some_progress")
     review.summary.setPlainText("Attending; cravings lower.")
+    answer_attestations(monkeypatch)
     assert review.record() is False
     dialog = review.conflict_dialog
     qtbot.waitUntil(dialog.isVisible)

@@ -12,12 +12,13 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QWizard
+from PySide6.QtWidgets import QDialog, QMessageBox, QWizard
 
 from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_attendance_rules import LAST_MONDAY, attend, weekday_group
 from tests.test_plans import PHQ9_MILD, PHQ9_MODERATE, signed_plan
+from ui.attestation_dialog import AttestationDialog
 from ui.chart.chart_window import ClientChartWindow
 from ui.chart.discharge_tab import DischargeTab
 from ui.chart.discharge_wizard import (
@@ -60,8 +61,13 @@ def history(clinician_sqlite):
 
 @pytest.fixture
 def answers(monkeypatch):
-    """Every confirmation is answered Yes; the texts asked and warned are collected."""
+    """Every confirmation is answered Yes and every attestation Sign; the texts asked, attested
+    (what the attestation lists) and warned are collected."""
     asked: list[str] = []
+
+    def attested(dialog):
+        asked.append(dialog.signing_label.text())
+        return QDialog.DialogCode.Accepted
 
     def question(parent, title, text, *args, **kwargs):
         asked.append(text)
@@ -73,6 +79,7 @@ def answers(monkeypatch):
 
     monkeypatch.setattr(QMessageBox, "question", question)
     monkeypatch.setattr(QMessageBox, "warning", warning)
+    monkeypatch.setattr(AttestationDialog, "exec", attested)
     return asked
 
 
@@ -300,4 +307,5 @@ def test_signing_a_discharge_signed_elsewhere_shows_the_domains_message(qtbot, h
     assert not wizard.sign_page.sign_button.isEnabled()
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.wizard is None)
-    assert len(answers) == 1 and "signed and locked" in tab.heading.text()  # no "keep the draft?" asked
+    # neither an attestation (the domain refused first) nor "keep the draft?" was asked
+    assert answers == [] and "signed and locked" in tab.heading.text()

@@ -7,11 +7,14 @@ the database back through the note service.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from iopdesk import clock
+from tests.attestations import answer_attestations
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_groups import give_plan
 from ui.chart.note_editor import NoteEditorDialog
@@ -150,12 +153,11 @@ def test_intern_note_awaits_cosignature_then_supervisor_cosigns_from_the_tab(qtb
     sign_in(clinic, "supervisor")
     tab = make_tab(qtbot, clinic, client_id)
     assert tab.cosign_button.isVisible() and tab.cosign_button.isEnabled()
-    asked = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *args, **kw: asked.append(args[2]) or QMessageBox.StandardButton.Yes)
+    shown = answer_attestations(monkeypatch)
     qtbot.mouseClick(tab.cosign_button, Qt.MouseButton.LeftButton)
 
-    assert asked and "Ira Intern" in asked[0]
+    assert [a.title for a in shown] == ["Co-sign note"] and "Ira Intern" in shown[0].signing
+    assert "as the author's supervisor" in shown[0].statement and "Sam Supervisor" in shown[0].signature
     [item] = clinic.notes.list_for_client(client_id)
     assert item.status == "cosigned" and clinic.notes.get(item.id).cosigned_by == "Sam Supervisor"
     assert tab.model.index(0, 5).data() == "Co-signed" and not tab.cosign_button.isEnabled()

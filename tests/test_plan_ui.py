@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 
 from iopdesk import clock
 from iopdesk.changes import Changes
+from tests.attestations import answer_attestations
 from tests.conftest import admit_marisol
 from tests.test_plans import draft_plan, signed_plan
 from ui.chart.plan_tab import PlanTab
@@ -62,9 +63,10 @@ def type_date(qtbot, field, day: dt.date) -> None:
     qtbot.keyClicks(field.line_edit, f"{day:%m/%d/%Y}")
 
 
-def test_clinician_builds_and_signs_a_plan_from_the_keyboard(qtbot, chart, qtmodeltester):
+def test_clinician_builds_and_signs_a_plan_from_the_keyboard(qtbot, chart, qtmodeltester, monkeypatch):
     """Ctrl+N creates the plan; Insert adds a problem, goal, objective and intervention in turn;
-    Ctrl+Enter signs with the client's name; the database holds the signed plan with that tree."""
+    Ctrl+Enter signs with the client's name after the attestation; the database holds the signed
+    plan with that tree."""
     clinic, client, episode = chart
     tab = open_tab(qtbot, clinic, client.id)
     assert "No treatment plan yet" in tab.status_label.text()
@@ -104,8 +106,10 @@ def test_clinician_builds_and_signs_a_plan_from_the_keyboard(qtbot, chart, qtmod
     press(qtbot, tab, Qt.Key.Key_Return, CTRL)
     dialog = active_dialog(qtbot, tab)
     assert dialog.fields["client_signature_name"].text() == "Marisol Quintana-Reyes"
+    shown = answer_attestations(monkeypatch)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
+    assert [a.title for a in shown] == ["Sign treatment plan"]
 
     plan = clinic.plans.current_plan(episode.id)
     assert (plan.status, plan.plan_version, plan.client_signature_name) == ("signed", 1, "Marisol Quintana-Reyes")
@@ -146,9 +150,8 @@ def test_domain_errors_appear_next_to_the_field_they_name(qtbot, chart):
     assert clinic.plans.get(plan.id).objectives == ()
 
     press(qtbot, tab, Qt.Key.Key_Return, CTRL)
-    dialog = active_dialog(qtbot, tab)
-    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert dialog.message_label.isVisible() and "has no objective" in dialog.message_label.text()
+    assert tab.sign_message.isVisible() and "has no objective" in tab.sign_message.text()
+    assert tab.dialog is dialog  # no signature form for an incomplete plan
     assert clinic.plans.get(plan.id).status == "draft"
 
 
@@ -178,7 +181,7 @@ def test_a_signed_plan_is_read_only_until_revised_into_version_2(qtbot, chart):
     assert tab.plan.id == v1.id and not tab.edit_action.isEnabled() and not tab.revise_action.isEnabled()
 
 
-def test_a_review_is_recorded_through_the_review_dialog(qtbot, chart):
+def test_a_review_is_recorded_through_the_review_dialog(qtbot, chart, monkeypatch):
     """Ctrl+Shift+R opens the review; signing with an unrated objective, or dated before the plan,
     names what is wrong; rating both and writing a summary records a signed review the tree shows."""
     clinic, client, episode = chart
@@ -203,8 +206,9 @@ def test_a_review_is_recorded_through_the_review_dialog(qtbot, chart):
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.errors["reviewed_on"].isVisible() and "Review date" in dialog.errors["reviewed_on"].text()
     type_date(qtbot, dialog.reviewed_on, clock.today())
+    shown = answer_attestations(monkeypatch)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert not dialog.isVisible()
+    assert not dialog.isVisible() and [a.title for a in shown] == ["Sign plan review"]
 
     (review,) = clinic.plans.reviews(episode.id)
     assert review.summary == "Engaged; attendance steady." and review.reviewer == "Cleo Clinician"

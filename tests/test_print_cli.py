@@ -149,3 +149,26 @@ def test_the_print_command_runs_without_qt(clinic_file, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == "[]" and "Wrote Treatment plan" in result.stdout
     assert out.exists() and len(PdfReader(out).pages) >= 1
+
+
+def test_the_sign_in_sheets_staff_copy_is_asked_for_by_name(tmp_path, staffed_sqlite_template, monkeypatch, capsys):
+    """`iopdesk print sign-in --target SESSION` prints first names and last initials; with
+    --staff-copy the MRNs too, and says which copy it wrote."""
+    from tests.test_sign_in_pdf import session_with
+
+    path = tmp_path / "clinic.sqlite"
+    shutil.copyfile(staffed_sqlite_template, path)
+    with iopdesk.open_clinic(str(path)) as clinic:
+        session, (client,) = session_with(clinic, [("Marisol", "Quintana-Reyes", "")])
+    monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)
+    members, staff = tmp_path / "members.pdf", tmp_path / "staff.pdf"
+    common = ["--target", session.id, "--db", str(path), "--user", "clinician"]
+    assert main(["sign-in", *common, "--out", str(members)]) == 0
+    assert main(["sign-in", *common, "--out", str(staff), "--staff-copy"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Wrote Sign-in sheet, ") and lines[1].startswith("Wrote Sign-in sheet (staff copy")
+    assert "Marisol Q." in text_of(members) and client.mrn not in text_of(members)
+    assert "Marisol Q." in text_of(staff) and client.mrn in text_of(staff)
+    assert "Quintana" not in text_of(members) + text_of(staff)
+    assert main(["plan", "--client", client.mrn, "--staff-copy", "--db", str(path), "--user", "clinician"]) == 2
+    assert "Staff copy: a treatment plan has no staff copy" in capsys.readouterr().err

@@ -1,5 +1,7 @@
 """The "Who the copy is for" box of the print preview: for use in the program (the default), or
-released outside the program to a recipient typed or chosen from the client's valid consents.
+released outside the program to a recipient typed or chosen from the client's valid consents. A
+document with a staff copy (the sign-in sheet) offers it too: the default is then the members'
+copy, the one passed around the room, and the staff copy (with MRNs) is kept by the program.
 
 `PrintAudienceWidget.chosen` fires when the audience is settled (a choice clicked, a recipient
 picked from the list, Enter, or a pause in typing) and `typing` on each keystroke before that, so
@@ -29,15 +31,21 @@ class PrintAudienceWidget(QGroupBox):
     chosen = Signal()
     typing = Signal()
 
-    def __init__(self, recipients: list[str], *, can_release: bool, parent=None) -> None:
+    def __init__(self, recipients: list[str], *, can_release: bool, staff_copy: str = "", parent=None) -> None:
+        """`staff_copy`: what the document's staff copy adds ("with MRNs"); "" when it has none."""
         super().__init__(parent)
         self.setTitle(self.tr("Who the copy is for"))
         self.setAccessibleName(self.tr("Who the copy is for"))
-        self.internal_radio = QRadioButton(self.tr("For &use in the program"), objectName="forProgram")
+        self.internal_radio = QRadioButton(self.tr("For &use in the program") if not staff_copy else
+                                           self.tr("&Members' copy, to pass around the room"), objectName="forProgram")
+        self.staff_radio = QRadioButton(self.tr("S&taff copy, {adds}, kept by the program").format(
+            adds=self.tr(staff_copy)), objectName="forStaff")
+        if not staff_copy:
+            self.staff_radio.hide()
         self.release_radio = QRadioButton(self.tr("&Release outside the program to:"), objectName="forRelease")
         group = QButtonGroup(self)
-        group.addButton(self.internal_radio)
-        group.addButton(self.release_radio)
+        for radio in (self.internal_radio, self.staff_radio, self.release_radio):
+            group.addButton(radio)
         self.internal_radio.setChecked(True)
         self.release_radio.setEnabled(can_release)
         if not can_release:
@@ -63,14 +71,17 @@ class PrintAudienceWidget(QGroupBox):
 
         grid = QGridLayout(self)
         grid.addWidget(self.internal_radio, 0, 0, 1, 2)
-        grid.addWidget(self.release_radio, 1, 0)
-        grid.addWidget(box, 1, 1)
-        grid.addWidget(self.recipient_error, 2, 1)
+        if staff_copy:
+            grid.addWidget(self.staff_radio, 1, 0, 1, 2)
+        grid.addWidget(self.release_radio, 2, 0)
+        grid.addWidget(box, 2, 1)
+        grid.addWidget(self.recipient_error, 3, 1)
         grid.setColumnStretch(1, 1)
 
         self.typing_timer = QTimer(self, singleShot=True, interval=TYPING_PAUSE_MS)
         self.typing_timer.timeout.connect(self.chosen)
         self.release_radio.toggled.connect(self._release_toggled)
+        self.staff_radio.toggled.connect(lambda _on: self._settle())
         box.activated.connect(lambda _index: self._settle())
         box.lineEdit().returnPressed.connect(self._settle)
         box.lineEdit().textEdited.connect(lambda _text: self._typed())
@@ -80,6 +91,10 @@ class PrintAudienceWidget(QGroupBox):
         if not self.release_radio.isChecked():
             return None
         return self.recipient_box.currentText().strip()
+
+    def staff_copy(self) -> bool:
+        """True when the staff copy is chosen."""
+        return self.staff_radio.isChecked()
 
     def show_refusal(self, text: str | None) -> None:
         """The domain's message about the recipient under the field (None clears it)."""

@@ -1,8 +1,9 @@
 """Print preview: see a client's document as it will print, then print it or save it as a PDF.
 
 `PrintPreviewDialog(clinic, ops, code, request)` asks who the copy is for (`PrintAudienceWidget`):
-for use in the program (the default), or released outside the program to a recipient offered from
-the client's valid consents. The PDF is written off the GUI thread (`ops.run`) into a private
+for use in the program (the default), the staff copy of a document that has one (the sign-in sheet
+with MRNs), or released outside the program to a recipient offered from the client's valid
+consents. The PDF is written off the GUI thread (`ops.run`) into a private
 temporary folder, shown with QtPdf (all pages, fit to width, with the page count) and deleted when
 the dialog closes. Print… (Ctrl+P) draws each page on the chosen printer; Save as PDF… (Ctrl+S)
 proposes a file name with no name in it (MRN and document type). A copy released outside the
@@ -19,6 +20,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt
@@ -40,7 +42,7 @@ from iopdesk import Clinic
 from iopdesk.changes import Changes
 from iopdesk.clock import today
 from iopdesk.errors import IopDeskError
-from reports.jobs import PrintRequest, PrintResult
+from reports.jobs import PrintRequest, PrintResult, kind_of
 from reports.page import default_file_name
 
 from .operations import Operations, user_message
@@ -86,7 +88,12 @@ class PrintPreviewDialog(QDialog):
 
     # -- building ----------------------------------------------------------------------------
     def _build(self) -> None:
-        self.audience = PrintAudienceWidget(self._consented_recipients(), can_release=bool(self.request.client_id))
+        try:
+            staff_copy = kind_of(self.code).staff_copy
+        except IopDeskError:  # an unknown document: the preview says so
+            staff_copy = ""
+        self.audience = PrintAudienceWidget(self._consented_recipients(), can_release=bool(self.request.client_id),
+                                            staff_copy=staff_copy)
         self.internal_radio, self.release_radio = self.audience.internal_radio, self.audience.release_radio
         self.recipient_box, self.recipient_error = self.audience.recipient_box, self.audience.recipient_error
         self.audience.chosen.connect(self.regenerate)
@@ -172,6 +179,10 @@ class PrintPreviewDialog(QDialog):
         """Who the copy is released to; None for use in the program ("" when not yet named)."""
         return self.audience.recipient()
 
+    def chosen_request(self) -> PrintRequest:
+        """What to print for the audience chosen: the staff copy when it is chosen."""
+        return replace(self.request, staff_copy=self.audience.staff_copy())
+
     def _recipient_typed(self) -> None:
         self.pending = True
         self._update_buttons()
@@ -207,7 +218,7 @@ class PrintPreviewDialog(QDialog):
         self._update_buttons()
         self.pages_label.setText(self.tr("Preparing the preview…"))
         out = self._folder / f"preview-{generation}.pdf"
-        clinic, code, request = self.clinic, self.code, self.request
+        clinic, code, request = self.clinic, self.code, self.chosen_request()
         self.ops.run(lambda: write_copy(clinic, code, request, out, recipient, log=False),
                      on_success=lambda result: self._preview_written(generation, out, result, recipient),
                      on_failure=lambda error: self._preview_failed(generation, error))
@@ -309,7 +320,7 @@ class PrintPreviewDialog(QDialog):
     def _record_copy(self) -> bool:
         """Audit the copy kept in the program before it is printed or saved (one quick insert)."""
         try:
-            record_copy(self.clinic, self.request, self.result.description)
+            record_copy(self.clinic, self.chosen_request(), self.result.description)
         except IopDeskError as error:
             self._show_problem(error)
             return False

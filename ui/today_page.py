@@ -1,6 +1,7 @@
 """`TodayPage`: the signed-in clinician's day, one titled section per list of `clinic.caseload`.
 
-Safety alerts come first and carry a warning icon and bold text (not colour alone); then today's
+Safety alerts (with unexpected positive drug screens, and titled so: the chart counts them as two
+kinds) come first and carry a warning icon and bold text (not colour alone); then today's
 group sessions, notes to sign and co-sign, plans, measures, consents, attendance and discharge
 summaries. A list with work shows as a table over one `TodayItemTableModel`; an empty list
 collapses to one line ("No unsigned notes") below the others. The caseload is read off the GUI
@@ -227,7 +228,8 @@ class TodayPage(QWidget):
         client, mrn, what, why = self.tr("Client"), self.tr("MRN"), self.tr("What"), self.tr("Why")
         work = (client, mrn, what, why)
         specs = [
-            ("safety_alerts", self.tr("Safety alerts"), self.tr("No safety alerts"), work, True),
+            ("safety_alerts", self.tr("Safety alerts and unexpected drug screens"),
+             self.tr("No safety alerts or unexpected drug screens"), work, True),
             ("sessions", self.tr("Group sessions today"), self.tr("No group sessions today"),
              (self.tr("Group"), self.tr("Time"), self.tr("Role"), self.tr("Status")), False),
             ("unsigned_notes", self.tr("Notes to sign"), self.tr("No unsigned notes"), work, False),

@@ -1,6 +1,12 @@
 """Alerts: what a clinician must see about a client (a safety flag on a measure, an unexpected
 positive drug screen, a concern raised by hand) until someone resolves it in writing.
 
+What a chart counts as the client's active alerts is one read, `for_chart`: the stored alerts not
+yet resolved and the attendance flags the rules compute now for the open episode (under the
+minimum, absences in a row, a long gap, past the expected length). The header and the overview
+show that one read, so they count and name the same things. An attendance flag is not stored and
+is never resolved by hand: it goes when the record no longer shows it (`clears_when`).
+
 Invariants: an alert is raised inside the transaction of the record that caused it (the measure,
 the drug screen), through the one function `raise_alert`, so both commit or neither does; an
 alert is never deleted; resolving it needs a written resolution and keeps who and when; a
@@ -18,19 +24,24 @@ import peewee
 from .. import audit
 from ..changes import Changes
 from ..clock import utcnow
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound, PermissionDenied, ValidationError
 from ..models import Alert, Client, Episode, Staff
 from ..permissions import Actor
 from ..records import as_uuid, fetch, update_versioned
 from ..validation import required_text
 from .base import Service
 from .clients import client_uuid
+from .episodes import OPEN_STATUSES
 
 ALERT_KINDS = {
     "safety": "Safety",
     "unexpected_positive": "Unexpected positive drug screen",
     "clinical": "Clinical concern",
 }
+ATTENDANCE = "attendance"
+# How a count names each kind ("3 active alerts: 1 safety, 2 attendance"), in the order counted.
+COUNT_WORDS = {"safety": "safety", "unexpected_positive": "unexpected drug screen", "clinical": "clinical",
+               ATTENDANCE: "attendance"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,51 @@ class AlertView:
     @property
     def active(self) -> bool:
         return self.resolved_at is None
+
+
+@dataclass(frozen=True)
+class ActiveAlert:
+    """One of a chart's active alerts: a stored alert (`alert` set, resolved in writing) or an
+    attendance flag computed now (`alert` None, `since` its first day, `clears_when` what makes
+    it go)."""
+
+    kind: str
+    label: str
+    message: str
+    raised_at: dt.datetime | None
+    since: dt.date | None
+    raised_by: str
+    alert: AlertView | None = None
+    clears_when: str = ""
+
+    @property
+    def resolvable(self) -> bool:
+        return self.alert is not None
+
+
+@dataclass(frozen=True)
+class ChartAlerts:
+    """What a chart counts as its client's active alerts, stored ones first (oldest first), then
+    the attendance flags. `stored_hidden`: the reader's role may not see stored alerts (they are
+    clinical narrative), so only the attendance flags are here."""
+
+    rows: tuple[ActiveAlert, ...]
+    stored_hidden: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    def count_of(self, kind: str) -> int:
+        return sum(1 for row in self.rows if row.kind == kind)
+
+    def counts(self) -> tuple[tuple[str, int], ...]:
+        """(word, how many) for each kind present, in `COUNT_WORDS` order: (("safety", 1), ("attendance", 2))."""
+        return tuple((word, n) for kind, word in COUNT_WORDS.items() if (n := self.count_of(kind)))
+
+    @property
+    def stored(self) -> tuple[AlertView, ...]:
+        return tuple(row.alert for row in self.rows if row.alert is not None)
 
 
 def staff_for(username_or_id, label: str, field: str) -> Staff:
@@ -138,6 +194,27 @@ class AlertService(Service):
         """A client's unresolved alerts, oldest first."""
         self.actor.require_for_client("chart.read_narrative", client_id)
         return self._views((Alert.client == client_uuid(client_id)) & Alert.resolved_at.is_null())
+
+    def for_chart(self, client_id, episode_id=None, *, episode_read: bool = False) -> ChartAlerts:
+        """The client's active alerts as a chart counts them: unresolved stored alerts and the
+        attendance flags of the open episode, in one read for the header and the overview. The
+        open episode is read here unless the caller just read it (`episode_read=True`, with its
+        id in `episode_id`, None when there is none). A role without narrative access gets the
+        flags only, with `stored_hidden`. Needs `chart.read`."""
+        self.actor.require("chart.read")
+        try:
+            stored = self.active_for(client_id)
+        except PermissionDenied:
+            stored = None
+        if not episode_read:
+            episode_id = (Episode.select(Episode.id).where((Episode.client == client_uuid(client_id))
+                                                           & Episode.status.in_(OPEN_STATUSES)).scalar())
+        flags = self._clinic.attendance.flags(episode_id) if episode_id is not None else []
+        rows = [ActiveAlert(a.kind, ALERT_KINDS.get(a.kind, a.kind), a.message, a.raised_at, None, a.raised_by, a)
+                for a in stored or ()]
+        rows += [ActiveAlert(ATTENDANCE, "Attendance", flag.reason, None, flag.since, "Attendance rules",
+                             clears_when=flag.clears_when) for flag in flags]
+        return ChartAlerts(tuple(rows), stored_hidden=stored is None)
 
     def history(self, client_id) -> list[AlertView]:
         """Every alert of a client, resolved or not, oldest first."""

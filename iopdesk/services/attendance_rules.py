@@ -51,11 +51,27 @@ class WeekHours:
         return bool(self.min_hours) and self.hours < self.min_hours
 
 
+# What makes each flag go: flags are computed from the record, never stored, so no one resolves
+# one by hand; the chart says this where it lists them among the active alerts.
+FLAG_CLEARS = {
+    "under_minimum": "Clears when that week's attended hours reach the minimum (attendance recorded or "
+                     "corrected), and by itself once the week is more than a week past.",
+    "absent_in_a_row": "Clears when the client next attends a scheduled session.",
+    "gap": "Clears when the client next attends a session.",
+    "past_expected_length": "Clears when the client is discharged.",
+}
+
+
 @dataclass(frozen=True)
 class AttendanceFlag:
     kind: str
     reason: str
     since: dt.date | None = None
+
+    @property
+    def clears_when(self) -> str:
+        """What makes the flag go (it is computed, so it cannot be resolved by hand)."""
+        return FLAG_CLEARS.get(self.kind, "Clears when the attendance record no longer shows it.")
 
 
 def week_start(day: dt.date) -> dt.date:

@@ -74,7 +74,9 @@ class DischargeView:
     signed_by_credentials: str = ""  # e.g. "LPC", printed after the signer's name
 
 
-def _reason(code: str) -> str:
+def _reason(code: str | None) -> str:
+    if not code:
+        raise ValidationError("Reason: choose why the client is leaving.", field="reason")
     if code not in discharge_reasons():
         raise ValidationError(f"Reason: {code!r} is not one of {', '.join(discharge_reasons())}.", field="reason")
     return code
@@ -132,6 +134,17 @@ class DischargeService(Service):
                                    aftercare=(aftercare or "").strip(), summary=assemble(episode, day))
             self._audit("create", "discharge", row.id, client_id=episode.client_id, detail={"reason": code})
         return self._view(row), Changes.of("discharge", client_id=episode.client_id)
+
+    def check_draft(self, episode_id, *, discharged_on: dt.date | str, reason: str | None,
+                    reason_detail: str = "") -> None:
+        """Raise what `draft` (or `refresh` of a draft) would raise about this date and reason,
+        writing nothing, so a screen can drop a message once it no longer holds."""
+        self.actor.require("discharge.write")
+        day, _code = _date_and_reason(discharged_on, reason, reason_detail)
+        episode = Episode.get_or_none(Episode.id == episode_uuid(episode_id))
+        if episode is None:
+            raise NotFound(f"No episode with id {episode_id}.")
+        _check_after_admission(day, episode)
 
     def refresh(self, discharge_id, *, expected_version: int, discharged_on: dt.date | str | None = None,
                 reason: str | None = None) -> tuple[DischargeView, Changes]:
@@ -212,10 +225,7 @@ class DischargeService(Service):
         """
         self.actor.require("discharge.write")
         with self.db.atomic():
-            row = self._draft(discharge_id)
-            episode = Episode.get_by_id(row.episode_id)
-            if episode.status != "active":
-                raise ValidationError("This episode is already discharged.", field="episode")
+            row, episode = self._signable(discharge_id)
             signed_at = utcnow()
             digest = discharge_hash(row, self.actor.id, signed_at)
             update_versioned(row, expected_version, status="signed", signed_at=signed_at,
@@ -231,6 +241,12 @@ class DischargeService(Service):
                                 "attestation": self.attestation("discharge", signed_at)})
         changes = Changes.of("discharge", "episode", "enrollment", client_id=episode.client_id)
         return self._view(row), changes
+
+    def check_sign(self, discharge_id) -> None:
+        """Raise what `sign` would raise about the draft now (signed meanwhile, episode closed),
+        writing nothing: the screen asks before it shows the attestation."""
+        self.actor.require("discharge.write")
+        self._signable(discharge_id)
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, discharge_id) -> DischargeView:
@@ -273,6 +289,13 @@ class DischargeService(Service):
         if row.status != "draft":
             raise RecordLocked(LOCKED, field="discharge")
         return row
+
+    def _signable(self, discharge_id) -> tuple[Discharge, Episode]:
+        row = self._draft(discharge_id)
+        episode = Episode.get_by_id(row.episode_id)
+        if episode.status != "active":
+            raise ValidationError("This episode is already discharged.", field="episode")
+        return row, episode
 
     @staticmethod
     def _client_of(row: Discharge):

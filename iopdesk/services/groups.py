@@ -48,6 +48,7 @@ from .group_notes import (
 from .group_setup import GroupSetup, GroupView, SessionView, session_views
 from .note_rules import SIGNED_STATES, acting_staff
 from .notes import NoteView, note_view
+from .sign_in_sheet import SignInSheets
 
 __all__ = [
     "AttendanceEntry", "ClientSection", "EnrollmentView", "GroupService", "GroupView", "RosterRow",
@@ -108,7 +109,7 @@ def _changes(kinds: Iterable[str], client_ids: Iterable) -> Changes:
     return Changes(frozenset(kinds), frozenset(str(c) for c in client_ids))
 
 
-class GroupService(GroupSetup):
+class GroupService(GroupSetup, SignInSheets):
     # -- enrolment --------------------------------------------------------------------------
     def enroll(self, group_id, client_id, enrolled_on: dt.date | str) -> tuple[EnrollmentView, Changes]:
         """Enrol a client in an open episode. Raises ValidationError naming the field: no open

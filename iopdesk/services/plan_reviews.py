@@ -174,20 +174,13 @@ class PlanReviews(Service):
         ConcurrentEdit if the plan changed since `expected_version` was read.
         """
         self.actor.require("plan.sign")
-        when = as_date(reviewed_on, "reviewed_on", "Review date")
-        text = required_text(summary, "summary", "Review summary", max_length=5000)
-        given = {str(k): v for k, v in (progress or {}).items()}
+        when, text, given = self._review_input(reviewed_on, summary, progress)
         with self.db.atomic():
             plan = _signed_plan(plan_id)
             if plan.version != expected_version:
                 raise ConcurrentEdit("This treatment plan was changed after you opened it. "
                                      "Reload to see the current version; the review was not saved.")
-            last = _last_review_on(plan.episode_id)
-            if when > today() or when < plan.effective_on or (last and when <= last):
-                raise ValidationError("Review date: after the last review and the plan's effective date, "
-                                      "and not in the future.", field="reviewed_on")
-            objectives = load_plan(plan).objectives
-            rows = self._ratings(objectives, given)
+            rows = self._checked_ratings(plan, when, given)
             next_on = when + dt.timedelta(days=rule("plans", "review_every_days"))
             signed_at = utcnow()
             digest = content_hash({"plan": str(plan.id), "reviewed_on": when, "summary": text,
@@ -201,6 +194,13 @@ class PlanReviews(Service):
             self._audit("sign", "plan_review", review.id, client_id=plan.client_id,
                         detail={"hash": digest, "attestation": self.attestation("plan_review", signed_at)})
         return self._review_view(review), Changes.of("plan", "review", client_id=plan.client_id)
+
+    def check_review(self, plan_id, *, reviewed_on: dt.date | str, progress: dict, summary: str) -> None:
+        """Raise what `record_review` would raise about this review now, writing nothing (the
+        screen asks before it shows the attestation): ValidationError naming the field."""
+        self.actor.require("plan.sign")
+        when, _text, given = self._review_input(reviewed_on, summary, progress)
+        self._checked_ratings(_signed_plan(plan_id), when, given)
 
     def reviews(self, episode_id) -> list[ReviewView]:
         """Every signed review of the episode's plans, oldest first."""
@@ -264,6 +264,21 @@ class PlanReviews(Service):
         return sorted(items, key=lambda i: (i.due_on, i.client_name))
 
     # -- helpers ------------------------------------------------------------------------------
+    @staticmethod
+    def _review_input(reviewed_on, summary, progress) -> tuple[dt.date, str, dict]:
+        return (as_date(reviewed_on, "reviewed_on", "Review date"),
+                required_text(summary, "summary", "Review summary", max_length=5000),
+                {str(k): v for k, v in (progress or {}).items()})
+
+    @classmethod
+    def _checked_ratings(cls, plan: TreatmentPlan, when: dt.date, given: dict) -> list[tuple[str, str, str]]:
+        """The review date checked against the plan and the last review, then the ratings rows."""
+        last = _last_review_on(plan.episode_id)
+        if when > today() or when < plan.effective_on or (last and when <= last):
+            raise ValidationError("Review date: after the last review and the plan's effective date, "
+                                  "and not in the future.", field="reviewed_on")
+        return cls._ratings(load_plan(plan).objectives, given)
+
     @staticmethod
     def _ratings(objectives, given: dict) -> list[tuple[str, str, str]]:
         known = {o.id for o in objectives}

@@ -98,15 +98,11 @@ class PlanService(PlanEditing, PlanReviews):
         RecordLocked if already signed, ConcurrentEdit if the plan changed since it was read.
         """
         self.actor.require("plan.sign")
-        name = required_text(client_signature_name, "client_signature_name", "Client signature")
-        signed_on = as_date(client_signed_on, "client_signed_on", "Client signature date")
+        name, signed_on = self._client_signature(client_signature_name, client_signed_on)
         with self.db.atomic():
             plan = self._draft(plan_id)
-            if signed_on > today() or signed_on < plan.effective_on:
-                raise ValidationError("Client signature date: between the plan's effective date and today.",
-                                      field="client_signed_on")
             view = load_plan(plan)
-            self._check_complete(view)
+            self._check_signable(plan, view, signed_on)
             signed_at = utcnow()
             content = plan_content(view) | {"client_signature_name": name, "client_signed_on": signed_on,
                                              "signed_by": str(self.actor.id), "signed_at": signed_at}
@@ -120,6 +116,19 @@ class PlanService(PlanEditing, PlanReviews):
             self._audit("sign", "treatment_plan", plan.id, client_id=plan.client_id,
                         detail={"hash": digest, "attestation": self.attestation("plan", signed_at)})
         return load_plan(plan), Changes.of("plan", client_id=plan.client_id)
+
+    def check_sign(self, plan_id, *, client_signature_name: str | None = None,
+                   client_signed_on: dt.date | str | None = None) -> None:
+        """Raise what `sign` would raise about the draft now, writing nothing: what the plan lacks
+        and, when the client's signature is given, its name or date. The screens ask before they
+        show the attestation, so a clinician never attests to a plan the domain then refuses.
+        Raises ValidationError naming the field, RecordLocked once signed."""
+        self.actor.require("plan.sign")
+        signed_on = None
+        if client_signature_name is not None or client_signed_on is not None:
+            _name, signed_on = self._client_signature(client_signature_name, client_signed_on)
+        plan = self._draft(plan_id)
+        self._check_signable(plan, load_plan(plan), signed_on)
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, plan_id) -> PlanView:
@@ -145,6 +154,18 @@ class PlanService(PlanEditing, PlanReviews):
                 .order_by(TreatmentPlan.plan_version).tuples()]
 
     # -- helpers ------------------------------------------------------------------------------
+    @staticmethod
+    def _client_signature(name, signed_on) -> tuple[str, dt.date]:
+        return (required_text(name, "client_signature_name", "Client signature"),
+                as_date(signed_on, "client_signed_on", "Client signature date"))
+
+    @classmethod
+    def _check_signable(cls, plan: TreatmentPlan, view: PlanView, signed_on: dt.date | None) -> None:
+        if signed_on is not None and (signed_on > today() or signed_on < plan.effective_on):
+            raise ValidationError("Client signature date: between the plan's effective date and today.",
+                                  field="client_signed_on")
+        cls._check_complete(view)
+
     @staticmethod
     def _check_complete(view: PlanView) -> None:
         if not view.problems:

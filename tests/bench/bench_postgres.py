@@ -321,15 +321,12 @@ def open_chart(clinic, client_id: str) -> None:
     """What the chart window reads on open (header, Overview), plus the Notes list and the
     Treatment plan tab: the same service calls in the same order as ui/chart."""
     clinic.clients.summary(client_id)  # chart_window: the audited read
-    clinic.episodes.current(client_id)
-    clinic.alerts.active_for(client_id)
-    episode = clinic.episodes.current(client_id)  # overview_tab.refresh
-    if episode is not None:
+    episode = clinic.episodes.current(client_id)
+    clinic.alerts.for_chart(client_id, episode.id if episode else None, episode_read=True)  # header → overview
+    if episode is not None:  # overview_tab.refresh
         clinic.episodes.level_history(episode.id)
         clinic.episodes.diagnoses(episode.id)
         clinic.attendance.hours_by_week(episode.id, 4)
-        clinic.attendance.flags(episode.id)
-    clinic.alerts.active_for(client_id)
     clinic.notes.list_for_client(client_id)  # note_list_model.reload
     latest = clinic.episodes.latest(client_id)  # plan_tab.reload
     versions = clinic.plans.versions(latest.id) if latest else []

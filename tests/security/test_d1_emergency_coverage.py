@@ -43,6 +43,8 @@ ROLE_READS = {
     "episodes.diagnoses": "'chart.read' (codes, as billing sees them), held by the admin role",
     "episodes.level_history": "'chart.read' (level of care), held by the admin role",
     "attendance.flags": "'chart.read' (attendance counts), held by the admin role",
+    "alerts.for_chart": "'chart.read' (attendance flags); its stored alerts follow alerts.active_for, "
+                        "left out (stored_hidden) without narrative access or a grant for the client",
     "attendance.hours_by_week": "'chart.read' (attendance hours), held by the admin role",
     "consents.get": "'chart.read' (consents must be checked before any disclosure)",
     "consents.list_for_client": "'chart.read' (consents must be checked before any disclosure)",
@@ -68,7 +70,11 @@ NOT_BY_GRANT = {
 
 # Public methods that write (or draft for writing) although their name does not start with a verb
 # in WRITE_VERBS; a grant never adds writes.
-WRITES = {"measures.schedule_defaults": "stores the default measure schedules ('measure.write')"}
+WRITES = {"measures.schedule_defaults": "stores the default measure schedules ('measure.write')",
+          "plans.check_sign": "asks what signing would refuse, before the attestation ('plan.sign')",
+          "plans.check_review": "asks what recording a review would refuse ('plan.sign')",
+          "discharge.check_sign": "asks what signing would refuse, before the attestation ('discharge.write')",
+          "discharge.check_draft": "asks what drafting would refuse ('discharge.write')"}
 
 
 def chart_reads(clinic) -> dict[str, object]:

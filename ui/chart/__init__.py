@@ -38,16 +38,19 @@ def make_table_view(model: QAbstractTableModel, name: str, parent=None):
 class ChartFormDialog:
     """Builds the small record dialogs of the chart tabs (add consent, add contact, change dose…).
 
-    `ChartFormDialog.build(parent, title, fields, submit)` returns a QDialog with a form of
-    (key, label, widget) rows, a hidden error label under each, and Save/Cancel. Save first checks
-    the date and time fields (`ui.date_fields.entries_ready`: text that is not a date stops it, with
-    the message under that field), then calls `submit()`; a domain error is shown under the field it names (or above the buttons) and that
-    field gets the focus; success closes the dialog. The dialog has `.fields`, `.errors`,
-    `.message_label` and `.save_button` for tests and callers.
+    `ChartFormDialog.build(parent, title, fields, submit, check=None)` returns a QDialog with a
+    form of (key, label, widget) rows, a hidden error label under each, and Save/Cancel. Save first
+    checks the date and time fields (`ui.date_fields.entries_ready`: text that is not a date stops
+    it, with the message under that field), then calls `submit()`; a domain error is shown under
+    the field it names (or above the buttons) and that field gets the focus; success closes the
+    dialog, and `submit()` returning False (e.g. the attestation cancelled) leaves it open as it
+    is. A message goes when its cause is fixed: editing a field asks `check()` (the domain's check,
+    writing nothing) again when given, else hides that field's own message. The dialog has
+    `.fields`, `.errors`, `.message_label` and `.save_button` for tests and callers.
     """
 
     @staticmethod
-    def build(parent, title: str, fields, submit):
+    def build(parent, title: str, fields, submit, check=None):
         from PySide6.QtWidgets import (
             QDialog,
             QDialogButtonBox,
@@ -59,6 +62,7 @@ class ChartFormDialog:
         from iopdesk.errors import IopDeskError
 
         from ..date_fields import EntryField, entries_ready
+        from ..field_messages import grow_to_fit, recheck, when_changed
         from ..operations import user_message
 
         dialog = QDialog(parent)
@@ -100,17 +104,28 @@ class ChartFormDialog:
             if not entries_ready(w for w in dialog.fields.values() if isinstance(w, EntryField)):
                 return
             try:
-                submit()
+                done = submit()
             except IopDeskError as error:
                 label = dialog.errors.get(error.field or "")
                 target = label if label is not None else dialog.message_label
                 target.setText(user_message(error))
                 target.show()
+                grow_to_fit(dialog)
                 if label is not None:
                     dialog.fields[error.field].setFocus()
                 return
-            dialog.accept()
+            if done is not False:
+                dialog.accept()
 
+        def edited(key: str) -> None:
+            entries = (w for w in dialog.fields.values() if isinstance(w, EntryField))
+            if check is not None and all(w.problem() is None for w in entries):
+                recheck(check, dialog.errors, dialog.message_label)
+            else:  # no check, or a date/time that the domain cannot be asked about yet
+                dialog.errors[key].hide()
+
+        for key, widget in dialog.fields.items():
+            when_changed(widget, lambda k=key: edited(k))
         buttons.accepted.connect(save)
         buttons.rejected.connect(dialog.reject)
         if fields:

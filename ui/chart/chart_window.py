@@ -2,7 +2,9 @@
 
 Opening the window reads `clinic.clients.summary(client_id)` once (the audited chart read) and
 shows a header (name, preferred name and pronouns, date of birth and age, MRN, payer, episode
-status with level of care and days a week, active alerts with safety alerts set apart) above the
+status with level of care and days a week, the active alerts counted and named by kind — stored
+alerts and attendance flags, `clinic.alerts.for_chart`, the one read the Overview lists too —
+with safety alerts set apart) above the
 tabs Overview, Notes, Treatment plan, Family, Medications, Measures, Consents, Discharge. Only the
 Overview is built at once; every other tab is built the first time it is shown, each from its
 own module (notes_tab, plan_tab, family_tab, meds_tab, measures_tab, consents_tab,
@@ -30,13 +32,14 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic, clock
 from iopdesk.changes import Changes
-from iopdesk.errors import IopDeskError, PermissionDenied
+from iopdesk.errors import IopDeskError
+from iopdesk.services.alerts import ChartAlerts
 
 from ..dates import date_text
 from ..operations import Operations
 
 TABS = ("overview", "notes", "plan", "family", "meds", "measures", "consents", "discharge")
-HEADER_KINDS = ("client", "episode", "alert", "discharge")
+HEADER_KINDS = ("client", "episode", "alert", "discharge", "attendance", "group_session")
 
 
 def age_on(dob: dt.date, day: dt.date) -> int:
@@ -160,18 +163,27 @@ class ClientChartWindow(QMainWindow):
             self.episode_label.setText(self.tr("Episode: {status} since {since} · level {level} · {days}").format(
                 status=episode.status, since=date_text(episode.admitted_on), level=episode.level_of_care,
                 days=days))
-        try:
-            alerts = self.alerts = self.clinic.alerts.active_for(self.client_id)
-        except PermissionDenied:  # alerts are clinical narrative; a biller sees the chart without them
-            alerts, self.alerts = [], None
-        safety = sum(1 for alert in alerts if alert.kind == "safety")
-        self.alerts_label.setText(
-            self.tr("No active alerts") if not alerts else
-            self.tr("1 active alert") if len(alerts) == 1 else
-            self.tr("{n} active alerts").format(n=len(alerts)))
+        alerts = self.alerts = self.clinic.alerts.for_chart(
+            self.client_id, episode.id if episode else None, episode_read=True)
+        self.alerts_label.setText(self.alerts_text(alerts))
+        safety = alerts.count_of("safety")
         self.safety_label.setText(self.tr("⚠ 1 safety alert") if safety == 1 else
                                   self.tr("⚠ {n} safety alerts").format(n=safety))
         self.safety_label.setVisible(safety > 0)
+
+    def alerts_text(self, alerts: ChartAlerts) -> str:
+        """"3 active alerts: 1 safety, 2 attendance" (a role that may not read stored alerts is
+        told so rather than shown "none")."""
+        if alerts.stored_hidden:  # only the attendance flags are there to count
+            flags = (self.tr("No attendance flags") if not alerts.count else self.tr("1 attendance flag")
+                     if alerts.count == 1 else self.tr("{n} attendance flags").format(n=alerts.count))
+            return self.tr("{flags}; other alerts are not shown to your role").format(flags=flags)
+        named = ", ".join(f"{n} {self.tr(word)}" for word, n in alerts.counts())
+        if not alerts.count:
+            return self.tr("No active alerts")
+        if alerts.count == 1:
+            return self.tr("1 active alert: {named}").format(named=named)
+        return self.tr("{n} active alerts: {named}").format(n=alerts.count, named=named)
 
     # -- tabs -------------------------------------------------------------------------------
     def show_tab(self, key: str) -> None:

@@ -26,6 +26,7 @@ from iopdesk.services.discharge import discharge_reasons
 
 from ..date_fields import DateField, entries_ready
 from ..dates import date_text
+from ..field_messages import recheck, when_changed
 from ..operations import user_message
 from .discharge_html import record_html
 
@@ -107,6 +108,19 @@ class DischargeReasonPage(QWizardPage):
         layout.addStretch(1)
         self.setTabOrder(self.date_edit, self.reason_box)
         self.setTabOrder(self.reason_box, self.detail_edit)
+        for field in (self.date_edit, self.reason_box, self.detail_edit):
+            when_changed(field, self._recheck)
+
+    def _recheck(self) -> None:
+        """While a refusal is shown, ask the domain again about the date and reason as they now
+        stand: a message goes once its cause is fixed. Text that is not a date has the field's
+        own message instead."""
+        if self.date_edit.problem() is not None:
+            self.errors["discharged_on"].hide()
+            return
+        recheck(lambda: self.owner.clinic.discharge.check_draft(
+            self.owner.episode.id, discharged_on=self.date_edit.value(),
+            reason=self.reason_box.currentData(), reason_detail=self.detail_edit.text()), self.errors)
 
     def initializePage(self) -> None:
         view = self.owner.view

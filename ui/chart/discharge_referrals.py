@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from iopdesk.errors import IopDeskError
 
 from ..date_fields import DateField, entries_ready
+from ..field_messages import when_changed
 from . import RowsTableModel, date_text, make_table_view
 from .discharge_pages import error_label, show_error
 
@@ -127,6 +128,19 @@ class DischargeReferralsPage(QWizardPage):
         self.setTabOrder(self.appointment_check, self.appointment_edit)
         self.setTabOrder(self.appointment_edit, self.contact_edit)
         self.setTabOrder(self.contact_edit, self.barriers_edit)
+        self._asked_to_add = False
+        for key, field in (("provider", self.provider_edit), ("service", self.service_box),
+                           ("appointment_on", self.appointment_check), ("appointment_on", self.appointment_edit),
+                           ("contact", self.contact_edit), ("barriers", self.barriers_edit)):
+            when_changed(field, lambda k=key: self._edited(k))
+
+    def _edited(self, key: str) -> None:
+        """A message goes when its cause is fixed: the field's own once it is edited, "add the
+        referral you are typing" once nothing is being typed."""
+        self.errors[key].hide()
+        if self._asked_to_add and not self._typing():
+            self._asked_to_add = False
+            self.message_label.hide()
         self.setTabOrder(self.barriers_edit, self.add_button)
         self.setTabOrder(self.add_button, self.remove_button)
 
@@ -153,6 +167,7 @@ class DischargeReferralsPage(QWizardPage):
         self.remove_button.setEnabled(self.table.currentIndex().isValid())
 
     def _clear(self) -> None:
+        self._asked_to_add = False
         for label in (*self.errors.values(), self.message_label):
             label.hide()
 
@@ -209,5 +224,6 @@ class DischargeReferralsPage(QWizardPage):
             self.message_label.setText(self.tr("Add the referral you are typing (Alt+A) or clear it "
                                                "before going on."))
             self.message_label.show()
+            self._asked_to_add = True
             return False
         return True

@@ -1,18 +1,22 @@
 """Page 5 of the discharge wizard: review and sign. The whole summary as it will be locked, a few
 reminders (an empty aftercare plan, no referral, and that sending the summary to an aftercare
 provider is a 42 CFR Part 2 disclosure needing the client's written consent), and "Sign discharge"
-(Ctrl+Return). Signing asks once, then calls `clinic.discharge.sign` with the version read; the
-domain's refusal is shown in the page. Once signed the page reads the episode back through
-`clinic.episodes` and says it is closed; only Finish remains.
+(Ctrl+Return). Signing asks the domain first (`check_sign`: signed meanwhile, episode closed), then
+shows the attestation (`confirm_signature` with `clinic.discharge.attestation("discharge")`, saying
+the episode closes on the discharge date) and calls `clinic.discharge.sign` with the version read
+only on Sign; Cancel leaves the draft exactly as it was. The domain's refusal is shown in the page.
+Once signed the page reads the episode back through `clinic.episodes` and says it is closed; only
+Finish remains.
 """
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
-    QMessageBox,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
@@ -20,8 +24,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from iopdesk.errors import IopDeskError
+from iopdesk.errors import IopDeskError, RecordLocked
 
+from ..attestation_dialog import confirm_signature
 from ..dates import date_text
 from .discharge_html import discharge_html, signature_text
 from .discharge_pages import error_label, show_error
@@ -99,18 +104,21 @@ class DischargeSignPage(QWizardPage):
         if view is None or view.status != "draft":
             return
         self.message_label.hide()
-        answer = QMessageBox.question(
-            self, self.tr("Sign discharge"),
-            self.tr("Sign the discharge summary?\n\nIt will be locked, and the episode closed on {day} with "
-                    "the client's group enrollments ended.").format(day=date_text(view.discharged_on)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
-            return
+        discharge = self.owner.clinic.discharge
         try:
-            saved = self.owner.write(self.owner.clinic.discharge.sign)
+            discharge.check_sign(view.id)
+            signing = [self.tr("Discharge summary ({reason}): it will be locked, and the episode closed on {day} "
+                               "with the client's group enrollments ended.").format(
+                reason=html.escape(view.reason_label), day=date_text(view.discharged_on))]
+            if not confirm_signature(self, self.tr("Sign discharge"), discharge.attestation("discharge"),
+                                     signing=signing):
+                return
+            saved = self.owner.write(discharge.sign)
         except IopDeskError as error:
             show_error(self.message_label, error)
-            saved = self.owner.view.status == "signed"  # signed meanwhile, e.g. by a colleague
+            if isinstance(error, RecordLocked):  # signed meanwhile, e.g. by a colleague: show it as it is
+                self.owner.view = discharge.get(view.id)
+            saved = self.owner.view.status == "signed"
         if saved:
             self.finish_signed()
 

@@ -4,11 +4,14 @@ A table (date, type, format, minutes, author, status; never narrative, so a bill
 over `NoteListTableModel`, newest first. New note (Ctrl+N) asks the type and format and opens a
 `NoteEditorDialog`; Enter or a double-click opens the selected note (drafts editable, signed
 notes read-only with their addenda); Co-sign is offered to supervisors on notes awaiting their
-co-signature. When the domain refuses (a biller opening a note, a co-signature by the wrong
-supervisor) its own message is shown in a warning box. The tab reloads when notes change.
+co-signature and co-signs only once the attestation is confirmed (Cancel writes nothing). When
+the domain refuses (a biller opening a note, a co-signature by the wrong supervisor) its own
+message is shown in a warning box. The tab reloads when notes change.
 """
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -32,6 +35,7 @@ from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 from iopdesk.note_formats import NOTE_KINDS, note_formats
 
+from ..attestation_dialog import confirm_signature
 from ..column_fit import fit_columns
 from ..dates import date_text
 from ..operations import Operations, user_message
@@ -252,16 +256,16 @@ class NotesTab(QWidget):
         self.reload(editor.note_id)
 
     def cosign_selected(self) -> bool:
-        """Co-sign the selected note after a confirmation; True when it was co-signed."""
+        """Co-sign the selected note after the supervisor confirms the attestation
+        (`clinic.notes.attestation("cosign")`); True when it was co-signed, False (nothing
+        written) on Cancel or a refusal."""
         item = self.selected_note()
         if item is None or item.status != "awaiting_cosign":
             return False
-        answer = QMessageBox.question(
-            self, self.tr("Co-sign note"),
-            self.tr("Co-sign the {kind} note by {author} of {date}? It cannot be changed afterwards.").format(
-                kind=kind_label(item.kind).lower(), author=item.author, date=date_text(item.service_date)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
+        signing = [self.tr("{kind} note by {author} of {date}; it cannot be changed afterwards.").format(
+            kind=kind_label(item.kind), author=html.escape(item.author), date=date_text(item.service_date))]
+        if not confirm_signature(self, self.tr("Co-sign note"), self.clinic.notes.attestation("cosign"),
+                                 signing=signing):
             return False
         try:
             cosigned = run_with_retry(self, lambda: self.clinic.notes.cosign(

@@ -2,10 +2,12 @@
 
 Shows the open episode (track, admission, level of care, days a week and weekdays, primary
 clinician) with its level-of-care history, the diagnoses (the primary one marked), the active
-alerts with a written resolution to close the selected one, and attendance: hours attended this
-week against the level's minimum, the last four weeks, and what the attendance rules flag
-(`clinic.attendance.hours_by_week` / `flags`). The chart's summary is handed in, so building this
-tab adds no audited read. It re-reads on changes of its kinds for this client.
+alerts, and attendance: hours attended this week against the level's minimum, the last four weeks,
+and what the attendance rules flag. The active alerts are `clinic.alerts.for_chart`, the read the
+chart header shows too: stored alerts (a written resolution closes the selected one) and the
+attendance flags as rows of their own, which no one resolves by hand: selecting one says what
+makes it go. The chart's summary and that read are handed in, so building this tab adds no audited
+read and no second alerts read. It re-reads on changes of its kinds for this client.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
 from iopdesk.rules import levels_of_care, tracks
-from iopdesk.services.alerts import ALERT_KINDS
+from iopdesk.services.alerts import ChartAlerts
 
 from ..dates import stamp_text
 from ..operations import Operations, user_message
@@ -43,8 +45,8 @@ class OverviewTab(QWidget):
 
     def __init__(self, clinic: Clinic, ops: Operations, client_id: str, parent: QWidget | None = None,
                  *, summary=None, read: tuple | None = None) -> None:
-        """`read`: the (episode, active alerts) the chart header just read, shown without asking
-        again; alerts None when they were refused."""
+        """`read`: the (episode, `ChartAlerts`) the chart header just read, shown without asking
+        again."""
         super().__init__(parent)
         self.clinic = clinic
         self.ops = ops
@@ -87,9 +89,10 @@ class OverviewTab(QWidget):
         diagnosis_group = self._group(self.tr("Diagnoses"), self.diagnosis_view)
 
         self.alert_model = RowsTableModel((
-            (self.tr("Kind"), lambda a: ALERT_KINDS.get(a.kind, a.kind)),
-            (self.tr("Raised"), lambda a: stamp_text(a.raised_at)),
-            (self.tr("By"), lambda a: a.raised_by),
+            (self.tr("Kind"), lambda a: self.tr(a.label)),
+            (self.tr("Raised"), lambda a: stamp_text(a.raised_at) if a.raised_at is not None
+             else self.tr("since {day}").format(day=date_text(a.since)) if a.since else ""),
+            (self.tr("By"), lambda a: self.tr(a.raised_by) if a.alert is None else a.raised_by),
             (self.tr("Alert"), lambda a: a.message),
         ), self)
         self.alert_view = make_table_view(self.alert_model, self.tr("Active alerts"))
@@ -103,6 +106,11 @@ class OverviewTab(QWidget):
         self.alert_error = QLabel(objectName="alertError")
         self.alert_error.setWordWrap(True)
         self.alert_error.hide()
+        self.flag_note = QLabel(objectName="attendanceFlagNote")
+        self.flag_note.setWordWrap(True)
+        self.flag_note.setAccessibleName(self.tr("About the selected attendance flag"))
+        self.flag_note.hide()
+        self.alert_view.selectionModel().currentRowChanged.connect(lambda *_: self._alert_selected())
         resolve_row = QHBoxLayout()
         resolution_label = QLabel(self.tr("Resolution:"))
         resolution_label.setBuddy(self.resolution_edit)
@@ -111,6 +119,7 @@ class OverviewTab(QWidget):
         resolve_row.addWidget(self.resolve_button)
         alerts_group = self._group(self.tr("Active alerts"), self.alert_view)
         alerts_group.layout().addLayout(resolve_row)
+        alerts_group.layout().addWidget(self.flag_note)
         alerts_group.layout().addWidget(self.alert_error)
         self.alerts_group = alerts_group
 
@@ -147,8 +156,9 @@ class OverviewTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
-        self.resolve_button.setEnabled(clinic.actor.can("note.write"))
-        self.resolution_edit.setEnabled(clinic.actor.can("note.write"))
+        self.can_resolve = clinic.actor.can("note.write")
+        self.resolve_button.setEnabled(self.can_resolve)
+        self.resolution_edit.setEnabled(self.can_resolve)
         ops.changes_applied.connect(self._changes_applied)
         self.refresh(read)
 
@@ -162,8 +172,15 @@ class OverviewTab(QWidget):
     # -- data -------------------------------------------------------------------------------
     def refresh(self, read: tuple | None = None) -> None:
         """Show the client's episode and alerts: `read` as given, else read them now."""
-        episode, alerts = read if read is not None else (self.clinic.episodes.current(self.client_id), None)
+        if read is None:
+            episode = self.clinic.episodes.current(self.client_id)
+            read = (episode, self.clinic.alerts.for_chart(self.client_id, episode.id if episode else None,
+                                                          episode_read=True))
+        episode, alerts = read
+        if alerts.stored_hidden:  # alerts are clinical narrative: the refusal (and the emergency offer)
+            self.clinic.actor.require_for_client("chart.read_narrative", self.client_id)
         self.episode = episode
+        self.alerts: ChartAlerts = alerts
         values = self.episode_values
         if episode is None:
             status = self.summary.episode_status if self.summary else self.tr("not in treatment")
@@ -191,13 +208,25 @@ class OverviewTab(QWidget):
                  self.tr("At admission (no change recorded)"))]
             self.history_model.set_rows(history)
             self.diagnosis_model.set_rows(self.clinic.episodes.diagnoses(episode.id))
-            self._show_attendance(episode)
-        self.alert_model.set_rows(alerts if alerts is not None else self.clinic.alerts.active_for(self.client_id))
-        self.alerts_group.setTitle(self.tr("Active alerts (%n)", "", self.alert_model.rowCount()))
+            self._show_attendance(episode, [row for row in alerts.rows if not row.resolvable])
+        self.alert_model.set_rows(list(alerts.rows))
+        self.alerts_group.setTitle(self.tr("Active alerts (%n)", "", alerts.count))
         if self.alert_model.rowCount():
             self.alert_view.selectRow(0)
+        self._alert_selected()
 
-    def _show_attendance(self, episode) -> None:
+    def _alert_selected(self) -> None:
+        """A stored alert is resolved in writing here; an attendance flag is not: say what makes it go."""
+        row = self.alert_model.row_value(self.alert_view.currentIndex().row())
+        flag = row is not None and not row.resolvable
+        self.resolution_edit.setEnabled(self.can_resolve and not flag)
+        self.resolve_button.setEnabled(self.can_resolve and not flag)
+        self.flag_note.setText(self.tr("Attendance flag: computed from the attendance record, so it is not "
+                                       "resolved by hand. {clears}").format(clears=self.tr(row.clears_when))
+                               if flag else "")
+        self.flag_note.setVisible(flag)
+
+    def _show_attendance(self, episode, flags) -> None:
         weeks = self.clinic.attendance.hours_by_week(episode.id, 4)
         self.weeks_model.set_rows(list(reversed(weeks)))
         if weeks:
@@ -210,9 +239,8 @@ class OverviewTab(QWidget):
                 text = self.tr("This week: {hours:g} h on {days} (no weekly minimum at this level)").format(
                     hours=week.hours, days=days)
             self.week_label.setText(text)
-        flags = self.clinic.attendance.flags(episode.id)
         if flags:
-            self.flags_label.setText("\n".join(f"⚑ {flag.reason}" for flag in flags))
+            self.flags_label.setText("\n".join(f"⚑ {flag.message}" for flag in flags))
             self.flags_label.setForegroundRole(QPalette.ColorRole.Link)
         else:
             self.flags_label.setText(self.tr("No attendance flags."))
@@ -232,10 +260,11 @@ class OverviewTab(QWidget):
 
     def resolve_selected(self) -> None:
         """Resolve the selected alert with the typed resolution."""
-        alert = self.alert_model.row_value(self.alert_view.currentIndex().row())
+        row = self.alert_model.row_value(self.alert_view.currentIndex().row())
         self.alert_error.hide()
-        if alert is None:
+        if row is None or not row.resolvable:
             return
+        alert = row.alert
         try:
             resolved = run_with_retry(self, lambda: self.clinic.alerts.resolve(alert.id, self.resolution_edit.text()),
                                       on_refused=self._show_alert_error)

@@ -58,8 +58,9 @@ def choice_box(items, current: str | None = None, editable: bool = False) -> QCo
     return box
 
 
-def form(parent: QWidget, title: str, name: str, fields, submit: Callable[[], None]):
-    dialog = ChartFormDialog.build(parent, title, fields, submit)
+def form(parent: QWidget, title: str, name: str, fields, submit: Callable[[], object],
+         check: Callable[[], None] | None = None):
+    dialog = ChartFormDialog.build(parent, title, fields, submit, check)
     dialog.setObjectName(name)
     for keys in ("Ctrl+Return", "Ctrl+Enter"):
         QShortcut(QKeySequence(keys), dialog, activated=dialog.save_button.click)
@@ -169,22 +170,24 @@ def details_dialog(parent: QWidget, save, plan, staff):
     ], submit)
 
 
-def sign_dialog(parent: QWidget, save, client_name: str = "", clinician: str = ""):
-    """The client's signature (name as signed, date) for signing a draft plan as `clinician`."""
+def sign_dialog(parent: QWidget, save, client_name: str = "", clinician: str = "", check=None):
+    """The client's signature (name as signed, date) for signing a draft plan as `clinician`.
+    `save(**values)` signs (returning False when the attestation was cancelled: the form stays);
+    `check(**values)` raises what signing would refuse, so a message goes once it is fixed."""
     name = QLineEdit(client_name)
     name.setPlaceholderText(parent.tr("The client's name as signed"))
     signed_on = DateField(parent.tr("Client signed on"), clock.today(), latest=clock.today())
 
-    def submit() -> None:
-        save(client_signature_name=name.text(), client_signed_on=signed_on.value())
+    def values() -> dict:
+        return {"client_signature_name": name.text(), "client_signed_on": signed_on.value()}
 
     dialog = form(parent, parent.tr("Sign treatment plan"), "signPlanDialog", [
         ("client_signature_name", parent.tr("&Client signature:"), name),
         ("client_signed_on", parent.tr("Client signed &on:"), signed_on),
-    ], submit)
+    ], lambda: save(**values()), (lambda: check(**values())) if check is not None else None)
     dialog.save_button.setText(parent.tr("&Sign plan"))
-    note = QLabel(parent.tr("You sign as {who}. A signed plan never changes; later changes are made "
-                            "in a revision.").format(who=clinician))
+    note = QLabel(parent.tr("You sign as {who}, after confirming the attestation. A signed plan never "
+                            "changes; later changes are made in a revision.").format(who=clinician))
     note.setWordWrap(True)
     dialog.layout().insertWidget(0, note)
     return dialog

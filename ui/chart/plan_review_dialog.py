@@ -4,8 +4,11 @@ objective, a summary, and the signature that records it.
 It starts from `clinic.plans.start_review(plan_id, reviewed_on)`: each objective shows its goal,
 target date, the notes that addressed it since the last review (or admission) and its last
 rating; the client's measure trends over the same window sit above the summary. "Sign review"
-(Ctrl+Enter) calls `record_review` with the plan version the tab read; a domain error appears
-under the objective, the summary or the date it names, or above the buttons; a plan changed by
+(Ctrl+Enter) asks the domain first (`check_review`): a refusal appears under the objective, the
+summary or the date it names, or above the buttons, and goes as soon as an edit fixes it (the
+domain is asked again). A complete review shows the attestation (`confirm_signature` with
+`clinic.plans.attestation("plan_review")`) and is recorded, with the plan version the tab read,
+only on Sign; Cancel records nothing and leaves the review as typed. A plan changed by
 someone else meanwhile also opens both versions ("Keep theirs" closes the review and reloads
 the tab, "Copy mine" keeps the review as typed for signing again).
 """
@@ -31,9 +34,11 @@ from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.services.plan_reviews import RATINGS
 
+from ..attestation_dialog import confirm_signature
 from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
 from ..date_fields import DateField, entries_ready
 from ..dates import date_text
+from ..field_messages import recheck, when_changed
 from ..operations import Operations, user_message
 from .plan_dialogs import text_box
 
@@ -119,6 +124,8 @@ class PlanReviewDialog(QDialog):
         layout.addWidget(self.errors["summary"])
         layout.addWidget(self.message_label)
         layout.addWidget(buttons)
+        for field in (*self.ratings.values(), *self.comments.values(), self.summary):
+            when_changed(field, self._recheck)
         first = next(iter(self.ratings.values()), self.summary)
         first.setFocus()
         self.resize(self.fontMetrics().averageCharWidth() * 100, self.fontMetrics().lineSpacing() * 40)
@@ -187,6 +194,7 @@ class PlanReviewDialog(QDialog):
             self.errors["reviewed_on"].show()
             return
         self.errors["reviewed_on"].hide()
+        self._recheck()
         self.window_label.setText(self._window_text())
         self.measures_label.setText(self._measures_text())
         for item in self.draft.objectives:
@@ -211,18 +219,42 @@ class PlanReviewDialog(QDialog):
         box = self.ratings[objective_id]
         box.setCurrentIndex(box.findData(rating))
 
+    def _values(self) -> dict:
+        """The review as typed, in the words of `record_review`."""
+        progress = {oid: (box.currentData() or "", self.comments[oid].text()) for oid, box in self.ratings.items()}
+        return {"reviewed_on": self.reviewed_on.value(), "progress": progress,
+                "summary": self.summary.toPlainText()}
+
+    def _recheck(self) -> None:
+        """While a refusal is shown, ask the domain again: it goes once fixed (a review date that
+        is not a date has the field's own message instead)."""
+        if self.reviewed_on.problem() is not None:
+            self.errors["reviewed_on"].hide()
+            return
+        recheck(lambda: self.clinic.plans.check_review(self.plan.id, **self._values()),
+                self.errors, self.message_label)
+
+    def _signing_lines(self, values: dict) -> list[str]:
+        rated = sum(1 for rating, _comment in values["progress"].values() if rating)
+        return [self.tr("Review of treatment plan version {n} on {day}: {k} objective(s) rated, with the "
+                        "summary").format(n=self.plan.plan_version, day=date_text(values["reviewed_on"]), k=rated)]
+
     def record(self) -> bool:
-        """Sign the review; True and the dialog closes when the domain accepts it."""
+        """Sign the review: checked, then attested, then recorded; True and the dialog closes when
+        the domain accepts it, False (nothing recorded) when refused or the attestation cancelled."""
         for label in self.errors.values():
             label.hide()
         self.message_label.hide()
         if not entries_ready([self.reviewed_on]):
             return False
-        progress = {oid: (box.currentData() or "", self.comments[oid].text()) for oid, box in self.ratings.items()}
+        values = self._values()
         try:
-            _review, changes = self.clinic.plans.record_review(
-                self.plan.id, reviewed_on=self.reviewed_on.value(), progress=progress,
-                summary=self.summary.toPlainText(), expected_version=self.plan.version)
+            self.clinic.plans.check_review(self.plan.id, **values)
+            if not confirm_signature(self, self.tr("Sign plan review"), self.clinic.plans.attestation("plan_review"),
+                                     signing=self._signing_lines(values)):
+                return False
+            _review, changes = self.clinic.plans.record_review(self.plan.id, expected_version=self.plan.version,
+                                                               **values)
         except IopDeskError as error:
             label = self.errors.get(error.field or "", self.message_label)
             label.setText(user_message(error))

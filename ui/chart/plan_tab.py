@@ -44,12 +44,13 @@ from . import plan_dialogs as forms
 from .plan_element_editing import PlanElementEditing
 from .plan_review_dialog import PlanReviewDialog
 from .plan_side_panel import PlanSidePanelWidget
+from .plan_signing import PlanSigning
 from .plan_tree_model import PlanTreeModel, WrappingItemDelegate
 
 STATUS_WORDS = {"draft": "Draft", "signed": "Signed", "superseded": "Superseded"}
 
 
-class PlanTab(PlanElementEditing, QWidget):
+class PlanTab(PlanElementEditing, PlanSigning, QWidget):
     """One client's treatment plan: view any version, edit the draft, sign, revise, review."""
 
     KINDS = ("plan", "review", "episode")
@@ -82,6 +83,12 @@ class PlanTab(PlanElementEditing, QWidget):
         self.status_label.setFont(bold)
         self.hint_label = QLabel(objectName="planHint")
         self.hint_label.setWordWrap(True)
+        self.sign_message = QLabel(objectName="planSignMessage")
+        self.sign_message.setWordWrap(True)
+        self.sign_message.setProperty("fieldError", True)
+        self.sign_message.setAccessibleName(self.tr("Why the plan cannot be signed yet"))
+        self.sign_message.setFont(bold)
+        self.sign_message.hide()
         self.version_box = QComboBox(objectName="planVersions")
         self.version_box.setAccessibleName(self.tr("Plan version"))
         self.version_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -130,6 +137,7 @@ class PlanTab(PlanElementEditing, QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.hint_label)
+        layout.addWidget(self.sign_message)
         layout.addWidget(self.toolbar)
         layout.addWidget(splitter, 1)
         self.setTabOrder(self.version_box, self.tree)
@@ -224,6 +232,7 @@ class PlanTab(PlanElementEditing, QWidget):
         self.side.show_plan(self.plan)
         self.side.setVisible(self.plan is not None)
         self._show_status()
+        self._recheck_sign()
         self._selection_changed()
 
     def _size_columns(self) -> None:
@@ -362,21 +371,6 @@ class PlanTab(PlanElementEditing, QWidget):
         self._announce(changes, plan_id=plan.id)
         self.tree.setFocus()
         return True
-
-    def sign_plan(self):
-        if not self.sign_action.isEnabled():
-            return None
-        summary = self.clinic.clients.summary(self.client_id, audit_read=False)
-
-        def save(**values):
-            try:
-                plan, changes = self.clinic.plans.sign(self.plan.id, expected_version=self.plan.version, **values)
-            except ConcurrentEdit as error:
-                self.show_both_versions(error, "sign", None, {"status": "signed", **values})
-                raise
-            self._announce(changes, plan_id=plan.id)
-
-        return self._open(forms.sign_dialog(self, save, summary.legal_name, self.clinic.actor.display_name))
 
     def revise_plan(self):
         if not self.revise_action.isEnabled():
