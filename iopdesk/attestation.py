@@ -19,22 +19,36 @@ from .formats import date_text, time_text
 
 
 @lru_cache(maxsize=1)
-def _statements() -> dict[str, str]:
+def _kinds() -> dict[str, dict]:
     with resources.path("attestations.toml").open("rb") as fh:
-        return {kind: table["statement"] for kind, table in tomllib.load(fh).items()}
+        return tomllib.load(fh)
+
+
+def _kind(kind: str) -> dict:
+    try:
+        return _kinds()[kind]
+    except (KeyError, TypeError):
+        raise ValidationError(f"Attestation: no statement for {kind!r}.", field="kind") from None
 
 
 def kinds() -> tuple[str, ...]:
     """The kinds of record that are signed with an attestation."""
-    return tuple(_statements())
+    return tuple(_kinds())
 
 
 def statement(kind: str) -> str:
     """The statement for `kind` (note, group_session, cosign, plan, plan_review, discharge)."""
-    try:
-        return _statements()[kind]
-    except KeyError:
-        raise ValidationError(f"Attestation: no statement for {kind!r}.", field="kind") from None
+    return _kind(kind)["statement"]
+
+
+def permission(kind: str) -> str:
+    """The permission that signing a record of `kind` needs."""
+    return _kind(kind)["permission"]
+
+
+def signing_permissions() -> frozenset[str]:
+    """Every permission that signs something."""
+    return frozenset(table["permission"] for table in _kinds().values())
 
 
 def signature_line(name: str, credentials: str, signed_at: dt.datetime, time_style: str) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from .. import audit
-from ..attestation import attestation
+from ..attestation import attestation, permission, signing_permissions
 from ..clock import utcnow
 from ..models import Staff
 from ..permissions import Actor
@@ -34,7 +34,11 @@ class Service:
     def attestation(self, kind: str, signed_at: dt.datetime | None = None) -> str:
         """What the acting user attests by signing a record of `kind`, with their name,
         credentials and the time (now, or `signed_at`): shown before signing, kept with the
-        sign event."""
+        sign event. Raises PermissionDenied for a user who may not sign a record of that kind,
+        ValidationError for an unknown kind."""
+        if not any(self.actor.can(p) for p in signing_permissions()):
+            self.actor.require(permission("note"))
+        self.actor.require(permission(kind))
         staff = Staff.get_or_none(Staff.id == self.actor.id) if self.actor.id is not None else None
         name, credentials = (staff.display_name, staff.credentials) if staff else (self.actor.display_name, "")
         return attestation(kind, name, credentials, signed_at or utcnow(), rule("display", "time_format"))
