@@ -41,6 +41,8 @@ REASON_MAX = 500
 
 def fold(text: str) -> str:
     """A word as compared: accents dropped, case folded ("José" and "jose" are one name)."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 

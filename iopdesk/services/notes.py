@@ -16,6 +16,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 
+from .. import audit
 from ..changes import Changes
 from ..clock import utcnow
 from ..errors import ConcurrentEdit, NotFound, RecordLocked, ValidationError
@@ -26,6 +27,7 @@ from ..records import as_uuid, content_hash, update_versioned
 from ..validation import as_date, as_time, required_text
 from .base import Service
 from .clients import client_uuid
+from .name_review import NameReview, scan_signed_notes
 from .note_names import findings_for, people_in_care, person, record_overrides, refuse_if_named
 from .note_rules import (
     KEEP,
@@ -251,6 +253,24 @@ class NoteService(Service):
         with self.db.atomic():
             draft, _ = create()
             return self.sign(draft.id, draft.version, overrides=overrides)
+
+    def naming_other_clients(self, *, progress: Callable[[int, int], None] | None = None,
+                             cancelled: Callable[[], bool] | None = None) -> NameReview:
+        """Every signed note that names another client (see `name_review`), for administrators and
+        supervisors (`note.review_names`): whose note, date of service, author, the names found
+        and the note id, never the rest of the text. Words overridden at signing are left out.
+        Reading note text for this is audited: one "name_review" event for the scan and a "read"
+        of each note listed (whose names were shown), with the clients it names."""
+        self.actor.require("note.review_names")
+        review = scan_signed_notes(progress=progress, cancelled=cancelled)
+        with audit.batched():
+            self._audit("name_review", "note", None, detail={
+                "scanned": review.scanned, "total": review.total, "listed": len(review.notes)})
+            for found in review.notes:
+                self._audit("read", "note", found.note_id, client_id=found.client_id, detail={
+                    "purpose": "names of other clients",
+                    "named_client_ids": sorted({named for _, named, _, _ in found.names})})
+        return review
 
     def name_people(self, client_id) -> tuple[Person, list[Person]]:
         """(the client's names, every client in care): what a screen checks a note against while
