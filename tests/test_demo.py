@@ -12,6 +12,9 @@ import iopdesk
 from iopdesk.cli import main as cli_main
 from iopdesk.demo import generate
 from iopdesk.demo.names import client_names
+from iopdesk.name_rules import blocking
+from iopdesk.services.name_review import scan_signed_notes
+from iopdesk.services.note_names import findings_for
 from iopdesk.errors import ValidationError
 from iopdesk.measures import score
 from iopdesk.models import (
@@ -184,6 +187,16 @@ def test_shared_group_note_names_no_client(demo):
     for session in held:
         assert session.shared_note
         assert not pattern.search(session.shared_note), session.shared_note
+
+
+def test_no_demo_note_trips_the_name_rule(demo):
+    """No signed demo note names another client (a group member, or any client in full), and no
+    draft would be refused at signing for it: the demo's text says "Client", never a name."""
+    assert scan_signed_notes().notes == []
+    drafts = list(Note.select().where(Note.status == "draft"))
+    assert drafts
+    for note in drafts:
+        assert blocking(findings_for(note)) == [], note.sections
 
 
 def test_name_lists_do_not_collide_with_shared_note_words():

@@ -20,6 +20,7 @@ check theirs and audit the read.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,46 +88,99 @@ class _Session:
         self.shared += [f for f in shared_part_findings(everyone, shared) if (f.field, f.start) not in seen]
 
 
-def _words(text: str) -> set[str]:
+_LETTERS = bytes(c if chr(c).isascii() and chr(c).isalpha() or c == ord("'") else 32 for c in range(128)).lower() \
+    + bytes(range(128, 256))
+
+
+def _words(text: str) -> set:
+    """The words of `text` as compared with names: bytes for ASCII text (fast), folded text otherwise."""
     if text.isascii():
-        return set(WORD.findall(text.lower()))
+        return set(text.encode().translate(_LETTERS).split())
     return {fold(w) for w in WORD.findall(text)}
+
+
+def _raw_words(sections, participants) -> set:
+    """The words of a note as stored (its sections' JSON text), without decoding it when it is plain."""
+    text = sections if isinstance(sections, str) else " ".join(str(v) for v in (sections or {}).values())
+    if "\\u" in text:  # JSON escapes of accented letters
+        text = " ".join(str(v) for v in json.loads(text).values())
+    else:
+        text = text.replace("\\n", " ").replace("\\t", " ").replace("\\r", " ")
+    return _words(text + " " + (participants or ""))
+
+
+def _keys_of(people: dict[str, Person]) -> set:
+    keys = {k for p in people.values() for k in p.keys()}
+    return keys | {k.encode() for k in keys if k.isascii()}
 
 
 def scan_signed_notes(client_id: uuid.UUID | None = None, *,
                       progress: Callable[[int, int], None] | None = None,
                       cancelled: Callable[[], bool] | None = None) -> NameReview:
     """Every signed note (of `client_id` alone, when given) that names another client, oldest
-    first. `progress(done, total)` is called after each chunk; `cancelled()` True stops early
-    (the review then says how many were scanned)."""
+    first. A first pass reads each note's stored text and keeps those holding any client's name
+    word (and every note of a session whose shared part holds one); the second checks those with
+    the rule. `progress(done, total)` follows the first pass; `cancelled()` True stops early (the
+    review then says how many were scanned)."""
     signed = Note.status.in_(SIGNED_STATES)
     if client_id is not None:
         signed &= Note.client == client_id
     total = Note.select().where(signed).count()
-    rows = Client.select(Client.id, Client.legal_first, Client.legal_last, Client.preferred_name,
-                         Client.mrn).tuples()
     people: dict[str, Person] = {}
     mrns: dict[str, str] = {}
-    for cid, first, last, preferred, mrn in rows:
+    for cid, first, last, preferred, mrn in Client.select(
+            Client.id, Client.legal_first, Client.legal_last, Client.preferred_name, Client.mrn).tuples():
         people[str(cid)] = Person(str(cid), first, last, preferred)
         mrns[str(cid)] = mrn
-    everyone = NameIndex(people.values(), full_only=True)
-    found: list[tuple[tuple, list[Finding]]] = []
-    done, last_id = 0, None
+    keys = _keys_of(people)
+    candidates, sessions, done, last_id = [], set(), 0, None
+    db = Note._meta.database
     while done < total and not (cancelled and cancelled()):
-        query = Note.select(Note.id, Note.client, Note.kind, Note.service_date, Note.author, Note.status,
-                            Note.sections, Note.participants, Note.group_session).where(signed)
+        query = Note.select(Note.id, Note.sections, Note.participants, Note.group_session).where(signed)
         if last_id is not None:
             query = query.where(Note.id > last_id)
-        chunk = list(query.order_by(Note.id).limit(CHUNK).tuples())
+        chunk = db.execute(query.order_by(Note.id).limit(CHUNK)).fetchall()
         if not chunk:
             break
         last_id = chunk[-1][0]
-        found += _scan_chunk(chunk, people, everyone)
+        for note_id, sections, participants, session_id in chunk:
+            if session_id is not None:
+                sessions.add(session_id)
+            if not keys.isdisjoint(_raw_words(sections, participants if session_id is None else "")):
+                candidates.append(note_id)
         done += len(chunk)
         if progress:
             progress(min(done, total), total)
+    candidates += _notes_of_named_sessions(sessions, keys, signed)
+    everyone = NameIndex(people.values(), full_only=True)
+    found: list[tuple[tuple, list[Finding]]] = []
+    for batch in _batches(sorted({_uuid(c) for c in candidates})):
+        rows = Note.select(Note.id, Note.client, Note.kind, Note.service_date, Note.author, Note.status,
+                           Note.sections, Note.participants, Note.group_session).where(
+            Note.id.in_(batch)).tuples()
+        found += _scan_chunk(list(rows), people, everyone)
     return NameReview(_rows(found, people, mrns), min(done, total), total)
+
+
+def _uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _batches(items: list, size: int = 500):
+    return (items[i:i + size] for i in range(0, len(items), size))
+
+
+def _notes_of_named_sessions(sessions: set, keys: set, signed) -> list:
+    """Signed notes of the sessions whose shared part holds a client's name word."""
+    named = []
+    for batch in _batches(sorted({_uuid(s) for s in sessions})):
+        query = GroupSession.select(GroupSession.id, GroupSession.topic, GroupSession.modality,
+                                    GroupSession.shared_note).where(GroupSession.id.in_(batch)).tuples()
+        named += [sid for sid, *texts in query if not keys.isdisjoint(_words(" ".join(t or "" for t in texts)))]
+    out = []
+    for batch in _batches(named):
+        out += [i for (i,) in Note.select(Note.id).where(signed & Note.group_session.in_(batch)).tuples()]
+    return out
 
 
 def _scan_chunk(chunk: list[tuple], people: dict[str, Person], everyone: NameIndex) -> list[tuple]:
@@ -138,16 +192,14 @@ def _scan_chunk(chunk: list[tuple], people: dict[str, Person], everyone: NameInd
         if session_id is None and participants:
             fields["participants"] = participants
         session = sessions.get(session_id)
-        words = _words("\n".join(fields.values()))
         own = people.get(str(cid))
         if own is None:
             continue
         findings = [f for f in session.shared if set(f.named_ids) - {own.client_id}] if session else []
-        if session and not words.isdisjoint(session.index.words):
+        if session:
             findings += [f for f in section_findings(own, session.index, fields) if f.blocking]
-        if not words.isdisjoint(everyone.words):
-            seen = {(f.field, f.start) for f in findings}
-            findings += [f for f in note_findings(own, everyone, fields) if (f.field, f.start) not in seen]
+        seen = {(f.field, f.start) for f in findings}
+        findings += [f for f in note_findings(own, everyone, fields) if (f.field, f.start) not in seen]
         if findings:
             out.append((row, findings))
     return out
@@ -185,7 +237,7 @@ def _overridden(found: list[tuple]) -> set[tuple[str, tuple, str]]:
     clients = list({row[1] for row, _ in found})
     notes = {str(row[0]) for row, _ in found}
     out = set()
-    for batch in (clients[i:i + 500] for i in range(0, len(clients), 500)):
+    for batch in _batches(clients):
         query = AuditEvent.select(AuditEvent.entity_id, AuditEvent.detail).where(
             (AuditEvent.action == OVERRIDE_ACTION) & (AuditEvent.entity == "note")
             & AuditEvent.client_id.in_(batch)).tuples()
@@ -217,7 +269,7 @@ def _rows(found: list[tuple], people: dict[str, Person], mrns: dict[str, str]) -
             kept.append((row, tuple(names)))
     ids = [row[0] for row, _ in kept]
     addenda: dict = {}
-    for batch in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+    for batch in _batches(ids):
         for note_id in NoteAddendum.select(NoteAddendum.note).where(NoteAddendum.note.in_(batch)).tuples():
             addenda[note_id[0]] = addenda.get(note_id[0], 0) + 1
     out = []
