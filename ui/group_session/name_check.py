@@ -31,7 +31,6 @@ class SessionNameCheck(QObject):
 
     def __init__(self, window) -> None:
         super().__init__(window)
-        self.window = window
         self.overrides: list[NameOverride] = []
         self.findings: list[Finding] = []
         self.saved: dict[str, dict[str, str]] = {}
@@ -40,6 +39,11 @@ class SessionNameCheck(QObject):
         self.threshold = float(rule("group_notes", "similarity_warning"))
         self.timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.timer.timeout.connect(self.run)
+
+    @property
+    def window(self):
+        """The window this check belongs to (its Qt parent: no reference cycle keeps it alive)."""
+        return self.parent()
 
     def schedule(self) -> None:
         """Check again once typing pauses."""
