@@ -12,9 +12,6 @@ import iopdesk
 from iopdesk.cli import main as cli_main
 from iopdesk.demo import generate
 from iopdesk.demo.names import client_names
-from iopdesk.name_rules import blocking
-from iopdesk.services.name_review import scan_signed_notes
-from iopdesk.services.note_names import findings_for
 from iopdesk.errors import ValidationError
 from iopdesk.measures import score
 from iopdesk.models import (
@@ -36,7 +33,10 @@ from iopdesk.models import (
     Staff,
     TreatmentPlan,
 )
+from iopdesk.name_rules import blocking
 from iopdesk.note_formats import lookup_format
+from iopdesk.services.name_review import scan_signed_notes
+from iopdesk.services.note_names import findings_for
 from iopdesk.services.note_rules import note_content_hash
 
 AS_OF = dt.date(2026, 3, 18)

@@ -37,29 +37,29 @@ def on_next_modal(qtbot, act) -> list:
     return seen
 
 
-def row_of(window, last: str) -> int:
-    return next(i for i, r in enumerate(window.model.rows()) if r.display_name.endswith(last))
+def row_of(session_window, last: str) -> int:
+    return next(i for i, r in enumerate(session_window.model.rows()) if r.display_name.endswith(last))
 
 
-def attend_and_write(qtbot, window, last: str, texts: dict[str, str]) -> None:
+def attend_and_write(qtbot, session_window, last: str, texts: dict[str, str]) -> None:
     """Mark the member present and type their five sections."""
-    go_to_row(qtbot, window, row_of(window, last))
-    qtbot.keyClick(window.roster, Qt.Key.Key_P)
-    go_to_row(qtbot, window, row_of(window, last))
-    initials = window.model.rows()[row_of(window, last)].initials
-    write_sections(qtbot, window, {k: v.format(i=initials) for k, v in texts.items()})
+    go_to_row(qtbot, session_window, row_of(session_window, last))
+    qtbot.keyClick(session_window.roster, Qt.Key.Key_P)
+    go_to_row(qtbot, session_window, row_of(session_window, last))
+    initials = session_window.model.rows()[row_of(session_window, last)].initials
+    write_sections(qtbot, session_window, {k: v.format(i=initials) for k, v in texts.items()})
 
 
-def write_shared_part(qtbot, window, note: str = "Members practised urge surfing.") -> None:
-    qtbot.keyClicks(window.topic_edit, "Coping with cravings")
-    qtbot.keyClicks(window.shared_edit, note)
+def write_shared_part(qtbot, session_window, note: str = "Members practised urge surfing.") -> None:
+    qtbot.keyClicks(session_window.topic_edit, "Coping with cravings")
+    qtbot.keyClicks(session_window.shared_edit, note)
 
 
 def highlighted(edit) -> list[str]:
     return [s.cursor.selectedText() for s in edit.extraSelections()]
 
 
-def test_a_section_naming_another_member_is_highlighted_and_blocked_as_it_is_typed(qtbot, window):
+def test_a_section_naming_another_member_is_highlighted_and_blocked_as_it_is_typed(qtbot, window):  # noqa: F811 (fixtures)
     """“Okafor” typed in Blackwood's section: within half a second, without saving, the word is
     highlighted, the section says it cannot be signed and offers Override…, and the warnings list it."""
     attend_and_write(qtbot, window, "Blackwood", {"participation": "Sat by Okafor during check-in."})
@@ -79,7 +79,7 @@ def test_a_section_naming_another_member_is_highlighted_and_blocked_as_it_is_typ
     assert highlighted(window.editor.editors["participation"]) == [] and window.warnings.count() == 0
 
 
-def test_sign_all_attests_the_clean_sections_and_lists_the_blocked_one_apart(qtbot, window, group_clinic):
+def test_sign_all_attests_the_clean_sections_and_lists_the_blocked_one_apart(qtbot, window, group_clinic):  # noqa: F811
     """Blackwood's section names Okafor, Chukwu's is clean: the attestation lists Chukwu to sign
     and Blackwood apart, with the reason and “Okafor” highlighted; Cancel signs nothing; Sign
     signs Chukwu's note only."""
@@ -109,7 +109,7 @@ def test_sign_all_attests_the_clean_sections_and_lists_the_blocked_one_apart(qtb
     assert "1 notes signed." in window.result_label.text() and "Okafor" in window.result_label.text()
 
 
-def test_an_override_with_its_reason_lets_the_section_be_signed_and_is_audited(qtbot, window, group_clinic,
+def test_an_override_with_its_reason_lets_the_section_be_signed_and_is_audited(qtbot, window, group_clinic,  # noqa: F811
                                                                               monkeypatch):
     """Override… on Blackwood's section asks the reason; once given the word is no longer blocking,
     Sign all signs the note and the reason is in the audit trail."""
@@ -137,7 +137,7 @@ def test_an_override_with_its_reason_lets_the_section_be_signed_and_is_audited(q
     assert (kept.detail["words"], kept.detail["reason"], kept.detail["named_initials"]) == ("Okafor", reason, "A.O.")
 
 
-def test_a_shared_part_naming_a_member_holds_back_the_whole_session(qtbot, window, group_clinic, monkeypatch):
+def test_a_shared_part_naming_a_member_holds_back_the_whole_session(qtbot, window, group_clinic, monkeypatch):  # noqa: F811
     """“Tomasz” in the shared note is highlighted there; Sign all signs nothing and says why."""
     asked = []
     monkeypatch.setattr(signing, "confirm_signature", lambda _window, *a, **k: asked.append(a) or True)

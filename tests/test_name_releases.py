@@ -15,8 +15,8 @@ from iopdesk.models import Disclosure
 from reports.jobs import PrintRequest, print_document
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_consents import consent_fields
-from tests.test_name_signing import DAP, draft, legacy_note
 from tests.test_groups import admit
+from tests.test_name_signing import DAP, draft, legacy_note
 
 COURT = "Harbor County Drug Court"
 

@@ -11,6 +11,7 @@ then, so a name added to the program after the editor opened is still caught.
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from iopdesk.name_checks import note_findings
@@ -53,6 +54,8 @@ class NoteNameCheck(QObject):
                             on_failure=lambda _error: None)  # the domain still checks at signing
 
     def _loaded(self, found) -> None:
+        if not shiboken6.isValid(self):  # the editor closed meanwhile
+            return
         self.own, people = found
         self.index = NameIndex(people, full_only=True)
         self.run()

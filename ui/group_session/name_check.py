@@ -12,6 +12,7 @@ part) says why and offers "Override…", which asks for the reason; the override
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QListWidgetItem
 
@@ -58,7 +59,7 @@ class SessionNameCheck(QObject):
                             on_failure=lambda error: self._saved_read(asked, {}))
 
     def _saved_read(self, asked: int, saved: dict) -> None:
-        if asked == self._asked and not self.window._closed:
+        if shiboken6.isValid(self) and asked == self._asked and not self.window._closed:
             self.saved = saved
             self.run()
 
