@@ -1,4 +1,5 @@
-"""The admin command line: `iopdesk demo|user|migrate|check|server|sync|backup|restore`, `--db URL` or `IOPDESK_DB`.
+"""The admin command line: `iopdesk demo|user|migrate|check|server|sync|backup|restore|audit|import|notes`,
+`--db URL` or `IOPDESK_DB`.
 
 Errors print one line a person can act on and exit non-zero; no traceback reaches the user.
 """
@@ -95,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .client_import_cli import add_parser as add_import_parser
 
     add_import_parser(sub, common)
+    from .notes_cli import add_parser as add_notes_parser
+
+    add_notes_parser(sub, common)
     return parser
 
 
@@ -250,10 +254,16 @@ def _cmd_import(args) -> int:
     return run(args, _open)
 
 
+def _cmd_notes(args) -> int:
+    from .notes_cli import run
+
+    return run(args, _open)
+
+
 COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check,
             "server": _cmd_server, "sync": _cmd_sync, "encrypt": _cmd_encrypt,
             "backup": _cmd_backup, "restore": _cmd_restore, "audit": _cmd_audit,
-            "import": _cmd_import}
+            "import": _cmd_import, "notes": _cmd_notes}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,9 @@ table. Both sections read again whenever a change is announced (a sync or a reso
 announces one that touches everything), or when next shown if the page was hidden. Without the
 "sync.run" permission (administrators) the page says so politely and offers no sync controls.
 Reviewers of emergency access (permission "emergency.review": supervisors and administrators)
-also get the Emergency access tab (ui.emergency_review_page), titled with the count awaiting review.
+also get the Emergency access tab (ui.emergency_review_page), titled with the count awaiting review,
+and holders of "note.review_names" (administrators, supervisors) the Notes naming clients tab
+(ui.named_notes_page): signed notes that name another client, each to get an addendum.
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ class AdminPage(QWidget):
         layout.setContentsMargins(24, 20, 24, 16)
         layout.addWidget(QLabel(self.tr("Admin"), objectName="pageTitle"))
         from .emergency_review_page import add_emergency_tab
+        from .named_notes_page import add_named_notes_tab
 
         self.refused = not clinic.actor.can("sync.run")
         if self.refused:
@@ -177,7 +180,7 @@ class AdminPage(QWidget):
             self.refusal_label.setAccessibleName(self.tr("No admin access"))
             self.refusal_label.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             layout.addWidget(self.refusal_label)
-            layout.addWidget(add_emergency_tab(None, clinic, ops) or QWidget(), 1)
+            layout.addWidget(add_named_notes_tab(add_emergency_tab(None, clinic, ops), clinic, ops) or QWidget(), 1)
             return
         self.sync_panel = SyncPanel(clinic, ops, settings)
         self.conflicts_panel = ConflictsPanel(clinic, ops)
@@ -189,7 +192,8 @@ class AdminPage(QWidget):
         self.splitter.setStretchFactor(1, 1)
         from .audit_page import add_audit_tab
 
-        layout.addWidget(add_emergency_tab(add_audit_tab(self.splitter, clinic), clinic, ops), 1)
+        layout.addWidget(add_named_notes_tab(add_emergency_tab(add_audit_tab(self.splitter, clinic), clinic, ops),
+                                             clinic, ops), 1)
         ops.changes_applied.connect(self._changes_applied)
 
     def _changes_applied(self, _changes) -> None:
