@@ -1,13 +1,14 @@
-"""Group notes: each attendee's individualized part (GROUP format), the checks a facilitator sees
-before signing, and signing a whole session at once.
+"""Group notes: each attendee's individualized part (GROUP format), the session's members and
+shared part as the name checks read them, and signing a whole session at once.
 
 Invariants: only a client who attended (present, late arrival, left early) gets a group note, with
-the attendance minutes and times and the session's date; warnings never block a save, they are
-returned for the facilitator to read (another client's name in a section, near-identical text
-across clients — a payer audit trigger —, any client's name in the shared part, which is copied to
-every attendee's chart); `sign_session` signs every complete section by its author in one
-transaction, through `note_rules.signing_values` like any note, and nothing when the shared part
-is empty.
+the attendance minutes and times and the session's date; the name checks (`iopdesk.name_checks`)
+never block a save, but they block signing: a section naming another member (in full, or by a
+name theirs alone in the group) is not signed unless an override covers the words, and a shared
+part naming any member (it is copied to every attendee's chart) signs nothing; near-identical text
+across clients stays a warning. `sign_session` signs every complete, unblocked section by its
+author in one transaction, through `note_rules.signing_values` like any note, and nothing when the
+shared part is empty.
 """
 
 from __future__ import annotations

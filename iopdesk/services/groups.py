@@ -1,6 +1,7 @@
 """Therapy groups and their sessions: defining a group with its weekly schedule and facilitators,
 generating sessions, enrolment, the roster, attendance, and the session's notes (shared part,
-each attendee's individualized part, warnings, signing them all).
+each attendee's individualized part, the name checks, signing them all — with overrides, and a
+preview of what would be signed for the attestation).
 
 Invariants: sessions are generated at most once per group, date and start time; a client is
 enrolled only while in an open episode, and once at a time per group; every write to a session
