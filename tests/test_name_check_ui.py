@@ -150,3 +150,15 @@ def test_a_shared_part_naming_a_member_holds_back_the_whole_session(qtbot, windo
     assert asked == [] and window.result_label.text().startswith("Nothing can be signed yet.")
     assert "Shared part" in window.result_label.text()
     assert {r.note_status for r in group_clinic.groups.roster(window.session_id)} == {None, "draft"}
+
+
+def test_near_identical_sections_are_a_warning_that_does_not_block(qtbot, window):  # noqa: F811
+    """Chukwu's and Blackwood's sections differ only by their initials: both are warned (the
+    comparison runs off the GUI thread), neither is blocked."""
+    attend_and_write(qtbot, window, "Chukwu", CLEAN)
+    attend_and_write(qtbot, window, "Blackwood", CLEAN)
+    qtbot.waitUntil(lambda: window.warnings.count() == 2, timeout=3000)
+    texts = [window.warnings.item(i).text() for i in range(2)]
+    assert all(t.startswith("Check · ") and "individualized text is" in t for t in texts)
+    panel = window.editor.findings_panel
+    assert panel.isVisible() and "Check:" in panel.label.text() and not panel.override_button.isVisible()

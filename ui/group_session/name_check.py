@@ -4,8 +4,10 @@ after the last keystroke, without saving.
 
 Names come from the roster rows (each carries the member's names); the text of a client whose
 section has not been opened in this window comes from the saved notes, read once off the GUI thread
-(`clinic.groups.saved_sections`). Near-identical text is compared through a cache of text pairs,
-so typing in one section compares only that section again. Findings are listed under the roster,
+(`clinic.groups.saved_sections`). The names are checked on the GUI thread (a few milliseconds for
+a large group); near-identical text, which can take a few hundred milliseconds, is compared on a
+worker through a cache of text pairs (typing in one section compares only that section again), and
+its warnings join the list when they come back. Findings are listed under the roster,
 highlighted in the section editors and the shared part, and each blocked section (or the shared
 part) says why and offers "Override…", which asks for the reason; the overrides go with Sign all.
 """
@@ -16,8 +18,8 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QListWidgetItem
 
-from iopdesk.name_checks import session_findings
-from iopdesk.name_rules import Finding, NameOverride
+from iopdesk.name_checks import session_findings, similar_findings
+from iopdesk.name_rules import SIMILAR, Finding, NameOverride
 from iopdesk.rules import rule
 
 from ..name_findings import ask_override_reason, highlight, mark_line_edit
@@ -34,10 +36,12 @@ class SessionNameCheck(QObject):
         super().__init__(window)
         self.overrides: list[NameOverride] = []
         self.findings: list[Finding] = []
+        self.similar: list[Finding] = []
         self.saved: dict[str, dict[str, str]] = {}
         self._pairs: dict = {}
         self._asked = 0
-        self.threshold = float(rule("group_notes", "similarity_warning"))
+        self._compared = 0
+        self.threshold = float(rule("group_notes", "similarity_warning"))  # one quick read when opened
         self.timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.timer.timeout.connect(self.run)
 
@@ -81,16 +85,34 @@ class SessionNameCheck(QObject):
                 "shared_note": w.shared_edit.toPlainText()}
 
     def run(self) -> list[Finding]:
-        """Check now (also what Sign all does first)."""
+        """Check the names now (also what Sign all does first); compare the texts on a worker."""
         self.timer.stop()
-        if len(self._pairs) > 5000:
-            self._pairs.clear()
         people = [r.person for r in self.window.model.rows() if r.person is not None]
-        self.findings = session_findings(people, self.sections(), self.shared(), threshold=self.threshold,
-                                         overrides=self.overrides, cache=self._pairs)
+        sections = self.sections()
+        names = session_findings(people, sections, self.shared(), overrides=self.overrides)
+        self.findings = names + [f for f in self.similar if f.client_id in sections]
         self.show()
         self.checked.emit()
+        self._compare(people, sections)
         return self.findings
+
+    def _compare(self, people, sections) -> None:
+        if len(self._pairs) > 5000:
+            self._pairs = {}
+        self._compared += 1
+        asked, pairs, threshold = self._compared, self._pairs, self.threshold
+        by_id = {p.client_id: p for p in people}
+        self.window.ops.run(lambda: similar_findings(by_id, sections, threshold, pairs),
+                            on_success=lambda found: self._compared_texts(asked, found),
+                            on_failure=lambda _error: None)
+
+    def _compared_texts(self, asked: int, found: list[Finding]) -> None:
+        if not shiboken6.isValid(self) or asked != self._compared or self.window._closed or found == self.similar:
+            return
+        self.similar = found
+        self.findings = [f for f in self.findings if f.kind != SIMILAR] + found
+        self.show()
+        self.checked.emit()
 
     def of(self, client_id: str | None) -> list[Finding]:
         return [f for f in self.findings if f.client_id == client_id]
