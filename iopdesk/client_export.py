@@ -13,7 +13,7 @@ Invariants: files hold rows as sync carries them (`iopdesk.sync.rows.to_json`), 
 UTF-8 JSON with sorted keys, so the same rows always give the same bytes; each row's record hash
 is `iopdesk.records.content_hash` of that JSON; the manifest carries every file's SHA-256 and
 every row's hash. An export for a recipient (a release) leaves out every signed note that names
-another client (`services.name_review`), with the rows that belong to it, the audit events about
+another client (`clinic.disclosures.withheld_notes`), with the rows that belong to it, the audit events about
 it and the name-override events, blanks a session's shared part that names another client, and
 lists all of it under "withheld" in the manifest and in the disclosure log; an export without a
 recipient stays inside the program and keeps everything. Writing goes to a hidden sibling folder
@@ -43,10 +43,8 @@ from . import __version__, audit
 from .clock import utcnow
 from .errors import ValidationError
 from .models import ALL_MODELS, Client, Disclosure, Staff
-from .name_rules import SHARED_FIELDS
+from .name_rules import OVERRIDE_ACTION, SHARED_FIELDS
 from .records import content_hash
-from .services.name_review import NamedNote, scan_signed_notes
-from .services.note_names import OVERRIDE_ACTION
 from .sync.rows import models_by_table, to_json
 
 FORMAT = "iopdesk-client-record"
@@ -131,7 +129,7 @@ def _rows(model, condition) -> list[dict]:
     return list(model.select().where(condition).dicts())
 
 
-def gather(client_id: uuid.UUID, held: Sequence[NamedNote] = ()) -> tuple[
+def gather(client_id: uuid.UUID, held: Sequence = ()) -> tuple[
         dict[str, dict[str, dict]], dict[str, dict[str, dict]], list[dict]]:
     """The client's rows and the shared rows they need: (table → id → JSON row) twice, and what
     was withheld: the notes in `held` (signed notes naming another client) with every row that
@@ -164,7 +162,7 @@ def gather(client_id: uuid.UUID, held: Sequence[NamedNote] = ()) -> tuple[
     return record, shared, withheld
 
 
-def _withhold(record: dict[str, dict[str, dict]], held: Sequence[NamedNote]) -> list[dict]:
+def _withhold(record: dict[str, dict[str, dict]], held: Sequence) -> list[dict]:
     """Drop the held notes and every row that belongs to them (parents first), the audit events
     about them and every name override event, from `record`; list what was dropped."""
     notes = {n.note_id: n for n in held}
@@ -194,7 +192,7 @@ def _withhold(record: dict[str, dict[str, dict]], held: Sequence[NamedNote]) -> 
     return out
 
 
-def _redact_shared_parts(shared: dict[str, dict[str, dict]], held: Sequence[NamedNote]) -> list[dict]:
+def _redact_shared_parts(shared: dict[str, dict[str, dict]], held: Sequence) -> list[dict]:
     """Blank the fields of a session's shared part that name another client (the shared row goes
     out with the client's attendance)."""
     out = []
@@ -312,7 +310,7 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         with clinic.db.atomic():  # one consistent snapshot of the record
-            held = scan_signed_notes(client.id).notes if recipient is not None else []
+            held = clinic.disclosures.withheld_notes(client.id) if recipient is not None else []
             record, shared, withheld = gather(client.id, held)
         (work / "tables").mkdir()
         (work / "shared").mkdir()

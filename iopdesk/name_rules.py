@@ -38,6 +38,7 @@ NAME_GAP = re.compile(r"[\s\-‐‑–]{1,3}")  # between words of one name: spa
 COMMA_GAP = re.compile(r"\s*,\s*")  # "Blackwood, Jordan"
 SIMILAR, OTHER_NAMED, SHARED_NAMED = "similar_text", "other_client_named", "client_named_in_shared_note"
 SHARED_FIELDS = ("topic", "modality", "shared_note")
+OVERRIDE_ACTION = "name_override"  # the audit event that keeps an override, with the signature
 REASON_MAX = 500
 
 

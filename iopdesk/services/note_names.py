@@ -19,6 +19,7 @@ from ..errors import OtherClientNamed
 from ..models import Client, Episode, GroupSession, Note
 from ..name_checks import note_findings, session_findings
 from ..name_rules import (
+    OVERRIDE_ACTION,
     Finding,
     NameIndex,
     NameOverride,
@@ -31,8 +32,6 @@ from ..permissions import Actor
 from .episodes import OPEN_STATUSES
 from .group_attendance import session_attendance
 from .group_notes import session_people, shared_fields
-
-OVERRIDE_ACTION = "name_override"
 
 
 def person(client_id) -> Person:
