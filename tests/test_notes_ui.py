@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_groups import give_plan
-from ui.chart import note_editor
+from ui.chart import note_signing
 from ui.chart.note_editor import NoteEditorDialog
 from ui.chart.note_list_model import NoteListTableModel
 from ui.chart.notes_tab import NotesTab
@@ -82,7 +82,7 @@ def attest(monkeypatch, answer: bool = True) -> list:
     """Answer the attestation before signing (Sign, or Cancel); returns what it showed (title,
     attestation, what is signed), keeping no reference to the editor."""
     shown = []
-    monkeypatch.setattr(note_editor, "confirm_signature",
+    monkeypatch.setattr(note_signing, "confirm_signature",
                         lambda _parent, title, text, **kw: shown.append((title, text, kw)) or answer)
     return shown
 

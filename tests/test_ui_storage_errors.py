@@ -30,7 +30,7 @@ from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_group_session_ui import group_template, today_session  # noqa: F401 - fixture
 from tests.test_groups import give_plan
 from ui import storage_retry
-from ui.chart import note_editor
+from ui.chart import note_signing
 from ui.chart.note_addenda import AddendumDialog
 from ui.chart.note_editor import NoteEditorDialog
 from ui.group_session import GroupSessionWindow
@@ -212,7 +212,7 @@ def test_signing_under_a_lock_asks_and_retry_signs(qtbot, chart, holder, asked, 
     """A saved draft signed while another program holds the lock: after the attestation, the
     question, then Retry signs it."""
     clinic, client_id, path = chart
-    monkeypatch.setattr(note_editor, "confirm_signature", lambda *a, **k: True)
+    monkeypatch.setattr(note_signing, "confirm_signature", lambda *a, **k: True)
     editor = open_editor(qtbot, clinic, client_id)
     editor.start_edit.setTime(editor.start_edit.time().fromString("10:00", "HH:mm"))
     editor.end_edit.setTime(editor.end_edit.time().fromString("10:50", "HH:mm"))

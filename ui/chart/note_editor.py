@@ -5,15 +5,16 @@ the plan objectives addressed, and one text field per section of the note's form
 buddy, hint as placeholder). A new note becomes a draft on its first edit; every edit (and every
 focus change) restarts a short single-shot timer that saves the draft, so a crash loses at most
 those few seconds. Ctrl+S saves now, Ctrl+Enter saves and signs; the domain's refusal (an empty
-section, no minutes) appears inline and the field at fault gets the focus; a draft saved meanwhile
-on another workstation opens `ConcurrentEditDialog` with both versions. A signed note is
+section, no minutes) appears inline and the field at fault gets the focus, and clears once fixed;
+while typing, another client's name is highlighted and blocks signing unless overridden with a
+reason (`NoteNameCheck`); signing shows the attestation first (`note_signing`); a draft saved
+meanwhile on another workstation opens `ConcurrentEditDialog` with both versions. A signed note is
 read-only and shows who signed it, its addenda and an "Add addendum…" action.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,14 +28,11 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit, IopDeskError, OtherClientNamed
 from iopdesk.note_formats import lookup_format
-from iopdesk.services.note_rules import missing_sections_problem, with_goal_filled
 from iopdesk.services.notes import SIGNED_STATES, NoteView
 from iopdesk.storage_errors import DatabaseBusy
 
-from ..attestation_dialog import confirm_signature
 from ..concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit
 from ..dates import stamp_text
-from ..name_findings import words_text
 from ..operations import Operations, user_message
 from ..print_preview import note_print_target, print_action
 from ..storage_retry import run_with_retry
@@ -42,6 +40,7 @@ from .note_addenda import AddendumDialog
 from .note_form import NoteFormMixin
 from .note_list_model import kind_label
 from .note_name_check import NoteNameCheck
+from .note_signing import recheck_message, sign_note
 from .note_text import fit_to_text
 
 FIELD_OF_ERROR = {"starts_at": "start_edit", "ends_at": "end_edit", "minutes": "end_edit",
@@ -219,27 +218,8 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
             getattr(self, FIELD_OF_ERROR[field]).setFocus()
 
     def _recheck_message(self, source=None) -> None:
-        """Clear (or update) the message under the note once what it complained of is fixed:
-        empty sections filled, the names taken out or overridden, the field it named edited."""
-        field = self._message_field
-        if field is None:
-            return
-        if field == "sections":
-            problem = self._missing_sections()
-            if problem is None:
-                self.show_error(None)
-            elif problem.message != self.error_label.text():
-                self.error_label.setText(problem.message)
-        elif field == "names" or field in self.section_edits or field == "participants":
-            if self.name_check.ready and not self.name_check.blocking():
-                self.show_error(None)
-        elif source is not None and source is getattr(self, FIELD_OF_ERROR.get(field, ""), None) or (
-                field in ("starts_at", "ends_at", "minutes") and source in (self.start_edit, self.end_edit)):
-            self.show_error(None)
-
-    def _missing_sections(self):
-        chosen = [(oid, "") for oid in self.objective_ids()]
-        return missing_sections_problem(self.format, with_goal_filled(self.format, self.sections(), chosen))
+        """Clear the message under the note once its cause is fixed (`note_signing.recheck_message`)."""
+        recheck_message(self, source)
 
     # -- values ------------------------------------------------------------------------
     def sections(self) -> dict[str, str]:
@@ -334,57 +314,8 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         self._show_state()
 
     def sign(self) -> bool:
-        """Check, show the attestation, then save and sign; True when signed. A refusal (empty
-        sections, another client's name, or the domain's own) is shown inline and leaves no new
-        note behind; Cancel at the attestation leaves the note as it was."""
-        if self.signed:
-            return False
-        self.name_check.run()
-        found = self.name_check.blocking()
-        problem = self._missing_sections()
-        if problem is not None or found:
-            field = "sections" if problem is not None else found[0].field
-            self.show_error(problem or OtherClientNamed(self.tr(
-                "This note names another client ({words}); take the name out or override it before "
-                "signing.").format(words=words_text(found)), field=field, findings=tuple(found)), field)
-            if found and problem is None and field in self.section_edits:
-                self.section_edits[field].setFocus()
-            return False
-        if not confirm_signature(self, self.tr("Sign note"), self.clinic.notes.attestation("note"),
-                                 signing=[html.escape(self.windowTitle().replace("[*]", ""))]):
-            self.status_label.setText(self._status_text() + " " + self.tr("Not signed."))
-            return False
-        overrides = list(self.name_check.overrides)
-        if self.note_id is None:
-            self.autosave_timer.stop()
-
-            def call():
-                return self.clinic.notes.sign_new(self._write_draft, overrides=overrides)
-        else:
-            if not self.save():
-                return False
-
-            def call():
-                return self.clinic.notes.sign(self.note_id, self.view.version, overrides=overrides)
-        try:
-            signed = run_with_retry(self, call, on_refused=self.show_error)
-        except IopDeskError as error:
-            self.show_error(error, error.field)
-            if self.isWindowModified():
-                self.autosave_timer.start()
-            return False
-        if signed is None:
-            return False
-        view, changes = signed
-        self.view, self.note_id = view, view.id
-        self.autosave_timer.stop()
-        self.setWindowModified(False)
-        self.show_error(None)
-        self._show_state()
-        self.name_check.run()
-        self.ops.announce(changes)
-        self.close_button.setFocus()
-        return True
+        """Check, show the attestation, then save and sign (`note_signing.sign_note`); True when signed."""
+        return sign_note(self)
 
     def add_addendum(self) -> AddendumDialog | None:
         """Open the addendum dialog (signed notes only); the note reloads when one is added."""
