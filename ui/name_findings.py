@@ -104,7 +104,7 @@ class FindingsPanel(QFrame):
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setAccessibleName(self.tr("Names found"))
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.override_button = QPushButton(self.tr("&Override…"), objectName="overrideButton")
+        self.override_button = QPushButton(self.tr("O&verride…"), objectName="overrideButton")
         self.override_button.setAccessibleName(self.tr("Override"))
         self.override_button.setToolTip(self.tr("Let these words stay, with the reason (kept in the audit trail)"))
         self.override_button.setAutoDefault(False)
