@@ -1,4 +1,5 @@
-"""The admin command line: `iopdesk demo|user|migrate|check|server|sync|backup|restore|settings`, `--db URL` or `IOPDESK_DB`.
+"""The admin command line: `iopdesk demo|user|migrate|check|server|sync|backup|restore|audit|import|
+notes|settings`, `--db URL` or `IOPDESK_DB`.
 
 The `iopdesk` program has commands that live above this package too (`print` and `export` in
 reports/, `--self-test` in ui/), which iopdesk/ may not import: the entry point hands them down as
@@ -122,6 +123,9 @@ def build_parser(extra: Sequence[ExtraCommand] = ()) -> argparse.ArgumentParser:
     for command in extra:
         if not command.name.startswith("-"):
             sub.add_parser(command.name, help=command.help, add_help=False)
+    from .notes_cli import add_parser as add_notes_parser
+
+    add_notes_parser(sub, common)
     return parser
 
 
@@ -298,10 +302,16 @@ def _cmd_settings(args) -> int:
     return run(args, _open)
 
 
+def _cmd_notes(args) -> int:
+    from .notes_cli import run
+
+    return run(args, _open)
+
+
 COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check,
             "server": _cmd_server, "sync": _cmd_sync, "encrypt": _cmd_encrypt,
             "backup": _cmd_backup, "restore": _cmd_restore, "audit": _cmd_audit,
-            "import": _cmd_import, "settings": _cmd_settings}
+            "import": _cmd_import, "settings": _cmd_settings, "notes": _cmd_notes}
 
 
 def main(argv: Sequence[str] | None = None, extra: Sequence[ExtraCommand] = ()) -> int:

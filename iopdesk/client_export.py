@@ -12,8 +12,12 @@ secrets, which are replaced by fixed values (`REDACTED`): an imported account ca
 Invariants: files hold rows as sync carries them (`iopdesk.sync.rows.to_json`), sorted by id, as
 UTF-8 JSON with sorted keys, so the same rows always give the same bytes; each row's record hash
 is `iopdesk.records.content_hash` of that JSON; the manifest carries every file's SHA-256 and
-every row's hash. Writing goes to a hidden sibling folder moved into place when complete, and the
-export is logged (a disclosure when there is a recipient, else an audit event) only once it is
+every row's hash. An export for a recipient (a release) leaves out every signed note that names
+another client (`clinic.disclosures.withheld_notes`), with the rows that belong to it, the audit events about
+it and the name-override events, blanks a session's shared part that names another client, and
+lists all of it under "withheld" in the manifest and in the disclosure log; an export without a
+recipient stays inside the program and keeps everything. Writing goes to a hidden sibling folder
+moved into place when complete, and the export is logged (a disclosure when there is a recipient, else an audit event) only once it is
 in place; a failure leaves no folder and no log entry. The format is described in FORMAT.md
 (resources/client_record_format.md), copied into every export.
 """
@@ -39,6 +43,7 @@ from . import __version__, audit
 from .clock import utcnow
 from .errors import ValidationError
 from .models import ALL_MODELS, Client, Disclosure, Staff
+from .name_rules import OVERRIDE_ACTION, SHARED_FIELDS
 from .records import content_hash
 from .sync.rows import models_by_table, to_json
 
@@ -52,6 +57,8 @@ REDACTED = {"staff": {"password_hash": "!", "failed_logins": 0, "locked_until": 
 # Exported but not inserted by an import: sealed with the source clinic's audit key.
 NOT_IMPORTED = frozenset({"audit_event"})
 SOFT_LINK = "client_id"
+WITHHELD_REASON = "names another client, so it is kept out of releases (42 CFR Part 2)"
+REDACTED_TEXT = "(withheld: names another client)"
 
 
 @dataclass(frozen=True)
@@ -73,11 +80,16 @@ class ExportManifest:
     generated_at: str
     files: tuple[ManifestFile, ...]
     attachments: tuple[dict, ...] = ()
+    withheld: tuple[dict, ...] = ()  # rows left out of a release (notes naming another client)
 
     @property
     def tables(self) -> list[str]:
         """The record's tables (one file each, empty ones included)."""
         return [f.table for f in self.files if f.part == "record"]
+
+    @property
+    def notes_withheld(self) -> int:
+        return sum(1 for entry in self.withheld if entry["table"] == "note")
 
     def record_hashes(self, part: str = "record") -> dict[str, dict[str, str]]:
         """Table → row id → record hash, for the client's own rows (or the shared ones)."""
@@ -117,8 +129,12 @@ def _rows(model, condition) -> list[dict]:
     return list(model.select().where(condition).dicts())
 
 
-def gather(client_id: uuid.UUID) -> tuple[dict[str, dict[str, dict]], dict[str, dict[str, dict]]]:
-    """The client's rows and the shared rows they need: (table → id → JSON row) twice."""
+def gather(client_id: uuid.UUID, held: Sequence = ()) -> tuple[
+        dict[str, dict[str, dict]], dict[str, dict[str, dict]], list[dict]]:
+    """The client's rows and the shared rows they need: (table → id → JSON row) twice, and what
+    was withheld: the notes in `held` (signed notes naming another client) with every row that
+    belongs to them, the audit events about them and every name override (they carry another
+    client's name), and a session's shared part where it names another client."""
     record: dict[str, dict[str, dict]] = {}
     ids: dict[str, set] = {}
     for name in client_record_tables():
@@ -139,7 +155,56 @@ def gather(client_id: uuid.UUID) -> tuple[dict[str, dict[str, dict]], dict[str, 
         rows = _rows(model, condition)
         ids[name] = {row["id"] for row in rows}
         record[name] = {str(row["id"]): to_json(name, row) for row in rows}
-    return record, _shared(record)
+    withheld = _withhold(record, held) if held else []
+    shared = _shared(record)
+    if held:
+        withheld += _redact_shared_parts(shared, held)
+    return record, shared, withheld
+
+
+def _withhold(record: dict[str, dict[str, dict]], held: Sequence) -> list[dict]:
+    """Drop the held notes and every row that belongs to them (parents first), the audit events
+    about them and every name override event, from `record`; list what was dropped."""
+    notes = {n.note_id: n for n in held}
+    gone: dict[str, set[str]] = {}
+    out = []
+    for table in client_record_tables():
+        model = models_by_table()[table]
+        links = [(f.column_name, f.rel_model._meta.table_name) for f in _foreign_keys(model)]
+        for row_id, row in list(record.get(table, {}).items()):
+            if table == "note" and row_id in notes:
+                note = notes[row_id]
+                reason = f"{WITHHELD_REASON}: it names {', '.join(i for _, _, i, _ in note.names)}"
+            elif any(row.get(column) in gone.get(parent, ()) for column, parent in links):
+                reason = "belongs to a withheld note"
+            elif table == "audit_event" and row.get("action") == OVERRIDE_ACTION:
+                reason = "an override of the name rule: it names another client"
+            elif table == "audit_event" and row.get("entity_id") in notes:
+                reason = "an event of a withheld note"
+            else:
+                continue
+            del record[table][row_id]
+            gone.setdefault(table, set()).add(row_id)
+            entry = {"table": table, "id": row_id, "reason": reason}
+            if table == "note":
+                entry["service_date"] = row.get("service_date")
+            out.append(entry)
+    return out
+
+
+def _redact_shared_parts(shared: dict[str, dict[str, dict]], held: Sequence) -> list[dict]:
+    """Blank the fields of a session's shared part that name another client (the shared row goes
+    out with the client's attendance)."""
+    out = []
+    for note in held:
+        fields = sorted({field for _, _, _, field in note.names if field in SHARED_FIELDS})
+        row = shared.get("group_session", {}).get(note.group_session_id or "")
+        if not fields or row is None:
+            continue
+        row.update(dict.fromkeys(fields, REDACTED_TEXT))
+        out.append({"table": "group_session", "id": note.group_session_id, "fields": fields,
+                    "reason": f"{WITHHELD_REASON}: the shared part names another client"})
+    return out
 
 
 def _shared(record: dict[str, dict[str, dict]]) -> dict[str, dict[str, dict]]:
@@ -196,6 +261,7 @@ def manifest_json(manifest: ExportManifest, clinic_name: str, schema_version: in
         "files": [{"table": f.table, "part": f.part, "file": f.file, "rows": f.rows, "sha256": f.sha256,
                    "imported": f.table not in NOT_IMPORTED, "records": f.records} for f in manifest.files],
         "attachments": list(manifest.attachments),
+        "withheld": list(manifest.withheld),
     }
 
 
@@ -244,14 +310,16 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         with clinic.db.atomic():  # one consistent snapshot of the record
-            record, shared = gather(client.id)
+            held = clinic.disclosures.withheld_notes(client.id) if recipient is not None else []
+            record, shared, withheld = gather(client.id, held)
         (work / "tables").mkdir()
         (work / "shared").mkdir()
         files = [_write_table(work, "record", t, record[t]) for t in client_record_tables()]
         files += [_write_table(work, "shared", t, shared[t])
                   for t in (m._meta.table_name for m in ALL_MODELS) if t in shared]
         manifest = ExportManifest(out, str(client.id), client.mrn, clinic.setting("clinic_id", ""),
-                                  utcnow().replace(microsecond=0).isoformat(), tuple(files))
+                                  utcnow().replace(microsecond=0).isoformat(), tuple(files),
+                                  withheld=tuple(withheld))
         shutil.copyfile(resources.path("client_record_format.md"), work / FORMAT_NOTE)
         if attach is not None:
             manifest = replace(manifest, attachments=tuple(attach(work, manifest)))
@@ -274,13 +342,16 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
 def _log_export(clinic, client_id: uuid.UUID, manifest: ExportManifest, recipient: str | None,
                 who: Staff | None) -> None:
     rows = sum(f.rows for f in manifest.files if f.part == "record")
-    detail = {"tables": len(manifest.tables), "rows": rows, "attachments": len(manifest.attachments)}
+    detail = {"tables": len(manifest.tables), "rows": rows, "attachments": len(manifest.attachments),
+              "notes_withheld": manifest.notes_withheld}
     with clinic.db.atomic():
         if recipient is None:
             audit.record(clinic.actor, "export", "client", client_id, client_id=client_id, detail=detail)
             return
         what = (f"Full export of the client's record ({rows} rows in {len(manifest.tables)} tables, "
                 f"{len(manifest.attachments)} PDF documents), at the client's request")
+        if manifest.notes_withheld:
+            what += f"; {manifest.notes_withheld} note(s) withheld because they name another client"
         row = Disclosure.create(client=client_id, consent=None, disclosed_at=utcnow().replace(microsecond=0),
                                 disclosed_by=who.id, recipient=recipient, description=what)
         audit.record(clinic.actor, "disclose", "disclosure", row.id, client_id=client_id,

@@ -33,6 +33,16 @@ class PossibleDuplicate(ValidationError):
         self.matches = matches
 
 
+class OtherClientNamed(ValidationError):
+    """A note (or a group session's section or shared part) names another client of the program:
+    refused until the words are taken out or overridden with a reason. `field` names the first
+    field at fault; `findings` (iopdesk.name_rules.Finding) say which words, whom and where."""
+
+    def __init__(self, message: str, *, field: str | None, findings: tuple = ()) -> None:
+        super().__init__(message, field=field)
+        self.findings = tuple(findings)
+
+
 class NotFound(IopDeskError):
     """The record asked for does not exist (or is not visible to this user)."""
 

@@ -27,6 +27,7 @@ _PERMISSION_WORDS = {
     "billing.export": "export billing",
     "emergency.request": "request emergency access",
     "emergency.review": "review emergency access",
+    "note.review_names": "list signed notes that name another client",
 }
 
 # What a break-the-glass grant may add, for one client: reading, never writing.

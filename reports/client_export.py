@@ -10,7 +10,8 @@ measure report when the client has measure results. Every PDF goes through
 per file): the whole export is one disclosure, logged once by the export with the PDFs listed and
 hashed in the manifest. An account that may export but not print charts (an administrator) gets
 the JSON record only, and the result says so. File names carry the document type, date and a
-short id, never a name.
+short id, never a name. An export for a recipient leaves out the notes that name another client
+(with their PDFs) and says so in its summary and manifest.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ class ClientExport:
         rows = sum(f.rows for f in self.manifest.files if f.part == "record")
         line = (f"Exported client {self.manifest.mrn}: {rows} rows in {len(self.manifest.tables)} tables"
                 f" and {self.pdfs} PDF document(s) to {self.manifest.folder}")
-        return line + (f" ({self.pdfs_skipped})" if self.pdfs_skipped else "") + "."
+        line += f" ({self.pdfs_skipped})" if self.pdfs_skipped else ""
+        held = self.manifest.notes_withheld
+        if held:
+            line += (f"; {held} note(s) withheld because they name another client (listed under "
+                     "\"withheld\" in manifest.json)")
+        return line + "."
 
 
 def _table(folder: Path, manifest: ExportManifest, table: str) -> list[dict]:

@@ -2,7 +2,8 @@
 
 `print_document(clinic, "plan", PrintRequest(client_id=…), out, recipient=None)`:
 1. with a recipient outside the program, finds the consent that covers them (refused otherwise,
-   naming the recipient, before anything is written);
+   naming the recipient, before anything is written), and refuses a note that names another
+   client (it is kept out of releases);
 2. reads the page frame (`clinic.disclosures.document_context`);
 3. asks the document's writer to gather its read models through the clinic's services and lay them
    out (writers run no queries of their own);
@@ -38,6 +39,10 @@ MODULES = {
     "measures": "reports.measures_pdf",
     "sign-in": "reports.sign_in_pdf",
 }
+
+# Documents that are one note, and what their target id is: a note that names another client is
+# never released outside the program (clinic.disclosures.check_note_releasable).
+NOTE_TARGETS = {"progress-note": "note_id", "group-note": "group_session_id"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,8 @@ def print_document(clinic: Clinic, code: str, request: PrintRequest, out: str | 
             raise ValidationError("Recipient: only a client's own document can be released outside the program.",
                                   field="recipient")
         release = Release(recipient.strip(), clinic.disclosures.release_consent(request.client_id, recipient))
+        if code in NOTE_TARGETS and request.target_id:
+            clinic.disclosures.check_note_releasable(request.client_id, **{NOTE_TARGETS[code]: request.target_id})
     context = clinic.disclosures.document_context(request.client_id)
     description = kind.write(clinic, request, context, out, release)
     disclosure = None

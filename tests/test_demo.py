@@ -33,7 +33,10 @@ from iopdesk.models import (
     Staff,
     TreatmentPlan,
 )
+from iopdesk.name_rules import blocking
 from iopdesk.note_formats import lookup_format
+from iopdesk.services.name_review import scan_signed_notes
+from iopdesk.services.note_names import findings_for
 from iopdesk.services.note_rules import note_content_hash
 
 AS_OF = dt.date(2026, 3, 18)
@@ -184,6 +187,16 @@ def test_shared_group_note_names_no_client(demo):
     for session in held:
         assert session.shared_note
         assert not pattern.search(session.shared_note), session.shared_note
+
+
+def test_no_demo_note_trips_the_name_rule(demo):
+    """No signed demo note names another client (a group member, or any client in full), and no
+    draft would be refused at signing for it: the demo's text says "Client", never a name."""
+    assert scan_signed_notes().notes == []
+    drafts = list(Note.select().where(Note.status == "draft"))
+    assert drafts
+    for note in drafts:
+        assert blocking(findings_for(note)) == [], note.sections
 
 
 def test_name_lists_do_not_collide_with_shared_note_words():

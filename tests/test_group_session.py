@@ -292,12 +292,13 @@ def test_the_similarity_threshold_is_a_clinic_rule(day):
 
 
 def test_client_name_in_shared_note_is_warned(day):
-    """The shared part is copied to every chart: naming Tomasz in it is warned."""
+    """The shared part is copied to every chart: naming Tomasz in it blocks the session."""
     clinic, session, clients, _ = day
     clinic.groups.save_shared_note(session.id, "Coping with cravings", "Psychoeducation",
                                    SHARED + " Tomasz led the closing reflection.")
     warnings = clinic.groups.warnings(session.id)
-    assert [(w.kind, w.client_id) for w in warnings] == [("client_named_in_shared_note", clients[2].id)]
+    assert [(w.kind, w.client_id, w.named_ids, w.blocking) for w in warnings] == [
+        ("client_named_in_shared_note", None, (clients[2].id,), True)]
     view, _ = clinic.groups.save_shared_note(session.id, "Coping with cravings", "Psychoeducation", SHARED)
     assert view.topic == "Coping with cravings" and clinic.groups.warnings(session.id) == []
     with pytest.raises(ValidationError) as err:

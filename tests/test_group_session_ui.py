@@ -20,7 +20,7 @@ from iopdesk import clock
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import give_plan
 from ui.date_fields import TimeField
-from ui.group_session import GroupSessionWindow, RosterTableModel
+from ui.group_session import GroupSessionWindow, RosterTableModel, signing
 from ui.groups_page import GroupsPage
 from ui.operations import Operations
 
@@ -103,9 +103,13 @@ def write_sections(qtbot, window, texts: dict[str, str]) -> None:
         qtbot.keyClicks(window.editor.editors[key], text)
 
 
-def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbot, window, group_clinic):
+def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbot, window, group_clinic,
+                                                                           monkeypatch):
     """Nine present, two late (typed 0925 and 9:40), one no-show; shared note and five sections
-    each; Sign all signs the eleven notes and lists the no-show as not signed."""
+    each; Sign all attests the eleven notes, lists the no-show apart, and signs the eleven."""
+    attested = []
+    monkeypatch.setattr(signing, "confirm_signature",
+                        lambda _window, *args, **kw: attested.append((args, kw)) or True)
     late, absent = {3: "0925", 7: "9:40"}, 10
     qtbot.keyClicks(window.topic_edit, "Coping with cravings")
     qtbot.keyClicks(window.modality_edit, "Process group")
@@ -138,6 +142,10 @@ def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbo
             "plan": f"{i} returns tomorrow with homework number {row}."})
     qtbot.mouseClick(window.sign_button, Qt.MouseButton.LeftButton)
 
+    [(args, listed)] = attested
+    assert args[1].startswith("I attest that each group note listed below") and "Cleo Clinician, LPC" in args[1]
+    assert len(listed["signing"]) == 11 and rows[absent].display_name not in listed["signing"]
+    assert len(listed["left_out"]) == 1 and rows[absent].display_name in listed["left_out"][0]
     assert not window.isWindowModified()
     roster = group_clinic.groups.roster(window.session_id)
     assert [r.status for r in roster].count("present") == 9
@@ -157,8 +165,8 @@ def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbo
 
 
 def test_another_clients_name_in_a_section_shows_a_warning_that_leads_to_the_client(qtbot, window):
-    """Typing Okafor into Blackwood's section warns inline after saving; choosing the warning
-    selects Blackwood's row."""
+    """Typing Okafor into Blackwood's section is flagged (as it is typed, and still after saving);
+    choosing the warning selects Blackwood's row."""
     rows = window.model.rows()
     writer = next(i for i, r in enumerate(rows) if r.display_name.endswith("Blackwood"))
     go_to_row(qtbot, window, writer)

@@ -17,6 +17,7 @@ from iopdesk import clock
 from tests.attestations import answer_attestations
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_groups import give_plan
+from ui.chart import note_signing
 from ui.chart.note_editor import NoteEditorDialog
 from ui.chart.note_list_model import NoteListTableModel
 from ui.chart.notes_tab import NotesTab
@@ -79,9 +80,20 @@ def type_sections(qtbot, editor: NoteEditorDialog, texts: dict) -> None:
         qtbot.keyClicks(editor.section_edits[key], text)
 
 
-def test_clinician_writes_and_signs_a_dap_note_from_the_keyboard(qtbot, chart):
-    """Ctrl+N, type Data/Assessment/Plan, tick an objective, Ctrl+Enter: the note is signed with that text."""
+def attest(monkeypatch, answer: bool = True) -> list:
+    """Answer the attestation before signing (Sign, or Cancel); returns what it showed (title,
+    attestation, what is signed), keeping no reference to the editor."""
+    shown = []
+    monkeypatch.setattr(note_signing, "confirm_signature",
+                        lambda _parent, title, text, **kw: shown.append((title, text, kw)) or answer)
+    return shown
+
+
+def test_clinician_writes_and_signs_a_dap_note_from_the_keyboard(qtbot, chart, monkeypatch):
+    """Ctrl+N, type Data/Assessment/Plan, tick an objective, Ctrl+Enter: after the attestation the
+    note is signed with that text."""
     clinic, client_id, objectives = chart
+    shown = attest(monkeypatch)
     tab = make_tab(qtbot, clinic, client_id)
     assert tab.model.rowCount() == 0 and tab.empty_label.isVisible()
     editor = new_editor(qtbot, tab)
@@ -91,6 +103,8 @@ def test_clinician_writes_and_signs_a_dap_note_from_the_keyboard(qtbot, chart):
     assert editor.isWindowModified()
     qtbot.keyClick(editor.section_edits["plan"], Qt.Key.Key_Return, CTRL)
 
+    [(_, attestation, _)] = shown
+    assert attestation.startswith("I attest that this note is a true") and "Cleo Clinician, LPC" in attestation
     assert editor.signed and editor.section_edits["data"].isReadOnly()
     assert "Signed by Cleo Clinician" in editor.status_label.text()
     notes = clinic.notes.list_for_client(client_id)
@@ -123,9 +137,11 @@ def test_addendum_is_appended_and_the_signed_note_is_unchanged(qtbot, chart):
     assert captions and captions[0].startswith("Addendum — Cleo Clinician, ")
 
 
-def test_signing_with_an_empty_section_names_it_inline_and_signs_nothing(qtbot, chart):
-    """Sign with Assessment blank: the message names Assessment, its field gets the focus, nothing is signed."""
+def test_signing_with_an_empty_section_names_it_inline_and_signs_nothing(qtbot, chart, monkeypatch):
+    """Sign with Assessment blank: the message names Assessment, its field gets the focus, nothing is
+    signed and no note is made by the refused sign (the typed text stays on screen for the autosave)."""
     clinic, client_id, _ = chart
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     tab = make_tab(qtbot, clinic, client_id)
     editor = new_editor(qtbot, tab)
     editor.activateWindow()
@@ -135,12 +151,13 @@ def test_signing_with_an_empty_section_names_it_inline_and_signs_nothing(qtbot, 
     assert "Assessment" in editor.error_label.text() and editor.error_label.isVisibleTo(editor)
     assert editor.focusWidget() is editor.section_edits["assessment"]
     assert not editor.signed and not editor.section_edits["data"].isReadOnly()
-    assert [n.status for n in clinic.notes.list_for_client(client_id)] == ["draft"]
+    assert clinic.notes.list_for_client(client_id) == [] and editor.isWindowModified()
 
 
 def test_intern_note_awaits_cosignature_then_supervisor_cosigns_from_the_tab(qtbot, chart, monkeypatch):
     """An intern's signed note waits for co-signature; the supervisor's Co-sign action completes it."""
     clinic, client_id, _ = chart
+    attest(monkeypatch)
     sign_in(clinic, "intern")
     tab = make_tab(qtbot, clinic, client_id)
     assert not tab.cosign_button.isVisible()

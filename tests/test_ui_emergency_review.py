@@ -145,13 +145,14 @@ def _shot(qtbot, widget, name: str) -> None:
 
 
 def test_the_supervisor_sees_two_awaiting_review_in_the_tab_title(qtbot, admin_page_for):
-    """Sam's Admin page (no sync for him) has one tab, "Emergency access (2)", listing Omar's and
-    Lena's grants with who, client, when, reason and expiry; Show switches to reviewed and all."""
+    """Sam's Admin page (no sync for him) has "Emergency access (2)", listing Omar's and Lena's
+    grants with who, client, when, reason and expiry (Show switches to reviewed and all), and the
+    notes naming clients."""
     clinic, grants, make = admin_page_for
     page = make("supervisor")
     assert page.refused
     tabs, review = _review_tab(qtbot, page, 2)
-    assert _tab_texts(tabs) == ["Emergency access (2)"]
+    assert _tab_texts(tabs) == ["Emergency access (2)", "Notes naming clients"]
     model = review.model
     assert model.rowCount() == 2
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
@@ -195,12 +196,12 @@ def test_the_supervisor_marks_one_reviewed_with_a_note(qtbot, admin_page_for):
 
 
 def test_the_requester_cannot_review_her_own_grant_on_screen(qtbot, admin_page_for):
-    """Ada's Admin page has Sync, Audit and Emergency access (2); her own grants cannot be marked
+    """Ada's Admin page has Sync, Audit, Emergency access (2) and Notes naming clients; her own grants cannot be marked
     reviewed: the button is off, the detail says why, and the domain's refusal is shown if forced."""
     clinic, grants, make = admin_page_for
     page = make("admin")
     tabs, review = _review_tab(qtbot, page, 2)
-    assert _tab_texts(tabs) == ["Sync", "Audit", "Emergency access (2)"]
+    assert _tab_texts(tabs) == ["Sync", "Audit", "Emergency access (2)", "Notes naming clients"]
     assert not review.review_button.isEnabled() and not review.note_edit.isEnabled()
     assert "another reviewer must review it" in review.detail_label.text()
     review.review_button.setEnabled(True)

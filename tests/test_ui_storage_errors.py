@@ -30,6 +30,7 @@ from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_group_session_ui import group_template, today_session  # noqa: F401 - fixture
 from tests.test_groups import give_plan
 from ui import storage_retry
+from ui.chart import note_signing
 from ui.chart.note_addenda import AddendumDialog
 from ui.chart.note_editor import NoteEditorDialog
 from ui.group_session import GroupSessionWindow
@@ -207,9 +208,11 @@ def test_autosave_under_a_lock_asks_nothing_and_tries_again(qtbot, chart, holder
     assert clinic.notes.get(editor.note_id).sections == DAP
 
 
-def test_signing_under_a_lock_asks_and_retry_signs(qtbot, chart, holder, asked):
-    """A saved draft signed while another program holds the lock: the question, then Retry signs it."""
+def test_signing_under_a_lock_asks_and_retry_signs(qtbot, chart, holder, asked, monkeypatch):
+    """A saved draft signed while another program holds the lock: after the attestation, the
+    question, then Retry signs it."""
     clinic, client_id, path = chart
+    monkeypatch.setattr(note_signing, "confirm_signature", lambda *a, **k: True)
     editor = open_editor(qtbot, clinic, client_id)
     for field, typed in ((editor.start_edit, "10:00 AM"), (editor.end_edit, "10:50 AM")):
         qtbot.mouseDClick(field.line_edit, Qt.MouseButton.LeftButton)

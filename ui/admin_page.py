@@ -11,7 +11,9 @@ announces one that touches everything), or when next shown if the page was hidde
 Administrators ("admin.settings") find the clinic's settings at the top (ui.clinic_settings_panel:
 the time format and how the sign-in sheet names its members).
 Reviewers of emergency access (permission "emergency.review": supervisors and administrators)
-also get the Emergency access tab (ui.emergency_review_page), titled with the count awaiting review.
+also get the Emergency access tab (ui.emergency_review_page), titled with the count awaiting review,
+and holders of "note.review_names" (administrators, supervisors) the Notes naming clients tab
+(ui.named_notes_page): signed notes that name another client, each to get an addendum.
 """
 
 from __future__ import annotations
@@ -169,6 +171,7 @@ class AdminPage(QWidget):
         layout.setContentsMargins(24, 20, 24, 16)
         layout.addWidget(QLabel(self.tr("Admin"), objectName="pageTitle"))
         from .emergency_review_page import add_emergency_tab
+        from .named_notes_page import add_named_notes_tab
 
         self.refused = not clinic.actor.can("sync.run")
         if self.refused:
@@ -179,7 +182,7 @@ class AdminPage(QWidget):
             self.refusal_label.setAccessibleName(self.tr("No admin access"))
             self.refusal_label.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             layout.addWidget(self.refusal_label)
-            layout.addWidget(add_emergency_tab(None, clinic, ops) or QWidget(), 1)
+            layout.addWidget(add_named_notes_tab(add_emergency_tab(None, clinic, ops), clinic, ops) or QWidget(), 1)
             return
         if clinic.actor.can("admin.settings"):
             from .clinic_settings_panel import ClinicSettingsPanel
@@ -196,7 +199,8 @@ class AdminPage(QWidget):
         self.splitter.setStretchFactor(1, 1)
         from .audit_page import add_audit_tab
 
-        layout.addWidget(add_emergency_tab(add_audit_tab(self.splitter, clinic), clinic, ops), 1)
+        layout.addWidget(add_named_notes_tab(add_emergency_tab(add_audit_tab(self.splitter, clinic), clinic, ops),
+                                             clinic, ops), 1)
         ops.changes_applied.connect(self._changes_applied)
 
     def _changes_applied(self, _changes) -> None:

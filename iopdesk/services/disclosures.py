@@ -8,7 +8,9 @@ in which case every page carries the short redisclosure notice.
 A document released outside the program needs a valid, unexpired consent covering the recipient
 (`release_consent`, which writes nothing); once the document is written, `record_release` logs the
 disclosure (who, what, when, to whom, under which consent) with its audit event. Without a consent
-the release is refused naming the recipient, and nothing is logged. A copy kept inside the program
+the release is refused naming the recipient, and nothing is logged. A signed note that names
+another client (`withheld_notes`) is never released: printing it for a recipient is refused
+(`check_note_releasable`) and an export for a recipient leaves it out and lists it as withheld. A copy kept inside the program
 is audited as a print (`record_print`).
 """
 
@@ -30,6 +32,7 @@ from ..validation import required_text
 from .base import Service
 from .clients import client_uuid
 from .consents import ConsentView
+from .name_review import NamedNote, scan_signed_notes
 from .note_rules import acting_staff
 
 
@@ -113,6 +116,26 @@ class DisclosureService(Service):
                 f"Recipient: no valid, unexpired consent covers disclosure to {name}; record the client's "
                 "consent first. Nothing was released.", field="recipient")
         return consent
+
+    def withheld_notes(self, client_id) -> list[NamedNote]:
+        """The client's signed notes that name another client (`name_review`): kept out of every
+        release outside the program (a printed copy for a recipient, an export for a recipient)
+        until the program decides otherwise; each needs an addendum. Needs `print.chart` or
+        `chart.export`; shows no note text."""
+        if not self.actor.can("chart.export"):
+            self.actor.require("print.chart")
+        return scan_signed_notes(client_uuid(client_id)).notes
+
+    def check_note_releasable(self, client_id, *, note_id=None, group_session_id=None) -> None:
+        """Raise ValidationError (document) when the note (or the client's note of the group
+        session) names another client: such a note is never released outside the program."""
+        for held in self.withheld_notes(client_id):
+            if (note_id and held.note_id == str(note_id)) or (
+                    group_session_id and held.group_session_id == str(group_session_id)):
+                raise ValidationError(
+                    f"Document: this note of {held.service_date:%m/%d/%Y} names another client "
+                    f"({held.names_text}), so it is kept out of releases; an addendum can note the "
+                    "error. Nothing was released.", field="document")
 
     def record_release(self, client_id, recipient: str, description: str) -> tuple[DisclosureView, Changes]:
         """Log a document released to `recipient` under the consent that covers them today, with its

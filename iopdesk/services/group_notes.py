@@ -1,26 +1,27 @@
-"""Group notes: each attendee's individualized part (GROUP format), the checks a facilitator sees
-before signing, and signing a whole session at once.
+"""Group notes: each attendee's individualized part (GROUP format), the session's members and
+shared part as the name checks read them, and signing a whole session at once.
 
 Invariants: only a client who attended (present, late arrival, left early) gets a group note, with
-the attendance minutes and times and the session's date; warnings never block a save, they are
-returned for the facilitator to read (another client's name in a section, near-identical text
-across clients — a payer audit trigger —, any client's name in the shared part, which is copied to
-every attendee's chart); `sign_session` signs every complete section by its author in one
-transaction, through `note_rules.signing_values` like any note, and nothing when the shared part
-is empty.
+the attendance minutes and times and the session's date; the name checks (`iopdesk.name_checks`)
+never block a save, but they block signing: a section naming another member (in full, or by a
+name theirs alone in the group) is not signed unless an override covers the words, and a shared
+part naming any member (it is copied to every attendee's chart) signs nothing; near-identical text
+across clients stays a warning. `sign_session` signs every complete, unblocked section by its
+author in one transaction, through `note_rules.signing_values` like any note, and nothing when the
+shared part is empty.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
-from difflib import SequenceMatcher
-from itertools import combinations
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..clock import utcnow
 from ..errors import RecordLocked, ValidationError
-from ..models import Note, Staff
+from ..models import Client, GroupEnrollment, Note, Staff
+from ..name_rules import Finding, Person, blocking
 from ..note_formats import lookup_format
 from ..records import bulk_update, insert_records
 from .note_rules import (
@@ -40,54 +41,25 @@ STATUS_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class ClientNames:
-    """The names a facilitator might type for one client, and the initials to use instead."""
-
-    client_id: str
-    first: str
-    last: str
-    preferred: str
-
-    @property
-    def display_name(self) -> str:
-        """"Preferred (Legal) Last", or "Legal Last" without a different preferred name."""
-        if self.preferred and self.preferred.lower() != self.first.lower():
-            return f"{self.preferred} ({self.first}) {self.last}"
-        return f"{self.first} {self.last}"
-
-    @property
-    def addressed_as(self) -> str:
-        """How the clinic addresses the client in the room: preferred (or legal) first name and last name."""
-        return f"{self.preferred or self.first} {self.last}"
-
-    @property
-    def initials(self) -> str:
-        given = self.preferred or self.first
-        return f"{given[:1].upper()}.{self.last[:1].upper()}."
-
-    def words(self) -> set[str]:
-        return {w.strip().lower() for w in (self.first, self.last, self.preferred) if len(w.strip()) > 1}
+ClientNames = Person  # the names of one member of a session (kept under the name callers know)
+SessionWarning = Finding  # what `GroupService.warnings` returns
 
 
 @dataclass(frozen=True)
-class SessionWarning:
-    kind: str  # "other_client_named", "similar_text", "client_named_in_shared_note"
+class BlockedSection:
+    """A section that names another client (`client_id`; None: the shared part, which blocks the
+    whole session), with the reason and the findings that block it."""
+
     client_id: str | None
-    message: str
+    reason: str
+    findings: tuple[Finding, ...]
 
 
 @dataclass(frozen=True)
 class SignAllResult:
     signed: list[str]
     incomplete: list[tuple[str, str]]
-
-
-def _pattern(words: set[str]) -> re.Pattern | None:
-    if not words:
-        return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    blocked: list[BlockedSection] = field(default_factory=list)
 
 
 def names_as_initials(text: str, others: list[tuple[set[str], str]], own: set[str] = frozenset()) -> str:
@@ -101,53 +73,6 @@ def names_as_initials(text: str, others: list[tuple[set[str], str]], own: set[st
         one = "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
         text = re.sub(rf"(?<!\w)(?:{one})(?:\s+(?:{one}))*(?!\w)", initials, text, flags=re.IGNORECASE)
     return text
-
-
-def joined_text(sections: dict[str, str]) -> str:
-    return "\n".join(v.strip() for v in sections.values() if (v or "").strip())
-
-
-def find_warnings(
-    people: list[ClientNames], sections: dict[str, dict[str, str]], shared_text: str, threshold: float
-) -> list[SessionWarning]:
-    """Warnings for a session's notes: `sections` maps client id → that client's GROUP sections."""
-    out: list[SessionWarning] = []
-    by_id = {p.client_id: p for p in people}
-    for cid, parts in sections.items():
-        me = by_id.get(cid)
-        text = joined_text(parts)
-        if me is None or not text:
-            continue
-        for other in people:
-            pattern = _pattern(other.words() - me.words()) if other.client_id != cid else None
-            hit = pattern.search(text) if pattern else None
-            if hit:
-                out.append(SessionWarning(
-                    "other_client_named", cid,
-                    f"{me.initials}'s section names another client (“{hit.group(0)}”, {other.initials}); "
-                    "refer to other members by initials only."))
-    texts = {cid: joined_text(parts) for cid, parts in sections.items() if joined_text(parts)}
-    for (a, ta), (b, tb) in combinations(sorted(texts.items()), 2):
-        matcher = SequenceMatcher(None, ta.lower(), tb.lower(), autojunk=False)
-        if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
-            continue
-        ratio = matcher.ratio()
-        if ratio >= threshold:
-            ia, ib = by_id[a].initials if a in by_id else "?", by_id[b].initials if b in by_id else "?"
-            for cid, mine, theirs in ((a, ia, ib), (b, ib, ia)):
-                out.append(SessionWarning(
-                    "similar_text", cid,
-                    f"{mine}'s individualized text is {ratio:.0%} like {theirs}'s; payers flag "
-                    "near-identical group notes, so describe this client's own participation."))
-    for person in people:
-        pattern = _pattern(person.words())
-        hit = pattern.search(shared_text or "") if pattern else None
-        if hit:
-            out.append(SessionWarning(
-                "client_named_in_shared_note", person.client_id,
-                f"The shared note names a client (“{hit.group(0)}”, {person.initials}); it is copied "
-                "into every attendee's chart, so keep it free of anything that identifies a client."))
-    return out
 
 
 def save_sections(
@@ -209,14 +134,28 @@ def save_sections(
     return result
 
 
+def blocked_reason(findings: list[Finding]) -> str:
+    """Why a section (or the shared part) cannot be signed: the words and whom they name."""
+    words = ", ".join(f"“{f.words}” ({', '.join(i for _, i in f.named)})" for f in findings)
+    if findings and findings[0].client_id is None:
+        return (f"Shared part: names a client ({words}); it is copied into every chart, so nothing in this "
+                "session is signed until the name is taken out or overridden with a reason.")
+    return (f"Names another client ({words}); write the initials instead, or override with a reason "
+            "if the words mean someone else.")
+
+
 def sign_session(
-    session, clients: list[uuid.UUID], attendance: dict[uuid.UUID, tuple], signer: Staff, *, lock: bool
-) -> tuple[SignAllResult, list[Note]]:
+    session, clients: list[uuid.UUID], attendance: dict[uuid.UUID, tuple], signer: Staff, *, lock: bool,
+    check: Callable[[dict[str, dict]], list[Finding]], write: bool = True,
+) -> tuple[SignAllResult, list[Note], list[Finding]]:
     """Sign every complete group note of the session written by `signer` (in the caller's
-    transaction); list every other client with the reason. Returns the result and the notes signed."""
+    transaction) whose section names no other client; list every other client with the reason.
+    `check(sections)` gives the findings (overrides applied) for client id → sections; a blocking
+    finding in the shared part signs nothing. With `write` False nothing is written: what would be
+    signed. Returns the result, the notes signed and the findings."""
     fmt = lookup_format("GROUP")
     query = Note.select().where(Note.group_session == session.id)
-    notes = {n.client_id: n for n in (query.for_update() if lock else query)}
+    notes = {n.client_id: n for n in (query.for_update() if lock and write else query)}
     names = dict(Staff.select(Staff.id, Staff.display_name).where(
         Staff.id.in_({n.author_id for n in notes.values()} or {signer.id})).tuples())
     shared_empty = not (session.shared_note or "").strip()
@@ -245,7 +184,12 @@ def sign_session(
         else:
             to_sign.append(note)
     if shared_empty:
-        return SignAllResult([], incomplete), []
+        return SignAllResult([], incomplete), [], []
+    findings = check({str(n.client_id): n.sections for n in to_sign})
+    to_sign, blocked = _unblocked(to_sign, findings, incomplete)
+    result = SignAllResult([str(n.client_id) for n in to_sign], incomplete, blocked)
+    if not write:
+        return result, [], findings
     now = utcnow()
     objectives = objective_ids_by_note([n.id for n in to_sign])
     for note in to_sign:
@@ -255,7 +199,44 @@ def sign_session(
     if to_sign:
         bulk_update(Note, to_sign, fields=[Note.status, Note.signed_at, Note.content_hash,
                                           Note.cosign_required, Note.version, Note.updated_at])
-    return SignAllResult([str(n.client_id) for n in to_sign], incomplete), to_sign
+    return result, to_sign, findings
+
+
+def _unblocked(to_sign: list[Note], findings: list[Finding],
+               incomplete: list[tuple[str, str]]) -> tuple[list[Note], list[BlockedSection]]:
+    """The notes no blocking finding holds back, and the blocked sections (the shared part first)."""
+    shared = blocking(f for f in findings if f.client_id is None)
+    if shared:
+        reason = blocked_reason(shared)
+        incomplete += [(str(n.client_id), "Shared part: it names a client; nothing in this session is signed "
+                        "until that is fixed or overridden.") for n in to_sign]
+        return [], [BlockedSection(None, reason, tuple(shared))]
+    keep, blocked = [], []
+    for note in to_sign:
+        found = blocking(f for f in findings if f.client_id == str(note.client_id))
+        if found:
+            blocked.append(BlockedSection(str(note.client_id), blocked_reason(found), tuple(found)))
+        else:
+            keep.append(note)
+    return keep, blocked
+
+
+def session_people(session, also: set) -> list[Person]:
+    """The session's members: clients enrolled on its date plus `also`, by last and first name."""
+    enrolled = GroupEnrollment.select(GroupEnrollment.client).where(
+        (GroupEnrollment.group == session.group_id) & (GroupEnrollment.enrolled_on <= session.session_date)
+        & (GroupEnrollment.ended_on.is_null() | (GroupEnrollment.ended_on >= session.session_date)))
+    where = Client.id.in_(enrolled)
+    if also:
+        where |= Client.id.in_(list(also))
+    query = Client.select(Client.id, Client.legal_first, Client.legal_last, Client.preferred_name).where(
+        where).order_by(Client.legal_last, Client.legal_first, Client.id).tuples()
+    return [Person(str(i), first, last, preferred) for i, first, last, preferred in query]
+
+
+def shared_fields(session) -> dict[str, str]:
+    """The session's shared part, field by field, as the name checks read it."""
+    return {"topic": session.topic or "", "modality": session.modality or "", "shared_note": session.shared_note or ""}
 
 
 def session_participants(facilitators: list[str]) -> str:

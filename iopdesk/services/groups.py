@@ -1,6 +1,7 @@
 """Therapy groups and their sessions: defining a group with its weekly schedule and facilitators,
 generating sessions, enrolment, the roster, attendance, and the session's notes (shared part,
-each attendee's individualized part, warnings, signing them all).
+each attendee's individualized part, the name checks, signing them all — with overrides, and a
+preview of what would be signed for the attestation).
 
 Invariants: sessions are generated at most once per group, date and start time; a client is
 enrolled only while in an open episode, and once at a time per group; every write to a session
@@ -30,6 +31,8 @@ from ..models import (
     SessionFacilitator,
     Staff,
 )
+from ..name_checks import session_findings
+from ..name_rules import Finding, NameOverride, Person, checked_overrides
 from ..records import as_uuid, update_versioned
 from ..rules import rule
 from ..validation import as_date
@@ -37,22 +40,24 @@ from .clients import client_uuid
 from .group_attendance import save_attendance, session_attendance
 from .group_day import DaySession, sessions_on
 from .group_notes import (
-    ClientNames,
+    BlockedSection,
     SessionWarning,
     SignAllResult,
-    find_warnings,
     save_sections,
     session_participants,
+    session_people,
+    shared_fields,
     sign_session,
 )
 from .group_setup import GroupSetup, GroupView, SessionView, session_views
+from .note_names import record_overrides
 from .note_rules import SIGNED_STATES, acting_staff
 from .notes import NoteView, note_view
 from .sign_in_sheet import SignInSheets
 
 __all__ = [
-    "AttendanceEntry", "ClientSection", "EnrollmentView", "GroupService", "GroupView", "RosterRow",
-    "SessionView", "SessionWarning", "SignAllResult",
+    "AttendanceEntry", "BlockedSection", "ClientSection", "EnrollmentView", "GroupService", "GroupView",
+    "NameOverride", "RosterRow", "SessionView", "SessionWarning", "SignAllResult",
 ]
 
 
@@ -83,6 +88,7 @@ class RosterRow:
     objectives: tuple[tuple[str, str], ...]
     addressed_as: str = ""  # preferred (or legal) first name + last name, for the sign-in sheet
     name_words: tuple[str, ...] = ()  # every name the client goes by, to keep out of others' charts
+    person: Person | None = None  # legal first, last and preferred name, for the live name checks
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,8 @@ class GroupService(GroupSetup, SignInSheets):
             note_id, note_status = notes.get(cid, (None, None))
             rows.append(RosterRow(person.client_id, mrn, person.display_name, person.initials, status,
                                   arrived, left, minutes, str(note_id) if note_id else None, note_status,
-                                  tuple(offered.get(cid, ())), person.addressed_as, tuple(sorted(person.words()))))
+                                  tuple(offered.get(cid, ())), person.addressed_as, tuple(sorted(person.words())),
+                                  person))
         return rows
 
     def record_attendance(self, session_id, client_id, status: str, arrived_at=None, left_at=None,
@@ -246,37 +253,78 @@ class GroupService(GroupSetup, SignInSheets):
                 kinds.add("note")
         return session_views(GroupSession.id == session.id)[0], _changes(kinds, touched)
 
-    def warnings(self, session_id) -> list[SessionWarning]:
-        """What the facilitator should check before signing: another client's name in a
-        section, near-identical text across clients, any client's name in the shared part."""
+    def warnings(self, session_id, overrides: Iterable[NameOverride | dict] = ()) -> list[Finding]:
+        """What the facilitator checks before signing, read from the saved session: another
+        member's name in a section (blocking for a full name or a name theirs alone in the group,
+        a warning for a name members share), near-identical text across clients (a warning), any
+        member's name in the shared part (blocking the session). See `iopdesk.name_checks`."""
         self.actor.require("chart.read_narrative")
         session = self._session(session_id)
-        sections = {str(c): s for c, s in Note.select(Note.client, Note.sections).where(
-            Note.group_session == session.id).tuples()}
+        sections = self.saved_sections(session.id)
         attendance = session_attendance(session.id)
         people = self._people(session, set(attendance) | {uuid.UUID(c) for c in sections})
-        shared = "\n".join((session.topic, session.modality, session.shared_note))
-        return find_warnings(people, sections, shared, float(rule("group_notes", "similarity_warning")))
+        return session_findings(people, sections, shared_fields(session),
+                                threshold=float(rule("group_notes", "similarity_warning")),
+                                overrides=checked_overrides(overrides))
 
-    def sign_all(self, session_id) -> tuple[SignAllResult, Changes]:
+    def saved_sections(self, session_id) -> dict[str, dict[str, str]]:
+        """Client id → the saved GROUP sections of each note of the session (one query), for the
+        screen's checks of clients whose section it has not opened."""
+        self.actor.require("chart.read_narrative")
+        sid = _session_uuid(session_id)
+        return {str(c): s for c, s in Note.select(Note.client, Note.sections).where(
+            Note.group_session == sid).tuples()}
+
+    def sign_all(self, session_id, overrides: Iterable[NameOverride | dict] = ()) -> tuple[SignAllResult, Changes]:
         """Sign, in one transaction, every complete group note of the session that the acting
-        user wrote (all GROUP sections filled, the client attended); list every other client
-        with the reason. Nothing is signed while the shared part is empty. Notes of staff
-        needing co-signature wait for their supervisor, as any note does."""
+        user wrote (all GROUP sections filled, the client attended) and that names no other
+        client; list every other client with the reason, and each section held back by a name
+        (`blocked`, with its findings). A section naming another member — in full, or by a name
+        theirs alone in the group — is signed only when an override with a reason covers each
+        such name (`NameOverride(words, named_client_id, reason, note_of=client id)`; note_of
+        None for the shared part); each override used is kept in the audit trail. Nothing is
+        signed while the shared part is empty or names a member. Notes of staff needing
+        co-signature wait for their supervisor, as any note does."""
         self.actor.require("note.sign")
+        overrides = checked_overrides(overrides)
         with audit.batched():  # one transaction; every note's sign event chained in one write
             session = self._session(session_id)
             signer = acting_staff(self.actor)
             attendance = session_attendance(session.id)
-            clients = [uuid.UUID(p.client_id) for p in self._people(session, set(attendance))]
-            result, signed = sign_session(session, clients, attendance, signer,
-                                          lock=isinstance(self.db, peewee.PostgresqlDatabase))
+            result, signed, findings = self._sign_session(session, attendance, signer, overrides, write=True)
             attested = self.attestation("group_session", signed[0].signed_at) if signed else ""
             for note in signed:
                 self._audit("sign", "note", note.id, client_id=note.client_id,
                             detail={"hash": note.content_hash, "status": note.status, "session": session.id,
                                     "attestation": attested})
+                mine = [f for f in findings if f.client_id in (str(note.client_id), None)]
+                record_overrides(self.actor, note.id, note.client_id, mine, overrides)
         return result, _changes(["note"], result.signed)
+
+    def sign_preview(self, session_id, overrides: Iterable[NameOverride | dict] = ()) -> SignAllResult:
+        """What `sign_all` would sign now with these overrides, and what it would leave out and
+        why; writes nothing. The screen lists it in the attestation before signing."""
+        self.actor.require("note.sign")
+        overrides = checked_overrides(overrides)
+        session = self._session(session_id)
+        signer = acting_staff(self.actor)
+        return self._sign_session(session, session_attendance(session.id), signer, overrides, write=False)[0]
+
+    def _sign_session(self, session: GroupSession, attendance: dict, signer: Staff,
+                      overrides: list[NameOverride], *, write: bool):
+        people = self._people(session, set(attendance))
+        clients = [uuid.UUID(p.client_id) for p in people]
+        shared = shared_fields(session)
+
+        def check(sections: dict[str, dict]) -> list[Finding]:
+            known = {p.client_id for p in people}
+            extra = {uuid.UUID(c) for c in sections if c not in known}
+            members = people + [p for p in self._people(session, extra) if p.client_id not in known] \
+                if extra else people
+            return session_findings(members, sections, shared, overrides=overrides)
+
+        return sign_session(session, clients, attendance, signer, check=check, write=write,
+                            lock=isinstance(self.db, peewee.PostgresqlDatabase))
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -326,20 +374,12 @@ class GroupService(GroupSetup, SignInSheets):
         return session
 
     @staticmethod
-    def _people(session: GroupSession, also: set) -> list[ClientNames]:
+    def _people(session: GroupSession, also: set) -> list[Person]:
         """Clients enrolled on the session's date plus `also`, ordered by last and first name."""
-        enrolled = GroupEnrollment.select(GroupEnrollment.client).where(
-            (GroupEnrollment.group == session.group_id) & (GroupEnrollment.enrolled_on <= session.session_date)
-            & (GroupEnrollment.ended_on.is_null() | (GroupEnrollment.ended_on >= session.session_date)))
-        where = Client.id.in_(enrolled)
-        if also:
-            where |= Client.id.in_(list(also))
-        query = Client.select(Client.id, Client.legal_first, Client.legal_last, Client.preferred_name).where(
-            where).order_by(Client.legal_last, Client.legal_first, Client.id).tuples()
-        return [ClientNames(str(i), first, last, preferred) for i, first, last, preferred in query]
+        return session_people(session, also)
 
     @staticmethod
-    def _mrns(people: list[ClientNames]) -> list[str]:
+    def _mrns(people: list[Person]) -> list[str]:
         ids = [uuid.UUID(p.client_id) for p in people]
         mrns = dict(Client.select(Client.id, Client.mrn).where(Client.id.in_(ids)).tuples()) if ids else {}
         return [mrns[i] for i in ids]

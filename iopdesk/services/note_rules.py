@@ -209,11 +209,20 @@ def staff_by_name(value, field: str) -> Staff:
     return staff
 
 
-def signing_problem(note: Note, fmt: NoteFormat) -> ValidationError | None:
-    """Why a draft cannot be signed yet (empty sections, no minutes), or None."""
-    missing = fmt.missing(note.sections)
+def missing_sections_problem(fmt: NoteFormat, sections: dict) -> ValidationError | None:
+    """"Cannot sign yet: fill in …" for the empty sections of `sections`, or None (no database:
+    screens re-check it as the clinician types)."""
+    missing = fmt.missing(sections)
     if missing:
         return ValidationError(f"Cannot sign yet: fill in {', '.join(missing)}.", field="sections")
+    return None
+
+
+def signing_problem(note: Note, fmt: NoteFormat) -> ValidationError | None:
+    """Why a draft cannot be signed yet (empty sections, no minutes), or None."""
+    missing = missing_sections_problem(fmt, note.sections)
+    if missing:
+        return missing
     if not note.minutes:
         return ValidationError("Minutes: record how long the service lasted before signing.", field="minutes")
     return None

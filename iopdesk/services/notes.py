@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 
-import peewee
-
+from .. import audit
 from ..changes import Changes
 from ..clock import utcnow
 from ..errors import ConcurrentEdit, NotFound, RecordLocked, ValidationError
-from ..models import Client, Note, NoteAddendum, NoteObjective, PlanObjective, Staff
+from ..models import Client, Note, NoteAddendum, Staff
+from ..name_rules import NameOverride, Person, checked_overrides
 from ..note_formats import lookup_format, note_kind
 from ..records import as_uuid, content_hash, update_versioned
 from ..validation import as_date, as_time, required_text
 from .base import Service
 from .clients import client_uuid
+from .name_review import NameReview, scan_signed_notes
+from .note_names import findings_for, people_in_care, person, record_overrides, refuse_if_named
 from .note_rules import (
     KEEP,
     SIGNED_STATES,
@@ -46,63 +48,9 @@ from .note_rules import (
     with_goal_filled,
 )
 from .note_rules import place_of_service as pos_code
+from .note_views import AddendumView, NoteListItem, NoteView, list_items, list_query, note_view
 
 __all__ = ["KEEP", "SIGNED_STATES", "AddendumView", "NoteListItem", "NoteService", "NoteView"]
-
-
-@dataclass(frozen=True)
-class NoteListItem:
-    """What any chart reader may see of a note: no narrative."""
-
-    id: str
-    client_id: str
-    kind: str
-    note_format: str
-    service_date: dt.date
-    minutes: int
-    author: str
-    status: str
-
-
-@dataclass(frozen=True)
-class AddendumView:
-    id: str
-    label: str
-    author: str
-    text: str
-    signed_at: dt.datetime
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class NoteView:
-    id: str
-    client_id: str
-    kind: str
-    note_format: str
-    service_date: dt.date
-    minutes: int
-    author: str
-    status: str
-    sections: dict
-    version: int
-    signed_at: dt.datetime | None
-    content_hash: str | None
-    episode_id: str | None
-    starts_at: dt.time | None
-    ends_at: dt.time | None
-    participants: str
-    place_of_service: str
-    objective_ids: tuple[str, ...]
-    group_session_id: str | None
-    family_session_id: str | None
-    cosign_required: bool
-    cosigned_by: str | None
-    cosigned_at: dt.datetime | None
-    addenda: tuple[AddendumView, ...]
-    objectives: tuple[tuple[str, str], ...] = ()  # (id, statement) of the objectives addressed, as objective_ids
-    author_credentials: str = ""
-    cosigner_credentials: str = ""
 
 
 def _note_uuid(note_id) -> uuid.UUID:
@@ -164,28 +112,28 @@ class NoteService(Service):
     def list_for_client(self, client_id) -> list[NoteListItem]:
         """Every note of a client, newest first, without narrative (any chart reader)."""
         self.actor.require("chart.read")
-        query = _list_query().where(Note.client == client_uuid(client_id)).order_by(
+        query = list_query().where(Note.client == client_uuid(client_id)).order_by(
             Note.service_date.desc(), Note.created_at.desc())
-        return _list_items(query)
+        return list_items(query)
 
     def unsigned_for(self, author=None) -> list[NoteListItem]:
         """Drafts still to finish by `author` (username or id; default: the acting user), oldest first."""
         self.actor.require("chart.read")
         staff_id = staff_by_name(author, "author").id if author else acting_staff(self.actor).id
-        query = _list_query().where((Note.author == staff_id) & (Note.status == "draft")).order_by(
+        query = list_query().where((Note.author == staff_id) & (Note.status == "draft")).order_by(
             Note.service_date, Note.created_at)
-        return _list_items(query)
+        return list_items(query)
 
     def cosign_queue(self, supervisor=None) -> list[NoteListItem]:
         """Notes awaiting `supervisor`'s co-signature (default: the acting user), oldest first:
         those of their supervisees and of authors who have no supervisor."""
         self.actor.require("note.cosign")
         sup_id = staff_by_name(supervisor, "supervisor").id if supervisor else acting_staff(self.actor).id
-        query = _list_query().where(
+        query = list_query().where(
             (Note.status == "awaiting_cosign") & (Note.author != sup_id)
             & ((Staff.supervisor == sup_id) | Staff.supervisor.is_null())
         ).order_by(Note.service_date, Note.signed_at)
-        return _list_items(query)
+        return list_items(query)
 
     def get(self, note_id) -> NoteView:
         """A note with its text and addenda; needs `chart.read_narrative`. The read is audited."""
@@ -267,17 +215,25 @@ class NoteService(Service):
             self._audit("delete", "note", note.id, client_id=note.client_id)
         return Changes.of("note", client_id=note.client_id)
 
-    def sign(self, note_id, expected_version: int) -> tuple[NoteView, Changes]:
+    def sign(self, note_id, expected_version: int, *,
+             overrides: Iterable[NameOverride | dict] = ()) -> tuple[NoteView, Changes]:
         """Sign and lock a note (only its author). Staff needing co-signature leave it
         "awaiting_cosign". Raises RecordLocked if already signed, ValidationError listing what
-        is missing (sections, minutes; for a group note attendance and the shared part)."""
+        is missing (sections, minutes; for a group note attendance and the shared part), and
+        OtherClientNamed (naming the field, carrying the findings) when the note names another
+        client — another member of its group session, any member in the session's shared part,
+        or another client in care in full — and no override covers the words. Each override used
+        is kept in the audit trail with the sign event, in the same transaction."""
         self.actor.require("note.sign")
+        overrides = checked_overrides(overrides)
         with self.db.atomic():
             note = self._draft_for_edit(note_id, "status")
             self._require_author(note, "sign this note")
             problem = signing_problem(note, lookup_format(note.note_format)) or group_note_problem(note)
             if problem:
                 raise problem
+            findings = findings_for(note, overrides)
+            refuse_if_named(findings)
             signer = acting_staff(self.actor)
             objectives = objective_ids_by_note([note.id]).get(note.id, [])
             values = signing_values(note, objectives, signer, utcnow())
@@ -285,7 +241,45 @@ class NoteService(Service):
             self._audit("sign", "note", note.id, client_id=note.client_id,
                         detail={"hash": values["content_hash"], "status": values["status"],
                                 "attestation": self.attestation("note", values["signed_at"])})
+            record_overrides(self.actor, note.id, note.client_id, findings, overrides, any_note=True)
         return self._view(note), Changes.of("note", client_id=note.client_id)
+
+    def sign_new(self, create: Callable[[], tuple[NoteView, Changes]], *,
+                 overrides: Iterable[NameOverride | dict] = ()) -> tuple[NoteView, Changes]:
+        """Create a note with `create` (a call to `create_draft`) and sign it, in one transaction:
+        when the draft or the signature is refused, for whatever reason, no note is left behind.
+        Raises what `create_draft` and `sign` raise."""
+        self.actor.require("note.sign")
+        with self.db.atomic():
+            draft, _ = create()
+            return self.sign(draft.id, draft.version, overrides=overrides)
+
+    def naming_other_clients(self, *, progress: Callable[[int, int], None] | None = None,
+                             cancelled: Callable[[], bool] | None = None) -> NameReview:
+        """Every signed note that names another client (see `name_review`), for administrators and
+        supervisors (`note.review_names`): whose note, date of service, author, the names found
+        and the note id, never the rest of the text. Words overridden at signing are left out.
+        Reading note text for this is audited: one "name_review" event for the scan and a "read"
+        of each note listed (whose names were shown), with the clients it names."""
+        self.actor.require("note.review_names")
+        review = scan_signed_notes(progress=progress, cancelled=cancelled)
+        with audit.batched():
+            self._audit("name_review", "note", None, detail={
+                "scanned": review.scanned, "total": review.total, "listed": len(review.notes)})
+            for found in review.notes:
+                self._audit("read", "note", found.note_id, client_id=found.client_id, detail={
+                    "purpose": "names of other clients",
+                    "named_client_ids": sorted({named for _, named, _, _ in found.names})})
+        return review
+
+    def name_people(self, client_id) -> tuple[Person, list[Person]]:
+        """(the client's names, every client in care): what a screen checks a note against while
+        it is typed (`iopdesk.name_checks.note_findings`). One query for all clients in care."""
+        self.actor.require("chart.read")
+        cid = client_uuid(client_id)
+        if not Client.select().where(Client.id == cid).exists():
+            raise NotFound(f"No client with id {client_id}.")
+        return person(cid), people_in_care()
 
     def cosign(self, note_id, expected_version: int, *, comment: str = "") -> tuple[NoteView, Changes]:
         """Co-sign a note awaiting co-signature: only the author's supervisor (any holder of
@@ -358,52 +352,3 @@ class NoteService(Service):
     @staticmethod
     def _view(note: Note) -> NoteView:
         return note_view(note)
-
-
-def note_view(note: Note) -> NoteView:
-    """The read model of a note row (callers check `chart.read_narrative` first)."""
-    staff = {i: (name, cred) for i, name, cred in Staff.select(Staff.id, Staff.display_name, Staff.credentials).where(
-        Staff.id.in_([note.author_id, note.cosigned_by_id])).tuples()}
-    names = {i: name for i, (name, _) in staff.items()}
-    statements = dict(PlanObjective.select(PlanObjective.id, PlanObjective.statement).join(
-        NoteObjective, on=(NoteObjective.objective == PlanObjective.id)).where(NoteObjective.note == note.id).tuples())
-    objective_ids = sorted(str(o) for o in statements)
-    addenda = (
-        NoteAddendum.select(NoteAddendum.id, Staff.display_name, NoteAddendum.text,
-                            NoteAddendum.signed_at, NoteAddendum.content_hash)
-        .join(Staff, on=(NoteAddendum.author == Staff.id))
-        .where(NoteAddendum.note == note.id)
-        .order_by(NoteAddendum.signed_at, NoteAddendum.id)
-        .tuples()
-    )
-    return NoteView(
-        id=str(note.id), client_id=str(note.client_id), kind=note.kind,
-        note_format=note.note_format, service_date=note.service_date, minutes=note.minutes,
-        author=names.get(note.author_id, ""), status=note.status, sections=dict(note.sections),
-        version=note.version, signed_at=note.signed_at, content_hash=note.content_hash,
-        episode_id=str(note.episode_id) if note.episode_id else None,
-        starts_at=note.starts_at, ends_at=note.ends_at, participants=note.participants,
-        place_of_service=note.place_of_service,
-        objective_ids=tuple(objective_ids),
-        group_session_id=str(note.group_session_id) if note.group_session_id else None,
-        family_session_id=str(note.family_session_id) if note.family_session_id else None,
-        cosign_required=note.cosign_required,
-        cosigned_by=names.get(note.cosigned_by_id) if note.cosigned_by_id else None,
-        cosigned_at=note.cosigned_at,
-        addenda=tuple(AddendumView(str(i), f"Addendum {n}", who, text, when, digest)
-                      for n, (i, who, text, when, digest) in enumerate(addenda, start=1)),
-        objectives=tuple((o, statements[uuid.UUID(o)]) for o in objective_ids),
-        author_credentials=staff.get(note.author_id, ("", ""))[1],
-        cosigner_credentials=staff[note.cosigned_by_id][1] if note.cosigned_by_id in staff else "",
-    )
-
-
-def _list_query() -> peewee.ModelSelect:
-    return Note.select(
-        Note.id, Note.client, Note.kind, Note.note_format, Note.service_date, Note.minutes,
-        Staff.display_name, Note.status,
-    ).join(Staff, on=(Note.author == Staff.id))
-
-
-def _list_items(query: peewee.ModelSelect) -> list[NoteListItem]:
-    return [NoteListItem(str(i), str(c), k, f, d, m, a, s) for i, c, k, f, d, m, a, s in query.tuples()]

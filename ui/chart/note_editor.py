@@ -5,8 +5,10 @@ the plan objectives addressed, and one text field per section of the note's form
 buddy, hint as placeholder). A new note becomes a draft on its first edit; every edit (and every
 focus change) restarts a short single-shot timer that saves the draft, so a crash loses at most
 those few seconds. Ctrl+S saves now, Ctrl+Enter saves and signs; the domain's refusal (an empty
-section, no minutes) appears inline and the field at fault gets the focus; a draft saved meanwhile
-on another workstation opens `ConcurrentEditDialog` with both versions. A signed note is
+section, no minutes) appears inline and the field at fault gets the focus, and clears once fixed;
+while typing, another client's name is highlighted and blocks signing unless overridden with a
+reason (`NoteNameCheck`); signing shows the attestation first (`note_signing`); a draft saved
+meanwhile on another workstation opens `ConcurrentEditDialog` with both versions. A signed note is
 read-only and shows who signed it, its addenda and an "Add addendum…" action.
 """
 
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic
-from iopdesk.errors import ConcurrentEdit, IopDeskError
+from iopdesk.errors import ConcurrentEdit, IopDeskError, OtherClientNamed
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.notes import SIGNED_STATES, NoteView
 from iopdesk.storage_errors import DatabaseBusy
@@ -38,6 +40,8 @@ from ..storage_retry import run_with_retry
 from .note_addenda import AddendumDialog
 from .note_form import NoteFormMixin
 from .note_list_model import kind_label
+from .note_name_check import NoteNameCheck
+from .note_signing import recheck_message, sign_note
 from .note_text import fit_to_text
 
 FIELD_OF_ERROR = {"starts_at": "start_edit", "ends_at": "end_edit", "minutes": "end_edit",
@@ -73,9 +77,15 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         self.autosave_timer.timeout.connect(self._autosave)
 
         self._build_form()
+        self.name_check = NoteNameCheck(self)
+        self.layout().insertWidget(1, self.name_check.panel)
+        self.name_check.checked.connect(self._recheck_message)
+        self._message_field: str | None = None
         self._build_actions()
         self._load()
         self._loading = False
+        if not self.signed:
+            self.name_check.load()
         QApplication.instance().focusChanged.connect(self._focus_changed)
         self.finished.connect(self._stop_watching_focus)
 
@@ -178,6 +188,8 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         self._show_minutes()
         self.setWindowModified(True)
         self.autosave_timer.start()
+        self.name_check.schedule()
+        self._recheck_message(self.sender())
 
     def _times_edited(self, *_args) -> None:
         if not self._loading:
@@ -195,10 +207,12 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
             pass
 
     def show_error(self, error: BaseException | str | None, field: str | None = None) -> None:
-        """Show the domain's message under the note (or clear it) and focus the field at fault."""
+        """Show the domain's message under the note (or clear it) and focus the field at fault;
+        the message clears as soon as its cause is fixed (`_recheck_message`)."""
         text = error if isinstance(error, str) or error is None else user_message(error)
         self.error_label.setText(text or "")
         self.error_label.setVisible(bool(text))
+        self._message_field = "names" if isinstance(error, OtherClientNamed) else field if text else None
         if field == "sections":
             missing = self.format.missing(self.sections())
             if missing:
@@ -207,6 +221,10 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
                 self.section_edits[key].setFocus()
         elif field in FIELD_OF_ERROR:
             getattr(self, FIELD_OF_ERROR[field]).setFocus()
+
+    def _recheck_message(self, source=None) -> None:
+        """Clear the message under the note once its cause is fixed (`note_signing.recheck_message`)."""
+        recheck_message(self, source)
 
     # -- values ------------------------------------------------------------------------
     def sections(self) -> dict[str, str]:
@@ -304,24 +322,8 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         self._show_state()
 
     def sign(self) -> bool:
-        """Save, then sign the note; True when signed. The domain's refusal is shown inline."""
-        if self.signed or not self.save():
-            return False
-        try:
-            signed = run_with_retry(self, lambda: self.clinic.notes.sign(self.note_id, self.view.version),
-                                    on_refused=self.show_error)
-        except IopDeskError as error:
-            self.show_error(error, error.field)
-            return False
-        if signed is None:
-            return False
-        view, changes = signed
-        self.view = view
-        self.show_error(None)
-        self._show_state()
-        self.ops.announce(changes)
-        self.close_button.setFocus()
-        return True
+        """Check, show the attestation, then save and sign (`note_signing.sign_note`); True when signed."""
+        return sign_note(self)
 
     def add_addendum(self) -> AddendumDialog | None:
         """Open the addendum dialog (signed notes only); the note reloads when one is added."""

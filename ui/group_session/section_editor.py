@@ -3,7 +3,9 @@ objectives addressed, for whichever client is current on the roster.
 
 Each client gets its own text documents (one per section), swapped into the same editors when the
 roster's current client changes, so every client keeps their own undo and redo history (Ctrl+Z,
-Ctrl+Shift+Z) for the life of the window. The sections come from `resources/note_templates.json`
+Ctrl+Shift+Z) for the life of the window. Above the sections, `findings_panel` says when the
+section names another member (and offers "Override…"); the window's live name check fills it and
+highlights the words. The sections come from `resources/note_templates.json`
 through `iopdesk.note_formats` (no Qt there); the editor is read-only for a client who did not
 attend or whose note is signed, and says why.
 """
@@ -25,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.note_formats import lookup_format
+
+from ..name_findings import FindingsPanel
 
 
 class SectionEditorWidget(QWidget):
@@ -74,10 +78,12 @@ class SectionEditorWidget(QWidget):
         objectives_label.setBuddy(self.objective_list)
         form.addRow(objectives_label, self.objective_list)
 
+        self.findings_panel = FindingsPanel("sectionFindings")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
         layout.addWidget(self.reason)
+        layout.addWidget(self.findings_panel)
         layout.addLayout(form, 1)
         self._blank = self._new_documents({})
         self._show_documents(self._blank)

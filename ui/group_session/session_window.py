@@ -5,9 +5,13 @@ Left, the roster (single keys mark attendance: P present, L late arrival, E left
 U no-show, C cancelled, Space present/absent; L and E put the cursor in the time field, where
 "0925" + Enter sets the time; a time that is not one is refused under the field) with the warnings under it; top, the shared part copied to every
 chart; right, the current client's sections. Edits autosave the whole session in one transaction
-three seconds after the last keystroke (Ctrl+S saves now); Sign all (Ctrl+Shift+S) saves, signs
-every complete note and lists the clients left out with the reason. Closing with unsaved changes
-asks to save, discard or cancel.
+three seconds after the last keystroke (Ctrl+S saves now). The name check (`SessionNameCheck`)
+runs on what is on screen while the facilitator types: another member's name in a section, any
+member's name in the shared part, near-identical text; the words are highlighted and a blocked
+section says why, with "Override…". Sign all (Ctrl+Shift+S) saves, then shows the attestation
+listing the notes that will be signed and, apart, each blocked or incomplete one with the reason
+(`signing.sign_all`); nothing is signed on Cancel. Closing with unsaved changes asks to save,
+discard or cancel.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from ..dates import date_text, time_text
 from ..operations import user_message
 from ..print_preview import print_action
 from ..storage_retry import run_with_retry
+from .name_check import SessionNameCheck
 from .roster_model import (
     ATTENDED,
     SIGNED_STATES,
@@ -50,6 +55,7 @@ from .roster_model import (
 from .section_editor import SectionEditorWidget
 from .session_conflict import show_session_conflict
 from .shared_part import SharedPartWidget
+from .signing import sign_all
 
 AUTOSAVE_MS = 3000
 class GroupSessionWindow(QMainWindow):
@@ -68,7 +74,6 @@ class GroupSessionWindow(QMainWindow):
             time=time_text(self.session.starts_at)))
         self._reacting = False
         self._closed = False
-        self._warnings_asked = 0
         self.autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self.autosave.timeout.connect(self._autosave)
 
@@ -137,6 +142,12 @@ class GroupSessionWindow(QMainWindow):
         self.topic_edit = self.shared_part.topic_edit
         self.modality_edit = self.shared_part.modality_edit
         self.shared_edit = self.shared_part.shared_edit
+        self.name_check = SessionNameCheck(self)
+        self.shared_part.edited.connect(self.name_check.schedule)
+        self.editor.edited.connect(lambda _c: self.name_check.schedule())
+        self.editor.findings_panel.override_requested.connect(
+            lambda: self.name_check.override(self.editor.client_id))
+        self.shared_part.findings_panel.override_requested.connect(lambda: self.name_check.override(None))
         outer.addWidget(self.shared_part)
         outer.addWidget(self.splitter, 1)
         outer.addLayout(self._build_buttons())
@@ -146,6 +157,7 @@ class GroupSessionWindow(QMainWindow):
         self.setTabOrder(self.shared_edit, self.roster)
 
         self.model.attendance_edited.connect(lambda _c: self._edited())
+        self.model.attendance_edited.connect(lambda _c: self.name_check.schedule())
         self.editor.edited.connect(lambda _c: self._edited())
         self.roster.selectionModel().currentRowChanged.connect(self._current_changed)
         ops.changes_applied.connect(self._changes_applied)
@@ -210,32 +222,8 @@ class GroupSessionWindow(QMainWindow):
         self.refresh_warnings()
 
     def refresh_warnings(self) -> None:
-        """Re-read the warnings off the GUI thread (comparing every pair of sections can take
-        ~100 ms for a large group); a newer request supersedes an older one."""
-        self._warnings_asked += 1
-        asked, session_id, groups = self._warnings_asked, self.session_id, self.clinic.groups
-        self.ops.run(lambda: groups.warnings(session_id),
-                     on_success=lambda found: self._show_warnings(asked, found),
-                     on_failure=lambda error: self._warnings_failed(asked, error))
-
-    def _warnings_failed(self, asked: int, error: BaseException) -> None:
-        if not self._closed and asked == self._warnings_asked:
-            self.status_text.setText(user_message(error))
-
-    def _show_warnings(self, asked: int, found) -> None:
-        if self._closed or asked != self._warnings_asked:
-            return
-        names = {r.client_id: r.display_name for r in self.model.rows()}
-        self.warnings.blockSignals(True)
-        self.warnings.clear()
-        for warning in found:
-            who = names.get(warning.client_id, self.tr("Shared note"))
-            item = QListWidgetItem(f"{who}: {warning.message}", self.warnings)
-            item.setData(Qt.ItemDataRole.UserRole, warning.client_id)
-            item.setToolTip(warning.message)
-        self.warnings.blockSignals(False)
-        count = self.warnings.count()
-        self.warnings_label.setText(self.tr("&Warnings ({n})").format(n=count) if count else self.tr("&Warnings"))
+        """Read the saved sections off the GUI thread and check the session again."""
+        self.name_check.load_saved()
 
     def current_client(self) -> str | None:
         found = self.model.row_at(self.roster.currentIndex().row())
@@ -265,6 +253,7 @@ class GroupSessionWindow(QMainWindow):
             reason = self.tr("{word}: only attendees get a group note.").format(word=self.tr(STATUS_LABELS[status]))
         heading = f"{found.display_name} · {found.initials}"
         self.editor.show_client(found.client_id, heading, found.objectives, not reason, reason)
+        self.name_check.show_current()
         self.arrived_edit.setEnabled(status == "late_arrival" and not self.model.is_signed(row))
         self.left_edit.setEnabled(status == "left_early" and not self.model.is_signed(row))
         self.arrived_edit.set_value(arrived if status == "late_arrival" else None)
@@ -392,34 +381,8 @@ class GroupSessionWindow(QMainWindow):
         return True
 
     def sign_all(self) -> None:
-        """Save, then sign every complete note of the session; show who was left out and why."""
-        if not self.save():
-            return
-        try:
-            signed = run_with_retry(self, lambda: self.clinic.groups.sign_all(self.session_id),
-                                    on_refused=lambda error: self.status_text.setText(user_message(error)))
-        except IopDeskError as error:
-            self.status_text.setText(user_message(error))
-            return
-        if signed is None:
-            return
-        result, changes = signed
-        for client_id in result.signed:
-            self.editor.clear_history(client_id)
-        self._reacting = True
-        try:
-            self.ops.announce(changes)
-        finally:
-            self._reacting = False
-        self.reload()
-        names = {r.client_id: r.display_name for r in self.model.rows()}
-        lines = [self.tr("{n} notes signed.").format(n=len(result.signed))]
-        if result.incomplete:
-            lines.append(self.tr("Not signed:"))
-            lines += [f"• {names.get(cid, cid)}: {reason}" for cid, reason in result.incomplete]
-        self.result_label.setText("\n".join(lines))
-        self.result_label.show()
-        self.status_text.setText(lines[0])
+        """Save, check, show the attestation, then sign every note that may be signed."""
+        sign_all(self)
 
     def _changes_applied(self, changes) -> None:
         if not self._reacting and not self.isWindowModified() and changes.touches("note", "attendance",

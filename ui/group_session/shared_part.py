@@ -1,5 +1,6 @@
 """The shared part of a group note: topic, modality and the narrative copied to every attendee's
-chart, with the standing reminder that it must name no client.
+chart, with the standing reminder that it must name no client, and (`findings_panel`, filled by
+the window's live name check) what blocks the session when it does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ..name_findings import FindingsPanel
 
 
 class SharedPartWidget(QWidget):
@@ -58,6 +61,8 @@ class SharedPartWidget(QWidget):
         shared_box.addWidget(self.shared_edit)
         top.addLayout(form, 2)
         top.addLayout(shared_box, 3)
+        self.findings_panel = FindingsPanel("sharedFindings")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.findings_panel)
