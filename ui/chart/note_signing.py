@@ -20,6 +20,7 @@ from iopdesk.errors import IopDeskError, OtherClientNamed
 from iopdesk.services.note_rules import missing_sections_problem, with_goal_filled
 
 from ..attestation_dialog import confirm_signature
+from ..date_fields import entries_ready
 from ..name_findings import words_text
 from ..storage_retry import run_with_retry
 
@@ -72,8 +73,11 @@ def _refusal_on_screen(editor) -> bool:
 
 
 def sign_note(editor) -> bool:
-    """Check, attest, then save and sign the note in `editor`; True when signed."""
-    if editor.signed or _refusal_on_screen(editor):
+    """Check, attest, then save and sign the note in `editor`; True when signed. A date or time
+    that is not one stops it first, with the message under that field."""
+    if editor.signed or not entries_ready([editor.date_edit, editor.start_edit, editor.end_edit]):
+        return False
+    if _refusal_on_screen(editor):
         return False
     if not confirm_signature(editor, editor.tr("Sign note"), editor.clinic.notes.attestation("note"),
                              signing=[html.escape(editor.windowTitle().replace("[*]", ""))]):
