@@ -132,7 +132,7 @@ class NameIndex:
 
     def __init__(self, people: Iterable[Person], *, full_only: bool = False) -> None:
         self.people: dict[str, Person] = {}
-        self._phrases: dict[str, list[_Phrase]] = {}
+        self._phrases: dict[str, dict[_Phrase, None]] = {}  # an ordered set per first word
         for person in people:
             self.people[person.client_id] = person
             last = _keys(person.last)
@@ -146,10 +146,16 @@ class NameIndex:
                 self._add(_Phrase(last, person.client_id, False))
         self.words = frozenset(self._phrases)
 
+    @classmethod
+    def full_names_in(cls, people: Iterable[Person], texts: Iterable[str]) -> NameIndex:
+        """A full-name index of only those `people` whose every last-name word occurs in `texts`:
+        the others cannot be named in full there, and a thousand clients in care cost a set test
+        each instead of an index entry."""
+        words = {t.key for text in texts for t in tokenize(text)}
+        return cls((p for p in people if (last := _keys(p.last)) and words.issuperset(last)), full_only=True)
+
     def _add(self, phrase: _Phrase) -> None:
-        found = self._phrases.setdefault(phrase.keys[0], [])
-        if phrase not in found:
-            found.append(phrase)
+        self._phrases.setdefault(phrase.keys[0], {})[phrase] = None
 
     def find(self, text: str, tokens: list[Token] | None = None) -> list[Match]:
         """Every mention of an indexed name in `text`, longest first at each place, not overlapping."""

@@ -136,3 +136,18 @@ def test_the_name_message_clears_when_the_name_is_taken_out(qtbot, marisol):
         qtbot.keyClick(editor.section_edits["plan"], Qt.Key.Key_Backspace)
     qtbot.waitUntil(lambda: editor.error_label.text() == "", timeout=2000)
     assert not editor.name_check.panel.isVisible()
+
+
+def test_signing_a_new_note_with_an_impossible_date_stops_at_the_date(qtbot, marisol, monkeypatch):
+    """The date of service retyped as 13/45/2026 and Ctrl+Enter: the message is under the date, the
+    attestation never shows, and no note exists."""
+    clinic, client_id, _ = marisol
+    shown = attest(monkeypatch)
+    editor = editor_for(qtbot, clinic, client_id)
+    type_sections(qtbot, editor, DAP)
+    qtbot.mouseDClick(editor.date_edit.line_edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(editor.date_edit.line_edit, "13/45/2026")
+    qtbot.keyClick(editor.section_edits["plan"], Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert editor.date_edit.problem() == "Date of service: there is no month 13."
+    assert shown == [] and not editor.signed and editor.date_edit.line_edit.text() == "13/45/2026"
+    assert clinic.notes.list_for_client(client_id) == []

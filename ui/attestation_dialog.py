@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -74,6 +75,7 @@ class AttestationDialog(QDialog):
         layout.addWidget(QLabel(heading))
         label = QLabel("<br>".join(lines), objectName=name)
         label.setTextFormat(Qt.TextFormat.RichText)
+        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         label.setWordWrap(True)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setBackgroundRole(QPalette.ColorRole.Base)
@@ -83,7 +85,9 @@ class AttestationDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(label)
-        scroll.setMaximumHeight(label.fontMetrics().lineSpacing() * 10 + 16)
+        lines = sum(line.count("<br") + 1 for line in lines)
+        scroll.setMaximumHeight(label.fontMetrics().lineSpacing() * min(lines, 10) + 16)
+        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout.addWidget(scroll)
         return label
 

@@ -66,8 +66,9 @@ def findings_for(note: Note, overrides: Iterable[NameOverride] = ()) -> list[Fin
         own = str(note.client_id)
         found = session_findings(people, {own: note_fields(note)}, shared_fields(session))
         return apply_overrides([f for f in found if f.client_id in (own, None)], overrides, any_note=True)
-    index = NameIndex(people_in_care(), full_only=True)
-    return note_findings(person(note.client_id), index, note_fields(note), overrides)
+    fields = note_fields(note)
+    index = NameIndex.full_names_in(people_in_care(), fields.values())
+    return note_findings(person(note.client_id), index, fields, overrides)
 
 
 def refuse_if_named(findings: list[Finding]) -> None:

@@ -112,7 +112,7 @@ def test_notes_reported_saved_survive_200_kills_whole(clinic_file):
                 time.sleep(rng.uniform(0.0, 0.08))
             else:
                 assert reader.poll(15), "the writer did not start"
-                time.sleep(rng.uniform(0.0, 0.1))
+                time.sleep(rng.uniform(0.0, 0.15))  # a sign now also checks names and attests: ~40 ms a note
             child.kill()
             child.join(10)
             messages = _drain(reader)

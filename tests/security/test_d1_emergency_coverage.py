@@ -58,6 +58,11 @@ ROLE_READS = {
     "groups.session": "'chart.read' (a session's date, time and group, no client)",
     "audit.for_client": "'admin.audit' (the audit trail), held by the admin role",
     "emergency.active_for": "the caller's own grant for the client (None for the other client)",
+    "disclosures.withheld_notes": "'print.chart' or 'chart.export' (which notes are kept out of a "
+                                  "release: dates and the names found, no note text), held by the admin role",
+    "disclosures.check_note_releasable": "'print.chart' or 'chart.export' (whether a note may leave the "
+                                         "program), held by the admin role",
+    "notes.name_people": "'chart.read' (the names of the clients in care, as client search shows them)",
 }
 
 # Reads a grant for one client never opens, and why.
@@ -65,6 +70,7 @@ NOT_BY_GRANT = {
     "groups.roster": "a whole group session: every attendee's name, objectives and note; one "
                      "client's grant must not open the others' (her own group note opens by notes.get)",
     "groups.warnings": "a whole group session's notes (names of other attendees found in them)",
+    "groups.saved_sections": "a whole group session's notes: every attendee's individualized text",
     "disclosures.release_consent": "'print.chart': printing for a disclosure is not reading",
 }
 
