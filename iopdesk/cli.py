@@ -120,12 +120,12 @@ def build_parser(extra: Sequence[ExtraCommand] = ()) -> argparse.ArgumentParser:
     from .settings_cli import add_parser as add_settings_parser
 
     add_settings_parser(sub, common)
-    for command in extra:
-        if not command.name.startswith("-"):
-            sub.add_parser(command.name, help=command.help, add_help=False)
     from .notes_cli import add_parser as add_notes_parser
 
     add_notes_parser(sub, common)
+    for command in extra:
+        if not command.name.startswith("-"):
+            sub.add_parser(command.name, help=command.help, add_help=False)
     return parser
 
 

@@ -146,6 +146,7 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     shooter.shoot(window, "clients", WINDOW_SIZE, ops)
     clients.register_client()
     shooter.shoot(clients.register_dialog, "register", ops=ops)
+    _refused_date_screen(shooter, clients.register_dialog, ops)
     clients.register_dialog.reject()
 
     client_id = _pick_client()
@@ -173,6 +174,8 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     settle(app, ops)
     for session_window in list(groups.windows.values())[:1]:
         shooter.shoot(session_window, "group-session", (1400, 820), ops)
+        _blocked_section_screens(shooter, session_window, ops)
+        session_window.setWindowModified(False)
         session_window.close()
 
     shooter.written += _pdf_pages(clinic, folder, work, client_id, discharged, day)
@@ -241,6 +244,60 @@ def _dialog_screens(shooter: Shooter, chart, ops) -> None:
         wizard.next()
         shooter.shoot(wizard, "discharge-wizard", DIALOG_SIZE, ops)
         wizard.reject()
+
+
+def _refused_date_screen(shooter: Shooter, dialog, ops) -> None:
+    """The date of birth typed as 13/45/2020 and Save pressed: refused under the field, as typed."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    QTest.keyClicks(dialog.fields["legal_first"], "Rosa")
+    QTest.keyClicks(dialog.fields["legal_last"], "Delgado")
+    line = dialog.dob_edit.line_edit
+    QTest.mouseDClick(line, Qt.MouseButton.LeftButton)
+    QTest.keyClicks(line, "13/45/2020")
+    dialog.save_button.click()
+    shooter.shoot(dialog, "register-refused-date", ops=ops)
+
+
+def _blocked_section_screens(shooter: Shooter, window, ops) -> None:
+    """An attendee's section naming another member in full: blocked while typed (no Save), then
+    Sign all's attestation listing what will and will not be signed (shot, then cancelled)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from ui.group_session import signing
+
+    rows = [r for r in window.model.rows() if r.note_status not in ("signed", "awaiting_cosign", "cosigned")]
+    if len(rows) < 2:
+        return
+    writer, named = rows[0], rows[1]
+    window.roster.setCurrentIndex(window.model.index(window.model.row_of(writer.client_id), 0))
+    window.roster.setFocus()
+    QTest.keyClick(window.roster, Qt.Key.Key_P)
+    window.roster.setCurrentIndex(window.model.index(window.model.row_of(writer.client_id), 0))
+    editor = window.editor.editors["plan"]
+    editor.setFocus()
+    QTest.keyClicks(editor, f" Will sit next to {named.person.first} {named.person.last} again.")
+    settle(shooter.app, ops, 1.0)
+    time.sleep(0.5)
+    settle(shooter.app, ops, 1.0)
+    shooter.shoot(window, "group-session-blocked", (1400, 820), ops)
+
+    def shoot_and_cancel(parent, title, attestation, **lists):
+        from ui.attestation_dialog import AttestationDialog
+
+        dialog = AttestationDialog(title, attestation, parent=parent, **lists)
+        shooter.shoot(dialog, "attestation-sign-all", ops=ops)
+        dialog.close()
+        return False
+
+    real = signing.confirm_signature
+    signing.confirm_signature = shoot_and_cancel
+    try:
+        window.sign_all()
+    finally:
+        signing.confirm_signature = real
 
 
 def _answer_safely(_parent, _title, _text, buttons=None, _default=None):
