@@ -272,13 +272,23 @@ def _blocked_section_screens(shooter: Shooter, window, ops) -> None:
     if len(rows) < 2:
         return
     writer, named = rows[0], rows[1]
-    window.roster.setCurrentIndex(window.model.index(window.model.row_of(writer.client_id), 0))
-    window.roster.setFocus()
-    QTest.keyClick(window.roster, Qt.Key.Key_P)
-    window.roster.setCurrentIndex(window.model.index(window.model.row_of(writer.client_id), 0))
-    editor = window.editor.editors["plan"]
-    editor.setFocus()
-    QTest.keyClicks(editor, f" Will sit next to {named.person.first} {named.person.last} again.")
+    if not window.shared_edit.toPlainText().strip():
+        window.shared_edit.setFocus()
+        QTest.keyClicks(window.shared_edit, "Members practised naming a criticism and answering it calmly.")
+    texts = {"participation": "Took part in the role play.", "response": "Tried the calm reply twice.",
+             "progress": "Used the reply without prompting.", "risk": "None noted today."}
+    for row, plan in ((named, "Practise the calm reply at home."),
+                      (writer, f"Will sit next to {named.person.first} {named.person.last} again.")):
+        window.roster.setCurrentIndex(window.model.index(window.model.row_of(row.client_id), 0))
+        window.roster.setFocus()
+        if window.model.attendance(window.model.row_of(row.client_id))[0] is None:
+            QTest.keyClick(window.roster, Qt.Key.Key_P)
+            window.roster.setCurrentIndex(window.model.index(window.model.row_of(row.client_id), 0))
+        for key, text in {**texts, "plan": plan}.items():
+            editor = window.editor.editors[key]
+            if not editor.toPlainText().strip():
+                editor.setFocus()
+                QTest.keyClicks(editor, text)
     settle(shooter.app, ops, 1.0)
     time.sleep(0.5)
     settle(shooter.app, ops, 1.0)
