@@ -25,13 +25,16 @@ class ShownAttestation:
     signature: str
     signing: str
     left_out: str
+    signing_lines: tuple[str, ...]
+    left_out_lines: tuple[str, ...]
 
 
 def _record(dialog: AttestationDialog) -> ShownAttestation:
     return ShownAttestation(
         dialog.windowTitle(), dialog.statement.text(), dialog.signature.text(),
         dialog.signing_label.text() if dialog.signing_label is not None else "",
-        dialog.left_out_label.text() if dialog.left_out_label is not None else "")
+        dialog.left_out_label.text() if dialog.left_out_label is not None else "",
+        dialog.signing, dialog.left_out)
 
 
 def answer_attestations(monkeypatch, *, sign: bool = True) -> list[ShownAttestation]:

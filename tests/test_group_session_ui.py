@@ -17,10 +17,11 @@ from PySide6.QtWidgets import QMessageBox
 
 import iopdesk
 from iopdesk import clock
+from tests.attestations import answer_attestations
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import give_plan
 from ui.date_fields import TimeField
-from ui.group_session import GroupSessionWindow, RosterTableModel, signing
+from ui.group_session import GroupSessionWindow, RosterTableModel
 from ui.groups_page import GroupsPage
 from ui.operations import Operations
 
@@ -107,9 +108,7 @@ def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbo
                                                                            monkeypatch):
     """Nine present, two late (typed 0925 and 9:40), one no-show; shared note and five sections
     each; Sign all attests the eleven notes, lists the no-show apart, and signs the eleven."""
-    attested = []
-    monkeypatch.setattr(signing, "confirm_signature",
-                        lambda _window, *args, **kw: attested.append((args, kw)) or True)
+    attested = answer_attestations(monkeypatch)
     late, absent = {3: "0925", 7: "9:40"}, 10
     qtbot.keyClicks(window.topic_edit, "Coping with cravings")
     qtbot.keyClicks(window.modality_edit, "Process group")
@@ -142,10 +141,11 @@ def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbo
             "plan": f"{i} returns tomorrow with homework number {row}."})
     qtbot.mouseClick(window.sign_button, Qt.MouseButton.LeftButton)
 
-    [(args, listed)] = attested
-    assert args[1].startswith("I attest that each group note listed below") and "Cleo Clinician, LPC" in args[1]
-    assert len(listed["signing"]) == 11 and rows[absent].display_name not in listed["signing"]
-    assert len(listed["left_out"]) == 1 and rows[absent].display_name in listed["left_out"][0]
+    [shown] = attested
+    assert shown.statement.startswith("I attest that each group note listed below")
+    assert "Cleo Clinician, LPC" in shown.signature
+    assert len(shown.signing_lines) == 11 and rows[absent].display_name not in shown.signing
+    assert len(shown.left_out_lines) == 1 and rows[absent].display_name in shown.left_out_lines[0]
     assert not window.isWindowModified()
     roster = group_clinic.groups.roster(window.session_id)
     assert [r.status for r in roster].count("present") == 9

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from iopdesk.models import AuditEvent
+from tests.attestations import answer_attestations
 from tests.test_group_session_ui import (  # noqa: F401 - fixtures
     go_to_row,
     group_clinic,
@@ -16,7 +17,6 @@ from tests.test_group_session_ui import (  # noqa: F401 - fixtures
     window,
     write_sections,
 )
-from ui.group_session import signing
 
 CLEAN = {"participation": "{i} shared a craving and listened.", "response": "{i} practised urge surfing.",
          "progress": "{i} named two triggers.", "risk": "{i} denied thoughts of harm.",
@@ -113,7 +113,7 @@ def test_an_override_with_its_reason_lets_the_section_be_signed_and_is_audited(q
                                                                               monkeypatch):
     """Override… on Blackwood's section asks the reason; once given the word is no longer blocking,
     Sign all signs the note and the reason is in the audit trail."""
-    monkeypatch.setattr(signing, "confirm_signature", lambda *a, **k: True)
+    answer_attestations(monkeypatch)
     write_shared_part(qtbot, window)
     attend_and_write(qtbot, window, "Blackwood", {**CLEAN, "plan": "Walk past Okafor Street to the clinic."})
     panel = window.editor.findings_panel
@@ -139,8 +139,7 @@ def test_an_override_with_its_reason_lets_the_section_be_signed_and_is_audited(q
 
 def test_a_shared_part_naming_a_member_holds_back_the_whole_session(qtbot, window, group_clinic, monkeypatch):  # noqa: F811
     """“Tomasz” in the shared note is highlighted there; Sign all signs nothing and says why."""
-    asked = []
-    monkeypatch.setattr(signing, "confirm_signature", lambda _window, *a, **k: asked.append(a) or True)
+    asked = answer_attestations(monkeypatch)
     write_shared_part(qtbot, window, "Tomasz led the breathing exercise.")
     attend_and_write(qtbot, window, "Chukwu", CLEAN)
     panel = window.shared_part.findings_panel

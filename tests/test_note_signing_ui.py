@@ -10,9 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from iopdesk.models import AuditEvent
+from tests.attestations import answer_attestations
 from tests.test_groups import admit
 from tests.test_name_check_ui import on_next_modal
-from tests.test_notes_ui import DAP, attest, chart, make_tab, new_editor, type_sections  # noqa: F401
+from tests.test_notes_ui import DAP, chart, make_tab, new_editor, type_sections  # noqa: F401
 from ui.chart.note_editor import NoteEditorDialog
 from ui.operations import Operations
 
@@ -50,7 +51,7 @@ def test_a_sign_the_domain_refuses_after_the_attestation_leaves_no_draft(qtbot, 
     """A client admitted after the editor opened is named: the screen could not know, the domain
     refuses at signing, and the new note is not kept."""
     clinic, client_id, _ = marisol
-    attest(monkeypatch)
+    answer_attestations(monkeypatch)
     editor = editor_for(qtbot, clinic, client_id)
     admit(clinic, "Keiko", "Tanabe")
     type_sections(qtbot, editor, {**DAP, "plan": "Meet Keiko Tanabe at the bus stop."})
@@ -97,7 +98,7 @@ def test_another_clients_name_is_highlighted_blocks_signing_and_signs_after_an_o
     """“Jordan Blackwood” is highlighted as it is typed; Sign says why it cannot sign (no
     attestation); Override… with the reason lets it sign, and the reason is in the audit trail."""
     clinic, client_id, jordan = marisol
-    shown = attest(monkeypatch)
+    shown = answer_attestations(monkeypatch)
     editor = editor_for(qtbot, clinic, client_id)
     type_sections(qtbot, editor, {**DAP, "data": "Rode in with her cousin Jordan Blackwood."})
     panel = editor.name_check.panel
@@ -142,7 +143,7 @@ def test_signing_a_new_note_with_an_impossible_date_stops_at_the_date(qtbot, mar
     """The date of service retyped as 13/45/2026 and Ctrl+Enter: the message is under the date, the
     attestation never shows, and no note exists."""
     clinic, client_id, _ = marisol
-    shown = attest(monkeypatch)
+    shown = answer_attestations(monkeypatch)
     editor = editor_for(qtbot, clinic, client_id)
     type_sections(qtbot, editor, DAP)
     qtbot.mouseDClick(editor.date_edit.line_edit, Qt.MouseButton.LeftButton)

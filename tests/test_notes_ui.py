@@ -17,7 +17,6 @@ from iopdesk import clock
 from tests.attestations import answer_attestations
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_groups import give_plan
-from ui.chart import note_signing
 from ui.chart.note_editor import NoteEditorDialog
 from ui.chart.note_list_model import NoteListTableModel
 from ui.chart.notes_tab import NotesTab
@@ -80,20 +79,11 @@ def type_sections(qtbot, editor: NoteEditorDialog, texts: dict) -> None:
         qtbot.keyClicks(editor.section_edits[key], text)
 
 
-def attest(monkeypatch, answer: bool = True) -> list:
-    """Answer the attestation before signing (Sign, or Cancel); returns what it showed (title,
-    attestation, what is signed), keeping no reference to the editor."""
-    shown = []
-    monkeypatch.setattr(note_signing, "confirm_signature",
-                        lambda _parent, title, text, **kw: shown.append((title, text, kw)) or answer)
-    return shown
-
-
 def test_clinician_writes_and_signs_a_dap_note_from_the_keyboard(qtbot, chart, monkeypatch):
     """Ctrl+N, type Data/Assessment/Plan, tick an objective, Ctrl+Enter: after the attestation the
     note is signed with that text."""
     clinic, client_id, objectives = chart
-    shown = attest(monkeypatch)
+    shown = answer_attestations(monkeypatch)
     tab = make_tab(qtbot, clinic, client_id)
     assert tab.model.rowCount() == 0 and tab.empty_label.isVisible()
     editor = new_editor(qtbot, tab)
@@ -103,8 +93,9 @@ def test_clinician_writes_and_signs_a_dap_note_from_the_keyboard(qtbot, chart, m
     assert editor.isWindowModified()
     qtbot.keyClick(editor.section_edits["plan"], Qt.Key.Key_Return, CTRL)
 
-    [(_, attestation, _)] = shown
-    assert attestation.startswith("I attest that this note is a true") and "Cleo Clinician, LPC" in attestation
+    [attested] = shown
+    assert attested.statement.startswith("I attest that this note is a true")
+    assert "Cleo Clinician, LPC" in attested.signature
     assert editor.signed and editor.section_edits["data"].isReadOnly()
     assert "Signed by Cleo Clinician" in editor.status_label.text()
     notes = clinic.notes.list_for_client(client_id)
@@ -157,7 +148,7 @@ def test_signing_with_an_empty_section_names_it_inline_and_signs_nothing(qtbot, 
 def test_intern_note_awaits_cosignature_then_supervisor_cosigns_from_the_tab(qtbot, chart, monkeypatch):
     """An intern's signed note waits for co-signature; the supervisor's Co-sign action completes it."""
     clinic, client_id, _ = chart
-    attest(monkeypatch)
+    answer_attestations(monkeypatch)
     sign_in(clinic, "intern")
     tab = make_tab(qtbot, clinic, client_id)
     assert not tab.cosign_button.isVisible()

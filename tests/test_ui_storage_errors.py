@@ -26,11 +26,11 @@ from iopdesk.models.audit import AuditEvent
 from iopdesk.models.groups import Attendance
 from iopdesk.models.notes import Note
 from iopdesk.storage_errors import DatabaseBusy, ReadOnlyDatabase, clear_error
+from tests.attestations import answer_attestations
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_group_session_ui import group_template, today_session  # noqa: F401 - fixture
 from tests.test_groups import give_plan
 from ui import storage_retry
-from ui.chart import note_signing
 from ui.chart.note_addenda import AddendumDialog
 from ui.chart.note_editor import NoteEditorDialog
 from ui.group_session import GroupSessionWindow
@@ -212,7 +212,7 @@ def test_signing_under_a_lock_asks_and_retry_signs(qtbot, chart, holder, asked, 
     """A saved draft signed while another program holds the lock: after the attestation, the
     question, then Retry signs it."""
     clinic, client_id, path = chart
-    monkeypatch.setattr(note_signing, "confirm_signature", lambda *a, **k: True)
+    answer_attestations(monkeypatch)
     editor = open_editor(qtbot, clinic, client_id)
     for field, typed in ((editor.start_edit, "10:00 AM"), (editor.end_edit, "10:50 AM")):
         qtbot.mouseDClick(field.line_edit, Qt.MouseButton.LeftButton)

@@ -36,6 +36,7 @@ class AttestationDialog(QDialog):
         self.setObjectName("attestationDialog")
         self.setWindowTitle(title)
         self.setAccessibleName(title)
+        self.signing, self.left_out = tuple(signing), tuple(left_out)
         statement, _, signature = attestation.partition("\n")
         self.statement = QLabel(statement, objectName="attestationStatement")
         self.statement.setWordWrap(True)

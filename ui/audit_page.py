@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from iopdesk import clock
 
+from .admin_tabs import admin_tabs
 from .chart import make_table_view
 from .date_fields import DateField, entries_ready
 from .dates import date_text, stamp_text, time_text
@@ -210,8 +210,7 @@ def add_audit_tab(sync_widget: QWidget, clinic) -> QWidget:
     read the audit report."""
     if not clinic.actor.can("admin.audit"):
         return sync_widget
-    tabs = QTabWidget(objectName="adminTabs")
-    tabs.addTab(sync_widget, tabs.tr("S&ync"))
+    tabs = admin_tabs(sync_widget)
     tabs.page_audit = AuditPage(clinic)
     tabs.addTab(tabs.page_audit, tabs.tr("&Audit"))
     return tabs

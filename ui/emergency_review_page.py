@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from .admin_tabs import admin_tabs
 from .chart import make_table_view
 from .dates import stamp_text
 from .operations import Operations, user_message
@@ -279,12 +279,7 @@ def add_emergency_tab(body: QWidget | None, clinic, ops: Operations) -> QWidget 
     Without "emergency.review" `body` is returned unchanged."""
     if not clinic.actor.can("emergency.review"):
         return body
-    if isinstance(body, QTabWidget) and body.objectName() == "adminTabs":
-        tabs = body
-    else:
-        tabs = QTabWidget(objectName="adminTabs")
-        if body is not None:
-            tabs.addTab(body, tabs.tr("S&ync"))
+    tabs = admin_tabs(body)
     page = EmergencyReviewPage(clinic, ops)
     tabs.page_emergency = page
     index = tabs.addTab(page, tab_title(0))

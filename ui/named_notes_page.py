@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressDialog,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from .admin_tabs import admin_tabs
 from .chart import make_table_view
 from .chart.note_list_model import kind_label
 from .dates import date_text
@@ -214,12 +214,7 @@ def add_named_notes_tab(body: QWidget | None, clinic, ops: Operations) -> QWidge
     `body` (the Admin tabs, another widget or None) unchanged for everyone else."""
     if not clinic.actor.can("note.review_names"):
         return body
-    if isinstance(body, QTabWidget) and body.objectName() == "adminTabs":
-        tabs = body
-    else:
-        tabs = QTabWidget(objectName="adminTabs")
-        if body is not None:
-            tabs.addTab(body, tabs.tr("S&ync"))
+    tabs = admin_tabs(body)
     tabs.page_named_notes = NamedNotesPage(clinic, ops)
     index = tabs.addTab(tabs.page_named_notes, tabs.tr("&Notes naming clients"))
     tabs.setTabToolTip(index, tabs.tr("Signed notes that name another client"))

@@ -372,13 +372,18 @@ class GroupSessionWindow(QMainWindow):
         self.setWindowModified(unsaved)
         self.status_text.setText(self.tr("Saved.") if not unsaved else self.tr(
             "Saved; some changes wait for a time or for attendance."))
+        self.announce_and_reload(changes)
+        return True
+
+    def announce_and_reload(self, changes) -> None:
+        """Tell the other screens what this window saved (without reacting to its own news), then
+        read the roster again."""
         self._reacting = True
         try:
             self.ops.announce(changes)
         finally:
             self._reacting = False
         self.reload()
-        return True
 
     def sign_all(self) -> None:
         """Save, check, show the attestation, then sign every note that may be signed."""

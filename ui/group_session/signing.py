@@ -99,11 +99,6 @@ def sign_all(window) -> bool:
     result, changes = signed
     for client_id in result.signed:
         window.editor.clear_history(client_id)
-    window._reacting = True
-    try:
-        window.ops.announce(changes)
-    finally:
-        window._reacting = False
-    window.reload()
+    window.announce_and_reload(changes)
     _show_result(window, result, names, signed=True)
     return bool(result.signed)
