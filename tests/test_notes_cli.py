@@ -8,8 +8,8 @@ import io
 
 from iopdesk.cli import EXIT_ERROR, main
 from iopdesk.db import database
+from tests.cli_runs import run_cli
 from tests.conftest import ADMIN_PASSWORD
-from tests.test_audit_cli import _run
 from tests.test_groups import admit
 from tests.test_name_signing import legacy_note
 
@@ -20,7 +20,7 @@ def test_the_list_of_notes_naming_another_client_at_the_terminal_and_as_csv(admi
     admit(clinic, "Jordan", "Blackwood")
     note_id = legacy_note(clinic, client.id, "Rode in with Jordan Blackwood.", monkeypatch)
     monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    code, text = _run(clinic, capsys, "notes", "naming-others", "--db", clinic.url, "--as", "supervisor")
+    code, text = run_cli(clinic, capsys, "notes", "naming-others", "--db", clinic.url, "--as", "supervisor")
     assert code == 0 and "1 signed note(s) name another client" in text
     assert client.mrn in text and "Cleo Clinician" in text and "“Jordan Blackwood” (J.B.)" in text and note_id in text
     capsys.readouterr()
@@ -30,5 +30,5 @@ def test_the_list_of_notes_naming_another_client_at_the_terminal_and_as_csv(admi
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0][:5] == ["client", "date", "type", "author", "name found"]
     assert rows[1][0] == client.mrn and rows[1][-1] == note_id and rows[1][5] == "data"
-    code, text = _run(clinic, capsys, "notes", "naming-others", "--db", clinic.url, "--as", "clinician")
+    code, text = run_cli(clinic, capsys, "notes", "naming-others", "--db", clinic.url, "--as", "clinician")
     assert code == EXIT_ERROR and "not allowed to list signed notes that name another client" in text

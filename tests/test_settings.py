@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from iopdesk import audit_keys
-from iopdesk.cli import EXIT_ERROR, main
-from iopdesk.db import database
+from iopdesk.cli import EXIT_ERROR
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.models import AuditEvent
 from iopdesk.rules import rule
+from tests.cli_runs import run_cli
 from tests.conftest import ADMIN_PASSWORD
 
 
@@ -78,33 +77,24 @@ def test_text_from_the_command_line_is_read_as_the_rule_s_type(staffed_clinic):
     assert unchanged.value == 21 and not changes and len(_rule_events()) == 4
 
 
-def _run(clinic, capsys, *argv) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    database.initialize(clinic.db)
-    audit_keys.forget_cached_keys()
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 def test_an_administrator_sets_the_time_format_from_the_command_line(staffed_clinic, capsys, monkeypatch):
     """`settings show` lists the rules; `settings set … --as admin` changes one; a clinician is refused."""
     clinic = staffed_clinic
     monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
-    code, text = _run(clinic, capsys, "settings", "show", "--db", clinic.url)
+    code, text = run_cli(clinic, capsys, "settings", "show", "--db", clinic.url)
     assert code == 0 and "display.time_format = 12h  (default; default 12h; one of 12h, 24h)" in text
-    code, text = _run(clinic, capsys, "settings", "set", "display.time_format", "24h", "--db", clinic.url)
+    code, text = run_cli(clinic, capsys, "settings", "set", "display.time_format", "24h", "--db", clinic.url)
     assert code == EXIT_ERROR and "--as ADMIN" in text
-    code, text = _run(clinic, capsys, "settings", "set", "display.time_format", "24h", "--db", clinic.url,
+    code, text = run_cli(clinic, capsys, "settings", "set", "display.time_format", "24h", "--db", clinic.url,
                       "--as", "clinician")
     assert code == EXIT_ERROR and "not allowed" in text
-    code, text = _run(clinic, capsys, "settings", "set", "display.time_format", "noon", "--db", clinic.url,
+    code, text = run_cli(clinic, capsys, "settings", "set", "display.time_format", "noon", "--db", clinic.url,
                       "--as", "admin")
     assert code == EXIT_ERROR and "not one of 12h, 24h" in text
-    code, text = _run(clinic, capsys, "settings", "set", "display.time_format", "24h", "--db", clinic.url,
+    code, text = run_cli(clinic, capsys, "settings", "set", "display.time_format", "24h", "--db", clinic.url,
                       "--as", "admin")
     assert code == 0 and "display.time_format = 24h  (set for this clinic" in text
     assert clinic.settings.time_format() == "24h"
-    code, text = _run(clinic, capsys, "settings", "reset", "display.time_format", "--db", clinic.url,
+    code, text = run_cli(clinic, capsys, "settings", "reset", "display.time_format", "--db", clinic.url,
                       "--as", "admin")
     assert code == 0 and clinic.settings.time_format() == "12h"
