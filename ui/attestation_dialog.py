@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
+
+SHOWN_LINES = 10  # a longer list scrolls
 
 
 class AttestationDialog(QDialog):
@@ -66,11 +67,13 @@ class AttestationDialog(QDialog):
         self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        layout.addStretch(1)
         layout.addWidget(buttons)
         self.sign_button.setDefault(True)
         self.setMinimumWidth(520)
 
     def _list(self, layout: QVBoxLayout, heading: str, lines: Sequence[str], name: str) -> QLabel | None:
+        """A heading and the lines under it; a long list scrolls (about ten lines show)."""
         if not lines:
             return None
         layout.addWidget(QLabel(heading))
@@ -82,13 +85,14 @@ class AttestationDialog(QDialog):
         label.setBackgroundRole(QPalette.ColorRole.Base)
         label.setAutoFillBackground(True)
         label.setMargin(6)
+        if sum(line.count("<br") + 1 for line in lines) <= SHOWN_LINES // 2:
+            layout.addWidget(label)
+            return label
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(label)
-        lines = sum(line.count("<br") + 1 for line in lines)
-        scroll.setMaximumHeight(label.fontMetrics().lineSpacing() * min(lines, 10) + 16)
-        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        scroll.setFixedHeight(label.fontMetrics().lineSpacing() * SHOWN_LINES + 16)
         layout.addWidget(scroll)
         return label
 
