@@ -27,6 +27,6 @@ try:
 except PackageNotFoundError:  # running from a checkout without installing
     __version__ = _pyproject_version()
 
-from .clinic import Clinic, open_clinic  # noqa: E402
+from iopdesk.clinic import Clinic, open_clinic  # noqa: E402
 
 __all__ = ["Clinic", "open_clinic", "__version__"]

@@ -13,9 +13,8 @@ import tomllib
 from functools import lru_cache
 
 import resources
-
-from .errors import ValidationError
-from .formats import date_text, time_text
+from iopdesk.errors import ValidationError
+from iopdesk.formats import date_text, time_text
 
 
 @lru_cache(maxsize=1)

@@ -35,11 +35,11 @@ from dataclasses import dataclass
 
 import peewee
 
-from . import audit_keys
-from .clock import utcnow
-from .errors import IopDeskError
-from .models import AuditEvent, AuditHead, current_site
-from .permissions import Actor
+from iopdesk import audit_keys
+from iopdesk.clock import utcnow
+from iopdesk.errors import IopDeskError
+from iopdesk.models import AuditEvent, AuditHead, current_site
+from iopdesk.permissions import Actor
 
 GENESIS = "0" * 64
 KEYED = "hmac"
@@ -275,7 +275,7 @@ def verify_chain() -> ChainReport:
             False, total, f"the audit trail ends at event {local_count} but event {head_seq} was the last written",
             local_count + 1,
         )
-    from .audit_seals import signed_notes_problem
+    from iopdesk.audit_seals import signed_notes_problem
 
     problem = signed_notes_problem()
     if problem:

@@ -16,7 +16,7 @@ import argparse
 import csv
 import sys
 
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 SORT_CHOICES = ("when", "user", "action", "what", "client", "detail")
 
@@ -47,7 +47,7 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _sign_in(clinic, args) -> None:
-    from .cli import ask_password
+    from iopdesk.cli import ask_password
 
     user = getattr(args, "as_user", None)
     if not user:

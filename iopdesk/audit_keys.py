@@ -24,7 +24,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .errors import IopDeskError
+from iopdesk.errors import IopDeskError
 
 KEY_ENV = "IOPDESK_AUDIT_KEY_FILE"
 KEY_BYTES = 32
@@ -192,7 +192,7 @@ def forget_cached_keys() -> None:
 
 
 def _setting(name: str):
-    from .models import ClinicSetting
+    from iopdesk.models import ClinicSetting
 
     row = ClinicSetting.get_or_none(ClinicSetting.key == name)
     return row.value if row else None
@@ -206,8 +206,8 @@ def database_key(*, create: bool) -> bytes | None:
     used one. AuditKeyMissing when the database has a fingerprint but this computer has no key or
     another one.
     """
-    from .db import database
-    from .models import ClinicSetting
+    from iopdesk.db import database
+    from iopdesk.models import ClinicSetting
 
     db = database.obj
     cached = _CACHE.get(db)

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 
 import peewee
 
-from .errors import RecordLocked
-from .models import AuditEvent, Note, NoteAddendum, NoteObjective
-from .records import content_hash
+from iopdesk.errors import RecordLocked
+from iopdesk.models import AuditEvent, Note, NoteAddendum, NoteObjective
+from iopdesk.records import content_hash
 
 SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")
 REFUSAL_MARK = "sealed record:"
@@ -53,7 +53,7 @@ def _recorded_hashes(action: str, key: str) -> dict[str, str]:
 
 def signed_notes_problem() -> str:
     """A sentence naming the first signed note or addendum that was altered, or "" if none."""
-    from .services.note_rules import note_content_hash
+    from iopdesk.services.note_rules import note_content_hash
 
     objectives: dict[str, list[str]] = {}
     for note_id, objective_id in NoteObjective.select(NoteObjective.note, NoteObjective.objective).tuples():

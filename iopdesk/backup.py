@@ -34,9 +34,9 @@ from pathlib import Path
 
 import peewee
 
-from .backup_audit import recorded
-from .clock import utcnow
-from .errors import (
+from iopdesk.backup_audit import recorded
+from iopdesk.clock import utcnow
+from iopdesk.errors import (
     DatabaseDamaged,
     DatabaseUnavailable,
     PassphraseRequired,
@@ -89,7 +89,7 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 def _source_path(db_or_path) -> Path:
     """The clinic file behind a Clinic, a peewee database, a URL or a path."""
-    from .db import is_postgres, normalise_url, sqlite_path
+    from iopdesk.db import is_postgres, normalise_url, sqlite_path
 
     db = getattr(db_or_path, "db", db_or_path)
     if isinstance(db, peewee.Database):
@@ -183,7 +183,7 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
     cannot be written (nothing is left at `out` in each case). The backup is recorded by a
     "backup" audit event (system actor) in the clinic's chain once the copy is checked.
     """
-    from .db import is_encrypted_file
+    from iopdesk.db import is_encrypted_file
 
     report = progress or _no_progress
     source = _source_path(db_or_path)
@@ -198,7 +198,7 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
         if not key:
             raise PassphraseRequired(f"The clinic database {source} is encrypted: enter its passphrase.",
                                      field="passphrase")
-        from .encryption import encrypted_copy
+        from iopdesk.encryption import encrypted_copy
 
         report("copying", 0, 1)
         counts = encrypted_copy(source, key, out)
@@ -322,7 +322,7 @@ def rotate_backups(folder: Path, keep_daily: int = 7, keep_weekly: int = 4, keep
 def is_good_backup(path: Path) -> bool:
     """Whether a backup file opens and passes quick_check (an encrypted one cannot be checked
     without its passphrase and counts as good if it is not empty)."""
-    from .db import is_encrypted_file
+    from iopdesk.db import is_encrypted_file
 
     path = Path(path)
     if is_encrypted_file(path):
@@ -361,7 +361,7 @@ def restore_backup(file: Path, target: Path, *, key: str | None = None) -> Resto
         raise ValidationError(f"Restore to: {target} already exists; restore into a new file.", field="to")
     if not target.parent.is_dir():
         raise ValidationError(f"Restore to: the folder {target.parent} does not exist.", field="to")
-    from .db import PASSPHRASE_ENV, is_encrypted_file
+    from iopdesk.db import PASSPHRASE_ENV, is_encrypted_file
 
     encrypted = is_encrypted_file(file)
     if encrypted:
@@ -393,7 +393,7 @@ def restore_backup(file: Path, target: Path, *, key: str | None = None) -> Resto
 def _copy_encrypted(file: Path, key: str, target: Path) -> None:
     """An encrypted backup copied into a new encrypted file (same passphrase) with SQLCipher's
     export; a passphrase that does not open the backup is PassphraseRequired."""
-    from .encryption import _export
+    from iopdesk.encryption import _export
 
     try:
         _export(file, key, target, key)
@@ -409,12 +409,12 @@ def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, in
     audit events verified, schema version). `key` opens an encrypted copy."""
     import uuid
 
-    from . import audit
-    from .db import database
-    from .models import ClinicSetting, writing_as_site
-    from .permissions import SYSTEM
-    from .schema import schema_status
-    from .sync.session import new_database_identity
+    from iopdesk import audit
+    from iopdesk.db import database
+    from iopdesk.models import ClinicSetting, writing_as_site
+    from iopdesk.permissions import SYSTEM
+    from iopdesk.schema import schema_status
+    from iopdesk.sync.session import new_database_identity
 
     pragmas = {"foreign_keys": 1, "journal_mode": "delete"}
     if key is None:

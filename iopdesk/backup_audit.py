@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import peewee
 
 if TYPE_CHECKING:
-    from .backup import BackupReport
+    from iopdesk.backup import BackupReport
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 def recorded(source: Path, key: str | None, result: BackupReport, *, encrypted: bool) -> BackupReport:
     """Record the checked backup `result` in the clinic's audit chain (see the module's invariants);
     when that fails the backup stays and the returned report says why it is unaudited."""
-    from .errors import IopDeskError
+    from iopdesk.errors import IopDeskError
 
     try:
         _audit_backup(source, key, result, encrypted=encrypted)
@@ -41,11 +41,11 @@ def recorded(source: Path, key: str | None, result: BackupReport, *, encrypted: 
 
 
 def _audit_backup(source: Path, key: str | None, result: BackupReport, *, encrypted: bool) -> None:
-    from . import audit
-    from .db import database, make_database
-    from .models import ClinicSetting, writing_as_site
-    from .permissions import SYSTEM
-    from .schema import schema_status
+    from iopdesk import audit
+    from iopdesk.db import database, make_database
+    from iopdesk.models import ClinicSetting, writing_as_site
+    from iopdesk.permissions import SYSTEM
+    from iopdesk.schema import schema_status
 
     db = make_database(str(source), passphrase=key)
     db.connect()

@@ -44,9 +44,9 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 
 def run_backup(args) -> int:
-    from .backup import backup_clinic, backup_to_folder, rotate_backups
-    from .db import PASSPHRASE_ENV
-    from .paths import backup_dir, default_db_url
+    from iopdesk.backup import backup_clinic, backup_to_folder, rotate_backups
+    from iopdesk.db import PASSPHRASE_ENV
+    from iopdesk.paths import backup_dir, default_db_url
 
     source = args.db or default_db_url()
     key = os.environ.get(PASSPHRASE_ENV) or None
@@ -63,7 +63,7 @@ def run_backup(args) -> int:
 
 
 def run_restore(args) -> int:
-    from .backup import restore_backup
+    from iopdesk.backup import restore_backup
 
     report = restore_backup(Path(args.file).expanduser(), Path(args.target).expanduser())
     print(report.summary())

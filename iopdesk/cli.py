@@ -19,8 +19,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import __version__
-from .errors import IopDeskError, ValidationError
+from iopdesk import __version__
+from iopdesk.errors import IopDeskError, ValidationError
 
 EXIT_ERROR = 2
 EXIT_CHECK_FAILED = 3
@@ -105,22 +105,22 @@ def build_parser(extra: Sequence[ExtraCommand] = ()) -> argparse.ArgumentParser:
                    description="Encrypt the clinic file (close IOP Desk everywhere first). The passphrase "
                                "comes from $IOPDESK_DB_PASSPHRASE or is asked twice; afterwards IOP Desk "
                                "asks for it when it opens the clinic.")
-    from .sync_cli import add_parser as add_sync_parser
+    from iopdesk.sync_cli import add_parser as add_sync_parser
 
     add_sync_parser(sub, common)
-    from .backup_cli import add_parsers as add_backup_parsers
+    from iopdesk.backup_cli import add_parsers as add_backup_parsers
 
     add_backup_parsers(sub, common)
-    from .audit_cli import add_parser as add_audit_parser
+    from iopdesk.audit_cli import add_parser as add_audit_parser
 
     add_audit_parser(sub, common)
-    from .client_import_cli import add_parser as add_import_parser
+    from iopdesk.client_import_cli import add_parser as add_import_parser
 
     add_import_parser(sub, common)
-    from .settings_cli import add_parser as add_settings_parser
+    from iopdesk.settings_cli import add_parser as add_settings_parser
 
     add_settings_parser(sub, common)
-    from .notes_cli import add_parser as add_notes_parser
+    from iopdesk.notes_cli import add_parser as add_notes_parser
 
     add_notes_parser(sub, common)
     for command in extra:
@@ -145,9 +145,9 @@ def _extra_command(argv: list[str], extra: Sequence[ExtraCommand]) -> tuple[Extr
 
 
 def _cmd_encrypt(args) -> int:
-    from .db import PASSPHRASE_ENV, normalise_url, sqlite_path
-    from .encryption import check_passphrase, encrypt_clinic
-    from .paths import default_db_url
+    from iopdesk.db import PASSPHRASE_ENV, normalise_url, sqlite_path
+    from iopdesk.encryption import check_passphrase, encrypt_clinic
+    from iopdesk.paths import default_db_url
 
     path = sqlite_path(normalise_url(args.db or default_db_url()))
     if path is None:
@@ -163,19 +163,19 @@ def _cmd_encrypt(args) -> int:
 
 
 def _cmd_backup(args) -> int:
-    from .backup_cli import run_backup
+    from iopdesk.backup_cli import run_backup
 
     return run_backup(args)
 
 
 def _cmd_restore(args) -> int:
-    from .backup_cli import run_restore
+    from iopdesk.backup_cli import run_restore
 
     return run_restore(args)
 
 
 def _cmd_sync(args) -> int:
-    from .sync_cli import run
+    from iopdesk.sync_cli import run
 
     return run(args, _open)
 
@@ -194,8 +194,8 @@ def ask_password(env_name: str, prompt: str, *, confirm: bool) -> str:
 
 
 def _cmd_demo(args) -> int:
-    from .demo import generate
-    from .paths import data_dir
+    from iopdesk.demo import generate
+    from iopdesk.paths import data_dir
 
     if not args.db and not os.environ.get("IOPDESK_DB"):
         data_dir().mkdir(parents=True, exist_ok=True)
@@ -232,9 +232,9 @@ def _cmd_user(args) -> int:
 
 
 def _cmd_migrate(args) -> int:
-    from .db import database, make_database, normalise_url
-    from .paths import default_db_url
-    from .schema import backup_before_upgrade, schema_status, upgrade
+    from iopdesk.db import database, make_database, normalise_url
+    from iopdesk.paths import default_db_url
+    from iopdesk.schema import backup_before_upgrade, schema_status, upgrade
 
     db = make_database(normalise_url(args.db or default_db_url()))
     database.initialize(db)
@@ -265,13 +265,13 @@ def _cmd_check(args) -> int:
 
 
 def _open(args, create: bool = True):
-    from .clinic import open_clinic
+    from iopdesk.clinic import open_clinic
 
     return open_clinic(args.db, create=create)
 
 
 def _cmd_server(args) -> int:
-    from .server_setup import ServerSetup, refuse_unless_empty
+    from iopdesk.server_setup import ServerSetup, refuse_unless_empty
 
     setup = ServerSetup.checked(
         args.db, clinic_name=args.clinic_name, site_code=args.site_code, site_name=args.site_name,
@@ -285,25 +285,25 @@ def _cmd_server(args) -> int:
 
 
 def _cmd_audit(args) -> int:
-    from .audit_cli import run
+    from iopdesk.audit_cli import run
 
     return run(args, _open)
 
 
 def _cmd_import(args) -> int:
-    from .client_import_cli import run
+    from iopdesk.client_import_cli import run
 
     return run(args, _open)
 
 
 def _cmd_settings(args) -> int:
-    from .settings_cli import run
+    from iopdesk.settings_cli import run
 
     return run(args, _open)
 
 
 def _cmd_notes(args) -> int:
-    from .notes_cli import run
+    from iopdesk.notes_cli import run
 
     return run(args, _open)
 
@@ -326,7 +326,7 @@ def main(argv: Sequence[str] | None = None, extra: Sequence[ExtraCommand] = ()) 
     if not args.command:
         parser.print_help()
         return EXIT_ERROR
-    from .logs import configure_logging
+    from iopdesk.logs import configure_logging
 
     configure_logging()
     logging.getLogger(__name__).info("IOP Desk %s: command %s", __version__, args.command)
@@ -338,7 +338,7 @@ def run_subcommand(prog: str, parser: argparse.ArgumentParser, run: Callable[[ar
     """Parse `argv`, run `run(args)` and print the one line it returns; errors as in
     `run_reporting_errors`. The shape of `iopdesk print` and `iopdesk export`."""
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    from .logs import configure_logging
+    from iopdesk.logs import configure_logging
 
     configure_logging()
     logging.getLogger(__name__).info("IOP Desk %s: %s", __version__, prog)

@@ -38,14 +38,13 @@ from pathlib import Path
 import peewee
 
 import resources
-
-from . import __version__, audit
-from .clock import utcnow
-from .errors import ValidationError
-from .models import ALL_MODELS, Client, Disclosure, Staff
-from .name_rules import OVERRIDE_ACTION, SHARED_FIELDS
-from .records import content_hash
-from .sync.rows import models_by_table, to_json
+from iopdesk import __version__, audit
+from iopdesk.clock import utcnow
+from iopdesk.errors import ValidationError
+from iopdesk.models import ALL_MODELS, Client, Disclosure, Staff
+from iopdesk.name_rules import OVERRIDE_ACTION, SHARED_FIELDS
+from iopdesk.records import content_hash
+from iopdesk.sync.rows import models_by_table, to_json
 
 FORMAT = "iopdesk-client-record"
 FORMAT_VERSION = 1

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import peewee
 
-from . import audit
-from .client_export import FORMAT, FORMAT_VERSION, MANIFEST, NOT_IMPORTED, sha256_file
-from .errors import IopDeskError, ValidationError
-from .models import ALL_MODELS, Client
-from .records import content_hash
-from .sync.rows import columns, from_json, models_by_table
+from iopdesk import audit
+from iopdesk.client_export import FORMAT, FORMAT_VERSION, MANIFEST, NOT_IMPORTED, sha256_file
+from iopdesk.errors import IopDeskError, ValidationError
+from iopdesk.models import ALL_MODELS, Client
+from iopdesk.records import content_hash
+from iopdesk.sync.rows import columns, from_json, models_by_table
 
 
 @dataclass(frozen=True)

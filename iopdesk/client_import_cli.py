@@ -21,9 +21,9 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
 
 def run(args, open_clinic) -> int:
     """Run `iopdesk import client DIR`; `open_clinic(args)` opens the target clinic."""
-    from .cli import ask_password
-    from .client_import import import_client_record
-    from .errors import ValidationError
+    from iopdesk.cli import ask_password
+    from iopdesk.client_import import import_client_record
+    from iopdesk.errors import ValidationError
 
     with open_clinic(args) as clinic:
         if clinic.users.count() > 0:

@@ -19,8 +19,8 @@ from pathlib import Path
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
-from .errors import DatabaseUnavailable, PassphraseRequired
-from .storage_errors import with_clear_errors as _with_clear_storage_errors
+from iopdesk.errors import DatabaseUnavailable, PassphraseRequired
+from iopdesk.storage_errors import with_clear_errors as _with_clear_storage_errors
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PASSPHRASE_ENV = "IOPDESK_DB_PASSPHRASE"
@@ -168,7 +168,7 @@ def is_encrypted_file(path: Path) -> bool:
         return False
     if len(header) != len(SQLITE_HEADER) or header == SQLITE_HEADER:
         return False
-    from .integrity import looks_like_damaged_sqlite
+    from iopdesk.integrity import looks_like_damaged_sqlite
 
     return not looks_like_damaged_sqlite(path)
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .db import is_encrypted_file
-from .errors import DatabaseUnavailable, ValidationError
+from iopdesk.db import is_encrypted_file
+from iopdesk.errors import DatabaseUnavailable, ValidationError
 
 MIN_PASSPHRASE = 12
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 _SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
 

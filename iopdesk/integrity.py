@@ -16,8 +16,8 @@ from pathlib import Path
 
 import peewee
 
-from .db import SQLITE_HEADER
-from .errors import DatabaseDamaged
+from iopdesk.db import SQLITE_HEADER
+from iopdesk.errors import DatabaseDamaged
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
@@ -43,7 +43,7 @@ def quick_check(db: peewee.Database) -> list[str]:
 def refuse_read_only(path: Path) -> None:
     """ReadOnlyDatabase when this process may not write the clinic file or create its journal
     next to it: better said at open than at the first save."""
-    from .storage_errors import ReadOnlyDatabase
+    from iopdesk.storage_errors import ReadOnlyDatabase
 
     access = {"effective_ids": True} if os.access in os.supports_effective_ids else {}
     if not os.access(path, os.W_OK, **access):
@@ -60,8 +60,8 @@ def refuse_read_only(path: Path) -> None:
 def damaged_error(path: Path, found: str, *, backups: Path | None = None) -> DatabaseDamaged:
     """The DatabaseDamaged to raise for the damaged clinic file at `path` (`found`: what is wrong),
     naming the latest good backup in `backups` (default: the user's backup folder)."""
-    from .backup import latest_good_backup
-    from .paths import backup_dir
+    from iopdesk.backup import latest_good_backup
+    from iopdesk.paths import backup_dir
 
     backup = latest_good_backup(backups if backups is not None else backup_dir())
     if backup is None:
@@ -108,7 +108,7 @@ def check_deferred(db: peewee.Database, *, backups: Path | None = None) -> Datab
     """The full check `check_at_open` deferred, run on a worker thread (its own connection):
     None when the file is sound; otherwise every later write to it is refused and the
     DatabaseDamaged naming the latest good backup is returned for the app to show."""
-    from .storage_errors import refuse_writes
+    from iopdesk.storage_errors import refuse_writes
 
     result = quick_check(db)
     if result == ["ok"]:

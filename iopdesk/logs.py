@@ -82,7 +82,7 @@ def configure_logging(level: int = logging.INFO, folder: str | Path | None = Non
     """Send log records at `level` and above to the rotating file in `folder` (default: the user
     log folder); returns the log file's path. Calling it again replaces the earlier set-up. A folder
     that cannot be created leaves logging off rather than stopping the program."""
-    from .paths import log_dir
+    from iopdesk.paths import log_dir
 
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _Handler)]:
@@ -108,9 +108,9 @@ def configure_logging(level: int = logging.INFO, folder: str | Path | None = Non
 
 def log_app_start(argv: list[str]) -> None:
     """Configure logging for the desktop app and say which version starts on which kind of database."""
-    from . import __version__
-    from .db import normalise_url
-    from .paths import default_db_url
+    from iopdesk import __version__
+    from iopdesk.db import normalise_url
+    from iopdesk.paths import default_db_url
 
     configure_logging()
     db = next((a.split("=", 1)[1] for a in argv if a.startswith("--db=")), None)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 
 @dataclass(frozen=True)

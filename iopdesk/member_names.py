@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 NAME_STYLES = ("first_last_initial", "full")
 MIN_LETTERS_WHEN_ALIKE = 3

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from difflib import SequenceMatcher
 from itertools import combinations
 
-from .name_rules import (
+from iopdesk.name_rules import (
     OTHER_NAMED,
     SHARED_NAMED,
     SIMILAR,

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 ASCII_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 NOTE_KINDS = ("individual", "group", "family", "med_management", "case_management")
 

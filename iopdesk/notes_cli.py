@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 HEADER = ["client", "date", "type", "author", "name found", "where", "addenda", "note id"]
 
@@ -36,8 +36,8 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
 
 def run(args, open_clinic) -> int:
     """Run `iopdesk notes …`; `open_clinic(args)` opens the clinic."""
-    from .audit_cli import _write
-    from .cli import ask_password
+    from iopdesk.audit_cli import _write
+    from iopdesk.cli import ask_password
 
     if not args.as_user:
         raise ValidationError("Notes: give --as USER (an administrator's or supervisor's user name).", field="as")

@@ -17,8 +17,7 @@ from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 import resources
-
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 # OWASP Password Storage Cheat Sheet floor for Argon2id: 19 MiB, 2 iterations, 1 lane.
 OWASP_MIN_MEMORY_KIB = 19 * 1024

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from .errors import PermissionDenied, ValidationError
+from iopdesk.errors import PermissionDenied, ValidationError
 
 ROLES = ("clinician", "supervisor", "prescriber", "biller", "admin")
 
@@ -106,7 +105,7 @@ class Actor:
         if possible and self.id is not None:
             if callable(client_id):
                 client_id = client_id()
-            from .services.emergency_access import has_emergency_access
+            from iopdesk.services.emergency_access import has_emergency_access
 
             if client_id is not None and has_emergency_access(self.id, client_id):
                 return

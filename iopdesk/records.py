@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 import peewee
 
-from .clock import utcnow
-from .errors import ConcurrentEdit, NotFound
-from .ids import new_id
-from .models import AuditEvent, Record, current_site
+from iopdesk.clock import utcnow
+from iopdesk.errors import ConcurrentEdit, NotFound
+from iopdesk.ids import new_id
+from iopdesk.models import AuditEvent, Record, current_site
 
 
 def update_versioned(record: Record, expected_version: int, **values) -> Record:

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from .errors import ValidationError
-from .models import ClinicSetting
+from iopdesk.errors import ValidationError
+from iopdesk.models import ClinicSetting
 
 OVERRIDE_KEY = "program_rules"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import peewee
 from playhouse.migrations import Runner
 
-from .errors import SchemaTooNew
+from iopdesk.errors import SchemaTooNew
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 HISTORY_TABLE = "schema_migration"
@@ -77,9 +77,9 @@ def backup_before_upgrade(db: peewee.Database, folder: Path | None = None) -> Pa
     status = schema_status(db)
     if not status.applied or not status.pending or status.unknown:
         return None
-    from .backup import backup_to_folder
-    from .errors import DatabaseUnavailable, IopDeskError
-    from .paths import backup_dir
+    from iopdesk.backup import backup_to_folder
+    from iopdesk.errors import DatabaseUnavailable, IopDeskError
+    from iopdesk.paths import backup_dir
 
     target = Path(folder) if folder is not None else backup_dir()
     try:
@@ -111,7 +111,7 @@ def upgrade(db: peewee.Database, target: str | None = None) -> list[str]:
             return []
         applied = _runner(db).up(target)
         if "sync_applying" in db.get_tables():
-            from .sync.triggers import install_triggers
+            from iopdesk.sync.triggers import install_triggers
 
             install_triggers(db)
         return applied

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import peewee
 
-from . import audit
-from .clinic import CheckReport, open_clinic
-from .db import database, describe_url, make_database, normalise_url, sqlite_path
-from .errors import DatabaseUnavailable, ValidationError
-from .models import ClinicSetting, Site, Staff
-from .passwords import check_policy
-from .permissions import SYSTEM
-from .records import update_versioned
-from .validation import required_text
+from iopdesk import audit
+from iopdesk.clinic import CheckReport, open_clinic
+from iopdesk.db import database, describe_url, make_database, normalise_url, sqlite_path
+from iopdesk.errors import DatabaseUnavailable, ValidationError
+from iopdesk.models import ClinicSetting, Site, Staff
+from iopdesk.passwords import check_policy
+from iopdesk.permissions import SYSTEM
+from iopdesk.records import update_versioned
+from iopdesk.validation import required_text
 
 _SITE_CODE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 
 def add_parser(sub, common: argparse.ArgumentParser) -> None:
@@ -43,7 +43,7 @@ def _line(rule) -> str:
 
 def run(args, open_clinic) -> int:
     """Run `iopdesk settings …`; `open_clinic(args)` opens the clinic."""
-    from .cli import ask_password
+    from iopdesk.cli import ask_password
 
     with open_clinic(args) as clinic:
         if args.settings_command == "show":

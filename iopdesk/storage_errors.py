@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import peewee
 
-from .errors import DatabaseDamaged, DatabaseUnavailable
+from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable
 
 NOTHING_SAVED = "Nothing was saved"
 
@@ -132,7 +132,7 @@ class ClearStorageErrors:
     def begin(self, *args, **kwargs) -> None:
         refused = _refused.get(str(self.database))
         if refused:
-            from .errors import DatabaseDamaged
+            from iopdesk.errors import DatabaseDamaged
 
             raise DatabaseDamaged(refused)
         with _clear(self):

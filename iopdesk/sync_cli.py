@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import ValidationError
+from iopdesk.errors import ValidationError
 
 PASSPHRASE_ENV = "IOPDESK_SYNC_PASSPHRASE"
 
@@ -57,7 +57,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 
 def _sign_in(clinic, args) -> None:
-    from .cli import ask_password
+    from iopdesk.cli import ask_password
 
     user = getattr(args, "as_user", None)
     if not user:
@@ -67,11 +67,11 @@ def _sign_in(clinic, args) -> None:
 
 def run(args, open_clinic) -> int:
     """Run `iopdesk sync …`; `open_clinic(args)` opens this site's clinic."""
-    from .cli import ask_password
+    from iopdesk.cli import ask_password
 
     action = args.sync_command
     if action == "join":
-        from .services.sync import join_as_satellite
+        from iopdesk.services.sync import join_as_satellite
 
         report = join_as_satellite(args.main, args.db, site_code=args.site_code, site_name=args.site_name,
                                    progress=_progress, audit_key=args.audit_key)

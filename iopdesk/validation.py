@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .clock import today
-from .errors import ValidationError
+from iopdesk.clock import today
+from iopdesk.errors import ValidationError
 
 NPI_RE = re.compile(r"^\d{10}$")
 

@@ -22,8 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from iopdesk.services.billing_views import BillingHold, BillingLine
-
-from .xlsx_rows import (
+from reports.xlsx_rows import (
     NUMBER,
     STYLED_NUMBER,
     ExcelDays,
@@ -32,7 +31,7 @@ from .xlsx_rows import (
     number_style,
     safe_string,
 )
-from .xlsx_rows import TEXT as XTEXT
+from reports.xlsx_rows import TEXT as XTEXT
 
 DATE_FORMAT = "mm/dd/yyyy"
 MONEY_FORMAT = '"$"#,##0.00'

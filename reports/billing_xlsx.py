@@ -29,8 +29,7 @@ from openpyxl import Workbook
 from iopdesk.errors import IopDeskError
 from iopdesk.formats import datetime_text
 from iopdesk.services.billing_views import BillingLine, BillingRun
-
-from .billing_sheets import (
+from reports.billing_sheets import (
     BOLD,
     CHARGE_COL,
     DATE_FORMAT,
@@ -56,7 +55,7 @@ from .billing_sheets import (
     write_header_row,
     write_heading,
 )
-from .xlsx_rows import create_table_sheet
+from reports.xlsx_rows import create_table_sheet
 
 PROGRESS_EVERY = 500
 SUMMARY_WIDTHS = (34, 26, 10, 10, 15)

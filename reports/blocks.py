@@ -22,8 +22,7 @@ from reportlab.platypus import (
 )
 
 from iopdesk.formats import DEFAULT_TIME_FORMAT, datetime_text
-
-from .styles import HEADER_FILL, MUTED, RULE, ZEBRA_FILL, styles
+from reports.styles import HEADER_FILL, MUTED, RULE, ZEBRA_FILL, styles
 
 
 def text(value) -> str:

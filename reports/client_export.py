@@ -22,8 +22,7 @@ from pathlib import Path
 
 from iopdesk import Clinic
 from iopdesk.client_export import ExportManifest, export_client_record, sha256_file
-
-from .jobs import PrintRequest, print_document
+from reports.jobs import PrintRequest, print_document
 
 SIGNED_NOTES = ("signed", "awaiting_cosign", "cosigned")
 SIGNED_PLANS = ("signed", "superseded")

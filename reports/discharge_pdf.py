@@ -23,11 +23,19 @@ from iopdesk.services.clients import ClientSummary
 from iopdesk.services.discharge import DischargeView
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.episodes import EpisodeView
-
-from .blocks import data_table, date_text, heading, label_grid, markup, para, signature_block, text
-from .jobs import document_kind
-from .page import FRAME_WIDTH, build_pdf
-from .plan_pdf import (
+from reports.blocks import (
+    data_table,
+    date_text,
+    heading,
+    label_grid,
+    markup,
+    para,
+    signature_block,
+    text,
+)
+from reports.jobs import document_kind
+from reports.page import FRAME_WIDTH, build_pdf
+from reports.plan_pdf import (
     client_grid,
     diagnosis_table,
     level_label,

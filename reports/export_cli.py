@@ -25,8 +25,7 @@ from pathlib import Path
 
 from iopdesk.cli import ask_password, run_subcommand
 from iopdesk.errors import ValidationError
-
-from .billing_xlsx import default_billing_file_name, write_billing_workbook
+from reports.billing_xlsx import default_billing_file_name, write_billing_workbook
 
 PROG = "iopdesk export"
 
@@ -110,8 +109,7 @@ def run(args: argparse.Namespace) -> str:
 def run_client(args: argparse.Namespace) -> str:
     """`iopdesk export client MRN --out DIR --recipient TEXT` (see reports.client_export)."""
     from iopdesk.clinic import open_clinic
-
-    from .client_export import export_client_with_pdfs
+    from reports.client_export import export_client_with_pdfs
 
     with open_clinic(args.db, create=False) as clinic:
         clinic.login(args.user, ask_password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))

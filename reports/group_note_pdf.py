@@ -19,11 +19,10 @@ from iopdesk.services.group_notes import STATUS_WORDS, names_as_initials
 from iopdesk.services.group_setup import GROUP_TYPE_LABELS, GroupView, SessionView
 from iopdesk.services.groups import RosterRow
 from iopdesk.services.notes import NoteView
-
-from .blocks import date_text, heading, label_grid, markup, para, text
-from .jobs import PrintRequest, document_kind
-from .page import FRAME_WIDTH, build_pdf
-from .progress_note_pdf import (
+from reports.blocks import date_text, heading, label_grid, markup, para, text
+from reports.jobs import PrintRequest, document_kind
+from reports.page import FRAME_WIDTH, build_pdf
+from reports.progress_note_pdf import (
     DRAFT_BANNER,
     addenda_story,
     note_description,

@@ -25,8 +25,7 @@ from typing import BinaryIO
 from iopdesk import Clinic
 from iopdesk.errors import ValidationError
 from iopdesk.services.disclosures import DisclosureView, DocumentContext
-
-from .release import Release
+from reports.release import Release
 
 Writer = Callable[[Clinic, "PrintRequest", DocumentContext, "str | Path | BinaryIO", "Release | None"], str]
 

@@ -17,9 +17,8 @@ from reportlab.lib import colors
 
 from iopdesk.measures import MeasureDefinition
 from iopdesk.services.measures import MeasurePoint
-
-from .fonts import BODY_FONT, BOLD_FONT, register_fonts
-from .styles import INK, MUTED, RULE
+from reports.fonts import BODY_FONT, BOLD_FONT, register_fonts
+from reports.styles import INK, MUTED, RULE
 
 # Band fills, mildest first: their grey values step down evenly so the order survives grey print.
 _LIGHTEST, _DARKEST = 0.97, 0.72

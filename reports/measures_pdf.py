@@ -13,11 +13,10 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer
 from iopdesk.measures import MeasureDefinition, measure, measure_definitions
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.measures import MeasurePoint
-
-from .blocks import data_table, date_text, markup, para, text
-from .jobs import PrintRequest, document_kind
-from .measure_chart_pdf import trend_chart
-from .page import FRAME_WIDTH, build_pdf
+from reports.blocks import data_table, date_text, markup, para, text
+from reports.jobs import PrintRequest, document_kind
+from reports.measure_chart_pdf import trend_chart
+from reports.page import FRAME_WIDTH, build_pdf
 
 SAFETY_WORDS = "Yes — safety follow-up"
 

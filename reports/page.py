@@ -20,10 +20,9 @@ from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from iopdesk.services.disclosures import DocumentContext
-
-from .blocks import date_text, stamp_text
-from .fonts import BODY_FONT, BOLD_FONT, register_fonts
-from .styles import INK, MUTED, RULE
+from reports.blocks import date_text, stamp_text
+from reports.fonts import BODY_FONT, BOLD_FONT, register_fonts
+from reports.styles import INK, MUTED, RULE
 
 PAGE_WIDTH, PAGE_HEIGHT = LETTER
 MARGIN = 18 * mm
@@ -100,7 +99,7 @@ def build_pdf(out: str | Path | BinaryIO, context: DocumentContext, *, title: st
     (reports.release.Release) the release pages and consent copy follow the document."""
     register_fonts()
     if release is not None:
-        from .release import release_story
+        from reports.release import release_story
 
         story = [*story, *release_story(release, context, subject)]
     target = str(out) if isinstance(out, Path) else out

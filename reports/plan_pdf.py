@@ -26,10 +26,18 @@ from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.episodes import DiagnosisView, EpisodeView
 from iopdesk.services.plan_reviews import ReviewView
 from iopdesk.services.plan_views import ObjectiveView, PlanView
-
-from .blocks import data_table, date_text, heading, label_grid, markup, para, signature_block, text
-from .jobs import document_kind
-from .page import FRAME_WIDTH, build_pdf
+from reports.blocks import (
+    data_table,
+    date_text,
+    heading,
+    label_grid,
+    markup,
+    para,
+    signature_block,
+    text,
+)
+from reports.jobs import document_kind
+from reports.page import FRAME_WIDTH, build_pdf
 
 W = FRAME_WIDTH
 WEEKDAY_NAMES = {"MON": "Mon", "TUE": "Tue", "WED": "Wed", "THU": "Thu", "FRI": "Fri", "SAT": "Sat", "SUN": "Sun"}

@@ -24,9 +24,8 @@ from pathlib import Path
 from iopdesk.cli import ask_password, run_subcommand
 from iopdesk.clock import today
 from iopdesk.errors import ValidationError
-
-from .jobs import MODULES, PrintRequest, print_document
-from .page import default_file_name
+from reports.jobs import MODULES, PrintRequest, print_document
+from reports.page import default_file_name
 
 PROG = "iopdesk print"
 

@@ -19,10 +19,18 @@ from iopdesk.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.notes import NoteView
-
-from .blocks import date_text, heading, label_grid, markup, para, signature_block, stamp_text, text
-from .jobs import PrintRequest, document_kind
-from .page import FRAME_WIDTH, build_pdf
+from reports.blocks import (
+    date_text,
+    heading,
+    label_grid,
+    markup,
+    para,
+    signature_block,
+    stamp_text,
+    text,
+)
+from reports.jobs import PrintRequest, document_kind
+from reports.page import FRAME_WIDTH, build_pdf
 
 KIND_LABELS = {"individual": "Individual session note", "group": "Group note", "family": "Family session note",
                "med_management": "Medication management note", "case_management": "Case management note"}

@@ -13,9 +13,8 @@ from reportlab.platypus import Flowable, PageBreak
 
 from iopdesk.services.consents import ConsentView
 from iopdesk.services.disclosures import DocumentContext
-
-from .blocks import data_table, date_text, markup, para, stamp_text, text
-from .page import FRAME_WIDTH
+from reports.blocks import data_table, date_text, markup, para, stamp_text, text
+from reports.page import FRAME_WIDTH
 
 
 @dataclass(frozen=True)

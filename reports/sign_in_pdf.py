@@ -19,12 +19,11 @@ from iopdesk.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.group_setup import GROUP_TYPE_LABELS
 from iopdesk.services.sign_in_sheet import SignInSheet
-
-from .blocks import data_table, date_text, label_grid, para, signature_block
-from .jobs import PrintRequest, document_kind
-from .page import FRAME_WIDTH, build_pdf
-from .progress_note_pdf import span_text
-from .styles import RULE
+from reports.blocks import data_table, date_text, label_grid, para, signature_block
+from reports.jobs import PrintRequest, document_kind
+from reports.page import FRAME_WIDTH, build_pdf
+from reports.progress_note_pdf import span_text
+from reports.styles import RULE
 
 WALK_IN_ROWS = 4  # at least; more fill the sheet up to MIN_ROWS
 MIN_ROWS = 10

@@ -12,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 
-from .fonts import BOLD_FONT, register_fonts
+from reports.fonts import BOLD_FONT, register_fonts
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")

@@ -18,8 +18,7 @@ import pytest
 
 import iopdesk
 from iopdesk import clock
-
-from .pg_server import LocalPostgres, PgServer, find_bindir
+from tests.pg_server import LocalPostgres, PgServer, find_bindir
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No test may touch the real user's settings or data folder: point both at a throwaway place

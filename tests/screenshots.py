@@ -107,12 +107,11 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     import iopdesk
     from iopdesk import clock
     from iopdesk.demo import generate
+    from tests.offscreen import quiet_offscreen_notes
     from ui.app import load_style_sheet
     from ui.login_dialog import LoginDialog
     from ui.main_window import MainWindow, app_icon
     from ui.settings import APPLICATION, ORGANIZATION
-
-    from .offscreen import quiet_offscreen_notes
 
     quiet_offscreen_notes()
     QCoreApplication.setOrganizationName(ORGANIZATION)

@@ -20,11 +20,10 @@ import iopdesk
 from iopdesk.models import Client
 from iopdesk.records import update_versioned
 from iopdesk.services.sync import join_as_satellite
+from tests.conftest import ADMIN_PASSWORD
 from ui.conflicts_model import ConflictsTableModel
 from ui.main_window import MainWindow
 from ui.sync_panel import MAIN_URL_KEY
-
-from .conftest import ADMIN_PASSWORD
 
 
 def _set_phone(client_id: str, phone: str) -> None:
@@ -304,7 +303,7 @@ def test_conflicts_model_passes_the_model_tester(qtmodeltester, conflicted):
 
 def test_every_admin_control_has_a_name(sites, window_at):
     """A screen reader can name every control on a satellite's and the main clinic's Admin page."""
-    from .test_accessibility import unnamed_controls
+    from tests.test_accessibility import unnamed_controls
 
     for path in (sites.north, sites.main):
         window = window_at(path)

@@ -16,10 +16,9 @@ from PySide6.QtWidgets import QLabel
 
 from iopdesk import clock
 from iopdesk.models import AuditEvent
+from tests.conftest import ADMIN_PASSWORD
 from ui.chart.chart_window import TABS, ClientChartWindow
 from ui.operations import Operations
-
-from .conftest import ADMIN_PASSWORD
 
 
 @pytest.fixture

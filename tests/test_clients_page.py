@@ -12,11 +12,10 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 import iopdesk
+from tests.conftest import ADMIN_PASSWORD
 from ui.client_search_model import ClientSearchTableModel
 from ui.clients_page import RECENT_KEY, ClientsPage
 from ui.operations import Operations
-
-from .conftest import ADMIN_PASSWORD
 
 
 @pytest.fixture

@@ -25,10 +25,9 @@ from PySide6.QtWidgets import (
 import iopdesk
 from iopdesk.models import Staff
 from tests.conftest import ADMIN_PASSWORD
+from tests.test_today_page import DEMO_PASSWORD, demo, small_demo_template  # noqa: F401 (fixtures)
 from ui.login_dialog import LoginDialog
 from ui.main_window import MainWindow
-
-from .test_today_page import DEMO_PASSWORD, demo, small_demo_template  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

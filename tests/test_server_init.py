@@ -6,8 +6,7 @@ import pytest
 
 import iopdesk
 from iopdesk.cli import main
-
-from .conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -63,7 +63,7 @@ class AboutDialog(QDialog):
         self.setWindowTitle(self.tr("About IOP Desk"))
         self.details = about_details(clinic)
 
-        from .main_window import app_icon
+        from ui.main_window import app_icon
 
         header = QHBoxLayout()
         icon = QLabel()

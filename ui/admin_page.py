@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .chart import make_table_view
-from .conflicts_model import ConflictsTableModel
-from .operations import Operations, user_message
-from .sync_panel import SyncPanel, sync_changes
+from ui.chart import make_table_view
+from ui.conflicts_model import ConflictsTableModel
+from ui.operations import Operations, user_message
+from ui.sync_panel import SyncPanel, sync_changes
 
 
 class ConflictsPanel(QGroupBox):
@@ -170,8 +170,8 @@ class AdminPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.addWidget(QLabel(self.tr("Admin"), objectName="pageTitle"))
-        from .emergency_review_page import add_emergency_tab
-        from .named_notes_page import add_named_notes_tab
+        from ui.emergency_review_page import add_emergency_tab
+        from ui.named_notes_page import add_named_notes_tab
 
         self.refused = not clinic.actor.can("sync.run")
         if self.refused:
@@ -185,7 +185,7 @@ class AdminPage(QWidget):
             layout.addWidget(add_named_notes_tab(add_emergency_tab(None, clinic, ops), clinic, ops) or QWidget(), 1)
             return
         if clinic.actor.can("admin.settings"):
-            from .clinic_settings_panel import ClinicSettingsPanel
+            from ui.clinic_settings_panel import ClinicSettingsPanel
 
             self.settings_panel = ClinicSettingsPanel(clinic, ops)
             layout.addWidget(self.settings_panel)
@@ -197,7 +197,7 @@ class AdminPage(QWidget):
         self.splitter.addWidget(self.conflicts_panel)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        from .audit_page import add_audit_tab
+        from ui.audit_page import add_audit_tab
 
         layout.addWidget(add_named_notes_tab(add_emergency_tab(add_audit_tab(self.splitter, clinic), clinic, ops),
                                              clinic, ops), 1)

@@ -23,11 +23,10 @@ from iopdesk import open_clinic
 from iopdesk.db import set_interactive_thread
 from iopdesk.errors import DatabaseDamaged, IopDeskError
 from iopdesk.paths import data_dir
-
-from .login_dialog import LoginDialog
-from .main_window import MainWindow, app_icon
-from .restore_offer import check_in_background, restore_or_quit
-from .settings import APPLICATION, ORGANIZATION
+from ui.login_dialog import LoginDialog
+from ui.main_window import MainWindow, app_icon
+from ui.restore_offer import check_in_background, restore_or_quit
+from ui.settings import APPLICATION, ORGANIZATION
 
 EXIT_ERROR = 2
 
@@ -62,9 +61,8 @@ def open_with_passphrase(db: str | None):
     offers to restore it: RestoreChosen (a DatabaseDamaged) then."""
     from iopdesk.errors import PassphraseRequired
     from iopdesk.passphrase_store import keyring_available, remember_passphrase
-
-    from .passphrase_dialog import RESTORE, PassphraseDialog
-    from .restore_offer import RestoreChosen
+    from ui.passphrase_dialog import RESTORE, PassphraseDialog
+    from ui.restore_offer import RestoreChosen
 
     passphrase, problem, remember, failed = None, "", False, False
     for _ in range(4):

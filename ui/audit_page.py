@@ -25,13 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import clock
-
-from .admin_tabs import admin_tabs
-from .chart import make_table_view
-from .date_fields import DateField, entries_ready
-from .dates import date_text, stamp_text, time_text
-from .operations import user_message
-from .rows_model import RowsTableModel
+from ui.admin_tabs import admin_tabs
+from ui.chart import make_table_view
+from ui.date_fields import DateField, entries_ready
+from ui.dates import date_text, stamp_text, time_text
+from ui.operations import user_message
+from ui.rows_model import RowsTableModel
 
 _Index = QModelIndex | QPersistentModelIndex
 COLUMNS = (("when", "When"), ("user", "User"), ("action", "Action"), ("what", "What"),

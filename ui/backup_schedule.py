@@ -23,8 +23,7 @@ from iopdesk.backup import backup_time, backup_to_folder, backups_in
 from iopdesk.clock import utcnow
 from iopdesk.db import is_postgres
 from iopdesk.paths import backup_dir
-
-from .operations import Operations, user_message
+from ui.operations import Operations, user_message
 
 log = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(days=1)

@@ -22,10 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import clock
-
-from .billing_export import BillingFilters
-from .billing_models import last_two_weeks, previous_month, this_month
-from .date_fields import DateField
+from ui.billing_export import BillingFilters
+from ui.billing_models import last_two_weeks, previous_month, this_month
+from ui.date_fields import DateField
 
 
 class BillingFilterBar(QWidget):

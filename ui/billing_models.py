@@ -14,9 +14,8 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QFont
 
 from iopdesk.services.billing_views import BillingHold, BillingLine, ExportBatchView
-
-from .dates import date_text, stamp_text
-from .rows_model import RowsTableModel
+from ui.dates import date_text, stamp_text
+from ui.rows_model import RowsTableModel
 
 
 def _tr(text: str) -> str:

@@ -31,8 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.errors import PermissionDenied
-
-from .billing_export import (
+from ui.billing_export import (
     BillingFilters,
     ExportOutcome,
     ExportProgressRelay,
@@ -40,16 +39,16 @@ from .billing_export import (
     empty_run,
     export_billing,
 )
-from .billing_filters import BillingFilterBar
-from .billing_models import (
+from ui.billing_filters import BillingFilterBar
+from ui.billing_models import (
     batches_model,
     claim_lines_model,
     holds_model,
     money_text,
 )
-from .chart import make_table_view
-from .dates import date_text
-from .operations import Operations, user_message
+from ui.chart import make_table_view
+from ui.dates import date_text
+from ui.operations import Operations, user_message
 
 AUTO_PREVIEW_LIMIT = 2000  # lines + holds listed without pressing "Preview lines"
 REFRESH_KINDS = ("note", "attendance", "group_session", "episode", "client", "diagnosis", "authorization",

@@ -29,8 +29,7 @@ from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
 from iopdesk.passwords import policy
 from iopdesk.permissions import ChartAccessDenied
-
-from .operations import user_message
+from ui.operations import user_message
 
 
 class BreakGlassDialog(QDialog):

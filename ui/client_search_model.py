@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 
-from .dates import date_text
-from .rows_model import RowsTableModel, _Index
+from ui.dates import date_text
+from ui.rows_model import RowsTableModel, _Index
 
 NAME, MRN, DOB = range(3)
 

@@ -29,10 +29,9 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
-
-from .client_search_model import ClientSearchTableModel
-from .operations import Operations, user_message
-from .settings import ui_settings
+from ui.client_search_model import ClientSearchTableModel
+from ui.operations import Operations, user_message
+from ui.settings import ui_settings
 
 RECENT_KEY = "clients/recent"
 RECENT_LIMIT = 10
@@ -138,7 +137,7 @@ class ClientsPage(QWidget):
 
     def open_chart(self, client_id: str, tab: str | None = None):
         """Open (or raise) the chart window of a client, optionally on a tab ("notes", "meds"…)."""
-        from .chart.chart_window import ClientChartWindow
+        from ui.chart.chart_window import ClientChartWindow
 
         client_id = str(client_id)
         window = self.chart_windows.get(client_id)
@@ -167,7 +166,7 @@ class ClientsPage(QWidget):
         return True
 
     def register_client(self) -> None:
-        from .register_dialog import RegisterClientDialog
+        from ui.register_dialog import RegisterClientDialog
 
         dialog = RegisterClientDialog(self.clinic, self.ops, self)
         dialog.client_registered.connect(self.open_chart)

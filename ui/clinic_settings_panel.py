@@ -15,9 +15,8 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from iopdesk import formats
-
-from .dates import use_time_format
-from .operations import Operations, user_message
+from ui.dates import use_time_format
+from ui.operations import Operations, user_message
 
 SAMPLE = dt.time(9, 30)
 

@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.errors import ConcurrentEdit
-
-from .dates import date_text, stamp_text, time_text
+from ui.dates import date_text, stamp_text, time_text
 
 
 def value_text(value: object) -> str:

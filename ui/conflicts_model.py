@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from .dates import stamp_text
+from ui.dates import stamp_text
 
 _Index = QModelIndex | QPersistentModelIndex
 MAX_CELL = 80

@@ -38,8 +38,7 @@ from PySide6.QtWidgets import (
 
 from iopdesk import clock, formats
 from iopdesk.formats import EntryError
-
-from .dates import qdate, time_format
+from ui.dates import qdate, time_format
 
 
 class EntryLineEdit(QLineEdit):

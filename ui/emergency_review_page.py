@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .admin_tabs import admin_tabs
-from .chart import make_table_view
-from .dates import stamp_text
-from .operations import Operations, user_message
-from .rows_model import RowsTableModel
+from ui.admin_tabs import admin_tabs
+from ui.chart import make_table_view
+from ui.dates import stamp_text
+from ui.operations import Operations, user_message
+from ui.rows_model import RowsTableModel
 
 REASON_COLUMN, REVIEW_COLUMN, NOTE_COLUMN = 4, 5, 6
 SHOW_CHOICES = (("pending", "Awaiting review"), ("reviewed", "Reviewed"), ("all", "All"))

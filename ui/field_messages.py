@@ -15,8 +15,7 @@ from PySide6.QtCore import QTimer, SignalInstance
 from PySide6.QtWidgets import QLabel, QWidget
 
 from iopdesk.errors import IopDeskError
-
-from .operations import user_message
+from ui.operations import user_message
 
 CHANGE_SIGNALS = ("textChanged", "currentTextChanged", "dateChanged", "timeChanged", "valueChanged",
                   "toggled")

@@ -31,11 +31,10 @@ from iopdesk import clock
 from iopdesk.errors import IopDeskError
 from iopdesk.services.group_day import DaySession
 from iopdesk.services.group_setup import GROUP_TYPE_LABELS
-
-from .date_fields import DateField
-from .dates import time_text
-from .group_session import GroupSessionWindow
-from .operations import Operations, user_message
+from ui.date_fields import DateField
+from ui.dates import time_text
+from ui.group_session import GroupSessionWindow
+from ui.operations import Operations, user_message
 
 
 class DaySessionTableModel(QAbstractTableModel):

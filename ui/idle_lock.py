@@ -31,9 +31,8 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
-
-from .login_dialog import LoginDialog
-from .operations import user_message
+from ui.login_dialog import LoginDialog
+from ui.operations import user_message
 
 INPUT_EVENTS = frozenset({
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,

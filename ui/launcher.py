@@ -36,7 +36,7 @@ def _export(words: list[str]) -> int:
 
 
 def _self_test(_words: list[str]) -> int:
-    from .self_test import main as self_test_main
+    from ui.self_test import main as self_test_main
 
     return self_test_main()
 
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from iopdesk.logs import log_app_start
 
     log_app_start(args)
-    from .app import run_app
+    from ui.app import run_app
 
     return run_app(args)
 

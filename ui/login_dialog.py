@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic
 from iopdesk.errors import IopDeskError, NotFound
 from iopdesk.permissions import Actor
-
-from .operations import user_message
+from ui.operations import user_message
 
 
 class LoginDialog(QDialog):

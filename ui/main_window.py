@@ -33,15 +33,14 @@ from PySide6.QtWidgets import (
 
 import resources
 from iopdesk import Clinic
-
-from .audit_alarm import install_audit_alarm
-from .backup_schedule import BackupSchedule
-from .dates import follow_clinic, stamp_text
-from .idle_lock import IdleLock
-from .operations import Operations
-from .settings import idle_minutes, ui_settings
-from .sync_status import SyncStatusLabel
-from .today_page import TodayPage
+from ui.audit_alarm import install_audit_alarm
+from ui.backup_schedule import BackupSchedule
+from ui.dates import follow_clinic, stamp_text
+from ui.idle_lock import IdleLock
+from ui.operations import Operations
+from ui.settings import idle_minutes, ui_settings
+from ui.sync_status import SyncStatusLabel
+from ui.today_page import TodayPage
 
 SECTIONS = ("today", "clients", "groups", "billing", "admin")
 GEOMETRY_KEY = "main_window/geometry"
@@ -55,7 +54,7 @@ def app_icon() -> QIcon:
 def make_clients_page(clinic: Clinic, ops: Operations, settings: QSettings) -> QWidget | None:
     """The Clients page, or None while `ui.clients_page` does not exist yet."""
     try:
-        from .clients_page import ClientsPage
+        from ui.clients_page import ClientsPage
     except ImportError as error:
         if error.name not in ("ui.clients_page", __package__ + ".clients_page"):
             raise
@@ -66,7 +65,7 @@ def make_clients_page(clinic: Clinic, ops: Operations, settings: QSettings) -> Q
 def make_groups_page(clinic: Clinic, ops: Operations) -> QWidget | None:
     """The Groups page, or None while `ui.groups_page` does not exist yet."""
     try:
-        from .groups_page import GroupsPage
+        from ui.groups_page import GroupsPage
     except ImportError as error:
         if error.name not in ("ui.groups_page", __package__ + ".groups_page"):
             raise
@@ -77,7 +76,7 @@ def make_groups_page(clinic: Clinic, ops: Operations) -> QWidget | None:
 def make_billing_page(clinic: Clinic, ops: Operations) -> QWidget | None:
     """The Billing page, or None while `ui.billing_page` does not exist yet."""
     try:
-        from .billing_page import BillingPage
+        from ui.billing_page import BillingPage
     except ImportError as error:
         if error.name not in ("ui.billing_page", __package__ + ".billing_page"):
             raise
@@ -87,7 +86,7 @@ def make_billing_page(clinic: Clinic, ops: Operations) -> QWidget | None:
 
 def make_admin_page(clinic: Clinic, ops: Operations, settings: QSettings) -> QWidget | None:
     """The Admin page (site sync and conflicts), or None while the clinic has no sync service."""
-    from .admin_page import AdminPage
+    from ui.admin_page import AdminPage
 
     return AdminPage(clinic, ops, settings) if hasattr(clinic, "sync") else None
 
@@ -302,14 +301,14 @@ class MainWindow(QMainWindow):
 
     def change_password(self) -> None:
         """File ▸ Change Password…: the signed-in user sets a new password (ui/password_dialog.py)."""
-        from .password_dialog import ChangePasswordDialog
+        from ui.password_dialog import ChangePasswordDialog
 
         if not self.clinic.actor.is_system:
             ChangePasswordDialog(self.clinic, self).exec()
 
     def _show_about(self) -> None:
         """Help ▸ About IOP Desk: version, database and schema, folders (ui/about_dialog.py)."""
-        from .about_dialog import AboutDialog
+        from ui.about_dialog import AboutDialog
 
         dialog = AboutDialog(self.clinic, self)
         dialog.exec()

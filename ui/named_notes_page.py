@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .admin_tabs import admin_tabs
-from .chart import make_table_view
-from .chart.note_list_model import kind_label
-from .dates import date_text
-from .operations import Operations, user_message
-from .rows_model import RowsTableModel
+from ui.admin_tabs import admin_tabs
+from ui.chart import make_table_view
+from ui.chart.note_list_model import kind_label
+from ui.dates import date_text
+from ui.operations import Operations, user_message
+from ui.rows_model import RowsTableModel
 
 FIELD_WORDS = {"shared_note": "Shared note", "topic": "Topic", "modality": "Modality",
                "participants": "Participants"}
@@ -191,7 +191,7 @@ class NamedNotesPage(QWidget):
         note = self.selected()
         if note is None or not self.clinic.actor.can("note.write"):
             return None
-        from .chart.note_addenda import AddendumDialog
+        from ui.chart.note_addenda import AddendumDialog
 
         dialog = AddendumDialog(self.clinic, self.ops, note.note_id, self)
         self.addendum_dialog = dialog

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
 from iopdesk.passwords import policy
-
-from .operations import user_message
+from ui.operations import user_message
 
 
 class ChangePasswordDialog(QDialog):

@@ -44,10 +44,9 @@ from iopdesk.clock import today
 from iopdesk.errors import IopDeskError
 from reports.jobs import PrintRequest, PrintResult, kind_of
 from reports.page import default_file_name
-
-from .operations import Operations, user_message
-from .print_audience import PrintAudienceWidget
-from .printing import note_print_target, record_copy, render_pdf, write_copy
+from ui.operations import Operations, user_message
+from ui.print_audience import PrintAudienceWidget
+from ui.printing import note_print_target, record_copy, render_pdf, write_copy
 
 __all__ = ["PrintPreviewDialog", "note_print_target", "open_print_preview", "print_action"]
 

@@ -36,9 +36,8 @@ from iopdesk import Clinic, clock
 from iopdesk.errors import IopDeskError, PossibleDuplicate
 from iopdesk.rules import levels_of_care, tracks
 from iopdesk.services.clients import SEXES
-
-from .date_fields import DateField, entries_ready
-from .operations import Operations, user_message
+from ui.date_fields import DateField, entries_ready
+from ui.operations import Operations, user_message
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic, clock, open_clinic
 from iopdesk.backup import backup_time, restore_backup
 from iopdesk.errors import DatabaseDamaged, IopDeskError
-
-from .dates import stamp_text
+from ui.dates import stamp_text
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +183,7 @@ def check_in_background(window: QWidget, clinic: Clinic) -> None:
     takes seconds and must not look like a pending save); if the file is damaged, writes are
     already refused when this says so, naming the latest good backup to restore."""
     from iopdesk.integrity import check_deferred
-
-    from .operations import Operations
+    from ui.operations import Operations
 
     ops = Operations(window)
 

@@ -37,11 +37,10 @@ from iopdesk import clock
 from iopdesk.changes import Changes
 from iopdesk.clock import utcnow
 from iopdesk.db import sqlite_path
-
-from .chart import make_table_view
-from .dates import stamp_text
-from .operations import Operations, user_message
-from .rows_model import RowsTableModel
+from ui.chart import make_table_view
+from ui.dates import stamp_text
+from ui.operations import Operations, user_message
+from ui.rows_model import RowsTableModel
 
 MAIN_URL_KEY = "sync/main_url"
 FOLDER_KEY = "sync/folder"

@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
-from .dates import stamp_text
-from .operations import Operations
+from ui.dates import stamp_text
+from ui.operations import Operations
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 60_000

@@ -39,9 +39,8 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic, clock
 from iopdesk.services.caseload import Caseload
-
-from .dates import long_date_text, time_text
-from .operations import Operations, user_message
+from ui.dates import long_date_text, time_text
+from ui.operations import Operations, user_message
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -6,7 +6,7 @@ clinic. No real person appears: names come from built-in lists and phone numbers
 fictional 555-01xx range.
 """
 
-from .generator import generate
-from .report import DemoReport
+from iopdesk.demo.generator import generate
+from iopdesk.demo.report import DemoReport
 
 __all__ = ["DemoReport", "generate"]

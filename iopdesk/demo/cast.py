@@ -13,10 +13,10 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from ..models import ClinicSetting, Payer, Site, Staff, StaffRole
-from ..validation import make_npi
-from . import names
-from .writer import BulkWriter
+from iopdesk.demo import names
+from iopdesk.demo.writer import BulkWriter
+from iopdesk.models import ClinicSetting, Payer, Site, Staff, StaffRole
+from iopdesk.validation import make_npi
 
 DEMO_PASSWORD = "demo-pass-2026"
 CLINIC_NAME = "Harbor Light Recovery (demo)"

@@ -12,7 +12,12 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from ..models import (
+from iopdesk.demo import clinical, names
+from iopdesk.demo.cast import CLINIC_NAME, PAYERS, Cast, Member
+from iopdesk.demo.groups import DAY_CODES, DemoGroup, GroupTemplate
+from iopdesk.demo.roster import ClientPlan, EpisodePlan, ascii_name
+from iopdesk.demo.writer import BulkWriter
+from iopdesk.models import (
     AsamAssessment,
     Authorization,
     Client,
@@ -23,11 +28,6 @@ from ..models import (
     GroupEnrollment,
     LevelOfCareChange,
 )
-from . import clinical, names
-from .cast import CLINIC_NAME, PAYERS, Cast, Member
-from .groups import DAY_CODES, DemoGroup, GroupTemplate
-from .roster import ClientPlan, EpisodePlan, ascii_name
-from .writer import BulkWriter
 
 PAYER_NAMES = {code: name for code, name, _kind in PAYERS}
 RELATIONS = ("mother", "father", "spouse", "partner", "sister", "brother", "adult child", "aunt",

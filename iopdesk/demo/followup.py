@@ -12,14 +12,14 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
-from ..measures import score
-from ..models import FamilySession, FamilySessionParticipant, MeasureResult, MeasureSchedule
-from . import clinical, phrases
-from .cast import Member
-from .meds import MedsWriter
-from .notes import NoteWriter, objective_for
-from .roster import EpisodePlan
-from .writer import BulkWriter
+from iopdesk.demo import clinical, phrases
+from iopdesk.demo.cast import Member
+from iopdesk.demo.meds import MedsWriter
+from iopdesk.demo.notes import NoteWriter, objective_for
+from iopdesk.demo.roster import EpisodePlan
+from iopdesk.demo.writer import BulkWriter
+from iopdesk.measures import score
+from iopdesk.models import FamilySession, FamilySessionParticipant, MeasureResult, MeasureSchedule
 
 INDIVIDUAL_TOPICS = (
     "the past week's cravings", "the relapse prevention plan", "recent measure scores",

@@ -22,24 +22,24 @@ from collections import defaultdict
 from collections.abc import Callable
 from types import MappingProxyType
 
-from .. import audit, clock
-from ..errors import ValidationError
-from ..models import Client, ClinicSetting, Site, Staff
-from ..passwords import hash_password
-from ..permissions import SYSTEM
-from . import cast as cast_mod
-from . import groups as groups_mod
-from . import plans
-from .closing import Closer, finish_summaries
-from .episodes import Intake
-from .followup import FollowUp
-from .ids import IdMaker
-from .meds import MedsWriter
-from .notes import NoteWriter
-from .report import DemoReport
-from .roster import EpisodePlan, ensure_every_stage, plan_roster, weekday_on_or_after
-from .sessions import SessionRunner
-from .writer import BulkWriter
+from iopdesk import audit, clock
+from iopdesk.demo import cast as cast_mod
+from iopdesk.demo import groups as groups_mod
+from iopdesk.demo import plans
+from iopdesk.demo.closing import Closer, finish_summaries
+from iopdesk.demo.episodes import Intake
+from iopdesk.demo.followup import FollowUp
+from iopdesk.demo.ids import IdMaker
+from iopdesk.demo.meds import MedsWriter
+from iopdesk.demo.notes import NoteWriter
+from iopdesk.demo.report import DemoReport
+from iopdesk.demo.roster import EpisodePlan, ensure_every_stage, plan_roster, weekday_on_or_after
+from iopdesk.demo.sessions import SessionRunner
+from iopdesk.demo.writer import BulkWriter
+from iopdesk.errors import ValidationError
+from iopdesk.models import Client, ClinicSetting, Site, Staff
+from iopdesk.passwords import hash_password
+from iopdesk.permissions import SYSTEM
 
 MAX_CLIENTS = 200_000
 MAX_WEEKS = 1040

@@ -14,9 +14,9 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from ..models import GroupFacilitator, GroupScheduleSlot, TherapyGroup
-from .cast import Cast
-from .writer import BulkWriter
+from iopdesk.demo.cast import Cast
+from iopdesk.demo.writer import BulkWriter
+from iopdesk.models import GroupFacilitator, GroupScheduleSlot, TherapyGroup
 
 MON, TUE, WED, THU, FRI = range(5)
 DAY_CODES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")

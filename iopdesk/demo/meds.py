@@ -14,7 +14,11 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from ..models import (
+from iopdesk.demo import clinical
+from iopdesk.demo.cast import Member
+from iopdesk.demo.roster import EpisodePlan
+from iopdesk.demo.writer import BulkWriter
+from iopdesk.models import (
     Alert,
     DrugScreen,
     DrugScreenResult,
@@ -22,10 +26,6 @@ from ..models import (
     Medication,
     MedicationDose,
 )
-from . import clinical
-from .cast import Member
-from .roster import EpisodePlan
-from .writer import BulkWriter
 
 RESOLUTIONS = ("Discussed with client; relapse prevention plan updated.",
                "Reviewed in individual session; frequency of screens increased.",

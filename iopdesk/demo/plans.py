@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ..models import (
+from iopdesk.demo import clinical
+from iopdesk.demo.roster import EpisodePlan
+from iopdesk.demo.writer import BulkWriter
+from iopdesk.models import (
     ObjectiveProgress,
     PlanGoal,
     PlanIntervention,
@@ -20,10 +23,7 @@ from ..models import (
     PlanReview,
     TreatmentPlan,
 )
-from ..records import content_hash
-from . import clinical
-from .roster import EpisodePlan
-from .writer import BulkWriter
+from iopdesk.records import content_hash
 
 REVIEW_EVERY = 30
 RATINGS = (("some_progress", 45), ("met", 20), ("significant_progress", 20), ("no_progress", 10),

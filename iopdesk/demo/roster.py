@@ -16,9 +16,9 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 
-from . import clinical, names
-from .cast import PAYER_WEIGHTS, Member
-from .groups import FRI, MON, THU, TUE, WED, DemoGroup
+from iopdesk.demo import clinical, names
+from iopdesk.demo.cast import PAYER_WEIGHTS, Member
+from iopdesk.demo.groups import FRI, MON, THU, TUE, WED, DemoGroup
 
 OUTCOMES = (("completed", 60), ("left_against_advice", 18), ("transferred", 8),
             ("terminated_by_program", 5), ("incarcerated", 4), ("other", 5), ("death", 1))

@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ..models import Attendance, GroupSession, SessionFacilitator
-from ..services.group_notes import session_participants
-from . import phrases
-from .groups import TOPICS, DemoGroup, shared_note
-from .notes import NoteWriter, objective_for
-from .roster import EpisodePlan
-from .writer import BulkWriter
+from iopdesk.demo import phrases
+from iopdesk.demo.groups import TOPICS, DemoGroup, shared_note
+from iopdesk.demo.notes import NoteWriter, objective_for
+from iopdesk.demo.roster import EpisodePlan
+from iopdesk.demo.writer import BulkWriter
+from iopdesk.models import Attendance, GroupSession, SessionFacilitator
+from iopdesk.services.group_notes import session_participants
 
 ATTENDED = ("present", "late_arrival", "left_early")
 

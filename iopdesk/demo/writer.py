@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import peewee
 
-from ..models import ALL_MODELS, JSONField
-from .ids import IdMaker
+from iopdesk.demo.ids import IdMaker
+from iopdesk.models import ALL_MODELS, JSONField
 
 _BASE = ("id", "created_at", "updated_at", "origin_site", "version")
 _ORDER = {model: position for position, model in enumerate(ALL_MODELS)}

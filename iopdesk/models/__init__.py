@@ -2,10 +2,10 @@
 
 from peewee import sort_models
 
-from .audit import AuditEvent, AuditHead, Disclosure
-from .base import JSONField, Record, current_site, set_current_site, writing_as_site
-from .billing import BillableService, ExportBatch
-from .clients import (
+from iopdesk.models.audit import AuditEvent, AuditHead, Disclosure
+from iopdesk.models.base import JSONField, Record, current_site, set_current_site, writing_as_site
+from iopdesk.models.billing import BillableService, ExportBatch
+from iopdesk.models.clients import (
     Alert,
     AsamAssessment,
     Authorization,
@@ -16,10 +16,10 @@ from .clients import (
     LevelOfCareChange,
     Payer,
 )
-from .discharge import AftercareReferral, Discharge
-from .emergency import EmergencyAccess
-from .family import FamilyMember, FamilySession, FamilySessionParticipant
-from .groups import (
+from iopdesk.models.discharge import AftercareReferral, Discharge
+from iopdesk.models.emergency import EmergencyAccess
+from iopdesk.models.family import FamilyMember, FamilySession, FamilySessionParticipant
+from iopdesk.models.groups import (
     Attendance,
     GroupEnrollment,
     GroupFacilitator,
@@ -28,10 +28,16 @@ from .groups import (
     SessionFacilitator,
     TherapyGroup,
 )
-from .measures import MeasureResult, MeasureSchedule
-from .meds import DrugScreen, DrugScreenResult, MatAdministration, Medication, MedicationDose
-from .notes import Note, NoteAddendum, NoteObjective
-from .plans import (
+from iopdesk.models.measures import MeasureResult, MeasureSchedule
+from iopdesk.models.meds import (
+    DrugScreen,
+    DrugScreenResult,
+    MatAdministration,
+    Medication,
+    MedicationDose,
+)
+from iopdesk.models.notes import Note, NoteAddendum, NoteObjective
+from iopdesk.models.plans import (
     ObjectiveProgress,
     PlanGoal,
     PlanIntervention,
@@ -40,9 +46,9 @@ from .plans import (
     PlanReview,
     TreatmentPlan,
 )
-from .settings import ClinicSetting
-from .staff import Site, Staff, StaffRole
-from .sync import SyncApplying, SyncChange, SyncConflict, SyncPeer
+from iopdesk.models.settings import ClinicSetting
+from iopdesk.models.staff import Site, Staff, StaffRole
+from iopdesk.models.sync import SyncApplying, SyncChange, SyncConflict, SyncPeer
 
 ALL_MODELS = sort_models(
     [

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import peewee
 
-from .base import JSONField, Record
-from .clients import Client, Consent
-from .staff import Staff
+from iopdesk.models.base import JSONField, Record
+from iopdesk.models.clients import Client, Consent
+from iopdesk.models.staff import Staff
 
 
 class AuditEvent(Record):

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 import peewee
 
-from ..clock import utcnow
-from ..db import database
-from ..ids import new_id
+from iopdesk.clock import utcnow
+from iopdesk.db import database
+from iopdesk.ids import new_id
 
 _current_site: dict[str, uuid.UUID | None] = {"id": None}
 _thread_site = threading.local()

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import peewee
 
-from .base import Record
-from .clients import Client, Episode
-from .groups import Attendance
-from .notes import Note
-from .staff import Staff
+from iopdesk.models.base import Record
+from iopdesk.models.clients import Client, Episode
+from iopdesk.models.groups import Attendance
+from iopdesk.models.notes import Note
+from iopdesk.models.staff import Staff
 
 
 class ExportBatch(Record):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import peewee
 
-from .base import Record
-from .staff import Site, Staff
+from iopdesk.models.base import Record
+from iopdesk.models.staff import Site, Staff
 
 
 class Payer(Record):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import peewee
 
-from .base import JSONField, Record
-from .clients import Episode
-from .staff import Staff
+from iopdesk.models.base import JSONField, Record
+from iopdesk.models.clients import Episode
+from iopdesk.models.staff import Staff
 
 
 class Discharge(Record):

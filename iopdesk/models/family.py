@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import peewee
 
-from .base import Record
-from .clients import Client, Consent
-from .staff import Staff
+from iopdesk.models.base import Record
+from iopdesk.models.clients import Client, Consent
+from iopdesk.models.staff import Staff
 
 
 class FamilyMember(Record):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import peewee
 
-from .base import Record
-from .clients import Client, Episode
-from .staff import Site, Staff
+from iopdesk.models.base import Record
+from iopdesk.models.clients import Client, Episode
+from iopdesk.models.staff import Site, Staff
 
 
 class TherapyGroup(Record):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import peewee
 
-from .base import JSONField, Record
-from .clients import Client, Episode
-from .staff import Staff
+from iopdesk.models.base import JSONField, Record
+from iopdesk.models.clients import Client, Episode
+from iopdesk.models.staff import Staff
 
 
 class MeasureResult(Record):

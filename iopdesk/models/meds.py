@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import peewee
 
-from .base import Record
-from .clients import Client
-from .staff import Staff
+from iopdesk.models.base import Record
+from iopdesk.models.clients import Client
+from iopdesk.models.staff import Staff
 
 
 class Medication(Record):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import peewee
 
-from .base import JSONField, Record
-from .clients import Client, Episode
-from .family import FamilySession
-from .groups import GroupSession
-from .plans import PlanObjective
-from .staff import Staff
+from iopdesk.models.base import JSONField, Record
+from iopdesk.models.clients import Client, Episode
+from iopdesk.models.family import FamilySession
+from iopdesk.models.groups import GroupSession
+from iopdesk.models.plans import PlanObjective
+from iopdesk.models.staff import Staff
 
 
 class Note(Record):

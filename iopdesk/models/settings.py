@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import peewee
 
-from .base import JSONField, Record
+from iopdesk.models.base import JSONField, Record
 
 
 class ClinicSetting(Record):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import peewee
 
-from .base import Record
+from iopdesk.models.base import Record
 
 
 class Site(Record):

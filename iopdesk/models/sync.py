@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import peewee
 
-from .base import BaseModel, JSONField, Record
+from iopdesk.models.base import BaseModel, JSONField, Record
 
 
 class SyncChange(BaseModel):

@@ -21,17 +21,17 @@ from dataclasses import dataclass
 
 import peewee
 
-from .. import audit
-from ..changes import Changes
-from ..clock import utcnow
-from ..errors import NotFound, PermissionDenied, ValidationError
-from ..models import Alert, Client, Episode, Staff
-from ..permissions import Actor
-from ..records import as_uuid, fetch, update_versioned
-from ..validation import required_text
-from .base import Service
-from .clients import client_uuid
-from .episodes import OPEN_STATUSES
+from iopdesk import audit
+from iopdesk.changes import Changes
+from iopdesk.clock import utcnow
+from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.models import Alert, Client, Episode, Staff
+from iopdesk.permissions import Actor
+from iopdesk.records import as_uuid, fetch, update_versioned
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.services.episodes import OPEN_STATUSES
+from iopdesk.validation import required_text
 
 ALERT_KINDS = {
     "safety": "Safety",

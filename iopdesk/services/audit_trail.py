@@ -17,12 +17,12 @@ from pathlib import Path
 
 import peewee
 
-from .. import audit, audit_keys
-from ..errors import NotFound, ValidationError
-from ..models import AuditEvent, Client
-from ..validation import as_date
-from .base import Service
-from .clients import client_uuid
+from iopdesk import audit, audit_keys
+from iopdesk.errors import NotFound, ValidationError
+from iopdesk.models import AuditEvent, Client
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.validation import as_date
 
 SORT_FIELDS = ("when", "user", "action", "what", "client", "detail")
 MAX_PAGE = 5000

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from .. import audit
-from ..attestation import attestation, permission, signing_permissions
-from ..clock import utcnow
-from ..models import Staff
-from ..permissions import Actor
-from ..rules import rule
+from iopdesk import audit
+from iopdesk.attestation import attestation, permission, signing_permissions
+from iopdesk.clock import utcnow
+from iopdesk.models import Staff
+from iopdesk.permissions import Actor
+from iopdesk.rules import rule
 
 if TYPE_CHECKING:
-    from ..clinic import Clinic
+    from iopdesk.clinic import Clinic
 
 
 class Service:

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..changes import Changes
-from ..clock import utcnow
-from ..errors import PermissionDenied, ValidationError
-from ..models import ExportBatch, Payer, Site
-from ..rules import rule
-from ..validation import as_date
-from .base import Service
-from .billing_derive import Candidate, Deriver
-from .billing_holds import HoldChecker, diagnosis_pointer
-from .billing_record import authorization_window, canonical_id, read_record
-from .billing_rules import billing_rules
-from .billing_store import (
+from iopdesk.changes import Changes
+from iopdesk.clock import utcnow
+from iopdesk.errors import PermissionDenied, ValidationError
+from iopdesk.models import ExportBatch, Payer, Site
+from iopdesk.rules import rule
+from iopdesk.services.base import Service
+from iopdesk.services.billing_derive import Candidate, Deriver
+from iopdesk.services.billing_holds import HoldChecker, diagnosis_pointer
+from iopdesk.services.billing_record import authorization_window, canonical_id, read_record
+from iopdesk.services.billing_rules import billing_rules
+from iopdesk.services.billing_store import (
     HASHED_FIELDS,
     VANISHED,
     VanishedLine,
@@ -32,7 +31,14 @@ from .billing_store import (
     store_lines,
     values_hash,
 )
-from .billing_views import BillingCounts, BillingHold, BillingLine, BillingRun, ExportBatchView
+from iopdesk.services.billing_views import (
+    BillingCounts,
+    BillingHold,
+    BillingLine,
+    BillingRun,
+    ExportBatchView,
+)
+from iopdesk.validation import as_date
 
 MAX_RANGE_DAYS = 366
 NOTE_STATUS = {"signed": "signed", "cosigned": "co-signed"}

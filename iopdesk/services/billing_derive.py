@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .billing_record import (
+from iopdesk.services.billing_record import (
     AttendanceRow,
     ClientRow,
     EpisodeRow,
@@ -25,7 +25,7 @@ from .billing_record import (
     StaffRow,
     canonical_id,
 )
-from .billing_rules import BillingRules, CodeRule, PayerRule
+from iopdesk.services.billing_rules import BillingRules, CodeRule, PayerRule
 
 KIND_WORDS = {
     "per_diem": "IOP day", "individual": "individual session", "family_with_client": "family session with the client",

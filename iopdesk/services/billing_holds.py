@@ -14,9 +14,9 @@ import datetime as dt
 import string
 from collections import defaultdict
 
-from .billing_derive import Candidate
-from .billing_record import AuthorizationRow, NoteRow, RecordSnapshot
-from .billing_rules import BillingRules
+from iopdesk.services.billing_derive import Candidate
+from iopdesk.services.billing_record import AuthorizationRow, NoteRow, RecordSnapshot
+from iopdesk.services.billing_rules import BillingRules
 
 MAX_DIAGNOSES = 12
 POINTER_LETTERS = string.ascii_uppercase[:MAX_DIAGNOSES]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from ..models import (
+from iopdesk.models import (
     Attendance,
     Authorization,
     Client,
@@ -30,7 +30,7 @@ from ..models import (
     Staff,
     TherapyGroup,
 )
-from .note_rules import ATTENDED
+from iopdesk.services.note_rules import ATTENDED
 
 BILLED_NOTE_KINDS = ("group", "individual", "family", "med_management")
 

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from ..errors import ValidationError
-from ..models import ClinicSetting
+from iopdesk.errors import ValidationError
+from iopdesk.models import ClinicSetting
 
 OVERRIDE_KEY = "billing_rules"
 CODE_KINDS = ("per_diem", "individual", "family_with_client", "family_without_client", "group",

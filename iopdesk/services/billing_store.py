@@ -18,12 +18,12 @@ from dataclasses import dataclass, fields
 
 import peewee
 
-from ..clock import utcnow
-from ..ids import new_id
-from ..models import BillableService, Client, ExportBatch, Payer, Site, current_site
-from .billing_derive import Candidate
-from .billing_record import canonical_id, raw_rows
-from .billing_views import BillingLine
+from iopdesk.clock import utcnow
+from iopdesk.ids import new_id
+from iopdesk.models import BillableService, Client, ExportBatch, Payer, Site, current_site
+from iopdesk.services.billing_derive import Candidate
+from iopdesk.services.billing_record import canonical_id, raw_rows
+from iopdesk.services.billing_views import BillingLine
 
 CHUNK = 400
 UNHASHED = ("line_id", "export_batch", "changed_since_export")
@@ -178,7 +178,7 @@ def mark_exported(batch_id, lines: list[BillingLine]) -> None:
 
 
 def batch_rows(limit: int) -> list[tuple]:
-    from ..models import Staff
+    from iopdesk.models import Staff
 
     return list(ExportBatch.select(ExportBatch.id, ExportBatch.exported_at, Staff.display_name,
                                    ExportBatch.range_from, ExportBatch.range_to, ExportBatch.filters,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..clock import today
-from ..errors import ValidationError
-from ..models import (
+from iopdesk.clock import today
+from iopdesk.errors import ValidationError
+from iopdesk.models import (
     Alert,
     Client,
     Consent,
@@ -30,11 +30,11 @@ from ..models import (
     StaffRole,
     TherapyGroup,
 )
-from ..rules import rule
-from ..validation import as_date
-from .alerts import staff_for
-from .base import Service
-from .work_items import WorkItem, display_name
+from iopdesk.rules import rule
+from iopdesk.services.alerts import staff_for
+from iopdesk.services.base import Service
+from iopdesk.services.work_items import WorkItem, display_name
+from iopdesk.validation import as_date
 
 SAFETY_KINDS = ("safety", "unexpected_positive")
 NOTE_WORDS = {"individual": "Individual", "group": "Group", "family": "Family",

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..changes import Changes
-from ..clock import today
-from ..errors import NotFound, ValidationError
-from ..models import Client, Consent, Staff
-from ..records import as_uuid, fetch, update_versioned
-from ..rules import rule
-from ..validation import as_date, required_text
-from .alerts import caseload_of
-from .base import Service
-from .clients import client_uuid
+from iopdesk.changes import Changes
+from iopdesk.clock import today
+from iopdesk.errors import NotFound, ValidationError
+from iopdesk.models import Client, Consent, Staff
+from iopdesk.records import as_uuid, fetch, update_versioned
+from iopdesk.rules import rule
+from iopdesk.services.alerts import caseload_of
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.validation import as_date, required_text
 
 
 @dataclass(frozen=True)

@@ -18,20 +18,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from ..changes import Changes
-from ..clock import today, utcnow
-from ..errors import NotFound, RecordLocked, ValidationError
-from ..models import AftercareReferral, Client, Discharge, Episode, GroupEnrollment, Staff
-from ..records import as_uuid, content_hash, fetch, update_versioned
-from ..rules import rule
-from ..validation import as_date, required_text
-from .alerts import staff_for
-from .base import Service
-from .discharge_summary import DischargeSummary, assemble, summary_view
-from .emergency_access import client_of_episode
-from .episodes import episode_uuid
-from .work_items import WorkItem, display_name
+from iopdesk.changes import Changes
+from iopdesk.clock import today, utcnow
+from iopdesk.errors import NotFound, RecordLocked, ValidationError
+from iopdesk.models import AftercareReferral, Client, Discharge, Episode, GroupEnrollment, Staff
+from iopdesk.records import as_uuid, content_hash, fetch, update_versioned
+from iopdesk.rules import rule
+from iopdesk.services.alerts import staff_for
+from iopdesk.services.base import Service
+from iopdesk.services.discharge_summary import DischargeSummary, assemble, summary_view
+from iopdesk.services.emergency_access import client_of_episode
+from iopdesk.services.episodes import episode_uuid
+from iopdesk.services.work_items import WorkItem, display_name
+from iopdesk.validation import as_date, required_text
 
 LOCKED = "This discharge summary is signed and cannot be changed."
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..models import (
+from iopdesk.models import (
     Attendance,
     Diagnosis,
     Episode,
@@ -30,10 +30,10 @@ from ..models import (
     Staff,
     TreatmentPlan,
 )
-from .group_notes import ATTENDED, SIGNED_STATES
-from .measures import measure_trends
-from .plan_reviews import RATINGS
-from .plan_views import load_plan
+from iopdesk.services.group_notes import ATTENDED, SIGNED_STATES
+from iopdesk.services.measures import measure_trends
+from iopdesk.services.plan_reviews import RATINGS
+from iopdesk.services.plan_views import load_plan
 
 
 @dataclass(frozen=True)

@@ -22,18 +22,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from ..changes import Changes
-from ..clock import today, utcnow
-from ..errors import ValidationError
-from ..models import Client, Disclosure, Episode, Staff
-from ..rules import rule
-from ..validation import required_text
-from .base import Service
-from .clients import client_uuid
-from .consents import ConsentView
-from .name_review import NamedNote, scan_signed_notes
-from .note_rules import acting_staff
+from iopdesk.changes import Changes
+from iopdesk.clock import today, utcnow
+from iopdesk.errors import ValidationError
+from iopdesk.models import Client, Disclosure, Episode, Staff
+from iopdesk.rules import rule
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.services.consents import ConsentView
+from iopdesk.services.name_review import NamedNote, scan_signed_notes
+from iopdesk.services.note_rules import acting_staff
+from iopdesk.validation import required_text
 
 
 @lru_cache(maxsize=1)

@@ -11,16 +11,16 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from ..changes import Changes
-from ..clock import today
-from ..errors import NotFound, ValidationError
-from ..icd10 import icd10_code
-from ..models import Client, Diagnosis, Episode, LevelOfCareChange, Staff, StaffRole
-from ..records import as_uuid, fetch, update_versioned
-from ..rules import level_of_care, track
-from ..validation import as_date
-from .base import Service
-from .clients import client_uuid
+from iopdesk.changes import Changes
+from iopdesk.clock import today
+from iopdesk.errors import NotFound, ValidationError
+from iopdesk.icd10 import icd10_code
+from iopdesk.models import Client, Diagnosis, Episode, LevelOfCareChange, Staff, StaffRole
+from iopdesk.records import as_uuid, fetch, update_versioned
+from iopdesk.rules import level_of_care, track
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.validation import as_date
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 OPEN_STATUSES = ("active",)

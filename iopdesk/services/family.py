@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..changes import Changes
-from ..clock import today
-from ..errors import NotFound, ValidationError
-from ..models import (
+from iopdesk.changes import Changes
+from iopdesk.clock import today
+from iopdesk.errors import NotFound, ValidationError
+from iopdesk.models import (
     Client,
     Consent,
     FamilyMember,
@@ -27,11 +27,11 @@ from ..models import (
     Staff,
     StaffRole,
 )
-from ..records import as_uuid, fetch, update_versioned
-from ..validation import as_date, required_text
-from .alerts import staff_for
-from .base import Service
-from .clients import client_uuid
+from iopdesk.records import as_uuid, fetch, update_versioned
+from iopdesk.services.alerts import staff_for
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.validation import as_date, required_text
 
 SESSION_KINDS = {
     "with_client": "Family therapy with the client",

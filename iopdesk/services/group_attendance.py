@@ -14,15 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from ..clock import today, utcnow
-from ..errors import RecordLocked, ValidationError
-from ..formats import time_text
-from ..models import Attendance, Note
-from ..records import bulk_update, insert_records
-from ..rules import rule
-from ..validation import as_time
-from .group_notes import STATUS_WORDS
-from .note_rules import ATTENDED, SIGNED_STATES, span_minutes
+from iopdesk.clock import today, utcnow
+from iopdesk.errors import RecordLocked, ValidationError
+from iopdesk.formats import time_text
+from iopdesk.models import Attendance, Note
+from iopdesk.records import bulk_update, insert_records
+from iopdesk.rules import rule
+from iopdesk.services.group_notes import STATUS_WORDS
+from iopdesk.services.note_rules import ATTENDED, SIGNED_STATES, span_minutes
+from iopdesk.validation import as_time
 
 ATTENDANCE_STATUSES = tuple(STATUS_WORDS)
 

@@ -13,9 +13,15 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from ..models import Attendance, GroupEnrollment, GroupSession, SessionFacilitator, TherapyGroup
-from .group_setup import SessionView, session_views
-from .note_rules import ATTENDED
+from iopdesk.models import (
+    Attendance,
+    GroupEnrollment,
+    GroupSession,
+    SessionFacilitator,
+    TherapyGroup,
+)
+from iopdesk.services.group_setup import SessionView, session_views
+from iopdesk.services.note_rules import ATTENDED
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..clock import utcnow
-from ..errors import RecordLocked, ValidationError
-from ..models import Client, GroupEnrollment, Note, Staff
-from ..name_rules import Finding, Person, blocking
-from ..note_formats import lookup_format
-from ..records import bulk_update, insert_records
-from .note_rules import (
+from iopdesk.clock import utcnow
+from iopdesk.errors import RecordLocked, ValidationError
+from iopdesk.models import Client, GroupEnrollment, Note, Staff
+from iopdesk.name_rules import Finding, Person, blocking
+from iopdesk.note_formats import lookup_format
+from iopdesk.records import bulk_update, insert_records
+from iopdesk.services.note_rules import (
     ATTENDED,
     SIGNED_STATES,
     episodes_on,

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..changes import Changes
-from ..errors import NotFound, ValidationError
-from ..models import (
+from iopdesk.changes import Changes
+from iopdesk.errors import NotFound, ValidationError
+from iopdesk.models import (
     Episode,
     GroupFacilitator,
     GroupScheduleSlot,
@@ -33,11 +33,11 @@ from ..models import (
     TherapyGroup,
     TreatmentPlan,
 )
-from ..records import as_uuid, fetch, insert_records
-from ..validation import as_date, as_time, required_text
-from .base import Service
-from .episodes import OPEN_STATUSES, WEEKDAYS
-from .note_rules import span_minutes
+from iopdesk.records import as_uuid, fetch, insert_records
+from iopdesk.services.base import Service
+from iopdesk.services.episodes import OPEN_STATUSES, WEEKDAYS
+from iopdesk.services.note_rules import span_minutes
+from iopdesk.validation import as_date, as_time, required_text
 
 GROUP_TYPES = ("process", "cbt_dbt_skills", "psychoeducation", "relapse_prevention", "twelve_step",
                "multi_family")

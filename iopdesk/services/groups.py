@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from .. import audit
-from ..changes import Changes
-from ..errors import NotFound, RecordLocked, ValidationError
-from ..models import (
+from iopdesk import audit
+from iopdesk.changes import Changes
+from iopdesk.errors import NotFound, RecordLocked, ValidationError
+from iopdesk.models import (
     Attendance,
     Client,
     GroupEnrollment,
@@ -31,15 +31,14 @@ from ..models import (
     SessionFacilitator,
     Staff,
 )
-from ..name_checks import session_findings
-from ..name_rules import Finding, NameOverride, Person, checked_overrides
-from ..records import as_uuid, update_versioned
-from ..rules import rule
-from ..validation import as_date
-from .clients import client_uuid
-from .group_attendance import save_attendance, session_attendance
-from .group_day import DaySession, sessions_on
-from .group_notes import (
+from iopdesk.name_checks import session_findings
+from iopdesk.name_rules import Finding, NameOverride, Person, checked_overrides
+from iopdesk.records import as_uuid, update_versioned
+from iopdesk.rules import rule
+from iopdesk.services.clients import client_uuid
+from iopdesk.services.group_attendance import save_attendance, session_attendance
+from iopdesk.services.group_day import DaySession, sessions_on
+from iopdesk.services.group_notes import (
     BlockedSection,
     SessionWarning,
     SignAllResult,
@@ -49,11 +48,12 @@ from .group_notes import (
     shared_fields,
     sign_session,
 )
-from .group_setup import GroupSetup, GroupView, SessionView, session_views
-from .note_names import record_overrides
-from .note_rules import SIGNED_STATES, acting_staff
-from .notes import NoteView, note_view
-from .sign_in_sheet import SignInSheets
+from iopdesk.services.group_setup import GroupSetup, GroupView, SessionView, session_views
+from iopdesk.services.note_names import record_overrides
+from iopdesk.services.note_rules import SIGNED_STATES, acting_staff
+from iopdesk.services.notes import NoteView, note_view
+from iopdesk.services.sign_in_sheet import SignInSheets
+from iopdesk.validation import as_date
 
 __all__ = [
     "AttendanceEntry", "BlockedSection", "ClientSection", "EnrollmentView", "GroupService", "GroupView",

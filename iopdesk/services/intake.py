@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from ..changes import Changes
-from ..clock import today
-from ..errors import NotFound, ValidationError
-from ..models import AsamAssessment, Client, Episode, Staff
-from ..records import as_uuid
-from ..rules import level_of_care
-from ..validation import as_date
-from .base import Service
-from .clients import client_uuid
+from iopdesk.changes import Changes
+from iopdesk.clock import today
+from iopdesk.errors import NotFound, ValidationError
+from iopdesk.models import AsamAssessment, Client, Episode, Staff
+from iopdesk.records import as_uuid
+from iopdesk.rules import level_of_care
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.validation import as_date
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..changes import Changes
-from ..clock import today
-from ..errors import NotFound, ValidationError
-from ..measures import measure, score
-from ..models import Client, Episode, MeasureResult, MeasureSchedule
-from ..records import as_uuid, update_versioned
-from ..rules import rule
-from ..validation import as_date
-from .alerts import caseload_of, raise_alert
-from .base import Service
-from .clients import client_uuid
+from iopdesk.changes import Changes
+from iopdesk.clock import today
+from iopdesk.errors import NotFound, ValidationError
+from iopdesk.measures import measure, score
+from iopdesk.models import Client, Episode, MeasureResult, MeasureSchedule
+from iopdesk.records import as_uuid, update_versioned
+from iopdesk.rules import rule
+from iopdesk.services.alerts import caseload_of, raise_alert
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.validation import as_date
 
 
 @dataclass(frozen=True)

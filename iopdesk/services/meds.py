@@ -17,11 +17,11 @@ from decimal import Decimal, InvalidOperation
 
 import peewee
 
-from ..changes import Changes
-from ..clock import today
-from ..drug_screens import drug_screen_panel
-from ..errors import NotFound, PermissionDenied, ValidationError
-from ..models import (
+from iopdesk.changes import Changes
+from iopdesk.clock import today
+from iopdesk.drug_screens import drug_screen_panel
+from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.models import (
     Client,
     DrugScreen,
     DrugScreenResult,
@@ -31,11 +31,11 @@ from ..models import (
     Staff,
     StaffRole,
 )
-from ..records import as_uuid, fetch, update_versioned
-from ..validation import as_date, required_text
-from .alerts import raise_alert, staff_for
-from .base import Service
-from .clients import client_uuid
+from iopdesk.records import as_uuid, fetch, update_versioned
+from iopdesk.services.alerts import raise_alert, staff_for
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.validation import as_date, required_text
 
 MAT_MODES = ("administered", "dispensed")
 MAX_AMOUNT = Decimal("9999999.999")

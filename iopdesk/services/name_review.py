@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..models import (
+from iopdesk.models import (
     Attendance,
     AuditEvent,
     Client,
@@ -35,10 +35,10 @@ from ..models import (
     NoteAddendum,
     Staff,
 )
-from ..name_checks import note_findings, section_findings, shared_part_findings
-from ..name_rules import WORD, Finding, NameIndex, Person, fold
-from .note_names import OVERRIDE_ACTION
-from .note_rules import SIGNED_STATES
+from iopdesk.name_checks import note_findings, section_findings, shared_part_findings
+from iopdesk.name_rules import WORD, Finding, NameIndex, Person, fold
+from iopdesk.services.note_names import OVERRIDE_ACTION
+from iopdesk.services.note_rules import SIGNED_STATES
 
 CHUNK = 2000
 

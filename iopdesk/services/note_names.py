@@ -14,11 +14,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from .. import audit
-from ..errors import OtherClientNamed
-from ..models import Client, Episode, GroupSession, Note
-from ..name_checks import note_findings, session_findings
-from ..name_rules import (
+from iopdesk import audit
+from iopdesk.errors import OtherClientNamed
+from iopdesk.models import Client, Episode, GroupSession, Note
+from iopdesk.name_checks import note_findings, session_findings
+from iopdesk.name_rules import (
     OVERRIDE_ACTION,
     Finding,
     NameIndex,
@@ -28,10 +28,10 @@ from ..name_rules import (
     blocking,
     used_overrides,
 )
-from ..permissions import Actor
-from .episodes import OPEN_STATUSES
-from .group_attendance import session_attendance
-from .group_notes import session_people, shared_fields
+from iopdesk.permissions import Actor
+from iopdesk.services.episodes import OPEN_STATUSES
+from iopdesk.services.group_attendance import session_attendance
+from iopdesk.services.group_notes import session_people, shared_fields
 
 
 def person(client_id) -> Person:

@@ -15,9 +15,9 @@ import datetime as dt
 import re
 import uuid
 
-from ..clock import today
-from ..errors import NotFound, PermissionDenied, ValidationError
-from ..models import (
+from iopdesk.clock import today
+from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.models import (
     Attendance,
     Episode,
     FamilySession,
@@ -30,10 +30,10 @@ from ..models import (
     Staff,
     TreatmentPlan,
 )
-from ..note_formats import NoteFormat
-from ..permissions import Actor
-from ..records import as_uuid, content_hash, insert_records
-from ..validation import as_time
+from iopdesk.note_formats import NoteFormat
+from iopdesk.permissions import Actor
+from iopdesk.records import as_uuid, content_hash, insert_records
+from iopdesk.validation import as_time
 
 POS_RE = re.compile(r"^\d{2}$")
 SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")

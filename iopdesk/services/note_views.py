@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..models import Note, NoteAddendum, NoteObjective, PlanObjective, Staff
+from iopdesk.models import Note, NoteAddendum, NoteObjective, PlanObjective, Staff
 
 
 @dataclass(frozen=True)

@@ -16,20 +16,25 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 
-from .. import audit
-from ..changes import Changes
-from ..clock import utcnow
-from ..errors import ConcurrentEdit, NotFound, RecordLocked, ValidationError
-from ..models import Client, Note, NoteAddendum, Staff
-from ..name_rules import NameOverride, Person, checked_overrides
-from ..note_formats import lookup_format, note_kind
-from ..records import as_uuid, content_hash, update_versioned
-from ..validation import as_date, as_time, required_text
-from .base import Service
-from .clients import client_uuid
-from .name_review import NameReview, scan_signed_notes
-from .note_names import findings_for, people_in_care, person, record_overrides, refuse_if_named
-from .note_rules import (
+from iopdesk import audit
+from iopdesk.changes import Changes
+from iopdesk.clock import utcnow
+from iopdesk.errors import ConcurrentEdit, NotFound, RecordLocked, ValidationError
+from iopdesk.models import Client, Note, NoteAddendum, Staff
+from iopdesk.name_rules import NameOverride, Person, checked_overrides
+from iopdesk.note_formats import lookup_format, note_kind
+from iopdesk.records import as_uuid, content_hash, update_versioned
+from iopdesk.services.base import Service
+from iopdesk.services.clients import client_uuid
+from iopdesk.services.name_review import NameReview, scan_signed_notes
+from iopdesk.services.note_names import (
+    findings_for,
+    people_in_care,
+    person,
+    record_overrides,
+    refuse_if_named,
+)
+from iopdesk.services.note_rules import (
     KEEP,
     SIGNED_STATES,
     acting_staff,
@@ -47,8 +52,16 @@ from .note_rules import (
     staff_by_name,
     with_goal_filled,
 )
-from .note_rules import place_of_service as pos_code
-from .note_views import AddendumView, NoteListItem, NoteView, list_items, list_query, note_view
+from iopdesk.services.note_rules import place_of_service as pos_code
+from iopdesk.services.note_views import (
+    AddendumView,
+    NoteListItem,
+    NoteView,
+    list_items,
+    list_query,
+    note_view,
+)
+from iopdesk.validation import as_date, as_time, required_text
 
 __all__ = ["KEEP", "SIGNED_STATES", "AddendumView", "NoteListItem", "NoteService", "NoteView"]
 

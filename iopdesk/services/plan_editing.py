@@ -14,12 +14,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..changes import Changes
-from ..clock import utcnow
-from ..errors import NotFound, RecordLocked, ValidationError
-from ..icd10 import icd10_code
-from ..ids import new_id
-from ..models import (
+from iopdesk.changes import Changes
+from iopdesk.clock import utcnow
+from iopdesk.errors import NotFound, RecordLocked, ValidationError
+from iopdesk.icd10 import icd10_code
+from iopdesk.ids import new_id
+from iopdesk.models import (
     NoteObjective,
     PlanGoal,
     PlanIntervention,
@@ -27,11 +27,11 @@ from ..models import (
     PlanProblem,
     TreatmentPlan,
 )
-from ..records import as_uuid, update_versioned
-from ..validation import as_date, required_text
-from .alerts import staff_for
-from .base import Service
-from .plan_views import PlanEdit, PlanView, find_plan, load_plan, open_episode
+from iopdesk.records import as_uuid, update_versioned
+from iopdesk.services.alerts import staff_for
+from iopdesk.services.base import Service
+from iopdesk.services.plan_views import PlanEdit, PlanView, find_plan, load_plan, open_episode
+from iopdesk.validation import as_date, required_text
 
 SIGNED = ("signed", "superseded")
 OBJECTIVE_STATUSES = ("active", "met", "discontinued")

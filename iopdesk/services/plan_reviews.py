@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..changes import Changes
-from ..clock import today, utcnow
-from ..errors import ConcurrentEdit, ValidationError
-from ..models import (
+from iopdesk.changes import Changes
+from iopdesk.clock import today, utcnow
+from iopdesk.errors import ConcurrentEdit, ValidationError
+from iopdesk.models import (
     Client,
     Episode,
     Note,
@@ -29,16 +29,16 @@ from ..models import (
     Staff,
     TreatmentPlan,
 )
-from ..records import content_hash, insert_records
-from ..rules import rule
-from ..validation import as_date, required_text
-from .alerts import staff_for
-from .base import Service
-from .emergency_access import client_of_episode
-from .episodes import episode_uuid
-from .measures import MeasureTrend, measure_trends
-from .plan_views import as_day, find_plan, load_plan
-from .work_items import WorkItem, display_name
+from iopdesk.records import content_hash, insert_records
+from iopdesk.rules import rule
+from iopdesk.services.alerts import staff_for
+from iopdesk.services.base import Service
+from iopdesk.services.emergency_access import client_of_episode
+from iopdesk.services.episodes import episode_uuid
+from iopdesk.services.measures import MeasureTrend, measure_trends
+from iopdesk.services.plan_views import as_day, find_plan, load_plan
+from iopdesk.services.work_items import WorkItem, display_name
+from iopdesk.validation import as_date, required_text
 
 RATINGS = {
     "no_progress": "No progress",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..errors import ValidationError
-from ..models import (
+from iopdesk.errors import ValidationError
+from iopdesk.models import (
     Episode,
     PlanGoal,
     PlanIntervention,
@@ -25,7 +25,7 @@ from ..models import (
     Staff,
     TreatmentPlan,
 )
-from ..records import fetch
+from iopdesk.records import fetch
 
 
 @dataclass(frozen=True)

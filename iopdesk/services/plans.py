@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..changes import Changes
-from ..clock import today, utcnow
-from ..errors import ValidationError
-from ..models import PlanGoal, PlanIntervention, PlanObjective, PlanProblem, TreatmentPlan
-from ..records import content_hash, insert_records, update_versioned
-from ..rules import rule
-from ..validation import as_date, required_text
-from .emergency_access import client_of_episode
-from .episodes import episode_uuid
-from .plan_editing import PlanEditing
-from .plan_reviews import PlanReviews
-from .plan_views import PlanView, find_plan, load_plan, open_episode, plan_content
+from iopdesk.changes import Changes
+from iopdesk.clock import today, utcnow
+from iopdesk.errors import ValidationError
+from iopdesk.models import PlanGoal, PlanIntervention, PlanObjective, PlanProblem, TreatmentPlan
+from iopdesk.records import content_hash, insert_records, update_versioned
+from iopdesk.rules import rule
+from iopdesk.services.emergency_access import client_of_episode
+from iopdesk.services.episodes import episode_uuid
+from iopdesk.services.plan_editing import PlanEditing
+from iopdesk.services.plan_reviews import PlanReviews
+from iopdesk.services.plan_views import PlanView, find_plan, load_plan, open_episode, plan_content
+from iopdesk.validation import as_date, required_text
 
 
 class PlanService(PlanEditing, PlanReviews):

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-
-from ..changes import Changes
-from ..clock import utcnow
-from ..errors import ValidationError
-from ..models import ClinicSetting
-from ..rules import OVERRIDE_KEY, default_rules, program_rules
-from .base import Service
+from iopdesk.changes import Changes
+from iopdesk.clock import utcnow
+from iopdesk.errors import ValidationError
+from iopdesk.models import ClinicSetting
+from iopdesk.rules import OVERRIDE_KEY, default_rules, program_rules
+from iopdesk.services.base import Service
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 _KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}

@@ -12,11 +12,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ..member_names import sign_in_names
-from ..models import Client
-from ..rules import rule
-from .base import Service
-from .group_setup import GroupView, SessionView
+from iopdesk.member_names import sign_in_names
+from iopdesk.models import Client
+from iopdesk.rules import rule
+from iopdesk.services.base import Service
+from iopdesk.services.group_setup import GroupView, SessionView
 
 
 @dataclass(frozen=True)

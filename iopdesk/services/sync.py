@@ -11,18 +11,18 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import audit
-from ..clock import utcnow
-from ..db import describe_url, make_database
-from ..errors import NotFound, ValidationError
-from ..models import Site, SyncChange, SyncConflict, SyncPeer, writing_as_site
-from ..permissions import SYSTEM
-from ..records import as_uuid, update_versioned
-from ..schema import upgrade
-from ..sync import session
-from ..sync.rows import from_json, models_by_table
-from ..sync.session import Progress, SyncReport
-from .base import Service
+from iopdesk import audit
+from iopdesk.clock import utcnow
+from iopdesk.db import describe_url, make_database
+from iopdesk.errors import NotFound, ValidationError
+from iopdesk.models import Site, SyncChange, SyncConflict, SyncPeer, writing_as_site
+from iopdesk.permissions import SYSTEM
+from iopdesk.records import as_uuid, update_versioned
+from iopdesk.schema import upgrade
+from iopdesk.services.base import Service
+from iopdesk.sync import session
+from iopdesk.sync.rows import from_json, models_by_table
+from iopdesk.sync.session import Progress, SyncReport
 
 
 @dataclass(frozen=True)
@@ -239,8 +239,8 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
     DatabaseUnavailable when the main clinic cannot be reached. On failure nothing is written
     at the main clinic and the new file is removed.
     """
-    from .. import audit_keys
-    from ..models import ClinicSetting
+    from iopdesk import audit_keys
+    from iopdesk.models import ClinicSetting
 
     code = (site_code or "").strip().upper()
     if not code or len(code) > 8 or not code.isalnum():
@@ -254,7 +254,7 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
     main_db = session.open_peer(main_url)
     satellite_db = None
     try:
-        from ..db import database
+        from iopdesk.db import database
 
         with database.bound_to(main_db), main_db.atomic():
             settings = {row.key: row.value for row in ClinicSetting.select().where(

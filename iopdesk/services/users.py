@@ -13,16 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .. import audit
-from ..changes import Changes
-from ..clock import utcnow
-from ..errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationError
-from ..models import Site, Staff, StaffRole
-from ..passwords import hash_password, hasher, needs_rehash, policy, verify_password
-from ..permissions import Actor, check_roles
-from ..validation import npi as valid_npi
-from ..validation import required_text
-from .base import Service
+from iopdesk import audit
+from iopdesk.changes import Changes
+from iopdesk.clock import utcnow
+from iopdesk.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationError
+from iopdesk.models import Site, Staff, StaffRole
+from iopdesk.passwords import hash_password, hasher, needs_rehash, policy, verify_password
+from iopdesk.permissions import Actor, check_roles
+from iopdesk.services.base import Service
+from iopdesk.validation import npi as valid_npi
+from iopdesk.validation import required_text
 
 
 def max_failures() -> int:

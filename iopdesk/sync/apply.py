@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from ..clock import utcnow
-from ..models import SyncApplying, SyncChange, SyncConflict
-from ..records import canonical_json
-from .outgoing import RowChange
-from .rows import columns, from_json, log_row_id, models_by_table, to_json
-from .rules import LARGEST_WINS, is_sealed, largest, sealed_columns, winner_is_incoming
+from iopdesk.clock import utcnow
+from iopdesk.models import SyncApplying, SyncChange, SyncConflict
+from iopdesk.records import canonical_json
+from iopdesk.sync.outgoing import RowChange
+from iopdesk.sync.rows import columns, from_json, log_row_id, models_by_table, to_json
+from iopdesk.sync.rules import LARGEST_WINS, is_sealed, largest, sealed_columns, winner_is_incoming
 
 # Bookkeeping and creation metadata: never edited after insert, or not data at all.
 _NEVER_MERGED = ("id", "version", "updated_at", "created_at", "origin_site")

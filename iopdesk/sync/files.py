@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import ValidationError
+from iopdesk.errors import ValidationError
 
 MAGIC = b"IOPDESK-SYNC/1\n"
 

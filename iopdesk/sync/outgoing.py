@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import peewee
 
-from ..models import SyncChange
-from .rows import read_rows
+from iopdesk.models import SyncChange
+from iopdesk.sync.rows import read_rows
 
 
 @dataclass

@@ -13,7 +13,7 @@ from functools import cache
 
 import peewee
 
-from ..models import ALL_MODELS, JSONField
+from iopdesk.models import ALL_MODELS, JSONField
 
 
 @cache

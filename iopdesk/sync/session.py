@@ -22,16 +22,16 @@ from pathlib import Path
 
 import peewee
 
-from ..clock import utcnow
-from ..db import database, describe_url, make_database
-from ..errors import DatabaseUnavailable, ValidationError
-from ..ids import new_id
-from ..models import ClinicSetting, SyncPeer, writing_as_site
-from ..schema import schema_status
-from .apply import Applier, ApplyResult
-from .files import read_sync_file, write_sync_file
-from .outgoing import RowChange, horizon, next_batch
-from .rows import from_json, models_by_table
+from iopdesk.clock import utcnow
+from iopdesk.db import database, describe_url, make_database
+from iopdesk.errors import DatabaseUnavailable, ValidationError
+from iopdesk.ids import new_id
+from iopdesk.models import ClinicSetting, SyncPeer, writing_as_site
+from iopdesk.schema import schema_status
+from iopdesk.sync.apply import Applier, ApplyResult
+from iopdesk.sync.files import read_sync_file, write_sync_file
+from iopdesk.sync.outgoing import RowChange, horizon, next_batch
+from iopdesk.sync.rows import from_json, models_by_table
 
 Progress = Callable[[str, int, int], None]
 FILE_FORMAT = 1

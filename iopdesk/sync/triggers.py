@@ -118,7 +118,7 @@ def log_existing_rows(db: peewee.Database) -> None:
     """Enter every row of the synced tables in the change log as an insert, parents first (the
     models' dependency order, then creation order), for a database that had rows before the
     change log existed."""
-    from ..models import ALL_MODELS
+    from iopdesk.models import ALL_MODELS
 
     present = set(synced_tables(db))
     row_id = "id::text" if _is_postgres(db) else "id"

@@ -17,7 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from .harness import ROOT, Figure, machine_lines, report, scale_clinic, table_lines, working_copy
+from tests.bench.harness import (
+    ROOT,
+    Figure,
+    machine_lines,
+    report,
+    scale_clinic,
+    table_lines,
+    working_copy,
+)
 
 DEMO = (120, 26)  # the clinic `make run` opens: 120 clients, 26 weeks
 GROUPS = ("ui", "startup", "clinical", "pdf", "billing", "sync", "postgres")

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from .harness import ROOT, Figure, scale_clinic, working_copy
+from tests.bench.harness import ROOT, Figure, scale_clinic, working_copy
 
 LINES = 30_000
 CLIENTS = 500
@@ -216,7 +216,7 @@ def run(work_dir: Path, clinic_path: Path | None = None, repeat: int = 3) -> lis
 if __name__ == "__main__":  # python -m tests.bench.bench_billing: this group alone
     import tempfile
 
-    from .harness import report
+    from tests.bench.harness import report
 
     with tempfile.TemporaryDirectory(prefix="iopdesk-bench-billing-") as tmp:
         sys.exit(report(run(Path(tmp))))

@@ -25,8 +25,8 @@ import time
 import uuid
 from pathlib import Path
 
-from .bench_startup import AS_OF, USER, clinic_copy
-from .harness import Figure, plan_note, recorded_statements
+from tests.bench.bench_startup import AS_OF, USER, clinic_copy
+from tests.bench.harness import Figure, plan_note, recorded_statements
 
 TODAY_TARGET = 0.100
 SAVE_TARGET = 0.050
@@ -364,8 +364,7 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     import iopdesk
     from iopdesk import audit_keys, clock
     from iopdesk.db import set_interactive_thread
-
-    from ..offscreen import quiet_offscreen_notes
+    from tests.offscreen import quiet_offscreen_notes
 
     path = clinic_copy(scale_path, work_dir)
     quiet_offscreen_notes()

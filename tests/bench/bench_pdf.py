@@ -9,7 +9,7 @@ import io
 import time
 from pathlib import Path
 
-from .harness import Figure
+from tests.bench.harness import Figure
 
 PLAN_TARGET = 0.150
 DISCHARGE_TARGET = 0.150

@@ -29,9 +29,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..pg_server import LocalPostgres, PgServer, find_bindir
-from .bench_ui import PREFIXES
-from .harness import CACHE, Figure, time_calls
+from tests.bench.bench_ui import PREFIXES
+from tests.bench.harness import CACHE, Figure, time_calls
+from tests.pg_server import LocalPostgres, PgServer, find_bindir
 
 CLIENTS, WEEKS, SEED = 2_000, 260, 7
 AS_OF = dt.date(2026, 11, 20)  # the scale clinic's "today" (harness.scale_clinic)
@@ -475,7 +475,7 @@ def _billing(clinic, size: str) -> Figure:
 if __name__ == "__main__":  # python -m tests.bench.bench_postgres: this group alone
     import tempfile
 
-    from .harness import report
+    from tests.bench.harness import report
 
     if available() is None:
         print("PostgreSQL: no server, skipped")

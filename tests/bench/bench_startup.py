@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .harness import ROOT, Figure, working_copy
+from tests.bench.harness import ROOT, Figure, working_copy
 
 START_TARGET = 1.5  # seconds, launch to an interactive main window
 RSS_TARGET = 250.0  # MB: Qt and the app's code (~150 MB) plus headroom; the file is ~2 GB

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel
 
-from ..dates import date_text
-from ..rows_model import Column, RowsTableModel
+from ui.dates import date_text
+from ui.rows_model import Column, RowsTableModel
 
 __all__ = ["ChartFormDialog", "Column", "RowsTableModel", "date_text", "make_table_view"]
 
@@ -60,10 +60,9 @@ class ChartFormDialog:
         )
 
         from iopdesk.errors import IopDeskError
-
-        from ..date_fields import EntryField, entries_ready
-        from ..field_messages import grow_to_fit, recheck, when_changed
-        from ..operations import user_message
+        from ui.date_fields import EntryField, entries_ready
+        from ui.field_messages import grow_to_fit, recheck, when_changed
+        from ui.operations import user_message
 
         dialog = QDialog(parent)
         dialog.setWindowTitle(title)

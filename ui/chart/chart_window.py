@@ -34,9 +34,8 @@ from iopdesk import Clinic, clock
 from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 from iopdesk.services.alerts import ChartAlerts
-
-from ..dates import date_text
-from ..operations import Operations
+from ui.dates import date_text
+from ui.operations import Operations
 
 TABS = ("overview", "notes", "plan", "family", "meds", "measures", "consents", "discharge")
 HEADER_KINDS = ("client", "episode", "alert", "discharge", "attendance", "group_session")
@@ -200,7 +199,7 @@ class ClientChartWindow(QMainWindow):
             try:
                 widget = self._make_tab(key)
             except IopDeskError as error:  # e.g. a role without narrative access
-                from ..break_glass_dialog import refused_access_widget
+                from ui.break_glass_dialog import refused_access_widget
 
                 widget = refused_access_widget(self.clinic, error, f"{self.summary.mrn} · {self.name_label.text()}",
                                                self.reload_refused_tabs)
@@ -219,29 +218,29 @@ class ClientChartWindow(QMainWindow):
 
     def _make_tab(self, key: str) -> QWidget:
         if key == "overview":
-            from .overview_tab import OverviewTab
+            from ui.chart.overview_tab import OverviewTab
             return OverviewTab(self.clinic, self.ops, self.client_id, summary=self.summary,
                                read=(self.episode, self.alerts))
         if key == "notes":
-            from .notes_tab import NotesTab
+            from ui.chart.notes_tab import NotesTab
             return NotesTab(self.clinic, self.ops, self.client_id)
         if key == "plan":
-            from .plan_tab import PlanTab
+            from ui.chart.plan_tab import PlanTab
             return PlanTab(self.clinic, self.ops, self.client_id)
         if key == "measures":
-            from .measures_tab import MeasuresTab
+            from ui.chart.measures_tab import MeasuresTab
             return MeasuresTab(self.clinic, self.ops, self.client_id)
         if key == "discharge":
-            from .discharge_tab import DischargeTab
+            from ui.chart.discharge_tab import DischargeTab
             return DischargeTab(self.clinic, self.ops, self.client_id)
         if key == "family":
-            from .family_tab import FamilyTab
+            from ui.chart.family_tab import FamilyTab
             return FamilyTab(self.clinic, self.ops, self.client_id)
         if key == "meds":
-            from .meds_tab import MedsTab
+            from ui.chart.meds_tab import MedsTab
             return MedsTab(self.clinic, self.ops, self.client_id)
         if key == "consents":
-            from .consents_tab import ConsentsTab
+            from ui.chart.consents_tab import ConsentsTab
             return ConsentsTab(self.clinic, self.ops, self.client_id)
         raise KeyError(key)
 

@@ -24,10 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic, clock
-
-from ..date_fields import DateField
-from ..operations import Operations
-from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
+from ui.chart import ChartFormDialog, RowsTableModel, date_text, make_table_view
+from ui.date_fields import DateField
+from ui.operations import Operations
 
 
 def consent_status(consent, day: dt.date) -> str:

@@ -15,8 +15,7 @@ from PySide6.QtCore import QCoreApplication
 from iopdesk.rules import levels_of_care, tracks
 from iopdesk.services.discharge import DischargeView
 from iopdesk.services.discharge_summary import DischargeSummary
-
-from ..dates import date_text, stamp_text
+from ui.dates import date_text, stamp_text
 
 _CONTEXT = "DischargeSummary"
 

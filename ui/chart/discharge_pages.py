@@ -23,12 +23,11 @@ from PySide6.QtWidgets import (
 
 from iopdesk.errors import IopDeskError
 from iopdesk.services.discharge import discharge_reasons
-
-from ..date_fields import DateField, entries_ready
-from ..dates import date_text
-from ..field_messages import recheck, when_changed
-from ..operations import user_message
-from .discharge_html import record_html
+from ui.chart.discharge_html import record_html
+from ui.date_fields import DateField, entries_ready
+from ui.dates import date_text
+from ui.field_messages import recheck, when_changed
+from ui.operations import user_message
 
 
 def error_label(name: str) -> QLabel:

@@ -24,11 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.errors import IopDeskError
-
-from ..date_fields import DateField, entries_ready
-from ..field_messages import when_changed
-from . import RowsTableModel, date_text, make_table_view
-from .discharge_pages import error_label, show_error
+from ui.chart import RowsTableModel, date_text, make_table_view
+from ui.chart.discharge_pages import error_label, show_error
+from ui.date_fields import DateField, entries_ready
+from ui.field_messages import when_changed
 
 SERVICES = ("Outpatient counseling", "Psychiatry / medication management", "Medication for addiction treatment",
             "Partial hospitalization", "Residential treatment", "Recovery housing", "Peer recovery support",

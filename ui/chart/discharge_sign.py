@@ -25,11 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.errors import IopDeskError, RecordLocked
-
-from ..attestation_dialog import confirm_signature
-from ..dates import date_text
-from .discharge_html import discharge_html, signature_text
-from .discharge_pages import error_label, show_error
+from ui.attestation_dialog import confirm_signature
+from ui.chart.discharge_html import discharge_html, signature_text
+from ui.chart.discharge_pages import error_label, show_error
+from ui.dates import date_text
 
 
 class DischargeSignPage(QWizardPage):

@@ -19,12 +19,11 @@ from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 from iopdesk.services.discharge import DischargeView
 from reports.jobs import PrintRequest
-
-from ..dates import date_text
-from ..operations import Operations, user_message
-from ..print_preview import print_action
-from .discharge_html import discharge_html, signature_text
-from .discharge_wizard import DischargeWizard
+from ui.chart.discharge_html import discharge_html, signature_text
+from ui.chart.discharge_wizard import DischargeWizard
+from ui.dates import date_text
+from ui.operations import Operations, user_message
+from ui.print_preview import print_action
 
 
 class DischargeTab(QWidget):

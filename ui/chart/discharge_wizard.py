@@ -24,12 +24,15 @@ from iopdesk import Clinic, clock
 from iopdesk.errors import ConcurrentEdit, RecordLocked
 from iopdesk.services.discharge import DischargeView
 from iopdesk.services.episodes import EpisodeView
-
-from ..concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit, with_versions
-from ..operations import Operations
-from .discharge_pages import DischargeNarrativePage, DischargeReasonPage, DischargeRecordPage
-from .discharge_referrals import DischargeReferralsPage
-from .discharge_sign import DischargeSignPage
+from ui.chart.discharge_pages import (
+    DischargeNarrativePage,
+    DischargeReasonPage,
+    DischargeRecordPage,
+)
+from ui.chart.discharge_referrals import DischargeReferralsPage
+from ui.chart.discharge_sign import DischargeSignPage
+from ui.concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit, with_versions
+from ui.operations import Operations
 
 REASON_PAGE, RECORD_PAGE, NARRATIVE_PAGE, REFERRALS_PAGE, SIGN_PAGE = range(5)
 

@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic, clock
 from iopdesk.services.family import SESSION_KINDS
-
-from ..date_fields import DateField, TimeField
-from ..dates import time_text
-from ..operations import Operations
-from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
+from ui.chart import ChartFormDialog, RowsTableModel, date_text, make_table_view
+from ui.date_fields import DateField, TimeField
+from ui.dates import time_text
+from ui.operations import Operations
 
 
 class FamilyTab(QWidget):

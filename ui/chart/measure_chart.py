@@ -19,8 +19,7 @@ from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
 from iopdesk import clock
 from iopdesk.measures import MeasureDefinition
-
-from ..dates import DATE_FORMAT, date_text, qdate
+from ui.dates import DATE_FORMAT, date_text, qdate
 
 try:
     from PySide6.QtCharts import (

@@ -36,11 +36,10 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic, clock
 from iopdesk.errors import IopDeskError
 from iopdesk.measures import MeasureScore, measure, score
-
-from ..date_fields import DateField, entries_ready
-from ..operations import Operations, user_message
-from ..storage_retry import run_with_retry
-from .measure_items import MeasureItemRow, asked, emphasise, lower_bound, measure_codes
+from ui.chart.measure_items import MeasureItemRow, asked, emphasise, lower_bound, measure_codes
+from ui.date_fields import DateField, entries_ready
+from ui.operations import Operations, user_message
+from ui.storage_retry import run_with_retry
 
 
 class MeasureEntryDialog(QDialog):

@@ -21,13 +21,12 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QPushButton, QSplitter, QV
 from iopdesk import Clinic, clock
 from iopdesk.measures import MeasureDefinition, measure
 from reports.jobs import PrintRequest
-
-from ..operations import Operations
-from ..print_preview import print_action
-from . import RowsTableModel, date_text, make_table_view
-from .measure_chart import MeasureChartWidget
-from .measure_entry import MeasureEntryDialog
-from .measure_items import measure_codes
+from ui.chart import RowsTableModel, date_text, make_table_view
+from ui.chart.measure_chart import MeasureChartWidget
+from ui.chart.measure_entry import MeasureEntryDialog
+from ui.chart.measure_items import measure_codes
+from ui.operations import Operations
+from ui.print_preview import print_action
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic, clock
 from iopdesk.errors import ConcurrentEdit
-
-from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
-from ..date_fields import DateField
-from ..operations import Operations
-from . import ChartFormDialog, RowsTableModel, date_text, make_table_view
+from ui.chart import ChartFormDialog, RowsTableModel, date_text, make_table_view
+from ui.concurrent_edit_dialog import resolve_concurrent_edit, with_versions
+from ui.date_fields import DateField
+from ui.operations import Operations
 
 
 def _dose(amount, unit: str) -> str:

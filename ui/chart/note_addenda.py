@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
-
-from ..dates import stamp_text
-from ..operations import Operations, user_message
-from ..storage_retry import run_with_retry
-from .note_text import bold
+from ui.chart.note_text import bold
+from ui.dates import stamp_text
+from ui.operations import Operations, user_message
+from ui.storage_retry import run_with_retry
 
 
 def addendum_caption(addendum) -> str:

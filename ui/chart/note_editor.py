@@ -30,19 +30,18 @@ from iopdesk.errors import ConcurrentEdit, IopDeskError, OtherClientNamed
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.notes import SIGNED_STATES, NoteView
 from iopdesk.storage_errors import DatabaseBusy
-
-from ..concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit
-from ..date_fields import entries_ready
-from ..dates import stamp_text
-from ..operations import Operations, user_message
-from ..print_preview import note_print_target, print_action
-from ..storage_retry import run_with_retry
-from .note_addenda import AddendumDialog
-from .note_form import NoteFormMixin
-from .note_list_model import kind_label
-from .note_name_check import NoteNameCheck
-from .note_signing import recheck_message, sign_note
-from .note_text import fit_to_text
+from ui.chart.note_addenda import AddendumDialog
+from ui.chart.note_form import NoteFormMixin
+from ui.chart.note_list_model import kind_label
+from ui.chart.note_name_check import NoteNameCheck
+from ui.chart.note_signing import recheck_message, sign_note
+from ui.chart.note_text import fit_to_text
+from ui.concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit
+from ui.date_fields import entries_ready
+from ui.dates import stamp_text
+from ui.operations import Operations, user_message
+from ui.print_preview import note_print_target, print_action
+from ui.storage_retry import run_with_retry
 
 FIELD_OF_ERROR = {"starts_at": "start_edit", "ends_at": "end_edit", "minutes": "end_edit",
                   "service_date": "date_edit", "participants": "participants_edit"}

@@ -24,10 +24,9 @@ from PySide6.QtWidgets import (
 
 from iopdesk import clock
 from iopdesk.services.notes import NoteView
-
-from ..date_fields import DateField, TimeField
-from .note_addenda import AddendaWidget
-from .note_text import SectionEdit, bold, default_times
+from ui.chart.note_addenda import AddendaWidget
+from ui.chart.note_text import SectionEdit, bold, default_times
+from ui.date_fields import DateField, TimeField
 
 
 class NoteFormMixin:

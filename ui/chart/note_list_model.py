@@ -13,8 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Q
 
 from iopdesk import Clinic
 from iopdesk.services.notes import NoteListItem
-
-from ..dates import date_text
+from ui.dates import date_text
 
 COLUMNS = ("date", "kind", "format", "minutes", "author", "status")
 NOTE_ID_ROLE = Qt.ItemDataRole.UserRole + 1

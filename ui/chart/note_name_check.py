@@ -16,8 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from iopdesk.name_checks import note_findings
 from iopdesk.name_rules import Finding, NameIndex, NameOverride, Person, blocking
-
-from ..name_findings import FindingsPanel, ask_override_reason, highlight
+from ui.name_findings import FindingsPanel, ask_override_reason, highlight
 
 DEBOUNCE_MS = 400
 

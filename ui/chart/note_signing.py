@@ -18,11 +18,10 @@ import html
 
 from iopdesk.errors import IopDeskError, OtherClientNamed
 from iopdesk.services.note_rules import missing_sections_problem, with_goal_filled
-
-from ..attestation_dialog import confirm_signature
-from ..date_fields import entries_ready
-from ..name_findings import words_text
-from ..storage_retry import run_with_retry
+from ui.attestation_dialog import confirm_signature
+from ui.date_fields import entries_ready
+from ui.name_findings import words_text
+from ui.storage_retry import run_with_retry
 
 FIELD_WIDGETS = {"starts_at": ("start_edit", "end_edit"), "ends_at": ("start_edit", "end_edit"),
                  "minutes": ("start_edit", "end_edit"), "service_date": ("date_edit",),

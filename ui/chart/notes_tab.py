@@ -34,14 +34,13 @@ from iopdesk import Clinic
 from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
 from iopdesk.note_formats import NOTE_KINDS, note_formats
-
-from ..attestation_dialog import confirm_signature
-from ..column_fit import fit_columns
-from ..dates import date_text
-from ..operations import Operations, user_message
-from ..storage_retry import run_with_retry
-from .note_editor import NoteEditorDialog
-from .note_list_model import NoteListTableModel, kind_label
+from ui.attestation_dialog import confirm_signature
+from ui.chart.note_editor import NoteEditorDialog
+from ui.chart.note_list_model import NoteListTableModel, kind_label
+from ui.column_fit import fit_columns
+from ui.dates import date_text
+from ui.operations import Operations, user_message
+from ui.storage_retry import run_with_retry
 
 
 class NewNoteDialog(QDialog):

@@ -31,11 +31,10 @@ from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
 from iopdesk.rules import levels_of_care, tracks
 from iopdesk.services.alerts import ChartAlerts
-
-from ..dates import stamp_text
-from ..operations import Operations, user_message
-from ..storage_retry import run_with_retry
-from . import RowsTableModel, date_text, make_table_view
+from ui.chart import RowsTableModel, date_text, make_table_view
+from ui.dates import stamp_text
+from ui.operations import Operations, user_message
+from ui.storage_retry import run_with_retry
 
 
 class OverviewTab(QWidget):

@@ -17,9 +17,8 @@ from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
 from iopdesk import clock
-
-from ..date_fields import DateField
-from . import ChartFormDialog
+from ui.chart import ChartFormDialog
+from ui.date_fields import DateField
 
 MODALITIES = ("Group psychotherapy (IOP)", "Individual psychotherapy", "Family psychotherapy",
               "Psychoeducation group", "Relapse prevention group", "Case management",

@@ -19,9 +19,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from iopdesk import clock
 from iopdesk.errors import ConcurrentEdit, IopDeskError
-
-from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
-from . import plan_dialogs as forms
+from ui.chart import plan_dialogs as forms
+from ui.concurrent_edit_dialog import resolve_concurrent_edit, with_versions
 
 CHILD_OF = {None: "problem", "problem": "goal", "goal": "objective", "objective": "intervention",
             "intervention": "intervention"}

@@ -33,14 +33,13 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.services.plan_reviews import RATINGS
-
-from ..attestation_dialog import confirm_signature
-from ..concurrent_edit_dialog import resolve_concurrent_edit, with_versions
-from ..date_fields import DateField, entries_ready
-from ..dates import date_text
-from ..field_messages import recheck, when_changed
-from ..operations import Operations, user_message
-from .plan_dialogs import text_box
+from ui.attestation_dialog import confirm_signature
+from ui.chart.plan_dialogs import text_box
+from ui.concurrent_edit_dialog import resolve_concurrent_edit, with_versions
+from ui.date_fields import DateField, entries_ready
+from ui.dates import date_text
+from ui.field_messages import recheck, when_changed
+from ui.operations import Operations, user_message
 
 
 def _error_label() -> QLabel:

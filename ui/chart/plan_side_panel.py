@@ -12,8 +12,8 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QHeaderView, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from ..dates import date_text, stamp_text
-from . import RowsTableModel, make_table_view
+from ui.chart import RowsTableModel, make_table_view
+from ui.dates import date_text, stamp_text
 
 
 def _label(name: str, object_name: str) -> QLabel:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import html
 
 from iopdesk.errors import ConcurrentEdit, IopDeskError, ValidationError
-
-from ..attestation_dialog import confirm_signature
-from ..dates import date_text
-from ..field_messages import recheck
-from ..operations import user_message
-from . import plan_dialogs as forms
+from ui.attestation_dialog import confirm_signature
+from ui.chart import plan_dialogs as forms
+from ui.dates import date_text
+from ui.field_messages import recheck
+from ui.operations import user_message
 
 
 class PlanSigning:

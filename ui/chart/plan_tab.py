@@ -36,16 +36,15 @@ from PySide6.QtWidgets import (
 from iopdesk import Clinic, clock
 from iopdesk.changes import Changes
 from iopdesk.errors import ConcurrentEdit, IopDeskError
-
-from ..column_fit import fit_columns
-from ..dates import date_text
-from ..operations import Operations, user_message
-from . import plan_dialogs as forms
-from .plan_element_editing import PlanElementEditing
-from .plan_review_dialog import PlanReviewDialog
-from .plan_side_panel import PlanSidePanelWidget
-from .plan_signing import PlanSigning
-from .plan_tree_model import PlanTreeModel, WrappingItemDelegate
+from ui.chart import plan_dialogs as forms
+from ui.chart.plan_element_editing import PlanElementEditing
+from ui.chart.plan_review_dialog import PlanReviewDialog
+from ui.chart.plan_side_panel import PlanSidePanelWidget
+from ui.chart.plan_signing import PlanSigning
+from ui.chart.plan_tree_model import PlanTreeModel, WrappingItemDelegate
+from ui.column_fit import fit_columns
+from ui.dates import date_text
+from ui.operations import Operations, user_message
 
 STATUS_WORDS = {"draft": "Draft", "signed": "Signed", "superseded": "Superseded"}
 
@@ -398,6 +397,5 @@ class PlanTab(PlanElementEditing, PlanSigning, QWidget):
         if not self.print_action.isEnabled():
             return None
         from reports.jobs import PrintRequest
-
-        from ..print_preview import open_print_preview
+        from ui.print_preview import open_print_preview
         return open_print_preview(self, self.clinic, self.ops, "plan", PrintRequest(self.client_id, self.plan.id))

@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTreeView
 
-from ..dates import date_text
+from ui.dates import date_text
 
 _Index = QModelIndex | QPersistentModelIndex
 KINDS = ("problem", "goal", "objective", "intervention")

@@ -1,7 +1,7 @@
 """Running one group session: the session window, its roster model and the section editor."""
 
-from .roster_model import RosterTableModel
-from .section_editor import SectionEditorWidget
-from .session_window import GroupSessionWindow
+from ui.group_session.roster_model import RosterTableModel
+from ui.group_session.section_editor import SectionEditorWidget
+from ui.group_session.session_window import GroupSessionWindow
 
 __all__ = ["GroupSessionWindow", "RosterTableModel", "SectionEditorWidget"]

@@ -21,8 +21,7 @@ from PySide6.QtWidgets import QListWidgetItem
 from iopdesk.name_checks import session_findings, similar_findings
 from iopdesk.name_rules import SIMILAR, Finding, NameOverride
 from iopdesk.rules import rule
-
-from ..name_findings import ask_override_reason, highlight, mark_line_edit
+from ui.name_findings import ask_override_reason, highlight, mark_line_edit
 
 DEBOUNCE_MS = 400
 

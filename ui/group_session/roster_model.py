@@ -17,7 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QTableView, QWidget
 
-from ..dates import time_text
+from ui.dates import time_text
 
 ATTENDED = ("present", "late_arrival", "left_early")
 SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")

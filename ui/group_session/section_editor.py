@@ -27,8 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.note_formats import lookup_format
-
-from ..name_findings import FindingsPanel
+from ui.name_findings import FindingsPanel
 
 
 class SectionEditorWidget(QWidget):

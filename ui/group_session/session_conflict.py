@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication
 
 from iopdesk.errors import ConcurrentEdit
-
-from ..concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit, with_versions
-from ..operations import user_message
+from ui.concurrent_edit_dialog import ConcurrentEditDialog, resolve_concurrent_edit, with_versions
+from ui.operations import user_message
 
 if TYPE_CHECKING:
-    from .session_window import GroupSessionWindow
+    from ui.group_session.session_window import GroupSessionWindow
 
 
 def _tr(text: str) -> str:

@@ -38,24 +38,23 @@ from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.services.groups import AttendanceEntry, ClientSection
 from iopdesk.storage_errors import DatabaseBusy
 from reports.jobs import PrintRequest
-
-from ..date_fields import TimeField
-from ..dates import date_text, time_text
-from ..operations import user_message
-from ..print_preview import print_action
-from ..storage_retry import run_with_retry
-from .name_check import SessionNameCheck
-from .roster_model import (
+from ui.date_fields import TimeField
+from ui.dates import date_text, time_text
+from ui.group_session.name_check import SessionNameCheck
+from ui.group_session.roster_model import (
     ATTENDED,
     SIGNED_STATES,
     STATUS_LABELS,
     RosterTableModel,
     RosterTableView,
 )
-from .section_editor import SectionEditorWidget
-from .session_conflict import show_session_conflict
-from .shared_part import SharedPartWidget
-from .signing import sign_all
+from ui.group_session.section_editor import SectionEditorWidget
+from ui.group_session.session_conflict import show_session_conflict
+from ui.group_session.shared_part import SharedPartWidget
+from ui.group_session.signing import sign_all
+from ui.operations import user_message
+from ui.print_preview import print_action
+from ui.storage_retry import run_with_retry
 
 AUTOSAVE_MS = 3000
 class GroupSessionWindow(QMainWindow):

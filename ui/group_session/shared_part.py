@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..name_findings import FindingsPanel
+from ui.name_findings import FindingsPanel
 
 
 class SharedPartWidget(QWidget):

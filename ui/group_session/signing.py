@@ -16,11 +16,10 @@ from iopdesk.errors import IopDeskError
 from iopdesk.name_rules import Finding
 from iopdesk.note_formats import lookup_format
 from iopdesk.services.groups import SignAllResult
-
-from ..attestation_dialog import confirm_signature
-from ..name_findings import MARK_STYLE, excerpt_html
-from ..operations import user_message
-from ..storage_retry import run_with_retry
+from ui.attestation_dialog import confirm_signature
+from ui.name_findings import MARK_STYLE, excerpt_html
+from ui.operations import user_message
+from ui.storage_retry import run_with_retry
 
 
 def _field_labels(window) -> dict[str, str]:
