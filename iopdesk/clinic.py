@@ -14,8 +14,32 @@ from dataclasses import dataclass
 import peewee
 from playhouse.schema_diff import diff_models
 
-from iopdesk import audit
-from iopdesk.db import (
+from iopdesk.audit import chain as audit
+from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
+from iopdesk.kernel.ids import new_id
+from iopdesk.models import ALL_MODELS, ClinicSetting, Site, set_current_site
+from iopdesk.permissions import SYSTEM, Actor
+from iopdesk.services.alerts import AlertService
+from iopdesk.services.attendance_rules import AttendanceRuleService
+from iopdesk.services.audit_trail import AuditService
+from iopdesk.services.billing.service import BillingService
+from iopdesk.services.caseload import CaseloadService
+from iopdesk.services.clients import ClientService
+from iopdesk.services.consents import ConsentService
+from iopdesk.services.discharge.service import DischargeService
+from iopdesk.services.disclosures import DisclosureService
+from iopdesk.services.emergency_access import EmergencyAccessService
+from iopdesk.services.episodes import EpisodeService
+from iopdesk.services.family import FamilyService
+from iopdesk.services.groups.service import GroupService
+from iopdesk.services.intake import IntakeService
+from iopdesk.services.measures import MeasureService
+from iopdesk.services.meds import MedicationService
+from iopdesk.services.notes.service import NoteService
+from iopdesk.services.plans.service import PlanService
+from iopdesk.services.settings import SettingsService
+from iopdesk.services.users import UserService
+from iopdesk.storage.db import (
     database,
     describe_url,
     is_encrypted_file,
@@ -24,33 +48,9 @@ from iopdesk.db import (
     normalise_url,
     sqlite_path,
 )
-from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
-from iopdesk.ids import new_id
-from iopdesk.integrity import check_at_open
-from iopdesk.models import ALL_MODELS, ClinicSetting, Site, set_current_site
-from iopdesk.permissions import SYSTEM, Actor
-from iopdesk.schema import SchemaStatus, backup_before_upgrade, schema_status, upgrade
-from iopdesk.services.alerts import AlertService
-from iopdesk.services.attendance_rules import AttendanceRuleService
-from iopdesk.services.audit_trail import AuditService
-from iopdesk.services.billing import BillingService
-from iopdesk.services.caseload import CaseloadService
-from iopdesk.services.clients import ClientService
-from iopdesk.services.consents import ConsentService
-from iopdesk.services.discharge import DischargeService
-from iopdesk.services.disclosures import DisclosureService
-from iopdesk.services.emergency_access import EmergencyAccessService
-from iopdesk.services.episodes import EpisodeService
-from iopdesk.services.family import FamilyService
-from iopdesk.services.groups import GroupService
-from iopdesk.services.intake import IntakeService
-from iopdesk.services.measures import MeasureService
-from iopdesk.services.meds import MedicationService
-from iopdesk.services.notes import NoteService
-from iopdesk.services.plans import PlanService
-from iopdesk.services.settings import SettingsService
-from iopdesk.services.sync import SyncService
-from iopdesk.services.users import UserService
+from iopdesk.storage.integrity import check_at_open
+from iopdesk.storage.schema import SchemaStatus, backup_before_upgrade, schema_status, upgrade
+from iopdesk.sync.service import SyncService
 
 
 @dataclass(frozen=True)
@@ -205,9 +205,9 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
     """
     import os
 
-    from iopdesk.db import PASSPHRASE_ENV
-    from iopdesk.integrity import damaged_error
     from iopdesk.paths import default_db_url
+    from iopdesk.storage.db import PASSPHRASE_ENV
+    from iopdesk.storage.integrity import damaged_error
 
     url = normalise_url(url or default_db_url())
     path = sqlite_path(url)
@@ -216,7 +216,7 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
     encrypted = path is not None and is_encrypted_file(path)
     remembered = None
     if encrypted and not passphrase and not os.environ.get(PASSPHRASE_ENV):
-        from iopdesk.passphrase_store import stored_passphrase
+        from iopdesk.storage.passphrase_store import stored_passphrase
 
         passphrase = remembered = stored_passphrase(path)
     db = make_database(url, passphrase=passphrase)
@@ -229,7 +229,7 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
         if encrypted:
             db.close()
             if remembered:
-                from iopdesk.passphrase_store import forget_passphrase
+                from iopdesk.storage.passphrase_store import forget_passphrase
 
                 forget_passphrase(path)
                 raise PassphraseRequired(

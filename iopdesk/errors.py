@@ -36,7 +36,7 @@ class PossibleDuplicate(ValidationError):
 class OtherClientNamed(ValidationError):
     """A note (or a group session's section or shared part) names another client of the program:
     refused until the words are taken out or overridden with a reason. `field` names the first
-    field at fault; `findings` (iopdesk.name_rules.Finding) say which words, whom and where."""
+    field at fault; `findings` (iopdesk.clinical.name_rules.Finding) say which words, whom and where."""
 
     def __init__(self, message: str, *, field: str | None, findings: tuple = ()) -> None:
         super().__init__(message, field=field)

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 
-from iopdesk.services.billing_views import BillingHold, BillingLine
+from iopdesk.services.billing.views import BillingHold, BillingLine
 from reports.xlsx_rows import (
     NUMBER,
     STYLED_NUMBER,

@@ -27,8 +27,8 @@ from typing import BinaryIO
 from openpyxl import Workbook
 
 from iopdesk.errors import IopDeskError
-from iopdesk.formats import datetime_text
-from iopdesk.services.billing_views import BillingLine, BillingRun
+from iopdesk.kernel.formats import datetime_text
+from iopdesk.services.billing.views import BillingLine, BillingRun
 from reports.billing_sheets import (
     BOLD,
     CHARGE_COL,

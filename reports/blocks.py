@@ -21,7 +21,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from iopdesk.formats import DEFAULT_TIME_FORMAT, datetime_text
+from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, datetime_text
 from reports.styles import HEADER_FILL, MUTED, RULE, ZEBRA_FILL, styles
 
 

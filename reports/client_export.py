@@ -1,7 +1,7 @@
 """A client's full record export with its signed documents as PDFs beside the JSON.
 
 `export_client_with_pdfs(clinic, mrn, out_dir, recipient=...)` runs
-`iopdesk.client_export.export_client_record` and, before the export is moved into place and logged,
+`iopdesk.interchange.client_export.export_client_record` and, before the export is moved into place and logged,
 prints into `pdf/` every signed document the record holds, found in the exported tables themselves
 (no queries here): each signed progress, family or individual note, each group note (the client's
 copy of the session), each signed treatment plan version, each signed discharge summary, and the
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iopdesk import Clinic
-from iopdesk.client_export import ExportManifest, export_client_record, sha256_file
+from iopdesk.interchange.client_export import ExportManifest, export_client_record, sha256_file
 from reports.jobs import PrintRequest, print_document
 
 SIGNED_NOTES = ("signed", "awaiting_cosign", "cosigned")

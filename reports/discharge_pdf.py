@@ -18,9 +18,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
 from iopdesk.errors import NotFound, ValidationError
-from iopdesk.formats import DEFAULT_TIME_FORMAT
+from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT
 from iopdesk.services.clients import ClientSummary
-from iopdesk.services.discharge import DischargeView
+from iopdesk.services.discharge.service import DischargeView
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.episodes import EpisodeView
 from reports.blocks import (

@@ -13,12 +13,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
 from iopdesk.errors import ValidationError
-from iopdesk.formats import DEFAULT_TIME_FORMAT, time_text
+from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.services.disclosures import DocumentContext
-from iopdesk.services.group_notes import STATUS_WORDS, names_as_initials
-from iopdesk.services.group_setup import GROUP_TYPE_LABELS, GroupView, SessionView
-from iopdesk.services.groups import RosterRow
-from iopdesk.services.notes import NoteView
+from iopdesk.services.groups.notes import STATUS_WORDS, names_as_initials
+from iopdesk.services.groups.service import RosterRow
+from iopdesk.services.groups.setup import GROUP_TYPE_LABELS, GroupView, SessionView
+from iopdesk.services.notes.service import NoteView
 from reports.blocks import date_text, heading, label_grid, markup, para, text
 from reports.jobs import PrintRequest, document_kind
 from reports.page import FRAME_WIDTH, build_pdf

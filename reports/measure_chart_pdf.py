@@ -1,6 +1,6 @@
 """The trend chart of one measure for a printed page (reportlab.graphics): the client's totals over
 time as a line with a marker per administration, drawn over the measure's severity bands from its
-definition (`iopdesk.measures`, the same bands the Measures tab shades: each band half a point
+definition (`iopdesk.clinical.measures`, the same bands the Measures tab shades: each band half a point
 either side of its scores, clipped to the measure's range). Made for office printers that print
 in grey: bands go from lightest (mildest) to darkest (most severe) and are named beside the chart,
 the line is black, each point is labelled with its total, and a result needing safety follow-up is
@@ -15,7 +15,7 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line, Polygon, Rect, String
 from reportlab.lib import colors
 
-from iopdesk.measures import MeasureDefinition
+from iopdesk.clinical.measures import MeasureDefinition
 from iopdesk.services.measures import MeasurePoint
 from reports.fonts import BODY_FONT, BOLD_FONT, register_fonts
 from reports.styles import INK, MUTED, RULE

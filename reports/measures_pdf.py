@@ -10,7 +10,7 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
-from iopdesk.measures import MeasureDefinition, measure, measure_definitions
+from iopdesk.clinical.measures import MeasureDefinition, measure, measure_definitions
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.measures import MeasurePoint
 from reports.blocks import data_table, date_text, markup, para, text

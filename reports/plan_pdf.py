@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
+from iopdesk.clinical.program_rules import levels_of_care, tracks
 from iopdesk.errors import NotFound, ValidationError
-from iopdesk.formats import DEFAULT_TIME_FORMAT
-from iopdesk.rules import levels_of_care, tracks
+from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT
 from iopdesk.services.clients import ClientSummary
 from iopdesk.services.disclosures import DocumentContext
 from iopdesk.services.episodes import DiagnosisView, EpisodeView
-from iopdesk.services.plan_reviews import ReviewView
-from iopdesk.services.plan_views import ObjectiveView, PlanView
+from iopdesk.services.plans.reviews import ReviewView
+from iopdesk.services.plans.views import ObjectiveView, PlanView
 from reports.blocks import (
     data_table,
     date_text,

@@ -21,9 +21,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli import ask_password, run_subcommand
-from iopdesk.clock import today
+from iopdesk.cli.main import ask_password, run_subcommand
 from iopdesk.errors import ValidationError
+from iopdesk.kernel.clock import today
 from reports.jobs import MODULES, PrintRequest, print_document
 from reports.page import default_file_name
 

@@ -1,5 +1,5 @@
 """A client's progress note on paper: an individual, family, medication-management or case-management
-note in its format (SOAP, DAP, BIRP, GIRP: the section labels come from `iopdesk.note_formats`),
+note in its format (SOAP, DAP, BIRP, GIRP: the section labels come from `iopdesk.clinical.note_formats`),
 with the date of service, times and minutes, participants, the plan objectives addressed, the
 author and credentials, the signature and co-signature stamps (or a clear DRAFT banner), and every
 addendum with its author and time. Times are written in the clinic's format (`context.time_format`,
@@ -14,11 +14,11 @@ import datetime as dt
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
+from iopdesk.clinical.note_formats import lookup_format
 from iopdesk.errors import ValidationError
-from iopdesk.formats import DEFAULT_TIME_FORMAT, time_text
-from iopdesk.note_formats import lookup_format
+from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.services.disclosures import DocumentContext
-from iopdesk.services.notes import NoteView
+from iopdesk.services.notes.service import NoteView
 from reports.blocks import (
     date_text,
     heading,

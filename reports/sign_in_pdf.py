@@ -15,10 +15,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer, TableStyle
 
 from iopdesk.errors import ValidationError
-from iopdesk.formats import DEFAULT_TIME_FORMAT, time_text
+from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.services.disclosures import DocumentContext
-from iopdesk.services.group_setup import GROUP_TYPE_LABELS
-from iopdesk.services.sign_in_sheet import SignInSheet
+from iopdesk.services.groups.setup import GROUP_TYPE_LABELS
+from iopdesk.services.groups.sign_in_sheet import SignInSheet
 from reports.blocks import data_table, date_text, label_grid, para, signature_block
 from reports.jobs import PrintRequest, document_kind
 from reports.page import FRAME_WIDTH, build_pdf

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from iopdesk import clock
+from iopdesk.kernel import clock
+from iopdesk.kernel.validation import make_npi
 from iopdesk.models import Authorization, ClinicSetting, Payer, Staff
-from iopdesk.services.groups import AttendanceEntry, ClientSection
-from iopdesk.validation import make_npi
+from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_group_session import SHARED, sections_for
 

@@ -7,9 +7,9 @@ bound again and the audit keys the command cached are forgotten.
 
 from __future__ import annotations
 
-from iopdesk import audit_keys
-from iopdesk.cli import main
-from iopdesk.db import database
+from iopdesk.audit import keys as audit_keys
+from iopdesk.cli.main import main
+from iopdesk.storage.db import database
 
 
 def run_cli(clinic, capsys, *argv) -> tuple[int, str]:

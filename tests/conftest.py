@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 import iopdesk
-from iopdesk import clock
+from iopdesk.kernel import clock
 from tests.pg_server import LocalPostgres, PgServer, find_bindir
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

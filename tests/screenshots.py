@@ -105,8 +105,8 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     import iopdesk
-    from iopdesk import clock
     from iopdesk.demo import generate
+    from iopdesk.kernel import clock
     from tests.offscreen import quiet_offscreen_notes
     from ui.app import load_style_sheet
     from ui.login_dialog import LoginDialog
@@ -379,8 +379,8 @@ def _admin_sync_screen(shooter: Shooter, work: Path, settings) -> None:
     process's one clinic; the demo clinic must be closed before."""
     import iopdesk
     from iopdesk.models import Client
-    from iopdesk.records import update_versioned
-    from iopdesk.services.sync import join_as_satellite
+    from iopdesk.storage.records import update_versioned
+    from iopdesk.sync.service import join_as_satellite
     from ui.main_window import MainWindow
     from ui.sync_panel import MAIN_URL_KEY
 
@@ -411,7 +411,7 @@ def _admin_sync_screen(shooter: Shooter, work: Path, settings) -> None:
 
 def _day_with_group(clinic) -> dt.date:
     """The most recent day (today or before) with a group session of the demo clinician."""
-    from iopdesk import clock
+    from iopdesk.kernel import clock
 
     day = clock.today()
     for _ in range(21):

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import peewee
 
-from iopdesk import clock
 from iopdesk.clinic import Clinic
-from iopdesk.db import database, make_database
+from iopdesk.kernel import clock
 from iopdesk.models import Client, writing_as_site
-from iopdesk.records import update_versioned
-from iopdesk.services.sync import join_as_satellite
+from iopdesk.storage.db import database, make_database
+from iopdesk.storage.records import update_versioned
+from iopdesk.storage.sync_triggers import synced_tables
 from iopdesk.sync.rows import models_by_table, to_json
+from iopdesk.sync.service import join_as_satellite
 from iopdesk.sync.session import sync_databases
-from iopdesk.sync.triggers import synced_tables
 from tests.conftest import ADMIN_PASSWORD
 
 # Columns that are bookkeeping rather than data: a row's local version counter and device time.

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import PossibleDuplicate, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import Client, Diagnosis, Episode, LevelOfCareChange
 from tests.conftest import ADMIN_PASSWORD
 

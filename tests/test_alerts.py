@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import PermissionDenied, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import Alert
 from tests.conftest import ADMIN_PASSWORD
 

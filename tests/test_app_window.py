@@ -227,9 +227,9 @@ def test_admin_cli_runs_without_pyside6(tmp_path):
 
     snippet = textwrap.dedent(f"""
         import contextlib, io, sys
-        import iopdesk.cli
+        import iopdesk.cli.main
         import ui.launcher
-        assert iopdesk.cli.main(["--db", {db!r}, "check"]) == 0
+        assert iopdesk.cli.main.main(["--db", {db!r}, "check"]) == 0
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             try:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.permissions import SYSTEM
 
 DAY = dt.timedelta(days=1)

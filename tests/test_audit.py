@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD
 from tests.security.tampering import drop_guards
@@ -76,7 +76,7 @@ def test_a_refusal_by_the_database_reads_as_a_locked_record(admitted_client):
     import peewee
     import pytest
 
-    from iopdesk.audit_seals import refusals_as_record_locked
+    from iopdesk.audit.seals import refusals_as_record_locked
     from iopdesk.errors import RecordLocked
     from iopdesk.models import Note
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from iopdesk import audit_keys
-from iopdesk.cli import EXIT_ERROR
+from iopdesk.audit import keys as audit_keys
+from iopdesk.cli.main import EXIT_ERROR
 from tests.cli_runs import run_cli
 from tests.conftest import ADMIN_PASSWORD
 

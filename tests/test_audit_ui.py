@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from tests.conftest import ADMIN_PASSWORD
 from tests.security.tampering import drop_guards, sql
 from tests.test_consents import consent_fields

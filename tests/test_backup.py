@@ -10,8 +10,8 @@ import threading
 import pytest
 
 import iopdesk
-from iopdesk import audit, clock
-from iopdesk.backup import (
+from iopdesk.audit import chain as audit
+from iopdesk.backup.copies import (
     backup_clinic,
     backup_name,
     backup_to_folder,
@@ -21,9 +21,10 @@ from iopdesk.backup import (
     restore_backup,
     rotate_backups,
 )
-from iopdesk.db import database
 from iopdesk.errors import DatabaseDamaged, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, ClinicSetting, Note
+from iopdesk.storage.db import database
 from tests.conftest import ADMIN_PASSWORD
 
 YESTERDAY = clock.today() - dt.timedelta(days=1)
@@ -257,7 +258,7 @@ def test_a_backup_adds_only_its_own_audit_event_to_the_source(busy_clinic, tmp_p
 def test_the_backup_of_an_encrypted_clinic_is_encrypted_too(busy_clinic, tmp_path):
     """An encrypted clinic's scheduled backup needs no second passphrase and reveals no client name."""
     pytest.importorskip("sqlcipher3")
-    from iopdesk.encryption import encrypt_clinic
+    from iopdesk.storage.encryption import encrypt_clinic
 
     clinic, _ = busy_clinic
     path = tmp_path / "clinic.sqlite"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
 
-from iopdesk.backup import backup_to_folder
+from iopdesk.backup.copies import backup_to_folder
 from tests import test_app_window
 from tests.test_backup import damage
 from ui.app import run_app

@@ -9,10 +9,10 @@ import sqlite3
 import pytest
 
 import iopdesk
-from iopdesk import audit
-from iopdesk.audit_keys import AuditKeyMissing
-from iopdesk.backup import backup_clinic, backup_to_folder
-from iopdesk.cli import main
+from iopdesk.audit import chain as audit
+from iopdesk.audit.keys import AuditKeyMissing
+from iopdesk.backup.copies import backup_clinic, backup_to_folder
+from iopdesk.cli.main import main
 from iopdesk.models import AuditEvent
 
 
@@ -80,7 +80,7 @@ def test_a_backup_whose_event_cannot_be_written_is_kept_and_says_so(clinic_file,
 def test_the_backup_of_an_encrypted_clinic_is_audited_in_its_encrypted_chain(clinic_file, tmp_path):
     """An encrypted clinic's backup (no passphrase asked twice) is recorded in its own chain."""
     pytest.importorskip("sqlcipher3")
-    from iopdesk.encryption import encrypt_clinic
+    from iopdesk.storage.encryption import encrypt_clinic
 
     passphrase = "a long clinic passphrase"
     encrypt_clinic(clinic_file, passphrase)

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 import iopdesk
-from iopdesk.backup import backups_in
-from iopdesk.cli import main
+from iopdesk.backup.copies import backups_in
+from iopdesk.cli.main import main
 from iopdesk.paths import backup_dir
 
 

@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 import iopdesk
-from iopdesk import clock
-from iopdesk.changes import Changes
 from iopdesk.demo import generate
-from iopdesk.services.billing_views import (
+from iopdesk.kernel import clock
+from iopdesk.kernel.changes import Changes
+from iopdesk.services.billing.views import (
     BillingCounts,
     BillingHold,
     BillingLine,

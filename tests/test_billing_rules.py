@@ -10,7 +10,7 @@ import pytest
 
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.models import BillableService, ClinicSetting
-from iopdesk.services.billing_rules import billing_rules
+from iopdesk.services.billing.rules import billing_rules
 from tests.billing_fixtures import (
     DAP,
     DAY,

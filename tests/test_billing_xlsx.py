@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from openpyxl.worksheet import _writer as openpyxl_writer
 
-from iopdesk.services.billing_views import BillingHold, BillingLine, BillingRun
+from iopdesk.services.billing.views import BillingHold, BillingLine, BillingRun
 from reports.billing_sheets import HOLD_COLUMNS, LINE_HEADERS, hold_row_values, line_row_values
 from reports.billing_xlsx import ExportCancelled, default_billing_file_name, write_billing_workbook
 

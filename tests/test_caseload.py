@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_attendance_rules import as_system
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from iopdesk.changes import Changes
+from iopdesk.kernel.changes import Changes
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_attendance_rules import TODAY, attend, weekday_group
 from ui.chart.chart_window import ClientChartWindow

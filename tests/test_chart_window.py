@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent
 from tests.conftest import ADMIN_PASSWORD
 from ui.chart.chart_window import TABS, ClientChartWindow

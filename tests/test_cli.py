@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 import iopdesk
-from iopdesk.cli import main
+from iopdesk.cli.main import main
 
 
 def test_version_prints_the_program_version(capsys):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from iopdesk.cli import COMMANDS as ADMIN_COMMANDS
+from iopdesk.cli.main import COMMANDS as ADMIN_COMMANDS
 from tests.conftest import ADMIN_PASSWORD
 from ui.launcher import COMMANDS, NO_DISPLAY, display_problem, main
 

@@ -10,9 +10,9 @@ import pytest
 from pypdf import PdfReader
 
 import iopdesk
-from iopdesk.client_export import client_record_tables, export_client_record
-from iopdesk.client_import import import_client_record, read_export
 from iopdesk.errors import PermissionDenied, ValidationError
+from iopdesk.interchange.client_export import client_record_tables, export_client_record
+from iopdesk.interchange.client_import import import_client_record, read_export
 from iopdesk.models import ALL_MODELS, Disclosure
 from reports.client_export import export_client_with_pdfs
 
@@ -188,7 +188,7 @@ def test_a_clinic_with_clients_refuses_an_import(demo, tmp_path):
 
 def test_the_command_line_exports_and_imports_a_client(demo, tmp_path, sqlite_template, monkeypatch, capsys):
     """`iopdesk export client` then `iopdesk import client` into a fresh clinic, each in one line."""
-    from iopdesk.cli import main as cli_main
+    from iopdesk.cli.main import main as cli_main
     from reports.export_cli import main as export_main
 
     clinic, mrn = demo

@@ -7,9 +7,9 @@ import json
 import shutil
 
 import iopdesk
-from iopdesk import audit
-from iopdesk.client_export import export_client_record
-from iopdesk.client_import import import_client_record
+from iopdesk.audit import chain as audit
+from iopdesk.interchange.client_export import export_client_record
+from iopdesk.interchange.client_import import import_client_record
 from iopdesk.models import AuditEvent
 
 

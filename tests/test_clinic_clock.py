@@ -1,4 +1,4 @@
-"""Only `iopdesk/clock.py` reads the calendar: a test or a screen that asks the computer for the
+"""Only `iopdesk/kernel/clock.py` reads the calendar: a test or a screen that asks the computer for the
 date would pass today and fail on the first of next month, or a year ahead in CI.
 
 Every .py file of the product and its tests is parsed (with the Python snippets tests hand to a
@@ -36,10 +36,10 @@ READS = {
     QT + "QDateTime.currentMSecsSinceEpoch": "Qt's calendar as milliseconds since 1970",
     QT + "QDateTime.currentSecsSinceEpoch": "Qt's calendar as seconds since 1970",
     QT + "QTime.currentTime": "Qt's time of day",
-    "iopdesk.clock.unpin": "the real calendar instead of the pinned clinic clock",
+    "iopdesk.kernel.clock.unpin": "the real calendar instead of the pinned clinic clock",
 }
 # The product never moves the clinic's date (a pinned clock would date signatures wrongly): tests only.
-MOVES_THE_CLOCK = {"iopdesk.clock.pin": "moves the clinic's date, which only a test may do"}
+MOVES_THE_CLOCK = {"iopdesk.kernel.clock.pin": "moves the clinic's date, which only a test may do"}
 PRODUCT = ("iopdesk", "reports", "ui", "installer", "resources")
 # These read the calendar only when called without a time: how many arguments they then have.
 READS_WITHOUT_A_TIME = {"time.localtime": 0, "time.gmtime": 0, "time.ctime": 0, "time.asctime": 0,
@@ -51,12 +51,12 @@ SQL_CLOCK_CALL = re.compile(r"(?<![.\w])now\(\)|\b(?:clock|statement|transaction
 SQL_STATEMENT = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE|DEFAULT|VALUES)\b")
 
 EXEMPT = {
-    ("iopdesk/clock.py", "*"): "the clinic clock itself: the one place that reads the calendar",
-    ("iopdesk/ids.py", "time.time_ns"):
+    ("iopdesk/kernel/clock.py", "*"): "the clinic clock itself: the one place that reads the calendar",
+    ("iopdesk/kernel/ids.py", "time.time_ns"):
         "UUIDv7 row ids carry the real time only so that new rows append to B-tree indexes; no date "
         "is ever read back from an id, and they must keep increasing when a test moves the clinic "
         "clock back",
-    ("iopdesk/sync/triggers.py", "SQL"):
+    ("iopdesk/storage/sync_triggers.py", "SQL"):
         "sync_change.recorded_at is the database's own receipt stamp of a change (the server's clock "
         "on PostgreSQL), kept for forensics; it is never compared with a clinic date (edits are "
         "ordered by row version, see iopdesk/sync/session.py)",
@@ -154,7 +154,7 @@ def _python_files() -> Iterator[Path]:
 
 
 def test_nothing_but_the_clinic_clock_reads_the_calendar():
-    """Every read of the real date or time outside iopdesk/clock.py is named by file and line."""
+    """Every read of the real date or time outside iopdesk/kernel/clock.py is named by file and line."""
     found = []
     for path in _python_files():
         where = path.relative_to(ROOT).as_posix()
@@ -164,7 +164,7 @@ def test_nothing_but_the_clinic_clock_reads_the_calendar():
         package = package if path.name == "__init__.py" else package[:-1]
         for line, what, why in calendar_reads(path.read_text(encoding="utf-8"), package):
             if (where, what) not in EXEMPT:
-                found.append(f"{where}:{line}: {what} reads {why}; use iopdesk.clock "
+                found.append(f"{where}:{line}: {what} reads {why}; use iopdesk.kernel.clock "
                              f"(tests: the `today` fixture, clock.today(), clock.now(), clock.utcnow(), clock.pin)")
     assert not found, "\n".join(found)
 
@@ -192,12 +192,12 @@ def test_the_guard_sees_each_way_of_reading_the_calendar():
         (16, "datetime.date.today"), (17, "time.time"), (18, "time.localtime"), (19, "time.strftime"),
         (20, QT + "QDate.currentDate"), (21, QT + "QDateTime.currentMSecsSinceEpoch"),
         (22, QT + "QTime.currentTime"), (23, "uuid.uuid1"), (24, "datetime.datetime.now"),
-        (25, "iopdesk.clock.unpin"), (26, "SQL"), (29, "datetime.datetime.today"),
+        (25, "iopdesk.kernel.clock.unpin"), (26, "SQL"), (29, "datetime.datetime.today"),
     ]
 
 
 def test_only_a_test_may_pin_the_clinic_clock():
     """clock.pin in a screen or a service would date every signature wrongly; in a test it is the tool."""
-    source = "from iopdesk import clock\nclock.pin(day)\n"
-    assert [what for _, what, _ in calendar_reads(source, ["ui", "chart"])] == ["iopdesk.clock.pin"]
+    source = "from iopdesk.kernel import clock\nclock.pin(day)\n"
+    assert [what for _, what, _ in calendar_reads(source, ["ui", "chart"])] == ["iopdesk.kernel.clock.pin"]
     assert list(calendar_reads(source, ["tests"])) == []

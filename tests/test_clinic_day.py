@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.models import Discharge, Episode, GroupEnrollment
-from iopdesk.services.groups import AttendanceEntry, ClientSection
+from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_attendance_rules import LAST_MONDAY, as_system
 

@@ -17,8 +17,8 @@ import os
 import pytest
 from PySide6.QtWidgets import QLineEdit
 
-from iopdesk import clock
-from iopdesk.formats import date_text
+from iopdesk.kernel import clock
+from iopdesk.kernel.formats import date_text
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from ui.chart.note_editor import NoteEditorDialog
 from ui.operations import Operations

@@ -8,12 +8,13 @@ import time
 
 import pytest
 
-from iopdesk import audit, clock
-from iopdesk.db import release_thread_connection
+from iopdesk.audit import chain as audit
 from iopdesk.errors import ConcurrentEdit
+from iopdesk.kernel import clock
 from iopdesk.models import Client, Note, Payer
 from iopdesk.permissions import Actor
-from iopdesk.records import update_versioned
+from iopdesk.storage.db import release_thread_connection
+from iopdesk.storage.records import update_versioned
 
 YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Client described cravings after a family visit.",

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from tests.attestations import answer_attestations
 from tests.conftest import admit_marisol
 from ui.chart.discharge_wizard import NARRATIVE_PAGE, REFERRALS_PAGE, SIGN_PAGE, DischargeWizard

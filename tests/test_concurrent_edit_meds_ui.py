@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from tests.conftest import ADMIN_PASSWORD
 from ui.chart.meds_tab import MedsTab
 from ui.operations import Operations

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from iopdesk.models import TreatmentPlan
-from iopdesk.records import update_versioned
+from iopdesk.storage.records import update_versioned
 from tests.attestations import answer_attestations
 from tests.conftest import admit_marisol
 from tests.test_plans import draft_plan, signed_plan

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from iopdesk import clock
 from iopdesk.errors import ConcurrentEdit
+from iopdesk.kernel import clock
 from tests.conftest import admit_marisol
 from ui.chart.note_editor import NoteEditorDialog
 from ui.concurrent_edit_dialog import ConcurrentEditDialog, version_rows

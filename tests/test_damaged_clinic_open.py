@@ -13,11 +13,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 
 import iopdesk
-from iopdesk.backup import backup_to_folder
-from iopdesk.db import is_encrypted_file
+from iopdesk.backup.copies import backup_to_folder
 from iopdesk.errors import DatabaseDamaged, PassphraseRequired
-from iopdesk.integrity import looks_like_damaged_sqlite
 from iopdesk.models import Note
+from iopdesk.storage.db import is_encrypted_file
+from iopdesk.storage.integrity import looks_like_damaged_sqlite
 from tests import test_app_window, test_backup, test_passphrase_store
 from tests.test_backup import damage, write_note
 from ui import restore_offer
@@ -83,7 +83,7 @@ def test_an_encrypted_clinic_is_still_recognised_as_encrypted(tmp_path, staffed_
     """SQLCipher leaves no structure: the file is encrypted, the passphrase is asked for and opens it;
     random bytes are not taken for a damaged SQLite file either."""
     pytest.importorskip("sqlcipher3")
-    from iopdesk.encryption import encrypt_clinic
+    from iopdesk.storage.encryption import encrypt_clinic
 
     use_keyring(fail.Keyring())
     path = tmp_path / "laptop.sqlite"
@@ -194,7 +194,7 @@ def test_when_no_passphrase_works_the_passphrase_dialog_offers_the_backup(qtbot,
     """A file that only looks encrypted: after a wrong passphrase the dialog offers the latest plain
     backup; choosing it restores into a new file and opens it without a second question."""
     pytest.importorskip("sqlcipher3")
-    from iopdesk.encryption import encrypt_clinic
+    from iopdesk.storage.encryption import encrypt_clinic
 
     use_keyring(fail.Keyring())
     path, _ = backed_up

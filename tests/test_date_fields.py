@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from ui.chart.consents_tab import ConsentsTab
 from ui.chart.note_editor import NoteEditorDialog

@@ -9,10 +9,10 @@ import sqlite3
 import pytest
 
 import iopdesk
-from iopdesk import integrity
 from iopdesk.errors import DatabaseDamaged
 from iopdesk.models import Note
-from iopdesk.storage_errors import allow_writes
+from iopdesk.storage import integrity
+from iopdesk.storage.errors import allow_writes
 from tests import test_damaged_clinic_open
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_backup import damage, write_note

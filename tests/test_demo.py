@@ -9,11 +9,14 @@ from collections import Counter
 import pytest
 
 import iopdesk
-from iopdesk.cli import main as cli_main
+from iopdesk.cli.main import main as cli_main
+from iopdesk.clinical.measures import score
+from iopdesk.clinical.name_rules import blocking
+from iopdesk.clinical.note_formats import lookup_format
+from iopdesk.clinical.note_rules import note_content_hash
 from iopdesk.demo import generate
 from iopdesk.demo.names import client_names
 from iopdesk.errors import ValidationError
-from iopdesk.measures import score
 from iopdesk.models import (
     ALL_MODELS,
     AftercareReferral,
@@ -33,11 +36,8 @@ from iopdesk.models import (
     Staff,
     TreatmentPlan,
 )
-from iopdesk.name_rules import blocking
-from iopdesk.note_formats import lookup_format
-from iopdesk.services.name_review import scan_signed_notes
-from iopdesk.services.note_names import findings_for
-from iopdesk.services.note_rules import note_content_hash
+from iopdesk.services.notes.name_review import scan_signed_notes
+from iopdesk.services.notes.names import findings_for
 
 AS_OF = dt.date(2026, 3, 18)
 ATTENDED = {"present", "late_arrival", "left_early"}
@@ -251,7 +251,7 @@ def test_group_notes_use_the_group_format_and_attendance_minutes(demo):
 
 
 def test_measure_results_agree_with_the_scorer(demo):
-    """Every stored total, band and safety flag is what `iopdesk.measures` makes of the answers."""
+    """Every stored total, band and safety flag is what `iopdesk.clinical.measures` makes of the answers."""
     results = list(MeasureResult.select())
     assert {r.measure for r in results} >= {"PHQ-9", "GAD-7", "AUDIT", "DAST-10"}
     for result in results:

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit, clock
+from iopdesk.audit import chain as audit
 from iopdesk.errors import PermissionDenied, RecordLocked, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import AftercareReferral, Discharge, Episode, GroupEnrollment
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_attendance_rules import LAST_MONDAY, attend, weekday_group

@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.kernel import clock
 from reports.jobs import PrintRequest, print_document
 from tests.test_consents import consent_fields
 from tests.test_discharge import record_to_discharge

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMessageBox, QWizard
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_attendance_rules import LAST_MONDAY, attend, weekday_group
 from tests.test_plans import PHQ9_MILD, PHQ9_MODERATE, signed_plan

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import PermissionDenied, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import FamilyMember, FamilySession, FamilySessionParticipant, Note
 from tests.conftest import ADMIN_PASSWORD
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from iopdesk.formats import EntryError, datetime_text, parse_date, parse_time, time_text
+from iopdesk.kernel.formats import EntryError, datetime_text, parse_date, parse_time, time_text
 
 
 @pytest.mark.parametrize(("typed", "reason"), [

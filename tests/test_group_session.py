@@ -7,11 +7,12 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit, clock
+from iopdesk.audit import chain as audit
+from iopdesk.clinical.note_rules import note_content_hash
 from iopdesk.errors import RecordLocked, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import Attendance, ClinicSetting, GroupSession, Note, NoteObjective
-from iopdesk.services.groups import AttendanceEntry, ClientSection
-from iopdesk.services.note_rules import note_content_hash
+from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import admit, define_daily_group, give_plan
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 import iopdesk
-from iopdesk import clock
+from iopdesk.kernel import clock
 from tests.attestations import answer_attestations
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import give_plan

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit, clock
+from iopdesk.audit import chain as audit
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
-from iopdesk.ids import new_id
+from iopdesk.kernel import clock
+from iopdesk.kernel.ids import new_id
 from iopdesk.models import (
     GroupEnrollment,
     GroupSession,

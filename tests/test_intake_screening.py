@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import AsamAssessment
 from tests.conftest import ADMIN_PASSWORD
 

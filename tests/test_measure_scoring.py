@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from iopdesk.clinical.measures import measure, score
 from iopdesk.errors import ValidationError
-from iopdesk.measures import measure, score
 
 
 def answers_totalling(code: str, total: int) -> list[int]:

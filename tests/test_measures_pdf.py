@@ -9,9 +9,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from iopdesk import clock
+from iopdesk.clinical.measures import measure
 from iopdesk.errors import ValidationError
-from iopdesk.measures import measure
+from iopdesk.kernel import clock
 from iopdesk.services.measures import MeasurePoint
 from reports.jobs import PrintRequest, print_document
 from reports.measure_chart_pdf import band_limits, trend_chart

@@ -13,8 +13,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from iopdesk import clock
 from iopdesk.errors import PermissionDenied
+from iopdesk.kernel import clock
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from ui.chart.chart_window import ClientChartWindow
 from ui.chart.measure_chart import CHARTS_AVAILABLE
@@ -242,7 +242,7 @@ def test_tab_refreshes_when_a_measure_is_recorded_elsewhere(qtbot, chart):
 
 def test_chart_falls_back_to_a_label_without_qt_charts(qtbot, monkeypatch):
     """Without QtCharts the trend area says so and still carries the text alternative."""
-    from iopdesk.measures import measure
+    from iopdesk.clinical.measures import measure
     from iopdesk.services.measures import MeasurePoint
     from ui.chart import measure_chart
 

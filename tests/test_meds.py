@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from iopdesk import audit, clock
+from iopdesk.audit import chain as audit
 from iopdesk.errors import PermissionDenied, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import (
     Alert,
     AuditEvent,

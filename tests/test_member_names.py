@@ -1,4 +1,4 @@
-"""The sign-in sheet's naming rule (`iopdesk.member_names`) and its read model
+"""The sign-in sheet's naming rule (`iopdesk.clinical.member_names`) and its read model
 (`clinic.groups.sign_in_sheet`): first name and last initial, more of the last name only where two
 members would print alike, numbers for members who share a name, whole names under "full", MRNs
 only on the staff copy."""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from iopdesk.clinical.member_names import sign_in_names
 from iopdesk.errors import ValidationError
-from iopdesk.member_names import sign_in_names
 from iopdesk.models import ClinicSetting
 from tests.test_sign_in_pdf import session_with
 

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from iopdesk.client_export import export_client_record
 from iopdesk.errors import ValidationError
+from iopdesk.interchange.client_export import export_client_record
 from iopdesk.models import Disclosure
 from reports.jobs import PrintRequest, print_document
 from tests.conftest import ADMIN_PASSWORD

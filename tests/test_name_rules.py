@@ -1,5 +1,5 @@
 """The rule that keeps other clients' names out of a chart, tested as the pure functions the
-services and the screens share (iopdesk.name_rules, iopdesk.name_checks): the morning process
+services and the screens share (iopdesk.clinical.name_rules, iopdesk.clinical.name_checks): the morning process
 group's members, a facilitator's sections and shared part, and individual notes."""
 
 from __future__ import annotations
@@ -9,9 +9,16 @@ import time
 
 import pytest
 
+from iopdesk.clinical.name_checks import note_findings, session_findings
+from iopdesk.clinical.name_rules import (
+    NameIndex,
+    NameOverride,
+    Person,
+    blocking,
+    checked_overrides,
+    excerpt,
+)
 from iopdesk.errors import ValidationError
-from iopdesk.name_checks import note_findings, session_findings
-from iopdesk.name_rules import NameIndex, NameOverride, Person, blocking, checked_overrides, excerpt
 
 JORDAN = Person("jb", "Jordan", "Blackwood")
 PRIYA = Person("pn", "Priya", "Nandakumar")

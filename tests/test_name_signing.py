@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import OtherClientNamed, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, Note
-from iopdesk.services import groups as groups_service
-from iopdesk.services import notes as notes_service
-from iopdesk.services.groups import NameOverride
+from iopdesk.services.groups import service as groups_service
+from iopdesk.services.groups.service import NameOverride
+from iopdesk.services.notes import service as notes_service
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_group_session import SHARED, group_day, sections_for
 from tests.test_groups import admit

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from iopdesk.errors import ValidationError
-from iopdesk.services.groups import AttendanceEntry, ClientSection
+from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 from reports.jobs import PrintRequest, print_document
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_consents import consent_fields

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit, clock
+from iopdesk.audit import chain as audit
+from iopdesk.clinical.note_rules import note_content_hash
 from iopdesk.errors import ConcurrentEdit, PermissionDenied, RecordLocked, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, Note, NoteAddendum, NoteObjective, Staff
-from iopdesk.services.note_rules import note_content_hash
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import give_plan
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from iopdesk.cli import EXIT_ERROR, main
-from iopdesk.db import database
+from iopdesk.cli.main import EXIT_ERROR, main
+from iopdesk.storage.db import database
 from tests.cli_runs import run_cli
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_groups import admit

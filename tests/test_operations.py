@@ -8,8 +8,8 @@ import time
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QPushButton
 
-from iopdesk.changes import Changes
 from iopdesk.errors import ValidationError
+from iopdesk.kernel.changes import Changes
 from ui.operations import Operations, user_message
 
 

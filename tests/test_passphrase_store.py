@@ -17,7 +17,7 @@ from keyring.errors import KeyringLocked, PasswordDeleteError
 import iopdesk
 from iopdesk.errors import PassphraseRequired
 from iopdesk.logs import FILE_NAME, configure_logging
-from iopdesk.passphrase_store import (
+from iopdesk.storage.passphrase_store import (
     SERVICE,
     forget_passphrase,
     keyring_available,
@@ -85,7 +85,7 @@ def memory_keyring(use_keyring) -> MemoryKeyring:
 def encrypted_clinic(tmp_path, staffed_sqlite_template) -> Path:
     """A staffed clinic file encrypted with PASSPHRASE."""
     pytest.importorskip("sqlcipher3")
-    from iopdesk.encryption import encrypt_clinic
+    from iopdesk.storage.encryption import encrypt_clinic
 
     path = tmp_path / "laptop.sqlite"
     shutil.copyfile(staffed_sqlite_template, path)
@@ -124,7 +124,7 @@ def test_an_encrypted_clinic_opens_with_the_passphrase_from_the_keyring(memory_k
     remember_passphrase(encrypted_clinic, PASSPHRASE)
     with iopdesk.open_clinic(str(encrypted_clinic)) as clinic:
         assert clinic.check().ok
-    from iopdesk.cli import main as cli
+    from iopdesk.cli.main import main as cli
 
     assert cli(["--db", str(encrypted_clinic), "check"]) == 0
 

@@ -10,8 +10,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from iopdesk import clock
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import Payer
 from reports.jobs import PrintRequest, print_document
 from tests.test_consents import consent_fields

@@ -13,8 +13,8 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
-from iopdesk import clock
-from iopdesk.changes import Changes
+from iopdesk.kernel import clock
+from iopdesk.kernel.changes import Changes
 from tests.attestations import answer_attestations
 from tests.conftest import admit_marisol
 from tests.test_plans import draft_plan, signed_plan

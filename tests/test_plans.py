@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import audit, clock
+from iopdesk.audit import chain as audit
 from iopdesk.errors import ConcurrentEdit, PermissionDenied, RecordLocked, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import ObjectiveProgress, PlanObjective, PlanReview, TreatmentPlan
 from tests.conftest import ADMIN_PASSWORD
 

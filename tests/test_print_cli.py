@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 import iopdesk
-from iopdesk import clock
+from iopdesk.kernel import clock
 from reports.print_cli import main
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_consents import consent_fields

@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent
 from reports.blocks import para
 from reports.jobs import PrintRequest, document_kind

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import PermissionDenied
+from iopdesk.kernel import clock
 from tests.conftest import ADMIN_PASSWORD
 
 

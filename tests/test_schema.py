@@ -8,10 +8,10 @@ from playhouse.migrations import Runner
 from playhouse.schema_diff import diff_models
 
 import iopdesk
-from iopdesk.db import database, make_database
 from iopdesk.errors import SchemaTooNew
 from iopdesk.models import ALL_MODELS
-from iopdesk.schema import HISTORY_TABLE, MIGRATIONS_DIR, schema_status
+from iopdesk.storage.db import database, make_database
+from iopdesk.storage.schema import HISTORY_TABLE, MIGRATIONS_DIR, schema_status
 
 
 def _assert_schema_matches_models(db: peewee.Database) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import iopdesk
-from iopdesk.cli import main
+from iopdesk.cli.main import main
 from tests.conftest import ADMIN_PASSWORD
 
 
@@ -117,7 +117,7 @@ def test_server_init_help_says_it_is_meant_for_postgresql(capsys):
 def test_a_failure_after_the_schema_is_created_leaves_the_database_empty(empty_db, monkeypatch, failing):
     """Creating the first admin (or the final check) fails: init removes what it created, the
     database is as empty as before, and running init again succeeds."""
-    from iopdesk.server_setup import ServerSetup, existing_clinic
+    from iopdesk.cli.server import ServerSetup, existing_clinic
     from iopdesk.services.users import UserService
 
     def fail(*args, **kwargs):

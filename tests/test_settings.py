@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from iopdesk.cli import EXIT_ERROR
+from iopdesk.cli.main import EXIT_ERROR
+from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.models import AuditEvent
-from iopdesk.rules import rule
 from tests.cli_runs import run_cli
 from tests.conftest import ADMIN_PASSWORD
 

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, Discharge, PlanReview
 from tests.attestations import press_in_attestation
 from tests.conftest import ADMIN_PASSWORD, admit_marisol

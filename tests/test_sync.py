@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-from iopdesk import clock
-from iopdesk.db import database, make_database
 from iopdesk.errors import ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import Client, Note, SyncConflict
+from iopdesk.storage.db import database, make_database
 from iopdesk.sync.session import new_database_identity, sync_databases
 from tests.sync_sites import make_sites, sync
 
@@ -217,7 +217,7 @@ def test_a_database_of_another_clinic_is_refused(sites, tmp_path, sqlite_templat
 def test_a_satellite_syncs_with_a_main_clinic_on_postgresql(tmp_path, pg_server, staffed_pg_template):
     """The main clinic runs on a PostgreSQL server: a SQLite satellite joins it, both edit, both
     sync directly and by file, and end identical with the conflict kept."""
-    from iopdesk.services.sync import join_as_satellite
+    from iopdesk.sync.service import join_as_satellite
     from tests.conftest import _new_pg_database
     from tests.sync_sites import open_site
 
@@ -295,7 +295,7 @@ def test_a_change_committed_late_on_postgresql_is_not_skipped(pg_server, staffed
 def test_sync_commands_report_one_line_and_refuse_without_an_admin(sites, tmp_path, monkeypatch, capsys):
     """`iopdesk sync` from the terminal: status, export, import and reidentify, each one line;
     without --as it says what is missing and exits 2."""
-    from iopdesk.cli import main as cli
+    from iopdesk.cli.main import main as cli
 
     main, north, _, client_id = sites
     north.edit_client(client_id, phone="555-2121")

@@ -30,7 +30,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.models import Client, Note, SyncConflict
 from iopdesk.sync import apply as sync_apply
 from iopdesk.sync import outgoing

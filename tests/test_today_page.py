@@ -15,9 +15,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 import iopdesk
-from iopdesk import clock
-from iopdesk.changes import Changes
 from iopdesk.demo import generate
+from iopdesk.kernel import clock
+from iopdesk.kernel.changes import Changes
 from ui.main_window import MainWindow
 from ui.operations import Operations
 from ui.today_page import TodayItemTableModel, TodayPage

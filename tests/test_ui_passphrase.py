@@ -8,7 +8,7 @@ import pytest
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 
-from iopdesk.passphrase_store import remember_passphrase, stored_passphrase
+from iopdesk.storage.passphrase_store import remember_passphrase, stored_passphrase
 from tests import test_app_window
 from tests import test_passphrase_store as store
 from ui.app import open_with_passphrase, run_app

@@ -20,12 +20,16 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import iopdesk
-from iopdesk import clock
-from iopdesk.db import clear_interactive_thread, interactive_busy_timeout_ms, set_interactive_thread
+from iopdesk.kernel import clock
 from iopdesk.models.audit import AuditEvent
 from iopdesk.models.groups import Attendance
 from iopdesk.models.notes import Note
-from iopdesk.storage_errors import DatabaseBusy, ReadOnlyDatabase, clear_error
+from iopdesk.storage.db import (
+    clear_interactive_thread,
+    interactive_busy_timeout_ms,
+    set_interactive_thread,
+)
+from iopdesk.storage.errors import DatabaseBusy, ReadOnlyDatabase, clear_error
 from tests.attestations import answer_attestations
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.test_group_session_ui import group_template, today_session  # noqa: F401 - fixture

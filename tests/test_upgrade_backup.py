@@ -8,10 +8,10 @@ import pytest
 from playhouse.migrations import Runner
 
 import iopdesk
-from iopdesk.backup import backups_in, is_good_backup
-from iopdesk.db import database, make_database
+from iopdesk.backup.copies import backups_in, is_good_backup
 from iopdesk.errors import DatabaseUnavailable
-from iopdesk.schema import HISTORY_TABLE, MIGRATIONS_DIR, schema_status
+from iopdesk.storage.db import database, make_database
+from iopdesk.storage.schema import HISTORY_TABLE, MIGRATIONS_DIR, schema_status
 
 
 def _old_clinic(path) -> None:
@@ -68,7 +68,7 @@ def test_when_the_backup_fails_the_schema_is_left_as_it_was(tmp_path, backups, m
 
 def test_iopdesk_migrate_names_the_backup_it_took(tmp_path, backups, capsys):
     """`iopdesk migrate` on an older clinic file prints the backup, then the migrations applied."""
-    from iopdesk.cli import main
+    from iopdesk.cli.main import main
 
     path = tmp_path / "clinic.sqlite"
     _old_clinic(path)

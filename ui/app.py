@@ -20,9 +20,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 import resources
 from iopdesk import open_clinic
-from iopdesk.db import set_interactive_thread
 from iopdesk.errors import DatabaseDamaged, IopDeskError
 from iopdesk.paths import data_dir
+from iopdesk.storage.db import set_interactive_thread
 from ui.login_dialog import LoginDialog
 from ui.main_window import MainWindow, app_icon
 from ui.restore_offer import check_in_background, restore_or_quit
@@ -46,9 +46,9 @@ def load_style_sheet(app: QApplication) -> None:
 
 def _plain_backup():
     """The latest good backup when it is a plain (never encrypted) one, else None."""
-    from iopdesk.backup import latest_good_backup
-    from iopdesk.db import is_encrypted_file
+    from iopdesk.backup.copies import latest_good_backup
     from iopdesk.paths import backup_dir
+    from iopdesk.storage.db import is_encrypted_file
 
     backup = latest_good_backup(backup_dir())
     return backup if backup is not None and not is_encrypted_file(backup) else None
@@ -60,7 +60,7 @@ def open_with_passphrase(db: str | None):
     None when the user cancels. After a wrong passphrase, when a plain backup exists, the dialog
     offers to restore it: RestoreChosen (a DatabaseDamaged) then."""
     from iopdesk.errors import PassphraseRequired
-    from iopdesk.passphrase_store import keyring_available, remember_passphrase
+    from iopdesk.storage.passphrase_store import keyring_available, remember_passphrase
     from ui.passphrase_dialog import RESTORE, PassphraseDialog
     from ui.restore_offer import RestoreChosen
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from ui.admin_tabs import admin_tabs
 from ui.chart import make_table_view
 from ui.date_fields import DateField, entries_ready

@@ -1,7 +1,7 @@
 """Scheduled backups of the workstation's clinic file: every few hours, and at sign-out when the
 last one is more than a day old.
 
-`BackupSchedule(window, clinic)` runs `iopdesk.backup.backup_to_folder` (SQLite's backup API,
+`BackupSchedule(window, clinic)` runs `iopdesk.backup.copies.backup_to_folder` (SQLite's backup API,
 checked, rotated) on its own worker through `ui.operations`, so the screens never wait for it;
 it watches the window for its close (sign-out and quit both close it) and then waits for that
 last backup to finish. Results go to the window's status bar; a failure is logged and shown
@@ -19,10 +19,10 @@ from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from iopdesk import Clinic
-from iopdesk.backup import backup_time, backup_to_folder, backups_in
-from iopdesk.clock import utcnow
-from iopdesk.db import is_postgres
+from iopdesk.backup.copies import backup_time, backup_to_folder, backups_in
+from iopdesk.kernel.clock import utcnow
 from iopdesk.paths import backup_dir
+from iopdesk.storage.db import is_postgres
 from ui.operations import Operations, user_message
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ SIGN_OUT_WAIT_MS = 120_000
 class BackupSchedule(QObject):
     """Backs up `clinic` into `folder` every `interval_hours`, and at sign-out when stale."""
 
-    backup_done = Signal(object)  # iopdesk.backup.BackupReport
+    backup_done = Signal(object)  # iopdesk.backup.copies.BackupReport
     backup_failed = Signal(str)
 
     def __init__(self, window: QObject, clinic: Clinic, *, folder: Path | None = None,

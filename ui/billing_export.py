@@ -18,10 +18,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from iopdesk import clock
-from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
-from iopdesk.services.billing_views import BillingRun, ExportBatchView
+from iopdesk.kernel import clock
+from iopdesk.kernel.changes import Changes
+from iopdesk.services.billing.views import BillingRun, ExportBatchView
 
 
 @dataclass(frozen=True)

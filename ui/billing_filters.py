@@ -1,6 +1,6 @@
 """The Billing page's filter bar: dates of service from/to, quick ranges, site, payer, new only.
 
-`BillingFilterBar` starts on the previous calendar month (by `iopdesk.clock.today`); "Last month",
+`BillingFilterBar` starts on the previous calendar month (by `iopdesk.kernel.clock.today`); "Last month",
 "This month" and "Last 2 weeks" set both dates at once, and any change emits `changed` once.
 `filters()` gives the choice as a `BillingFilters` value (a reversed range is put in order); while a
 date field holds text that is not a date (its message shows under it) the last whole date counts.
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from ui.billing_export import BillingFilters
 from ui.billing_models import last_two_weeks, previous_month, this_month
 from ui.date_fields import DateField

@@ -13,7 +13,7 @@ import datetime as dt
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QFont
 
-from iopdesk.services.billing_views import BillingHold, BillingLine, ExportBatchView
+from iopdesk.services.billing.views import BillingHold, BillingLine, ExportBatchView
 from ui.dates import date_text, stamp_text
 from ui.rows_model import RowsTableModel
 

@@ -14,7 +14,7 @@ import datetime as dt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from iopdesk import formats
+from iopdesk.kernel import formats
 from ui.dates import use_time_format
 from ui.operations import Operations, user_message
 

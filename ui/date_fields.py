@@ -1,6 +1,6 @@
 """`DateField` and `TimeField`: the one way a date or a time of day is typed anywhere in `ui/`.
 
-Typed text is taken whole and read by `iopdesk.formats` (the one rule), never completed, rolled
+Typed text is taken whole and read by `iopdesk.kernel.formats` (the one rule), never completed, rolled
 over or clamped: 13/45/2020, 04/12 or 04/12/91 is refused with a message under the field that
 names it ("Date of birth: there is no month 13."), and so is a date outside the field's range or a
 required field left blank. The message goes as soon as the text is fixed. Tabbing into the field
@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import clock, formats
-from iopdesk.formats import EntryError
+from iopdesk.kernel import clock, formats
+from iopdesk.kernel.formats import EntryError
 from ui.dates import qdate, time_format
 
 
@@ -320,7 +320,7 @@ class DateField(EntryField):
 class TimeField(EntryField):
     """A time of day, typed "9:30 am", "09:30" or "0930" and shown in the clinic's format. With
     `within` (a group session's start and end) it reads times as a roster does (see
-    `iopdesk.formats.parse_time`)."""
+    `iopdesk.kernel.formats.parse_time`)."""
 
     def __init__(self, name: str, value: dt.time | None = None, *, optional: bool = False,
                  within: tuple[dt.time, dt.time] | None = None, parent: QWidget | None = None) -> None:

@@ -7,7 +7,7 @@ again when an administrator changes it; every label, table cell and date or time
 writes through here, so no screen follows the system locale while another prints MM/DD/YYYY.
 Clinical dates and times are shown as entered; record stamps (signed, raised, sign-in) are stored
 in UTC and shown in the workstation's time zone (`stamp_text`). The text itself is made by
-`iopdesk.formats`, which the printed documents use too.
+`iopdesk.kernel.formats`, which the printed documents use too.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import datetime as dt
 
 from PySide6.QtCore import QDate
 
-from iopdesk import formats
+from iopdesk.kernel import formats
 
 DATE_FORMAT = "MM/dd/yyyy"
 _display = {"time_format": formats.DEFAULT_TIME_FORMAT}

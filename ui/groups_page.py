@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import clock
 from iopdesk.errors import IopDeskError
-from iopdesk.services.group_day import DaySession
-from iopdesk.services.group_setup import GROUP_TYPE_LABELS
+from iopdesk.kernel import clock
+from iopdesk.services.groups.day import DaySession
+from iopdesk.services.groups.setup import GROUP_TYPE_LABELS
 from ui.date_fields import DateField
 from ui.dates import time_text
 from ui.group_session import GroupSessionWindow

@@ -1,7 +1,7 @@
 """The `iopdesk` program: no command opens the desktop app, `print` writes a document
 (reports.print_cli), `export` writes the billing spreadsheet or a client's record
 (reports.export_cli), `--self-test` checks the installation on a temporary clinic (ui.self_test),
-any other command runs the admin CLI (iopdesk.cli), which lists all of them in `iopdesk --help`:
+any other command runs the admin CLI (iopdesk.cli.main), which lists all of them in `iopdesk --help`:
 they are handed to it as `ExtraCommand`s, because iopdesk/ never imports reports/ or ui/.
 
 Lives in `ui/` because opening the app needs Qt, and `iopdesk/` never imports Qt; the CLI path
@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from iopdesk.cli import ExtraCommand
+from iopdesk.cli.main import ExtraCommand
 
 EXIT_NO_DISPLAY = 2
 NO_DISPLAY = ("iopdesk: no display to open the app on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     wants_app = not args or (args[0] == "--db" and len(args) == 2) or (len(args) == 1 and args[0].startswith("--db="))
     if not wants_app:
-        from iopdesk.cli import main as cli_main
+        from iopdesk.cli.main import main as cli_main
 
         return cli_main(args, COMMANDS)
     problem = display_problem()

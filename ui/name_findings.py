@@ -4,7 +4,7 @@ red background with a wavy underline, a warning on yellow, an overridden name un
 a panel that says why a section cannot be signed with an "Override…" action, the dialog that asks
 for the override's reason, and the one-line excerpts the attestation lists.
 
-The findings come from the domain's pure functions (`iopdesk.name_checks`) run on what is on
+The findings come from the domain's pure functions (`iopdesk.clinical.name_checks`) run on what is on
 screen; nothing here decides what blocks. Colour is never the only cue: the panel says it in words.
 """
 
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk.name_rules import Finding, excerpt
+from iopdesk.clinical.name_rules import Finding, excerpt
 
 BLOCK_BACKGROUND = "#ffc9c9"
 WARN_BACKGROUND = "#fff0b3"

@@ -20,9 +20,9 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from iopdesk.changes import Changes
-from iopdesk.db import release_thread_connection
 from iopdesk.errors import IopDeskError
+from iopdesk.kernel.changes import Changes
+from iopdesk.storage.db import release_thread_connection
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`PassphraseDialog`: the passphrase of an encrypted clinic file, asked at start.
 
 A password field, and "Remember on this computer (OS keyring)" when this computer has a keyring
-(see `iopdesk.passphrase_store`). After a passphrase failed, when a plain (never encrypted) backup
+(see `iopdesk.storage.passphrase_store`). After a passphrase failed, when a plain (never encrypted) backup
 exists, the dialog also says the file may be damaged and offers "Restore latest backup…": a plain
 SQLite file whose header was damaged can look like an encrypted one. The dialog ends with
 `Accepted` (open with `passphrase()`), `Rejected` (quit) or `RESTORE` (restore the backup).

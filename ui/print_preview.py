@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic
-from iopdesk.changes import Changes
-from iopdesk.clock import today
 from iopdesk.errors import IopDeskError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import today
 from reports.jobs import PrintRequest, PrintResult, kind_of
 from reports.page import default_file_name
 from ui.operations import Operations, user_message

@@ -32,9 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, clock
+from iopdesk import Clinic
+from iopdesk.clinical.program_rules import levels_of_care, tracks
 from iopdesk.errors import IopDeskError, PossibleDuplicate
-from iopdesk.rules import levels_of_care, tracks
+from iopdesk.kernel import clock
 from iopdesk.services.clients import SEXES
 from ui.date_fields import DateField, entries_ready
 from ui.operations import Operations, user_message

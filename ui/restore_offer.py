@@ -2,7 +2,7 @@
 
 `offer_restore(damage, damaged_path)` shows what is wrong and offers "Restore latest backup…" or
 "Quit". Restoring writes the backup into a NEW file next to the damaged one
-(`<name>-restored-YYYYMMDD-HHMM.sqlite`, via `iopdesk.backup.restore_backup`: checked, new
+(`<name>-restored-YYYYMMDD-HHMM.sqlite`, via `iopdesk.backup.copies.restore_backup`: checked, new
 identity), never touching the damaged file; a modal progress dialog shows while it works (on a
 worker thread), then the person is told where the restored clinic is and it is opened. A failed
 restore raises `RestoreFailed` with the reason in words.
@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, clock, open_clinic
-from iopdesk.backup import backup_time, restore_backup
+from iopdesk import Clinic, open_clinic
+from iopdesk.backup.copies import backup_time, restore_backup
 from iopdesk.errors import DatabaseDamaged, IopDeskError
+from iopdesk.kernel import clock
 from ui.dates import stamp_text
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,8 @@ def offer_restore(damage: DatabaseDamaged, damaged_path: Path, parent: QWidget |
 def restore_or_quit(damage: DatabaseDamaged, db: str | None) -> Clinic | None:
     """At start, for the clinic `db` (None: the default) refused as damaged: the restored clinic,
     opened, or None after saying why (no backup, the person quit, the restore failed)."""
-    from iopdesk.db import normalise_url, sqlite_path
     from iopdesk.paths import default_db_url
+    from iopdesk.storage.db import normalise_url, sqlite_path
 
     path = sqlite_path(normalise_url(db or default_db_url()))
     if damage.backup is None or path is None:
@@ -179,10 +180,10 @@ def restore_or_quit(damage: DatabaseDamaged, db: str | None) -> Clinic | None:
 
 def check_in_background(window: QWidget, clinic: Clinic) -> None:
     """Run the full storage check that opening a large clinic deferred (see
-    iopdesk.integrity.check_deferred) on a worker, apart from the window's own operations (it
+    iopdesk.storage.integrity.check_deferred) on a worker, apart from the window's own operations (it
     takes seconds and must not look like a pending save); if the file is damaged, writes are
     already refused when this says so, naming the latest good backup to restore."""
-    from iopdesk.integrity import check_deferred
+    from iopdesk.storage.integrity import check_deferred
     from ui.operations import Operations
 
     ops = Operations(window)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 
 PASSWORD = "self-test horse battery staple"
 NOTE = {"data": "Self-test: client described a calm week.",
@@ -184,7 +184,7 @@ def main() -> int:
                 say(f"self-test: FAILED: {type(exc).__name__}: {exc}")
                 return 1
             finally:
-                from iopdesk.db import database
+                from iopdesk.storage.db import database
 
                 if database.obj is not None and not database.obj.is_closed():
                     database.obj.close()

@@ -1,7 +1,7 @@
 """Quick writes on the GUI thread when the storage refuses them: a busy database, a full disk, a
 read-only folder, a damaged file.
 
-The GUI thread's SQLite connection waits only a moment for a lock (`iopdesk.db.set_interactive_thread`),
+The GUI thread's SQLite connection waits only a moment for a lock (`iopdesk.storage.db.set_interactive_thread`),
 so a save made while another workstation or program holds the database returns at once with
 `DatabaseBusy` instead of freezing the window. `run_with_retry(parent, fn)` runs such a save and,
 when the database is busy, asks the person (the domain's own words: another workstation or program
@@ -20,7 +20,7 @@ from typing import TypeVar
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from iopdesk.storage_errors import DamagedOnWrite, DatabaseBusy, DiskFull, ReadOnlyDatabase
+from iopdesk.storage.errors import DamagedOnWrite, DatabaseBusy, DiskFull, ReadOnlyDatabase
 
 T = TypeVar("T")
 

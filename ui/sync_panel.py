@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import clock
-from iopdesk.changes import Changes
-from iopdesk.clock import utcnow
-from iopdesk.db import sqlite_path
+from iopdesk.kernel import clock
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import utcnow
+from iopdesk.storage.db import sqlite_path
 from ui.chart import make_table_view
 from ui.dates import stamp_text
 from ui.operations import Operations, user_message

@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, clock
+from iopdesk import Clinic
+from iopdesk.kernel import clock
 from iopdesk.services.caseload import Caseload
 from ui.dates import long_date_text, time_text
 from ui.operations import Operations, user_message

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from iopdesk.demo import names
 from iopdesk.demo.writer import BulkWriter
+from iopdesk.kernel.validation import make_npi
 from iopdesk.models import ClinicSetting, Payer, Site, Staff, StaffRole
-from iopdesk.validation import make_npi
 
 DEMO_PASSWORD = "demo-pass-2026"
 CLINIC_NAME = "Harbor Light Recovery (demo)"

@@ -2,7 +2,7 @@
 and plausible answers to the measures the generator gives (PHQ-9, GAD-7, AUDIT, DAST-10).
 
 Answers are the option codes of `resources/measures/` (a DAST-10 answer is the item's score, so
-item 3 "No" is 1); `iopdesk.measures.score` turns them into totals, bands and flags. Nothing here
+item 3 "No" is 1); `iopdesk.clinical.measures.score` turns them into totals, bands and flags. Nothing here
 touches the database.
 """
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import peewee
 
-from iopdesk.db import database, is_encrypted_file, make_database
 from iopdesk.demo import names
 from iopdesk.demo.roster import EpisodePlan
 from iopdesk.demo.writer import BulkWriter
 from iopdesk.models import AftercareReferral, Discharge, Episode
-from iopdesk.services.discharge import discharge_hash
-from iopdesk.services.discharge_summary import assemble
+from iopdesk.services.discharge.service import discharge_hash
+from iopdesk.services.discharge.summary import assemble
+from iopdesk.storage.db import database, is_encrypted_file, make_database
 
 DETAILS = {
     "completed": "Completed the program; treatment goals met or substantially met.",

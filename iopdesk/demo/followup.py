@@ -12,13 +12,13 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 
+from iopdesk.clinical.measures import score
 from iopdesk.demo import clinical, phrases
 from iopdesk.demo.cast import Member
 from iopdesk.demo.meds import MedsWriter
 from iopdesk.demo.notes import NoteWriter, objective_for
 from iopdesk.demo.roster import EpisodePlan
 from iopdesk.demo.writer import BulkWriter
-from iopdesk.measures import score
 from iopdesk.models import FamilySession, FamilySessionParticipant, MeasureResult, MeasureSchedule
 
 INDIVIDUAL_TOPICS = (
@@ -68,7 +68,7 @@ class FollowUp:
     # -- measures ---------------------------------------------------------------------------
     def measure(self, rng: random.Random, client_id: str, episode_id: str | None, name: str,
                 day: dt.date, severity: float, staff: Member, *, risky: bool = False) -> int:
-        """One measure scored by `iopdesk.measures` and stored as the measure service stores it;
+        """One measure scored by `iopdesk.clinical.measures` and stored as the measure service stores it;
         a safety flag (PHQ-9 item 9 above zero) raises a safety alert."""
         scored = score(name, clinical.answers_for(rng, name, severity, risky=risky))
         when = dt.datetime.combine(day, dt.time(9, rng.randrange(60)))

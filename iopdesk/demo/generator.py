@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from types import MappingProxyType
 
-from iopdesk import audit, clock
+from iopdesk.audit import chain as audit
 from iopdesk.demo import cast as cast_mod
 from iopdesk.demo import groups as groups_mod
 from iopdesk.demo import plans
@@ -37,6 +37,7 @@ from iopdesk.demo.roster import EpisodePlan, ensure_every_stage, plan_roster, we
 from iopdesk.demo.sessions import SessionRunner
 from iopdesk.demo.writer import BulkWriter
 from iopdesk.errors import ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import Client, ClinicSetting, Site, Staff
 from iopdesk.passwords import hash_password
 from iopdesk.permissions import SYSTEM

@@ -1,9 +1,9 @@
 """Deterministic row ids for demo data: UUIDv7-shaped, built from a row's synthetic time.
 
-`iopdesk.ids.new_id` reads the wall clock and the operating system's randomness, so two runs
+`iopdesk.kernel.ids.new_id` reads the wall clock and the operating system's randomness, so two runs
 never agree. Demo rows instead take their 48-bit millisecond timestamp from the clinical moment
 they describe (a session's end, a note's signing) and their remaining bits from a seeded
-`random.Random`, keeping the bit layout of `iopdesk.ids` (version 7, RFC 9562 variant): ids stay
+`random.Random`, keeping the bit layout of `iopdesk.kernel.ids` (version 7, RFC 9562 variant): ids stay
 time-ordered like real ones, and the same seed gives the same ids.
 """
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from iopdesk.clinical.note_rules import note_content_hash
 from iopdesk.demo.cast import Member
 from iopdesk.demo.ids import dashed
 from iopdesk.demo.roster import EpisodePlan
 from iopdesk.demo.writer import BulkWriter
 from iopdesk.models import Note, NoteObjective
-from iopdesk.services.note_rules import note_content_hash
 
 DEFAULT_OBJECTIVE = ("Engage in IOP programming and complete the initial treatment plan.",
                      "Complete assessment and treatment planning.")

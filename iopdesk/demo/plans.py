@@ -23,7 +23,7 @@ from iopdesk.models import (
     PlanReview,
     TreatmentPlan,
 )
-from iopdesk.records import content_hash
+from iopdesk.storage.records import content_hash
 
 REVIEW_EVERY = 30
 RATINGS = (("some_progress", 45), ("met", 20), ("significant_progress", 20), ("no_progress", 10),

@@ -20,7 +20,7 @@ from iopdesk.demo.notes import NoteWriter, objective_for
 from iopdesk.demo.roster import EpisodePlan
 from iopdesk.demo.writer import BulkWriter
 from iopdesk.models import Attendance, GroupSession, SessionFacilitator
-from iopdesk.services.group_notes import session_participants
+from iopdesk.services.groups.notes import session_participants
 
 ATTENDED = ("present", "late_arrival", "left_early")
 

@@ -6,7 +6,7 @@ clinic's audit key when `hash_kind` is "hmac", plain SHA-256 for events written 
 existed), with a `seq` gapless within the site that wrote it (events synced from other sites keep
 theirs); the single `AuditHead` row holds the last seq and hash so that deleting the newest event
 is caught too, and writers serialise on it. Its `mac` seals (seq, hash, keyed_from) with the key;
-`checked_*` is the start-up check's keyed checkpoint (see iopdesk/audit.py).
+`checked_*` is the start-up check's keyed checkpoint (see iopdesk/audit/chain.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Invariants:
 - `id` is a UUIDv7 made where the row is created, so rows from different sites never collide.
 - `origin_site` is the site whose database created the row (sync needs it).
 - `version` starts at 1 and grows by one on every update; an update that expects another version
-  is refused (optimistic locking, see `iopdesk.records.update_versioned`).
+  is refused (optimistic locking, see `iopdesk.storage.records.update_versioned`).
 - `created_at`/`updated_at` are naive UTC.
 """
 
@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 import peewee
 
-from iopdesk.clock import utcnow
-from iopdesk.db import database
-from iopdesk.ids import new_id
+from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.ids import new_id
+from iopdesk.storage.db import database
 
 _current_site: dict[str, uuid.UUID | None] = {"id": None}
 _thread_site = threading.local()
@@ -39,7 +39,7 @@ def current_site() -> uuid.UUID | None:
 @contextlib.contextmanager
 def writing_as_site(site_id: uuid.UUID) -> Iterator[None]:
     """Within the block, rows made on this thread are stamped with `site_id` (a sync writing
-    into the other side's database, see `iopdesk.db.ClinicDatabaseProxy.bound_to`)."""
+    into the other side's database, see `iopdesk.storage.db.ClinicDatabaseProxy.bound_to`)."""
     previous = getattr(_thread_site, "id", None)
     _thread_site.id = site_id
     try:

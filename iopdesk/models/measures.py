@@ -1,7 +1,7 @@
 """Standard measures given to a client (PHQ-9, GAD-7, AUDIT, …) and when each is due.
 
 Invariants: answers are stored exactly as given; total, band and subscales are computed by
-`iopdesk.measures` from the item data in `resources/`, never typed.
+`iopdesk.clinical.measures` from the item data in `resources/`, never typed.
 """
 
 from __future__ import annotations

@@ -21,17 +21,17 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk import audit
-from iopdesk.changes import Changes
-from iopdesk.clock import utcnow
+from iopdesk.audit import chain as audit
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.validation import required_text
 from iopdesk.models import Alert, Client, Episode, Staff
 from iopdesk.permissions import Actor
-from iopdesk.records import as_uuid, fetch, update_versioned
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
 from iopdesk.services.episodes import OPEN_STATUSES
-from iopdesk.validation import required_text
+from iopdesk.storage.records import as_uuid, fetch, update_versioned
 
 ALERT_KINDS = {
     "safety": "Safety",

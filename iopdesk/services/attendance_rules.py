@@ -17,16 +17,16 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk.clock import today
+from iopdesk.clinical.program_rules import level_of_care, rule
 from iopdesk.errors import NotFound
+from iopdesk.kernel.clock import today
+from iopdesk.kernel.validation import as_date
 from iopdesk.models import Attendance, Client, Episode, GroupSession, LevelOfCareChange
-from iopdesk.rules import level_of_care, rule
 from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.episodes import episode_uuid
-from iopdesk.services.group_notes import ATTENDED
+from iopdesk.services.groups.notes import ATTENDED
 from iopdesk.services.work_items import WorkItem, display_name
-from iopdesk.validation import as_date
 
 ABSENT = ("absent_excused", "absent_unexcused")
 

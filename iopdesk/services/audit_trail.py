@@ -17,12 +17,13 @@ from pathlib import Path
 
 import peewee
 
-from iopdesk import audit, audit_keys
+from iopdesk.audit import chain as audit
+from iopdesk.audit import keys as audit_keys
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.kernel.validation import as_date
 from iopdesk.models import AuditEvent, Client
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
-from iopdesk.validation import as_date
 
 SORT_FIELDS = ("when", "user", "action", "what", "client", "detail")
 MAX_PAGE = 5000

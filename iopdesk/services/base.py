@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from iopdesk import audit
-from iopdesk.attestation import attestation, permission, signing_permissions
-from iopdesk.clock import utcnow
+from iopdesk.audit import chain as audit
+from iopdesk.clinical.attestation import attestation, permission, signing_permissions
+from iopdesk.clinical.program_rules import rule
+from iopdesk.kernel.clock import utcnow
 from iopdesk.models import Staff
 from iopdesk.permissions import Actor
-from iopdesk.rules import rule
 
 if TYPE_CHECKING:
     from iopdesk.clinic import Clinic

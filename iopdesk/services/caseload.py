@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk.clock import today
+from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import ValidationError
+from iopdesk.kernel.clock import today
+from iopdesk.kernel.validation import as_date
 from iopdesk.models import (
     Alert,
     Client,
@@ -30,11 +32,9 @@ from iopdesk.models import (
     StaffRole,
     TherapyGroup,
 )
-from iopdesk.rules import rule
 from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.work_items import WorkItem, display_name
-from iopdesk.validation import as_date
 
 SAFETY_KINDS = ("safety", "unexpected_positive")
 NOTE_WORDS = {"individual": "Individual", "group": "Group", "family": "Family",

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError, NotFound, PossibleDuplicate, ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.validation import date_of_birth, required_text
 from iopdesk.logs import register_phi
 from iopdesk.models import Client, Episode, Payer, Site
-from iopdesk.records import as_uuid
-from iopdesk.search import prefix_match
 from iopdesk.services.base import Service
-from iopdesk.validation import date_of_birth, required_text
+from iopdesk.storage.records import as_uuid
+from iopdesk.storage.search import prefix_match
 
 SEXES = {"F": "Female", "M": "Male", "X": "X / unspecified", "U": "Unknown"}
 

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk.changes import Changes
-from iopdesk.clock import today
+from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import today
+from iopdesk.kernel.validation import as_date, required_text
 from iopdesk.models import Client, Consent, Staff
-from iopdesk.records import as_uuid, fetch, update_versioned
-from iopdesk.rules import rule
 from iopdesk.services.alerts import caseload_of
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
-from iopdesk.validation import as_date, required_text
+from iopdesk.storage.records import as_uuid, fetch, update_versioned
 
 
 @dataclass(frozen=True)

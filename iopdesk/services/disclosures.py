@@ -22,17 +22,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-from iopdesk.changes import Changes
-from iopdesk.clock import today, utcnow
+from iopdesk.clinical.note_rules import acting_staff
+from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import today, utcnow
+from iopdesk.kernel.validation import required_text
 from iopdesk.models import Client, Disclosure, Episode, Staff
-from iopdesk.rules import rule
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
 from iopdesk.services.consents import ConsentView
-from iopdesk.services.name_review import NamedNote, scan_signed_notes
-from iopdesk.services.note_rules import acting_staff
-from iopdesk.validation import required_text
+from iopdesk.services.notes.name_review import NamedNote, scan_signed_notes
 
 
 @lru_cache(maxsize=1)

@@ -28,15 +28,15 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk.changes import Changes
-from iopdesk.clock import utcnow
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import utcnow
 from iopdesk.models import Client, EmergencyAccess, Episode, Staff
 from iopdesk.passwords import policy
 from iopdesk.permissions import EMERGENCY_PERMISSIONS
-from iopdesk.records import as_uuid
 from iopdesk.services.base import Service
 from iopdesk.services.work_items import display_name
+from iopdesk.storage.records import as_uuid
 
 GRANT_FILTERS = ("pending", "reviewed", "all")
 

@@ -11,16 +11,16 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from iopdesk.changes import Changes
-from iopdesk.clock import today
+from iopdesk.clinical.icd10 import icd10_code
+from iopdesk.clinical.program_rules import level_of_care, track
 from iopdesk.errors import NotFound, ValidationError
-from iopdesk.icd10 import icd10_code
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import today
+from iopdesk.kernel.validation import as_date
 from iopdesk.models import Client, Diagnosis, Episode, LevelOfCareChange, Staff, StaffRole
-from iopdesk.records import as_uuid, fetch, update_versioned
-from iopdesk.rules import level_of_care, track
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
-from iopdesk.validation import as_date
+from iopdesk.storage.records import as_uuid, fetch, update_versioned
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 OPEN_STATUSES = ("active",)

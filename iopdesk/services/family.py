@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk.changes import Changes
-from iopdesk.clock import today
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import today
+from iopdesk.kernel.validation import as_date, required_text
 from iopdesk.models import (
     Client,
     Consent,
@@ -27,11 +28,10 @@ from iopdesk.models import (
     Staff,
     StaffRole,
 )
-from iopdesk.records import as_uuid, fetch, update_versioned
 from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
-from iopdesk.validation import as_date, required_text
+from iopdesk.storage.records import as_uuid, fetch, update_versioned
 
 SESSION_KINDS = {
     "with_client": "Family therapy with the client",

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-from iopdesk.changes import Changes
-from iopdesk.clock import today
+from iopdesk.clinical.program_rules import level_of_care
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import today
+from iopdesk.kernel.validation import as_date
 from iopdesk.models import AsamAssessment, Client, Episode, Staff
-from iopdesk.records import as_uuid
-from iopdesk.rules import level_of_care
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
-from iopdesk.validation import as_date
+from iopdesk.storage.records import as_uuid
 
 
 @dataclass(frozen=True)

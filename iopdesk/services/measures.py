@@ -1,7 +1,7 @@
 """Standard measures given to clients (PHQ-9, GAD-7, C-SSRS, …): recording, trends, and when
 each is due.
 
-Invariants: answers are scored only by `iopdesk.measures.score`; a refused answer saves nothing;
+Invariants: answers are scored only by `iopdesk.clinical.measures.score`; a refused answer saves nothing;
 a result with a safety flag (PHQ-9 item 9 endorsed, C-SSRS high risk) raises a "safety" alert
 in the same transaction; a client has at most one schedule per measure, and recording that
 measure moves its next due date to the administration date plus the interval (never backwards).
@@ -12,17 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from iopdesk.changes import Changes
-from iopdesk.clock import today
+from iopdesk.clinical.measures import measure, score
+from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import NotFound, ValidationError
-from iopdesk.measures import measure, score
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import today
+from iopdesk.kernel.validation import as_date
 from iopdesk.models import Client, Episode, MeasureResult, MeasureSchedule
-from iopdesk.records import as_uuid, update_versioned
-from iopdesk.rules import rule
 from iopdesk.services.alerts import caseload_of, raise_alert
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
-from iopdesk.validation import as_date
+from iopdesk.storage.records import as_uuid, update_versioned
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ from decimal import Decimal, InvalidOperation
 
 import peewee
 
-from iopdesk.changes import Changes
-from iopdesk.clock import today
-from iopdesk.drug_screens import drug_screen_panel
+from iopdesk.clinical.drug_screens import drug_screen_panel
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import today
+from iopdesk.kernel.validation import as_date, required_text
 from iopdesk.models import (
     Client,
     DrugScreen,
@@ -31,11 +32,10 @@ from iopdesk.models import (
     Staff,
     StaffRole,
 )
-from iopdesk.records import as_uuid, fetch, update_versioned
 from iopdesk.services.alerts import raise_alert, staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
-from iopdesk.validation import as_date, required_text
+from iopdesk.storage.records import as_uuid, fetch, update_versioned
 
 MAT_MODES = ("administered", "dispensed")
 MAX_AMOUNT = Decimal("9999999.999")

@@ -2,7 +2,7 @@
 
 Every rule has a shipped default (`resources/program_rules.toml`, e.g. `display.time_format`
 "12h"); an administrator may set another value for this clinic, kept in the clinic setting
-"program_rules" (which `iopdesk.rules.rule` reads). The setting is local to this database, so a
+"program_rules" (which `iopdesk.clinical.program_rules.rule` reads). The setting is local to this database, so a
 satellite site keeps its own. A value keeps the type of the shipped default and, where
 `resources/program_rule_limits.toml` lists it, one of its choices or a number within its range; a
 number not listed there is 0 or more. Text is taken too (the command line passes "24h", "7",
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-from iopdesk.changes import Changes
-from iopdesk.clock import utcnow
+from iopdesk.clinical.program_rules import OVERRIDE_KEY, default_rules, program_rules
 from iopdesk.errors import ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import utcnow
 from iopdesk.models import ClinicSetting
-from iopdesk.rules import OVERRIDE_KEY, default_rules, program_rules
 from iopdesk.services.base import Service
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")

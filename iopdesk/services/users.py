@@ -13,16 +13,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from iopdesk import audit
-from iopdesk.changes import Changes
-from iopdesk.clock import utcnow
+from iopdesk.audit import chain as audit
 from iopdesk.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationError
+from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.validation import npi as valid_npi
+from iopdesk.kernel.validation import required_text
 from iopdesk.models import Site, Staff, StaffRole
 from iopdesk.passwords import hash_password, hasher, needs_rehash, policy, verify_password
 from iopdesk.permissions import Actor, check_roles
 from iopdesk.services.base import Service
-from iopdesk.validation import npi as valid_npi
-from iopdesk.validation import required_text
 
 
 def max_failures() -> int:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from iopdesk.clock import utcnow
+from iopdesk.kernel.clock import utcnow
 from iopdesk.models import SyncApplying, SyncChange, SyncConflict
-from iopdesk.records import canonical_json
+from iopdesk.storage.records import canonical_json
 from iopdesk.sync.outgoing import RowChange
 from iopdesk.sync.rows import columns, from_json, log_row_id, models_by_table, to_json
 from iopdesk.sync.rules import LARGEST_WINS, is_sealed, largest, sealed_columns, winner_is_incoming

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from iopdesk.records import canonical_json
+from iopdesk.storage.records import canonical_json
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import peewee
 
-from iopdesk.clock import utcnow
-from iopdesk.db import database, describe_url, make_database
 from iopdesk.errors import DatabaseUnavailable, ValidationError
-from iopdesk.ids import new_id
+from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.ids import new_id
 from iopdesk.models import ClinicSetting, SyncPeer, writing_as_site
-from iopdesk.schema import schema_status
+from iopdesk.storage.db import database, describe_url, make_database
+from iopdesk.storage.schema import schema_status
 from iopdesk.sync.apply import Applier, ApplyResult
 from iopdesk.sync.files import read_sync_file, write_sync_file
 from iopdesk.sync.outgoing import RowChange, horizon, next_batch

@@ -37,7 +37,7 @@ PAYERS = (("MCD", "Cascadia Health Plan"), ("MCR", "Medicare Part B"), ("BHH", "
 
 def synthetic_run(lines: int = LINES, clients: int = CLIENTS):
     """A month of claim lines for `clients` clients, sorted as the service sorts them."""
-    from iopdesk.services.billing_views import BillingHold, BillingLine, BillingRun
+    from iopdesk.services.billing.views import BillingHold, BillingLine, BillingRun
 
     out = []
     for i in range(lines):

@@ -138,7 +138,7 @@ TODAY_SQL = {
 
 def today_floor(path: Path) -> tuple[tuple[float, ...], int]:
     """The caseload's lists with hand-written SQL on a raw read-only connection (rows fetched)."""
-    from iopdesk.rules import default_rules
+    from iopdesk.clinical.program_rules import default_rules
 
     rules = default_rules()
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -198,7 +198,7 @@ def prepare_session(clinic, session_id: str, group_id: str, spare: list[str]) ->
     """The keyword arguments of the session window's save for 15 attendees of `session_id`,
     enrolling clients from `spare` (untimed) until the roster has 15."""
     from iopdesk.errors import ValidationError
-    from iopdesk.services.groups import AttendanceEntry, ClientSection
+    from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 
     roster = clinic.groups.roster(session_id)
     on_roster = {row.client_id for row in roster}
@@ -265,9 +265,9 @@ def time_group_saves(clinic, sessions: list, spare: list[str]) -> tuple[tuple[fl
 
 def _floor_rows(conn, session: tuple, clients: list[str], staff: str, now: dt.datetime, key: bytes,
                 site: str) -> None:
-    from iopdesk.audit import _event_hash as event_hash
-    from iopdesk.audit import _fields as audit_fields
-    from iopdesk.audit import head_mac
+    from iopdesk.audit.chain import _event_hash as event_hash
+    from iopdesk.audit.chain import _fields as audit_fields
+    from iopdesk.audit.chain import head_mac
 
     session_id, _group, starts, ends = session
     late = (dt.datetime.combine(DAY, dt.time.fromisoformat(starts)) + dt.timedelta(minutes=20)).time().isoformat()
@@ -330,7 +330,7 @@ def _floor_rows(conn, session: tuple, clients: list[str], staff: str, now: dt.da
 def save_floor(path: Path, sessions: list, clients: list[str], key: bytes) -> tuple[float, ...]:
     """The same rows written with raw sqlite3 in one IMMEDIATE transaction per session (WAL,
     synchronous=FULL, foreign keys on, as the app's connections)."""
-    from iopdesk import clock
+    from iopdesk.kernel import clock
 
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode = wal", "synchronous = full", "foreign_keys = 1", "busy_timeout = 5000"):
@@ -362,8 +362,9 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     from PySide6.QtWidgets import QApplication
 
     import iopdesk
-    from iopdesk import audit_keys, clock
-    from iopdesk.db import set_interactive_thread
+    from iopdesk.audit import keys as audit_keys
+    from iopdesk.kernel import clock
+    from iopdesk.storage.db import set_interactive_thread
     from tests.offscreen import quiet_offscreen_notes
 
     path = clinic_copy(scale_path, work_dir)

@@ -109,8 +109,8 @@ def _has_demo(url: str) -> bool:
 
 def _behind(url: str) -> bool:
     """True when the cached clinic was built by an older schema (migrations pending)."""
-    from iopdesk.db import make_database
-    from iopdesk.schema import schema_status
+    from iopdesk.storage.db import make_database
+    from iopdesk.storage.schema import schema_status
 
     db = make_database(url)
     try:
@@ -415,7 +415,7 @@ def _session_saves(clinic) -> tuple[list, list]:
     """(sessions to time, sessions to warm up with): the scheduled sessions from the scale clinic's
     day up to the clinic clock's today (a session in the future takes no attendance); those with at
     least `ATTENDEES` on the roster are timed, smaller ones warm up."""
-    from iopdesk import clock
+    from iopdesk.kernel import clock
 
     last = min(clock.today(), AS_OF + dt.timedelta(days=6))
     days = [AS_OF + dt.timedelta(days=n) for n in range((last - AS_OF).days + 1)]
@@ -430,7 +430,7 @@ def _session_saves(clinic) -> tuple[list, list]:
 def _save(clinic, session_id: str, number: int) -> tuple[float, int]:
     """Open the session as the window does (untimed), then time one save of attendance, the shared
     part and every attendee's section; returns (seconds, attendees)."""
-    from iopdesk.services.groups import AttendanceEntry, ClientSection
+    from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 
     session = clinic.groups.session(session_id)
     roster = clinic.groups.roster(session_id)[:ATTENDEES]

@@ -94,7 +94,7 @@ def _upgrade_once(path: Path) -> None:
     """Bring a cached clinic built by an older schema up to date once, in the cache, so no
     benchmark times (or repeats) a migration."""
     import iopdesk
-    from iopdesk.schema import schema_status
+    from iopdesk.storage.schema import schema_status
 
     with iopdesk.open_clinic(str(path), create=False) as clinic:  # upgrades when behind
         status = schema_status(clinic.db)

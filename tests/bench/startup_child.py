@@ -47,8 +47,10 @@ def run_app_until_ready(path: str, username: str, ini: str, day: dt.date | None)
     from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings
     from PySide6.QtWidgets import QApplication
 
-    from iopdesk import clock, integrity, open_clinic
-    from iopdesk.db import set_interactive_thread
+    from iopdesk import open_clinic
+    from iopdesk.kernel import clock
+    from iopdesk.storage import integrity
+    from iopdesk.storage.db import set_interactive_thread
     from tests.offscreen import quiet_offscreen_notes
     from ui.app import load_style_sheet
     from ui.main_window import MainWindow, app_icon

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 import iopdesk
-from iopdesk import clock
-from iopdesk.records import content_hash
+from iopdesk.kernel import clock
+from iopdesk.storage.records import content_hash
 
 PASSWORD = "correct horse battery"
 YESTERDAY = clock.today() - dt.timedelta(days=1)

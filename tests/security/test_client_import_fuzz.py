@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import iopdesk
-from iopdesk import clock
-from iopdesk.client_export import export_client_record
-from iopdesk.client_import import import_client_record
 from iopdesk.errors import ValidationError
-from iopdesk.records import content_hash
+from iopdesk.interchange.client_export import export_client_record
+from iopdesk.interchange.client_import import import_client_record
+from iopdesk.kernel import clock
+from iopdesk.storage.records import content_hash
 from tests.conftest import ADMIN_PASSWORD
 from tests.security.byte_damage import damaged_bytes
 

@@ -21,11 +21,12 @@ import peewee
 import pytest
 
 import iopdesk
-from iopdesk import audit, clock
-from iopdesk.db import SQLITE_PRAGMAS, database
+from iopdesk.audit import chain as audit
+from iopdesk.clinical.note_rules import note_content_hash
+from iopdesk.kernel import clock
 from iopdesk.models import ClinicSetting, Note, NoteObjective, writing_as_site
-from iopdesk.records import content_hash
-from iopdesk.services.note_rules import note_content_hash
+from iopdesk.storage.db import SQLITE_PRAGMAS, database
+from iopdesk.storage.records import content_hash
 from tests.conftest import ADMIN_PASSWORD
 
 KILLS = 200

@@ -10,7 +10,7 @@ from __future__ import annotations
 import peewee
 import pytest
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, ClinicSetting
 from tests.security.tampering import sql
 from tests.test_consents import consent_fields

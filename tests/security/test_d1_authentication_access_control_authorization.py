@@ -9,8 +9,8 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import AuthenticationFailed, PermissionDenied, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, Staff
 from iopdesk.passwords import check_policy, policy
 from iopdesk.services.users import lockout_period, max_failures

@@ -18,8 +18,8 @@ import inspect
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import PermissionDenied
+from iopdesk.kernel import clock
 from iopdesk.models import TreatmentPlan
 from iopdesk.permissions import ChartAccessDenied
 from tests.conftest import ADMIN_PASSWORD

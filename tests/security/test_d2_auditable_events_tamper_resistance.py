@@ -17,11 +17,13 @@ import stat
 import peewee
 import pytest
 
-from iopdesk import audit, audit_keys, clock
-from iopdesk.cli import EXIT_CHECK_FAILED, main
-from iopdesk.db import database
+from iopdesk.audit import chain as audit
+from iopdesk.audit import keys as audit_keys
+from iopdesk.cli.main import EXIT_CHECK_FAILED, main
+from iopdesk.clinical.note_rules import note_content_hash
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, AuditHead, ClinicSetting, Note, NoteAddendum
-from iopdesk.services.note_rules import note_content_hash
+from iopdesk.storage.db import database
 from tests.conftest import ADMIN_PASSWORD
 from tests.security.tampering import drop_guards, row_id, sql
 

@@ -13,12 +13,12 @@ import io
 
 import pytest
 
-from iopdesk import clock
-from iopdesk.cli import main
-from iopdesk.db import database
+from iopdesk.cli.main import main
 from iopdesk.errors import PermissionDenied, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent
 from iopdesk.services.audit_trail import SORT_FIELDS
+from iopdesk.storage.db import database
 from tests.conftest import ADMIN_PASSWORD
 from tests.test_consents import consent_fields
 

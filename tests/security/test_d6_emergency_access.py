@@ -9,8 +9,8 @@ import datetime as dt
 
 import pytest
 
-from iopdesk import clock
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, EmergencyAccess
 from iopdesk.permissions import ChartAccessDenied
 from tests.conftest import ADMIN_PASSWORD
@@ -149,14 +149,14 @@ def test_emergency_grants_are_a_synced_table(chart):
 
 def test_a_failed_audit_leaves_no_grant(chart, monkeypatch):
     """The grant and its audit event are one transaction: if auditing fails, no grant remains."""
-    import iopdesk.audit
+    import iopdesk.audit.chain
 
     clinic, client, *_ = chart
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk trouble")
 
-    monkeypatch.setattr(iopdesk.audit, "record", broken)
+    monkeypatch.setattr(iopdesk.audit.chain, "record", broken)
     with pytest.raises(RuntimeError):
         clinic.emergency.request(client.id, REASON)
     assert EmergencyAccess.select().count() == 0

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import iopdesk
-from iopdesk.cli import main as cli
-from iopdesk.encryption import encrypt_clinic, encrypted_copy
+from iopdesk.cli.main import main as cli
 from iopdesk.errors import PassphraseRequired, ValidationError
+from iopdesk.storage.encryption import encrypt_clinic, encrypted_copy
 from tests.conftest import ADMIN_PASSWORD
 
 PASSPHRASE = "blue river stone 42"
@@ -76,7 +76,7 @@ def test_a_backup_of_an_encrypted_clinic_is_encrypted(clinic_file, tmp_path):
 def test_an_encrypted_backup_restores_into_an_encrypted_clinic(clinic_file, tmp_path, monkeypatch):
     """`iopdesk restore` of an encrypted backup needs its passphrase, checks it, and writes a new
     encrypted clinic holding the client, with no readable name; a wrong passphrase writes nothing."""
-    from iopdesk.backup import backup_to_folder, restore_backup
+    from iopdesk.backup.copies import backup_to_folder, restore_backup
 
     monkeypatch.delenv("IOPDESK_DB_PASSPHRASE", raising=False)
     encrypt_clinic(clinic_file, PASSPHRASE)

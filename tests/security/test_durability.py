@@ -2,8 +2,8 @@
 clear message with nothing half written when the database is busy, the disk is full or the
 folder is read-only (ONC 170.315(d)(1)-(d)(9) rely on records that are never partly saved).
 
-Storage errors become clear domain errors through `iopdesk.storage_errors.with_clear_errors`;
-until `iopdesk.db.make_database` builds its SQLite databases with it, the `clear_errors` fixture
+Storage errors become clear domain errors through `iopdesk.storage.errors.with_clear_errors`;
+until `iopdesk.storage.db.make_database` builds its SQLite databases with it, the `clear_errors` fixture
 does so for the test (see test_the_clinic_database_reports_storage_errors_clearly).
 """
 
@@ -25,12 +25,12 @@ import peewee
 import pytest
 
 import iopdesk
-import iopdesk.db
-from iopdesk import clock
-from iopdesk.db import make_database
+import iopdesk.storage.db
 from iopdesk.errors import DatabaseUnavailable, IopDeskError
+from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, Client, Note
-from iopdesk.storage_errors import ClearStorageErrors, DatabaseBusy, DiskFull, with_clear_errors
+from iopdesk.storage.db import make_database
+from iopdesk.storage.errors import ClearStorageErrors, DatabaseBusy, DiskFull, with_clear_errors
 from tests.conftest import ADMIN_PASSWORD
 
 YESTERDAY = clock.today() - dt.timedelta(days=1)
@@ -61,11 +61,11 @@ def _adopted(tmp_path) -> bool:
 @pytest.fixture
 def clear_errors(monkeypatch, tmp_path):
     """SQLite clinics opened in this test report storage errors clearly (a no-op once
-    iopdesk.db.make_database does so itself)."""
+    iopdesk.storage.db.make_database does so itself)."""
     if not _adopted(tmp_path):
         shim = types.SimpleNamespace(**vars(peewee))
         shim.SqliteDatabase = with_clear_errors(peewee.SqliteDatabase)
-        monkeypatch.setattr(iopdesk.db, "peewee", shim)
+        monkeypatch.setattr(iopdesk.storage.db, "peewee", shim)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def another_program_holding_the_write_lock(path):
 def test_the_clinic_database_reports_storage_errors_clearly(tmp_path):
     """Every SQLite clinic database turns busy / full / read-only errors into clear messages."""
     if not _adopted(tmp_path):
-        pytest.xfail("iopdesk.db.make_database does not use storage_errors.with_clear_errors yet")
+        pytest.xfail("iopdesk.storage.db.make_database does not use storage_errors.with_clear_errors yet")
     assert _adopted(tmp_path)
 
 

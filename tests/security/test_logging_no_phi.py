@@ -8,7 +8,7 @@ import logging
 import pytest
 
 import iopdesk
-from iopdesk import clock
+from iopdesk.kernel import clock
 from iopdesk.logs import FILE_NAME, configure_logging, redact, register_phi
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -61,7 +61,7 @@ def test_the_filter_blanks_mrns_dates_and_registered_names_in_messages_and_trace
 def test_a_day_of_work_at_debug_level_leaves_no_phi_in_the_log(log_folder, tmp_path, monkeypatch):
     """Register, admit, note and sign, group sessions (demo), print, export billing, sync, a refused
     command: the log says what happened, and no client's name, MRN or birth date appears in it."""
-    from iopdesk.cli import main as cli_main
+    from iopdesk.cli.main import main as cli_main
     from iopdesk.demo import generate
     from reports.export_cli import main as export_main
     from reports.jobs import PrintRequest, print_document

@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, clock
-from iopdesk.changes import Changes
+from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
+from iopdesk.kernel import clock
+from iopdesk.kernel.changes import Changes
 from iopdesk.services.alerts import ChartAlerts
 from ui.dates import date_text
 from ui.operations import Operations

@@ -12,9 +12,9 @@ import html
 
 from PySide6.QtCore import QCoreApplication
 
-from iopdesk.rules import levels_of_care, tracks
-from iopdesk.services.discharge import DischargeView
-from iopdesk.services.discharge_summary import DischargeSummary
+from iopdesk.clinical.program_rules import levels_of_care, tracks
+from iopdesk.services.discharge.service import DischargeView
+from iopdesk.services.discharge.summary import DischargeSummary
 from ui.dates import date_text, stamp_text
 
 _CONTEXT = "DischargeSummary"

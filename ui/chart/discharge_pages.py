@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.errors import IopDeskError
-from iopdesk.services.discharge import discharge_reasons
+from iopdesk.services.discharge.service import discharge_reasons
 from ui.chart.discharge_html import record_html
 from ui.date_fields import DateField, entries_ready
 from ui.dates import date_text

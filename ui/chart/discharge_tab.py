@@ -15,9 +15,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from iopdesk import Clinic
-from iopdesk.changes import Changes
 from iopdesk.errors import IopDeskError
-from iopdesk.services.discharge import DischargeView
+from iopdesk.kernel.changes import Changes
+from iopdesk.services.discharge.service import DischargeView
 from reports.jobs import PrintRequest
 from ui.chart.discharge_html import discharge_html, signature_text
 from ui.chart.discharge_wizard import DischargeWizard

@@ -20,9 +20,10 @@ import datetime as dt
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
-from iopdesk import Clinic, clock
+from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit, RecordLocked
-from iopdesk.services.discharge import DischargeView
+from iopdesk.kernel import clock
+from iopdesk.services.discharge.service import DischargeView
 from iopdesk.services.episodes import EpisodeView
 from ui.chart.discharge_pages import (
     DischargeNarrativePage,

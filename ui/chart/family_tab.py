@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, clock
+from iopdesk import Clinic
+from iopdesk.kernel import clock
 from iopdesk.services.family import SESSION_KINDS
 from ui.chart import ChartFormDialog, RowsTableModel, date_text, make_table_view
 from ui.date_fields import DateField, TimeField

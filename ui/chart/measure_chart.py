@@ -17,8 +17,8 @@ from PySide6.QtCore import QDateTime, QEvent, QMargins, QPointF, Qt, QTime
 from PySide6.QtGui import QBrush, QColor, QCursor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
-from iopdesk import clock
-from iopdesk.measures import MeasureDefinition
+from iopdesk.clinical.measures import MeasureDefinition
+from iopdesk.kernel import clock
 from ui.dates import DATE_FORMAT, date_text, qdate
 
 try:

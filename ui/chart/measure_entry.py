@@ -5,7 +5,7 @@ item: the item text and its answer choices as radio buttons. From the keyboard a
 answer in that position (0 for the first choice; on a PHQ-9 the digit is the score) and moves on
 to the next item that is asked (Up and Down move between items, Tab leaves the list), Delete
 clears the current item, and after the last item the
-focus lands on Save. Every answer updates the score line through `iopdesk.measures.score`: the
+focus lands on Save. Every answer updates the score line through `iopdesk.clinical.measures.score`: the
 total and severity band once every item is answered, before that the total so far and "n of m
 items answered"; a safety flag (PHQ-9 item 9 endorsed, C-SSRS high risk) shows at once in a
 highlighted banner. Items asked only after another answer (C-SSRS) are enabled when asked.
@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, clock
+from iopdesk import Clinic
+from iopdesk.clinical.measures import MeasureScore, measure, score
 from iopdesk.errors import IopDeskError
-from iopdesk.measures import MeasureScore, measure, score
+from iopdesk.kernel import clock
 from ui.chart.measure_items import MeasureItemRow, asked, emphasise, lower_bound, measure_codes
 from ui.date_fields import DateField, entries_ready
 from ui.operations import Operations, user_message
@@ -44,7 +45,7 @@ from ui.storage_retry import run_with_retry
 
 class MeasureEntryDialog(QDialog):
     """Answers for one administration. Invariant: `score_label` always shows what
-    `iopdesk.measures.score` makes of the answers on screen; nothing is stored until Save."""
+    `iopdesk.clinical.measures.score` makes of the answers on screen; nothing is stored until Save."""
 
     def __init__(self, clinic: Clinic, ops: Operations, client_id: str, measure_code: str = "PHQ-9", *,
                  parent: QWidget | None = None) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QButtonGroup, QLabel, QRadioButton
 
-from iopdesk.measures import MeasureItem, measure_definitions
+from iopdesk.clinical.measures import MeasureItem, measure_definitions
 
 PREFERRED_ORDER = ("PHQ-9", "GAD-7", "C-SSRS", "PCL-5", "AUDIT", "DAST-10", "BAM")
 

@@ -18,8 +18,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from iopdesk import Clinic, clock
-from iopdesk.measures import MeasureDefinition, measure
+from iopdesk import Clinic
+from iopdesk.clinical.measures import MeasureDefinition, measure
+from iopdesk.kernel import clock
 from reports.jobs import PrintRequest
 from ui.chart import RowsTableModel, date_text, make_table_view
 from ui.chart.measure_chart import MeasureChartWidget

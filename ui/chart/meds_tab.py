@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, clock
+from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit
+from iopdesk.kernel import clock
 from ui.chart import ChartFormDialog, RowsTableModel, date_text, make_table_view
 from ui.concurrent_edit_dialog import resolve_concurrent_edit, with_versions
 from ui.date_fields import DateField

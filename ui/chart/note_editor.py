@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic
+from iopdesk.clinical.note_formats import lookup_format
 from iopdesk.errors import ConcurrentEdit, IopDeskError, OtherClientNamed
-from iopdesk.note_formats import lookup_format
-from iopdesk.services.notes import SIGNED_STATES, NoteView
-from iopdesk.storage_errors import DatabaseBusy
+from iopdesk.services.notes.service import SIGNED_STATES, NoteView
+from iopdesk.storage.errors import DatabaseBusy
 from ui.chart.note_addenda import AddendumDialog
 from ui.chart.note_form import NoteFormMixin
 from ui.chart.note_list_model import kind_label

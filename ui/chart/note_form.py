@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import clock
-from iopdesk.services.notes import NoteView
+from iopdesk.kernel import clock
+from iopdesk.services.notes.service import NoteView
 from ui.chart.note_addenda import AddendaWidget
 from ui.chart.note_text import SectionEdit, bold, default_times
 from ui.date_fields import DateField, TimeField

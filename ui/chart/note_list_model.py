@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QObject, Qt
 
 from iopdesk import Clinic
-from iopdesk.services.notes import NoteListItem
+from iopdesk.services.notes.service import NoteListItem
 from ui.dates import date_text
 
 COLUMNS = ("date", "kind", "format", "minutes", "author", "status")

@@ -1,5 +1,5 @@
 """The note editor's live name check: the note's text on screen checked with the domain's rule
-(`iopdesk.name_checks.note_findings`) about 400 ms after the last keystroke, without saving.
+(`iopdesk.clinical.name_checks.note_findings`) about 400 ms after the last keystroke, without saving.
 
 The names of the clients in care are read once, off the GUI thread, when the editor opens
 (`clinic.notes.name_people`, one query) and indexed; each check then tokenises the sections and
@@ -14,8 +14,8 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from iopdesk.name_checks import note_findings
-from iopdesk.name_rules import Finding, NameIndex, NameOverride, Person, blocking
+from iopdesk.clinical.name_checks import note_findings
+from iopdesk.clinical.name_rules import Finding, NameIndex, NameOverride, Person, blocking
 from ui.name_findings import FindingsPanel, ask_override_reason, highlight
 
 DEBOUNCE_MS = 400

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import html
 
+from iopdesk.clinical.note_rules import missing_sections_problem, with_goal_filled
 from iopdesk.errors import IopDeskError, OtherClientNamed
-from iopdesk.services.note_rules import missing_sections_problem, with_goal_filled
 from ui.attestation_dialog import confirm_signature
 from ui.date_fields import entries_ready
 from ui.name_findings import words_text

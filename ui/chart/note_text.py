@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QPlainTextEdit
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 
 
 def bold(font: QFont) -> QFont:

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic
-from iopdesk.changes import Changes
+from iopdesk.clinical.note_formats import NOTE_KINDS, note_formats
 from iopdesk.errors import IopDeskError
-from iopdesk.note_formats import NOTE_KINDS, note_formats
+from iopdesk.kernel.changes import Changes
 from ui.attestation_dialog import confirm_signature
 from ui.chart.note_editor import NoteEditorDialog
 from ui.chart.note_list_model import NoteListTableModel, kind_label

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic
+from iopdesk.clinical.program_rules import levels_of_care, tracks
 from iopdesk.errors import IopDeskError
-from iopdesk.rules import levels_of_care, tracks
 from iopdesk.services.alerts import ChartAlerts
 from ui.chart import RowsTableModel, date_text, make_table_view
 from ui.dates import stamp_text

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
-from iopdesk import clock
+from iopdesk.kernel import clock
 from ui.chart import ChartFormDialog
 from ui.date_fields import DateField
 

@@ -17,8 +17,8 @@ import datetime as dt
 
 from PySide6.QtWidgets import QMessageBox
 
-from iopdesk import clock
 from iopdesk.errors import ConcurrentEdit, IopDeskError
+from iopdesk.kernel import clock
 from ui.chart import plan_dialogs as forms
 from ui.concurrent_edit_dialog import resolve_concurrent_edit, with_versions
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit, IopDeskError
-from iopdesk.services.plan_reviews import RATINGS
+from iopdesk.services.plans.reviews import RATINGS
 from ui.attestation_dialog import confirm_signature
 from ui.chart.plan_dialogs import text_box
 from ui.concurrent_edit_dialog import resolve_concurrent_edit, with_versions

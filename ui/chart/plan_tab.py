@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk import Clinic, clock
-from iopdesk.changes import Changes
+from iopdesk import Clinic
 from iopdesk.errors import ConcurrentEdit, IopDeskError
+from iopdesk.kernel import clock
+from iopdesk.kernel.changes import Changes
 from ui.chart import plan_dialogs as forms
 from ui.chart.plan_element_editing import PlanElementEditing
 from ui.chart.plan_review_dialog import PlanReviewDialog

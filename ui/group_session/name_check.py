@@ -1,5 +1,5 @@
 """The group-session composer's live name check: while the facilitator types, the sections and the
-shared part on screen are checked with the domain's own rule (`iopdesk.name_checks`) about 400 ms
+shared part on screen are checked with the domain's own rule (`iopdesk.clinical.name_checks`) about 400 ms
 after the last keystroke, without saving.
 
 Names come from the roster rows (each carries the member's names); the text of a client whose
@@ -18,9 +18,9 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QListWidgetItem
 
-from iopdesk.name_checks import session_findings, similar_findings
-from iopdesk.name_rules import SIMILAR, Finding, NameOverride
-from iopdesk.rules import rule
+from iopdesk.clinical.name_checks import session_findings, similar_findings
+from iopdesk.clinical.name_rules import SIMILAR, Finding, NameOverride
+from iopdesk.clinical.program_rules import rule
 from ui.name_findings import ask_override_reason, highlight, mark_line_edit
 
 DEBOUNCE_MS = 400

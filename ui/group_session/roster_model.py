@@ -6,7 +6,7 @@ window is held as a pending overlay per client until the window saves the sessio
 shows what the facilitator sees now while the database keeps what was last saved. Minutes are
 derived here only for display (the domain computes the stored minutes). Times show in the clinic's
 format (`ui.dates.time_text`); the window's time fields read them as a roster does ("0925", "925",
-"9:25", "9", and "1:25" as 13:25 in an afternoon session: `iopdesk.formats.parse_time(within=…)`).
+"9:25", "9", and "1:25" as 13:25 in an afternoon session: `iopdesk.kernel.formats.parse_time(within=…)`).
 """
 
 from __future__ import annotations

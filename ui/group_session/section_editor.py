@@ -6,7 +6,7 @@ roster's current client changes, so every client keeps their own undo and redo h
 Ctrl+Shift+Z) for the life of the window. Above the sections, `findings_panel` says when the
 section names another member (and offers "Override…"); the window's live name check fills it and
 highlights the words. The sections come from `resources/note_templates.json`
-through `iopdesk.note_formats` (no Qt there); the editor is read-only for a client who did not
+through `iopdesk.clinical.note_formats` (no Qt there); the editor is read-only for a client who did not
 attend or whose note is signed, and says why.
 """
 
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iopdesk.note_formats import lookup_format
+from iopdesk.clinical.note_formats import lookup_format
 from ui.name_findings import FindingsPanel
 
 

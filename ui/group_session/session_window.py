@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.errors import ConcurrentEdit, IopDeskError
-from iopdesk.services.groups import AttendanceEntry, ClientSection
-from iopdesk.storage_errors import DatabaseBusy
+from iopdesk.services.groups.service import AttendanceEntry, ClientSection
+from iopdesk.storage.errors import DatabaseBusy
 from reports.jobs import PrintRequest
 from ui.date_fields import TimeField
 from ui.dates import date_text, time_text

@@ -12,10 +12,10 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
+from iopdesk.clinical.name_rules import Finding
+from iopdesk.clinical.note_formats import lookup_format
 from iopdesk.errors import IopDeskError
-from iopdesk.name_rules import Finding
-from iopdesk.note_formats import lookup_format
-from iopdesk.services.groups import SignAllResult
+from iopdesk.services.groups.service import SignAllResult
 from ui.attestation_dialog import confirm_signature
 from ui.name_findings import MARK_STYLE, excerpt_html
 from ui.operations import user_message

@@ -1,0 +1,452 @@
+"""Backups of a SQLite clinic that restore: written with SQLite's online backup API, checked, kept
+with rotation, and restored into a new file after a check.
+
+Invariants:
+- An open clinic file is never copied as bytes (closing any descriptor on a SQLite file drops
+  this process's locks on it): a backup goes through `sqlite3.Connection.backup`, page by page,
+  while the app keeps working; an encrypted clinic goes through SQLCipher's export
+  (`iopdesk.storage.encryption.encrypted_copy`), so its backups stay encrypted.
+- A backup is consistent: the copy and the row counts it is checked against come from ONE read
+  transaction on the source (WAL keeps that snapshot still while other connections write), so
+  the counts are exactly those of the copied state. Counting the source before or after the copy
+  instead would race with the clinic's own writes.
+- A backup file appears under its name only once it passed `PRAGMA integrity_check` and matched
+  the source's row counts for every table: it is written as NAME.part, then renamed.
+- Every backup written is recorded in the clinic's own audit chain once it is checked, by the
+  system (iopdesk/backup/audit_event.py); when that event cannot be written the file is removed.
+- A restore never overwrites: it writes a new file, checks it (storage, schema, audit trail),
+  gives it a new identity (so sync peers re-send what the backup lacks), and only then moves it
+  to the name asked for.
+Backup files are named clinic-YYYYMMDD-HHMMSS.sqlite (UTC). A PostgreSQL clinic is backed up
+with `pg_dump` (see `pg_dump_command`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+
+from iopdesk.backup.audit_event import recorded
+from iopdesk.errors import (
+    DatabaseDamaged,
+    DatabaseUnavailable,
+    PassphraseRequired,
+    SchemaTooNew,
+    ValidationError,
+)
+from iopdesk.kernel.clock import utcnow
+
+Progress = Callable[[str, int, int], None]
+NAME_PATTERN = re.compile(r"^clinic-(\d{8})-(\d{6})\.sqlite$")
+STEP_PAGES = 1024
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    path: Path
+    counts: Mapping[str, int]
+    pages: int
+    seconds: float
+    unaudited: str = ""  # why the backup's audit event could not be written, if it could not
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        text = (f"Backup written and checked: {self.path} ({len(self.counts)} tables, {self.rows} rows, "
+                f"{self.seconds:.1f} s)")
+        if self.unaudited:
+            text += f". Warning: it is not in the audit trail: {self.unaudited}"
+        return text
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    path: Path
+    source: Path
+    database_id: str
+    audit_events: int
+    schema_version: int
+
+    def summary(self) -> str:
+        return (f"Restored {self.source} into {self.path} (schema version {self.schema_version}, "
+                f"{self.audit_events} audit events verified); it has a new identity, so sync peers "
+                "will send it everything again.")
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _source_path(db_or_path) -> Path:
+    """The clinic file behind a Clinic, a peewee database, a URL or a path."""
+    from iopdesk.storage.db import is_postgres, normalise_url, sqlite_path
+
+    db = getattr(db_or_path, "db", db_or_path)
+    if isinstance(db, peewee.Database):
+        if isinstance(db, peewee.PostgresqlDatabase):
+            raise ValidationError(pg_dump_advice(getattr(db_or_path, "url", None)), field="db")
+        path = Path(db.database) if db.database not in ("", ":memory:") else None
+    else:
+        url = normalise_url(db)
+        if is_postgres(url):
+            raise ValidationError(pg_dump_advice(url), field="db")
+        path = sqlite_path(url)
+    if path is None:
+        raise ValidationError("Clinic database: an in-memory database cannot be backed up.", field="db")
+    if not path.is_file():
+        raise DatabaseUnavailable(f"No clinic database at {path}.")
+    return path
+
+
+def _open_passphrase(db_or_path) -> str | None:
+    """The passphrase an open encrypted clinic was opened with (peewee's SqlCipherDatabase keeps
+    it in its connection parameters), so the app's scheduled backups need not ask again."""
+    db = getattr(db_or_path, "db", db_or_path)
+    params = getattr(db, "connect_params", None) or {}
+    return params.get("passphrase") or None
+
+
+def pg_dump_command(url: str | None) -> str:
+    """The pg_dump command line that backs up the PostgreSQL clinic at `url` (password left out)."""
+    import shlex
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url or "postgresql://HOST/DBNAME")
+    user = f" --username={shlex.quote(urllib.parse.unquote(parts.username))}" if parts.username else ""
+    port = f" --port={parts.port}" if parts.port else ""
+    host = f" --host={shlex.quote(parts.hostname)}" if parts.hostname else ""
+    name = shlex.quote(urllib.parse.unquote(parts.path.lstrip("/")) or "DBNAME")
+    return f"pg_dump --format=custom{host}{port}{user} --file=clinic-$(date -u +%Y%m%d-%H%M%S).dump {name}"
+
+
+def pg_dump_advice(url: str | None) -> str:
+    return ("This clinic lives on a PostgreSQL server: back it up on the server with pg_dump, e.g. "
+            f"{pg_dump_command(url)} (restore with pg_restore into a new, empty database).")
+
+
+def _table_counts(connection: sqlite3.Connection) -> dict[str, int]:
+    names = [row[0] for row in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return {name: connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
+
+
+def _sync_file(path: Path) -> None:
+    """Flush a file and its folder entry to the disk (the rename must survive a power cut)."""
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+    if hasattr(os, "O_DIRECTORY"):
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _check_copy(path: Path, counts: Mapping[str, int]) -> None:
+    """Integrity check and row counts of a fresh copy; DatabaseUnavailable when it falls short."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        if result != ["ok"]:
+            raise DatabaseUnavailable(f"The backup copy failed its integrity check ({result[0]}); "
+                                      "it was not kept. Try again, and check the disk.")
+        copied = _table_counts(connection)
+    finally:
+        connection.close()
+    if copied != dict(counts):
+        short = sorted(name for name in set(counts) | set(copied) if counts.get(name) != copied.get(name))
+        raise DatabaseUnavailable("The backup copy does not hold the same rows as the clinic "
+                                  f"(tables {', '.join(short[:5])}); it was not kept. Try again.")
+
+
+def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
+                  key: str | None = None) -> BackupReport:
+    """Write a checked backup of the SQLite clinic (a Clinic, peewee database, URL or path) to `out`.
+
+    Consistent while the app writes (one read snapshot). `key`: the passphrase of an encrypted
+    clinic (default: the one an open encrypted clinic was opened with; ignored for a plain
+    file); its backup is encrypted with the same passphrase. Raises ValidationError when `out`
+    exists or the clinic is on PostgreSQL (the message gives the pg_dump command),
+    PassphraseRequired for an encrypted clinic without `key`, DatabaseUnavailable when the copy
+    cannot be written or fails its check, AuditKeyMissing or DatabaseBusy when its audit event
+    cannot be written (nothing is left at `out` in each case). The backup is recorded by a
+    "backup" audit event (system actor) in the clinic's chain once the copy is checked.
+    """
+    from iopdesk.storage.db import is_encrypted_file
+
+    report = progress or _no_progress
+    source = _source_path(db_or_path)
+    key = key or _open_passphrase(db_or_path)
+    out = Path(out)
+    if out.exists():
+        raise ValidationError(f"Backup file: {out} already exists; choose a new name.", field="out")
+    if not out.parent.is_dir():
+        raise ValidationError(f"Backup file: the folder {out.parent} does not exist.", field="out")
+    started = time.monotonic()
+    if is_encrypted_file(source):
+        if not key:
+            raise PassphraseRequired(f"The clinic database {source} is encrypted: enter its passphrase.",
+                                     field="passphrase")
+        from iopdesk.storage.encryption import encrypted_copy
+
+        report("copying", 0, 1)
+        counts = encrypted_copy(source, key, out)
+        report("copying", 1, 1)
+        return recorded(source, key, BackupReport(out, counts, 0, time.monotonic() - started), encrypted=True)
+    temporary = out.with_name(out.name + ".part")
+    temporary.unlink(missing_ok=True)
+    try:
+        pages = _copy(source, temporary, report)
+        report("checking", 0, 1)
+        _check_copy(temporary, pages[1])
+        _sync_file(temporary)
+        os.replace(temporary, out)
+        _sync_file(out)
+        report("checking", 1, 1)
+    except (sqlite3.Error, OSError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise DatabaseUnavailable(f"The backup could not be written to {out}: {reason}. Nothing was kept.") from None
+    finally:
+        for leftover in (temporary, Path(f"{temporary}-journal")):
+            leftover.unlink(missing_ok=True)
+    return recorded(source, None, BackupReport(out, pages[1], pages[0], time.monotonic() - started),
+                    encrypted=False)
+
+
+def _copy(source: Path, target: Path, report: Progress) -> tuple[int, dict[str, int]]:
+    """Copy `source` into the new file `target` with the backup API inside one read transaction;
+    returns the page count and the row counts of the copied snapshot."""
+    reader = sqlite3.connect(source, timeout=5.0, isolation_level=None)
+    writer = sqlite3.connect(target, isolation_level=None)
+    try:
+        reader.execute("PRAGMA busy_timeout = 5000")
+        reader.execute("BEGIN")  # the snapshot starts at the first read and holds to COMMIT
+        counts = _table_counts(reader)
+        total = reader.execute("PRAGMA page_count").fetchone()[0]
+
+        def step(status: int, remaining: int, pages: int) -> None:
+            report("copying", pages - remaining, pages)
+
+        reader.backup(writer, pages=STEP_PAGES, progress=step)
+        reader.execute("COMMIT")
+    finally:
+        writer.close()
+        reader.close()
+    return total, counts
+
+
+# -- the backup folder ------------------------------------------------------------------------
+def backup_name(when: dt.datetime) -> str:
+    return f"clinic-{when:%Y%m%d-%H%M%S}.sqlite"
+
+
+def backup_time(path: Path) -> dt.datetime | None:
+    """When a rotated backup was taken (UTC), from its name; None for other files."""
+    match = NAME_PATTERN.match(Path(path).name)
+    if not match:
+        return None
+    try:
+        return dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+
+
+def backups_in(folder: Path) -> list[Path]:
+    """The rotated backups in `folder`, newest first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [(when, path) for path in folder.iterdir() if (when := backup_time(path)) is not None]
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def backup_to_folder(db_or_path, folder: Path, *, progress: Progress | None = None,
+                     key: str | None = None, rotate: bool = True) -> BackupReport:
+    """A new checked backup in `folder` (made if missing) named by the time, then rotation."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValidationError(f"Backup folder: {folder} cannot be used ({exc.strerror or exc}).",
+                              field="folder") from None
+    when = utcnow().replace(microsecond=0)
+    while (folder / backup_name(when)).exists():
+        when += dt.timedelta(seconds=1)
+    result = backup_clinic(db_or_path, folder / backup_name(when), progress=progress, key=key)
+    if rotate:
+        rotate_backups(folder)
+    return result
+
+
+def rotate_backups(folder: Path, keep_daily: int = 7, keep_weekly: int = 4, keep_monthly: int = 12) -> list[Path]:
+    """Delete rotated backups no rule keeps; returns what was deleted.
+
+    Kept: the newest backup of each of the last `keep_daily` days that have backups, of each of
+    the last `keep_weekly` ISO weeks and of each of the last `keep_monthly` months, and always the
+    newest of all. Files not named clinic-YYYYMMDD-HHMMSS.sqlite are never touched.
+    """
+    backups = backups_in(folder)
+    keep: set[Path] = set(backups[:1])
+    rules: list[tuple[int, Callable[[dt.datetime], tuple]]] = [
+        (keep_daily, lambda t: (t.date(),)),
+        (keep_weekly, lambda t: tuple(t.isocalendar())[:2]),
+        (keep_monthly, lambda t: (t.year, t.month)),
+    ]
+    for count, period in rules:
+        seen: set[tuple] = set()
+        for path in backups:
+            key = period(backup_time(path))
+            if key in seen:
+                continue
+            if len(seen) >= count:
+                break
+            seen.add(key)
+            keep.add(path)
+    deleted = [path for path in backups if path not in keep]
+    for path in deleted:
+        path.unlink(missing_ok=True)
+    return deleted
+
+
+def is_good_backup(path: Path) -> bool:
+    """Whether a backup file opens and passes quick_check (an encrypted one cannot be checked
+    without its passphrase and counts as good if it is not empty)."""
+    from iopdesk.storage.db import is_encrypted_file
+
+    path = Path(path)
+    if is_encrypted_file(path):
+        return path.stat().st_size > 0
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return [row[0] for row in connection.execute("PRAGMA quick_check")] == ["ok"]
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
+
+
+def latest_good_backup(folder: Path) -> Path | None:
+    """The newest rotated backup in `folder` that passes its check, or None."""
+    return next((path for path in backups_in(folder) if is_good_backup(path)), None)
+
+
+# -- restore ----------------------------------------------------------------------------------
+def restore_backup(file: Path, target: Path, *, key: str | None = None) -> RestoreReport:
+    """Restore the backup `file` into the NEW clinic file `target`, after checking it.
+
+    Checks: SQLite integrity, a clinic schema this program knows (older is fine: it is upgraded
+    when opened), and the audit trail. The restored clinic gets a new identity and an audit event
+    saying where it came from. Raises ValidationError when `target` exists or `file` is missing,
+    DatabaseDamaged when the backup fails a check, SchemaTooNew for a backup from a newer IOP
+    Desk; nothing is left at `target` then. An encrypted backup needs `key` (or
+    $IOPDESK_DB_PASSPHRASE): it is restored into an encrypted file with the same passphrase
+    (PassphraseRequired without one, or when it does not open the backup).
+    """
+    file, target = Path(file), Path(target)
+    if not file.is_file():
+        raise ValidationError(f"Backup file: there is no file {file}.", field="file")
+    if target.exists():
+        raise ValidationError(f"Restore to: {target} already exists; restore into a new file.", field="to")
+    if not target.parent.is_dir():
+        raise ValidationError(f"Restore to: the folder {target.parent} does not exist.", field="to")
+    from iopdesk.storage.db import PASSPHRASE_ENV, is_encrypted_file
+
+    encrypted = is_encrypted_file(file)
+    if encrypted:
+        key = key or os.environ.get(PASSPHRASE_ENV)
+        if not key:
+            raise PassphraseRequired(f"Passphrase: the backup {file} is encrypted; give its passphrase.",
+                                     field="passphrase")
+    elif not is_good_backup(file):
+        raise DatabaseDamaged(f"The backup {file} is damaged (it fails SQLite's integrity check); "
+                              "choose an older backup.")
+    temporary = target.with_name(target.name + ".part")
+    for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+        leftover.unlink(missing_ok=True)
+    try:
+        if encrypted:
+            _copy_encrypted(file, key, temporary)
+        else:
+            _copy(file, temporary, _no_progress)
+        result = _adopt(temporary, source=file, key=key if encrypted else None)
+        _sync_file(temporary)
+        os.replace(temporary, target)
+        _sync_file(target)
+    finally:
+        for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+            leftover.unlink(missing_ok=True)
+    return RestoreReport(target, file, *result)
+
+
+def _copy_encrypted(file: Path, key: str, target: Path) -> None:
+    """An encrypted backup copied into a new encrypted file (same passphrase) with SQLCipher's
+    export; a passphrase that does not open the backup is PassphraseRequired."""
+    from iopdesk.storage.encryption import _export
+
+    try:
+        _export(file, key, target, key)
+    except Exception as exc:
+        if "not a database" in str(exc) or "encrypted" in str(exc):
+            raise PassphraseRequired(f"Passphrase: it does not open the backup {file}.", field="passphrase") from None
+        raise DatabaseDamaged(f"The backup {file} cannot be read ({' '.join(str(exc).split())}); "
+                              "choose an older backup.") from None
+
+
+def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, int, int]:
+    """Check the restored copy at `path` and give it a new identity; returns (database id,
+    audit events verified, schema version). `key` opens an encrypted copy."""
+    import uuid
+
+    from iopdesk.audit import chain as audit
+    from iopdesk.models import ClinicSetting, writing_as_site
+    from iopdesk.permissions import SYSTEM
+    from iopdesk.storage.db import database
+    from iopdesk.storage.schema import schema_status
+    from iopdesk.sync.session import new_database_identity
+
+    pragmas = {"foreign_keys": 1, "journal_mode": "delete"}
+    if key is None:
+        db = peewee.SqliteDatabase(str(path), pragmas=pragmas, lock_type="IMMEDIATE")
+    else:
+        from playhouse.sqlcipher_ext import SqlCipherDatabase
+
+        db = SqlCipherDatabase(str(path), passphrase=key, pragmas=pragmas, lock_type="IMMEDIATE")
+    db.connect()
+    try:
+        integrity = [row[0] for row in db.execute_sql("PRAGMA integrity_check").fetchall()]
+        if integrity != ["ok"]:
+            raise DatabaseDamaged(f"The backup {source} is damaged ({integrity[0]}); choose an older backup.")
+        if "schema_migration" not in db.get_tables():
+            raise DatabaseDamaged(f"The file {source} is not an IOP Desk clinic backup.")
+        status = schema_status(db)
+        if status.unknown:
+            raise SchemaTooNew(f"The backup {source} was written by a newer IOP Desk; install it to restore "
+                               "this backup.")
+        with database.bound_to(db):
+            site = ClinicSetting.get_or_none(ClinicSetting.key == "this_site")
+            if site is None:
+                raise DatabaseDamaged(f"The backup {source} has no clinic identity; choose another backup.")
+            with writing_as_site(uuid.UUID(str(site.value))):
+                chain = audit.verify_chain()
+                if not chain.ok:
+                    raise DatabaseDamaged(f"The backup {source} has a broken audit trail ({chain.problem}); "
+                                          "choose an older backup.")
+                with db.atomic():
+                    database_id = new_database_identity()
+                    audit.record(SYSTEM, "restore", "clinic", None,
+                                 detail={"backup": source.name, "database": database_id})
+    finally:
+        db.close()
+    return database_id, chain.events, status.version

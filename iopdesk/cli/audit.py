@@ -1,0 +1,105 @@
+"""`iopdesk audit`: the audit report, a client's accounting of disclosures, and the audit key.
+
+    iopdesk audit [--client MRN] [--user NAME] [--from DATE] [--to DATE] [--sort FIELD] [--desc] [--csv]
+    iopdesk audit disclosures --client MRN        date, time, client, user, recipient, description
+    iopdesk audit key --export FILE               carry the clinic's audit key to another workstation
+    iopdesk audit key --import FILE               install it here (no sign-in: only this clinic's key fits)
+
+The report and disclosures act as an administrator (`--as`, password from IOPDESK_ADMIN_PASSWORD
+or asked); reading them is audited. Times are local. `--csv` writes comma-separated values to
+standard output (with a header row) for a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+from iopdesk.errors import ValidationError
+
+SORT_CHOICES = ("when", "user", "action", "what", "client", "detail")
+
+
+def add_parser(sub, common: argparse.ArgumentParser) -> None:
+    audit = sub.add_parser("audit", parents=[common], help="the audit report, disclosures and the audit key",
+                           description="Who saw or changed what, when, for which client (times are local).")
+    audit.add_argument("--as", dest="as_user", metavar="ADMIN", help="administrator to act as")
+    audit.add_argument("--client", metavar="MRN", help="only events about this client")
+    audit.add_argument("--user", metavar="NAME", help="only events by this user name")
+    audit.add_argument("--from", dest="date_from", metavar="DATE", help="first day (YYYY-MM-DD), local time")
+    audit.add_argument("--to", dest="date_to", metavar="DATE", help="last day (YYYY-MM-DD), inclusive")
+    audit.add_argument("--sort", choices=SORT_CHOICES, default="when", help="column to sort by (default when)")
+    audit.add_argument("--desc", action="store_true", help="sort descending")
+    audit.add_argument("--limit", type=int, default=5000, help="at most this many events (default 5000)")
+    audit.add_argument("--csv", action="store_true", help="comma-separated values with a header row")
+    actions = audit.add_subparsers(dest="audit_command", metavar="ACTION")
+    disclosures = actions.add_parser("disclosures", parents=[common],
+                                     help="accounting of disclosures of one client's records")
+    disclosures.add_argument("--client", required=True, metavar="MRN")
+    disclosures.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+    disclosures.add_argument("--csv", action="store_true")
+    key = actions.add_parser("key", parents=[common], help="export or import the clinic's audit key")
+    which = key.add_mutually_exclusive_group(required=True)
+    which.add_argument("--export", dest="export_file", metavar="FILE", help="write the key to FILE (0600)")
+    which.add_argument("--import", dest="import_file", metavar="FILE", help="install the key in FILE here")
+    key.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+
+
+def _sign_in(clinic, args) -> None:
+    from iopdesk.cli.main import ask_password
+
+    user = getattr(args, "as_user", None)
+    if not user:
+        raise ValidationError("Audit: give --as ADMIN (an administrator's user name).", field="as")
+    clinic.login(user, ask_password("IOPDESK_ADMIN_PASSWORD", f"Password for {user}: ", confirm=False))
+
+
+def _write(rows: list[list[str]], header: list[str], as_csv: bool) -> None:
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    widths[-1] = 0
+    for line in [header, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def run(args, open_clinic) -> int:
+    """Run `iopdesk audit …`; `open_clinic(args)` opens the clinic."""
+    with open_clinic(args) as clinic:
+        if args.audit_command == "key":
+            if args.import_file:
+                path = clinic.audit.import_key(args.import_file)
+                print(f"Installed the clinic's audit key at {path}")
+                return 0
+            _sign_in(clinic, args)
+            path = clinic.audit.export_key(args.export_file)
+            print(f"Wrote the clinic's audit key to {path}; keep it as secret as a password.")
+            return 0
+        _sign_in(clinic, args)
+        if args.audit_command == "disclosures":
+            client = clinic.clients.by_mrn(args.client)
+            rows = [[d.disclosed_at.strftime("%Y-%m-%d"), d.disclosed_at.strftime("%H:%M"), client.mrn,
+                     d.disclosed_by, d.recipient, d.description]
+                    for d in (_local(view) for view in clinic.disclosures.log(client.id))]
+            _write(rows, ["date", "time", "client", "user", "recipient", "description"], args.csv)
+            if not rows and not args.csv:
+                print(f"No disclosures of {client.mrn}'s records.")
+            return 0
+        events = clinic.audit.report(args.client, args.user, args.date_from, args.date_to, order_by=args.sort,
+                                     descending=args.desc, limit=args.limit)
+        rows = [[e.when.strftime("%Y-%m-%d %H:%M:%S"), e.user, e.action, e.what, e.client_mrn, e.detail]
+                for e in events]
+        _write(rows, ["when", "user", "action", "what", "client", "detail"], args.csv)
+        return 0
+
+
+def _local(view):
+    """A disclosure with its UTC time shown in local time."""
+    import dataclasses
+    import datetime as dt
+
+    return dataclasses.replace(view, disclosed_at=view.disclosed_at.replace(tzinfo=dt.UTC).astimezone())

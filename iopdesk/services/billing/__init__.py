@@ -1,0 +1,1 @@
+"""`clinic.billing`: claim lines and holds derived from the record (service), with the pieces it is made of: what is read (record), the rules (rules), candidates (derive), holds (holds), stored lines (store) and what the writer gets (views)."""

@@ -1,0 +1,1 @@
+"""`clinic.discharge`: discharge (service) and the summary assembled from the record (summary)."""

@@ -1,0 +1,1 @@
+"""`clinic.plans`: treatment plans (service), editing a draft, reviews and the read models."""

@@ -1,0 +1,1 @@
+"""Numbered schema migrations run by `iopdesk.storage.schema` with playhouse.migrations; frozen once released."""

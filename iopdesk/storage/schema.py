@@ -1,0 +1,117 @@
+"""Bringing a clinic database to this program's schema with `playhouse.migrations`.
+
+Every database, new or old, goes through the numbered scripts in `iopdesk/storage/migrations/` (the
+first one creates every table from frozen copies). Opening runs what is pending in one
+transaction, serialised between workstations; a database that has migrations this program does
+not know was written by a newer IOP Desk and is refused before anything is touched. Before an
+existing SQLite clinic file is migrated, `backup_before_upgrade` takes a checked backup into the
+backup folder (a PostgreSQL server is backed up with pg_dump by its administrator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+from playhouse.migrations import Runner
+
+from iopdesk.errors import SchemaTooNew
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+HISTORY_TABLE = "schema_migration"
+_PG_LOCK_KEY = 0x10BDE5C  # any constant; serialises migrations between workstations
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    applied: tuple[str, ...]
+    pending: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def version(self) -> int:
+        """The number of the newest applied migration (0 for an empty database)."""
+        return max((int(name.split("_", 1)[0]) for name in self.applied), default=0)
+
+    @property
+    def latest(self) -> int:
+        return max(
+            (int(name.split("_", 1)[0]) for name in self.applied + self.pending), default=0
+        )
+
+
+def _runner(db: peewee.Database) -> Runner:
+    return Runner(db, directory=str(MIGRATIONS_DIR), table_name=HISTORY_TABLE)
+
+
+def schema_status(db: peewee.Database) -> SchemaStatus:
+    rows = _runner(db).status()
+    return SchemaStatus(
+        applied=tuple(m.name for m in rows if m.applied and m.path is not None),
+        pending=tuple(m.name for m in rows if not m.applied),
+        unknown=tuple(m.name for m in rows if m.applied and m.path is None),
+    )
+
+
+def _refuse_if_newer(status: SchemaStatus) -> None:
+    if status.unknown:
+        raise SchemaTooNew(
+            "This clinic database was updated by a newer version of IOP Desk "
+            f"(it has schema changes this program does not know: {', '.join(status.unknown)}). "
+            "Install the current version of IOP Desk to open it; nothing was changed."
+        )
+
+
+def backup_before_upgrade(db: peewee.Database, folder: Path | None = None) -> Path | None:
+    """Back up an existing SQLite clinic file that has pending migrations, before they run.
+
+    Returns the checked backup's path, or None when nothing is pending, the file is a new clinic
+    (no migration applied yet), the database is PostgreSQL, or a newer IOP Desk wrote it (upgrade
+    refuses that untouched). `folder` defaults to the backup folder in the user data folder.
+    Raises DatabaseUnavailable naming the reason when the backup cannot be made: the schema is
+    then not changed, so an update never runs without a way back.
+    """
+    if not isinstance(db, peewee.SqliteDatabase) or db.database in ("", ":memory:"):
+        return None
+    status = schema_status(db)
+    if not status.applied or not status.pending or status.unknown:
+        return None
+    from iopdesk.backup.copies import backup_to_folder
+    from iopdesk.errors import DatabaseUnavailable, IopDeskError
+    from iopdesk.paths import backup_dir
+
+    target = Path(folder) if folder is not None else backup_dir()
+    try:
+        report = backup_to_folder(db, target, rotate=False)
+    except IopDeskError as exc:
+        raise DatabaseUnavailable(
+            f"This version of IOP Desk updates the clinic database {db.database} (schema version "
+            f"{status.version} to {status.latest}) and backs it up first, but the backup failed: {exc} "
+            "The clinic was not changed.") from None
+    import logging
+
+    logging.getLogger(__name__).info("backed up before migrating schema %s to %s: %s",
+                                     status.version, status.latest, report.path.name)
+    return report.path
+
+
+def upgrade(db: peewee.Database, target: str | None = None) -> list[str]:
+    """Apply pending migrations (up to `target`) in one transaction; return their names.
+
+    Raises SchemaTooNew, leaving the database untouched, if it is newer than this program.
+    """
+    _refuse_if_newer(schema_status(db))
+    with db.atomic():
+        if isinstance(db, peewee.PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+        status = schema_status(db)
+        _refuse_if_newer(status)
+        if not status.pending:
+            return []
+        applied = _runner(db).up(target)
+        if "sync_applying" in db.get_tables():
+            from iopdesk.storage.sync_triggers import install_triggers
+
+            install_triggers(db)
+        return applied
