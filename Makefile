@@ -41,7 +41,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 # The suite again on another day: the clinic clock pinned a year ahead (GNU date, else BSD date),
-# slow tests left out; the canary (tests/test_clock_canary.py) fails if the pass did not see that
+# slow tests left out; the canary (tests/ui/test_clock_canary.py) fails if the pass did not see that
 # day. `make test-ahead AHEAD_DAY=2027-12-31` pins any other day, a month's or year's end say.
 AHEAD_DAY ?= $(shell date -d '+1 year' +%F 2>/dev/null || date -v+1y +%F)
 test-ahead: $(STAMP)

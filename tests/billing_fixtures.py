@@ -12,7 +12,7 @@ from iopdesk.kernel.validation import make_npi
 from iopdesk.models import Authorization, ClinicSetting, Payer, Staff
 from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 from tests.conftest import ADMIN_PASSWORD
-from tests.test_group_session import SHARED, sections_for
+from tests.domain.test_group_session import SHARED, sections_for
 
 DAY = clock.today() - dt.timedelta(days=2)
 DAP = {"data": "Client described cravings after a family visit.",

@@ -4,7 +4,7 @@ Which rows belong to a client is computed from the schema, never listed by hand:
 the record when a chain of foreign keys leads from it to `client` (directly, or through an episode,
 a note, a plan, a discharge, a family member…), or when it names the client in a `client_id` column
 without a foreign key (the audit trail). A new table linked to a client is therefore exported
-without any change here (tests/test_client_export.py checks it). Rows the record points at but that
+without any change here (tests/reports/test_client_export.py checks it). Rows the record points at but that
 belong to no one client (staff who signed, the site, the payer, the group session and its shared
 note, the therapy group, an export batch) go in whole as *shared* rows, except the staff's sign-in
 secrets, which are replaced by fixed values (`REDACTED`): an imported account cannot sign in.

@@ -12,8 +12,8 @@ import pytest
 
 from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, ClinicSetting
+from tests.domain.test_consents import consent_fields
 from tests.security.tampering import sql
-from tests.test_consents import consent_fields
 
 
 def test_reading_writing_deleting_and_disclosing_a_chart_are_all_recorded(admitted_client):

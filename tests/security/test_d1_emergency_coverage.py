@@ -23,9 +23,9 @@ from iopdesk.kernel import clock
 from iopdesk.models import TreatmentPlan
 from iopdesk.permissions import ChartAccessDenied
 from tests.conftest import ADMIN_PASSWORD
+from tests.domain.test_consents import consent_fields
+from tests.domain.test_group_session import YESTERDAY, group_day, sections_for
 from tests.security.test_access_control import is_write, public_methods
-from tests.test_consents import consent_fields
-from tests.test_group_session import YESTERDAY, group_day, sections_for
 
 REASON = "Client in crisis at front desk; on-call clinician unreachable."
 

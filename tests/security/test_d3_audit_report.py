@@ -20,7 +20,7 @@ from iopdesk.models import AuditEvent
 from iopdesk.services.audit_trail import SORT_FIELDS
 from iopdesk.storage.db import database
 from tests.conftest import ADMIN_PASSWORD
-from tests.test_consents import consent_fields
+from tests.domain.test_consents import consent_fields
 
 
 def _second_client(clinic):

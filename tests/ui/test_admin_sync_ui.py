@@ -1,0 +1,311 @@
+"""The Admin page's sync and conflicts, and the status bar's sync note, over a real main clinic
+and a satellite made from it (both SQLite files in tmp_path).
+
+One process has one current clinic, so each fixture prepares the main clinic first (opening and
+closing it), makes the satellite with `join_as_satellite` (which opens its own connection), and
+opens the clinic the window uses last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
+
+import iopdesk
+from iopdesk.models import Client
+from iopdesk.storage.records import update_versioned
+from iopdesk.sync.service import join_as_satellite
+from tests.conftest import ADMIN_PASSWORD
+from ui.conflicts_model import ConflictsTableModel
+from ui.main_window import MainWindow
+from ui.sync_panel import MAIN_URL_KEY
+
+
+def _set_phone(client_id: str, phone: str) -> None:
+    row = Client.get(Client.id == client_id)
+    update_versioned(row, row.version, phone=phone)
+
+
+class Sites:
+    """Paths of a main clinic and its satellite NORTH, and the client both know."""
+
+    def __init__(self, tmp_path: Path, template: str) -> None:
+        self.main = str(tmp_path / "main.sqlite")
+        self.north = str(tmp_path / "north.sqlite")
+        shutil.copyfile(template, self.main)
+        with iopdesk.open_clinic(self.main) as main:
+            main.login("admin", ADMIN_PASSWORD)
+            summary, _ = main.clients.register(legal_first="Ann", legal_last="Shared", dob=dt.date(1990, 1, 1))
+            self.client_id = summary.id
+        join_as_satellite(self.main, self.north, site_code="NORTH", site_name="North clinic")
+
+    def at_main(self, work) -> None:
+        """Do `work(main_clinic)` at the main clinic, signed in as its admin."""
+        with iopdesk.open_clinic(self.main) as main:
+            main.login("admin", ADMIN_PASSWORD)
+            work(main)
+
+
+@pytest.fixture
+def sites(tmp_path, staffed_sqlite_template):
+    return Sites(tmp_path, staffed_sqlite_template)
+
+
+@pytest.fixture
+def ui_settings(tmp_path):
+    return QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+
+
+def _open(path: str, user: str = "admin"):
+    clinic = iopdesk.open_clinic(path)
+    clinic.login(user, ADMIN_PASSWORD)
+    return clinic
+
+
+@pytest.fixture
+def window_at(qtbot, ui_settings):
+    opened = []
+
+    def make(path: str, user: str = "admin") -> MainWindow:
+        clinic = _open(path, user)
+        opened.append(clinic)
+        window = MainWindow(clinic, settings=ui_settings)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        window.show_section("admin")
+        return window
+
+    yield make
+    for clinic in opened:
+        clinic.close()
+
+
+def _focus(qtbot, window, widget) -> None:
+    window.activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=1000)
+
+
+def _wait_idle(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not window.ops.busy and not window.page("admin").sync_panel.running, timeout=10_000)
+
+
+def test_satellite_admin_syncs_now_and_status_bar_updates(qtbot, sites, window_at):
+    """At NORTH the admin types the main clinic's path, presses Sync now, and gets the main's new client."""
+    sites.at_main(lambda main: main.clients.register(legal_first="Nora", legal_last="Newcomer",
+                                                     dob=dt.date(1985, 5, 5)))
+    window = window_at(sites.north)
+    clinic = window.clinic
+    page = window.page("admin")
+    status_label = window.statusBar().findChild(QLabel, "syncStatusText")
+    assert not status_label.isHidden()
+    assert clinic.clients.search("Newcomer") == []
+    before = clinic.sync.status().last_sync_at
+
+    panel = page.sync_panel
+    qtbot.keyClicks(panel.address_edit, sites.main)
+    qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
+    _wait_idle(qtbot, window)
+
+    assert "Synced" in panel.result_label.text() and "received" in panel.result_label.text()
+    assert [row.legal_name for row in clinic.clients.search("Newcomer")] == ["Nora Newcomer"]
+    status = clinic.sync.status()
+    assert status.last_sync_at > before
+    assert status_label.text() == status_label.status_text(status)
+    assert status_label.text().startswith("Synced ") and "pending" in status_label.text()
+    assert window.settings.value(MAIN_URL_KEY) == sites.main
+
+
+def test_status_bar_click_opens_admin(qtbot, sites, window_at):
+    """Clicking the sync note in the status bar shows the Admin section."""
+    window = window_at(sites.north)
+    window.show_section("today")
+    label = window.sync_status_label
+    qtbot.mouseClick(label, Qt.MouseButton.LeftButton)
+    assert window.current_section() == "admin"
+
+
+def test_bad_main_address_is_explained(qtbot, sites, window_at):
+    """A main clinic address with no database file says so next to the buttons, without a traceback."""
+    window = window_at(sites.north)
+    panel = window.page("admin").sync_panel
+    _focus(qtbot, window, panel.address_edit)
+    qtbot.keyClicks(panel.address_edit, sites.main + ".missing")
+    qtbot.keyClick(panel.address_edit, Qt.Key.Key_F5)
+    assert "no database file" in panel.result_label.text()
+    assert not Path(sites.main + ".missing").exists()
+
+
+@pytest.fixture
+def conflicted(sites):
+    """Main and NORTH both changed Ann Shared's phone, then synced: one conflict waits."""
+    sites.at_main(lambda _main: _set_phone(sites.client_id, "555-0100"))
+    with iopdesk.open_clinic(sites.north) as north:
+        north.login("admin", ADMIN_PASSWORD)
+        _set_phone(sites.client_id, "555-0200")
+        north.sync.sync_with(sites.main)
+    return sites
+
+
+def test_admin_settles_a_conflict_with_the_other_value(qtbot, conflicted, window_at):
+    """The admin selects the phone conflict and presses Use other value: the row takes it, the conflict is resolved."""
+    window = window_at(conflicted.north)
+    clinic = window.clinic
+    panel = window.page("admin").conflicts_panel
+    assert panel.model.rowCount() == 1
+    conflict = panel.model.conflict_at(0)
+    assert panel.model.index(0, 0).data() == "Client: Ann Shared (MAIN-000001)"
+    assert panel.model.index(0, 4).data() == "NORTH / MAIN"
+    assert "waiting: 1" in panel.table_title.text()
+    assert "1 conflict" in window.sync_status_label.text()
+    other = conflict.other_value
+    assert {conflict.kept_value, other} == {"555-0100", "555-0200"}
+
+    panel.view.setFocus()
+    qtbot.keyClick(panel.view, Qt.Key.Key_Home)
+    assert panel.other_button.isEnabled()
+    qtbot.mouseClick(panel.other_button, Qt.MouseButton.LeftButton)
+
+    assert clinic.sync.conflicts() == []
+    assert Client.get(Client.id == conflicted.client_id).phone == other
+    settled = clinic.sync.conflicts(include_resolved=True)
+    assert [(c.status, c.resolution, c.resolved_by) for c in settled] == [("resolved", "other", "admin")]
+    assert panel.model.rowCount() == 0 and not panel.other_button.isEnabled()
+    assert "conflict" not in window.sync_status_label.text()
+
+    qtbot.mouseClick(panel.show_resolved_check, Qt.MouseButton.LeftButton)
+    assert panel.model.rowCount() == 1
+    assert "used other value" in panel.model.index(0, 6).data()
+    assert not panel.keep_button.isEnabled()
+
+
+def test_admin_keeps_the_current_value_by_keyboard(qtbot, conflicted, window_at):
+    """From the conflicts table, Tab reaches Keep current value and Space keeps the row's value."""
+    window = window_at(conflicted.north)
+    clinic = window.clinic
+    panel = window.page("admin").conflicts_panel
+    kept = panel.model.conflict_at(0).kept_value
+    _focus(qtbot, window, panel.view)
+    qtbot.keyClick(panel.view, Qt.Key.Key_Tab)
+    assert panel.keep_button.hasFocus()
+    qtbot.keyClick(panel.keep_button, Qt.Key.Key_Space)
+    assert clinic.sync.conflicts() == []
+    assert Client.get(Client.id == conflicted.client_id).phone == kept
+    assert "kept the current value" in panel.message.text()
+
+
+def test_sync_file_export_then_import_through_the_page(qtbot, sites, window_at, tmp_path, monkeypatch):
+    """NORTH writes a sync file for the main clinic, then applies the one the main clinic wrote for it."""
+    from_main = tmp_path / "MAIN-to-NORTH.iopsync"
+
+    def write_for_north(main):
+        main.clients.register(legal_first="Faye", legal_last="Fromfile", dob=dt.date(1979, 3, 3))
+        main.sync.export_file(from_main, for_site="NORTH", passphrase="usb stick")
+
+    sites.at_main(write_for_north)
+    window = window_at(sites.north)
+    clinic = window.clinic
+    panel = window.page("admin").sync_panel
+    assert panel.site_combo.isHidden() and not panel.is_main
+    qtbot.keyClicks(panel.passphrase_edit, "usb stick")
+
+    to_main = tmp_path / "out" / "north"
+    to_main.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(to_main), ""))
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    _wait_idle(qtbot, window)
+    written = Path(str(to_main) + ".iopsync")
+    assert written.is_file() and written.stat().st_size > 0
+    assert "Wrote" in panel.result_label.text() and str(written) in panel.result_label.text()
+
+    assert clinic.clients.search("Fromfile") == []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(from_main), ""))
+    qtbot.mouseClick(panel.import_button, Qt.MouseButton.LeftButton)
+    _wait_idle(qtbot, window)
+    assert "Imported" in panel.result_label.text(), panel.result_label.text()
+    assert [row.legal_name for row in clinic.clients.search("Fromfile")] == ["Faye Fromfile"]
+
+
+def test_wrong_passphrase_says_why_and_imports_nothing(qtbot, sites, window_at, tmp_path, monkeypatch):
+    """A sync file opened with the wrong passphrase is refused with the domain's words."""
+    from_main = tmp_path / "MAIN-to-NORTH.iopsync"
+
+    def write_for_north(main):
+        main.clients.register(legal_first="Faye", legal_last="Fromfile", dob=dt.date(1979, 3, 3))
+        main.sync.export_file(from_main, for_site="NORTH", passphrase="right words")
+
+    sites.at_main(write_for_north)
+    window = window_at(sites.north)
+    panel = window.page("admin").sync_panel
+    qtbot.keyClicks(panel.passphrase_edit, "wrong words")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(from_main), ""))
+    qtbot.mouseClick(panel.import_button, Qt.MouseButton.LeftButton)
+    _wait_idle(qtbot, window)
+    assert panel.result_label.text().startswith("Import failed: ")
+    assert "Traceback" not in panel.result_label.text()
+    assert window.clinic.clients.search("Fromfile") == []
+    assert all(button.isEnabled() for button in panel.buttons)
+
+
+def test_main_clinic_writes_a_file_for_the_chosen_satellite(qtbot, sites, window_at, tmp_path, monkeypatch):
+    """At the main clinic the admin chooses NORTH and exports; Sync now is not offered there."""
+    window = window_at(sites.main)
+    panel = window.page("admin").sync_panel
+    assert panel.is_main and panel.sync_button.isHidden()
+    assert panel.site_combo.currentData() == "NORTH"
+    target = tmp_path / "for-north.iopsync"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    _wait_idle(qtbot, window)
+    assert target.is_file()
+    assert panel.peers_model.rowCount() == 1
+    assert panel.peers_model.index(0, 0).data() == "North clinic (NORTH)"
+
+
+def test_clinician_gets_no_sync_controls(qtbot, sites, window_at):
+    """A clinician's Admin page explains it is for administrators and offers no sync buttons."""
+    window = window_at(sites.north, user="clinician")
+    page = window.page("admin")
+    assert page.refused
+    assert "administrators" in page.refusal_label.text()
+    assert page.findChildren(QPushButton) == []
+    assert not window.sync_status_label.isHidden()
+
+
+def test_main_clinic_without_satellites_shows_no_sync_note(window_at, tmp_path, staffed_sqlite_template):
+    """A clinic that does not sync keeps its status bar free of sync words."""
+    path = tmp_path / "alone.sqlite"
+    shutil.copyfile(staffed_sqlite_template, path)
+    window = window_at(str(path))
+    assert window.sync_status_label.isHidden()
+    assert window.page("admin").conflicts_panel.model.rowCount() == 0
+
+
+def test_conflicts_model_passes_the_model_tester(qtmodeltester, conflicted):
+    """The conflicts table model is a well-behaved Qt model, empty and with a conflict."""
+    model = ConflictsTableModel()
+    qtmodeltester.check(model)
+    with iopdesk.open_clinic(conflicted.north) as north:
+        north.login("admin", ADMIN_PASSWORD)
+        model.set_conflicts(north.sync.conflicts())
+    qtmodeltester.check(model)
+    assert model.rowCount() == 1
+    assert model.index(0, 0).data() == "Client"
+    assert model.index(0, 1).data() == "phone"
+    assert conflicted.client_id in model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_every_admin_control_has_a_name(sites, window_at):
+    """A screen reader can name every control on a satellite's and the main clinic's Admin page."""
+    from tests.ui.test_accessibility import unnamed_controls
+
+    for path in (sites.north, sites.main):
+        window = window_at(path)
+        assert unnamed_controls(window.page("admin")) == [], path
+        window.close()

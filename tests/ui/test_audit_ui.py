@@ -1,0 +1,116 @@
+"""The Admin page's Audit tab and the main window's audit alarm, over a real SQLite clinic."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
+
+from iopdesk.kernel import clock
+from tests.conftest import ADMIN_PASSWORD
+from tests.domain.test_consents import consent_fields
+from tests.security.tampering import drop_guards, sql
+from ui.admin_page import AdminPage
+from ui.audit_page import AuditPage, AuditTableModel
+from ui.main_window import MainWindow
+from ui.operations import Operations
+
+
+@pytest.fixture
+def day(tmp_path, staffed_sqlite_template):
+    """A SQLite clinic where a clinician admitted Marisol and released a letter to the court."""
+    import shutil
+
+    import iopdesk
+
+    path = tmp_path / "clinic.sqlite"
+    shutil.copyfile(staffed_sqlite_template, path)
+    clinic = iopdesk.open_clinic(str(path))
+    clinic.login("clinician", ADMIN_PASSWORD)
+    client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana", dob="1991-04-12")
+    clinic.clients.summary(client.id)
+    clinic.consents.record(client.id, **consent_fields())
+    clinic.disclosures.record_release(client.id, "Harbor County Drug Court", "Attendance letter")
+    yield clinic, client
+    clinic.close()
+
+
+def test_admin_filters_the_trail_by_client_and_sees_the_disclosures(qtbot, day):
+    """The admin types Marisol's MRN and presses Show: her events and her one disclosure."""
+    clinic, client = day
+    clinic.login("admin", ADMIN_PASSWORD)
+    page = AuditPage(clinic)
+    qtbot.addWidget(page)
+    page.mrn_edit.setText(client.mrn)
+    qtbot.mouseClick(page.show_button, Qt.MouseButton.LeftButton)
+    rows = [page.model.row_value(r) for r in range(page.model.rowCount())]
+    assert rows and {r.client_mrn for r in rows} == {client.mrn}
+    assert page.disclosures.rowCount() == 1
+    assert page.disclosures.row_value(0).recipient == "Harbor County Drug Court"
+
+
+def test_clicking_a_heading_sorts_in_the_database(qtbot, day):
+    """Sorting by User asks the report for that order instead of sorting in the view."""
+    clinic, _client = day
+    clinic.login("admin", ADMIN_PASSWORD)
+    page = AuditPage(clinic)
+    qtbot.addWidget(page)
+    page.reload()
+    page.view.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    users = [page.model.row_value(r).user for r in range(page.model.rowCount())]
+    assert page.model.order_by == "user" and users == sorted(users)
+
+
+def test_a_bad_mrn_is_explained_above_the_table(qtbot, day):
+    """An MRN that matches no client says so, naming the field."""
+    clinic, _client = day
+    clinic.login("admin", ADMIN_PASSWORD)
+    page = AuditPage(clinic)
+    qtbot.addWidget(page)
+    page.mrn_edit.setText("NOPE-9")
+    page.from_check.setChecked(True)
+    page.from_edit.set_value(clock.today())
+    page.reload()
+    assert "Client MRN" in page.summary.text()
+
+
+def test_the_audit_model_passes_the_model_tester(qtmodeltester, day):
+    """The paged, SQL-sorted model behaves as Qt expects."""
+    clinic, _client = day
+    clinic.login("admin", ADMIN_PASSWORD)
+    model = AuditTableModel(clinic)
+    model.load()
+    qtmodeltester.check(model)
+
+
+def test_only_auditors_get_the_audit_tab(qtbot, day, tmp_path):
+    """The admin's Admin page has Sync and Audit tabs; nobody else sees the report."""
+    clinic, _client = day
+    clinic.login("admin", ADMIN_PASSWORD)
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    page = AdminPage(clinic, Operations(), settings)
+    qtbot.addWidget(page)
+    assert page.findChild(AuditPage) is not None
+    clinic.login("clinician", ADMIN_PASSWORD)
+    other = AdminPage(clinic, Operations(), settings)
+    qtbot.addWidget(other)
+    assert other.findChild(AuditPage) is None
+
+
+def test_a_broken_trail_raises_a_red_alarm_in_the_main_window(qtbot, day, tmp_path):
+    """An event edited since the last check: the window opens with the alarm naming it."""
+    clinic, client = day
+    clinic.login("admin", ADMIN_PASSWORD)
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    calm = MainWindow(clinic, settings=settings)
+    qtbot.addWidget(calm)
+    assert calm.audit_alarm is None
+    clinic.clients.summary(client.id)
+    drop_guards(clinic.db)
+    newest = clinic.db.execute_sql("SELECT max(seq) FROM audit_event").fetchone()[0]
+    sql(clinic.db, "UPDATE audit_event SET actor = ? WHERE seq = ?", "mallory", newest)
+    alarmed = MainWindow(clinic, settings=settings)
+    qtbot.addWidget(alarmed)
+    assert alarmed.audit_alarm is not None
+    text = alarmed.audit_alarm.findChild(QLabel, "auditAlarmText")
+    assert text is not None and f"audit event {newest} was altered" in text.text()
