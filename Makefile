@@ -51,11 +51,11 @@ test-ahead: $(STAMP)
 
 # Benchmarks on a 10,000-client, five-year clinic (generated once into ~/.cache/iopdesk/bench, then reused).
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tools.bench
 
 # A PNG of every main screen on a fresh demo clinic, into docs/screenshots/ (offscreen).
 screenshots: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.screenshots
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tools.screenshots
 
 # The installable bundle for this platform into dist/IOPDesk (PyInstaller, installer/iopdesk.spec);
 # on Linux also dist/iopdesk-VERSION-linux-ARCH.tar.gz. See installer/README.md.

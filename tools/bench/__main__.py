@@ -1,4 +1,4 @@
-"""`python -m tests.bench` (`make bench`): build or reuse the scale clinic, run every benchmark, print the table.
+"""`python -m tools.bench` (`make bench`): build or reuse the scale clinic, run every benchmark, print the table.
 
 Exits 1 when a median misses its target. `IOPDESK_BENCH_CLIENTS`/`IOPDESK_BENCH_WEEKS` shrink the
 clinic for a quick look (the targets are meant for the full 10,000 clients and five years);
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.harness import (
+from tools.bench.harness import (
     ROOT,
     Figure,
     machine_lines,

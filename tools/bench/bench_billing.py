@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.bench.harness import ROOT, Figure, scale_clinic, working_copy
+from tools.bench.harness import ROOT, Figure, scale_clinic, working_copy
 
 LINES = 30_000
 CLIENTS = 500
@@ -109,7 +109,7 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 mode, target, out = sys.argv[1], sys.argv[2], sys.argv[3]
 from reports.billing_xlsx import write_billing_workbook
-from tests.bench.bench_billing import MONTH, DEMO_PASSWORD, synthetic_run
+from tools.bench.bench_billing import MONTH, DEMO_PASSWORD, synthetic_run
 
 def rss_mb(field="VmRSS:"):  # the current resident set, or with "VmHWM:" its peak, from /proc
     with open("/proc/self/status") as f:
@@ -213,10 +213,10 @@ def run(work_dir: Path, clinic_path: Path | None = None, repeat: int = 3) -> lis
     return figures
 
 
-if __name__ == "__main__":  # python -m tests.bench.bench_billing: this group alone
+if __name__ == "__main__":  # python -m tools.bench.bench_billing: this group alone
     import tempfile
 
-    from tests.bench.harness import report
+    from tools.bench.harness import report
 
     with tempfile.TemporaryDirectory(prefix="iopdesk-bench-billing-") as tmp:
         sys.exit(report(run(Path(tmp))))

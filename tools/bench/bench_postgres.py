@@ -29,9 +29,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.bench.bench_ui import PREFIXES
-from tests.bench.harness import CACHE, Figure, time_calls
 from tests.pg_server import LocalPostgres, PgServer, find_bindir
+from tools.bench.bench_ui import PREFIXES
+from tools.bench.harness import CACHE, Figure, time_calls
 
 CLIENTS, WEEKS, SEED = 2_000, 260, 7
 AS_OF = dt.date(2026, 11, 20)  # the scale clinic's "today" (harness.scale_clinic)
@@ -472,10 +472,10 @@ def _billing(clinic, size: str) -> Figure:
                   note=f"{len(result.lines):,} lines, {len(result.holds):,} holds; the first (storing) run untimed")
 
 
-if __name__ == "__main__":  # python -m tests.bench.bench_postgres: this group alone
+if __name__ == "__main__":  # python -m tools.bench.bench_postgres: this group alone
     import tempfile
 
-    from tests.bench.harness import report
+    from tools.bench.harness import report
 
     if available() is None:
         print("PostgreSQL: no server, skipped")

@@ -1,6 +1,6 @@
 """Cold start on the scale clinic, as a person launching IOP Desk experiences it, and its memory.
 
-Each run launches a fresh interpreter (`tests.bench.startup_child`) that opens a copy of the
+Each run launches a fresh interpreter (`tools.bench.startup_child`) that opens a copy of the
 10,000-client clinic, signs a clinician in, builds the main window as `ui.app.run_app` does and
 turns the event loop until Today shows the caseload; the time is taken here, from the launch to
 the child's line saying the window is ready (interpreter start included), and the child reports
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.bench.harness import ROOT, Figure, working_copy
+from tools.bench.harness import ROOT, Figure, working_copy
 
 START_TARGET = 1.5  # seconds, launch to an interactive main window
 RSS_TARGET = 250.0  # MB: Qt and the app's code (~150 MB) plus headroom; the file is ~2 GB
@@ -61,11 +61,11 @@ def clinic_copy(scale_path: Path, work_dir: Path) -> Path:
 
 def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     path = clinic_copy(scale_path, work_dir)
-    app_args = ["-m", "tests.bench.startup_child", "app", str(path), USER, str(work_dir / "startup-ui.ini"), AS_OF]
+    app_args = ["-m", "tools.bench.startup_child", "app", str(path), USER, str(work_dir / "startup-ui.ini"), AS_OF]
     launch(app_args)  # writes bytecode, moves the audit checkpoint: what any second start finds
     runs = [launch(app_args) for _ in range(RUNS)]
     floor = statistics.median(launch(["-c", FLOOR_CODE, str(path)])[0] for _ in range(RUNS))
-    bare = statistics.median(launch(["-m", "tests.bench.startup_child", "bare"])[1]["maxrss_mb"] for _ in range(3))
+    bare = statistics.median(launch(["-m", "tools.bench.startup_child", "bare"])[1]["maxrss_mb"] for _ in range(3))
 
     def phase(name: str) -> float:
         return statistics.median(report["phases"][name] for _, report in runs)

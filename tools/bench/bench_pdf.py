@@ -9,7 +9,7 @@ import io
 import time
 from pathlib import Path
 
-from tests.bench.harness import Figure
+from tools.bench.harness import Figure
 
 PLAN_TARGET = 0.150
 DISCHARGE_TARGET = 0.150

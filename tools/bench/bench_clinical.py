@@ -25,8 +25,8 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.bench.bench_startup import AS_OF, USER, clinic_copy
-from tests.bench.harness import Figure, plan_note, recorded_statements
+from tools.bench.bench_startup import AS_OF, USER, clinic_copy
+from tools.bench.harness import Figure, plan_note, recorded_statements
 
 TODAY_TARGET = 0.100
 SAVE_TARGET = 0.050
@@ -365,7 +365,7 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     from iopdesk.audit import keys as audit_keys
     from iopdesk.kernel import clock
     from iopdesk.storage.db import set_interactive_thread
-    from tests.offscreen import quiet_offscreen_notes
+    from tools.offscreen import quiet_offscreen_notes
 
     path = clinic_copy(scale_path, work_dir)
     quiet_offscreen_notes()

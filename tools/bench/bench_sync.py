@@ -14,7 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.bench.harness import Figure
+from tools.bench.harness import Figure
 
 CHANGES = 10_000
 IMPORT_TARGET_S = 5.0

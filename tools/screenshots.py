@@ -1,6 +1,6 @@
 """`make screenshots`: a PNG of every main screen, on a fresh demo clinic, into docs/screenshots/.
 
-Run as `python -m tests.screenshots [folder]` (offscreen works). It generates a small synthetic
+Run as `python -m tools.screenshots [folder]` (offscreen works). It generates a small synthetic
 clinic (60 clients, 12 weeks, seed 3) in a temporary folder, signs in as the demo clinician and
 walks the app as a clinician would: sign-in, Today, client search, registration, every chart tab,
 the note editor, the plan review, measure entry, the discharge wizard, the Groups page, a group
@@ -107,7 +107,7 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     import iopdesk
     from iopdesk.demo import generate
     from iopdesk.kernel import clock
-    from tests.offscreen import quiet_offscreen_notes
+    from tools.offscreen import quiet_offscreen_notes
     from ui.app import load_style_sheet
     from ui.login_dialog import LoginDialog
     from ui.main_window import MainWindow, app_icon

@@ -1,14 +1,14 @@
 """The process `bench_startup` launches: start IOP Desk on a clinic file the way `ui.app.run_app`
 does, up to the main window painted with its first page's data, and print one JSON line.
 
-`python -m tests.bench.startup_child app CLINIC_FILE USER INI_FILE [YYYY-MM-DD]` opens the clinic
+`python -m tools.bench.startup_child app CLINIC_FILE USER INI_FILE [YYYY-MM-DD]` opens the clinic
 (`open_clinic`, integrity check and migrations included), signs USER in with the demo password as
 the sign-in dialog would (`LoginDialog.sign_in` without its window: the dialog only waits for a
 person), builds `MainWindow` exactly as `run_app` does (per-user settings in INI_FILE instead of
 the user's own), shows it and turns the event loop until Today has loaded its caseload and no
 `Operations` job is running; then prints `{"ready_s": …, "phases": {…}, "maxrss_mb": …}` and
 exits at once (closing the window would start the sign-out backup). The date pins the clinic's
-"today" (the scale clinic is generated as of 2026-11-20). `python -m tests.bench.startup_child
+"today" (the scale clinic is generated as of 2026-11-20). `python -m tools.bench.startup_child
 bare` prints the peak RSS of an interpreter with PySide6's widgets and a QApplication only.
 """
 
@@ -51,7 +51,7 @@ def run_app_until_ready(path: str, username: str, ini: str, day: dt.date | None)
     from iopdesk.kernel import clock
     from iopdesk.storage import integrity
     from iopdesk.storage.db import set_interactive_thread
-    from tests.offscreen import quiet_offscreen_notes
+    from tools.offscreen import quiet_offscreen_notes
     from ui.app import load_style_sheet
     from ui.main_window import MainWindow, app_icon
     from ui.restore_offer import check_in_background

@@ -13,7 +13,7 @@ import random
 import time
 from pathlib import Path
 
-from tests.bench.harness import Figure, plan_note, raw_read_floor, recorded_statements
+from tools.bench.harness import Figure, plan_note, raw_read_floor, recorded_statements
 
 PREFIXES = ("gar", "ng", "mar", "sm", "al", "o'b", "kow", "ch", "jo", "ad", "ze", "ri", "pa", "wa", "li")
 SEARCH_TARGET = 0.020
@@ -40,7 +40,7 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     from PySide6.QtWidgets import QApplication
 
     import iopdesk
-    from tests.offscreen import quiet_offscreen_notes
+    from tools.offscreen import quiet_offscreen_notes
     from ui.clients_page import ClientsPage
     from ui.operations import Operations
 
