@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = ("iopdesk", "reports", "ui", "tests", "installer", "resources")
+FOLDERS = ("iopdesk", "reports", "ui", "tests", "tools", "installer", "resources")
 
 QT = "PySide6.QtCore."
 READS = {
