@@ -1,4 +1,6 @@
-"""Fixtures: a fresh clinic per test, on SQLite and (where a server can run) on PostgreSQL.
+"""Fixtures every layer's tests share: a fresh clinic per test, on SQLite and (where a server can
+run) on PostgreSQL, and the pinned clinic clock. Nothing here loads Qt: the widget tests' setup is
+in tests/ui/conftest.py, so the domain, reports, cli, sync and security tests run without PySide6.
 
 `clinic` is parametrized over both backends; tests that only make sense on one backend use
 `sqlite_clinic`. New clinics are copies of a template made once per session (a file copy for
@@ -13,6 +15,7 @@ import shutil
 import tempfile
 import urllib.parse
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -20,9 +23,8 @@ import iopdesk
 from iopdesk.kernel import clock
 from tests.pg_server import LocalPostgres, PgServer, find_bindir
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # No test may touch the real user's settings or data folder: point both at a throwaway place
-# before Qt (QSettings) or platformdirs read them.
+# before Qt (QSettings, in tests/ui) or platformdirs read them.
 _SANDBOX = tempfile.mkdtemp(prefix="iopdesk-tests-home-")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_SANDBOX, "config")
 os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
@@ -187,15 +189,58 @@ def staffed_clinic(request, tmp_path):
 
 
 @pytest.fixture
-def clinician_sqlite(tmp_path, staffed_sqlite_template):
-    """The staffed clinic as this test's own file (tmp_path / "clinic.sqlite"), the clinician
-    signed in: what the chart's widget tests start from."""
+def clinic_file(tmp_path, staffed_sqlite_template) -> Path:
+    """The staffed clinic as this test's own file, closed (tmp_path / "clinic.sqlite"): for a test
+    that opens it itself, as the app, a command or a worker does."""
     path = tmp_path / "clinic.sqlite"
     shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
+    return path
+
+
+@pytest.fixture
+def clinician_sqlite(clinic_file):
+    """The staffed clinic as this test's own file (tmp_path / "clinic.sqlite"), the clinician
+    signed in: what the chart's widget tests start from."""
+    clinic = iopdesk.open_clinic(str(clinic_file))
     clinic.login("clinician", ADMIN_PASSWORD)
     yield clinic
     clinic.close()
+
+
+# -- a clinic in use, and its backup (the backup tests and the damaged-file tests, domain and ui) --
+@pytest.fixture
+def busy_clinic(tmp_path, clinic_file):
+    """A SQLite clinic with an admitted client and one signed note; the clinician is signed in."""
+    from tests.domain.test_backup import YESTERDAY, write_note
+
+    path = clinic_file
+    clinic = iopdesk.open_clinic(str(path))
+    clinic.login("clinician", ADMIN_PASSWORD)
+    client, _ = clinic.clients.register(legal_first="Dana", legal_last="Whitfield", dob="1985-02-03", sex="F")
+    clinic.episodes.admit(client.id, admitted_on=YESTERDAY - dt.timedelta(days=7), track_code="substance_use",
+                          level="2.1", primary_clinician="clinician")
+    write_note(clinic, client.id)
+    yield clinic, client
+    clinic.close()
+
+
+@pytest.fixture
+def backed_up(busy_clinic, tmp_path, monkeypatch):
+    """A clinic file with one signed note in its latest good backup and a second note after it,
+    closed; the user data folder (and so the backup folder) is in tmp_path. (path, backup)"""
+    from iopdesk.backup.copies import backup_to_folder
+    from iopdesk.models import Note
+    from tests.domain.test_backup import write_note
+
+    clinic, client = busy_clinic
+    monkeypatch.setattr("iopdesk.paths.data_dir", lambda: tmp_path / "userdata")
+    from iopdesk.paths import backup_dir
+
+    backup = backup_to_folder(clinic, backup_dir()).path
+    write_note(clinic, client.id)
+    assert Note.select().count() == 2
+    clinic.close()
+    return tmp_path / "clinic.sqlite", backup
 
 
 def admit_marisol(clinic, days_ago: int = 14, last: str = "Quintana-Reyes"):

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 import iopdesk
 from iopdesk.backup.copies import backups_in
 from iopdesk.cli.main import main
 from iopdesk.paths import backup_dir
-
-
-@pytest.fixture
-def clinic_file(tmp_path, staffed_sqlite_template):
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    return path
 
 
 def test_backup_out_then_restore_into_a_new_file(clinic_file, tmp_path, capsys):

@@ -53,12 +53,10 @@ def test_each_command_keeps_its_own_help(command, capsys):
     assert capsys.readouterr().out.startswith(f"usage: iopdesk {command}")
 
 
-def test_a_command_after_db_gets_the_clinic_named_before_it(tmp_path, staffed_sqlite_template, monkeypatch,
-                                                            capsys):
+def test_a_command_after_db_gets_the_clinic_named_before_it(clinic_file, monkeypatch, capsys):
     """`iopdesk --db FILE print plan --client MRN --user U` prints from FILE: here it finds no such
     client there, and says so in one line."""
-    db = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, db)
+    db = clinic_file
     monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)
     assert main(["--db", str(db), "print", "plan", "--client", "MAIN-999999", "--user", "clinician"]) == 2
     err = capsys.readouterr().err

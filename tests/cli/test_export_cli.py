@@ -9,7 +9,6 @@ Each test builds a clinic file where Marisol (Medicare) attended a signed three-
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,10 +35,9 @@ DEFAULT_NAME = f"billing_{DAY:%Y-%m-%d}_{DAY:%Y-%m-%d}.xlsx"
 
 
 @pytest.fixture
-def clinic_file(tmp_path, staffed_sqlite_template, monkeypatch) -> Path:
+def billing_clinic_file(tmp_path, clinic_file, monkeypatch) -> Path:
     """The clinic file, closed, with one billable group day and one hold; the password in the env."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     with iopdesk.open_clinic(str(path)) as clinic:
         setup_payers_and_npis()
         marisol = admit_client(clinic)
@@ -67,15 +65,15 @@ def sheet_rows(out: Path, sheet: str) -> list[dict]:
     return rows
 
 
-def test_biller_exports_a_day_to_the_default_file_and_the_batch_is_recorded(clinic_file, tmp_path, monkeypatch,
+def test_biller_exports_a_day_to_the_default_file_and_the_batch_is_recorded(billing_clinic_file, tmp_path, monkeypatch,
                                                                             capsys):
     """`iopdesk export billing --from D --to D` writes billing_D_D.xlsx here, matching the record, and records a batch."""
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    before, _ = billing_state(clinic_file)
+    before, _ = billing_state(billing_clinic_file)
     assert before.lines and before.holds
-    assert main(["billing", *RANGE, "--db", str(clinic_file), "--user", "biller"]) == 0
+    assert main(["billing", *RANGE, "--db", str(billing_clinic_file), "--user", "biller"]) == 0
     out = capsys.readouterr().out
     expected = work / DEFAULT_NAME
     charge = sum(x.charge_cents for x in before.lines)
@@ -88,29 +86,29 @@ def test_biller_exports_a_day_to_the_default_file_and_the_batch_is_recorded(clin
     assert [r["Line ID"] for r in written] == [x.line_id for x in before.lines]
     assert [(r["Client ID (MRN)"], r["Code"], r["Rendering NPI"]) for r in written] == \
         [(x.mrn, x.code, x.rendering_npi) for x in before.lines]
-    after, batches = billing_state(clinic_file)
+    after, batches = billing_state(billing_clinic_file)
     assert len(batches) == 1 and batches[0].line_count == len(before.lines) and out.rstrip().endswith(
         f"batch {batches[0].id}.")
     assert all(x.export_batch == batches[0].id for x in after.lines)
 
 
-def test_new_only_after_an_export_writes_no_lines_again(clinic_file, tmp_path, capsys):
+def test_new_only_after_an_export_writes_no_lines_again(billing_clinic_file, tmp_path, capsys):
     """Exported once, the same range with --new-only has no lines; the holds are still listed."""
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
-    assert main(["billing", *RANGE, "--out", str(first), "--db", str(clinic_file), "--user", "biller"]) == 0
-    assert main(["billing", *RANGE, "--new-only", "--out", str(second), "--db", str(clinic_file),
+    assert main(["billing", *RANGE, "--out", str(first), "--db", str(billing_clinic_file), "--user", "biller"]) == 0
+    assert main(["billing", *RANGE, "--new-only", "--out", str(second), "--db", str(billing_clinic_file),
                  "--user", "biller"]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith("Exported 0 lines (1 hold), total charge $0.00")
     wb = openpyxl.load_workbook(second)
     assert wb.sheetnames == ["Summary", "Holds"] and wb["Holds"]["C6"].value == "Okafor, Ben"
-    _, batches = billing_state(clinic_file)
+    _, batches = billing_state(billing_clinic_file)
     assert [b.line_count for b in batches] == [0, batches[1].line_count] and batches[1].line_count >= 1
 
 
-def test_payer_filter_names_the_file_and_keeps_only_that_payer(clinic_file, tmp_path, monkeypatch, capsys):
+def test_payer_filter_names_the_file_and_keeps_only_that_payer(billing_clinic_file, tmp_path, monkeypatch, capsys):
     """--payer MCR --site MAIN: the default name carries the codes, the workbook one payer sheet."""
     monkeypatch.chdir(tmp_path)
-    assert main(["billing", *RANGE, "--payer", "mcr", "--site", "MAIN", "--db", str(clinic_file),
+    assert main(["billing", *RANGE, "--payer", "mcr", "--site", "MAIN", "--db", str(billing_clinic_file),
                  "--user", "biller"]) == 0
     out = tmp_path / DEFAULT_NAME.replace(".xlsx", "_MAIN_MCR.xlsx")
     assert out.exists() and str(out) in capsys.readouterr().out
@@ -127,41 +125,41 @@ def test_payer_filter_names_the_file_and_keeps_only_that_payer(clinic_file, tmp_
     ([*RANGE, "--out", "/no/such/folder/billing.xlsx"], "no folder /no/such/folder"),
     (["--from", DAY.isoformat(), "--to", "2020-01-01"], "ends before it starts"),
 ])
-def test_a_wrong_request_gives_one_line_exit_2_and_no_file(clinic_file, tmp_path, monkeypatch, capsys, argv,
+def test_a_wrong_request_gives_one_line_exit_2_and_no_file(billing_clinic_file, tmp_path, monkeypatch, capsys, argv,
                                                             message):
     """A bad date, an unknown payer or site, or an impossible --out: one line saying so, exit 2, nothing written."""
     monkeypatch.chdir(tmp_path)
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    assert main(["billing", *argv, "--db", str(clinic_file), "--user", "biller"]) == 2
+    assert main(["billing", *argv, "--db", str(billing_clinic_file), "--user", "biller"]) == 2
     err = capsys.readouterr().err
     assert message.lower() in err.lower() and err.count("\n") == 1 and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.sqlite"]
-    assert billing_state(clinic_file)[1] == []
+    assert billing_state(billing_clinic_file)[1] == []
 
 
-def test_a_clinician_may_not_export_billing(clinic_file, tmp_path, capsys):
+def test_a_clinician_may_not_export_billing(billing_clinic_file, tmp_path, capsys):
     """Without billing.export the command refuses in one line before anything is written or recorded."""
     out = tmp_path / "billing.xlsx"
-    assert main(["billing", *RANGE, "--out", str(out), "--db", str(clinic_file), "--user", "clinician"]) == 2
+    assert main(["billing", *RANGE, "--out", str(out), "--db", str(billing_clinic_file), "--user", "clinician"]) == 2
     assert "not allowed" in capsys.readouterr().err
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["clinic.sqlite"]
-    assert billing_state(clinic_file)[1] == []
+    assert billing_state(billing_clinic_file)[1] == []
 
 
-def test_a_wrong_password_is_refused_in_one_line(clinic_file, monkeypatch, capsys):
+def test_a_wrong_password_is_refused_in_one_line(billing_clinic_file, monkeypatch, capsys):
     """The password comes from IOPDESK_PASSWORD; a wrong one is refused without a traceback."""
     monkeypatch.setenv("IOPDESK_PASSWORD", "not the password")
-    assert main(["billing", *RANGE, "--db", str(clinic_file), "--user", "biller"]) == 2
+    assert main(["billing", *RANGE, "--db", str(billing_clinic_file), "--user", "biller"]) == 2
     assert "Wrong user name or password" in capsys.readouterr().err
 
 
-def test_the_export_command_runs_through_the_launcher_without_qt(clinic_file, tmp_path):
+def test_the_export_command_runs_through_the_launcher_without_qt(billing_clinic_file, tmp_path):
     """`iopdesk export billing` in a fresh interpreter writes the workbook and loads no PySide6."""
     out = tmp_path / "billing.xlsx"
     code = (
         "import sys\n"
         "from ui.launcher import main\n"
-        f"status = main(['export', 'billing', *{RANGE!r}, '--out', {str(out)!r}, '--db', {str(clinic_file)!r},"
+        f"status = main(['export', 'billing', *{RANGE!r}, '--out', {str(out)!r}, '--db', {str(billing_clinic_file)!r},"
         " '--user', 'biller'])\n"
         "loaded = sorted(n for n in sys.modules if n.split('.')[0] in ('PySide6', 'shiboken6'))\n"
         "print(loaded)\n"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,10 +28,9 @@ COURT = "Harbor County Drug Court"
 
 
 @pytest.fixture
-def clinic_file(tmp_path, staffed_sqlite_template, monkeypatch):
+def planned_clinic_file(tmp_path, clinic_file, monkeypatch):
     """(path, mrn, plan id): the clinic file, closed, with Marisol's signed plan; the password in the env."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     with iopdesk.open_clinic(str(path)) as clinic:
         clinic.login("clinician", ADMIN_PASSWORD)
         client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
@@ -53,10 +51,10 @@ def text_of(path: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
 
-def test_clinician_prints_a_plan_to_the_default_file_in_the_current_folder(clinic_file, tmp_path, monkeypatch,
+def test_clinician_prints_a_plan_to_the_default_file_in_the_current_folder(planned_clinic_file, tmp_path, monkeypatch,
                                                                             capsys):
     """`iopdesk print plan --client MRN` writes MRN_plan_date.pdf here, with no name in the file name."""
-    path, mrn, _ = clinic_file
+    path, mrn, _ = planned_clinic_file
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -71,9 +69,9 @@ def test_clinician_prints_a_plan_to_the_default_file_in_the_current_folder(clini
     assert disclosures(path, mrn) == []
 
 
-def test_plan_version_is_printed_by_its_id_to_the_chosen_file(clinic_file, tmp_path, capsys):
+def test_plan_version_is_printed_by_its_id_to_the_chosen_file(planned_clinic_file, tmp_path, capsys):
     """--target names the plan version and --out the file."""
-    path, mrn, plan_id = clinic_file
+    path, mrn, plan_id = planned_clinic_file
     out = tmp_path / "plan-v1.pdf"
     assert main(["plan", "--client", mrn, "--target", plan_id, "--out", str(out), "--db", str(path),
                  "--user", "clinician"]) == 0
@@ -81,9 +79,9 @@ def test_plan_version_is_printed_by_its_id_to_the_chosen_file(clinic_file, tmp_p
     assert capsys.readouterr().out.startswith("Wrote Treatment plan, version 1, signed ")
 
 
-def test_release_without_consent_exits_2_with_one_line_and_writes_nothing(clinic_file, tmp_path, capsys):
+def test_release_without_consent_exits_2_with_one_line_and_writes_nothing(planned_clinic_file, tmp_path, capsys):
     """No consent names the drug court: one line naming the recipient, exit 2, no file, nothing logged."""
-    path, mrn, _ = clinic_file
+    path, mrn, _ = planned_clinic_file
     out = tmp_path / "released.pdf"
     code = main(["plan", "--client", mrn, "--out", str(out), "--release-to", COURT, "--db", str(path),
                  "--user", "clinician"])
@@ -94,9 +92,9 @@ def test_release_without_consent_exits_2_with_one_line_and_writes_nothing(clinic
     assert disclosures(path, mrn) == []
 
 
-def test_release_under_consent_writes_the_release_pages_and_logs_once(clinic_file, tmp_path, capsys):
+def test_release_under_consent_writes_the_release_pages_and_logs_once(planned_clinic_file, tmp_path, capsys):
     """With the court's consent on file the copy carries the release pages and one disclosure is logged."""
-    path, mrn, _ = clinic_file
+    path, mrn, _ = planned_clinic_file
     with iopdesk.open_clinic(str(path)) as clinic:
         clinic.login("clinician", ADMIN_PASSWORD)
         clinic.consents.record(clinic.clients.by_mrn(mrn).id, **consent_fields())
@@ -113,26 +111,26 @@ def test_release_under_consent_writes_the_release_pages_and_logs_once(clinic_fil
     (["plan"], "Client: a treatment plan is printed for one client"),
     (["plan", "--client", "{mrn}", "--out", "/no/such/folder/plan.pdf"], "no folder /no/such/folder"),
 ])
-def test_a_wrong_request_gives_one_line_and_exit_2(clinic_file, capsys, argv, message):
+def test_a_wrong_request_gives_one_line_and_exit_2(planned_clinic_file, capsys, argv, message):
     """An unknown MRN, a missing client or an impossible --out: one line saying so, exit 2."""
-    path, mrn, _ = clinic_file
+    path, mrn, _ = planned_clinic_file
     argv = [a.replace("{mrn}", mrn) for a in argv]
     assert main([*argv, "--db", str(path), "--user", "clinician"]) == 2
     err = capsys.readouterr().err
     assert message.lower() in err.lower() and err.count("\n") == 1
 
 
-def test_a_wrong_password_is_refused_in_one_line(clinic_file, monkeypatch, capsys):
+def test_a_wrong_password_is_refused_in_one_line(planned_clinic_file, monkeypatch, capsys):
     """The password comes from IOPDESK_PASSWORD; a wrong one is refused without a traceback."""
-    path, mrn, _ = clinic_file
+    path, mrn, _ = planned_clinic_file
     monkeypatch.setenv("IOPDESK_PASSWORD", "not the password")
     assert main(["plan", "--client", mrn, "--db", str(path), "--user", "clinician"]) == 2
     assert "Wrong user name or password" in capsys.readouterr().err
 
 
-def test_the_print_command_runs_without_qt(clinic_file, tmp_path):
+def test_the_print_command_runs_without_qt(planned_clinic_file, tmp_path):
     """`iopdesk print` through the launcher, in a fresh interpreter, writes the PDF and loads no PySide6."""
-    path, mrn, _ = clinic_file
+    path, mrn, _ = planned_clinic_file
     out = tmp_path / "plan.pdf"
     code = (
         "import sys\n"
@@ -151,13 +149,12 @@ def test_the_print_command_runs_without_qt(clinic_file, tmp_path):
     assert out.exists() and len(PdfReader(out).pages) >= 1
 
 
-def test_the_sign_in_sheets_staff_copy_is_asked_for_by_name(tmp_path, staffed_sqlite_template, monkeypatch, capsys):
+def test_the_sign_in_sheets_staff_copy_is_asked_for_by_name(tmp_path, clinic_file, monkeypatch, capsys):
     """`iopdesk print sign-in --target SESSION` prints first names and last initials; with
     --staff-copy the MRNs too, and says which copy it wrote."""
     from tests.reports.test_sign_in_pdf import session_with
 
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     with iopdesk.open_clinic(str(path)) as clinic:
         session, (client,) = session_with(clinic, [("Marisol", "Quintana-Reyes", "")])
     monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
 import threading
 
@@ -25,25 +24,9 @@ from iopdesk.errors import DatabaseDamaged, ValidationError
 from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, ClinicSetting, Note
 from iopdesk.storage.db import database
-from tests.conftest import ADMIN_PASSWORD
 
 YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Talked about the weekend.", "assessment": "Coping plan used.", "plan": "Keep the trigger log."}
-
-
-@pytest.fixture
-def busy_clinic(tmp_path, staffed_sqlite_template):
-    """A SQLite clinic with an admitted client and one signed note; the clinician is signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    client, _ = clinic.clients.register(legal_first="Dana", legal_last="Whitfield", dob="1985-02-03", sex="F")
-    clinic.episodes.admit(client.id, admitted_on=YESTERDAY - dt.timedelta(days=7), track_code="substance_use",
-                          level="2.1", primary_clinician="clinician")
-    write_note(clinic, client.id)
-    yield clinic, client
-    clinic.close()
 
 
 def write_note(clinic, client_id):

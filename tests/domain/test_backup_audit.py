@@ -3,7 +3,6 @@ one event by the system, naming the file and its rows, written after the copy wa
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 
 import pytest
@@ -14,13 +13,6 @@ from iopdesk.audit.keys import AuditKeyMissing
 from iopdesk.backup.copies import backup_clinic, backup_to_folder
 from iopdesk.cli.main import main
 from iopdesk.models import AuditEvent
-
-
-@pytest.fixture
-def clinic_file(tmp_path, staffed_sqlite_template):
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    return path
 
 
 def _backup_events(path, passphrase=None) -> list[AuditEvent]:

@@ -15,10 +15,6 @@ from iopdesk.storage import integrity
 from iopdesk.storage.errors import allow_writes
 from tests.conftest import ADMIN_PASSWORD
 from tests.domain.test_backup import damage, write_note
-from tests.ui import test_damaged_clinic_open
-
-busy_clinic = test_damaged_clinic_open.busy_clinic
-backed_up = test_damaged_clinic_open.backed_up
 
 
 def pages_of(path, table: str) -> tuple[int, ...]:

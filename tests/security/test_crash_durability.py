@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import random
-import shutil
 import time
 import uuid
 
@@ -33,10 +32,9 @@ KILLS = 200
 
 
 @pytest.fixture
-def clinic_file(tmp_path, staffed_sqlite_template):
+def admitted_clinic_file(tmp_path, clinic_file):
     """A clinic file with one admitted client; returns (path, client id)."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     with iopdesk.open_clinic(str(path)) as clinic:
         clinic.login("clinician", ADMIN_PASSWORD)
         client, _ = clinic.clients.register(legal_first="Ray", legal_last="Okafor", dob="1988-09-14", sex="M")
@@ -89,11 +87,11 @@ def _check(db, signed: set[str], new: set[str], drafts: dict[str, tuple[int, str
 
 
 @pytest.mark.slow
-def test_notes_reported_saved_survive_200_kills_whole(clinic_file):
+def test_notes_reported_saved_survive_200_kills_whole(admitted_clinic_file):
     """Killing the writer at random moments 200 times loses no reported note and leaves none partial."""
     from tests.security import crash_writer
 
-    path, client_id = clinic_file
+    path, client_id = admitted_clinic_file
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["tests.security.crash_writer"])
     rng = random.Random(8)

@@ -69,10 +69,9 @@ def clear_errors(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def drafting(clear_errors, tmp_path, staffed_sqlite_template):
+def drafting(clear_errors, tmp_path, clinic_file):
     """A SQLite clinic where the clinician has a draft note for an admitted client."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     clinic = iopdesk.open_clinic(str(path))
     clinic.login("clinician", ADMIN_PASSWORD)
     client, _ = clinic.clients.register(legal_first="Jo", legal_last="Marsh", dob="1979-06-30", sex="M")

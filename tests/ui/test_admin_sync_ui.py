@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
 
 import iopdesk
@@ -54,11 +54,6 @@ class Sites:
 @pytest.fixture
 def sites(tmp_path, staffed_sqlite_template):
     return Sites(tmp_path, staffed_sqlite_template)
-
-
-@pytest.fixture
-def ui_settings(tmp_path):
-    return QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
 
 
 def _open(path: str, user: str = "admin"):

@@ -32,11 +32,6 @@ def clinic(sqlite_clinic):
 
 
 @pytest.fixture
-def ui_settings(tmp_path):
-    return QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
 def window(qtbot, clinic, ui_settings):
     window = MainWindow(clinic, settings=ui_settings)
     qtbot.addWidget(window)
@@ -142,17 +137,6 @@ def test_parse_args_takes_db_in_both_spellings():
     assert parse_args([])[0].db is None
     assert parse_args(["--db", "sqlite:///x.sqlite"])[0].db == "sqlite:///x.sqlite"
     assert parse_args(["--db=postgresql://u@h/d"])[0].db == "postgresql://u@h/d"
-
-
-@pytest.fixture
-def restore_qapp(qapp):
-    """run_app names and styles the (shared) QApplication; put it back afterwards."""
-    saved = (qapp.styleSheet(), qapp.organizationName(), qapp.applicationName(), qapp.windowIcon())
-    yield qapp
-    qapp.setStyleSheet(saved[0])
-    qapp.setOrganizationName(saved[1])
-    qapp.setApplicationName(saved[2])
-    qapp.setWindowIcon(saved[3])
 
 
 def _visible(qapp, kind):

@@ -17,14 +17,12 @@ from ui.operations import Operations
 
 
 @pytest.fixture
-def day(tmp_path, staffed_sqlite_template):
+def day(tmp_path, clinic_file):
     """A SQLite clinic where a clinician admitted Marisol and released a letter to the court."""
-    import shutil
 
     import iopdesk
 
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     clinic = iopdesk.open_clinic(str(path))
     clinic.login("clinician", ADMIN_PASSWORD)
     client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana", dob="1991-04-12")

@@ -6,10 +6,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from iopdesk.backup.copies import backup_to_folder
 from tests.domain.test_backup import damage
-from tests.ui import test_app_window
 from ui.app import run_app
-
-restore_qapp = test_app_window.restore_qapp  # run_app styles the shared QApplication: put it back
 
 
 def test_the_app_refuses_a_damaged_clinic_and_names_the_backup_to_restore(qtbot, restore_qapp, sqlite_clinic,

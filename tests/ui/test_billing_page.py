@@ -157,11 +157,10 @@ def demo(qtbot, tmp_path, billing_demo_template):
 
 
 @pytest.fixture
-def clinic(qtbot, tmp_path, staffed_sqlite_template):
+def clinic(qtbot, tmp_path, clinic_file):
     """A staffed clinic on 03/18/2026 whose billing is the hand-made service above."""
     clock.pin(TODAY)
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     opened = iopdesk.open_clinic(str(path))
     opened.billing = FakeBillingService(FEBRUARY + MARCH, HOLDS)
     yield opened

@@ -6,8 +6,6 @@ Each test has its own SQLite clinic copied from the staffed template and its own
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
@@ -19,10 +17,9 @@ from ui.operations import Operations
 
 
 @pytest.fixture
-def desk(tmp_path, staffed_sqlite_template):
+def desk(tmp_path, clinic_file):
     """A clinic with three registered clients and the clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     clinic = iopdesk.open_clinic(str(path))
     clinic.login("clinician", ADMIN_PASSWORD)
     for first, last, dob in (("Marisol", "Quintana", "1991-04-12"), ("Mark", "Quinn", "1985-02-01"),

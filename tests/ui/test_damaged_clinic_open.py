@@ -13,38 +13,19 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 
 import iopdesk
-from iopdesk.backup.copies import backup_to_folder
 from iopdesk.errors import DatabaseDamaged, PassphraseRequired
 from iopdesk.models import Note
 from iopdesk.storage.db import is_encrypted_file
 from iopdesk.storage.integrity import looks_like_damaged_sqlite
-from tests.domain import test_backup, test_passphrase_store
-from tests.domain.test_backup import damage, write_note
-from tests.ui import test_app_window
+from tests.domain import test_passphrase_store
+from tests.domain.test_backup import damage
 from ui import restore_offer
 from ui.app import run_app
 from ui.login_dialog import LoginDialog
 from ui.passphrase_dialog import RESTORE, PassphraseDialog
 
-busy_clinic = test_backup.busy_clinic
-restore_qapp = test_app_window.restore_qapp  # run_app styles the shared QApplication: put it back
 use_keyring = test_passphrase_store.use_keyring
 PASSPHRASE = test_passphrase_store.PASSPHRASE
-
-
-@pytest.fixture
-def backed_up(busy_clinic, tmp_path, monkeypatch):
-    """A clinic file with one signed note in its latest good backup and a second note after it,
-    closed; the user data folder (and so the backup folder) is in tmp_path. (path, backup)"""
-    clinic, client = busy_clinic
-    monkeypatch.setattr("iopdesk.paths.data_dir", lambda: tmp_path / "userdata")
-    from iopdesk.paths import backup_dir
-
-    backup = backup_to_folder(clinic, backup_dir()).path
-    write_note(clinic, client.id)
-    assert Note.select().count() == 2
-    clinic.close()
-    return tmp_path / "clinic.sqlite", backup
 
 
 def smash(path, start: int, length: int) -> None:

@@ -6,8 +6,6 @@ Today page and in an open chart window before the workstation locks; the idle ti
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtWidgets import (
@@ -31,9 +29,8 @@ from ui.main_window import MainWindow
 
 
 @pytest.fixture
-def staffed(tmp_path, staffed_sqlite_template):
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+def staffed(tmp_path, clinic_file):
+    path = clinic_file
     clinic = iopdesk.open_clinic(str(path))
     yield clinic
     clinic.close()

@@ -5,7 +5,6 @@ reviewed one. The domain lists the grants for the review screen, and the Admin p
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -91,10 +90,9 @@ def test_an_overlong_review_note_is_refused_naming_the_field(staffed_clinic):
 
 # -- on screen ----------------------------------------------------------------------------------
 @pytest.fixture
-def review_clinic(tmp_path, staffed_sqlite_template):
+def review_clinic(tmp_path, clinic_file):
     """A clinic file with two grants awaiting review and one reviewed."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     clinic = iopdesk.open_clinic(str(path))
     grants = break_the_glass(clinic)
     yield clinic, grants

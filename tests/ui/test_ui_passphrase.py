@@ -10,13 +10,11 @@ from PySide6.QtCore import Qt
 
 from iopdesk.storage.passphrase_store import remember_passphrase, stored_passphrase
 from tests.domain import test_passphrase_store as store
-from tests.ui import test_app_window
 from ui.app import open_with_passphrase, run_app
 from ui.passphrase_dialog import PassphraseDialog
 
 PASSPHRASE = store.PASSPHRASE
 use_keyring, memory_keyring, encrypted_clinic = store.use_keyring, store.memory_keyring, store.encrypted_clinic
-restore_qapp = test_app_window.restore_qapp
 
 
 def answer_with(monkeypatch, *answers):

@@ -4,8 +4,6 @@ password again; wrong passwords at the lock screen count towards the account loc
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
@@ -17,10 +15,9 @@ from ui.main_window import MainWindow
 
 
 @pytest.fixture
-def workstation(qtbot, tmp_path, staffed_sqlite_template):
+def workstation(qtbot, tmp_path, clinic_file):
     """Cleo signed in at a workstation with Zora's chart open and a 60-second idle time."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     clinic = iopdesk.open_clinic(str(path))
     clinic.login("clinician", ADMIN_PASSWORD)
     client, _ = clinic.clients.register(legal_first="Zora", legal_last="Vantongeren", dob="1990-05-05")

@@ -13,16 +13,14 @@ from tests.security.test_d6_emergency_access import REASON
 
 
 @pytest.fixture
-def admin_at_chart(qtbot, tmp_path, staffed_sqlite_template):
+def admin_at_chart(qtbot, tmp_path, clinic_file):
     """An admin at a workstation opening Marisol's chart (she has a note by Cleo)."""
-    import shutil
 
     import iopdesk
     from ui.chart.chart_window import ClientChartWindow
     from ui.operations import Operations
 
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
+    path = clinic_file
     clinic = iopdesk.open_clinic(str(path))
     clinic.login("clinician", ADMIN_PASSWORD)
     client, _ = clinic.clients.register(legal_first="Marisol", legal_last="Quintana-Reyes", dob="1991-04-12")
