@@ -15,6 +15,7 @@ import datetime as dt
 import re
 import uuid
 
+from iopdesk.clinical.attendance import gets_group_note, span_minutes
 from iopdesk.clinical.note_formats import NoteFormat
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
 from iopdesk.kernel.clock import today
@@ -37,7 +38,6 @@ from iopdesk.storage.records import as_uuid, content_hash, insert_records
 
 POS_RE = re.compile(r"^\d{2}$")
 SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")
-ATTENDED = ("present", "late_arrival", "left_early")  # attendance statuses that earn a group note
 
 
 class _Keep:
@@ -48,12 +48,6 @@ class _Keep:
 
 
 KEEP = _Keep()
-
-
-def span_minutes(start: dt.time, end: dt.time) -> int:
-    """Whole minutes from `start` to `end` on the same day (negative if end is earlier)."""
-    day = dt.date(2000, 1, 1)
-    return int((dt.datetime.combine(day, end) - dt.datetime.combine(day, start)).total_seconds() // 60)
 
 
 def note_duration(starts_at, ends_at, minutes) -> tuple[dt.time | None, dt.time | None, int]:
@@ -277,7 +271,7 @@ def group_note_problem(note: Note) -> ValidationError | None:
         return ValidationError("Shared note: write the session's shared part first.", field="shared_note")
     status = Attendance.select(Attendance.status).where(
         (Attendance.session == note.group_session_id) & (Attendance.client == note.client_id)).scalar()
-    if status not in ATTENDED:
+    if not gets_group_note(status):
         return ValidationError("Attendance: record this client as attending before signing.",
                                field="attendance")
     return None

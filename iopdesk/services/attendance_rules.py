@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from iopdesk.clinical.attendance import ATTENDED
 from iopdesk.clinical.program_rules import level_of_care, rule
 from iopdesk.errors import NotFound
 from iopdesk.kernel.clock import today
@@ -25,7 +26,6 @@ from iopdesk.models import Attendance, Client, Episode, GroupSession, LevelOfCar
 from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.episodes import episode_uuid
-from iopdesk.services.groups.notes import ATTENDED
 from iopdesk.services.work_items import WorkItem, display_name
 
 ABSENT = ("absent_excused", "absent_unexcused")

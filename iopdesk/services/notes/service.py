@@ -63,7 +63,7 @@ from iopdesk.services.notes.views import (
 )
 from iopdesk.storage.records import as_uuid, content_hash, update_versioned
 
-__all__ = ["KEEP", "SIGNED_STATES", "AddendumView", "NoteListItem", "NoteService", "NoteView"]
+__all__ = ["KEEP", "AddendumView", "NoteListItem", "NoteService", "NoteView"]
 
 
 def _note_uuid(note_id) -> uuid.UUID:
