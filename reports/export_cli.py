@@ -25,6 +25,7 @@ from pathlib import Path
 
 from iopdesk.cli.main import ask_password, run_subcommand
 from iopdesk.errors import ValidationError
+from iopdesk.kernel.formats import money_text
 from reports.billing_xlsx import default_billing_file_name, write_billing_workbook
 
 PROG = "iopdesk export"
@@ -74,11 +75,6 @@ def _checked_out(out: Path) -> Path:
     return out
 
 
-def _dollars(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-
-
 def run(args: argparse.Namespace) -> str:
     """Export as `args` say; returns the line to show. Raises the domain's errors and OSError."""
     from iopdesk.clinic import open_clinic
@@ -102,7 +98,7 @@ def run(args: argparse.Namespace) -> str:
             Path(partial).unlink(missing_ok=True)
     holds = f"{summary.holds:,} hold" + ("" if summary.holds == 1 else "s")
     lines = f"{summary.lines:,} line" + ("" if summary.lines == 1 else "s")
-    return (f"Exported {lines} ({holds}), total charge {_dollars(summary.charge_cents)}, to {out}; "
+    return (f"Exported {lines} ({holds}), total charge {money_text(summary.charge_cents)}, to {out}; "
             f"batch {batch.id}.")
 
 

@@ -33,6 +33,7 @@ import iopdesk
 from iopdesk.demo import generate
 from iopdesk.kernel import clock
 from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.formats import money_text
 from iopdesk.services.billing.views import (
     BillingCounts,
     BillingHold,
@@ -41,7 +42,6 @@ from iopdesk.services.billing.views import (
     ExportBatchView,
 )
 from tests.conftest import ADMIN_PASSWORD
-from ui.billing_models import money_text
 from ui.billing_page import BillingPage
 from ui.dates import date_text
 from ui.operations import Operations

@@ -19,6 +19,7 @@ from iopdesk.clinical.attendance import gets_group_note, span_minutes
 from iopdesk.clinical.note_formats import NoteFormat
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
 from iopdesk.kernel.clock import today
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_time
 from iopdesk.models import (
     Attendance,
@@ -103,7 +104,7 @@ def episodes_on(client_ids: list[uuid.UUID], when: dt.date) -> dict[uuid.UUID, u
     for admitted in first.values():
         if when < admitted:
             raise ValidationError(
-                f"Date of service: before the client's admission on {admitted:%m/%d/%Y}.",
+                f"Date of service: before the client's admission on {date_text(admitted)}.",
                 field="service_date")
     return found
 
