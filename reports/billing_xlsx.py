@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ from typing import BinaryIO
 from openpyxl import Workbook
 
 from iopdesk.errors import IopDeskError
+from iopdesk.kernel.files import replacing
 from iopdesk.kernel.formats import date_text, datetime_text
 from iopdesk.services.billing.views import BillingLine, BillingRun
 from reports.billing_sheets import (
@@ -344,15 +344,12 @@ def write_billing_workbook(run: BillingRun, out: str | os.PathLike[str] | Binary
             _discard_temporary_sheets(wb)
         return summary
     target = Path(out)
-    handle, partial = tempfile.mkstemp(prefix=".billing-", suffix=".xlsx.part", dir=target.parent)
-    os.close(handle)
     wb = None
     try:
-        wb, summary = _build(run, progress)
-        wb.save(partial)
-        os.replace(partial, target)
+        with replacing(target) as partial:
+            wb, summary = _build(run, progress)
+            wb.save(partial)
     finally:
-        Path(partial).unlink(missing_ok=True)
         if wb is not None:
             _discard_temporary_sheets(wb)
     return replace(summary, file_name=str(target))
