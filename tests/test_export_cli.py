@@ -9,7 +9,6 @@ Each test builds a clinic file where Marisol (Medicare) attended a signed three-
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,14 +19,7 @@ import pytest
 import iopdesk
 from reports.billing_sheets import LINE_HEADERS
 from reports.export_cli import main
-from tests.billing_fixtures import (
-    DAY,
-    admit_client,
-    attend_group,
-    define_group,
-    setup_payers_and_npis,
-    write_note,
-)
+from tests.billing_fixtures import DAY, billing_clinic_file
 from tests.conftest import ADMIN_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,14 +30,7 @@ DEFAULT_NAME = f"billing_{DAY:%Y-%m-%d}_{DAY:%Y-%m-%d}.xlsx"
 @pytest.fixture
 def clinic_file(tmp_path, staffed_sqlite_template, monkeypatch) -> Path:
     """The clinic file, closed, with one billable group day and one hold; the password in the env."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    with iopdesk.open_clinic(str(path)) as clinic:
-        setup_payers_and_npis()
-        marisol = admit_client(clinic)
-        ben = admit_client(clinic, "Ben", "Okafor", payer="MCD", member_id="MCD-778812")
-        attend_group(clinic, define_group(clinic), [marisol])
-        write_note(clinic, ben[0], sign=False)
+    path = billing_clinic_file(tmp_path / "clinic.sqlite", staffed_sqlite_template)
     monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)
     return path
 
