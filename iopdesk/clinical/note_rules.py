@@ -17,7 +17,7 @@ import uuid
 
 from iopdesk.clinical.attendance import gets_group_note, span_minutes
 from iopdesk.clinical.note_formats import NoteFormat
-from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.clock import today
 from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_time
@@ -34,7 +34,6 @@ from iopdesk.models import (
     Staff,
     TreatmentPlan,
 )
-from iopdesk.permissions import Actor
 from iopdesk.storage.records import as_uuid, content_hash, insert_records
 
 POS_RE = re.compile(r"^\d{2}$")
@@ -181,27 +180,6 @@ def place_of_service(value: str | None, default: str) -> str:
         raise ValidationError("Place of service: a two-digit code such as 57, 53, 02 or 10.",
                               field="place_of_service")
     return code
-
-
-def acting_staff(actor: Actor) -> Staff:
-    """The signed-in staff member; PermissionDenied for the system (notes have a person as author)."""
-    staff = Staff.get_or_none(Staff.id == actor.id) if actor.id is not None else None
-    if staff is None:
-        raise PermissionDenied("Sign in as a staff member to write or sign notes.")
-    return staff
-
-
-def staff_by_name(value, field: str) -> Staff:
-    """A staff member by username or id; ValidationError naming `field` when there is none."""
-    staff = Staff.get_or_none(Staff.username == str(value).strip().lower())
-    if staff is None:
-        try:
-            staff = Staff.get_or_none(Staff.id == uuid.UUID(str(value)))
-        except ValueError:
-            staff = None
-    if staff is None:
-        raise ValidationError(f"{field.replace('_', ' ').capitalize()}: no user {value!r}.", field=field)
-    return staff
 
 
 def missing_sections_problem(fmt: NoteFormat, sections: dict) -> ValidationError | None:

@@ -39,6 +39,7 @@ import resources
 from iopdesk import __version__
 from iopdesk.audit import chain as audit
 from iopdesk.clinical.name_rules import OVERRIDE_ACTION, SHARED_FIELDS
+from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.files import replacing
@@ -303,7 +304,7 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
         if not recipient or len(recipient) > 200:
             raise ValidationError("Recipient: say who receives the export (up to 200 characters).",
                                   field="recipient")
-        who = Staff.get_or_none(Staff.id == clinic.actor.id) if clinic.actor.id else None
+        who = signed_in_staff(clinic.actor)
         if who is None:
             raise ValidationError("Recipient: a disclosure is made by a signed-in staff member.", field="recipient")
     with replacing(out, folder=True) as work:

@@ -19,12 +19,12 @@ import peewee
 
 from iopdesk.clinical.attendance import ATTENDED
 from iopdesk.clinical.program_rules import level_of_care, rule
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound
 from iopdesk.kernel.clock import today
 from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_date
 from iopdesk.models import Attendance, Client, Episode, GroupSession, LevelOfCareChange
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.episodes import episode_uuid
 from iopdesk.services.work_items import WorkItem, display_name

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import peewee
 
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.clock import today
 from iopdesk.kernel.formats import date_text
@@ -33,7 +34,6 @@ from iopdesk.models import (
     StaffRole,
     TherapyGroup,
 )
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.work_items import WorkItem, display_name
 

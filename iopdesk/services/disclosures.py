@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-from iopdesk.clinical.note_rules import acting_staff
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import acting_staff
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow

@@ -19,13 +19,13 @@ from functools import lru_cache
 
 import resources
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
 from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_date, required_text
 from iopdesk.models import AftercareReferral, Client, Discharge, Episode, GroupEnrollment, Staff
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.discharge.summary import DischargeSummary, assemble, summary_view
 from iopdesk.services.emergency_access import client_of_episode

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from iopdesk.clinical.icd10 import icd10_code
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
@@ -29,7 +30,6 @@ from iopdesk.models import (
     PlanProblem,
     TreatmentPlan,
 )
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.plans.views import PlanEdit, PlanView, find_plan, load_plan, open_episode
 from iopdesk.storage.records import as_uuid, update_versioned

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import peewee
 
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import ConcurrentEdit, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
@@ -32,7 +33,6 @@ from iopdesk.models import (
     Staff,
     TreatmentPlan,
 )
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.emergency_access import client_of_episode
 from iopdesk.services.episodes import episode_uuid
