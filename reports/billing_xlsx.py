@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -27,7 +26,8 @@ from typing import BinaryIO
 from openpyxl import Workbook
 
 from iopdesk.errors import IopDeskError
-from iopdesk.kernel.formats import datetime_text
+from iopdesk.kernel.files import replacing
+from iopdesk.kernel.formats import date_text, datetime_text
 from iopdesk.services.billing.views import BillingLine, BillingRun
 from reports.billing_sheets import (
     BOLD,
@@ -106,10 +106,6 @@ def default_billing_file_name(run: BillingRun) -> str:
     return "_".join(parts) + ".xlsx"
 
 
-def _us(day: dt.date) -> str:
-    return f"{day:%m/%d/%Y}"
-
-
 def _generated(run: BillingRun) -> str:
     """"Generated 12/07/2026 4:45 PM UTC" (the time in the clinic's format)."""
     at = run.generated_at
@@ -127,7 +123,7 @@ def describe_filters(run: BillingRun) -> str:
 
 
 def _range_text(run: BillingRun) -> str:
-    return f"Dates of service {_us(run.range_from)} – {_us(run.range_to)}"
+    return f"Dates of service {date_text(run.range_from)} – {date_text(run.range_to)}"
 
 
 class _Counter:
@@ -280,7 +276,7 @@ def _write_holds(wb: Workbook, run: BillingRun, counter: _Counter) -> None:
 
 def _set_properties(wb: Workbook, run: BillingRun) -> None:
     props = wb.properties
-    props.title = f"Billing export {_us(run.range_from)} – {_us(run.range_to)}"
+    props.title = f"Billing export {date_text(run.range_from)} – {date_text(run.range_to)}"
     props.subject = "Claim lines and holds for billing"
     props.creator = run.clinic_name or "IOP Desk"
     props.lastModifiedBy = run.clinic_name or "IOP Desk"
@@ -348,15 +344,12 @@ def write_billing_workbook(run: BillingRun, out: str | os.PathLike[str] | Binary
             _discard_temporary_sheets(wb)
         return summary
     target = Path(out)
-    handle, partial = tempfile.mkstemp(prefix=".billing-", suffix=".xlsx.part", dir=target.parent)
-    os.close(handle)
     wb = None
     try:
-        wb, summary = _build(run, progress)
-        wb.save(partial)
-        os.replace(partial, target)
+        with replacing(target) as partial:
+            wb, summary = _build(run, progress)
+            wb.save(partial)
     finally:
-        Path(partial).unlink(missing_ok=True)
         if wb is not None:
             _discard_temporary_sheets(wb)
     return replace(summary, file_name=str(target))

@@ -21,7 +21,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, datetime_text
+from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, clinical_date_text, datetime_text
 from reports.styles import HEADER_FILL, MUTED, RULE, ZEBRA_FILL, styles
 
 
@@ -49,13 +49,9 @@ def markup(value: str, style: str = "body") -> Paragraph:
 
 
 def date_text(value: dt.date | dt.datetime | None, style: str = DEFAULT_TIME_FORMAT) -> str:
-    """Dates as the clinic writes them on paper: MM/DD/YYYY (a date and time adds the time in the
-    clinic's `style`, "12h" or "24h")."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return datetime_text(value, style)
-    return f"{value:%m/%d/%Y}"
+    """Dates as the clinic writes them on paper (`iopdesk.kernel.formats.clinical_date_text`): a date
+    and time adds the time in the clinic's `style`, "12h" or "24h"."""
+    return clinical_date_text(value, style)
 
 
 def stamp_text(value: dt.datetime | None, style: str = DEFAULT_TIME_FORMAT) -> str:

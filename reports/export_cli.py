@@ -6,10 +6,10 @@ about billing.
 
 `iopdesk export billing --from DATE --to DATE [--site S] [--payer P] [--new-only] [--out FILE.xlsx]
 [--db URL] --user USERNAME` signs in as USERNAME (password from $IOPDESK_PASSWORD, else asked when
-interactive), runs `clinic.billing.run`, writes the workbook (`reports.billing_xlsx`) under a
-temporary name beside the target, records the export (`clinic.billing.record_export`: a batch and
-an audit event) once the file is complete, and only then moves it into place, so a refusal or a
-failure leaves no unrecorded file behind. The file name defaults to `default_billing_file_name`
+interactive), runs `clinic.billing.run`, then writes the workbook, records the export (a batch
+and an audit event) and puts the file in place together (`reports.billing_export`, as the Billing
+screen does), so a refusal or a failure leaves neither a half-written nor an unrecorded file
+behind. The file name defaults to `default_billing_file_name`
 (dates and codes, never a client) in the current folder. Prints one line (lines, holds, total
 charge, file); an error prints one line naming the problem and exits 2. No Qt is imported here.
 """
@@ -17,15 +17,15 @@ charge, file); an error prints one line naming the problem and exits 2. No Qt is
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from iopdesk.cli.main import ask_password, run_subcommand
 from iopdesk.errors import ValidationError
-from reports.billing_xlsx import default_billing_file_name, write_billing_workbook
+from iopdesk.kernel.formats import money_text
+from reports.billing_export import export_billing_workbook
+from reports.billing_xlsx import default_billing_file_name
 
 PROG = "iopdesk export"
 
@@ -74,11 +74,6 @@ def _checked_out(out: Path) -> Path:
     return out
 
 
-def _dollars(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
-
-
 def run(args: argparse.Namespace) -> str:
     """Export as `args` say; returns the line to show. Raises the domain's errors and OSError."""
     from iopdesk.clinic import open_clinic
@@ -92,17 +87,11 @@ def run(args: argparse.Namespace) -> str:
         billing_run = clinic.billing.run(args.range_from, args.range_to, site=args.site, payer=args.payer,
                                          new_only=args.new_only)
         out = requested or _checked_out(Path.cwd() / default_billing_file_name(billing_run))
-        handle, partial = tempfile.mkstemp(prefix=".billing-", suffix=".xlsx.part", dir=out.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                summary = write_billing_workbook(billing_run, stream)
-            batch, _ = clinic.billing.record_export(billing_run, file_name=out.name)
-            os.replace(partial, out)
-        finally:
-            Path(partial).unlink(missing_ok=True)
+        export = export_billing_workbook(clinic, billing_run, out)
+    summary, batch = export.summary, export.batch
     holds = f"{summary.holds:,} hold" + ("" if summary.holds == 1 else "s")
     lines = f"{summary.lines:,} line" + ("" if summary.lines == 1 else "s")
-    return (f"Exported {lines} ({holds}), total charge {_dollars(summary.charge_cents)}, to {out}; "
+    return (f"Exported {lines} ({holds}), total charge {money_text(summary.charge_cents)}, to {out}; "
             f"batch {batch.id}.")
 
 

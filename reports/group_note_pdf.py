@@ -12,10 +12,11 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
+from iopdesk.clinical.attendance import STATUS_WORDS, gets_group_note
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, time_text
 from iopdesk.services.disclosures import DocumentContext
-from iopdesk.services.groups.notes import STATUS_WORDS, names_as_initials
+from iopdesk.services.groups.notes import names_as_initials
 from iopdesk.services.groups.service import RosterRow
 from iopdesk.services.groups.setup import GROUP_TYPE_LABELS, GroupView, SessionView
 from iopdesk.services.notes.service import NoteView
@@ -33,7 +34,6 @@ from reports.progress_note_pdf import (
     status_banner,
 )
 
-ATTENDED = ("present", "late_arrival", "left_early")
 ROSTER_MARKS = {"late_arrival": "late", "left_early": "left early"}
 
 
@@ -41,7 +41,7 @@ def attendance_text(row: RosterRow, session: SessionView, style: str = DEFAULT_T
     """"Late arrival at 9:25 AM; attended 155 of 180 minutes" (or the absence)."""
     if row.status is None:
         return "Attendance not recorded"
-    if row.status not in ATTENDED:
+    if not gets_group_note(row.status):
         return STATUS_WORDS[row.status].capitalize()
     what = {"present": "Present for the whole session",
             "late_arrival": f"Late arrival at {time_text(row.arrived_at, style)}",
@@ -51,7 +51,7 @@ def attendance_text(row: RosterRow, session: SessionView, style: str = DEFAULT_T
 
 def roster_text(me: RosterRow, roster: list[RosterRow]) -> tuple[int, str]:
     """(members present, "M.A., J.B. (late), …"): the other attendees by initials only."""
-    present = [r for r in roster if r.status in ATTENDED]
+    present = [r for r in roster if gets_group_note(r.status)]
     others = [f"{r.initials}{' (' + ROSTER_MARKS[r.status] + ')' if r.status in ROSTER_MARKS else ''}"
               for r in sorted(present, key=lambda r: r.initials.casefold()) if r.client_id != me.client_id]
     return len(present), ", ".join(others) or "none"

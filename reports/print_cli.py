@@ -15,15 +15,14 @@ problem and exits 2. No Qt is imported on this path.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from iopdesk.cli.main import ask_password, run_subcommand
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.clock import today
+from iopdesk.kernel.files import replacing
 from reports.jobs import MODULES, PrintRequest, print_document
 from reports.page import default_file_name
 
@@ -70,14 +69,9 @@ def run(args: argparse.Namespace) -> str:
             raise ValidationError(f"Out: {out} should end in .pdf.", field="out")
         if not out.parent.is_dir():
             raise ValidationError(f"Out: no folder {out.parent}.", field="out")
-        handle, partial = tempfile.mkstemp(prefix=".iopdesk-", suffix=".pdf.part", dir=out.parent)
-        os.close(handle)
-        try:
+        with replacing(out) as partial:
             result = print_document(clinic, args.document, PrintRequest(client_id, args.target, args.staff_copy),
                                     partial, recipient=args.recipient)
-            os.replace(partial, out)
-        finally:
-            Path(partial).unlink(missing_ok=True)
     line = f"Wrote {result.description} to {out}"
     if result.disclosure is not None:
         line += f"; released to {result.disclosure.recipient}, logged"

@@ -6,7 +6,9 @@ authorizations (which no service writes yet) are written directly."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import iopdesk
 from iopdesk.kernel import clock
 from iopdesk.kernel.validation import make_npi
 from iopdesk.models import Authorization, ClinicSetting, Payer, Staff
@@ -112,3 +114,15 @@ def bill(clinic, start=DAY, end=DAY, **filters):
     """The biller runs billing for the range."""
     clinic.login("biller", ADMIN_PASSWORD)
     return clinic.billing.run(start, end, **filters)
+
+
+def add_billing_day(path: Path) -> Path:
+    """Fill the closed clinic file at `path` so Marisol (Medicare) attended a signed three-hour group
+    on DAY and Ben (Medicaid) has an unsigned individual note (a hold)."""
+    with iopdesk.open_clinic(str(path)) as clinic:
+        setup_payers_and_npis()
+        marisol = admit_client(clinic)
+        ben = admit_client(clinic, "Ben", "Okafor", payer="MCD", member_id="MCD-778812")
+        attend_group(clinic, define_group(clinic), [marisol])
+        write_note(clinic, ben[0], sign=False)
+    return path

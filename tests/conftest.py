@@ -198,6 +198,16 @@ def clinic_file(tmp_path, staffed_sqlite_template) -> Path:
 
 
 @pytest.fixture
+def billing_clinic_file(clinic_file, monkeypatch) -> Path:
+    """The clinic file, closed, with one billable group day and one hold (`add_billing_day`), and
+    the admin password in the environment: what the billing export tests run on."""
+    from tests.billing_fixtures import add_billing_day
+
+    monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)
+    return add_billing_day(clinic_file)
+
+
+@pytest.fixture
 def clinician_sqlite(clinic_file):
     """The staffed clinic as this test's own file (tmp_path / "clinic.sqlite"), the clinician
     signed in: what the chart's widget tests start from."""

@@ -1,10 +1,10 @@
 """Exporting billing to an Excel workbook from the Billing screen, off the GUI thread.
 
 `export_billing` is what the worker runs: `clinic.billing.run` for the chosen filters, then
-`reports.billing_xlsx.write_billing_workbook` (its progress callback returns False once Cancel is
-pressed, and the writer renames its temporary file into place only when complete), then
-`clinic.billing.record_export` marks the lines with a new batch. A cancelled or
-failed export leaves no file (and an existing file at that path untouched) and records nothing.
+`reports.billing_export.export_billing_workbook` (as `iopdesk export billing` does): the workbook
+is written beside the chosen file, the lines are marked with a new batch and the file is put in
+place together; the progress callback returns False once Cancel is pressed. A cancelled or failed
+export leaves no file (and an existing file at that path untouched) and records nothing.
 `default_file_name` names the file without PHI: the writer's own default when it has one, else
 `billing_<from>_<to>.xlsx`.
 """
@@ -76,7 +76,8 @@ def export_billing(clinic, filters: BillingFilters, path: Path, *, cancelled: Ca
     """Run, write and record one export (on a worker thread). Returns (outcome, changes), or an
     outcome whose batch is None when Cancel was pressed; domain errors propagate unchanged and a
     folder that cannot be written becomes an IopDeskError naming the file."""
-    from reports.billing_xlsx import ExportCancelled, write_billing_workbook
+    from reports.billing_export import export_billing_workbook
+    from reports.billing_xlsx import ExportCancelled
 
     path = Path(path)
     if not path.parent.is_dir():
@@ -93,17 +94,9 @@ def export_billing(clinic, filters: BillingFilters, path: Path, *, cancelled: Ca
         return not cancelled()
 
     try:
-        write_billing_workbook(run, path, progress=progress)
+        export = export_billing_workbook(clinic, run, path, progress=progress, cancelled=cancelled)
     except ExportCancelled:
         return nothing
     except OSError as error:
         raise IopDeskError(f"Could not write {path}: {error.strerror or error}.") from None
-    if cancelled():  # Cancel after the last row: the file is complete but was not wanted
-        path.unlink(missing_ok=True)
-        return nothing
-    try:
-        batch, changes = clinic.billing.record_export(run, file_name=path.name)
-    except BaseException:
-        path.unlink(missing_ok=True)  # a file the record does not know about could be sent twice
-        raise
-    return ExportOutcome(path, len(run.lines), len(run.holds), batch), changes
+    return ExportOutcome(path, len(run.lines), len(run.holds), export.batch), export.changes

@@ -13,6 +13,7 @@ import datetime as dt
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QFont
 
+from iopdesk.kernel.formats import money_text
 from iopdesk.services.billing.views import BillingHold, BillingLine, ExportBatchView
 from ui.dates import date_text, stamp_text
 from ui.rows_model import RowsTableModel
@@ -20,13 +21,6 @@ from ui.rows_model import RowsTableModel
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("BillingPage", text)
-
-
-def money_text(cents: int) -> str:
-    """Integer cents as dollars: 123456 → "$1,234.56" (a credit shows as "-$12.00")."""
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}${dollars:,}.{rest:02d}"
 
 
 def line_status(line: BillingLine) -> str:
@@ -132,4 +126,4 @@ def last_two_weeks(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 __all__ = ["BillingHold", "BillingLine", "ExportBatchView", "batches_model", "claim_lines_model",
-           "holds_model", "last_two_weeks", "line_status", "money_text", "previous_month", "this_month"]
+           "holds_model", "last_two_weeks", "line_status", "previous_month", "this_month"]

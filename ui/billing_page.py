@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk.errors import PermissionDenied
+from iopdesk.kernel.formats import money_text
 from ui.billing_export import (
     BillingFilters,
     ExportOutcome,
@@ -40,12 +41,7 @@ from ui.billing_export import (
     export_billing,
 )
 from ui.billing_filters import BillingFilterBar
-from ui.billing_models import (
-    batches_model,
-    claim_lines_model,
-    holds_model,
-    money_text,
-)
+from ui.billing_models import batches_model, claim_lines_model, holds_model
 from ui.chart import make_table_view
 from ui.dates import date_text
 from ui.operations import Operations, user_message

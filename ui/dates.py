@@ -40,9 +40,7 @@ def follow_clinic(clinic) -> None:
 def date_text(value: dt.date | dt.datetime | None) -> str:
     """A clinical date as MM/DD/YYYY (a clinical date and time, such as a dose given, adds the time
     as entered, in the clinic's format); blank for None."""
-    if isinstance(value, dt.datetime):
-        return formats.datetime_text(value, time_format())
-    return formats.date_text(value)
+    return formats.clinical_date_text(value, time_format())
 
 
 def stamp_text(value: dt.datetime | None) -> str:
@@ -57,7 +55,7 @@ def time_text(value: dt.time | dt.datetime | None, *, seconds: bool = False) -> 
 
 def long_date_text(day: dt.date) -> str:
     """A day with its weekday, for page headings: "Tuesday 11/24/2026"."""
-    return f"{day:%A} {day:%m/%d/%Y}"
+    return formats.weekday_date_text(day)
 
 
 def local(stamp: dt.datetime) -> dt.datetime:

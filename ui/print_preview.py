@@ -42,6 +42,7 @@ from iopdesk import Clinic
 from iopdesk.errors import IopDeskError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today
+from iopdesk.kernel.files import replacing
 from reports.jobs import PrintRequest, PrintResult, kind_of
 from reports.page import default_file_name
 from ui.operations import Operations, user_message
@@ -314,7 +315,7 @@ class PrintPreviewDialog(QDialog):
             if self._record_copy():
                 self._copy_to(self.shown_file, target, None)
         else:  # written beside the target, so a folder that refuses the file refuses it before the log
-            self._write_release(target.with_name(f".{target.name}.part"), self._saved_release, final=target)
+            self._write_release(target, self._saved_release, chosen=True)
 
     def _record_copy(self) -> bool:
         """Audit the copy kept in the program before it is printed or saved (one quick insert)."""
@@ -330,7 +331,8 @@ class PrintPreviewDialog(QDialog):
 
     def _copy_to(self, source: Path, target: Path, result: PrintResult | None) -> None:
         try:
-            shutil.copyfile(source, target)
+            with replacing(target) as partial:
+                shutil.copyfile(source, partial)
         except OSError as error:
             self._tell(self.tr("Could not save {path}: {why}").format(path=target, why=error.strerror or error))
             return
@@ -343,9 +345,10 @@ class PrintPreviewDialog(QDialog):
             who=result.disclosure.recipient)
 
     def _write_release(self, out: Path, then: Callable[[Path, PrintResult], None], *,
-                       final: Path | None = None) -> None:
+                       chosen: bool = False) -> None:
         """Write the released copy to `out` through print_document (consent checked, disclosure logged
-        once) and move it to `final` if given, off the GUI thread; then hand the file to `then`."""
+        once), off the GUI thread; then hand the file to `then`. A `chosen` file (Save as PDF) is
+        written all or nothing and kept; a scratch file is removed once `then` has it."""
         clinic, code, request, recipient = self.clinic, self.code, self.request, self.shown_recipient
         self.busy = True
         self._update_buttons()
@@ -356,21 +359,23 @@ class PrintPreviewDialog(QDialog):
             self.ops.announce(Changes.of("disclosure", client_id=request.client_id))
             if not self._closed:
                 self._update_buttons()
-                then(final or out, result)
-            out.unlink(missing_ok=True)
+                then(out, result)
+            if not chosen:
+                out.unlink(missing_ok=True)
 
         def failed(error: BaseException) -> None:
             self.busy = False
-            out.unlink(missing_ok=True)
+            if not chosen:
+                out.unlink(missing_ok=True)
             if not self._closed:
                 self._update_buttons()
                 self._show_problem(error)
 
         def work() -> PrintResult:
-            result = write_copy(clinic, code, request, out, recipient, log=True)
-            if final is not None:
-                out.replace(final)
-            return result
+            if not chosen:
+                return write_copy(clinic, code, request, out, recipient, log=True)
+            with replacing(out) as partial:  # a folder that refuses the file refuses it before the log
+                return write_copy(clinic, code, request, partial, recipient, log=True)
 
         self.ops.run(work, on_success=done, on_failure=failed)
 

@@ -17,11 +17,11 @@ from contextlib import contextmanager
 
 import peewee
 
+from iopdesk.clinical.note_rules import SIGNED_STATES
 from iopdesk.errors import RecordLocked
 from iopdesk.models import AuditEvent, Note, NoteAddendum, NoteObjective
 from iopdesk.storage.records import content_hash
 
-SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")
 REFUSAL_MARK = "sealed record:"
 
 

@@ -43,6 +43,7 @@ from iopdesk.errors import (
     ValidationError,
 )
 from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.files import replacing
 
 Progress = Callable[[str, int, int], None]
 NAME_PATTERN = re.compile(r"^clinic-(\d{8})-(\d{6})\.sqlite$")
@@ -140,18 +141,6 @@ def _table_counts(connection: sqlite3.Connection) -> dict[str, int]:
     return {name: connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
 
 
-def _sync_file(path: Path) -> None:
-    """Flush a file and its folder entry to the disk (the rename must survive a power cut)."""
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-    if hasattr(os, "O_DIRECTORY"):
-        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-
-
 def _check_copy(path: Path, counts: Mapping[str, int]) -> None:
     """Integrity check and row counts of a fresh copy; DatabaseUnavailable when it falls short."""
     connection = sqlite3.connect(path, isolation_level=None)
@@ -204,22 +193,15 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
         counts = encrypted_copy(source, key, out)
         report("copying", 1, 1)
         return recorded(source, key, BackupReport(out, counts, 0, time.monotonic() - started), encrypted=True)
-    temporary = out.with_name(out.name + ".part")
-    temporary.unlink(missing_ok=True)
     try:
-        pages = _copy(source, temporary, report)
-        report("checking", 0, 1)
-        _check_copy(temporary, pages[1])
-        _sync_file(temporary)
-        os.replace(temporary, out)
-        _sync_file(out)
+        with replacing(out, durable=True) as temporary:  # the copy must survive a power cut
+            pages = _copy(source, temporary, report)
+            report("checking", 0, 1)
+            _check_copy(temporary, pages[1])
         report("checking", 1, 1)
     except (sqlite3.Error, OSError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise DatabaseUnavailable(f"The backup could not be written to {out}: {reason}. Nothing was kept.") from None
-    finally:
-        for leftover in (temporary, Path(f"{temporary}-journal")):
-            leftover.unlink(missing_ok=True)
     return recorded(source, None, BackupReport(out, pages[1], pages[0], time.monotonic() - started),
                     encrypted=False)
 
@@ -372,21 +354,12 @@ def restore_backup(file: Path, target: Path, *, key: str | None = None) -> Resto
     elif not is_good_backup(file):
         raise DatabaseDamaged(f"The backup {file} is damaged (it fails SQLite's integrity check); "
                               "choose an older backup.")
-    temporary = target.with_name(target.name + ".part")
-    for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
-        leftover.unlink(missing_ok=True)
-    try:
+    with replacing(target, durable=True) as temporary:
         if encrypted:
             _copy_encrypted(file, key, temporary)
         else:
             _copy(file, temporary, _no_progress)
         result = _adopt(temporary, source=file, key=key if encrypted else None)
-        _sync_file(temporary)
-        os.replace(temporary, target)
-        _sync_file(target)
-    finally:
-        for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
-            leftover.unlink(missing_ok=True)
     return RestoreReport(target, file, *result)
 
 

@@ -15,9 +15,11 @@ import datetime as dt
 import re
 import uuid
 
+from iopdesk.clinical.attendance import gets_group_note, span_minutes
 from iopdesk.clinical.note_formats import NoteFormat
-from iopdesk.errors import NotFound, PermissionDenied, ValidationError
+from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.clock import today
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_time
 from iopdesk.models import (
     Attendance,
@@ -32,12 +34,10 @@ from iopdesk.models import (
     Staff,
     TreatmentPlan,
 )
-from iopdesk.permissions import Actor
 from iopdesk.storage.records import as_uuid, content_hash, insert_records
 
 POS_RE = re.compile(r"^\d{2}$")
 SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")
-ATTENDED = ("present", "late_arrival", "left_early")  # attendance statuses that earn a group note
 
 
 class _Keep:
@@ -48,12 +48,6 @@ class _Keep:
 
 
 KEEP = _Keep()
-
-
-def span_minutes(start: dt.time, end: dt.time) -> int:
-    """Whole minutes from `start` to `end` on the same day (negative if end is earlier)."""
-    day = dt.date(2000, 1, 1)
-    return int((dt.datetime.combine(day, end) - dt.datetime.combine(day, start)).total_seconds() // 60)
 
 
 def note_duration(starts_at, ends_at, minutes) -> tuple[dt.time | None, dt.time | None, int]:
@@ -109,7 +103,7 @@ def episodes_on(client_ids: list[uuid.UUID], when: dt.date) -> dict[uuid.UUID, u
     for admitted in first.values():
         if when < admitted:
             raise ValidationError(
-                f"Date of service: before the client's admission on {admitted:%m/%d/%Y}.",
+                f"Date of service: before the client's admission on {date_text(admitted)}.",
                 field="service_date")
     return found
 
@@ -188,27 +182,6 @@ def place_of_service(value: str | None, default: str) -> str:
     return code
 
 
-def acting_staff(actor: Actor) -> Staff:
-    """The signed-in staff member; PermissionDenied for the system (notes have a person as author)."""
-    staff = Staff.get_or_none(Staff.id == actor.id) if actor.id is not None else None
-    if staff is None:
-        raise PermissionDenied("Sign in as a staff member to write or sign notes.")
-    return staff
-
-
-def staff_by_name(value, field: str) -> Staff:
-    """A staff member by username or id; ValidationError naming `field` when there is none."""
-    staff = Staff.get_or_none(Staff.username == str(value).strip().lower())
-    if staff is None:
-        try:
-            staff = Staff.get_or_none(Staff.id == uuid.UUID(str(value)))
-        except ValueError:
-            staff = None
-    if staff is None:
-        raise ValidationError(f"{field.replace('_', ' ').capitalize()}: no user {value!r}.", field=field)
-    return staff
-
-
 def missing_sections_problem(fmt: NoteFormat, sections: dict) -> ValidationError | None:
     """"Cannot sign yet: fill in …" for the empty sections of `sections`, or None (no database:
     screens re-check it as the clinician types)."""
@@ -277,7 +250,7 @@ def group_note_problem(note: Note) -> ValidationError | None:
         return ValidationError("Shared note: write the session's shared part first.", field="shared_note")
     status = Attendance.select(Attendance.status).where(
         (Attendance.session == note.group_session_id) & (Attendance.client == note.client_id)).scalar()
-    if status not in ATTENDED:
+    if not gets_group_note(status):
         return ValidationError("Attendance: record this client as attending before signing.",
                                field="attendance")
     return None

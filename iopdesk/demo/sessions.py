@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from iopdesk.clinical.attendance import gets_group_note
 from iopdesk.demo import phrases
 from iopdesk.demo.groups import TOPICS, DemoGroup, shared_note
 from iopdesk.demo.notes import NoteWriter, objective_for
@@ -21,8 +22,6 @@ from iopdesk.demo.roster import EpisodePlan
 from iopdesk.demo.writer import BulkWriter
 from iopdesk.models import Attendance, GroupSession, SessionFacilitator
 from iopdesk.services.groups.notes import session_participants
-
-ATTENDED = ("present", "late_arrival", "left_early")
 
 
 def is_holiday(day: dt.date) -> bool:
@@ -94,7 +93,7 @@ class SessionRunner:
                 w.add(self.facilitators, created, session_id, member.id)
             return
         statuses = [self._status(e, day) for e in expected]
-        present = sum(1 for s in statuses if s in ATTENDED)
+        present = sum(1 for s in statuses if gets_group_note(s))
         if not present:
             w.add(self.sessions, created, group.id, day, starts, ends, "cancelled", "",
                   template.modality, "No members attended; the session was not held.", lead.id,
@@ -113,7 +112,7 @@ class SessionRunner:
             arrived, left, minutes = _times(rng, day, group, status)
             w.add(self.attendance, finished, session_id, episode.client.id, status, arrived, left,
                   minutes)
-            if status not in ATTENDED:
+            if not gets_group_note(status):
                 episode.missed += 1
                 continue
             episode.attended += 1

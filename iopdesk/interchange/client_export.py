@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,8 +39,10 @@ import resources
 from iopdesk import __version__
 from iopdesk.audit import chain as audit
 from iopdesk.clinical.name_rules import OVERRIDE_ACTION, SHARED_FIELDS
+from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.files import replacing
 from iopdesk.models import ALL_MODELS, Client, Disclosure, Staff
 from iopdesk.storage.records import content_hash
 from iopdesk.sync.rows import models_by_table, to_json
@@ -304,11 +304,10 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
         if not recipient or len(recipient) > 200:
             raise ValidationError("Recipient: say who receives the export (up to 200 characters).",
                                   field="recipient")
-        who = Staff.get_or_none(Staff.id == clinic.actor.id) if clinic.actor.id else None
+        who = signed_in_staff(clinic.actor)
         if who is None:
             raise ValidationError("Recipient: a disclosure is made by a signed-in staff member.", field="recipient")
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with replacing(out, folder=True) as work:
         with clinic.db.atomic():  # one consistent snapshot of the record
             held = clinic.disclosures.withheld_notes(client.id) if recipient is not None else []
             record, shared, withheld = gather(client.id, held)
@@ -325,12 +324,6 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
             manifest = replace(manifest, attachments=tuple(attach(work, manifest)))
         (work / MANIFEST).write_bytes(_dump(manifest_json(manifest, clinic.setting("clinic_name", ""),
                                                           clinic.schema().version)))
-        if out.exists():
-            out.rmdir()
-        os.replace(work, out)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
     try:
         _log_export(clinic, client.id, manifest, recipient, who)
     except BaseException:

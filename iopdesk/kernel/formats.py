@@ -1,6 +1,8 @@
-"""How dates and times are written and read back as text, everywhere: screens, documents, messages.
+"""How dates, times and money are written and read back as text, everywhere: screens, documents,
+messages.
 
-Dates are MM/DD/YYYY, as on US claims and charts. Times follow the clinic's setting (program rule
+Dates are MM/DD/YYYY, as on US claims and charts; money is integer cents written as dollars
+("$1,234.56"). Times follow the clinic's setting (program rule
 `display.time_format`): "12h" writes "9:30 AM", as US clinics write it, "24h" writes "09:30".
 Reading is strict, because a date or time that is guessed is a record that lies: typed text is
 taken whole or refused with the reason (`EntryError`), never completed, rolled over or clamped.
@@ -51,6 +53,26 @@ def _not_a(what: str, typed: str, hint: str) -> EntryError:
 def date_text(value: dt.date | None) -> str:
     """A clinical date as MM/DD/YYYY; blank for None."""
     return "" if value is None else f"{value:%m/%d/%Y}"
+
+
+def clinical_date_text(value: dt.date | dt.datetime | None, style: str = DEFAULT_TIME_FORMAT) -> str:
+    """A clinical date as MM/DD/YYYY; a clinical date and time (a dose given) adds the time as
+    entered, in `style`; blank for None."""
+    if isinstance(value, dt.datetime):
+        return datetime_text(value, style)
+    return date_text(value)
+
+
+def weekday_date_text(day: dt.date) -> str:
+    """A day with its weekday, for headings: "Tuesday 11/24/2026"."""
+    return f"{day:%A} {date_text(day)}"
+
+
+def money_text(cents: int) -> str:
+    """Integer cents as dollars: 123456 → "$1,234.56" (a credit shows as "-$12.00")."""
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}${dollars:,}.{rest:02d}"
 
 
 def time_text(value: dt.time | dt.datetime | None, style: str = DEFAULT_TIME_FORMAT, *,

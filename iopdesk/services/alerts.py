@@ -16,12 +16,12 @@ resolved alert stays resolved.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 import peewee
 
 from iopdesk.audit import chain as audit
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
@@ -108,19 +108,6 @@ class ChartAlerts:
     @property
     def stored(self) -> tuple[AlertView, ...]:
         return tuple(row.alert for row in self.rows if row.alert is not None)
-
-
-def staff_for(username_or_id, label: str, field: str) -> Staff:
-    """An active staff member by user name or id; ValidationError naming `field` otherwise."""
-    staff = Staff.get_or_none(Staff.username == str(username_or_id).strip().lower())
-    if staff is None:
-        try:
-            staff = Staff.get_or_none(Staff.id == uuid.UUID(str(username_or_id)))
-        except ValueError:
-            staff = None
-    if staff is None or not staff.active:
-        raise ValidationError(f"{label}: no active user {username_or_id!r}.", field=field)
-    return staff
 
 
 def caseload_of(query: peewee.ModelSelect, clinician) -> peewee.ModelSelect:

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 
 import peewee
 
+from iopdesk.clinical.attendance import ATTENDED
 from iopdesk.clinical.program_rules import level_of_care, rule
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound
 from iopdesk.kernel.clock import today
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_date
 from iopdesk.models import Attendance, Client, Episode, GroupSession, LevelOfCareChange
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.episodes import episode_uuid
-from iopdesk.services.groups.notes import ATTENDED
 from iopdesk.services.work_items import WorkItem, display_name
 
 ABSENT = ("absent_excused", "absent_unexcused")
@@ -89,7 +90,7 @@ def min_hours(level: str, dob: dt.date, day: dt.date, adolescent_below: int) -> 
 
 
 def _week_reason(week: WeekHours) -> str:
-    return (f"{week.hours:g} hours in the week of {week.week_start:%m/%d/%Y}; level {week.level} needs "
+    return (f"{week.hours:g} hours in the week of {date_text(week.week_start)}; level {week.level} needs "
             f"at least {week.min_hours:g}")
 
 
@@ -147,7 +148,7 @@ class AttendanceRuleService(Service):
             found.append(AttendanceFlag(
                 "past_expected_length",
                 f"In treatment {weeks_in} weeks; expected length was {episode.expected_weeks} weeks "
-                f"(to {expected_end:%m/%d/%Y}).", expected_end))
+                f"(to {date_text(expected_end)}).", expected_end))
         return found
 
     def clients_under_minimum(self, clinician: str | None = None, *, on: dt.date | str | None = None
@@ -231,12 +232,12 @@ class AttendanceRuleService(Service):
         limit = rule("attendance", "absent_in_a_row_flag")
         if in_a_row >= limit:
             found.append(AttendanceFlag(
-                "absent_in_a_row", f"Absent {in_a_row} scheduled days in a row (since {since:%m/%d/%Y}).", since))
+                "absent_in_a_row", f"Absent {in_a_row} scheduled days in a row (since {date_text(since)}).", since))
         attended_days = [d for d, statuses in by_day.items() if statuses & set(ATTENDED)]
         last = max(attended_days, default=None)
         gap = (day - (last or episode.admitted_on)).days
         if episode.status == "active" and gap > rule("attendance", "max_gap_days"):
-            what = f"last attended {last:%m/%d/%Y}" if last else f"none since admission {episode.admitted_on:%m/%d/%Y}"
+            what = f"last attended {date_text(last)}" if last else f"none since admission {date_text(episode.admitted_on)}"
             found.append(AttendanceFlag(
                 "gap", f"No attended session for {gap} days ({what}); the limit is "
                 f"{rule('attendance', 'max_gap_days')} days.", last or episode.admitted_on))

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from iopdesk.audit import chain as audit
 from iopdesk.clinical.attestation import attestation, permission, signing_permissions
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.kernel.clock import utcnow
-from iopdesk.models import Staff
 from iopdesk.permissions import Actor
 
 if TYPE_CHECKING:
@@ -39,6 +39,6 @@ class Service:
         if not any(self.actor.can(p) for p in signing_permissions()):
             self.actor.require(permission("note"))
         self.actor.require(permission(kind))
-        staff = Staff.get_or_none(Staff.id == self.actor.id) if self.actor.id is not None else None
+        staff = signed_in_staff(self.actor)
         name, credentials = (staff.display_name, staff.credentials) if staff else (self.actor.display_name, "")
         return attestation(kind, name, credentials, signed_at or utcnow(), rule("display", "time_format"))

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import peewee
 
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.clock import today
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_date
 from iopdesk.models import (
     Alert,
@@ -32,7 +34,6 @@ from iopdesk.models import (
     StaffRole,
     TherapyGroup,
 )
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.work_items import WorkItem, display_name
 
@@ -140,7 +141,7 @@ class CaseloadService(Service):
                  .order_by(Note.service_date, Note.created_at).tuples())
         return tuple(
             _item("unsigned_note", row, f"{NOTE_WORDS.get(row[6], row[6])} note to sign",
-                  f"draft from {row[7]:%m/%d/%Y}", f"note:{row[5]}", record_id=str(row[5]), due_on=row[7])
+                  f"draft from {date_text(row[7])}", f"note:{row[5]}", record_id=str(row[5]), due_on=row[7])
             for row in query)
 
     @staticmethod
@@ -157,7 +158,7 @@ class CaseloadService(Service):
                  .order_by(Note.service_date, Note.signed_at).tuples())
         return tuple(
             _item("cosign", row, f"{NOTE_WORDS.get(row[6], row[6])} note to co-sign",
-                  f"by {row[8]}, {row[7]:%m/%d/%Y}", f"note:{row[5]}", record_id=str(row[5]), due_on=row[7])
+                  f"by {row[8]}, {date_text(row[7])}", f"note:{row[5]}", record_id=str(row[5]), due_on=row[7])
             for row in query)
 
     def _measures(self, staff: Staff, day: dt.date) -> tuple[WorkItem, ...]:
@@ -165,7 +166,7 @@ class CaseloadService(Service):
                              .join(Client), staff)
         query = query.where(MeasureSchedule.next_due_on <= day).order_by(MeasureSchedule.next_due_on)
         return tuple(
-            _item("measure_due", row, f"{row[5]} due", f"due {row[6]:%m/%d/%Y}", "client:{client}/measures",
+            _item("measure_due", row, f"{row[5]} due", f"due {date_text(row[6])}", "client:{client}/measures",
                   due_on=row[6], overdue=row[6] < day)
             for row in query.tuples())
 
@@ -176,7 +177,7 @@ class CaseloadService(Service):
         query = query.where(Consent.revoked_on.is_null() & Consent.expires_on.between(day, until)).order_by(
             Consent.expires_on)
         return tuple(
-            _item("consent_expiring", row, "Consent expiring", f"to {row[6]}, expires {row[7]:%m/%d/%Y}",
+            _item("consent_expiring", row, "Consent expiring", f"to {row[6]}, expires {date_text(row[7])}",
                   f"consent:{row[5]}", record_id=str(row[5]), due_on=row[7])
             for row in query.tuples())
 

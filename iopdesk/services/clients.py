@@ -18,6 +18,7 @@ import peewee
 
 from iopdesk.errors import IopDeskError, NotFound, PossibleDuplicate, ValidationError
 from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import date_of_birth, required_text
 from iopdesk.logs import register_phi
 from iopdesk.models import Client, Episode, Payer, Site
@@ -121,7 +122,7 @@ class ClientService(Service):
                 matches = self.find_duplicates(first, last, born)
                 if matches:
                     raise PossibleDuplicate(
-                        f"A client named {first} {last} born {born:%m/%d/%Y} is already registered "
+                        f"A client named {first} {last} born {date_text(born)} is already registered "
                         f"(MRN {', '.join(matches)}). Open that chart, or confirm this is a different person.",
                         matches,
                     )

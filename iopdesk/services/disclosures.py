@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-from iopdesk.clinical.note_rules import acting_staff
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import acting_staff
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import required_text
 from iopdesk.models import Client, Disclosure, Episode, Staff
 from iopdesk.services.base import Service
@@ -132,7 +133,7 @@ class DisclosureService(Service):
             if (note_id and held.note_id == str(note_id)) or (
                     group_session_id and held.group_session_id == str(group_session_id)):
                 raise ValidationError(
-                    f"Document: this note of {held.service_date:%m/%d/%Y} names another client "
+                    f"Document: this note of {date_text(held.service_date)} names another client "
                     f"({held.names_text}), so it is kept out of releases; an addendum can note the "
                     "error. Nothing was released.", field="document")
 

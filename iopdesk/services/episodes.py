@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from iopdesk.clinical.icd10 import icd10_code
 from iopdesk.clinical.program_rules import level_of_care, track
+from iopdesk.clinical.staff import clinician_for
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today
 from iopdesk.kernel.validation import as_date
-from iopdesk.models import Client, Diagnosis, Episode, LevelOfCareChange, Staff, StaffRole
+from iopdesk.models import Client, Diagnosis, Episode, LevelOfCareChange, Staff
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
 from iopdesk.storage.records import as_uuid, fetch, update_versioned
@@ -314,19 +315,4 @@ class EpisodeService(Service):
 
     @staticmethod
     def _clinician(username_or_id: str) -> Staff:
-        staff = Staff.get_or_none(Staff.username == str(username_or_id).lower())
-        if staff is None:
-            try:
-                staff = Staff.get_or_none(Staff.id == uuid.UUID(str(username_or_id)))
-            except ValueError:
-                staff = None
-        if staff is None or not staff.active:
-            raise ValidationError(f"Primary clinician: no active user {username_or_id!r}.",
-                                  field="primary_clinician")
-        clinical = StaffRole.select().where(
-            (StaffRole.staff == staff) & StaffRole.role.in_(("clinician", "supervisor"))
-        ).exists()
-        if not clinical:
-            raise ValidationError(f"Primary clinician: {staff.display_name} is not a clinician.",
-                                  field="primary_clinician")
-        return staff
+        return clinician_for(username_or_id, "Primary clinician", "primary_clinician")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from iopdesk.clinical.staff import clinician_for
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today
@@ -26,9 +27,7 @@ from iopdesk.models import (
     FamilySessionParticipant,
     Note,
     Staff,
-    StaffRole,
 )
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
 from iopdesk.storage.records import as_uuid, fetch, update_versioned
@@ -212,13 +211,7 @@ class FamilyService(Service):
 
     # -- helpers --------------------------------------------------------------------------
     def _clinician(self, clinician: str | None) -> Staff:
-        staff = staff_for(clinician if clinician is not None else self.actor.id, "Clinician", "clinician")
-        clinical = StaffRole.select().where(
-            (StaffRole.staff == staff) & StaffRole.role.in_(("clinician", "supervisor"))
-        ).exists()
-        if not clinical:
-            raise ValidationError(f"Clinician: {staff.display_name} is not a clinician.", field="clinician")
-        return staff
+        return clinician_for(clinician if clinician is not None else self.actor.id, "Clinician", "clinician")
 
     @staticmethod
     def _member_views(where, on: dt.date | None = None) -> list[FamilyMemberView]:

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 import peewee
 
 from iopdesk.clinical.drug_screens import drug_screen_panel
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today
@@ -32,7 +33,7 @@ from iopdesk.models import (
     Staff,
     StaffRole,
 )
-from iopdesk.services.alerts import raise_alert, staff_for
+from iopdesk.services.alerts import raise_alert
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
 from iopdesk.storage.records import as_uuid, fetch, update_versioned

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from iopdesk.audit import chain as audit
+from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
@@ -198,7 +199,7 @@ class UserService(Service):
         """
         if self.actor.id is None:
             raise PermissionDenied("Sign in to change your password.")
-        staff = Staff.get_or_none(Staff.id == self.actor.id)
+        staff = signed_in_staff(self.actor)
         if staff is None or not staff.active:
             raise PermissionDenied("This account cannot change its password.")
         if not verify_password(staff.password_hash, old_password or ""):

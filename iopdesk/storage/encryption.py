@@ -11,10 +11,10 @@ Never copy an open database file: both go through SQLCipher's export.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from iopdesk.errors import DatabaseUnavailable, ValidationError
+from iopdesk.kernel.files import replacing
 from iopdesk.storage.db import is_encrypted_file
 
 MIN_PASSPHRASE = 12
@@ -99,14 +99,9 @@ def encrypt_clinic(path: Path, passphrase: str) -> dict[str, int]:
         plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         plain.close()
-    temporary = path.with_name(path.name + ".encrypting")
-    temporary.unlink(missing_ok=True)
-    try:
+    with replacing(path) as temporary:
         counts = _export(path, None, temporary, passphrase)
         _verify(temporary, passphrase, counts)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     return counts
@@ -118,12 +113,7 @@ def encrypted_copy(path: Path, passphrase: str, out: Path) -> dict[str, int]:
     out = Path(out)
     if out.exists():
         raise ValidationError(f"Backup file: {out} already exists.", field="out")
-    temporary = out.with_name(out.name + ".part")
-    temporary.unlink(missing_ok=True)
-    try:
+    with replacing(out) as temporary:
         counts = _export(Path(path), passphrase, temporary, passphrase)
         _verify(temporary, passphrase, counts)
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
     return counts

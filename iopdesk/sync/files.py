@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from iopdesk.errors import ValidationError
+from iopdesk.kernel.files import atomic_write
 
 MAGIC = b"IOPDESK-SYNC/1\n"
 
@@ -46,13 +47,7 @@ def write_sync_file(path: Path, header: dict, batches: list[dict], *, sync_key: 
                                 "nonce": nonce.hex()}
     header["mac"] = hmac.new(sync_key, _canonical(header) + b"\n" + body, hashlib.sha256).hexdigest()
     data = MAGIC + _canonical(header) + b"\n" + body
-    path = Path(path)
-    temporary = path.with_name(path.name + ".part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    atomic_write(path, data, durable=True)
     return len(data)
 
 

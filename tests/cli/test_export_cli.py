@@ -19,33 +19,12 @@ import pytest
 import iopdesk
 from reports.billing_sheets import LINE_HEADERS
 from reports.export_cli import main
-from tests.billing_fixtures import (
-    DAY,
-    admit_client,
-    attend_group,
-    define_group,
-    setup_payers_and_npis,
-    write_note,
-)
+from tests.billing_fixtures import DAY
 from tests.conftest import ADMIN_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 RANGE = ["--from", DAY.isoformat(), "--to", DAY.isoformat()]
 DEFAULT_NAME = f"billing_{DAY:%Y-%m-%d}_{DAY:%Y-%m-%d}.xlsx"
-
-
-@pytest.fixture
-def billing_clinic_file(tmp_path, clinic_file, monkeypatch) -> Path:
-    """The clinic file, closed, with one billable group day and one hold; the password in the env."""
-    path = clinic_file
-    with iopdesk.open_clinic(str(path)) as clinic:
-        setup_payers_and_npis()
-        marisol = admit_client(clinic)
-        ben = admit_client(clinic, "Ben", "Okafor", payer="MCD", member_id="MCD-778812")
-        attend_group(clinic, define_group(clinic), [marisol])
-        write_note(clinic, ben[0], sign=False)
-    monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)
-    return path
 
 
 def billing_state(path: Path, **filters):

@@ -73,3 +73,15 @@ def test_times_are_written_in_the_clinic_s_format():
     assert (time_text(dt.time(0, 15), "12h"), time_text(dt.time(12, 0), "12h")) == ("12:15 AM", "12:00 PM")
     assert datetime_text(dt.datetime(2026, 12, 7, 16, 45), "12h") == "12/07/2026 4:45 PM"
     assert datetime_text(dt.datetime(2026, 12, 7, 16, 45), "24h") == "12/07/2026 16:45"
+
+
+def test_dates_and_money_are_written_one_way_for_screens_documents_and_exports() -> None:
+    """A clinical date, a dose's date and time, a heading's day and a charge read the same wherever shown."""
+    from iopdesk.kernel.formats import clinical_date_text, money_text, weekday_date_text
+
+    assert clinical_date_text(dt.date(2026, 3, 4)) == "03/04/2026"
+    assert clinical_date_text(dt.datetime(2026, 3, 4, 8, 5), "24h") == "03/04/2026 08:05"
+    assert clinical_date_text(None) == ""
+    assert weekday_date_text(dt.date(2026, 11, 24)) == "Tuesday 11/24/2026"
+    assert (money_text(123456), money_text(5), money_text(-1200), money_text(0)) == (
+        "$1,234.56", "$0.05", "-$12.00", "$0.00")

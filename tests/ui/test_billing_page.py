@@ -33,6 +33,7 @@ import iopdesk
 from iopdesk.demo import generate
 from iopdesk.kernel import clock
 from iopdesk.kernel.changes import Changes
+from iopdesk.kernel.formats import money_text
 from iopdesk.services.billing.views import (
     BillingCounts,
     BillingHold,
@@ -41,7 +42,6 @@ from iopdesk.services.billing.views import (
     ExportBatchView,
 )
 from tests.conftest import ADMIN_PASSWORD
-from ui.billing_models import money_text
 from ui.billing_page import BillingPage
 from ui.dates import date_text
 from ui.operations import Operations
@@ -105,7 +105,9 @@ class FakeBillingService:
         return BillingCounts(len(run.lines), len(run.holds), sum(not x.export_batch for x in run.lines),
                              sum(x.changed_since_export for x in run.lines), sum(x.charge_cents for x in run.lines))
 
-    def record_export(self, run: BillingRun, *, file_name: str):
+    def record_export(self, run: BillingRun, *, file_name: str, place_file=None):
+        if place_file is not None:
+            place_file()
         batch = ExportBatchView(str(uuid.uuid4()), dt.datetime(2026, 3, 18, 15, 5), "Bo Biller", run.range_from,
                                 run.range_to, "", len(run.lines))
         self.exported.update({line.line_id: batch.id for line in run.lines})

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 
 from iopdesk import Clinic
 from iopdesk.clinical.note_formats import lookup_format
+from iopdesk.clinical.note_rules import SIGNED_STATES
 from iopdesk.errors import ConcurrentEdit, IopDeskError, OtherClientNamed
-from iopdesk.services.notes.service import SIGNED_STATES, NoteView
+from iopdesk.services.notes.service import NoteView
 from iopdesk.storage.errors import DatabaseBusy
 from ui.chart.note_addenda import AddendumDialog
 from ui.chart.note_form import NoteFormMixin

@@ -3,8 +3,8 @@ single keys), with the attendance the facilitator is marking.
 
 Rows are the service's `RosterRow`s (read through `clinic.groups.roster`); attendance typed in the
 window is held as a pending overlay per client until the window saves the session, so the table
-shows what the facilitator sees now while the database keeps what was last saved. Minutes are
-derived here only for display (the domain computes the stored minutes). Times show in the clinic's
+shows what the facilitator sees now while the database keeps what was last saved. Minutes shown
+are the domain's (`iopdesk.clinical.attendance.minutes_attended`) for what is on screen. Times show in the clinic's
 format (`ui.dates.time_text`); the window's time fields read them as a roster does ("0925", "925",
 "9:25", "9", and "1:25" as 13:25 in an afternoon session: `iopdesk.kernel.formats.parse_time(within=…)`).
 """
@@ -17,10 +17,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QTableView, QWidget
 
+from iopdesk.clinical.attendance import minutes_attended
+from iopdesk.clinical.note_rules import SIGNED_STATES
 from ui.dates import time_text
 
-ATTENDED = ("present", "late_arrival", "left_early")
-SIGNED_STATES = ("signed", "awaiting_cosign", "cosigned")
 STATUS_LABELS = {
     "present": "Present", "late_arrival": "Late", "left_early": "Left early",
     "absent_excused": "Excused", "absent_unexcused": "No-show", "cancelled": "Cancelled",
@@ -28,11 +28,6 @@ STATUS_LABELS = {
 NOTE_LABELS = {"draft": "Draft", "signed": "Signed", "awaiting_cosign": "Awaiting co-sign",
                "cosigned": "Co-signed"}
 COLUMNS = ("client", "status", "arrived", "left", "minutes", "note")
-
-
-def _span(start: dt.time, end: dt.time) -> int:
-    day = dt.date(2000, 1, 1)
-    return int((dt.datetime.combine(day, end) - dt.datetime.combine(day, start)).total_seconds() // 60)
 
 
 class RosterTableModel(QAbstractTableModel):
@@ -86,11 +81,7 @@ class RosterTableModel(QAbstractTableModel):
         status, arrived, left = self.attendance(row)
         if status is None:
             return None
-        if status not in ATTENDED:
-            return 0
-        begin = arrived if status == "late_arrival" and arrived else self.starts_at
-        finish = left if status == "left_early" and left else self.ends_at
-        return max(0, _span(begin, finish))
+        return minutes_attended(status, self.starts_at, self.ends_at, arrived, left)
 
     def set_attendance(self, row: int, status: str, arrived: dt.time | None = None,
                        left: dt.time | None = None) -> bool:

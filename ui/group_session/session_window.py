@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from iopdesk.clinical.attendance import gets_group_note
+from iopdesk.clinical.note_rules import SIGNED_STATES
 from iopdesk.errors import ConcurrentEdit, IopDeskError
 from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 from iopdesk.storage.errors import DatabaseBusy
@@ -41,13 +43,7 @@ from reports.jobs import PrintRequest
 from ui.date_fields import TimeField
 from ui.dates import date_text, time_text
 from ui.group_session.name_check import SessionNameCheck
-from ui.group_session.roster_model import (
-    ATTENDED,
-    SIGNED_STATES,
-    STATUS_LABELS,
-    RosterTableModel,
-    RosterTableView,
-)
+from ui.group_session.roster_model import STATUS_LABELS, RosterTableModel, RosterTableView
 from ui.group_session.section_editor import SectionEditorWidget
 from ui.group_session.session_conflict import show_session_conflict
 from ui.group_session.shared_part import SharedPartWidget
@@ -248,7 +244,7 @@ class GroupSessionWindow(QMainWindow):
             reason = self.tr("This note is signed; add an addendum from the client's chart to change it.")
         elif status is None:
             reason = self.tr("Mark attendance first (P, L or E) to write this client's section.")
-        elif status not in ATTENDED:
+        elif not gets_group_note(status):
             reason = self.tr("{word}: only attendees get a group note.").format(word=self.tr(STATUS_LABELS[status]))
         heading = f"{found.display_name} · {found.initials}"
         self.editor.show_client(found.client_id, heading, found.objectives, not reason, reason)
@@ -340,7 +336,7 @@ class GroupSessionWindow(QMainWindow):
         saved_ok = {r.client_id for r in self.model.rows() if r.client_id not in self.model.pending}
         sections = [ClientSection(cid, self.editor.sections(cid), self.editor.objective_ids(cid))
                     for cid in sorted(self.editor.dirty)
-                    if statuses.get(cid) in ATTENDED and (cid in ready or cid in saved_ok)]
+                    if gets_group_note(statuses.get(cid)) and (cid in ready or cid in saved_ok)]
         shared = {}
         if self._shared_changed() and not self.topic_edit.text().strip():
             self.status_text.setText(self.tr("Type the topic to save the shared part."))

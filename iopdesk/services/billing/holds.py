@@ -14,6 +14,7 @@ import datetime as dt
 import string
 from collections import defaultdict
 
+from iopdesk.kernel.formats import date_text
 from iopdesk.services.billing.derive import Candidate
 from iopdesk.services.billing.record import AuthorizationRow, NoteRow, RecordSnapshot
 from iopdesk.services.billing.rules import BillingRules
@@ -127,7 +128,7 @@ class HoldChecker:
         expired = [a for a in auths if a.ends_on < line.service_date]
         if expired:
             auth = max(expired, key=lambda a: a.ends_on)
-            return (f"authorization {auth.number} expired on {auth.ends_on:%m/%d/%Y}",
+            return (f"authorization {auth.number} expired on {date_text(auth.ends_on)}",
                     f"Request a new {line.code} authorization from {payer}")
         others = [a for a in self.snap.authorizations.get(line.client.id, [])
                   if a.starts_on <= line.service_date <= a.ends_on]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from iopdesk.clinical.note_rules import ATTENDED
+from iopdesk.clinical.attendance import ATTENDED
 from iopdesk.models import (
     Attendance,
     Authorization,

@@ -11,6 +11,7 @@ and every export is audited without PHI in the detail.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import PermissionDenied, ValidationError
@@ -123,10 +124,13 @@ class BillingService(Service):
             changed_lines=sum(1 for x in result.lines if x.changed_since_export),
             charge_cents=sum(x.charge_cents for x in result.lines))
 
-    def record_export(self, run: BillingRun, *, file_name: str) -> tuple[ExportBatchView, Changes]:
+    def record_export(self, run: BillingRun, *, file_name: str,
+                      place_file: Callable[[], None] | None = None) -> tuple[ExportBatchView, Changes]:
         """Record that `run` was exported to `file_name`: a new batch, each line marked with it and
         the hash of what was exported, and an "export" audit event (range, filters, line count,
-        file name), in one transaction. Raises PermissionDenied without billing.export or for the
+        file name), in one transaction. `place_file` runs last in that transaction (moving the
+        written file into place), so the export is recorded only when its file is in place; what
+        it raises undoes the record. Raises PermissionDenied without billing.export or for the
         system (an export has a person behind it)."""
         self.actor.require("billing.export")
         if self.actor.id is None:
@@ -142,6 +146,8 @@ class BillingService(Service):
             self._audit("export", "export_batch", batch.id, detail={
                 "range_from": run.range_from.isoformat(), "range_to": run.range_to.isoformat(),
                 "filters": filters, "lines": len(run.lines), "file_name": name})
+            if place_file is not None:
+                place_file()
         view = ExportBatchView(str(batch.id), batch.exported_at, self.actor.display_name, run.range_from,
                                run.range_to, filters, len(run.lines))
         return view, Changes.of("billing")

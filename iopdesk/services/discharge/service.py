@@ -19,12 +19,13 @@ from functools import lru_cache
 
 import resources
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_date, required_text
 from iopdesk.models import AftercareReferral, Client, Discharge, Episode, GroupEnrollment, Staff
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.discharge.summary import DischargeSummary, assemble, summary_view
 from iopdesk.services.emergency_access import client_of_episode
@@ -93,7 +94,7 @@ def _date_and_reason(discharged_on, reason: str, reason_detail: str) -> tuple[dt
 
 def _check_after_admission(day: dt.date, episode: Episode) -> None:
     if day < episode.admitted_on:
-        raise ValidationError(f"Discharge date: before the admission date ({episode.admitted_on:%m/%d/%Y}).",
+        raise ValidationError(f"Discharge date: before the admission date ({date_text(episode.admitted_on)}).",
                               field="discharged_on")
 
 
@@ -276,7 +277,7 @@ class DischargeService(Service):
             due = discharged + dt.timedelta(days=days)
             items.append(WorkItem(
                 kind="discharge_summary", client_id=str(cid), mrn=mrn, client_name=display_name(pref, first, last),
-                what="Discharge summary", why=f"discharged {discharged:%m/%d/%Y}; summary due {due:%m/%d/%Y}",
+                what="Discharge summary", why=f"discharged {date_text(discharged)}; summary due {date_text(due)}",
                 target=f"discharge:{did}", record_id=str(did), episode_id=str(episode_id), due_on=due,
                 overdue=due < day))
         return sorted(items, key=lambda i: (i.due_on, i.client_name))

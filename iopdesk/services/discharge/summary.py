@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import peewee
 
+from iopdesk.clinical.attendance import ATTENDED
+from iopdesk.clinical.note_rules import SIGNED_STATES
 from iopdesk.models import (
     Attendance,
     Diagnosis,
@@ -30,7 +32,6 @@ from iopdesk.models import (
     Staff,
     TreatmentPlan,
 )
-from iopdesk.services.groups.notes import ATTENDED, SIGNED_STATES
 from iopdesk.services.measures import measure_trends
 from iopdesk.services.plans.reviews import RATINGS
 from iopdesk.services.plans.views import load_plan

@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from iopdesk.clinical.note_rules import ATTENDED
+from iopdesk.clinical.attendance import gets_group_note
 from iopdesk.models import (
     Attendance,
     GroupEnrollment,
@@ -68,5 +68,5 @@ def sessions_on(day: dt.date, staff_id: uuid.UUID | None) -> list[DaySession]:
         people = roster[uuid.UUID(view.group_id)] | set(statuses)
         result.append(DaySession(
             view, types[uuid.UUID(view.group_id)], len(people), len(statuses),
-            sum(1 for status in statuses.values() if status in ATTENDED), session_id in mine))
+            sum(1 for status in statuses.values() if gets_group_note(status)), session_id in mine))
     return result

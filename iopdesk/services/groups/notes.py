@@ -18,10 +18,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from iopdesk.clinical.attendance import STATUS_WORDS, gets_group_note
 from iopdesk.clinical.name_rules import Finding, Person, blocking
 from iopdesk.clinical.note_formats import lookup_format
 from iopdesk.clinical.note_rules import (
-    ATTENDED,
     SIGNED_STATES,
     episodes_on,
     objective_ids_by_note,
@@ -34,12 +34,6 @@ from iopdesk.errors import RecordLocked, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.models import Client, GroupEnrollment, Note, Staff
 from iopdesk.storage.records import bulk_update, insert_records
-
-STATUS_WORDS = {
-    "present": "present", "late_arrival": "a late arrival", "left_early": "left early",
-    "absent_excused": "absent (excused)", "absent_unexcused": "absent (no-show)", "cancelled": "cancelled",
-}
-
 
 ClientNames = Person  # the names of one member of a session (kept under the name callers know)
 SessionWarning = Finding  # what `GroupService.warnings` returns
@@ -92,7 +86,7 @@ def save_sections(
         if status is None:
             raise ValidationError("Attendance: record this client's attendance before their section.",
                                   field="attendance")
-        if status not in ATTENDED:
+        if not gets_group_note(status):
             raise ValidationError(f"Attendance: the client was {STATUS_WORDS[status]}; only attendees "
                                   "get a group note.", field="attendance")
     cleaned = {cid: fmt.clean(sections) for cid, (sections, _) in entries.items()}
@@ -169,7 +163,7 @@ def sign_session(
         reason = None
         if status is None:
             reason = "No attendance recorded."
-        elif status not in ATTENDED:
+        elif not gets_group_note(status):
             reason = f"Attendance: {STATUS_WORDS[status]}; no group note to sign."
         elif note is None:
             reason = "No individualized section written yet."

@@ -22,8 +22,9 @@ import peewee
 from iopdesk.audit import chain as audit
 from iopdesk.clinical.name_checks import session_findings
 from iopdesk.clinical.name_rules import Finding, NameOverride, Person, checked_overrides
-from iopdesk.clinical.note_rules import SIGNED_STATES, acting_staff
+from iopdesk.clinical.note_rules import SIGNED_STATES
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import acting_staff
 from iopdesk.errors import NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.validation import as_date

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk.clinical.note_rules import span_minutes
+from iopdesk.clinical.attendance import span_minutes
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.validation import as_date, as_time, required_text

@@ -22,7 +22,6 @@ from iopdesk.clinical.note_formats import lookup_format, note_kind
 from iopdesk.clinical.note_rules import (
     KEEP,
     SIGNED_STATES,
-    acting_staff,
     check_links,
     check_service_date,
     family_session_link,
@@ -34,10 +33,10 @@ from iopdesk.clinical.note_rules import (
     replace_objectives,
     signing_problem,
     signing_values,
-    staff_by_name,
     with_goal_filled,
 )
 from iopdesk.clinical.note_rules import place_of_service as pos_code
+from iopdesk.clinical.staff import acting_staff, staff_for
 from iopdesk.errors import ConcurrentEdit, NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
@@ -63,7 +62,7 @@ from iopdesk.services.notes.views import (
 )
 from iopdesk.storage.records import as_uuid, content_hash, update_versioned
 
-__all__ = ["KEEP", "SIGNED_STATES", "AddendumView", "NoteListItem", "NoteService", "NoteView"]
+__all__ = ["KEEP", "AddendumView", "NoteListItem", "NoteService", "NoteView"]
 
 
 def _note_uuid(note_id) -> uuid.UUID:
@@ -132,7 +131,7 @@ class NoteService(Service):
     def unsigned_for(self, author=None) -> list[NoteListItem]:
         """Drafts still to finish by `author` (username or id; default: the acting user), oldest first."""
         self.actor.require("chart.read")
-        staff_id = staff_by_name(author, "author").id if author else acting_staff(self.actor).id
+        staff_id = staff_for(author, "Author", "author", active_only=False).id if author else acting_staff(self.actor).id
         query = list_query().where((Note.author == staff_id) & (Note.status == "draft")).order_by(
             Note.service_date, Note.created_at)
         return list_items(query)
@@ -141,7 +140,7 @@ class NoteService(Service):
         """Notes awaiting `supervisor`'s co-signature (default: the acting user), oldest first:
         those of their supervisees and of authors who have no supervisor."""
         self.actor.require("note.cosign")
-        sup_id = staff_by_name(supervisor, "supervisor").id if supervisor else acting_staff(self.actor).id
+        sup_id = staff_for(supervisor, "Supervisor", "supervisor", active_only=False).id if supervisor else acting_staff(self.actor).id
         query = list_query().where(
             (Note.status == "awaiting_cosign") & (Note.author != sup_id)
             & ((Staff.supervisor == sup_id) | Staff.supervisor.is_null())

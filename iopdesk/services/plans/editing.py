@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from iopdesk.clinical.icd10 import icd10_code
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.ids import new_id
 from iopdesk.kernel.validation import as_date, required_text
 from iopdesk.models import (
@@ -28,7 +30,6 @@ from iopdesk.models import (
     PlanProblem,
     TreatmentPlan,
 )
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.plans.views import PlanEdit, PlanView, find_plan, load_plan, open_episode
 from iopdesk.storage.records import as_uuid, update_versioned
@@ -265,7 +266,7 @@ class PlanEditing(Service):
     def _check_target(plan: TreatmentPlan, target: dt.date) -> None:
         if target < plan.effective_on:
             raise ValidationError(
-                f"Target date: before the plan's effective date ({plan.effective_on:%m/%d/%Y}).",
+                f"Target date: before the plan's effective date ({date_text(plan.effective_on)}).",
                 field="target_date")
 
     @staticmethod

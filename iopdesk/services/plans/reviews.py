@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import peewee
 
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import ConcurrentEdit, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
+from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.validation import as_date, required_text
 from iopdesk.models import (
     Client,
@@ -31,7 +33,6 @@ from iopdesk.models import (
     Staff,
     TreatmentPlan,
 )
-from iopdesk.services.alerts import staff_for
 from iopdesk.services.base import Service
 from iopdesk.services.emergency_access import client_of_episode
 from iopdesk.services.episodes import episode_uuid
@@ -236,7 +237,7 @@ class PlanReviews(Service):
             due = admitted + dt.timedelta(days=initial_days)
             items.append(WorkItem(
                 kind="initial_plan", client_id=str(cid), mrn=mrn, client_name=display_name(pref, first, last),
-                what="Initial treatment plan", why=f"due {due:%m/%d/%Y}, {initial_days} days after admission",
+                what="Initial treatment plan", why=f"due {date_text(due)}, {initial_days} days after admission",
                 target=f"plan:{draft_id}" if draft_id else f"episode:{episode_id}/plan",
                 record_id=str(draft_id) if draft_id else None, episode_id=str(episode_id), due_on=due,
                 overdue=due < day))
@@ -259,7 +260,7 @@ class PlanReviews(Service):
             due = max(plan_due, as_day(review_due)) if review_due else plan_due
             items.append(WorkItem(
                 kind="plan_review", client_id=str(cid), mrn=mrn, client_name=display_name(pref, first, last),
-                what="Treatment plan review", why=f"due {due:%m/%d/%Y}", target=f"plan:{plan_id}/review",
+                what="Treatment plan review", why=f"due {date_text(due)}", target=f"plan:{plan_id}/review",
                 record_id=str(plan_id), episode_id=str(episode_id), due_on=due, overdue=due < day))
         return sorted(items, key=lambda i: (i.due_on, i.client_name))
 
