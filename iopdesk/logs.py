@@ -108,7 +108,7 @@ def configure_logging(level: int = logging.INFO, folder: str | Path | None = Non
 
 def log_app_start(argv: list[str]) -> None:
     """Configure logging for the desktop app and say which version starts on which kind of database."""
-    from iopdesk import __version__
+    from iopdesk.kernel.version import __version__
     from iopdesk.paths import default_db_url
     from iopdesk.storage.db import normalise_url
 

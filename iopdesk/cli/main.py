@@ -19,8 +19,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from iopdesk import __version__
 from iopdesk.errors import IopDeskError, ValidationError
+from iopdesk.kernel.version import __version__
 
 EXIT_ERROR = 2
 EXIT_CHECK_FAILED = 3
