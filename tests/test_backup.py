@@ -13,10 +13,7 @@ import iopdesk
 from iopdesk.audit import chain as audit
 from iopdesk.backup.copies import (
     backup_clinic,
-    backup_name,
     backup_to_folder,
-    backups_in,
-    latest_good_backup,
     pg_dump_command,
     restore_backup,
     rotate_backups,
@@ -24,6 +21,7 @@ from iopdesk.backup.copies import (
 from iopdesk.errors import DatabaseDamaged, ValidationError
 from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, ClinicSetting, Note
+from iopdesk.storage.backup_folder import backup_name, backups_in, latest_good_backup
 from iopdesk.storage.db import database
 from tests.conftest import ADMIN_PASSWORD
 

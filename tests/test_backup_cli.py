@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 import iopdesk
-from iopdesk.backup.copies import backups_in
 from iopdesk.cli.main import main
 from iopdesk.paths import backup_dir
+from iopdesk.storage.backup_folder import backups_in
 
 
 @pytest.fixture

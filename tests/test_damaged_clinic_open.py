@@ -16,8 +16,7 @@ import iopdesk
 from iopdesk.backup.copies import backup_to_folder
 from iopdesk.errors import DatabaseDamaged, PassphraseRequired
 from iopdesk.models import Note
-from iopdesk.storage.db import is_encrypted_file
-from iopdesk.storage.integrity import looks_like_damaged_sqlite
+from iopdesk.storage.file_kind import is_encrypted_file, looks_like_damaged_sqlite
 from tests import test_app_window, test_backup, test_passphrase_store
 from tests.test_backup import damage, write_note
 from ui import restore_offer

@@ -232,9 +232,10 @@ def _cmd_user(args) -> int:
 
 
 def _cmd_migrate(args) -> int:
+    from iopdesk.backup.before_upgrade import backup_before_upgrade
     from iopdesk.paths import default_db_url
     from iopdesk.storage.db import database, make_database, normalise_url
-    from iopdesk.storage.schema import backup_before_upgrade, schema_status, upgrade
+    from iopdesk.storage.schema import schema_status, upgrade
 
     db = make_database(normalise_url(args.db or default_db_url()))
     database.initialize(db)
