@@ -39,6 +39,7 @@ from iopdesk.services.meds import MedicationService
 from iopdesk.services.notes.service import NoteService
 from iopdesk.services.plans.service import PlanService
 from iopdesk.services.settings import SettingsService
+from iopdesk.services.sync import SyncService
 from iopdesk.services.users import UserService
 from iopdesk.storage.db import (
     database,
@@ -51,7 +52,6 @@ from iopdesk.storage.db import (
 from iopdesk.storage.file_kind import is_encrypted_file
 from iopdesk.storage.integrity import check_at_open
 from iopdesk.storage.schema import SchemaStatus, schema_status, upgrade
-from iopdesk.sync.service import SyncService
 
 
 @dataclass(frozen=True)

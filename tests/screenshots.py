@@ -379,8 +379,8 @@ def _admin_sync_screen(shooter: Shooter, work: Path, settings) -> None:
     process's one clinic; the demo clinic must be closed before."""
     import iopdesk
     from iopdesk.models import Client
+    from iopdesk.services.sync import join_as_satellite
     from iopdesk.storage.records import update_versioned
-    from iopdesk.sync.service import join_as_satellite
     from ui.main_window import MainWindow
     from ui.sync_panel import MAIN_URL_KEY
 

@@ -71,7 +71,7 @@ def run(args, open_clinic) -> int:
 
     action = args.sync_command
     if action == "join":
-        from iopdesk.sync.service import join_as_satellite
+        from iopdesk.services.sync import join_as_satellite
 
         report = join_as_satellite(args.main, args.db, site_code=args.site_code, site_name=args.site_name,
                                    progress=_progress, audit_key=args.audit_key)
