@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli.main import ask_password, run_subcommand
+from iopdesk.cli.common import ask_password, run_subcommand
 from iopdesk.errors import ValidationError
 from reports.billing_xlsx import default_billing_file_name, write_billing_workbook
 

@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from iopdesk.cli.main import ExtraCommand
+from iopdesk.cli.common import ExtraCommand
 
 EXIT_NO_DISPLAY = 2
 NO_DISPLAY = ("iopdesk: no display to open the app on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
