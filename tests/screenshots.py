@@ -109,8 +109,9 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     from iopdesk.kernel import clock
     from tests.offscreen import quiet_offscreen_notes
     from ui.app import load_style_sheet
+    from ui.icons import app_icon
     from ui.login_dialog import LoginDialog
-    from ui.main_window import MainWindow, app_icon
+    from ui.main_window import MainWindow
     from ui.settings import APPLICATION, ORGANIZATION
 
     quiet_offscreen_notes()

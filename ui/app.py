@@ -23,8 +23,9 @@ from iopdesk import open_clinic
 from iopdesk.errors import DatabaseDamaged, IopDeskError
 from iopdesk.paths import data_dir
 from iopdesk.storage.db import set_interactive_thread
+from ui.icons import app_icon
 from ui.login_dialog import LoginDialog
-from ui.main_window import MainWindow, app_icon
+from ui.main_window import MainWindow
 from ui.restore_offer import check_in_background, restore_or_quit
 from ui.settings import APPLICATION, ORGANIZATION
 
