@@ -15,6 +15,7 @@ import peewee
 from playhouse.schema_diff import diff_models
 
 from iopdesk.audit import chain as audit
+from iopdesk.backup.before_upgrade import backup_before_upgrade
 from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
 from iopdesk.kernel.ids import new_id
 from iopdesk.models import ALL_MODELS, ClinicSetting, Site, set_current_site
@@ -38,19 +39,19 @@ from iopdesk.services.meds import MedicationService
 from iopdesk.services.notes.service import NoteService
 from iopdesk.services.plans.service import PlanService
 from iopdesk.services.settings import SettingsService
+from iopdesk.services.sync import SyncService
 from iopdesk.services.users import UserService
 from iopdesk.storage.db import (
     database,
     describe_url,
-    is_encrypted_file,
     is_postgres,
     make_database,
     normalise_url,
     sqlite_path,
 )
+from iopdesk.storage.file_kind import is_encrypted_file
 from iopdesk.storage.integrity import check_at_open
-from iopdesk.storage.schema import SchemaStatus, backup_before_upgrade, schema_status, upgrade
-from iopdesk.sync.service import SyncService
+from iopdesk.storage.schema import SchemaStatus, schema_status, upgrade
 
 
 @dataclass(frozen=True)

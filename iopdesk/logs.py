@@ -105,19 +105,3 @@ def configure_logging(level: int = logging.INFO, folder: str | Path | None = Non
         logging.getLogger(name).setLevel(level)
     return path
 
-
-def log_app_start(argv: list[str]) -> None:
-    """Configure logging for the desktop app and say which version starts on which kind of database."""
-    from iopdesk import __version__
-    from iopdesk.paths import default_db_url
-    from iopdesk.storage.db import normalise_url
-
-    configure_logging()
-    db = next((a.split("=", 1)[1] for a in argv if a.startswith("--db=")), None)
-    if db is None and "--db" in argv and argv.index("--db") + 1 < len(argv):
-        db = argv[argv.index("--db") + 1]
-    try:
-        kind = "postgresql" if normalise_url(db or default_db_url()).startswith("postgres") else "sqlite"
-    except Exception:  # a wrong address is the app's to report, not the log's
-        kind = "unknown"
-    logging.getLogger(__name__).info("IOP Desk %s starting (database: %s)", __version__, kind)

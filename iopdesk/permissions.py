@@ -4,12 +4,15 @@ The UI may hide what a role cannot do, but this module is where a refusal actual
 Reads of one client's chart go through `Actor.require_for_client`, which also honours a live
 break-the-glass grant (see iopdesk/services/emergency_access.py for the rule) and otherwise
 raises `ChartAccessDenied`, a PermissionDenied that says emergency access may be requested.
+The grant is looked up through the actor's `has_emergency_access` hook, which the users service
+supplies when it signs a user in: this module sits below storage and imports no service.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import resources
@@ -69,12 +72,16 @@ def check_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: the signed-in user (or the system, for setup and demo data)."""
+    """Who is acting: the signed-in user (or the system, for setup and demo data).
+    `has_emergency_access(staff_id, client_id)` says whether a live emergency grant covers a
+    client; without it (None) no grant is honoured."""
 
     id: object | None
     username: str
     display_name: str
     roles: frozenset[str]
+    has_emergency_access: Callable[[object, object], bool] | None = field(
+        default=None, compare=False, repr=False)
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -102,12 +109,10 @@ class Actor:
         if self.can(permission):
             return
         possible = permission in EMERGENCY_PERMISSIONS and self.can("emergency.request")
-        if possible and self.id is not None:
+        if possible and self.id is not None and self.has_emergency_access is not None:
             if callable(client_id):
                 client_id = client_id()
-            from iopdesk.services.emergency_access import has_emergency_access
-
-            if client_id is not None and has_emergency_access(self.id, client_id):
+            if client_id is not None and self.has_emergency_access(self.id, client_id):
                 return
         if callable(client_id):
             client_id = ""

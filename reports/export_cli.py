@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli.main import ask_password, run_subcommand
+from iopdesk.cli.common import ask_password, run_subcommand
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.formats import money_text
 from reports.billing_export import export_billing_workbook

@@ -22,6 +22,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from iopdesk.services.disclosures import DocumentContext
 from reports.blocks import date_text, stamp_text
 from reports.fonts import BODY_FONT, BOLD_FONT, register_fonts
+from reports.release import Release, release_story
 from reports.styles import INK, MUTED, RULE
 
 PAGE_WIDTH, PAGE_HEIGHT = LETTER
@@ -94,14 +95,12 @@ def _frame_page(context: DocumentContext, title: str):
 
 
 def build_pdf(out: str | Path | BinaryIO, context: DocumentContext, *, title: str, subject: str,
-              story: list[Flowable], release=None) -> None:
+              story: list[Flowable], release: Release | None = None) -> None:
     """Lay out `story` on the clinic's pages and write the PDF to `out`; with a `release`
-    (reports.release.Release) the release pages and consent copy follow the document."""
+    the release pages and consent copy follow the document."""
     register_fonts()
     if release is not None:
-        from reports.release import release_story
-
-        story = [*story, *release_story(release, context, subject)]
+        story = [*story, *release_story(release, context, subject, FRAME_WIDTH)]
     target = str(out) if isinstance(out, Path) else out
     doc = BaseDocTemplate(
         target, pagesize=LETTER, leftMargin=MARGIN, rightMargin=MARGIN,

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli.main import ask_password, run_subcommand
+from iopdesk.cli.common import ask_password, run_subcommand
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.clock import today
 from iopdesk.kernel.files import replacing

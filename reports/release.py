@@ -14,7 +14,6 @@ from reportlab.platypus import Flowable, PageBreak
 from iopdesk.services.consents import ConsentView
 from iopdesk.services.disclosures import DocumentContext
 from reports.blocks import data_table, date_text, markup, para, stamp_text, text
-from reports.page import FRAME_WIDTH
 
 
 @dataclass(frozen=True)
@@ -23,8 +22,9 @@ class Release:
     consent: ConsentView
 
 
-def release_story(release: Release, context: DocumentContext, document: str) -> list[Flowable]:
-    """The release pages for `document` (e.g. "Treatment plan, version 2")."""
+def release_story(release: Release, context: DocumentContext, document: str, width: float) -> list[Flowable]:
+    """The release pages for `document` (e.g. "Treatment plan, version 2"), laid out `width` wide
+    (the page's frame: reports/page.py passes it, so this module need not import the page)."""
     consent = release.consent
     expires = date_text(consent.expires_on) if consent.expires_on else consent.expiration_event
     story: list[Flowable] = [
@@ -49,6 +49,6 @@ def release_story(release: Release, context: DocumentContext, document: str) -> 
                                 "information already released in reliance on it."),
             ("Expiration", expires),
             ("Signed", f"{consent.signed_by}, {date_text(consent.signed_on)}"),
-        ], (45 * mm, FRAME_WIDTH - 45 * mm), bold_first_column=True),
+        ], (45 * mm, width - 45 * mm), bold_first_column=True),
     ]
     return story

@@ -20,11 +20,11 @@ import peewee
 from iopdesk.clinic import Clinic
 from iopdesk.kernel import clock
 from iopdesk.models import Client, writing_as_site
+from iopdesk.services.sync import join_as_satellite
 from iopdesk.storage.db import database, make_database
 from iopdesk.storage.records import update_versioned
 from iopdesk.storage.sync_triggers import synced_tables
 from iopdesk.sync.rows import models_by_table, to_json
-from iopdesk.sync.service import join_as_satellite
 from iopdesk.sync.session import sync_databases
 from tests.conftest import ADMIN_PASSWORD
 

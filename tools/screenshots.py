@@ -109,8 +109,9 @@ def take_screenshots(folder: Path, work: Path) -> list[str]:
     from iopdesk.kernel import clock
     from tools.offscreen import quiet_offscreen_notes
     from ui.app import load_style_sheet
+    from ui.icons import app_icon
     from ui.login_dialog import LoginDialog
-    from ui.main_window import MainWindow, app_icon
+    from ui.main_window import MainWindow
     from ui.settings import APPLICATION, ORGANIZATION
 
     quiet_offscreen_notes()
@@ -379,8 +380,8 @@ def _admin_sync_screen(shooter: Shooter, work: Path, settings) -> None:
     process's one clinic; the demo clinic must be closed before."""
     import iopdesk
     from iopdesk.models import Client
+    from iopdesk.services.sync import join_as_satellite
     from iopdesk.storage.records import update_versioned
-    from iopdesk.sync.service import join_as_satellite
     from ui.main_window import MainWindow
     from ui.sync_panel import MAIN_URL_KEY
 

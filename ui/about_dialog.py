@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 import iopdesk
 from iopdesk import Clinic
 from iopdesk.paths import backup_dir, data_dir, log_dir
+from ui.icons import app_icon
 
 NOTICE = ("Proprietary software of the IOP Desk team. Fonts: DejaVu (free license, see "
           "resources/fonts/LICENSE-DejaVu.txt). Built with Qt (LGPL v3) through PySide6.")
@@ -62,8 +63,6 @@ class AboutDialog(QDialog):
         self.setObjectName("aboutDialog")
         self.setWindowTitle(self.tr("About IOP Desk"))
         self.details = about_details(clinic)
-
-        from ui.main_window import app_icon
 
         header = QHBoxLayout()
         icon = QLabel()

@@ -23,8 +23,9 @@ from iopdesk import open_clinic
 from iopdesk.errors import DatabaseDamaged, IopDeskError
 from iopdesk.paths import data_dir
 from iopdesk.storage.db import set_interactive_thread
+from ui.icons import app_icon
 from ui.login_dialog import LoginDialog
-from ui.main_window import MainWindow, app_icon
+from ui.main_window import MainWindow
 from ui.restore_offer import check_in_background, restore_or_quit
 from ui.settings import APPLICATION, ORGANIZATION
 
@@ -46,9 +47,9 @@ def load_style_sheet(app: QApplication) -> None:
 
 def _plain_backup():
     """The latest good backup when it is a plain (never encrypted) one, else None."""
-    from iopdesk.backup.copies import latest_good_backup
     from iopdesk.paths import backup_dir
-    from iopdesk.storage.db import is_encrypted_file
+    from iopdesk.storage.backup_folder import latest_good_backup
+    from iopdesk.storage.file_kind import is_encrypted_file
 
     backup = latest_good_backup(backup_dir())
     return backup if backup is not None and not is_encrypted_file(backup) else None

@@ -19,9 +19,10 @@ from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from iopdesk import Clinic
-from iopdesk.backup.copies import backup_time, backup_to_folder, backups_in
+from iopdesk.backup.copies import backup_to_folder
 from iopdesk.kernel.clock import utcnow
 from iopdesk.paths import backup_dir
+from iopdesk.storage.backup_folder import backup_time, backups_in
 from iopdesk.storage.db import is_postgres
 from ui.operations import Operations, user_message
 

@@ -12,11 +12,12 @@ chosen) says so in one line and exits 2, rather than starting a window no one ca
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from iopdesk.cli.main import ExtraCommand
+from iopdesk.cli.common import ExtraCommand
 
 EXIT_NO_DISPLAY = 2
 NO_DISPLAY = ("iopdesk: no display to open the app on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
@@ -60,6 +61,25 @@ def display_problem(environ: Mapping[str, str] = os.environ, platform: str = sys
     return NO_DISPLAY
 
 
+def _log_app_start(args: list[str]) -> None:
+    """Configure logging for the desktop app and say which version starts on which kind of
+    database (here, not in iopdesk.logs, so that logging imports nothing of the storage layer)."""
+    from iopdesk.kernel.version import __version__
+    from iopdesk.logs import configure_logging
+    from iopdesk.paths import default_db_url
+    from iopdesk.storage.db import is_postgres
+
+    configure_logging()
+    db = next((a.split("=", 1)[1] for a in args if a.startswith("--db=")), None)
+    if db is None and "--db" in args and args.index("--db") + 1 < len(args):
+        db = args[args.index("--db") + 1]
+    try:
+        kind = "postgresql" if is_postgres(db or default_db_url()) else "sqlite"
+    except Exception:  # a wrong address is the app's to report, not the log's
+        kind = "unknown"
+    logging.getLogger(__name__).info("IOP Desk %s starting (database: %s)", __version__, kind)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     wants_app = not args or (args[0] == "--db" and len(args) == 2) or (len(args) == 1 and args[0].startswith("--db="))
@@ -71,9 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         return EXIT_NO_DISPLAY
-    from iopdesk.logs import log_app_start
-
-    log_app_start(args)
+    _log_app_start(args)
     from ui.app import run_app
 
     return run_app(args)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import resources
 from iopdesk import Clinic
 from ui.audit_alarm import install_audit_alarm
 from ui.backup_schedule import BackupSchedule
 from ui.dates import follow_clinic, stamp_text
+from ui.icons import app_icon
 from ui.idle_lock import IdleLock
 from ui.operations import Operations
 from ui.settings import idle_minutes, ui_settings
@@ -45,10 +45,6 @@ from ui.today_page import TodayPage
 SECTIONS = ("today", "clients", "groups", "billing", "admin")
 GEOMETRY_KEY = "main_window/geometry"
 CHART_TABS = {"note": "notes", "plan": "plan", "consent": "consents", "alert": "overview"}
-
-
-def app_icon() -> QIcon:
-    return QIcon(str(resources.path("icons", "iopdesk.svg")))
 
 
 def make_clients_page(clinic: Clinic, ops: Operations, settings: QSettings) -> QWidget | None:

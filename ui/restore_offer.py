@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic, open_clinic
-from iopdesk.backup.copies import backup_time, restore_backup
+from iopdesk.backup.copies import restore_backup
 from iopdesk.errors import DatabaseDamaged, IopDeskError
 from iopdesk.kernel import clock
+from iopdesk.storage.backup_folder import backup_time
 from ui.dates import stamp_text
 
 log = logging.getLogger(__name__)

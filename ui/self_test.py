@@ -152,7 +152,7 @@ def _qt_window(folder: Path, say: Callable[[str], None]) -> None:
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QApplication, QLabel
 
-    from ui.main_window import app_icon
+    from ui.icons import app_icon
 
     app = QApplication.instance() or QApplication(["iopdesk", "-platform", os.environ["QT_QPA_PLATFORM"]])
     label = QLabel("IOP Desk self-test")

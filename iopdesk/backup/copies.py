@@ -17,7 +17,8 @@ Invariants:
 - A restore never overwrites: it writes a new file, checks it (storage, schema, audit trail),
   gives it a new identity (so sync peers re-send what the backup lacks), and only then moves it
   to the name asked for.
-Backup files are named clinic-YYYYMMDD-HHMMSS.sqlite (UTC). A PostgreSQL clinic is backed up
+Backup files are named clinic-YYYYMMDD-HHMMSS.sqlite (UTC); iopdesk/storage/backup_folder.py
+reads the folder (storage names the latest good backup when it refuses a damaged file). A PostgreSQL clinic is backed up
 with `pg_dump` (see `pg_dump_command`).
 """
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
@@ -44,9 +44,9 @@ from iopdesk.errors import (
 )
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.files import replacing
+from iopdesk.storage.backup_folder import backup_name, backup_time, backups_in, is_good_backup
 
 Progress = Callable[[str, int, int], None]
-NAME_PATTERN = re.compile(r"^clinic-(\d{8})-(\d{6})\.sqlite$")
 STEP_PAGES = 1024
 
 
@@ -172,7 +172,7 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
     cannot be written (nothing is left at `out` in each case). The backup is recorded by a
     "backup" audit event (system actor) in the clinic's chain once the copy is checked.
     """
-    from iopdesk.storage.db import is_encrypted_file
+    from iopdesk.storage.file_kind import is_encrypted_file
 
     report = progress or _no_progress
     source = _source_path(db_or_path)
@@ -229,30 +229,6 @@ def _copy(source: Path, target: Path, report: Progress) -> tuple[int, dict[str, 
 
 
 # -- the backup folder ------------------------------------------------------------------------
-def backup_name(when: dt.datetime) -> str:
-    return f"clinic-{when:%Y%m%d-%H%M%S}.sqlite"
-
-
-def backup_time(path: Path) -> dt.datetime | None:
-    """When a rotated backup was taken (UTC), from its name; None for other files."""
-    match = NAME_PATTERN.match(Path(path).name)
-    if not match:
-        return None
-    try:
-        return dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S")
-    except ValueError:
-        return None
-
-
-def backups_in(folder: Path) -> list[Path]:
-    """The rotated backups in `folder`, newest first."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    found = [(when, path) for path in folder.iterdir() if (when := backup_time(path)) is not None]
-    return [path for _, path in sorted(found, reverse=True)]
-
-
 def backup_to_folder(db_or_path, folder: Path, *, progress: Progress | None = None,
                      key: str | None = None, rotate: bool = True) -> BackupReport:
     """A new checked backup in `folder` (made if missing) named by the time, then rotation."""
@@ -301,29 +277,6 @@ def rotate_backups(folder: Path, keep_daily: int = 7, keep_weekly: int = 4, keep
     return deleted
 
 
-def is_good_backup(path: Path) -> bool:
-    """Whether a backup file opens and passes quick_check (an encrypted one cannot be checked
-    without its passphrase and counts as good if it is not empty)."""
-    from iopdesk.storage.db import is_encrypted_file
-
-    path = Path(path)
-    if is_encrypted_file(path):
-        return path.stat().st_size > 0
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            return [row[0] for row in connection.execute("PRAGMA quick_check")] == ["ok"]
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return False
-
-
-def latest_good_backup(folder: Path) -> Path | None:
-    """The newest rotated backup in `folder` that passes its check, or None."""
-    return next((path for path in backups_in(folder) if is_good_backup(path)), None)
-
-
 # -- restore ----------------------------------------------------------------------------------
 def restore_backup(file: Path, target: Path, *, key: str | None = None) -> RestoreReport:
     """Restore the backup `file` into the NEW clinic file `target`, after checking it.
@@ -343,7 +296,8 @@ def restore_backup(file: Path, target: Path, *, key: str | None = None) -> Resto
         raise ValidationError(f"Restore to: {target} already exists; restore into a new file.", field="to")
     if not target.parent.is_dir():
         raise ValidationError(f"Restore to: the folder {target.parent} does not exist.", field="to")
-    from iopdesk.storage.db import PASSPHRASE_ENV, is_encrypted_file
+    from iopdesk.storage.db import PASSPHRASE_ENV
+    from iopdesk.storage.file_kind import is_encrypted_file
 
     encrypted = is_encrypted_file(file)
     if encrypted:

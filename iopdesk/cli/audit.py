@@ -13,9 +13,8 @@ standard output (with a header row) for a spreadsheet.
 from __future__ import annotations
 
 import argparse
-import csv
-import sys
 
+from iopdesk.cli.common import ask_password, print_rows
 from iopdesk.errors import ValidationError
 
 SORT_CHOICES = ("when", "user", "action", "what", "client", "detail")
@@ -47,24 +46,10 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
 
 
 def _sign_in(clinic, args) -> None:
-    from iopdesk.cli.main import ask_password
-
     user = getattr(args, "as_user", None)
     if not user:
         raise ValidationError("Audit: give --as ADMIN (an administrator's user name).", field="as")
     clinic.login(user, ask_password("IOPDESK_ADMIN_PASSWORD", f"Password for {user}: ", confirm=False))
-
-
-def _write(rows: list[list[str]], header: list[str], as_csv: bool) -> None:
-    if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows(rows)
-        return
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    widths[-1] = 0
-    for line in [header, *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
 
 
 def run(args, open_clinic) -> int:
@@ -85,7 +70,7 @@ def run(args, open_clinic) -> int:
             rows = [[d.disclosed_at.strftime("%Y-%m-%d"), d.disclosed_at.strftime("%H:%M"), client.mrn,
                      d.disclosed_by, d.recipient, d.description]
                     for d in (_local(view) for view in clinic.disclosures.log(client.id))]
-            _write(rows, ["date", "time", "client", "user", "recipient", "description"], args.csv)
+            print_rows(rows, ["date", "time", "client", "user", "recipient", "description"], args.csv)
             if not rows and not args.csv:
                 print(f"No disclosures of {client.mrn}'s records.")
             return 0
@@ -93,7 +78,7 @@ def run(args, open_clinic) -> int:
                                      descending=args.desc, limit=args.limit)
         rows = [[e.when.strftime("%Y-%m-%d %H:%M:%S"), e.user, e.action, e.what, e.client_mrn, e.detail]
                 for e in events]
-        _write(rows, ["when", "user", "action", "what", "client", "detail"], args.csv)
+        print_rows(rows, ["when", "user", "action", "what", "client", "detail"], args.csv)
         return 0
 
 

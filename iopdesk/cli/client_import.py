@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from iopdesk.cli.common import ask_password
+
 
 def add_parser(sub, common: argparse.ArgumentParser) -> None:
     imp = sub.add_parser("import", help="import a client record export into an empty clinic")
@@ -21,7 +23,6 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
 
 def run(args, open_clinic) -> int:
     """Run `iopdesk import client DIR`; `open_clinic(args)` opens the target clinic."""
-    from iopdesk.cli.main import ask_password
     from iopdesk.errors import ValidationError
     from iopdesk.interchange.client_import import import_client_record
 

@@ -11,31 +11,20 @@ user.
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 import os
 import sys
-import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from iopdesk import __version__
-from iopdesk.errors import IopDeskError, ValidationError
-
-EXIT_ERROR = 2
-EXIT_CHECK_FAILED = 3
-
-
-@dataclass(frozen=True)
-class ExtraCommand:
-    """A command of the `iopdesk` program defined above this package: `name` is a command
-    ("print") or an option ("--self-test"), `help` its line in `iopdesk --help`, `run(words)` runs
-    it with the words after it (and `--db URL` when one was given before it) and returns the exit
-    status. Its own `--help` is its own."""
-
-    name: str
-    help: str
-    run: Callable[[list[str]], int]
+from iopdesk.cli.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_ERROR,
+    ExtraCommand,
+    ask_password,
+    run_reporting_errors,
+)
+from iopdesk.errors import ValidationError
+from iopdesk.kernel.version import __version__
 
 
 def build_parser(extra: Sequence[ExtraCommand] = ()) -> argparse.ArgumentParser:
@@ -180,19 +169,6 @@ def _cmd_sync(args) -> int:
     return run(args, _open)
 
 
-def ask_password(env_name: str, prompt: str, *, confirm: bool) -> str:
-    """The password from `env_name`, else asked on the terminal; ValidationError when neither works."""
-    value = os.environ.get(env_name)
-    if value is not None:
-        return value
-    if not sys.stdin.isatty():
-        raise ValidationError(f"Password: set {env_name} or run interactively.", field="password")
-    first = getpass.getpass(prompt)
-    if confirm and getpass.getpass("Repeat the password: ") != first:
-        raise ValidationError("Password: the two entries differ.", field="password")
-    return first
-
-
 def _cmd_demo(args) -> int:
     from iopdesk.demo import generate
     from iopdesk.paths import data_dir
@@ -232,9 +208,10 @@ def _cmd_user(args) -> int:
 
 
 def _cmd_migrate(args) -> int:
+    from iopdesk.backup.before_upgrade import backup_before_upgrade
     from iopdesk.paths import default_db_url
     from iopdesk.storage.db import database, make_database, normalise_url
-    from iopdesk.storage.schema import backup_before_upgrade, schema_status, upgrade
+    from iopdesk.storage.schema import schema_status, upgrade
 
     db = make_database(normalise_url(args.db or default_db_url()))
     database.initialize(db)
@@ -331,45 +308,6 @@ def main(argv: Sequence[str] | None = None, extra: Sequence[ExtraCommand] = ()) 
     configure_logging()
     logging.getLogger(__name__).info("IOP Desk %s: command %s", __version__, args.command)
     return run_reporting_errors("iopdesk", lambda: COMMANDS[args.command](args))
-
-
-def run_subcommand(prog: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], str],
-                   argv: Sequence[str] | None = None) -> int:
-    """Parse `argv`, run `run(args)` and print the one line it returns; errors as in
-    `run_reporting_errors`. The shape of `iopdesk print` and `iopdesk export`."""
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    from iopdesk.logs import configure_logging
-
-    configure_logging()
-    logging.getLogger(__name__).info("IOP Desk %s: %s", __version__, prog)
-
-    def command() -> int:
-        print(run(args))
-        return 0
-    return run_reporting_errors(prog, command)
-
-
-def run_reporting_errors(prog: str, command: Callable[[], int]) -> int:
-    """Run a command for the terminal: a refusal or a failure is one line naming what to fix, with
-    exit status 2 (1 for a bug, 130 when interrupted), never a traceback."""
-    try:
-        return command()
-    except IopDeskError as exc:
-        logging.getLogger(__name__).info("%s refused: %s", prog, type(exc).__name__)
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as exc:
-        print(f"{prog}: could not write the file: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a last resort: one line, never a traceback
-        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        logging.getLogger(__name__).error("%s failed: %s at %s", prog, type(exc).__name__,
-                                          f"{os.path.basename(where.filename)}:{where.lineno}" if where else "?")
-        print(f"{prog}: unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
-        return 1
 
 
 if __name__ == "__main__":

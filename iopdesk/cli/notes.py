@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from iopdesk.cli.common import ask_password, print_rows
 from iopdesk.errors import ValidationError
 
 HEADER = ["client", "date", "type", "author", "name found", "where", "addenda", "note id"]
@@ -36,9 +37,6 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
 
 def run(args, open_clinic) -> int:
     """Run `iopdesk notes …`; `open_clinic(args)` opens the clinic."""
-    from iopdesk.cli.audit import _write
-    from iopdesk.cli.main import ask_password
-
     if not args.as_user:
         raise ValidationError("Notes: give --as USER (an administrator's or supervisor's user name).", field="as")
     with open_clinic(args) as clinic:
@@ -55,7 +53,7 @@ def run(args, open_clinic) -> int:
                  ", ".join(dict.fromkeys(f for *_, f in n.names)), str(n.addenda), n.note_id]
                 for n in review.notes]
         if rows or args.csv:
-            _write(rows, HEADER, args.csv)
+            print_rows(rows, HEADER, args.csv)
         if not args.csv:
             print(f"{len(rows)} signed note(s) name another client ({review.scanned:,} read).")
         return 0

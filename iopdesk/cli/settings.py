@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from iopdesk.cli.common import ask_password
 from iopdesk.errors import ValidationError
 
 
@@ -43,8 +44,6 @@ def _line(rule) -> str:
 
 def run(args, open_clinic) -> int:
     """Run `iopdesk settings …`; `open_clinic(args)` opens the clinic."""
-    from iopdesk.cli.main import ask_password
-
     with open_clinic(args) as clinic:
         if args.settings_command == "show":
             for rule in clinic.settings.rules():

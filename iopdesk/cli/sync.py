@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from iopdesk.cli.common import ask_password
 from iopdesk.errors import ValidationError
 
 PASSPHRASE_ENV = "IOPDESK_SYNC_PASSPHRASE"
@@ -57,8 +58,6 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 
 def _sign_in(clinic, args) -> None:
-    from iopdesk.cli.main import ask_password
-
     user = getattr(args, "as_user", None)
     if not user:
         raise ValidationError("Sync needs an administrator: give --as ADMIN.", field="as")
@@ -67,11 +66,9 @@ def _sign_in(clinic, args) -> None:
 
 def run(args, open_clinic) -> int:
     """Run `iopdesk sync …`; `open_clinic(args)` opens this site's clinic."""
-    from iopdesk.cli.main import ask_password
-
     action = args.sync_command
     if action == "join":
-        from iopdesk.sync.service import join_as_satellite
+        from iopdesk.services.sync import join_as_satellite
 
         report = join_as_satellite(args.main, args.db, site_code=args.site_code, site_name=args.site_name,
                                    progress=_progress, audit_key=args.audit_key)

@@ -22,7 +22,8 @@ from iopdesk.demo.writer import BulkWriter
 from iopdesk.models import AftercareReferral, Discharge, Episode
 from iopdesk.services.discharge.service import discharge_hash
 from iopdesk.services.discharge.summary import assemble
-from iopdesk.storage.db import database, is_encrypted_file, make_database
+from iopdesk.storage.db import database, make_database
+from iopdesk.storage.file_kind import is_encrypted_file
 
 DETAILS = {
     "completed": "Completed the program; treatment goals met or substantially met.",

@@ -36,13 +36,13 @@ from pathlib import Path
 import peewee
 
 import resources
-from iopdesk import __version__
 from iopdesk.audit import chain as audit
 from iopdesk.clinical.name_rules import OVERRIDE_ACTION, SHARED_FIELDS
 from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.files import replacing
+from iopdesk.kernel.version import __version__
 from iopdesk.models import ALL_MODELS, Client, Disclosure, Staff
 from iopdesk.storage.records import content_hash
 from iopdesk.sync.rows import models_by_table, to_json

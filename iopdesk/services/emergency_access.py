@@ -17,7 +17,8 @@ glass for ONE client with `request(client_id, reason)`:
   lists them for the review screen and `pending_count()` counts those awaiting review;
 - a user who already has the access is refused (nothing to break), and grants are never deleted.
 Enforcement is in the domain: chart read services call `Actor.require_for_client`, which asks
-`has_emergency_access` here before refusing with ChartAccessDenied.
+`has_emergency_access` here (the users service hands it to every signed-in Actor) before refusing
+with ChartAccessDenied.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from iopdesk.models import Site, Staff, StaffRole
 from iopdesk.passwords import hash_password, hasher, needs_rehash, policy, verify_password
 from iopdesk.permissions import Actor, check_roles
 from iopdesk.services.base import Service
+from iopdesk.services.emergency_access import has_emergency_access
 
 
 def max_failures() -> int:
@@ -52,7 +53,8 @@ class StaffSummary:
 
 def _actor_for(staff: Staff) -> Actor:
     roles = frozenset(r.role for r in StaffRole.select().where(StaffRole.staff == staff))
-    return Actor(id=staff.id, username=staff.username, display_name=staff.display_name, roles=roles)
+    return Actor(id=staff.id, username=staff.username, display_name=staff.display_name, roles=roles,
+                 has_emergency_access=has_emergency_access)
 
 
 class UserService(Service):

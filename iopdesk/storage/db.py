@@ -21,8 +21,8 @@ from playhouse.pool import PooledPostgresqlDatabase
 
 from iopdesk.errors import DatabaseUnavailable, PassphraseRequired
 from iopdesk.storage.errors import with_clear_errors as _with_clear_storage_errors
+from iopdesk.storage.file_kind import is_encrypted_file
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 PASSPHRASE_ENV = "IOPDESK_DB_PASSPHRASE"
 
 
@@ -156,21 +156,6 @@ def describe_url(url: str) -> str:
     if parts.password:
         return text.replace(":" + parts.password + "@", ":***@", 1)
     return text
-
-
-def is_encrypted_file(path: Path) -> bool:
-    """Whether a clinic file exists and is not plain SQLite (SQLCipher leaves no readable header).
-    A plain SQLite file whose header was damaged is not encrypted: it is refused as damaged."""
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except OSError:
-        return False
-    if len(header) != len(SQLITE_HEADER) or header == SQLITE_HEADER:
-        return False
-    from iopdesk.storage.integrity import looks_like_damaged_sqlite
-
-    return not looks_like_damaged_sqlite(path)
 
 
 def _quiet_sqlcipher() -> None:

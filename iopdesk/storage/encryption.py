@@ -15,7 +15,7 @@ from pathlib import Path
 
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.files import replacing
-from iopdesk.storage.db import is_encrypted_file
+from iopdesk.storage.file_kind import is_encrypted_file
 
 MIN_PASSPHRASE = 12
 

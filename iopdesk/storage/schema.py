@@ -4,8 +4,8 @@ Every database, new or old, goes through the numbered scripts in `iopdesk/storag
 first one creates every table from frozen copies). Opening runs what is pending in one
 transaction, serialised between workstations; a database that has migrations this program does
 not know was written by a newer IOP Desk and is refused before anything is touched. Before an
-existing SQLite clinic file is migrated, `backup_before_upgrade` takes a checked backup into the
-backup folder (a PostgreSQL server is backed up with pg_dump by its administrator).
+existing SQLite clinic file is migrated, its opener takes a checked backup
+(iopdesk/backup/before_upgrade.py; a PostgreSQL server is backed up with pg_dump by its administrator).
 """
 
 from __future__ import annotations
@@ -61,39 +61,6 @@ def _refuse_if_newer(status: SchemaStatus) -> None:
             f"(it has schema changes this program does not know: {', '.join(status.unknown)}). "
             "Install the current version of IOP Desk to open it; nothing was changed."
         )
-
-
-def backup_before_upgrade(db: peewee.Database, folder: Path | None = None) -> Path | None:
-    """Back up an existing SQLite clinic file that has pending migrations, before they run.
-
-    Returns the checked backup's path, or None when nothing is pending, the file is a new clinic
-    (no migration applied yet), the database is PostgreSQL, or a newer IOP Desk wrote it (upgrade
-    refuses that untouched). `folder` defaults to the backup folder in the user data folder.
-    Raises DatabaseUnavailable naming the reason when the backup cannot be made: the schema is
-    then not changed, so an update never runs without a way back.
-    """
-    if not isinstance(db, peewee.SqliteDatabase) or db.database in ("", ":memory:"):
-        return None
-    status = schema_status(db)
-    if not status.applied or not status.pending or status.unknown:
-        return None
-    from iopdesk.backup.copies import backup_to_folder
-    from iopdesk.errors import DatabaseUnavailable, IopDeskError
-    from iopdesk.paths import backup_dir
-
-    target = Path(folder) if folder is not None else backup_dir()
-    try:
-        report = backup_to_folder(db, target, rotate=False)
-    except IopDeskError as exc:
-        raise DatabaseUnavailable(
-            f"This version of IOP Desk updates the clinic database {db.database} (schema version "
-            f"{status.version} to {status.latest}) and backs it up first, but the backup failed: {exc} "
-            "The clinic was not changed.") from None
-    import logging
-
-    logging.getLogger(__name__).info("backed up before migrating schema %s to %s: %s",
-                                     status.version, status.latest, report.path.name)
-    return report.path
 
 
 def upgrade(db: peewee.Database, target: str | None = None) -> list[str]:

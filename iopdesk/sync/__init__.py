@@ -2,6 +2,6 @@
 
 `triggers` records every row change in the change log; `outgoing` reads them for a peer; `apply`
 writes a peer's changes by the conflict rules in `rules`; `files` signs and encrypts sync files;
-`session` runs a direct or file sync with the checkpoint rules. `iopdesk.sync.service` is what the
+`session` runs a direct or file sync with the checkpoint rules. `iopdesk.services.sync` is what the
 app and the CLI call.
 """

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import iopdesk
-from iopdesk.backup.copies import backups_in
 from iopdesk.cli.main import main
 from iopdesk.paths import backup_dir
+from iopdesk.storage.backup_folder import backups_in
 
 
 def test_backup_out_then_restore_into_a_new_file(clinic_file, tmp_path, capsys):

@@ -12,10 +12,7 @@ import iopdesk
 from iopdesk.audit import chain as audit
 from iopdesk.backup.copies import (
     backup_clinic,
-    backup_name,
     backup_to_folder,
-    backups_in,
-    latest_good_backup,
     pg_dump_command,
     restore_backup,
     rotate_backups,
@@ -23,6 +20,7 @@ from iopdesk.backup.copies import (
 from iopdesk.errors import DatabaseDamaged, ValidationError
 from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, ClinicSetting, Note
+from iopdesk.storage.backup_folder import backup_name, backups_in, latest_good_backup
 from iopdesk.storage.db import database
 
 YESTERDAY = clock.today() - dt.timedelta(days=1)

@@ -8,8 +8,8 @@ import pytest
 from playhouse.migrations import Runner
 
 import iopdesk
-from iopdesk.backup.copies import backups_in, is_good_backup
 from iopdesk.errors import DatabaseUnavailable
+from iopdesk.storage.backup_folder import backups_in, is_good_backup
 from iopdesk.storage.db import database, make_database
 from iopdesk.storage.schema import HISTORY_TABLE, MIGRATIONS_DIR, schema_status
 

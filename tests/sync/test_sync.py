@@ -217,7 +217,7 @@ def test_a_database_of_another_clinic_is_refused(sites, tmp_path, sqlite_templat
 def test_a_satellite_syncs_with_a_main_clinic_on_postgresql(tmp_path, pg_server, staffed_pg_template):
     """The main clinic runs on a PostgreSQL server: a SQLite satellite joins it, both edit, both
     sync directly and by file, and end identical with the conflict kept."""
-    from iopdesk.sync.service import join_as_satellite
+    from iopdesk.services.sync import join_as_satellite
     from tests.conftest import _new_pg_database
     from tests.sync_sites import open_site
 

@@ -12,7 +12,7 @@ from iopdesk.audit import chain as audit
 from iopdesk.audit import keys as audit_keys
 from iopdesk.cli.main import main as cli_main
 from iopdesk.models import ClinicSetting, Site
-from iopdesk.sync.service import join_as_satellite
+from iopdesk.services.sync import join_as_satellite
 from tests.sync_sites import open_site, sync
 
 CONFIG = "XDG_CONFIG_HOME"

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
 
 import iopdesk
 from iopdesk.models import Client
+from iopdesk.services.sync import join_as_satellite
 from iopdesk.storage.records import update_versioned
-from iopdesk.sync.service import join_as_satellite
 from tests.conftest import ADMIN_PASSWORD
 from ui.conflicts_model import ConflictsTableModel
 from ui.main_window import MainWindow

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMainWindow
 
-from iopdesk.backup.copies import backup_name, backups_in
 from iopdesk.kernel.clock import utcnow
+from iopdesk.storage.backup_folder import backup_name, backups_in
 from ui.backup_schedule import BackupSchedule
 from ui.main_window import MainWindow
 

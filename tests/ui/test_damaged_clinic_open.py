@@ -15,8 +15,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 import iopdesk
 from iopdesk.errors import DatabaseDamaged, PassphraseRequired
 from iopdesk.models import Note
-from iopdesk.storage.db import is_encrypted_file
-from iopdesk.storage.integrity import looks_like_damaged_sqlite
+from iopdesk.storage.file_kind import is_encrypted_file, looks_like_damaged_sqlite
 from tests.domain import test_passphrase_store
 from tests.domain.test_backup import damage
 from ui import restore_offer

@@ -30,7 +30,7 @@ EDITS = (("attendance", "minutes", "minutes + 1"), ("group_session", "topic", "t
 def _prepare(main_source: Path, folder: Path) -> tuple[Path, Path, float]:
     """(main copy, sync file, seconds the join took)."""
     import iopdesk
-    from iopdesk.sync.service import join_as_satellite
+    from iopdesk.services.sync import join_as_satellite
 
     folder.mkdir(parents=True, exist_ok=True)
     main = folder / "main.sqlite"

@@ -53,7 +53,8 @@ def run_app_until_ready(path: str, username: str, ini: str, day: dt.date | None)
     from iopdesk.storage.db import set_interactive_thread
     from tools.offscreen import quiet_offscreen_notes
     from ui.app import load_style_sheet
-    from ui.main_window import MainWindow, app_icon
+    from ui.icons import app_icon
+    from ui.main_window import MainWindow
     from ui.restore_offer import check_in_background
     from ui.settings import APPLICATION, ORGANIZATION
 
