@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests import import_graph
+from tests.architecture import import_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def test_imports_point_one_way():
     assert not _imports("resources") & {"iopdesk", "reports", "ui", "PySide6"}
 
 
-# -- package order and cycles, read from the source by tests/import_graph.py -------------------
+# -- package order and cycles, read from the source by tests/architecture/import_graph.py -------------------
 PRODUCT = ("iopdesk", "reports", "ui")
 
 # Lowest first; a module may import its own rank or lower. Every module must fall under an entry
