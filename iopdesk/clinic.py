@@ -1,9 +1,11 @@
 """`Clinic`: the one object through which the UI, reports, CLI and tests reach the domain.
 
 `open_clinic(url)` binds the models to the database, brings its schema up to date (or refuses a
-newer one), makes sure the clinic has an identity and a site, and hands out the services:
-`clinic.users`, `clinic.clients`, `clinic.notes`, `clinic.audit`. Until someone signs in, the
-actor is the system (used by setup, the demo generator and the admin CLI).
+newer one), makes sure the clinic has an identity and a site, and hands out the services, one per
+attribute (each in `iopdesk/services/`): `users`, `clients`, `episodes`, `intake`, `plans`,
+`attendance`, `discharge`, `caseload`, `groups`, `consents`, `disclosures`, `family`, `meds`,
+`alerts`, `measures`, `notes`, `audit`, `billing`, `sync`, `emergency`, `settings`. Until someone
+signs in, the actor is the system (used by setup, the demo generator and the admin CLI).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
-"""`RowsTableModel`: the read-only table model every list in the UI shares.
+"""`RowsTableModel`: the read-only table model of the plain lists (chart tabs, audit, billing,
+search results, sync, the admin review pages).
 
 It shows frozen view rows (what a service returned, already sorted and limited in SQL) through a
 tuple of (header, cell function) columns, so no screen builds a widget per row or queries per
-row. Cells write dates through `ui.dates`.
+row. The cell functions are the screens' own and write dates with `ui.dates`. Lists that edit or
+group their rows (the roster, notes list, plan tree, Today, Groups, conflicts) have models of
+their own.
 """
 
 from __future__ import annotations
