@@ -118,7 +118,7 @@ class DisclosureService(Service):
         return consent
 
     def withheld_notes(self, client_id) -> list[NamedNote]:
-        """The client's signed notes that name another client (`name_review`): kept out of every
+        """The client's signed notes that name another client (`notes.name_review`): kept out of every
         release outside the program (a printed copy for a recipient, an export for a recipient)
         until the program decides otherwise; each needs an addendum. Needs `print.chart` or
         `chart.export`; shows no note text."""

@@ -1,7 +1,7 @@
 """Turning a snapshot of the record into billing candidates: IOP days (per diem) from group
 attendance, discrete group lines, individual, family and medication-management lines from notes,
 coded by the billing rules. A candidate carries everything its claim line says and, when the
-service cannot be billed yet, the first hold that applies (see `billing_holds`).
+service cannot be billed yet, the first hold that applies (see `billing.holds`).
 
 Invariants: one per-diem day per client per date, and a billed day bundles that day's program
 groups unless the payer says otherwise; one individual psychotherapy code per client per day with

@@ -1,9 +1,9 @@
 """`clinic.billing`: claim lines and holds derived from the record for a date range, kept with
 stable line ids, and export batches.
 
-`run()` reads the record in a fixed number of queries (`billing_record`), codes it by the rules
-in `resources/billing_rules.toml` with the clinic's overrides (`billing_rules`, `billing_derive`),
-applies holds (`billing_holds`), upserts the lines (`billing_store`) and returns a frozen
+`run()` reads the record in a fixed number of queries (`billing.record`), codes it by the rules
+in `resources/billing_rules.toml` with the clinic's overrides (`billing.rules`, `billing.derive`),
+applies holds (`billing.holds`), upserts the lines (`billing.store`) and returns a frozen
 `BillingRun`. A biller sees codes, dates, amounts and note ids, never note narrative. Every run
 and every export is audited without PHI in the detail.
 """

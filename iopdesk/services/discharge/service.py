@@ -1,4 +1,4 @@
-"""Discharge: a draft summary assembled from the record (see `discharge_summary`), edited by the
+"""Discharge: a draft summary assembled from the record (see `discharge.summary`), edited by the
 clinician (reason detail, aftercare plan, aftercare referrals), then signed — which closes the
 episode.
 

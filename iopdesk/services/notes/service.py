@@ -268,7 +268,7 @@ class NoteService(Service):
 
     def naming_other_clients(self, *, progress: Callable[[int, int], None] | None = None,
                              cancelled: Callable[[], bool] | None = None) -> NameReview:
-        """Every signed note that names another client (see `name_review`), for administrators and
+        """Every signed note that names another client (see `notes.name_review`), for administrators and
         supervisors (`note.review_names`): whose note, date of service, author, the names found
         and the note id, never the rest of the text. Words overridden at signing are left out.
         Reading note text for this is audited: one "name_review" event for the scan and a "read"

@@ -1,5 +1,5 @@
 """Treatment plans: the initial plan of an episode, editing a draft (problems, goals, measurable
-objectives, interventions — see `plan_editing`), signing by clinician and client, and revision
+objectives, interventions — see `plans.editing`), signing by clinician and client, and revision
 into a new version.
 
 Invariants: every edit of a draft names the plan version it read and bumps it (optimistic
@@ -7,7 +7,7 @@ locking on the plan row covers the whole tree); a signed plan never changes — 
 refused with RecordLocked and `revise` copies it into a new draft version whose objectives keep
 their `lineage`; when that revision is signed, the previous version is marked superseded and
 otherwise stays exactly as signed (same content hash). An episode has at most one draft at a
-time. Reviews and due dates live in `plan_reviews`.
+time. Reviews and due dates live in `plans.reviews`.
 """
 
 from __future__ import annotations
