@@ -150,7 +150,7 @@ def visible_texts() -> str:
 
 
 @pytest.fixture
-def demo_window(qtbot, small_demo, tmp_path):  # noqa: F811 (fixture from test_today_page)
+def demo_window(qtbot, small_demo, tmp_path):
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
     window = MainWindow(small_demo, settings=settings, idle_ms=60_000)
     qtbot.addWidget(window)
