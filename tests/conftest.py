@@ -1,5 +1,6 @@
 """Fixtures every layer's tests share: a fresh clinic per test, on SQLite and (where a server can
-run) on PostgreSQL, and the pinned clinic clock. Nothing here loads Qt: the widget tests' setup is
+run) on PostgreSQL, and the pinned clinic clock; and what tests in more than one folder start from
+(a clinic in use and its backup, Marisol admitted, logging into a folder, an in-memory keyring). Nothing here loads Qt: the widget tests' setup is
 in tests/ui/conftest.py, so the domain, reports, cli, sync and security tests run without PySide6.
 
 `clinic` is parametrized over both backends; tests that only make sense on one backend use
@@ -10,6 +11,7 @@ SQLite, CREATE DATABASE … TEMPLATE for PostgreSQL), so a test pays no migratio
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shutil
 import tempfile
@@ -282,6 +284,67 @@ def admitted_client(staffed_clinic):
     clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence, uncomplicated",
                                   primary=True, noted_on=episode.admitted_on)
     return clinic, client, episode
+
+
+# -- logging into a folder (the PHI-in-logs tests, security and domain) --
+@pytest.fixture
+def log_folder(tmp_path, monkeypatch):
+    """Logging at DEBUG into a temp folder (the CLI's own configure_logging is pointed there too),
+    with only this test's names registered as PHI: a name an earlier test registered in the same
+    process ("One") would blank part of an ordinary word here ("ValidatiONError")."""
+    from iopdesk.logs import configure_logging
+
+    folder = tmp_path / "logs"
+    monkeypatch.setattr("iopdesk.paths.log_dir", lambda: folder)
+    monkeypatch.setattr("iopdesk.logs._registered", set())
+    monkeypatch.setattr("iopdesk.logs._registered_pattern", [None])
+    levels = {name: logging.getLogger(name).level for name in ("", "iopdesk", "reports", "ui")}
+    configure_logging(logging.DEBUG, folder)
+    yield folder
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    for handler in list(logging.getLogger().handlers):
+        if type(handler).__name__ == "_Handler":
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+
+
+# -- the OS keyring, never the real one (the passphrase store, domain, and the passphrase prompt, ui) --
+@pytest.fixture
+def use_keyring(monkeypatch):
+    """use_keyring(backend) installs a keyring backend for the test and restores the previous one."""
+    import keyring
+
+    monkeypatch.delenv("IOPDESK_DB_PASSPHRASE", raising=False)
+    previous = keyring.get_keyring()
+
+    def install(backend):
+        keyring.set_keyring(backend)
+        return backend
+
+    yield install
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(use_keyring):
+    """A keyring that keeps its secrets in a dict (MemoryKeyring), installed for this test."""
+    from tests.domain.test_passphrase_store import MemoryKeyring
+
+    return use_keyring(MemoryKeyring())
+
+
+@pytest.fixture
+def encrypted_clinic(tmp_path, staffed_sqlite_template) -> Path:
+    """A staffed clinic file encrypted with PASSPHRASE (tests/domain/test_passphrase_store.py)."""
+    pytest.importorskip("sqlcipher3")
+    from iopdesk.storage.encryption import encrypt_clinic
+    from tests.domain.test_passphrase_store import PASSPHRASE
+
+    path = tmp_path / "laptop.sqlite"
+    shutil.copyfile(staffed_sqlite_template, path)
+    encrypt_clinic(path, PASSPHRASE)
+    return path
 
 
 def pytest_terminal_summary(terminalreporter):

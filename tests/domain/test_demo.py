@@ -50,7 +50,7 @@ def _open_demo(path, *, seed: int = 1, clients: int = 30, weeks: int = 8):
 
 
 @pytest.fixture
-def demo(tmp_path):
+def seeded_demo(tmp_path):
     clinic, _report = _open_demo(tmp_path / "c.sqlite")
     yield clinic
     clinic.close()
@@ -108,7 +108,7 @@ def test_same_seed_gives_the_same_clinic(tmp_path):
     assert three["note"] != one["note"]
 
 
-def test_demo_clinic_has_clients_at_every_stage(demo):
+def test_demo_clinic_has_clients_at_every_stage(seeded_demo):
     """Intake (waiting or just admitted), active, stepped-down and discharged clients all appear."""
     with_episode = {row.client_id for row in Episode.select(Episode.client)}
     unadmitted = [c.id for c in Client.select() if c.id not in with_episode]
@@ -133,7 +133,7 @@ def test_demo_clinic_has_clients_at_every_stage(demo):
     assert AftercareReferral.select().exists()
 
 
-def test_group_attendance_minutes_never_exceed_session_length(demo):
+def test_group_attendance_minutes_never_exceed_session_length(seeded_demo):
     """Minutes attended fit the session, match arrival and departure, and are 0 when absent."""
     rows = Attendance.select(Attendance, GroupSession).join(GroupSession)
     checked = 0
@@ -153,7 +153,7 @@ def test_group_attendance_minutes_never_exceed_session_length(demo):
     assert checked > 500
 
 
-def test_every_episode_has_exactly_one_primary_diagnosis(demo):
+def test_every_episode_has_exactly_one_primary_diagnosis(seeded_demo):
     """Each episode carries exactly one primary diagnosis among its ICD-10-CM codes."""
     primary = Diagnosis.select().where(Diagnosis.is_primary == True)  # noqa: E712
     primaries = Counter(d.episode_id for d in primary)
@@ -163,21 +163,21 @@ def test_every_episode_has_exactly_one_primary_diagnosis(demo):
     assert all(re.fullmatch(r"[A-Z]\d{2}\.\d{1,4}", d.code) for d in Diagnosis.select())
 
 
-def test_demo_staff_can_sign_in(demo):
+def test_demo_staff_can_sign_in(seeded_demo):
     """Every demo account signs in with the shared demo password and holds the expected roles."""
     expected = {
         "admin": {"admin"}, "clinician": {"clinician"}, "supervisor": {"clinician", "supervisor"},
         "prescriber": {"prescriber"}, "biller": {"biller"}, "intern": {"clinician"},
     }
     for username, roles in expected.items():
-        actor = demo.login(username, "demo-pass-2026")
+        actor = seeded_demo.login(username, "demo-pass-2026")
         assert set(actor.roles) == roles, username
-        demo.logout()
+        seeded_demo.logout()
     row = Staff.get(Staff.username == "intern")
     assert row.needs_cosign and not row.is_licensed and row.supervisor.username == "supervisor"
 
 
-def test_shared_group_note_names_no_client(demo):
+def test_shared_group_note_names_no_client(seeded_demo):
     """The shared part of a group session, copied to every chart, names no client."""
     names = {name for c in Client.select() for name in (c.legal_first, c.legal_last)}
     alternatives = "|".join(re.escape(n) for n in sorted(names))
@@ -189,7 +189,7 @@ def test_shared_group_note_names_no_client(demo):
         assert not pattern.search(session.shared_note), session.shared_note
 
 
-def test_no_demo_note_trips_the_name_rule(demo):
+def test_no_demo_note_trips_the_name_rule(seeded_demo):
     """No signed demo note names another client (a group member, or any client in full), and no
     draft would be refused at signing for it: the demo's text says "Client", never a name."""
     assert scan_signed_notes().notes == []
@@ -205,7 +205,7 @@ def test_name_lists_do_not_collide_with_shared_note_words():
     assert not words & {n.lower() for n in client_names()}
 
 
-def test_mrns_are_unique_and_site_prefixed(demo):
+def test_mrns_are_unique_and_site_prefixed(seeded_demo):
     """Each MRN is its site's code plus six digits, and no two clients share one."""
     codes = {s.id: s.code for s in Site.select()}
     mrns = [(c.mrn, codes[c.site_id]) for c in Client.select()]
@@ -214,14 +214,14 @@ def test_mrns_are_unique_and_site_prefixed(demo):
         assert re.fullmatch(rf"{code}-\d{{6}}", mrn)
 
 
-def test_group_notes_differ_between_clients_of_a_session(demo):
+def test_group_notes_differ_between_clients_of_a_session(seeded_demo):
     """No two clients of one session get the same note text (a payer audit trigger)."""
     seen = Counter((n.group_session_id, repr(sorted(n.sections.items())))
                    for n in Note.select().where(Note.kind == "group"))
     assert seen and max(seen.values()) == 1
 
 
-def test_signed_note_hash_matches_what_was_signed(demo):
+def test_signed_note_hash_matches_what_was_signed(seeded_demo):
     """A signed demo note carries the content hash the note rules compute when signing it."""
     notes = Note.select().where(Note.status.in_(("signed", "cosigned"))).limit(200)
     for note in notes:
@@ -233,7 +233,7 @@ def test_signed_note_hash_matches_what_was_signed(demo):
             author_id=note.author_id)
 
 
-def test_group_notes_use_the_group_format_and_attendance_minutes(demo):
+def test_group_notes_use_the_group_format_and_attendance_minutes(seeded_demo):
     """Each attendee's group note is in GROUP format with their own minutes and times."""
     rows = (Note.select(Note, Attendance).join(Attendance, on=(
         (Attendance.session == Note.group_session) & (Attendance.client == Note.client)))
@@ -250,7 +250,7 @@ def test_group_notes_use_the_group_format_and_attendance_minutes(demo):
     assert checked == Note.select().where(Note.kind == "group").count() > 100
 
 
-def test_measure_results_agree_with_the_scorer(demo):
+def test_measure_results_agree_with_the_scorer(seeded_demo):
     """Every stored total, band and safety flag is what `iopdesk.clinical.measures` makes of the answers."""
     results = list(MeasureResult.select())
     assert {r.measure for r in results} >= {"PHQ-9", "GAD-7", "AUDIT", "DAST-10"}
@@ -260,17 +260,17 @@ def test_measure_results_agree_with_the_scorer(demo):
             scored.total, scored.band, scored.needs_safety_follow_up)
 
 
-def test_demo_clinic_passes_the_health_check(demo):
+def test_demo_clinic_passes_the_health_check(seeded_demo):
     """Schema, storage and audit trail are sound after generation, with one demo audit event."""
-    assert demo.check().ok
+    assert seeded_demo.check().ok
     events = AuditEvent.select().where(AuditEvent.action == "generate", AuditEvent.entity == "demo")
     assert events.count() == 1
 
 
-def test_demo_refuses_a_clinic_that_has_clients(demo):
+def test_demo_refuses_a_clinic_that_has_clients(seeded_demo):
     """Generating twice into the same clinic is refused instead of mixing data."""
     with pytest.raises(ValidationError):
-        generate(demo, clients=5, weeks=2, as_of=AS_OF)
+        generate(seeded_demo, clients=5, weeks=2, as_of=AS_OF)
 
 
 def test_cli_demo_prints_a_summary(tmp_path, capsys):
@@ -292,7 +292,7 @@ def test_demo_fills_a_clinic_on_every_backend(clinic):
     assert clinic.login("supervisor", "demo-pass-2026").username == "supervisor"
 
 
-def test_discharge_summaries_assembled_by_helper_processes_match_the_ones_made_in_process(demo):
+def test_discharge_summaries_assembled_by_helper_processes_match_the_ones_made_in_process(seeded_demo):
     """A big demo clinic has its summaries assembled by helper processes; they must be the same
     summaries (and signature hashes) the discharge service's builder gives in this process."""
     from iopdesk.demo.closing import finish_summaries
@@ -300,5 +300,5 @@ def test_discharge_summaries_assembled_by_helper_processes_match_the_ones_made_i
     made_here = {row.id: (row.summary, row.content_hash) for row in Discharge.select()}
     assert len(made_here) >= 4 and any(hash_ for _summary, hash_ in made_here.values())
     Discharge.update(summary={}, content_hash=None).execute()
-    assert finish_summaries(demo.db, batch=1, workers=2) == len(made_here)
+    assert finish_summaries(seeded_demo.db, batch=1, workers=2) == len(made_here)
     assert {row.id: (row.summary, row.content_hash) for row in Discharge.select()} == made_here

@@ -117,7 +117,7 @@ def group_day(clinic, count: int, facilitators=("clinician", "intern")):
 
 
 @pytest.fixture
-def day(staffed_clinic):
+def group_day_of_four(staffed_clinic):
     session, members = group_day(staffed_clinic, 4)
     return staffed_clinic, session, [c for c, _ in members], [o for _, o in members]
 
@@ -127,23 +127,23 @@ def _attend(clinic, session, client, status="present", *times, **extra):
     return Attendance.get((Attendance.session == session.id) & (Attendance.client == client.id))
 
 
-def test_late_arrival_minutes_are_counted_from_arrival(day):
+def test_late_arrival_minutes_are_counted_from_arrival(group_day_of_four):
     """Jordan arrives at 09:25 for the 09:00–12:00 group: 155 minutes, departure at the end."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     row = _attend(clinic, session, clients[0], "late_arrival", "09:25")
     assert (row.arrived_at, row.left_at, row.minutes) == (dt.time(9, 25), dt.time(12), 155)
 
 
-def test_early_departure_minutes_end_when_the_client_left(day):
+def test_early_departure_minutes_end_when_the_client_left(group_day_of_four):
     """Priya leaves at 11:15 for a medical appointment: 135 minutes."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     row = _attend(clinic, session, clients[1], "left_early", None, "11:15")
     assert (row.arrived_at, row.left_at, row.minutes) == (dt.time(9), dt.time(11, 15), 135)
 
 
-def test_present_is_the_whole_session_and_absent_is_zero(day):
+def test_present_is_the_whole_session_and_absent_is_zero(group_day_of_four):
     """Present counts 180 minutes; an excused absence has no times and no minutes."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     assert _attend(clinic, session, clients[0]).minutes == 180
     absent = _attend(clinic, session, clients[1], "absent_excused")
     assert (absent.arrived_at, absent.left_at, absent.minutes) == (None, None, 0)
@@ -155,9 +155,9 @@ def test_present_is_the_whole_session_and_absent_is_zero(day):
     assert err.value.field == "status"
 
 
-def test_attendance_minutes_over_session_length_are_refused(day):
+def test_attendance_minutes_over_session_length_are_refused(group_day_of_four):
     """200 minutes in a 180-minute session is refused naming the minutes; nothing is saved."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     with pytest.raises(ValidationError, match="180") as err:
         clinic.groups.record_attendance(session.id, clients[0].id, "present", minutes=200)
     assert err.value.field == "minutes"
@@ -175,18 +175,18 @@ def test_attendance_minutes_over_session_length_are_refused(day):
     ("left_early", None, None, "left_at"),
     ("asleep", None, None, "status"),
 ])
-def test_impossible_attendance_is_refused_naming_the_field(day, status, arrived, left, field):
+def test_impossible_attendance_is_refused_naming_the_field(group_day_of_four, status, arrived, left, field):
     """Times outside the session, arrival after departure, a late arrival without its time: refused."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     with pytest.raises(ValidationError) as err:
         clinic.groups.record_attendance(session.id, clients[0].id, status, arrived, left)
     assert err.value.field == field
     assert Attendance.select().count() == 0
 
 
-def test_recording_attendance_again_corrects_the_same_row(day):
+def test_recording_attendance_again_corrects_the_same_row(group_day_of_four):
     """Marked absent by mistake, Jordan is corrected to a late arrival: still one row."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     _attend(clinic, session, clients[0], "absent_unexcused")
     row = _attend(clinic, session, clients[0], "late_arrival", "09:10")
     assert row.minutes == 170 and row.version == 2
@@ -194,17 +194,17 @@ def test_recording_attendance_again_corrects_the_same_row(day):
     assert GroupSession.get_by_id(session.id).status == "held"
 
 
-def test_a_late_arrival_corrected_to_absent_loses_its_times(day):
+def test_a_late_arrival_corrected_to_absent_loses_its_times(group_day_of_four):
     """Marked late by mistake, Jordan is corrected to an excused absence: no times, no minutes."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     _attend(clinic, session, clients[0], "late_arrival", "09:10")
     row = _attend(clinic, session, clients[0], "absent_excused")
     assert (row.arrived_at, row.left_at, row.minutes, row.version) == (None, None, 0, 2)
 
 
-def test_a_client_not_enrolled_cannot_be_marked_and_a_future_session_cannot_be_attended(day):
+def test_a_client_not_enrolled_cannot_be_marked_and_a_future_session_cannot_be_attended(group_day_of_four):
     """A client from outside the group is refused; nobody attends tomorrow's session yet."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     outsider, _ = admit(clinic, "Wes", "Walkin")
     with pytest.raises(ValidationError) as err:
         clinic.groups.record_attendance(session.id, outsider.id, "present")
@@ -220,10 +220,10 @@ def test_a_client_not_enrolled_cannot_be_marked_and_a_future_session_cannot_be_a
     assert Attendance.select().count() == 1
 
 
-def test_a_client_section_becomes_a_group_note_with_the_attendance_minutes(day):
+def test_a_client_section_becomes_a_group_note_with_the_attendance_minutes(group_day_of_four):
     """Jordan's section is a GROUP draft for yesterday with 155 minutes from 09:25, addressing his
     objective; correcting his arrival to 09:40 updates the draft."""
-    clinic, session, clients, objectives = day
+    clinic, session, clients, objectives = group_day_of_four
     _attend(clinic, session, clients[0], "late_arrival", "09:25")
     note, changes = clinic.groups.save_client_section(session.id, clients[0].id, sections_for(0), objectives[0])
     assert (note.kind, note.note_format, note.status, note.service_date) == ("group", "GROUP", "draft", YESTERDAY)
@@ -238,9 +238,9 @@ def test_a_client_section_becomes_a_group_note_with_the_attendance_minutes(day):
     assert clinic.groups.roster(session.id)[0].note_status == "draft"
 
 
-def test_only_attendees_get_an_individualized_section(day):
+def test_only_attendees_get_an_individualized_section(group_day_of_four):
     """Priya was absent and Tomasz has no attendance yet: no section for either."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     _attend(clinic, session, clients[1], "absent_unexcused")
     for client in clients[1:3]:
         with pytest.raises(ValidationError) as err:
@@ -249,9 +249,9 @@ def test_only_attendees_get_an_individualized_section(day):
     assert Note.select().count() == 0
 
 
-def test_another_clients_name_in_a_section_is_warned(day):
+def test_another_clients_name_in_a_section_is_warned(group_day_of_four):
     """Writing 'jordan' in Priya's section is warned (any case, whole word only); her own name is not."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     for client in clients[:3]:
         _attend(clinic, session, client)
     clinic.groups.save_client_section(session.id, clients[0].id, {
@@ -266,9 +266,9 @@ def test_another_clients_name_in_a_section_is_warned(day):
     assert "J.B." in next(w.message for w in warnings if w.client_id == clients[1].id)
 
 
-def test_identical_text_across_clients_is_warned(day):
+def test_identical_text_across_clients_is_warned(group_day_of_four):
     """Jordan's and Priya's sections are copies: both are warned; Tomasz's own text is not."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     for client in clients[:3]:
         _attend(clinic, session, client)
     clinic.groups.save_session(session.id, sections=[
@@ -280,9 +280,9 @@ def test_identical_text_across_clients_is_warned(day):
     assert "100%" in warnings[0].message
 
 
-def test_the_similarity_threshold_is_a_clinic_rule(day):
+def test_the_similarity_threshold_is_a_clinic_rule(group_day_of_four):
     """Two sections one word apart are warned at the default 0.9, not when the clinic sets 0.999."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     for client in clients[:2]:
         _attend(clinic, session, client)
     clinic.groups.save_client_section(session.id, clients[0].id, sections_for(3))
@@ -292,9 +292,9 @@ def test_the_similarity_threshold_is_a_clinic_rule(day):
     assert clinic.groups.warnings(session.id) == []
 
 
-def test_client_name_in_shared_note_is_warned(day):
+def test_client_name_in_shared_note_is_warned(group_day_of_four):
     """The shared part is copied to every chart: naming Tomasz in it blocks the session."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     clinic.groups.save_shared_note(session.id, "Coping with cravings", "Psychoeducation",
                                    SHARED + " Tomasz led the closing reflection.")
     warnings = clinic.groups.warnings(session.id)
@@ -307,10 +307,10 @@ def test_client_name_in_shared_note_is_warned(day):
     assert err.value.field == "topic"
 
 
-def test_sign_all_signs_complete_sections_and_lists_the_rest(day):
+def test_sign_all_signs_complete_sections_and_lists_the_rest(group_day_of_four):
     """Jordan's note is complete and signed; Priya's lacks a risk section, Tomasz was absent and
     Aaliyah has no attendance: each is listed with the reason, and stays unsigned."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     clinic.groups.save_shared_note(session.id, "Coping with cravings", "Psychoeducation", SHARED)
     _attend(clinic, session, clients[0])
     _attend(clinic, session, clients[1], "late_arrival", "09:30")
@@ -326,9 +326,9 @@ def test_sign_all_signs_complete_sections_and_lists_the_rest(day):
     assert Note.select().where(Note.status == "signed").count() == 1
 
 
-def test_sign_all_signs_nothing_while_the_shared_note_is_empty(day):
+def test_sign_all_signs_nothing_while_the_shared_note_is_empty(group_day_of_four):
     """Complete sections wait until the shared part of the session is written."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     _attend(clinic, session, clients[0])
     clinic.groups.save_client_section(session.id, clients[0].id, sections_for(0))
     result, _ = clinic.groups.sign_all(session.id)
@@ -336,9 +336,9 @@ def test_sign_all_signs_nothing_while_the_shared_note_is_empty(day):
     assert Note.select().where(Note.status == "draft").count() == 1
 
 
-def test_sign_all_signs_only_the_acting_authors_notes(day):
+def test_sign_all_signs_only_the_acting_authors_notes(group_day_of_four):
     """Ira wrote Priya's section, Cleo wrote Jordan's: Cleo's sign-all signs only hers."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     clinic.groups.save_shared_note(session.id, "Coping with cravings", "Psychoeducation", SHARED)
     _attend(clinic, session, clients[0])
     _attend(clinic, session, clients[1])
@@ -354,9 +354,9 @@ def test_sign_all_signs_only_the_acting_authors_notes(day):
     assert "Ira Intern" in dict(result.incomplete)[clients[1].id]
 
 
-def test_intern_group_notes_wait_for_supervisor_cosign(day):
+def test_intern_group_notes_wait_for_supervisor_cosign(group_day_of_four):
     """Ira runs the group and signs all: the notes await Sam's co-signature."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     clinic.login("intern", ADMIN_PASSWORD)
     clinic.groups.save_session(
         session.id, topic="Coping with cravings", modality="Psychoeducation", shared_note=SHARED,
@@ -383,9 +383,9 @@ def _fail_on_call(n: int):
     return flaky
 
 
-def test_a_failure_halfway_through_sign_all_leaves_nothing_signed(day, monkeypatch):
+def test_a_failure_halfway_through_sign_all_leaves_nothing_signed(group_day_of_four, monkeypatch):
     """The third note's audit event fails: none of the four notes is signed."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     clinic.groups.save_session(
         session.id, topic="Coping with cravings", modality="Psychoeducation", shared_note=SHARED,
         attendance=[AttendanceEntry(c.id, "present") for c in clients],
@@ -397,9 +397,9 @@ def test_a_failure_halfway_through_sign_all_leaves_nothing_signed(day, monkeypat
     assert len(rows) == 4 and set(rows) == {("draft", None, None)}
 
 
-def test_a_failure_halfway_through_saving_a_session_leaves_nothing_saved(day, monkeypatch):
+def test_a_failure_halfway_through_saving_a_session_leaves_nothing_saved(group_day_of_four, monkeypatch):
     """The audit trail fails while the sections are saved: no attendance, note or shared text remains."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     monkeypatch.setattr(audit, "record", _fail_on_call(7))
     with pytest.raises(RuntimeError):
         clinic.groups.save_session(
@@ -410,10 +410,10 @@ def test_a_failure_halfway_through_saving_a_session_leaves_nothing_saved(day, mo
     assert GroupSession.get_by_id(session.id).shared_note == ""
 
 
-def test_a_signed_group_note_is_locked_against_every_session_call(day):
+def test_a_signed_group_note_is_locked_against_every_session_call(group_day_of_four):
     """After signing, Jordan's section, attendance and the shared part cannot change; signing
     again changes nothing."""
-    clinic, session, clients, _ = day
+    clinic, session, clients, _ = group_day_of_four
     clinic.groups.save_shared_note(session.id, "Coping with cravings", "Psychoeducation", SHARED)
     _attend(clinic, session, clients[0], "late_arrival", "09:20")
     clinic.groups.save_client_section(session.id, clients[0].id, sections_for(0))

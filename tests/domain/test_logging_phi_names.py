@@ -17,16 +17,7 @@ NAMES = {"legal_first": "Zebulonia", "legal_last": "Threadgoode-Abara", "preferr
 OTHER = {"legal_first": "Ottoline", "legal_last": "Vasquez-Marlowe", "dob": "1990-01-15", "sex": "F"}
 
 
-logging_to_folder = test_logging_no_phi.log_folder
 _log_text = test_logging_no_phi._log_text
-
-
-@pytest.fixture
-def log_folder(logging_to_folder, monkeypatch):
-    """Logging at DEBUG into a temp folder (the PHI logging fixture), with an empty register of PHI strings."""
-    monkeypatch.setattr(logs, "_registered", set())
-    monkeypatch.setattr(logs, "_registered_pattern", [None])
-    return logging_to_folder
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ DAP = {"data": "Reports two cravings this week; used urge surfing.",
 
 
 @pytest.fixture
-def day(staffed_clinic):
+def yesterdays_group(staffed_clinic):
     """Yesterday's session: Jordan Blackwood, Priya Nandakumar, Tomasz Wielgosz, Aaliyah Okafor
     enrolled; Jordan and Priya attended; the shared part is written."""
     session, members = group_day(staffed_clinic, 4)
@@ -39,11 +39,11 @@ def overrides_kept() -> list[dict]:
             for e in AuditEvent.select().where(AuditEvent.action == "name_override").order_by(AuditEvent.seq)]
 
 
-def test_a_section_naming_another_member_is_blocked_then_signed_after_an_override(day):
+def test_a_section_naming_another_member_is_blocked_then_signed_after_an_override(yesterdays_group):
     """Priya's section names Okafor (Aaliyah's name, hers alone in the group): Sign all signs
     Jordan's note and lists Priya's as blocked with the words; with an override and its reason
     Priya's note is signed and the override is in the audit trail."""
-    clinic, session, clients = day
+    clinic, session, clients = yesterdays_group
     jordan, priya, _, aaliyah = clients
     clinic.groups.save_client_section(session.id, jordan.id, sections_for(0))
     clinic.groups.save_client_section(session.id, priya.id, {**sections_for(1), "response": "Sat by Okafor."})
@@ -67,9 +67,9 @@ def test_a_section_naming_another_member_is_blocked_then_signed_after_an_overrid
     assert clinic.audit.verify().ok
 
 
-def test_an_override_covers_only_its_words(day):
+def test_an_override_covers_only_its_words(yesterdays_group):
     """The override for “Okafor” does not let “Jordan Blackwood” through after an edit."""
-    clinic, session, clients = day
+    clinic, session, clients = yesterdays_group
     _, priya, _, aaliyah = clients
     override = NameOverride("Okafor", aaliyah.id, "A street name.", note_of=priya.id)
     clinic.groups.save_client_section(session.id, priya.id, {
@@ -80,10 +80,10 @@ def test_an_override_covers_only_its_words(day):
     assert overrides_kept() == []
 
 
-def test_a_shared_part_naming_a_member_signs_nothing_until_overridden(day):
+def test_a_shared_part_naming_a_member_signs_nothing_until_overridden(yesterdays_group):
     """“Tomasz” in the shared note holds back every section; the override (note_of None) lets the
     session be signed and is kept with each note signed."""
-    clinic, session, clients = day
+    clinic, session, clients = yesterdays_group
     jordan, priya, tomasz, _ = clients
     clinic.groups.save_shared_note(session.id, "Coping with cravings", "Psychoeducation",
                                    SHARED + " Tomasz brought the handouts.")
@@ -99,9 +99,9 @@ def test_a_shared_part_naming_a_member_signs_nothing_until_overridden(day):
     assert [k["where"] for k in overrides_kept()] == ["shared part", "shared part"]
 
 
-def test_the_preview_says_what_sign_all_would_do_and_writes_nothing(day):
+def test_the_preview_says_what_sign_all_would_do_and_writes_nothing(yesterdays_group):
     """The attestation lists what the preview returns; nothing is signed or audited by it."""
-    clinic, session, clients = day
+    clinic, session, clients = yesterdays_group
     clinic.groups.save_client_section(session.id, clients[0].id, sections_for(0))
     clinic.groups.save_client_section(session.id, clients[1].id, {**sections_for(1), "plan": "Call Priya's sponsor."})
     events = AuditEvent.select().count()
@@ -112,7 +112,7 @@ def test_the_preview_says_what_sign_all_would_do_and_writes_nothing(day):
 
 
 @pytest.fixture
-def marisol(admitted_client):
+def marisol_and_jordan(admitted_client):
     """Marisol's chart with Jordan Blackwood also in care; the clinician signed in."""
     clinic, client, _ = admitted_client
     other, _ = admit(clinic, "Jordan", "Blackwood")
@@ -126,10 +126,10 @@ def draft(clinic, client_id, sections):
     return note
 
 
-def test_a_note_naming_another_client_in_care_is_refused_naming_the_field(marisol):
+def test_a_note_naming_another_client_in_care_is_refused_naming_the_field(marisol_and_jordan):
     """“Jordan Blackwood” in Marisol's note: refused, field data, the findings carried; with an
     override for his name and the reason, it is signed and the override kept."""
-    clinic, client, other = marisol
+    clinic, client, other = marisol_and_jordan
     note = draft(clinic, client.id, {**DAP, "data": DAP["data"] + " Rode in with Jordan Blackwood."})
     with pytest.raises(OtherClientNamed) as refused:
         clinic.notes.sign(note.id, note.version)
@@ -143,17 +143,17 @@ def test_a_note_naming_another_client_in_care_is_refused_naming_the_field(mariso
         ("Jordan Blackwood", "Her cousin, who shares the name.", other.id)]
 
 
-def test_a_first_name_alone_does_not_hold_back_an_individual_note(marisol):
+def test_a_first_name_alone_does_not_hold_back_an_individual_note(marisol_and_jordan):
     """“Jordan” alone names no one among a program's clients: the note is signed."""
-    clinic, client, _ = marisol
+    clinic, client, _ = marisol_and_jordan
     note = draft(clinic, client.id, {**DAP, "data": "Jordan, her roommate, drove her."})
     assert clinic.notes.sign(note.id, note.version)[0].status == "signed"
 
 
 @pytest.mark.parametrize("sections", [{}, {**DAP, "plan": "Meet Jordan Blackwood."}])
-def test_a_new_note_refused_at_signing_leaves_no_note_behind(marisol, sections):
+def test_a_new_note_refused_at_signing_leaves_no_note_behind(marisol_and_jordan, sections):
     """Signing a new, blank note, or one naming another client, refuses and keeps no draft."""
-    clinic, client, _ = marisol
+    clinic, client, _ = marisol_and_jordan
     with pytest.raises(ValidationError):
         clinic.notes.sign_new(lambda: clinic.notes.create_draft(
             client.id, kind="individual", note_format="DAP", service_date=clock.today(),
@@ -171,11 +171,11 @@ def legacy_note(clinic, client_id, text: str, monkeypatch) -> str:
     return note.id
 
 
-def test_the_admin_lists_signed_notes_naming_another_client_except_overridden_words(marisol, monkeypatch):
+def test_the_admin_lists_signed_notes_naming_another_client_except_overridden_words(marisol_and_jordan, monkeypatch):
     """Two signed notes name Jordan Blackwood: the one signed before the rule is listed with
     client, date, author, the name found and its id; the one signed with an override is not.
     The read is audited; a clinician may not run it."""
-    clinic, client, other = marisol
+    clinic, client, other = marisol_and_jordan
     listed = legacy_note(clinic, client.id, "Sat with Jordan Blackwood at lunch.", monkeypatch)
     overridden = draft(clinic, client.id, {**DAP, "plan": "Jordan Blackwood, her cousin, drives."})
     clinic.notes.sign(overridden.id, overridden.version,
@@ -195,10 +195,10 @@ def test_the_admin_lists_signed_notes_naming_another_client_except_overridden_wo
     assert AuditEvent.select().where(AuditEvent.action == "name_review").get().detail["listed"] == 1
 
 
-def test_a_group_session_signed_with_a_member_named_is_listed_for_every_copy(day, monkeypatch):
+def test_a_group_session_signed_with_a_member_named_is_listed_for_every_copy(yesterdays_group, monkeypatch):
     """A shared part that named Tomasz, absent that day (signed as an older version allowed), is on
     both attendees' copies: both notes are listed, each naming T.W."""
-    clinic, session, clients = day
+    clinic, session, clients = yesterdays_group
     clinic.groups.save_shared_note(session.id, "Coping with cravings", "Psychoeducation",
                                    SHARED + " Tomasz led the check-in.")
     for i, c in enumerate(clients[:2]):

@@ -5,10 +5,7 @@ keyring means the prompt as before, and the passphrase never reaches a log file.
 from __future__ import annotations
 
 import logging
-import shutil
-from pathlib import Path
 
-import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
@@ -60,37 +57,6 @@ class LockedKeyring(MemoryKeyring):
 
     def delete_password(self, service, username):
         raise KeyringLocked("locked")
-
-
-@pytest.fixture
-def use_keyring(monkeypatch):
-    """use_keyring(backend) installs a keyring backend for the test and restores the previous one."""
-    monkeypatch.delenv("IOPDESK_DB_PASSPHRASE", raising=False)
-    previous = keyring.get_keyring()
-
-    def install(backend):
-        keyring.set_keyring(backend)
-        return backend
-
-    yield install
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def memory_keyring(use_keyring) -> MemoryKeyring:
-    return use_keyring(MemoryKeyring())
-
-
-@pytest.fixture
-def encrypted_clinic(tmp_path, staffed_sqlite_template) -> Path:
-    """A staffed clinic file encrypted with PASSPHRASE."""
-    pytest.importorskip("sqlcipher3")
-    from iopdesk.storage.encryption import encrypt_clinic
-
-    path = tmp_path / "laptop.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    encrypt_clinic(path, PASSPHRASE)
-    return path
 
 
 def test_a_remembered_passphrase_is_kept_per_clinic_file_under_iop_desk(memory_keyring, tmp_path):

@@ -40,7 +40,7 @@ def _rich_mrn() -> str:
 
 
 @pytest.fixture
-def demo(tmp_path, demo_file):
+def demo_as_supervisor(tmp_path, demo_file):
     path = tmp_path / "source.sqlite"
     shutil.copyfile(demo_file, path)
     clinic = iopdesk.open_clinic(str(path))
@@ -66,9 +66,9 @@ def _record_hashes(folder, *, without=("audit_event",)) -> dict:
     return {f["table"]: f["records"] for f in manifest["files"] if f["part"] == "record" and f["table"] not in without}
 
 
-def test_every_table_linked_to_a_client_is_in_the_export(demo, tmp_path):
+def test_every_table_linked_to_a_client_is_in_the_export(demo_as_supervisor, tmp_path):
     """Each table with a foreign-key path to client (found by walking the schema) has its file in the export."""
-    clinic, mrn = demo
+    clinic, mrn = demo_as_supervisor
     manifest = export_client_record(clinic, mrn, tmp_path / "out")
     missing = _linked_by_schema() - set(manifest.tables)
     assert not missing, f"client-linked tables missing from the export: {sorted(missing)}"
@@ -78,9 +78,9 @@ def test_every_table_linked_to_a_client_is_in_the_export(demo, tmp_path):
     assert (tmp_path / "out" / "FORMAT.md").read_text().startswith("# IOP Desk client record export")
 
 
-def test_a_demo_client_round_trips_into_an_empty_clinic_with_the_same_record_hashes(demo, tmp_path, sqlite_template):
+def test_a_demo_client_round_trips_into_an_empty_clinic_with_the_same_record_hashes(demo_as_supervisor, tmp_path, sqlite_template):
     """Export with PDFs, import into a fresh clinic, re-export: every record hash is the same."""
-    clinic, mrn = demo
+    clinic, mrn = demo_as_supervisor
     first = export_client_with_pdfs(clinic, mrn, tmp_path / "first", recipient=RECIPIENT)
     assert first.manifest.record_hashes()["note"], "the demo client should have notes"
     clinic.close()
@@ -98,9 +98,9 @@ def test_a_demo_client_round_trips_into_an_empty_clinic_with_the_same_record_has
     assert all(s["password_hash"] == "!" and s["active"] is False for s in staff)
 
 
-def test_the_signed_documents_are_pdfs_listed_in_the_manifest_and_the_export_is_a_disclosure(demo, tmp_path):
+def test_the_signed_documents_are_pdfs_listed_in_the_manifest_and_the_export_is_a_disclosure(demo_as_supervisor, tmp_path):
     """The PDFs open with pypdf and show the MRN; the export is logged once, to the recipient, without a consent."""
-    clinic, mrn = demo
+    clinic, mrn = demo_as_supervisor
     result = export_client_with_pdfs(clinic, mrn, tmp_path / "out", recipient=RECIPIENT)
     assert result.pdfs >= 3 and len(result.manifest.attachments) == result.pdfs
     kinds = {a["file"].split("/")[1].split("_")[0] for a in result.manifest.attachments}
@@ -128,9 +128,9 @@ def test_an_admitted_client_exports_on_each_backend_and_imports_into_sqlite(admi
     assert hashes["diagnosis"] and hashes == _record_hashes(tmp_path / "again")
 
 
-def test_an_unknown_mrn_or_a_used_folder_is_refused_and_nothing_is_logged(demo, tmp_path):
+def test_an_unknown_mrn_or_a_used_folder_is_refused_and_nothing_is_logged(demo_as_supervisor, tmp_path):
     """Unknown MRN names the mrn; a folder with files in it names out; no disclosure is written."""
-    clinic, mrn = demo
+    clinic, mrn = demo_as_supervisor
     before = Disclosure.select().count()
     with pytest.raises(ValidationError) as unknown:
         export_client_with_pdfs(clinic, "NOPE-999999", tmp_path / "a", recipient=RECIPIENT)
@@ -144,17 +144,17 @@ def test_an_unknown_mrn_or_a_used_folder_is_refused_and_nothing_is_logged(demo, 
     assert Disclosure.select().count() == before and not (tmp_path / "a").exists()
 
 
-def test_a_clinician_may_not_export_a_whole_record(demo, tmp_path):
+def test_a_clinician_may_not_export_a_whole_record(demo_as_supervisor, tmp_path):
     """chart.export belongs to administrators and supervisors only."""
-    clinic, mrn = demo
+    clinic, mrn = demo_as_supervisor
     clinic.login("clinician", DEMO_PASSWORD)
     with pytest.raises(PermissionDenied):
         export_client_record(clinic, mrn, tmp_path / "out")
 
 
-def test_an_edited_export_is_refused_naming_the_manifest_and_the_file(demo, tmp_path, sqlite_template):
+def test_an_edited_export_is_refused_naming_the_manifest_and_the_file(demo_as_supervisor, tmp_path, sqlite_template):
     """A changed row, or a changed hash in the manifest, stops the import before anything is written."""
-    clinic, mrn = demo
+    clinic, mrn = demo_as_supervisor
     export_client_record(clinic, mrn, tmp_path / "out")
     clinic.close()
     episode = tmp_path / "out" / "tables" / "episode.json"
@@ -176,9 +176,9 @@ def test_an_edited_export_is_refused_naming_the_manifest_and_the_file(demo, tmp_
         assert empty.clients.count() == 0
 
 
-def test_a_clinic_with_clients_refuses_an_import(demo, tmp_path):
+def test_a_clinic_with_clients_refuses_an_import(demo_as_supervisor, tmp_path):
     """An import never merges into an existing chart: the clinic must have no clients."""
-    clinic, mrn = demo
+    clinic, mrn = demo_as_supervisor
     export_client_record(clinic, mrn, tmp_path / "out")
     clinic.login("admin", DEMO_PASSWORD)
     with pytest.raises(ValidationError) as refused:
@@ -186,12 +186,12 @@ def test_a_clinic_with_clients_refuses_an_import(demo, tmp_path):
     assert refused.value.field == "db"
 
 
-def test_the_command_line_exports_and_imports_a_client(demo, tmp_path, sqlite_template, monkeypatch, capsys):
+def test_the_command_line_exports_and_imports_a_client(demo_as_supervisor, tmp_path, sqlite_template, monkeypatch, capsys):
     """`iopdesk export client` then `iopdesk import client` into a fresh clinic, each in one line."""
     from iopdesk.cli.main import main as cli_main
     from reports.export_cli import main as export_main
 
-    clinic, mrn = demo
+    clinic, mrn = demo_as_supervisor
     source = clinic.url.removeprefix("sqlite:///")
     clinic.close()
     monkeypatch.setenv("IOPDESK_PASSWORD", DEMO_PASSWORD)

@@ -26,7 +26,7 @@ PHQ9 = [(35, [3, 3, 2, 2, 2, 2, 1, 1, 0]), (21, [2, 2, 1, 2, 1, 1, 1, 0, 1]), (1
 
 
 @pytest.fixture
-def zoe(staffed_clinic):
+def zoe_with_measures(staffed_clinic):
     """Zoë, admitted two weeks ago, with four PHQ-9s (one with item 9 endorsed) and one GAD-7;
     the clinician is signed in. Returns (clinic, client)."""
     clinic = staffed_clinic
@@ -39,10 +39,10 @@ def zoe(staffed_clinic):
     return clinic, client
 
 
-def test_the_report_charts_and_tabulates_every_measure_given(zoe):
+def test_the_report_charts_and_tabulates_every_measure_given(zoe_with_measures):
     """PHQ-9 and GAD-7 each get a chart with their bands named and a table of every result;
     measures never given are left out."""
-    clinic, client = zoe
+    clinic, client = zoe_with_measures
     pages = pdf_pages(clinic, "measures", PrintRequest(client.id))
     whole = " ".join(pages)
     assert "Measure report" in whole and "5 administrations of 2 measures" in whole
@@ -60,9 +60,9 @@ def test_the_report_charts_and_tabulates_every_measure_given(zoe):
     assert_framed(pages, f"{NAME} · MRN {client.mrn}")
 
 
-def test_one_measure_can_be_printed_alone_and_an_unknown_one_is_refused(zoe):
+def test_one_measure_can_be_printed_alone_and_an_unknown_one_is_refused(zoe_with_measures):
     """target_id GAD-7 prints only the GAD-7; a measure that does not exist is refused naming it."""
-    clinic, client = zoe
+    clinic, client = zoe_with_measures
     whole = " ".join(pdf_pages(clinic, "measures", PrintRequest(client.id, "gad-7")))
     assert "GAD-7 results of" in whole and "PHQ-9" not in whole
     with pytest.raises(ValidationError) as err:
@@ -70,17 +70,17 @@ def test_one_measure_can_be_printed_alone_and_an_unknown_one_is_refused(zoe):
     assert err.value.field == "measure"
 
 
-def test_a_client_without_measures_gets_a_report_saying_so(zoe):
+def test_a_client_without_measures_gets_a_report_saying_so(zoe_with_measures):
     """A client never given a measure: the report says no results were recorded."""
-    clinic, _ = zoe
+    clinic, _ = zoe_with_measures
     other, _ = admit(clinic, "Wes", "Walkin")
     whole = " ".join(pdf_pages(clinic, "measures", PrintRequest(other.id)))
     assert "No measure results have been recorded for this client." in whole
 
 
-def test_forty_administrations_span_pages_with_the_table_header_repeated(zoe):
+def test_forty_administrations_span_pages_with_the_table_header_repeated(zoe_with_measures):
     """Forty daily PHQ-9s: the table continues over pages, each starting with its header row."""
-    clinic, client = zoe
+    clinic, client = zoe_with_measures
     for days_ago in range(40, 80):
         clinic.measures.record(client.id, "PHQ-9", administered_on=TODAY - dt.timedelta(days=days_ago),
                                answers=[1, 1, 1, 1, 1, 1, 1, 1, 0])

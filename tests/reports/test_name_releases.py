@@ -22,7 +22,7 @@ COURT = "Harbor County Drug Court"
 
 
 @pytest.fixture
-def chart(admitted_client, monkeypatch):
+def chart_naming_jordan(admitted_client, monkeypatch):
     """(clinic, Marisol, the note naming Jordan Blackwood, a clean signed note)."""
     clinic, client, _ = admitted_client
     admit(clinic, "Jordan", "Blackwood")
@@ -33,10 +33,10 @@ def chart(admitted_client, monkeypatch):
     return clinic, client, named, clean.id
 
 
-def test_a_note_naming_another_client_is_not_printed_for_a_recipient(chart):
+def test_a_note_naming_another_client_is_not_printed_for_a_recipient(chart_naming_jordan):
     """Releasing the note to the court is refused naming the document; the clean note goes; a copy
     for the chart is still printed."""
-    clinic, client, named, clean = chart
+    clinic, client, named, clean = chart_naming_jordan
     out = io.BytesIO()
     with pytest.raises(ValidationError) as refused:
         print_document(clinic, "progress-note", PrintRequest(client.id, named), out, recipient=COURT)
@@ -47,10 +47,10 @@ def test_a_note_naming_another_client_is_not_printed_for_a_recipient(chart):
     assert print_document(clinic, "progress-note", PrintRequest(client.id, named), io.BytesIO()).disclosure is None
 
 
-def test_an_export_for_a_recipient_withholds_the_note_and_says_so(chart, tmp_path):
+def test_an_export_for_a_recipient_withholds_the_note_and_says_so(chart_naming_jordan, tmp_path):
     """The court's export lacks the note, its objectives and its audit events, and lists it as
     withheld in the manifest and in the disclosure log; an export kept in the program has it."""
-    clinic, client, named, clean = chart
+    clinic, client, named, clean = chart_naming_jordan
     clinic.login("supervisor", ADMIN_PASSWORD)
     released = export_client_record(clinic, client.mrn, tmp_path / "court", recipient=COURT)
     notes = released.record_hashes()["note"]

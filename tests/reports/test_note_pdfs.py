@@ -154,7 +154,7 @@ def test_a_group_note_needs_its_session_and_a_client_on_its_roster(group_session
 # -- progress notes ------------------------------------------------------------------------------
 
 @pytest.fixture
-def zoe(staffed_clinic):
+def zoe_with_plan(staffed_clinic):
     """Zoë, admitted two weeks ago to the substance use track with one plan objective; the clinician
     is signed in. Returns (clinic, client, objective ids)."""
     clinic = staffed_clinic
@@ -163,10 +163,10 @@ def zoe(staffed_clinic):
     return clinic, client, give_plan(client.id, episode.id, ["Use urge surfing when cravings rise"])
 
 
-def test_a_signed_dap_note_prints_its_sections_times_objectives_signature_and_addenda(zoe):
+def test_a_signed_dap_note_prints_its_sections_times_objectives_signature_and_addenda(zoe_with_plan):
     """Cleo's DAP note: labels, text (escaped as written), 10:00 AM–10:50 AM, participants, the objective,
     her signature and credentials, then both addenda with author and time."""
-    clinic, client, objectives = zoe
+    clinic, client, objectives = zoe_with_plan
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=YESTERDAY,
                                         starts_at="10:00", ends_at="10:50", sections=DAP,
                                         participants="Client and her sister", objective_ids=objectives)
@@ -186,10 +186,10 @@ def test_a_signed_dap_note_prints_its_sections_times_objectives_signature_and_ad
     assert_framed(pages, f"{NAME} · MRN {client.mrn}")
 
 
-def test_a_clinic_on_the_24_hour_clock_prints_24_hour_times(zoe):
+def test_a_clinic_on_the_24_hour_clock_prints_24_hour_times(zoe_with_plan):
     """Once an administrator sets the time format to 24h, the note prints 13:00–13:50 and the
     signature and "Printed" stamps on the 24-hour clock too."""
-    clinic, client, _ = zoe
+    clinic, client, _ = zoe_with_plan
     clinic.login("admin", ADMIN_PASSWORD)
     clinic.settings.set_rule("display.time_format", "24h")
     clinic.login("clinician", ADMIN_PASSWORD)
@@ -202,9 +202,9 @@ def test_a_clinic_on_the_24_hour_clock_prints_24_hour_times(zoe):
     assert re.search(r"Printed \d\d/\d\d/\d{4} \d\d:\d\d ", whole) and " PM " not in whole
 
 
-def test_an_interns_note_shows_awaiting_then_the_supervisors_co_signature(zoe):
+def test_an_interns_note_shows_awaiting_then_the_supervisors_co_signature(zoe_with_plan):
     """Ira's BIRP note awaits co-signature; once Sam co-signs, both stamps print with credentials."""
-    clinic, client, _ = zoe
+    clinic, client, _ = zoe_with_plan
     clinic.login("intern", ADMIN_PASSWORD)
     birp = {"behavior": "Restless, fidgeting.", "intervention": "Grounding exercise.", "response": "Calmer.",
             "plan": "Repeat next session."}
@@ -222,9 +222,9 @@ def test_an_interns_note_shows_awaiting_then_the_supervisors_co_signature(zoe):
     assert "Awaiting co-signature" not in whole
 
 
-def test_a_draft_soap_note_is_marked_draft_in_its_title_and_signature(zoe):
+def test_a_draft_soap_note_is_marked_draft_in_its_title_and_signature(zoe_with_plan):
     """An unsigned SOAP note says DRAFT — not signed at the top and where the signature would be."""
-    clinic, client, _ = zoe
+    clinic, client, _ = zoe_with_plan
     note, _ = clinic.notes.create_draft(client.id, kind="med_management", note_format="SOAP",
                                         service_date=YESTERDAY, minutes=20,
                                         sections={"subjective": "Sleeping better."})
@@ -250,9 +250,9 @@ def test_a_progress_note_must_be_the_clients_own_and_not_a_group_note(group_sess
         assert err.value.field == "target_id" and out.getvalue() == b""
 
 
-def test_a_note_view_names_its_objectives_and_signers_credentials(zoe):
+def test_a_note_view_names_its_objectives_and_signers_credentials(zoe_with_plan):
     """The note read model carries each objective's statement and the author's credentials."""
-    clinic, client, objectives = zoe
+    clinic, client, objectives = zoe_with_plan
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=YESTERDAY,
                                         minutes=30, objective_ids=objectives)
     view = clinic.notes.get(note.id)

@@ -5,34 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import pytest
-
 import iopdesk
 from iopdesk.kernel import clock
-from iopdesk.logs import FILE_NAME, configure_logging, redact, register_phi
+from iopdesk.logs import FILE_NAME, redact, register_phi
 
 DEMO_PASSWORD = "demo-pass-2026"
 SYNTHETIC = {"first": "Zephyrine", "last": "Quillfeather-Okonkwo", "dob": "1987-03-09"}
-
-
-@pytest.fixture
-def log_folder(tmp_path, monkeypatch):
-    """Logging at DEBUG into a temp folder (the CLI's own configure_logging is pointed there too),
-    with only this test's names registered as PHI: a name an earlier test registered in the same
-    process ("One") would blank part of an ordinary word here ("ValidatiONError")."""
-    folder = tmp_path / "logs"
-    monkeypatch.setattr("iopdesk.paths.log_dir", lambda: folder)
-    monkeypatch.setattr("iopdesk.logs._registered", set())
-    monkeypatch.setattr("iopdesk.logs._registered_pattern", [None])
-    levels = {name: logging.getLogger(name).level for name in ("", "iopdesk", "reports", "ui")}
-    configure_logging(logging.DEBUG, folder)
-    yield folder
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-    for handler in list(logging.getLogger().handlers):
-        if type(handler).__name__ == "_Handler":
-            logging.getLogger().removeHandler(handler)
-            handler.close()
 
 
 def _log_text(folder) -> str:

@@ -21,7 +21,7 @@ DAP = {"data": "Talked about the weekend.", "assessment": "Coping skills used.",
 
 
 @pytest.fixture
-def sites(tmp_path, staffed_sqlite_template):
+def three_sites(tmp_path, staffed_sqlite_template):
     main, satellites, clients = make_sites(tmp_path, staffed_sqlite_template)
     yield main, satellites[0], satellites[1], clients[0]
     for site in (main, *satellites):
@@ -36,9 +36,9 @@ def _draft(site, client_id, **sections):
         return note
 
 
-def test_satellite_joins_with_the_whole_record_and_its_own_mrn_prefix(sites):
+def test_satellite_joins_with_the_whole_record_and_its_own_mrn_prefix(three_sites):
     """A new satellite holds the main clinic's clients, and its own registrations are NORTH-…."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites
     assert north.client(client_id).legal_first == "Robin0"
     with north.on() as clinic:
         summary, _ = clinic.clients.register(legal_first="Ines", legal_last="Duarte", dob="1975-06-01", sex="F")
@@ -48,9 +48,9 @@ def test_satellite_joins_with_the_whole_record_and_its_own_mrn_prefix(sites):
     assert north.snapshot() == main.snapshot()
 
 
-def test_edits_of_different_fields_at_two_sites_merge(sites):
+def test_edits_of_different_fields_at_two_sites_merge(three_sites):
     """The satellite changes the phone, the main clinic the email: both survive, no conflict."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites
     north.edit_client(client_id, phone="555-0101")
     main.edit_client(client_id, email="robin@example.org")
     report = sync(north, main)
@@ -61,10 +61,10 @@ def test_edits_of_different_fields_at_two_sites_merge(sites):
     assert north.snapshot() == main.snapshot()
 
 
-def test_the_same_field_edited_at_two_sites_keeps_both_values_in_a_conflict(sites):
+def test_the_same_field_edited_at_two_sites_keeps_both_values_in_a_conflict(three_sites):
     """Both sites change the phone before syncing: one value stays, the other is in a conflict
     record at both sites, and an admin's choice syncs back."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites
     north.edit_client(client_id, phone="555-0101")
     main.edit_client(client_id, phone="555-0202")
     assert sync(north, main).conflicts == 1
@@ -83,10 +83,10 @@ def test_the_same_field_edited_at_two_sites_keeps_both_values_in_a_conflict(site
     assert north.snapshot() == main.snapshot()
 
 
-def test_a_signed_note_never_changes_and_draft_edits_elsewhere_are_kept_aside(sites):
+def test_a_signed_note_never_changes_and_draft_edits_elsewhere_are_kept_aside(three_sites):
     """North signs a note while the main clinic still edits the draft: the signed text wins
     everywhere and the main clinic's edit is kept in a conflict record."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites
     note = _draft(main, client_id)
     sync(north, main)
     with north.on() as clinic:
@@ -103,9 +103,9 @@ def test_a_signed_note_never_changes_and_draft_edits_elsewhere_are_kept_aside(si
     assert north.snapshot() == main.snapshot()
 
 
-def test_a_deleted_draft_is_a_tombstone_that_reaches_every_site(sites):
+def test_a_deleted_draft_is_a_tombstone_that_reaches_every_site(three_sites):
     """A draft deleted at the main clinic disappears at both satellites after they sync."""
-    main, north, south, client_id = sites
+    main, north, south, client_id = three_sites
     note = _draft(main, client_id)
     sync(north, main)
     sync(south, main)
@@ -118,9 +118,9 @@ def test_a_deleted_draft_is_a_tombstone_that_reaches_every_site(sites):
             assert not Note.select().where(Note.id == uuid.UUID(note.id)).exists()
 
 
-def test_a_changes_made_at_one_satellite_reach_the_other_through_the_main_clinic(sites):
+def test_a_changes_made_at_one_satellite_reach_the_other_through_the_main_clinic(three_sites):
     """South sees North's edit after North and then South have synced with the main clinic."""
-    main, north, south, client_id = sites
+    main, north, south, client_id = three_sites
     north.edit_client(client_id, preferred_name="Rob")
     sync(north, main)
     sync(south, main)
@@ -129,9 +129,9 @@ def test_a_changes_made_at_one_satellite_reach_the_other_through_the_main_clinic
     assert south.snapshot() == main.snapshot() == north.snapshot()
 
 
-def test_syncing_again_changes_nothing(sites):
+def test_syncing_again_changes_nothing(three_sites):
     """A second sync right after the first writes no change at either side."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites
     north.edit_client(client_id, phone="555-0303")
     sync(north, main)
     before = (main.last_change(), north.last_change())
@@ -140,12 +140,12 @@ def test_syncing_again_changes_nothing(sites):
     assert (main.last_change(), north.last_change()) == before
 
 
-def test_an_interrupted_sync_leaves_both_sides_consistent_and_the_next_one_finishes(sites, monkeypatch):
+def test_an_interrupted_sync_leaves_both_sides_consistent_and_the_next_one_finishes(three_sites, monkeypatch):
     """A failure in the middle of receiving leaves what committed; the next sync completes."""
     from iopdesk.sync import apply as sync_apply
     from iopdesk.sync import outgoing
 
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites
     for number in range(12):
         with main.on() as clinic:
             clinic.clients.register(legal_first=f"Kai{number}", legal_last="Mensah", dob="1990-01-01",
@@ -176,10 +176,10 @@ def test_an_interrupted_sync_leaves_both_sides_consistent_and_the_next_one_finis
     assert north.snapshot() == main.snapshot()
 
 
-def test_the_main_clinic_restored_from_a_backup_gets_everything_again(sites, tmp_path):
+def test_the_main_clinic_restored_from_a_backup_gets_everything_again(three_sites, tmp_path):
     """After the main clinic's database is replaced by an older copy with a new identity, the
     satellite re-sends what the copy lacks and takes the copy's new changes."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites
     backup = tmp_path / "backup.sqlite"
     main.db.execute_sql(f"VACUUM INTO '{backup}'")
     north.edit_client(client_id, phone="555-0404")
@@ -199,9 +199,9 @@ def test_the_main_clinic_restored_from_a_backup_gets_everything_again(sites, tmp
     assert north.snapshot() == main.snapshot()
 
 
-def test_a_database_of_another_clinic_is_refused(sites, tmp_path, sqlite_template):
+def test_a_database_of_another_clinic_is_refused(three_sites, tmp_path, sqlite_template):
     """Syncing with another clinic's database exchanges nothing and says why."""
-    main, north, _, _ = sites
+    main, north, _, _ = three_sites
     other_path = tmp_path / "other.sqlite"
     shutil.copyfile(sqlite_template, other_path)
     other = make_database(str(other_path))
@@ -292,12 +292,12 @@ def test_a_change_committed_late_on_postgresql_is_not_skipped(pg_server, staffed
         janitor.drop()
 
 
-def test_sync_commands_report_one_line_and_refuse_without_an_admin(sites, tmp_path, monkeypatch, capsys):
+def test_sync_commands_report_one_line_and_refuse_without_an_admin(three_sites, tmp_path, monkeypatch, capsys):
     """`iopdesk sync` from the terminal: status, export, import and reidentify, each one line;
     without --as it says what is missing and exits 2."""
     from iopdesk.cli.main import main as cli
 
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites
     north.edit_client(client_id, phone="555-2121")
     monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", "correct horse battery")
     for site in (main, north):

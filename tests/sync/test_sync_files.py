@@ -12,7 +12,7 @@ PASSPHRASE = "blue river stone"
 
 
 @pytest.fixture
-def sites(tmp_path, staffed_sqlite_template):
+def three_sites_as_admin(tmp_path, staffed_sqlite_template):
     main, satellites, clients = make_sites(tmp_path, staffed_sqlite_template)
     for site in (main, *satellites):
         with site.on() as clinic:
@@ -32,9 +32,9 @@ def _import(site, path, passphrase=None):
         return clinic.sync.import_file(path, passphrase=passphrase)
 
 
-def test_a_satellites_edits_travel_by_file_and_importing_twice_changes_nothing(sites, tmp_path):
+def test_a_satellites_edits_travel_by_file_and_importing_twice_changes_nothing(three_sites_as_admin, tmp_path):
     """North's edit reaches the main clinic by file; the same file again is a no-op."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites_as_admin
     north.edit_client(client_id, phone="555-0505")
     count, size = _export(north, tmp_path / "north.sync")
     assert count >= 1 and size > 0
@@ -45,10 +45,10 @@ def test_a_satellites_edits_travel_by_file_and_importing_twice_changes_nothing(s
     assert report.received.applied == 0 and main.last_change() == before
 
 
-def test_files_both_ways_converge_and_confirm_what_was_received(sites, tmp_path):
+def test_files_both_ways_converge_and_confirm_what_was_received(three_sites_as_admin, tmp_path):
     """Files crossing in the post: each side imports the other's; then a second round leaves both
     identical, and the next file from the main clinic carries nothing North already has."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites_as_admin
     north.edit_client(client_id, phone="555-0606")
     main.edit_client(client_id, email="both@example.org")
     _export(north, tmp_path / "n1.sync")
@@ -63,9 +63,9 @@ def test_files_both_ways_converge_and_confirm_what_was_received(sites, tmp_path)
     assert (north.client(client_id).phone, north.client(client_id).email) == ("555-0606", "both@example.org")
 
 
-def test_the_same_field_changed_on_both_sides_of_a_file_exchange_is_one_conflict(sites, tmp_path):
+def test_the_same_field_changed_on_both_sides_of_a_file_exchange_is_one_conflict(three_sites_as_admin, tmp_path):
     """Both sides see the conflict when the files cross; it is one record, the same everywhere."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites_as_admin
     north.edit_client(client_id, phone="555-0707")
     main.edit_client(client_id, phone="555-0808")
     _export(north, tmp_path / "n1.sync")
@@ -84,9 +84,9 @@ def test_the_same_field_changed_on_both_sides_of_a_file_exchange_is_one_conflict
     assert north.snapshot() == main.snapshot()
 
 
-def test_an_encrypted_file_hides_client_names_and_needs_the_passphrase(sites, tmp_path):
+def test_an_encrypted_file_hides_client_names_and_needs_the_passphrase(three_sites_as_admin, tmp_path):
     """Without the passphrase the file reveals no client name and cannot be imported."""
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites_as_admin
     with north.on() as clinic:
         clinic.clients.register(legal_first="Zephyrine", legal_last="Quarrington", dob="1970-02-02", sex="F")
     path = tmp_path / "north.sync"
@@ -104,14 +104,14 @@ def test_an_encrypted_file_hides_client_names_and_needs_the_passphrase(sites, tm
 
 
 @pytest.mark.parametrize("damage", ["flip a byte", "truncate", "append", "forge"])
-def test_a_damaged_or_forged_file_is_refused_and_nothing_is_imported(sites, tmp_path, damage):
+def test_a_damaged_or_forged_file_is_refused_and_nothing_is_imported(three_sites_as_admin, tmp_path, damage):
     """A file changed after it was written, or signed without the clinic's key, is refused whole."""
     import gzip
     import json
 
     from iopdesk.sync.files import MAGIC, read_sync_file, write_sync_file
 
-    main, north, _, client_id = sites
+    main, north, _, client_id = three_sites_as_admin
     north.edit_client(client_id, phone="555-0909")
     path = tmp_path / "north.sync"
     _export(north, path)
@@ -138,10 +138,10 @@ def test_a_damaged_or_forged_file_is_refused_and_nothing_is_imported(sites, tmp_
     assert main.last_change() == before and main.client(client_id).phone == ""
 
 
-def test_a_file_for_another_site_or_with_a_gap_is_refused(sites, tmp_path):
+def test_a_file_for_another_site_or_with_a_gap_is_refused(three_sites_as_admin, tmp_path):
     """South cannot import North's file, and the main clinic refuses a file that starts after what
     it has received (an earlier file is missing)."""
-    main, north, south, client_id = sites
+    main, north, south, client_id = three_sites_as_admin
     north.edit_client(client_id, phone="555-1010")
     _export(north, tmp_path / "n1.sync")
     with pytest.raises(ValidationError, match="another site"):
@@ -161,9 +161,9 @@ def test_a_file_for_another_site_or_with_a_gap_is_refused(sites, tmp_path):
         _import(main, tmp_path / "n2.sync")
 
 
-def test_the_main_clinic_must_say_which_satellite_a_file_is_for(sites, tmp_path):
+def test_the_main_clinic_must_say_which_satellite_a_file_is_for(three_sites_as_admin, tmp_path):
     """At the main clinic a file without a site is refused with a message naming the field."""
-    main, *_ = sites
+    main, *_ = three_sites_as_admin
     with pytest.raises(ValidationError, match="must name the satellite") as refused:
         _export(main, tmp_path / "m.sync")
     assert refused.value.field == "site"

@@ -52,7 +52,7 @@ class Sites:
 
 
 @pytest.fixture
-def sites(tmp_path, staffed_sqlite_template):
+def sync_sites(tmp_path, staffed_sqlite_template):
     return Sites(tmp_path, staffed_sqlite_template)
 
 
@@ -91,11 +91,11 @@ def _wait_idle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.ops.busy and not window.page("admin").sync_panel.running, timeout=10_000)
 
 
-def test_satellite_admin_syncs_now_and_status_bar_updates(qtbot, sites, window_at):
+def test_satellite_admin_syncs_now_and_status_bar_updates(qtbot, sync_sites, window_at):
     """At NORTH the admin types the main clinic's path, presses Sync now, and gets the main's new client."""
-    sites.at_main(lambda main: main.clients.register(legal_first="Nora", legal_last="Newcomer",
+    sync_sites.at_main(lambda main: main.clients.register(legal_first="Nora", legal_last="Newcomer",
                                                      dob=dt.date(1985, 5, 5)))
-    window = window_at(sites.north)
+    window = window_at(sync_sites.north)
     clinic = window.clinic
     page = window.page("admin")
     status_label = window.statusBar().findChild(QLabel, "syncStatusText")
@@ -104,7 +104,7 @@ def test_satellite_admin_syncs_now_and_status_bar_updates(qtbot, sites, window_a
     before = clinic.sync.status().last_sync_at
 
     panel = page.sync_panel
-    qtbot.keyClicks(panel.address_edit, sites.main)
+    qtbot.keyClicks(panel.address_edit, sync_sites.main)
     qtbot.mouseClick(panel.sync_button, Qt.MouseButton.LeftButton)
     _wait_idle(qtbot, window)
 
@@ -114,38 +114,38 @@ def test_satellite_admin_syncs_now_and_status_bar_updates(qtbot, sites, window_a
     assert status.last_sync_at > before
     assert status_label.text() == status_label.status_text(status)
     assert status_label.text().startswith("Synced ") and "pending" in status_label.text()
-    assert window.settings.value(MAIN_URL_KEY) == sites.main
+    assert window.settings.value(MAIN_URL_KEY) == sync_sites.main
 
 
-def test_status_bar_click_opens_admin(qtbot, sites, window_at):
+def test_status_bar_click_opens_admin(qtbot, sync_sites, window_at):
     """Clicking the sync note in the status bar shows the Admin section."""
-    window = window_at(sites.north)
+    window = window_at(sync_sites.north)
     window.show_section("today")
     label = window.sync_status_label
     qtbot.mouseClick(label, Qt.MouseButton.LeftButton)
     assert window.current_section() == "admin"
 
 
-def test_bad_main_address_is_explained(qtbot, sites, window_at):
+def test_bad_main_address_is_explained(qtbot, sync_sites, window_at):
     """A main clinic address with no database file says so next to the buttons, without a traceback."""
-    window = window_at(sites.north)
+    window = window_at(sync_sites.north)
     panel = window.page("admin").sync_panel
     _focus(qtbot, window, panel.address_edit)
-    qtbot.keyClicks(panel.address_edit, sites.main + ".missing")
+    qtbot.keyClicks(panel.address_edit, sync_sites.main + ".missing")
     qtbot.keyClick(panel.address_edit, Qt.Key.Key_F5)
     assert "no database file" in panel.result_label.text()
-    assert not Path(sites.main + ".missing").exists()
+    assert not Path(sync_sites.main + ".missing").exists()
 
 
 @pytest.fixture
-def conflicted(sites):
+def conflicted(sync_sites):
     """Main and NORTH both changed Ann Shared's phone, then synced: one conflict waits."""
-    sites.at_main(lambda _main: _set_phone(sites.client_id, "555-0100"))
-    with iopdesk.open_clinic(sites.north) as north:
+    sync_sites.at_main(lambda _main: _set_phone(sync_sites.client_id, "555-0100"))
+    with iopdesk.open_clinic(sync_sites.north) as north:
         north.login("admin", ADMIN_PASSWORD)
-        _set_phone(sites.client_id, "555-0200")
-        north.sync.sync_with(sites.main)
-    return sites
+        _set_phone(sync_sites.client_id, "555-0200")
+        north.sync.sync_with(sync_sites.main)
+    return sync_sites
 
 
 def test_admin_settles_a_conflict_with_the_other_value(qtbot, conflicted, window_at):
@@ -195,7 +195,7 @@ def test_admin_keeps_the_current_value_by_keyboard(qtbot, conflicted, window_at)
     assert "kept the current value" in panel.message.text()
 
 
-def test_sync_file_export_then_import_through_the_page(qtbot, sites, window_at, tmp_path, monkeypatch):
+def test_sync_file_export_then_import_through_the_page(qtbot, sync_sites, window_at, tmp_path, monkeypatch):
     """NORTH writes a sync file for the main clinic, then applies the one the main clinic wrote for it."""
     from_main = tmp_path / "MAIN-to-NORTH.iopsync"
 
@@ -203,8 +203,8 @@ def test_sync_file_export_then_import_through_the_page(qtbot, sites, window_at, 
         main.clients.register(legal_first="Faye", legal_last="Fromfile", dob=dt.date(1979, 3, 3))
         main.sync.export_file(from_main, for_site="NORTH", passphrase="usb stick")
 
-    sites.at_main(write_for_north)
-    window = window_at(sites.north)
+    sync_sites.at_main(write_for_north)
+    window = window_at(sync_sites.north)
     clinic = window.clinic
     panel = window.page("admin").sync_panel
     assert panel.site_combo.isHidden() and not panel.is_main
@@ -227,7 +227,7 @@ def test_sync_file_export_then_import_through_the_page(qtbot, sites, window_at, 
     assert [row.legal_name for row in clinic.clients.search("Fromfile")] == ["Faye Fromfile"]
 
 
-def test_wrong_passphrase_says_why_and_imports_nothing(qtbot, sites, window_at, tmp_path, monkeypatch):
+def test_wrong_passphrase_says_why_and_imports_nothing(qtbot, sync_sites, window_at, tmp_path, monkeypatch):
     """A sync file opened with the wrong passphrase is refused with the domain's words."""
     from_main = tmp_path / "MAIN-to-NORTH.iopsync"
 
@@ -235,8 +235,8 @@ def test_wrong_passphrase_says_why_and_imports_nothing(qtbot, sites, window_at, 
         main.clients.register(legal_first="Faye", legal_last="Fromfile", dob=dt.date(1979, 3, 3))
         main.sync.export_file(from_main, for_site="NORTH", passphrase="right words")
 
-    sites.at_main(write_for_north)
-    window = window_at(sites.north)
+    sync_sites.at_main(write_for_north)
+    window = window_at(sync_sites.north)
     panel = window.page("admin").sync_panel
     qtbot.keyClicks(panel.passphrase_edit, "wrong words")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(from_main), ""))
@@ -248,9 +248,9 @@ def test_wrong_passphrase_says_why_and_imports_nothing(qtbot, sites, window_at, 
     assert all(button.isEnabled() for button in panel.buttons)
 
 
-def test_main_clinic_writes_a_file_for_the_chosen_satellite(qtbot, sites, window_at, tmp_path, monkeypatch):
+def test_main_clinic_writes_a_file_for_the_chosen_satellite(qtbot, sync_sites, window_at, tmp_path, monkeypatch):
     """At the main clinic the admin chooses NORTH and exports; Sync now is not offered there."""
-    window = window_at(sites.main)
+    window = window_at(sync_sites.main)
     panel = window.page("admin").sync_panel
     assert panel.is_main and panel.sync_button.isHidden()
     assert panel.site_combo.currentData() == "NORTH"
@@ -263,9 +263,9 @@ def test_main_clinic_writes_a_file_for_the_chosen_satellite(qtbot, sites, window
     assert panel.peers_model.index(0, 0).data() == "North clinic (NORTH)"
 
 
-def test_clinician_gets_no_sync_controls(qtbot, sites, window_at):
+def test_clinician_gets_no_sync_controls(qtbot, sync_sites, window_at):
     """A clinician's Admin page explains it is for administrators and offers no sync buttons."""
-    window = window_at(sites.north, user="clinician")
+    window = window_at(sync_sites.north, user="clinician")
     page = window.page("admin")
     assert page.refused
     assert "administrators" in page.refusal_label.text()
@@ -296,11 +296,11 @@ def test_conflicts_model_passes_the_model_tester(qtmodeltester, conflicted):
     assert conflicted.client_id in model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
 
 
-def test_every_admin_control_has_a_name(sites, window_at):
+def test_every_admin_control_has_a_name(sync_sites, window_at):
     """A screen reader can name every control on a satellite's and the main clinic's Admin page."""
     from tests.ui.test_accessibility import unnamed_controls
 
-    for path in (sites.north, sites.main):
+    for path in (sync_sites.north, sync_sites.main):
         window = window_at(path)
         assert unnamed_controls(window.page("admin")) == [], path
         window.close()

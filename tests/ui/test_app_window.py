@@ -25,15 +25,15 @@ NAV_TITLES = ["Today", "Clients", "Groups", "Billing", "Admin"]
 
 
 @pytest.fixture
-def clinic(sqlite_clinic):
+def clinic_with_admin(sqlite_clinic):
     """A fresh SQLite clinic in tmp_path (conftest) with its first administrator."""
     sqlite_clinic.users.add("admin", "correct horse", display_name="Ada Admin", roles=["admin"])
     return sqlite_clinic
 
 
 @pytest.fixture
-def window(qtbot, clinic, ui_settings):
-    window = MainWindow(clinic, settings=ui_settings)
+def desk_window(qtbot, clinic_with_admin, ui_settings):
+    window = MainWindow(clinic_with_admin, settings=ui_settings)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -45,79 +45,79 @@ def _nav_titles(window: MainWindow) -> list[str]:
     return [nav.item(row).text() for row in range(nav.count())]
 
 
-def test_window_names_the_clinic_site_and_database(window, clinic):
+def test_window_names_the_clinic_site_and_database(desk_window, clinic_with_admin):
     """The title names the clinic; the status bar names the site code and the database."""
-    info = clinic.info()
-    assert info.clinic_name in window.windowTitle()
-    status = window.statusBar().findChild(QLabel, "statusText").text()
+    info = clinic_with_admin.info()
+    assert info.clinic_name in desk_window.windowTitle()
+    status = desk_window.statusBar().findChild(QLabel, "statusText").text()
     assert info.site_code in status
     assert info.database in status
     assert status.startswith("Site: ")
-    assert window.statusBar().findChild(QLabel, "userText").text() == "Not signed in"
+    assert desk_window.statusBar().findChild(QLabel, "userText").text() == "Not signed in"
 
 
-def test_navigation_lists_the_five_sections_and_switches_page(qtbot, window):
+def test_navigation_lists_the_five_sections_and_switches_page(qtbot, desk_window):
     """Clicking Clients in the section list shows the Clients page."""
-    assert _nav_titles(window) == NAV_TITLES
-    assert window.current_section() == "today"
-    nav = window.navigation
+    assert _nav_titles(desk_window) == NAV_TITLES
+    assert desk_window.current_section() == "today"
+    nav = desk_window.navigation
     rect = nav.visualItemRect(nav.item(NAV_TITLES.index("Clients")))
     qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert window.current_section() == "clients"
-    assert window.pages.currentWidget().objectName() == "clientsPage"
+    assert desk_window.current_section() == "clients"
+    assert desk_window.pages.currentWidget().objectName() == "clientsPage"
 
 
-def test_keyboard_moves_between_sections(qtbot, window):
+def test_keyboard_moves_between_sections(qtbot, desk_window):
     """Arrow keys in the section list and Ctrl+number both change the section."""
-    window.navigation.setFocus()
-    qtbot.keyClick(window.navigation, Qt.Key.Key_Down)
-    assert window.current_section() == "clients"
-    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
-    assert window.current_section() == "billing"
-    window.show_section("today")
-    assert window.pages.currentWidget().objectName() == "todayPage"
+    desk_window.navigation.setFocus()
+    qtbot.keyClick(desk_window.navigation, Qt.Key.Key_Down)
+    assert desk_window.current_section() == "clients"
+    qtbot.keyClick(desk_window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert desk_window.current_section() == "billing"
+    desk_window.show_section("today")
+    assert desk_window.pages.currentWidget().objectName() == "todayPage"
 
 
-def test_ctrl_f_goes_to_the_client_search(qtbot, window):
+def test_ctrl_f_goes_to_the_client_search(qtbot, desk_window):
     """Ctrl+F from anywhere shows the Clients section with the cursor in its search."""
-    window.show_section("billing")
-    window.activateWindow()
-    qtbot.keyClick(window.navigation, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
-    assert window.current_section() == "clients"
-    page = window.page("clients")
+    desk_window.show_section("billing")
+    desk_window.activateWindow()
+    qtbot.keyClick(desk_window.navigation, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert desk_window.current_section() == "clients"
+    page = desk_window.page("clients")
     if hasattr(page, "focus_search"):
         qtbot.waitUntil(lambda: page.isAncestorOf(QApplication.focusWidget()), timeout=1000)
         assert isinstance(QApplication.focusWidget(), QLineEdit)
 
 
-def test_pages_share_the_windows_operations(window):
+def test_pages_share_the_windows_operations(desk_window):
     """One Operations per window: every page hears the same changes_applied."""
-    assert window.today_page.ops is window.ops
+    assert desk_window.today_page.ops is desk_window.ops
     for key in ("clients", "groups"):
-        page = window.page(key)
-        assert getattr(page, "ops", window.ops) is window.ops
+        page = desk_window.page(key)
+        assert getattr(page, "ops", desk_window.ops) is desk_window.ops
 
 
-def test_today_says_why_it_is_empty_when_no_one_is_signed_in(qtbot, window):
+def test_today_says_why_it_is_empty_when_no_one_is_signed_in(qtbot, desk_window):
     """Without a signed-in clinician the Today page shows the domain's reason, not a traceback."""
-    today = window.today_page
+    today = desk_window.today_page
     qtbot.waitUntil(lambda: not today.is_loading(), timeout=5000)
     assert today.error_label.isVisible()
     assert "sign in" in today.error_label.text()
 
 
-def test_accessible_names_on_navigation_and_pages(window):
+def test_accessible_names_on_navigation_and_pages(desk_window):
     """Screen readers hear what the section list and the page area are."""
-    assert window.navigation.accessibleName()
-    assert window.pages.accessibleName()
+    assert desk_window.navigation.accessibleName()
+    assert desk_window.pages.accessibleName()
     for index, key in enumerate(SECTIONS):
-        assert window.pages.widget(index).accessibleName() == NAV_TITLES[index], key
-    assert not window.windowIcon().isNull()
+        assert desk_window.pages.widget(index).accessibleName() == NAV_TITLES[index], key
+    assert not desk_window.windowIcon().isNull()
 
 
-def test_geometry_is_remembered_for_the_next_window(qtbot, clinic, ui_settings):
+def test_geometry_is_remembered_for_the_next_window(qtbot, clinic_with_admin, ui_settings):
     """Closing the window saves its size; the next window opens at that size."""
-    first = MainWindow(clinic, settings=ui_settings)
+    first = MainWindow(clinic_with_admin, settings=ui_settings)
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
@@ -128,7 +128,7 @@ def test_geometry_is_remembered_for_the_next_window(qtbot, clinic, ui_settings):
     first.close()
     assert ui_settings.value("main_window/geometry") is not None
 
-    second = MainWindow(clinic, settings=ui_settings)
+    second = MainWindow(clinic_with_admin, settings=ui_settings)
     qtbot.addWidget(second)
     assert (second.width(), second.height()) == (width, height)
 

@@ -17,7 +17,7 @@ from ui.operations import Operations
 
 
 @pytest.fixture
-def day(tmp_path, clinic_file):
+def court_release(tmp_path, clinic_file):
     """A SQLite clinic where a clinician admitted Marisol and released a letter to the court."""
 
     import iopdesk
@@ -33,9 +33,9 @@ def day(tmp_path, clinic_file):
     clinic.close()
 
 
-def test_admin_filters_the_trail_by_client_and_sees_the_disclosures(qtbot, day):
+def test_admin_filters_the_trail_by_client_and_sees_the_disclosures(qtbot, court_release):
     """The admin types Marisol's MRN and presses Show: her events and her one disclosure."""
-    clinic, client = day
+    clinic, client = court_release
     clinic.login("admin", ADMIN_PASSWORD)
     page = AuditPage(clinic)
     qtbot.addWidget(page)
@@ -47,9 +47,9 @@ def test_admin_filters_the_trail_by_client_and_sees_the_disclosures(qtbot, day):
     assert page.disclosures.row_value(0).recipient == "Harbor County Drug Court"
 
 
-def test_clicking_a_heading_sorts_in_the_database(qtbot, day):
+def test_clicking_a_heading_sorts_in_the_database(qtbot, court_release):
     """Sorting by User asks the report for that order instead of sorting in the view."""
-    clinic, _client = day
+    clinic, _client = court_release
     clinic.login("admin", ADMIN_PASSWORD)
     page = AuditPage(clinic)
     qtbot.addWidget(page)
@@ -59,9 +59,9 @@ def test_clicking_a_heading_sorts_in_the_database(qtbot, day):
     assert page.model.order_by == "user" and users == sorted(users)
 
 
-def test_a_bad_mrn_is_explained_above_the_table(qtbot, day):
+def test_a_bad_mrn_is_explained_above_the_table(qtbot, court_release):
     """An MRN that matches no client says so, naming the field."""
-    clinic, _client = day
+    clinic, _client = court_release
     clinic.login("admin", ADMIN_PASSWORD)
     page = AuditPage(clinic)
     qtbot.addWidget(page)
@@ -72,18 +72,18 @@ def test_a_bad_mrn_is_explained_above_the_table(qtbot, day):
     assert "Client MRN" in page.summary.text()
 
 
-def test_the_audit_model_passes_the_model_tester(qtmodeltester, day):
+def test_the_audit_model_passes_the_model_tester(qtmodeltester, court_release):
     """The paged, SQL-sorted model behaves as Qt expects."""
-    clinic, _client = day
+    clinic, _client = court_release
     clinic.login("admin", ADMIN_PASSWORD)
     model = AuditTableModel(clinic)
     model.load()
     qtmodeltester.check(model)
 
 
-def test_only_auditors_get_the_audit_tab(qtbot, day, tmp_path):
+def test_only_auditors_get_the_audit_tab(qtbot, court_release, tmp_path):
     """The admin's Admin page has Sync and Audit tabs; nobody else sees the report."""
-    clinic, _client = day
+    clinic, _client = court_release
     clinic.login("admin", ADMIN_PASSWORD)
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
     page = AdminPage(clinic, Operations(), settings)
@@ -95,9 +95,9 @@ def test_only_auditors_get_the_audit_tab(qtbot, day, tmp_path):
     assert other.findChild(AuditPage) is None
 
 
-def test_a_broken_trail_raises_a_red_alarm_in_the_main_window(qtbot, day, tmp_path):
+def test_a_broken_trail_raises_a_red_alarm_in_the_main_window(qtbot, court_release, tmp_path):
     """An event edited since the last check: the window opens with the alarm naming it."""
-    clinic, client = day
+    clinic, client = court_release
     clinic.login("admin", ADMIN_PASSWORD)
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
     calm = MainWindow(clinic, settings=settings)

@@ -147,7 +147,7 @@ def billing_demo_template(tmp_path_factory, sqlite_template) -> str:
 
 
 @pytest.fixture
-def demo(qtbot, tmp_path, billing_demo_template):
+def billing_demo(qtbot, tmp_path, billing_demo_template):
     """The small demo clinic on 03/18/2026 with the real billing service; nobody signed in yet."""
     clock.pin(TODAY)
     path = tmp_path / "clinic.sqlite"
@@ -159,7 +159,7 @@ def demo(qtbot, tmp_path, billing_demo_template):
 
 
 @pytest.fixture
-def clinic(qtbot, tmp_path, clinic_file):
+def clinic_with_fake_billing(qtbot, tmp_path, clinic_file):
     """A staffed clinic on 03/18/2026 whose billing is the hand-made service above."""
     clock.pin(TODAY)
     path = clinic_file
@@ -204,27 +204,27 @@ def _line_ids_in(path) -> list[str]:
     return found
 
 
-def test_biller_sees_last_months_counts_then_the_last_two_weeks_after_changing_the_range(qtbot, demo):
+def test_biller_sees_last_months_counts_then_the_last_two_weeks_after_changing_the_range(qtbot, billing_demo):
     """February is counted by default; "Last 2 weeks" counts 03/05–03/18 instead, as the service does."""
-    page = _page(qtbot, demo)
+    page = _page(qtbot, billing_demo)
     assert (page.from_edit.value(), page.to_edit.value()) == (FEB_1, FEB_28)
-    february = demo.billing.counts(FEB_1, FEB_28)
+    february = billing_demo.billing.counts(FEB_1, FEB_28)
     qtbot.waitUntil(lambda: _figures(page) == _expected(february), timeout=5000)
     assert february.lines > 50 and february.charge_cents > 0
     qtbot.mouseClick(page.two_weeks_button, Qt.MouseButton.LeftButton)
-    fortnight = demo.billing.counts(dt.date(2026, 3, 5), TODAY)
+    fortnight = billing_demo.billing.counts(dt.date(2026, 3, 5), TODAY)
     assert fortnight != february
     qtbot.waitUntil(lambda: _figures(page) == _expected(fortnight), timeout=5000)
     assert page.to_edit.value() == TODAY
     page.payer_combo.setCurrentIndex(page.payer_combo.findData("MCD"))
-    medicaid = demo.billing.counts(dt.date(2026, 3, 5), TODAY, payer="MCD")
+    medicaid = billing_demo.billing.counts(dt.date(2026, 3, 5), TODAY, payer="MCD")
     qtbot.waitUntil(lambda: _figures(page) == _expected(medicaid), timeout=5000)
 
 
-def test_biller_reads_each_hold_with_its_reason_and_what_to_do(qtbot, demo, qtmodeltester):
+def test_biller_reads_each_hold_with_its_reason_and_what_to_do(qtbot, billing_demo, qtmodeltester):
     """The month lists by itself: every claim line, and every hold with who, why and what to do."""
-    page = _page(qtbot, demo)
-    run = demo.billing.run(FEB_1, FEB_28)
+    page = _page(qtbot, billing_demo)
+    run = billing_demo.billing.run(FEB_1, FEB_28)
     assert run.holds
     qtbot.waitUntil(lambda: page.holds_model.rowCount() == len(run.holds), timeout=5000)
     shown = [[page.holds_model.index(r, c).data() for c in range(7)] for r in range(len(run.holds))]
@@ -240,7 +240,7 @@ def test_biller_reads_each_hold_with_its_reason_and_what_to_do(qtbot, demo, qtmo
     qtmodeltester.check(page.holds_model)
 
 
-def test_biller_exports_february_to_the_chosen_file_and_a_batch_is_recorded(qtbot, demo, tmp_path,
+def test_biller_exports_february_to_the_chosen_file_and_a_batch_is_recorded(qtbot, billing_demo, tmp_path,
                                                                            monkeypatch, qtmodeltester):
     """Ctrl+E suggests a name without PHI, writes every line to the chosen file and records one batch."""
     target = tmp_path / "out" / "february.xlsx"
@@ -252,8 +252,8 @@ def test_biller_exports_february_to_the_chosen_file_and_a_batch_is_recorded(qtbo
         return str(target), filters
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
-    page = _page(qtbot, demo)
-    run = demo.billing.run(FEB_1, FEB_28)
+    page = _page(qtbot, billing_demo)
+    run = billing_demo.billing.run(FEB_1, FEB_28)
     qtbot.waitUntil(lambda: page.lines_model.rowCount() == len(run.lines), timeout=5000)
     page.activateWindow()
     qtbot.keyClick(page.lines_view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
@@ -262,10 +262,10 @@ def test_biller_exports_february_to_the_chosen_file_and_a_batch_is_recorded(qtbo
     assert page.message.text() == f"Exported {len(run.lines)} lines ({len(run.holds)} on hold) to {target}"
     assert page.show_folder_button.isVisibleTo(page)
     assert sorted(_line_ids_in(target)) == sorted(line.line_id for line in run.lines)
-    batches = demo.billing.batches()
+    batches = billing_demo.billing.batches()
     assert len(batches) == 1 and batches[0].line_count == len(run.lines)
     assert (batches[0].range_from, batches[0].range_to) == (FEB_1, FEB_28)
-    assert all(line.export_batch == batches[0].id for line in demo.billing.run(FEB_1, FEB_28).lines)
+    assert all(line.export_batch == batches[0].id for line in billing_demo.billing.run(FEB_1, FEB_28).lines)
     qtbot.waitUntil(lambda: page.batches_model.rowCount() == 1, timeout=5000)
     assert page.batches_model.index(0, 5).data() == str(len(run.lines))
     qtbot.waitUntil(lambda: _figures(page)["new"] == "0" and page.lines_model.rowCount() > 0, timeout=5000)
@@ -276,19 +276,19 @@ def test_biller_exports_february_to_the_chosen_file_and_a_batch_is_recorded(qtbo
     qtmodeltester.check(page.batches_model)
 
 
-def test_cancelling_an_export_leaves_no_file_and_no_batch(qtbot, demo, tmp_path, monkeypatch):
+def test_cancelling_an_export_leaves_no_file_and_no_batch(qtbot, billing_demo, tmp_path, monkeypatch):
     """Cancel in the progress dialog while the export runs: no workbook on disk and nothing recorded."""
     target = tmp_path / "cancelled.xlsx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), ""))
-    page = _page(qtbot, demo)
+    page = _page(qtbot, billing_demo)
     qtbot.waitUntil(lambda: page.lines_model.rowCount() > 0, timeout=5000)
-    gate, real_run = threading.Event(), demo.billing.run
+    gate, real_run = threading.Event(), billing_demo.billing.run
 
     def held_run(*args, **kwargs):
         gate.wait(5)  # the export is under way until the biller has pressed Cancel
         return real_run(*args, **kwargs)
 
-    monkeypatch.setattr(demo.billing, "run", held_run)
+    monkeypatch.setattr(billing_demo.billing, "run", held_run)
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
     dialogs = page.findChildren(QProgressDialog)
     assert len(dialogs) == 1
@@ -297,35 +297,35 @@ def test_cancelling_an_export_leaves_no_file_and_no_batch(qtbot, demo, tmp_path,
     qtbot.waitUntil(lambda: "cancelled" in page.message.text(), timeout=10000)
     assert page.message.text() == "Export cancelled: no file was written and nothing was recorded."
     assert not target.exists() and list(tmp_path.glob("*.xlsx*")) == []
-    assert demo.billing.batches() == []
+    assert billing_demo.billing.batches() == []
     assert page.export_button.isEnabled() and not page.show_folder_button.isVisibleTo(page)
 
 
-def test_clinician_without_billing_access_sees_a_polite_message(qtbot, demo):
+def test_clinician_without_billing_access_sees_a_polite_message(qtbot, billing_demo):
     """A clinician opening Billing reads why it is closed to them and sees no billing controls."""
-    page = _page(qtbot, demo, user="clinician")
+    page = _page(qtbot, billing_demo, user="clinician")
     assert page.refused
     assert "ask an administrator" in page.refusal_label.text()
     assert not hasattr(page, "export_button") and not hasattr(page, "lines_model")
     assert page.findChildren(QTableView) == [] and page.findChildren(QPushButton) == []
 
 
-def test_an_export_to_a_folder_that_is_gone_says_why_and_records_nothing(qtbot, demo, tmp_path, monkeypatch):
+def test_an_export_to_a_folder_that_is_gone_says_why_and_records_nothing(qtbot, billing_demo, tmp_path, monkeypatch):
     """A save path in a missing folder gives a plain sentence naming the file, not a traceback."""
     target = tmp_path / "gone" / "billing.xlsx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), ""))
-    page = _page(qtbot, demo)
+    page = _page(qtbot, billing_demo)
     qtbot.waitUntil(lambda: page.lines_model.rowCount() > 0, timeout=5000)
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.message.text().startswith("Export failed"), timeout=5000)
     assert str(target) in page.message.text() and "Traceback" not in page.message.text()
-    assert demo.billing.batches() == [] and not target.parent.exists()
+    assert billing_demo.billing.batches() == [] and not target.parent.exists()
     assert page.export_button.isEnabled() and not page.show_folder_button.isVisibleTo(page)
 
 
-def test_every_billing_control_is_named_and_reached_from_the_keyboard(qtbot, demo):
+def test_every_billing_control_is_named_and_reached_from_the_keyboard(qtbot, billing_demo):
     """Each focusable control has an accessible name, every label its buddy, and Tab reaches them all."""
-    page = _page(qtbot, demo)
+    page = _page(qtbot, billing_demo)
     focusable = [w for w in page.findChildren(QWidget) if w.isVisibleTo(page)
                  and w.focusPolicy() & Qt.FocusPolicy.TabFocus
                  and not isinstance(w.parent(), (QAbstractSpinBox, QComboBox))]
@@ -346,29 +346,29 @@ def test_every_billing_control_is_named_and_reached_from_the_keyboard(qtbot, dem
         assert any(w is widget or widget.isAncestorOf(w) for w in seen), widget.objectName()
 
 
-def test_the_main_windows_billing_section_is_the_billing_page(qtbot, demo, tmp_path):
+def test_the_main_windows_billing_section_is_the_billing_page(qtbot, billing_demo, tmp_path):
     """The main window's Billing section is this page, and it counts last month once shown."""
     from PySide6.QtCore import QSettings
 
     from ui.main_window import MainWindow
 
-    demo.login("biller", DEMO_PASSWORD)
-    window = MainWindow(demo, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    billing_demo.login("biller", DEMO_PASSWORD)
+    window = MainWindow(billing_demo, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     RUNNING.append(window.ops)
     qtbot.addWidget(window)
     window.show()
     window.show_section("billing")
     page = window.page("billing")
     assert isinstance(page, BillingPage) and page.objectName() == "billingPage"
-    february = demo.billing.counts(FEB_1, FEB_28)
+    february = billing_demo.billing.counts(FEB_1, FEB_28)
     qtbot.waitUntil(lambda: _figures(page) == _expected(february), timeout=5000)
     qtbot.waitUntil(lambda: page.lines_model.rowCount() == february.lines and not window.ops.busy, timeout=5000)
 
 
-def test_a_line_changed_after_export_is_flagged_in_bold(qtbot, clinic):
+def test_a_line_changed_after_export_is_flagged_in_bold(qtbot, clinic_with_fake_billing):
     """A claim line the record changed after its export reads "Changed since export", in bold."""
-    clinic.billing.lines[0] = _line(0, dt.date(2026, 2, 2), batch="b1", changed=True)
-    page = _page(qtbot, clinic, password=ADMIN_PASSWORD)
+    clinic_with_fake_billing.billing.lines[0] = _line(0, dt.date(2026, 2, 2), batch="b1", changed=True)
+    page = _page(qtbot, clinic_with_fake_billing, password=ADMIN_PASSWORD)
     qtbot.waitUntil(lambda: page.lines_model.rowCount() == 6, timeout=3000)
     assert _figures(page)["changed"] == "1" and _figures(page)["new"] == "5"
     assert _figures(page)["charge"] == "$270.15"

@@ -35,7 +35,7 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def page(qtbot, desk, settings):
+def clients_page(qtbot, desk, settings):
     page = ClientsPage(desk, Operations(), settings=settings)
     qtbot.addWidget(page)
     page.show()
@@ -49,43 +49,43 @@ def _names(model) -> list[str]:
     return [model.index(row, 0).data() for row in range(model.rowCount())]
 
 
-def test_typing_part_of_a_name_lists_matching_clients(qtbot, page):
+def test_typing_part_of_a_name_lists_matching_clients(qtbot, clients_page):
     """Typing "qui" finds both Quintana and Quinn, sorted by last name, with MRN and date of birth."""
-    page.focus_search()
-    qtbot.keyClicks(page.search_edit, "qui")
-    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=1000)
-    assert _names(page.model) == ["Mark Quinn", "Marisol Quintana"]
-    assert page.model.index(0, 2).data() == "02/01/1985"
-    assert page.model.index(0, 1).data().startswith("MAIN-")
+    clients_page.focus_search()
+    qtbot.keyClicks(clients_page.search_edit, "qui")
+    qtbot.waitUntil(lambda: clients_page.model.rowCount() == 2, timeout=1000)
+    assert _names(clients_page.model) == ["Mark Quinn", "Marisol Quintana"]
+    assert clients_page.model.index(0, 2).data() == "02/01/1985"
+    assert clients_page.model.index(0, 1).data().startswith("MAIN-")
 
 
-def test_down_and_enter_open_the_chart_of_the_chosen_client(qtbot, page):
+def test_down_and_enter_open_the_chart_of_the_chosen_client(qtbot, clients_page):
     """Down moves from the search box into the results; Enter opens that client's chart window."""
-    page.focus_search()
-    qtbot.keyClicks(page.search_edit, "whit")
-    qtbot.keyClick(page.search_edit, Qt.Key.Key_Down)
-    assert page.results.hasFocus()
-    qtbot.keyClick(page.results, Qt.Key.Key_Return)
-    assert len(page.chart_windows) == 1
-    window = next(iter(page.chart_windows.values()))
+    clients_page.focus_search()
+    qtbot.keyClicks(clients_page.search_edit, "whit")
+    qtbot.keyClick(clients_page.search_edit, Qt.Key.Key_Down)
+    assert clients_page.results.hasFocus()
+    qtbot.keyClick(clients_page.results, Qt.Key.Key_Return)
+    assert len(clients_page.chart_windows) == 1
+    window = next(iter(clients_page.chart_windows.values()))
     assert "Dana Whitfield" in window.windowTitle()
     assert window.windowTitle().startswith("MAIN-")
 
 
-def test_opening_the_same_chart_twice_raises_the_open_window(qtbot, page, desk):
+def test_opening_the_same_chart_twice_raises_the_open_window(qtbot, clients_page, desk):
     """A client has one chart window: opening it again returns the same window."""
     client = desk.clients.search("whitfield")[0]
-    first = page.open_chart(client.id)
-    assert page.open_chart(client.id) is first
-    assert len(page.chart_windows) == 1
+    first = clients_page.open_chart(client.id)
+    assert clients_page.open_chart(client.id) is first
+    assert len(clients_page.chart_windows) == 1
 
 
-def test_recent_clients_are_remembered_by_id_across_pages(qtbot, page, desk, settings):
+def test_recent_clients_are_remembered_by_id_across_pages(qtbot, clients_page, desk, settings):
     """Opened charts appear under Recent clients, newest first, also on a new page; only ids are stored."""
     quinn = desk.clients.search("quinn")[0]
     whitfield = desk.clients.search("whitfield")[0]
-    page.open_chart(quinn.id)
-    page.open_chart(whitfield.id)
+    clients_page.open_chart(quinn.id)
+    clients_page.open_chart(whitfield.id)
     stored = settings.value(RECENT_KEY)
     assert stored == [whitfield.id, quinn.id]
     assert not any("Quinn" in str(value) for value in stored)
@@ -132,9 +132,9 @@ def _type_client(qtbot, dialog, first: str, last: str, dob_digits: str) -> None:
     qtbot.keyClicks(dialog.dob_edit.line_edit, dob_digits)
 
 
-def test_registering_a_client_from_the_keyboard_opens_their_chart(qtbot, page, desk):
+def test_registering_a_client_from_the_keyboard_opens_their_chart(qtbot, clients_page, desk):
     """Ctrl+N, name and date of birth typed, Save: the client is in the database and their chart opens."""
-    dialog = _open_register_dialog(qtbot, page)
+    dialog = _open_register_dialog(qtbot, clients_page)
     _type_client(qtbot, dialog, "Rosa", "Delgado", "07/04/1988")
     qtbot.keyClicks(dialog.pronouns_edit, "she/her")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
@@ -142,14 +142,14 @@ def test_registering_a_client_from_the_keyboard_opens_their_chart(qtbot, page, d
     [row] = desk.clients.search("rosa delgado")
     assert row.dob.isoformat() == "1988-07-04"
     assert desk.clients.summary(row.id, audit_read=False).pronouns == "she/her"
-    assert row.id in page.chart_windows
+    assert row.id in clients_page.chart_windows
     assert desk.episodes.current(row.id) is None
 
 
-def test_same_name_and_birth_date_warns_and_register_anyway_creates_a_second(qtbot, page, desk):
+def test_same_name_and_birth_date_warns_and_register_anyway_creates_a_second(qtbot, clients_page, desk):
     """Registering Marisol Quintana again lists the existing MRN; "Register anyway" makes a second record."""
     existing = desk.clients.search("marisol quintana")[0]
-    dialog = _open_register_dialog(qtbot, page)
+    dialog = _open_register_dialog(qtbot, clients_page)
     _type_client(qtbot, dialog, "Marisol", "Quintana", "04121991")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.duplicate_frame.isVisible()
@@ -160,21 +160,21 @@ def test_same_name_and_birth_date_warns_and_register_anyway_creates_a_second(qtb
     assert len(desk.clients.search("marisol quintana")) == 2
 
 
-def test_open_existing_from_the_duplicate_warning_opens_that_chart(qtbot, page, desk):
+def test_open_existing_from_the_duplicate_warning_opens_that_chart(qtbot, clients_page, desk):
     """"Open existing" registers nothing and opens the matching client's chart."""
     existing = desk.clients.search("marisol quintana")[0]
-    dialog = _open_register_dialog(qtbot, page)
+    dialog = _open_register_dialog(qtbot, clients_page)
     _type_client(qtbot, dialog, "marisol", "quintana", "04121991")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(dialog.open_existing_button, Qt.MouseButton.LeftButton)
-    assert list(page.chart_windows) == [existing.id]
+    assert list(clients_page.chart_windows) == [existing.id]
     assert len(desk.clients.search("marisol quintana")) == 1
 
 
-def test_future_birth_date_shows_under_the_field_and_saves_nothing(qtbot, page, desk):
+def test_future_birth_date_shows_under_the_field_and_saves_nothing(qtbot, clients_page, desk):
     """A date of birth in the future is refused under the date field, which gets the focus."""
     before = desk.clients.count()
-    dialog = _open_register_dialog(qtbot, page)
+    dialog = _open_register_dialog(qtbot, clients_page)
     _type_client(qtbot, dialog, "Future", "Person", "12312099")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible()
@@ -184,9 +184,9 @@ def test_future_birth_date_shows_under_the_field_and_saves_nothing(qtbot, page, 
     assert desk.clients.count() == before
 
 
-def test_register_and_admit_in_one_click(qtbot, page, desk):
+def test_register_and_admit_in_one_click(qtbot, clients_page, desk):
     """With "Admit now" checked, Save registers and admits under the signed-in clinician at 2.1."""
-    dialog = _open_register_dialog(qtbot, page)
+    dialog = _open_register_dialog(qtbot, clients_page)
     _type_client(qtbot, dialog, "Theo", "Banks", "03031979")
     dialog.admit_group.setChecked(True)
     dialog.days_spin.setFocus()
@@ -201,9 +201,9 @@ def test_register_and_admit_in_one_click(qtbot, page, desk):
     assert episode.primary_clinician_id == str(desk.actor.id)
 
 
-def test_failed_admission_keeps_the_registration_and_says_so(qtbot, page, desk):
+def test_failed_admission_keeps_the_registration_and_says_so(qtbot, clients_page, desk):
     """An admission the domain refuses leaves the client registered; the dialog names their MRN."""
-    dialog = _open_register_dialog(qtbot, page)
+    dialog = _open_register_dialog(qtbot, clients_page)
     _type_client(qtbot, dialog, "Ida", "Marsh", "05051965")
     dialog.admit_group.setChecked(True)
     dialog.clinician_combo.setEditText("biller")
@@ -214,14 +214,14 @@ def test_failed_admission_keeps_the_registration_and_says_so(qtbot, page, desk):
     assert dialog.errors["primary_clinician"].isVisible()
     assert desk.episodes.current(row.id) is None
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
-    assert row.id in page.chart_windows
+    assert row.id in clients_page.chart_windows
 
 
-def test_a_closed_chart_can_be_opened_again(qtbot, page, desk):
+def test_a_closed_chart_can_be_opened_again(qtbot, clients_page, desk):
     """Closing a chart window forgets it; opening the client again gives a new window."""
     client = desk.clients.search("whitfield")[0]
-    first = page.open_chart(client.id)
-    assert page.close_charts()
-    assert page.chart_windows == {}
-    second = page.open_chart(client.id)
+    first = clients_page.open_chart(client.id)
+    assert clients_page.close_charts()
+    assert clients_page.chart_windows == {}
+    second = clients_page.open_chart(client.id)
     assert second is not first and second.isVisible()

@@ -29,7 +29,7 @@ DAP = {"data": "Attended all three groups.", "assessment": "Engaged.", "plan": "
 
 
 @pytest.fixture
-def day() -> dt.date:
+def shifted_day() -> dt.date:
     """The date the shifted pass was asked to run on."""
     return dt.date.fromisoformat(EXPECTED)
 
@@ -40,36 +40,36 @@ def within_a_day(stamp: dt.date, day: dt.date) -> bool:
     return abs((stamp - day).days) <= 1
 
 
-def test_the_shifted_pass_runs_on_the_date_it_was_asked_for_not_the_computers(day, today):
+def test_the_shifted_pass_runs_on_the_date_it_was_asked_for_not_the_computers(shifted_day, today):
     """The clinic clock, the `today` fixture and the running clock are on the asked date, which is
     not the computer's."""
-    assert day != dt.date.today(), (
-        f"asked to run shifted to {day}, which is the computer's own date: the pass proves nothing")
-    assert clock.pinned() == clock.today() == today == day
-    assert within_a_day(clock.now().date(), day) and within_a_day(clock.utcnow().date(), day)
+    assert shifted_day != dt.date.today(), (
+        f"asked to run shifted to {shifted_day}, which is the computer's own date: the pass proves nothing")
+    assert clock.pinned() == clock.today() == today == shifted_day
+    assert within_a_day(clock.now().date(), shifted_day) and within_a_day(clock.utcnow().date(), shifted_day)
 
 
-def test_the_product_sees_the_shifted_date_end_to_end(qtbot, clinician_sqlite, day):
+def test_the_product_sees_the_shifted_date_end_to_end(qtbot, clinician_sqlite, shifted_day):
     """An admission today, the caseload of the day, a signed note's stamp, the audit trail and
     the attestation the clinician confirms all carry the shifted date, and a new note's service
     date field shows it."""
     clinic = clinician_sqlite
     client, episode = admit_marisol(clinic, days_ago=0)
-    assert episode.admitted_on == day
-    assert clinic.caseload.today().on == day
+    assert episode.admitted_on == shifted_day
+    assert clinic.caseload.today().on == shifted_day
 
     editor = NoteEditorDialog(clinic, Operations(), client.id)
     qtbot.addWidget(editor)
     shown = [edit.text() for edit in editor.findChildren(QLineEdit)]
-    assert date_text(day) in shown, f"a new note's fields show {shown}, not {date_text(day)}"
+    assert date_text(shifted_day) in shown, f"a new note's fields show {shown}, not {date_text(shifted_day)}"
 
-    note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=day,
+    note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=shifted_day,
                                         starts_at="10:00", ends_at="10:50", sections=DAP)
     signed, _ = clinic.notes.sign(note.id, note.version)
-    assert within_a_day(signed.signed_at.date(), day)
-    assert any(date_text(day + dt.timedelta(days=n)) in clinic.notes.attestation("note") for n in (-1, 0, 1))
+    assert within_a_day(signed.signed_at.date(), shifted_day)
+    assert any(date_text(shifted_day + dt.timedelta(days=n)) in clinic.notes.attestation("note") for n in (-1, 0, 1))
 
     clinic.logout()
     clinic.login("admin", ADMIN_PASSWORD)
     trail = clinic.audit.for_client(client.id)
-    assert trail and all(within_a_day(entry.occurred_at.date(), day) for entry in trail)
+    assert trail and all(within_a_day(entry.occurred_at.date(), shifted_day) for entry in trail)

@@ -18,7 +18,7 @@ TODAY = clock.today()
 
 
 @pytest.fixture
-def draft(clinician_sqlite):
+def discharge_draft(clinician_sqlite):
     """(clinic, episode, discharge view): Marisol admitted 14 days ago, a draft discharge for today."""
     clinic = clinician_sqlite
     _client, episode = admit_marisol(clinic)
@@ -28,7 +28,7 @@ def draft(clinician_sqlite):
 
 
 @pytest.fixture(autouse=True)
-def answers(monkeypatch):
+def yes_to_everything(monkeypatch):
     """Every confirmation (close for now?) is answered Yes, every attestation Sign."""
     answer_attestations(monkeypatch)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
@@ -50,10 +50,10 @@ def cells(dialog) -> dict[str, tuple[str, str]]:
             for r in range(table.rowCount())}
 
 
-def test_aftercare_plan_saved_elsewhere_shows_both_and_copy_mine_saves_on_the_next_try(qtbot, draft):
+def test_aftercare_plan_saved_elsewhere_shows_both_and_copy_mine_saves_on_the_next_try(qtbot, discharge_draft):
     """A colleague saved the aftercare plan first; this wizard's save shows both plans, keeps the
     colleague's in the database, and after "Copy mine" the clinician's text saves."""
-    clinic, episode, view = draft
+    clinic, episode, view = discharge_draft
     wizard = open_wizard(qtbot, clinic, episode, view, NARRATIVE_PAGE)
     page = wizard.narrative_page
     clinic.discharge.update_summary_text(view.id, expected_version=view.version,
@@ -79,10 +79,10 @@ def test_aftercare_plan_saved_elsewhere_shows_both_and_copy_mine_saves_on_the_ne
     assert clinic.discharge.get(view.id).aftercare == "Step up to PHP; crisis line given."
 
 
-def test_referral_added_elsewhere_keep_theirs_shows_their_list_and_clears_mine(qtbot, draft):
+def test_referral_added_elsewhere_keep_theirs_shows_their_list_and_clears_mine(qtbot, discharge_draft):
     """Both workstations add a referral; the second is refused with both lists, nothing of it is
     saved, and "Keep theirs" shows the stored list with the referral being typed cleared."""
-    clinic, episode, view = draft
+    clinic, episode, view = discharge_draft
     wizard = open_wizard(qtbot, clinic, episode, view, REFERRALS_PAGE)
     page = wizard.referrals_page
     clinic.discharge.add_referral(view.id, expected_version=view.version, provider="Lakeside PHP",
@@ -103,10 +103,10 @@ def test_referral_added_elsewhere_keep_theirs_shows_their_list_and_clears_mine(q
     assert wizard.view.version == clinic.discharge.get(view.id).version
 
 
-def test_signing_a_discharge_changed_elsewhere_signs_nothing(qtbot, draft):
+def test_signing_a_discharge_changed_elsewhere_signs_nothing(qtbot, discharge_draft):
     """The draft changed on another workstation: signing shows both versions (draft vs signed) and
     the discharge stays a draft with the episode open."""
-    clinic, episode, view = draft
+    clinic, episode, view = discharge_draft
     wizard = open_wizard(qtbot, clinic, episode, view, SIGN_PAGE)
     clinic.discharge.update_summary_text(view.id, expected_version=view.version, aftercare="Call on Monday.")
     wizard.sign_page.sign()

@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from PySide6.QtCore import Qt
 
 from iopdesk.models import TreatmentPlan
 from iopdesk.storage.records import update_versioned
-from tests.conftest import admit_marisol
 from tests.domain.test_plans import draft_plan, signed_plan
 from tests.ui.attestations import answer_attestations
 from ui.chart.plan_tab import PlanTab
 from ui.concurrent_edit_dialog import MINE, THEIRS
 from ui.operations import Operations
-
-
-@pytest.fixture
-def chart(clinician_sqlite):
-    """(clinic, client, episode): Marisol admitted two weeks ago, the clinician signed in."""
-    return (clinician_sqlite, *admit_marisol(clinician_sqlite))
 
 
 def open_tab(qtbot, clinic, client_id) -> PlanTab:

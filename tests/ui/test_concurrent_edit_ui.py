@@ -20,7 +20,7 @@ DAP = {"data": "Reports two cravings this week.", "assessment": "Cravings lower 
 
 
 @pytest.fixture
-def draft(clinician_sqlite):
+def note_draft(clinician_sqlite):
     """(clinic, client id, note id): Marisol admitted, a DAP draft by the signed-in clinician."""
     clinic = clinician_sqlite
     client, _episode = admit_marisol(clinic)
@@ -44,10 +44,10 @@ def type_plan(qtbot, editor: NoteEditorDialog, text: str) -> None:
     qtbot.keyClicks(edit, text)
 
 
-def test_second_editor_save_shows_both_versions_and_keep_theirs_reloads(qtbot, draft):
+def test_second_editor_save_shows_both_versions_and_keep_theirs_reloads(qtbot, note_draft):
     """The clinician edits the same draft in two windows; the second save opens the dialog with the
     first window's plan next to her own, copies hers on request, and "Keep theirs" reloads the note."""
-    clinic, client_id, note_id = draft
+    clinic, client_id, note_id = note_draft
     first = open_editor(qtbot, clinic, client_id, note_id)
     second = open_editor(qtbot, clinic, client_id, note_id)
     type_plan(qtbot, first, "Call sponsor daily.")

@@ -23,7 +23,6 @@ from ui.app import run_app
 from ui.login_dialog import LoginDialog
 from ui.passphrase_dialog import RESTORE, PassphraseDialog
 
-use_keyring = test_passphrase_store.use_keyring
 PASSPHRASE = test_passphrase_store.PASSPHRASE
 
 

@@ -60,7 +60,7 @@ def history(clinician_sqlite):
 
 
 @pytest.fixture
-def answers(monkeypatch):
+def asked_questions(monkeypatch):
     """Every confirmation is answered Yes and every attestation Sign; the texts asked, attested
     (what the attestation lists) and warned are collected."""
     asked: list[str] = []
@@ -128,7 +128,7 @@ def fill_reason_page(qtbot, wizard, day: dt.date, reason_prefix: str, detail: st
     qtbot.keyClicks(page.detail_edit, detail)
 
 
-def test_clinician_discharges_a_client_through_the_wizard(qtbot, qtmodeltester, history, answers):
+def test_clinician_discharges_a_client_through_the_wizard(qtbot, qtmodeltester, history, asked_questions):
     """Start discharge, date and reason by keys, the record pre-filled, aftercare typed, a referral
     added and the summary signed: the discharge is signed, the episode closed on that date with that
     reason, the referral stored, and the tab shows the locked summary."""
@@ -176,7 +176,7 @@ def test_clinician_discharges_a_client_through_the_wizard(qtbot, qtmodeltester, 
     assert "42 CFR Part 2" in sign.reminders_label.text()
     assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
     qtbot.keyClick(sign.sign_button, Qt.Key.Key_Return, CTRL)
-    assert "closed on" in answers[-1]
+    assert "closed on" in asked_questions[-1]
     assert "The episode is closed: discharged on" in sign.result_label.text()
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.wizard is None)
@@ -196,7 +196,7 @@ def test_clinician_discharges_a_client_through_the_wizard(qtbot, qtmodeltester, 
     assert "Lakeside Counseling" in tab.browser.toPlainText()
 
 
-def test_cancelling_midway_keeps_the_draft_and_continue_resumes_it(qtbot, history, answers):
+def test_cancelling_midway_keeps_the_draft_and_continue_resumes_it(qtbot, history, asked_questions):
     """Escape on the aftercare page says nothing is lost, keeps the draft with the text typed, and
     "Continue discharge…" reopens it with the text in place; a corrected date moves the draft."""
     clinic, client, episode = history
@@ -208,7 +208,7 @@ def test_cancelling_midway_keeps_the_draft_and_continue_resumes_it(qtbot, histor
     qtbot.keyClicks(wizard.narrative_page.aftercare_edit, "Outreach letter sent with crisis line numbers.")
     qtbot.keyClick(wizard.narrative_page.aftercare_edit, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: tab.wizard is None)
-    assert "nothing is lost" in answers[-1] and "Continue discharge" in answers[-1]
+    assert "nothing is lost" in asked_questions[-1] and "Continue discharge" in asked_questions[-1]
 
     draft = clinic.discharge.for_episode(episode.id)
     assert (draft.status, draft.reason, draft.discharged_on) == ("draft", "left_against_advice", TODAY)
@@ -231,7 +231,7 @@ def test_cancelling_midway_keeps_the_draft_and_continue_resumes_it(qtbot, histor
     assert moved.aftercare == draft.aftercare
 
 
-def test_a_discharge_date_before_admission_is_refused_on_the_first_page(qtbot, history, answers):
+def test_a_discharge_date_before_admission_is_refused_on_the_first_page(qtbot, history, asked_questions):
     """A date the day before admission shows the domain's message under the date and stays on page 1;
     no discharge is created."""
     clinic, client, episode = history
@@ -245,7 +245,7 @@ def test_a_discharge_date_before_admission_is_refused_on_the_first_page(qtbot, h
     assert wizard.reason_page.date_edit.line_edit.hasFocus()
     assert clinic.discharge.for_episode(episode.id) is None
     wizard.close()
-    assert answers == []  # nothing saved yet, so nothing to confirm
+    assert asked_questions == []  # nothing saved yet, so nothing to confirm
 
 
 def test_a_discharged_clients_chart_shows_the_signed_summary_locked(qtbot, history):
@@ -275,7 +275,7 @@ def test_a_discharged_clients_chart_shows_the_signed_summary_locked(qtbot, histo
     assert tab.may_close()
 
 
-def test_the_aftercare_plan_autosaves_while_typing(qtbot, history, answers):
+def test_the_aftercare_plan_autosaves_while_typing(qtbot, history, asked_questions):
     """A moment after typing stops the aftercare plan is in the draft, without leaving the page."""
     clinic, client, episode = history
     clinic.discharge.draft(episode.id, discharged_on=TODAY, reason="completed")
@@ -289,7 +289,7 @@ def test_the_aftercare_plan_autosaves_while_typing(qtbot, history, answers):
     assert "Weekly counseling" in tab.browser.toPlainText()
 
 
-def test_signing_a_discharge_signed_elsewhere_shows_the_domains_message(qtbot, history, answers):
+def test_signing_a_discharge_signed_elsewhere_shows_the_domains_message(qtbot, history, asked_questions):
     """If a colleague signed the discharge while the wizard was open, Sign shows the domain's
     refusal in the page, then who signed it; Finish closes without asking."""
     clinic, client, episode = history
@@ -308,4 +308,4 @@ def test_signing_a_discharge_signed_elsewhere_shows_the_domains_message(qtbot, h
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.wizard is None)
     # neither an attestation (the domain refused first) nor "keep the draft?" was asked
-    assert answers == [] and "signed and locked" in tab.heading.text()
+    assert asked_questions == [] and "signed and locked" in tab.heading.text()

@@ -9,7 +9,6 @@ process group led by Cleo Clinician with twelve enrolled, admitted clients and t
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
@@ -21,9 +20,8 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.domain.test_groups import give_plan
 from tests.ui.attestations import answer_attestations
 from ui.date_fields import TimeField
-from ui.group_session import GroupSessionWindow, RosterTableModel
+from ui.group_session import RosterTableModel
 from ui.groups_page import GroupsPage
-from ui.operations import Operations
 
 NAMES = [("Jordan", "Blackwood"), ("Priya", "Nandakumar"), ("Tomasz", "Wielgosz"), ("Aaliyah", "Okafor"),
          ("Dmitri", "Volkov"), ("Keiko", "Tanabe"), ("Rafael", "Ibarra"), ("Siobhan", "Gallagher"),
@@ -51,46 +49,8 @@ def build_group_clinic(path: str) -> None:
         clinic.groups.generate_sessions(group.id, TODAY - dt.timedelta(days=1), TODAY + dt.timedelta(days=1))
 
 
-@pytest.fixture(scope="session")
-def group_template(tmp_path_factory, staffed_sqlite_template) -> str:
-    path = tmp_path_factory.mktemp("group_ui") / "clinic.sqlite"
-    shutil.copyfile(staffed_sqlite_template, path)
-    build_group_clinic(str(path))
-    return str(path)
-
-
-@pytest.fixture
-def group_clinic(tmp_path, group_template):
-    """A copy of the group clinic with Cleo Clinician signed in."""
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(group_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", ADMIN_PASSWORD)
-    yield clinic
-    clinic.close()
-
-
-@pytest.fixture
-def ops():
-    return Operations()
-
-
 def today_session(clinic) -> str:
     return next(s.session_id for s in clinic.caseload.today(on=TODAY).sessions)
-
-
-@pytest.fixture
-def window(qtbot, group_clinic, ops, monkeypatch):
-    """Today's session window, shown and active; closing it unsaved at teardown discards."""
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    window = GroupSessionWindow(group_clinic, ops, today_session(group_clinic))
-    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-    qtbot.addWidget(window)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    yield window
-    qtbot.waitUntil(lambda: not ops.busy)  # the warnings are read off the GUI thread
 
 
 def go_to_row(qtbot, window, row: int) -> None:
@@ -104,50 +64,50 @@ def write_sections(qtbot, window, texts: dict[str, str]) -> None:
         qtbot.keyClicks(window.editor.editors[key], text)
 
 
-def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbot, window, group_clinic,
+def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbot, group_session_window, group_clinic,
                                                                            monkeypatch):
     """Nine present, two late (typed 0925 and 9:40), one no-show; shared note and five sections
     each; Sign all attests the eleven notes, lists the no-show apart, and signs the eleven."""
     attested = answer_attestations(monkeypatch)
     late, absent = {3: "0925", 7: "9:40"}, 10
-    qtbot.keyClicks(window.topic_edit, "Coping with cravings")
-    qtbot.keyClicks(window.modality_edit, "Process group")
-    qtbot.keyClicks(window.shared_edit, "Members practised urge surfing and built a coping card.")
-    window.roster.setFocus()
-    go_to_row(qtbot, window, 0)
+    qtbot.keyClicks(group_session_window.topic_edit, "Coping with cravings")
+    qtbot.keyClicks(group_session_window.modality_edit, "Process group")
+    qtbot.keyClicks(group_session_window.shared_edit, "Members practised urge surfing and built a coping card.")
+    group_session_window.roster.setFocus()
+    go_to_row(qtbot, group_session_window, 0)
     for row in range(12):
-        assert window.roster.currentIndex().row() == row
+        assert group_session_window.roster.currentIndex().row() == row
         if row in late:
-            qtbot.keyClick(window.roster, Qt.Key.Key_L)
-            arrived = window.arrived_edit.line_edit
+            qtbot.keyClick(group_session_window.roster, Qt.Key.Key_L)
+            arrived = group_session_window.arrived_edit.line_edit
             assert arrived.hasFocus() and arrived.selectedText() == "9:00 AM"
             qtbot.keyClicks(arrived, late[row])
             qtbot.keyClick(arrived, Qt.Key.Key_Return)
         else:
-            qtbot.keyClick(window.roster, Qt.Key.Key_U if row == absent else Qt.Key.Key_P)
-    assert window.isWindowModified()
-    assert window.model.data(window.model.index(3, 4)) == "155"  # live minutes before saving
-    rows = window.model.rows()
+            qtbot.keyClick(group_session_window.roster, Qt.Key.Key_U if row == absent else Qt.Key.Key_P)
+    assert group_session_window.isWindowModified()
+    assert group_session_window.model.data(group_session_window.model.index(3, 4)) == "155"  # live minutes before saving
+    rows = group_session_window.model.rows()
     for row in range(12):
         if row == absent:
             continue
-        go_to_row(qtbot, window, row)
+        go_to_row(qtbot, group_session_window, row)
         i = rows[row].initials
-        write_sections(qtbot, window, {
+        write_sections(qtbot, group_session_window, {
             "participation": f"{i} shared a craving from row {row} and listened.",
             "response": f"{i} practised urge surfing, {row} minutes of focus.",
             "progress": f"{i} named {row % 3 + 1} triggers toward the objective.",
             "risk": f"{i} denied thoughts of harm; relapse risk noted as {row}.",
             "plan": f"{i} returns tomorrow with homework number {row}."})
-    qtbot.mouseClick(window.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(group_session_window.sign_button, Qt.MouseButton.LeftButton)
 
     [shown] = attested
     assert shown.statement.startswith("I attest that each group note listed below")
     assert "Cleo Clinician, LPC" in shown.signature
     assert len(shown.signing_lines) == 11 and rows[absent].display_name not in shown.signing
     assert len(shown.left_out_lines) == 1 and rows[absent].display_name in shown.left_out_lines[0]
-    assert not window.isWindowModified()
-    roster = group_clinic.groups.roster(window.session_id)
+    assert not group_session_window.isWindowModified()
+    roster = group_clinic.groups.roster(group_session_window.session_id)
     assert [r.status for r in roster].count("present") == 9
     assert {r.display_name: r.minutes for r in roster if r.status == "late_arrival"} == {
         rows[3].display_name: 155, rows[7].display_name: 140}
@@ -158,65 +118,65 @@ def test_twelve_client_group_is_marked_written_and_signed_from_the_keyboard(qtbo
     note = group_clinic.notes.get(roster[3].note_id)
     assert note.sections["plan"] == f"{rows[3].initials} returns tomorrow with homework number 3."
     assert note.minutes == 155
-    assert "11 notes signed" in window.result_label.text()
-    assert rows[absent].display_name in window.result_label.text()
-    assert window.model.data(window.model.index(0, 5)) == "Signed"
-    assert window.editor.editors["plan"].isReadOnly()
+    assert "11 notes signed" in group_session_window.result_label.text()
+    assert rows[absent].display_name in group_session_window.result_label.text()
+    assert group_session_window.model.data(group_session_window.model.index(0, 5)) == "Signed"
+    assert group_session_window.editor.editors["plan"].isReadOnly()
 
 
-def test_another_clients_name_in_a_section_shows_a_warning_that_leads_to_the_client(qtbot, window):
+def test_another_clients_name_in_a_section_shows_a_warning_that_leads_to_the_client(qtbot, group_session_window):
     """Typing Okafor into Blackwood's section is flagged (as it is typed, and still after saving);
     choosing the warning selects Blackwood's row."""
-    rows = window.model.rows()
+    rows = group_session_window.model.rows()
     writer = next(i for i, r in enumerate(rows) if r.display_name.endswith("Blackwood"))
-    go_to_row(qtbot, window, writer)
-    qtbot.keyClick(window.roster, Qt.Key.Key_P)
-    go_to_row(qtbot, window, writer)
-    qtbot.keyClicks(window.editor.editors["participation"], "Supported Okafor during check-in.")
-    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: window.warnings.count() == 1)
-    item = window.warnings.item(0)
+    go_to_row(qtbot, group_session_window, writer)
+    qtbot.keyClick(group_session_window.roster, Qt.Key.Key_P)
+    go_to_row(qtbot, group_session_window, writer)
+    qtbot.keyClicks(group_session_window.editor.editors["participation"], "Supported Okafor during check-in.")
+    qtbot.keyClick(group_session_window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: group_session_window.warnings.count() == 1)
+    item = group_session_window.warnings.item(0)
     assert "Jordan Blackwood" in item.text() and "Okafor" in item.text()
-    go_to_row(qtbot, window, 0 if writer else 1)
-    rect = window.warnings.visualItemRect(item)
-    qtbot.mouseClick(window.warnings.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert window.current_client() == rows[writer].client_id
+    go_to_row(qtbot, group_session_window, 0 if writer else 1)
+    rect = group_session_window.warnings.visualItemRect(item)
+    qtbot.mouseClick(group_session_window.warnings.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert group_session_window.current_client() == rows[writer].client_id
 
 
-def test_closing_with_unsaved_attendance_asks_and_cancel_keeps_the_window(qtbot, window, group_clinic,
+def test_closing_with_unsaved_attendance_asks_and_cancel_keeps_the_window(qtbot, group_session_window, group_clinic,
                                                                          monkeypatch):
     """Cancel keeps the window open with the change; Save saves it and closes."""
     asked = []
     answer = [QMessageBox.StandardButton.Cancel]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or answer[0])
-    window.roster.setFocus()
-    qtbot.keyClick(window.roster, Qt.Key.Key_X)
-    assert window.isWindowModified()
-    window.close()
-    assert asked and window.isVisible()
+    group_session_window.roster.setFocus()
+    qtbot.keyClick(group_session_window.roster, Qt.Key.Key_X)
+    assert group_session_window.isWindowModified()
+    group_session_window.close()
+    assert asked and group_session_window.isVisible()
     answer[0] = QMessageBox.StandardButton.Save
-    window.close()
-    assert not window.isVisible()
-    assert group_clinic.groups.roster(window.session_id)[0].status == "absent_excused"
+    group_session_window.close()
+    assert not group_session_window.isVisible()
+    assert group_clinic.groups.roster(group_session_window.session_id)[0].status == "absent_excused"
 
 
-def test_undo_in_a_section_is_kept_per_client(qtbot, window):
+def test_undo_in_a_section_is_kept_per_client(qtbot, group_session_window):
     """Ctrl+Z undoes typing in one client's section without touching another's."""
-    window.roster.setFocus()
-    qtbot.keyClick(window.roster, Qt.Key.Key_P)
-    qtbot.keyClick(window.roster, Qt.Key.Key_P)
-    go_to_row(qtbot, window, 0)
-    editor = window.editor.editors["risk"]
+    group_session_window.roster.setFocus()
+    qtbot.keyClick(group_session_window.roster, Qt.Key.Key_P)
+    qtbot.keyClick(group_session_window.roster, Qt.Key.Key_P)
+    go_to_row(qtbot, group_session_window, 0)
+    editor = group_session_window.editor.editors["risk"]
     qtbot.keyClicks(editor, "No risk noted")
-    go_to_row(qtbot, window, 1)
+    go_to_row(qtbot, group_session_window, 1)
     qtbot.keyClicks(editor, "Low risk")
-    go_to_row(qtbot, window, 0)
+    go_to_row(qtbot, group_session_window, 0)
     editor.setFocus()
     qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert editor.toPlainText() == ""
     qtbot.keyClick(editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert editor.toPlainText() == "No risk noted"
-    go_to_row(qtbot, window, 1)
+    go_to_row(qtbot, group_session_window, 1)
     assert editor.toPlainText() == "Low risk"
 
 
@@ -291,34 +251,34 @@ def _other_workstation_saves(clinic, session_id, topic):
                                shared_note="Distress tolerance: TIPP.")
 
 
-def test_a_topic_saved_at_another_workstation_is_not_overwritten(qtbot, window, group_clinic):
+def test_a_topic_saved_at_another_workstation_is_not_overwritten(qtbot, group_session_window, group_clinic):
     """Cleo types a topic while her co-facilitator saves another: her save is refused, the dialog
     shows both topics, and Keep theirs puts theirs in her form."""
     session_id = today_session(group_clinic)
-    window.topic_edit.clear()
-    qtbot.keyClicks(window.topic_edit, "Urge surfing")
+    group_session_window.topic_edit.clear()
+    qtbot.keyClicks(group_session_window.topic_edit, "Urge surfing")
     _other_workstation_saves(group_clinic, session_id, "Radical acceptance")
-    assert window.save() is False
-    dialog = window.conflict_dialog
+    assert group_session_window.save() is False
+    dialog = group_session_window.conflict_dialog
     qtbot.waitUntil(dialog.isVisible)
     table_text = [dialog.table.item(r, c).text() for r in range(dialog.table.rowCount()) for c in range(3)
                   if dialog.table.item(r, c)]
     assert "Radical acceptance" in table_text and "Urge surfing" in table_text
-    assert "changed by" in window.status_text.text()
+    assert "changed by" in group_session_window.status_text.text()
     assert group_clinic.groups.session(session_id).topic == "Radical acceptance"
     qtbot.mouseClick(dialog.keep_button, Qt.MouseButton.LeftButton)
-    assert window.topic_edit.text() == "Radical acceptance"
-    assert not window.autosave.isActive()
+    assert group_session_window.topic_edit.text() == "Radical acceptance"
+    assert not group_session_window.autosave.isActive()
 
 
-def test_copy_mine_keeps_the_form_and_the_next_save_replaces_theirs(qtbot, window, group_clinic):
+def test_copy_mine_keeps_the_form_and_the_next_save_replaces_theirs(qtbot, group_session_window, group_clinic):
     """After Copy mine the form keeps Cleo's topic and saving again stores it."""
     session_id = today_session(group_clinic)
-    window.topic_edit.clear()
-    qtbot.keyClicks(window.topic_edit, "Urge surfing")
+    group_session_window.topic_edit.clear()
+    qtbot.keyClicks(group_session_window.topic_edit, "Urge surfing")
     _other_workstation_saves(group_clinic, session_id, "Radical acceptance")
-    assert window.save() is False
-    qtbot.mouseClick(window.conflict_dialog.copy_button, Qt.MouseButton.LeftButton)
-    assert window.topic_edit.text() == "Urge surfing"
-    assert window.save() is True
+    assert group_session_window.save() is False
+    qtbot.mouseClick(group_session_window.conflict_dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert group_session_window.topic_edit.text() == "Urge surfing"
+    assert group_session_window.save() is True
     assert group_clinic.groups.session(session_id).topic == "Urge surfing"

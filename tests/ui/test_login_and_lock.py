@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 import iopdesk
 from iopdesk.models import Staff
 from tests.conftest import ADMIN_PASSWORD
-from tests.ui.test_today_page import DEMO_PASSWORD, demo, small_demo_template  # noqa: F401 (fixtures)
+from tests.ui.test_today_page import DEMO_PASSWORD
 from ui.login_dialog import LoginDialog
 from ui.main_window import MainWindow
 
@@ -150,9 +150,9 @@ def visible_texts() -> str:
 
 
 @pytest.fixture
-def demo_window(qtbot, demo, tmp_path):  # noqa: F811 (fixture from test_today_page)
+def demo_window(qtbot, small_demo, tmp_path):
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(demo, settings=settings, idle_ms=60_000)
+    window = MainWindow(small_demo, settings=settings, idle_ms=60_000)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -255,7 +255,7 @@ def test_input_restarts_the_idle_timer(qtbot, demo_window):
     assert not demo_window.is_locked()
 
 
-def test_sign_in_as_someone_else_from_the_lock_screen(qtbot, demo_window, demo, monkeypatch):  # noqa: F811
+def test_sign_in_as_someone_else_from_the_lock_screen(qtbot, demo_window, small_demo, monkeypatch):  # noqa: F811
     """The first user is signed out; the next one signs in and gets their own Today page."""
     window = demo_window
     window.lock()
@@ -269,12 +269,12 @@ def test_sign_in_as_someone_else_from_the_lock_screen(qtbot, demo_window, demo, 
 
     monkeypatch.setattr(LoginDialog, "exec", sign_in_supervisor)
     qtbot.mouseClick(window.idle_lock.screen.switch_button, Qt.MouseButton.LeftButton)
-    assert demo.actor.username == "supervisor"
+    assert small_demo.actor.username == "supervisor"
     assert not window.is_locked()
     assert window.today_page is not first_page
-    assert window.user_label.text().startswith(demo.users.get("supervisor").display_name)
+    assert window.user_label.text().startswith(small_demo.users.get("supervisor").display_name)
     qtbot.waitUntil(lambda: window.today_page.caseload is not None, timeout=5000)
-    assert window.today_page.caseload.clinician_id == demo.users.get("supervisor").id
+    assert window.today_page.caseload.clinician_id == small_demo.users.get("supervisor").id
 
 
 def test_idle_minutes_come_from_the_users_settings(qtbot, staffed, tmp_path):

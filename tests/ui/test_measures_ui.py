@@ -28,7 +28,7 @@ PHQ9_MODERATE = [2, 2, 1, 2, 1, 1, 1, 1, 0]  # total 11, item 9 not endorsed
 
 
 @pytest.fixture
-def chart(clinician_sqlite):
+def chart_four_weeks_in(clinician_sqlite):
     """(clinic, client id): Marisol admitted four weeks ago, the clinician signed in."""
     client, _episode = admit_marisol(clinician_sqlite, days_ago=28, last="Quintana")
     return clinician_sqlite, client.id
@@ -59,10 +59,10 @@ def answer_by_keys(qtbot, dialog: MeasureEntryDialog, digits) -> None:
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key(Qt.Key.Key_0 + digit))
 
 
-def test_clinician_enters_a_phq9_and_sees_its_band(qtbot, chart):
+def test_clinician_enters_a_phq9_and_sees_its_band(qtbot, chart_four_weeks_in):
     """From the chart, Alt+6 then Ctrl+N, nine digit keys: the live line reads 11 Moderate; Enter on
     Save records it and the tab, chart and database show it."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     window = ClientChartWindow(clinic, Operations(), client_id)
     qtbot.addWidget(window)
     window.show()
@@ -92,9 +92,9 @@ def test_clinician_enters_a_phq9_and_sees_its_band(qtbot, chart):
         assert tab.chart.points_series.count() == 1
 
 
-def test_item_9_endorsed_shows_the_safety_flag_and_raises_an_alert(qtbot, chart):
+def test_item_9_endorsed_shows_the_safety_flag_and_raises_an_alert(qtbot, chart_four_weeks_in):
     """Answering item 9 with 'several days' shows the same-day safety banner at once; saving raises the alert."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     tab = make_tab(qtbot, clinic, client_id)
     dialog = open_entry(qtbot, tab)
     answer_by_keys(qtbot, dialog, [0] * 8)
@@ -108,9 +108,9 @@ def test_item_9_endorsed_shows_the_safety_flag_and_raises_an_alert(qtbot, chart)
     assert alert.kind == "safety" and "item 9" in alert.message
 
 
-def test_item_9_flag_shows_before_the_other_items_are_answered(qtbot, chart):
+def test_item_9_flag_shows_before_the_other_items_are_answered(qtbot, chart_four_weeks_in):
     """A clinician who clicks item 9 first sees the safety banner straight away."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     tab = make_tab(qtbot, clinic, client_id)
     dialog = open_entry(qtbot, tab)
     qtbot.mouseClick(dialog.rows[8].buttons[2], Qt.MouseButton.LeftButton)
@@ -118,9 +118,9 @@ def test_item_9_flag_shows_before_the_other_items_are_answered(qtbot, chart):
     assert "1 of 9 items answered" in dialog.score_label.text()
 
 
-def test_an_incomplete_phq9_is_refused_naming_the_missing_item(qtbot, chart):
+def test_an_incomplete_phq9_is_refused_naming_the_missing_item(qtbot, chart_four_weeks_in):
     """Five answers and Ctrl+S: the domain's "item 6: an answer is required" shows under item 6; nothing saved."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     tab = make_tab(qtbot, clinic, client_id)
     dialog = open_entry(qtbot, tab)
     answer_by_keys(qtbot, dialog, [1, 1, 1, 1, 1])
@@ -132,9 +132,9 @@ def test_an_incomplete_phq9_is_refused_naming_the_missing_item(qtbot, chart):
     assert clinic.measures.history(client_id, "PHQ-9") == []
 
 
-def test_closing_an_entry_with_answers_asks_and_can_discard(qtbot, chart, monkeypatch):
+def test_closing_an_entry_with_answers_asks_and_can_discard(qtbot, chart_four_weeks_in, monkeypatch):
     """Esc after three answers asks; Discard closes without saving; Cancel would have kept it open."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     tab = make_tab(qtbot, clinic, client_id)
     dialog = open_entry(qtbot, tab)
     answer_by_keys(qtbot, dialog, [2, 2, 2])
@@ -150,9 +150,9 @@ def test_closing_an_entry_with_answers_asks_and_can_discard(qtbot, chart, monkey
     assert clinic.measures.history(client_id, "PHQ-9") == []
 
 
-def test_cssrs_follow_up_items_are_asked_only_after_a_yes(qtbot, chart):
+def test_cssrs_follow_up_items_are_asked_only_after_a_yes(qtbot, chart_four_weeks_in):
     """On the C-SSRS, items 3–5 open once item 2 is "yes"; a no-risk screen saves as "No risk identified"."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     tab = make_tab(qtbot, clinic, client_id)
     tab.select_measure("C-SSRS")
     dialog = open_entry(qtbot, tab)
@@ -170,9 +170,9 @@ def test_cssrs_follow_up_items_are_asked_only_after_a_yes(qtbot, chart):
     assert point.band == "No risk identified"
 
 
-def test_chart_has_one_point_per_administration_over_the_bands(qtbot, chart, qtmodeltester):
+def test_chart_has_one_point_per_administration_over_the_bands(qtbot, chart_four_weeks_in, qtmodeltester):
     """Three PHQ-9s give three points over five band areas, listed in the chart's text alternative."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     for days_ago, answers in ((21, [3, 3, 2, 2, 2, 2, 1, 1, 0]), (14, PHQ9_MODERATE), (0, [1, 1, 1, 0, 0, 0, 1, 0, 0])):
         clinic.measures.record(client_id, "PHQ-9", administered_on=TODAY - dt.timedelta(days=days_ago),
                                answers=answers)
@@ -197,9 +197,9 @@ def test_chart_has_one_point_per_administration_over_the_bands(qtbot, chart, qtm
     assert tab.history_model.rowCount() == 0 and "not given yet" in tab.chart.view.accessibleDescription()
 
 
-def test_up_down_and_delete_move_between_items_and_clear_one(qtbot, chart):
+def test_up_down_and_delete_move_between_items_and_clear_one(qtbot, chart_four_weeks_in):
     """Down skips to the next item unanswered, Up goes back, Delete clears the item with the focus."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     tab = make_tab(qtbot, clinic, client_id)
     dialog = open_entry(qtbot, tab)
     answer_by_keys(qtbot, dialog, [3])
@@ -213,9 +213,9 @@ def test_up_down_and_delete_move_between_items_and_clear_one(qtbot, chart):
     assert dialog.answers() == {} and dialog.score_label.text() == "0 of 9 items answered"
 
 
-def test_switching_measure_with_answers_asks_before_discarding(qtbot, chart, monkeypatch):
+def test_switching_measure_with_answers_asks_before_discarding(qtbot, chart_four_weeks_in, monkeypatch):
     """Choosing GAD-7 after two PHQ-9 answers asks; Cancel keeps the PHQ-9 answers, Discard shows seven items."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     tab = make_tab(qtbot, clinic, client_id)
     dialog = open_entry(qtbot, tab)
     answer_by_keys(qtbot, dialog, [1, 1])
@@ -228,9 +228,9 @@ def test_switching_measure_with_answers_asks_before_discarding(qtbot, chart, mon
     assert dialog.code == "GAD-7" and len(dialog.rows) == 7 and dialog.answers() == {}
 
 
-def test_tab_refreshes_when_a_measure_is_recorded_elsewhere(qtbot, chart):
+def test_tab_refreshes_when_a_measure_is_recorded_elsewhere(qtbot, chart_four_weeks_in):
     """A GAD-7 recorded on another screen (announced through ops) appears in the list without reopening."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     tab = make_tab(qtbot, clinic, client_id)
     _result, changes = clinic.measures.record(client_id, "GAD-7", administered_on=TODAY, answers=[2] * 7)
     tab.ops.announce(changes)
@@ -254,9 +254,9 @@ def test_chart_falls_back_to_a_label_without_qt_charts(qtbot, monkeypatch):
     assert "12 (Moderate)" in widget.view.accessibleDescription()
 
 
-def test_measures_tab_refuses_a_biller_with_the_domains_message(qtbot, chart):
+def test_measures_tab_refuses_a_biller_with_the_domains_message(qtbot, chart_four_weeks_in):
     """A biller (no therapy narrative) gets the domain's refusal, which the chart window shows in the tab."""
-    clinic, client_id = chart
+    clinic, client_id = chart_four_weeks_in
     clinic.logout()
     clinic.login("biller", ADMIN_PASSWORD)
     with pytest.raises(PermissionDenied, match="not allowed"):

@@ -13,15 +13,15 @@ from iopdesk.models import AuditEvent
 from tests.domain.test_groups import admit
 from tests.ui.attestations import answer_attestations
 from tests.ui.test_name_check_ui import on_next_modal
-from tests.ui.test_notes_ui import DAP, chart, make_tab, new_editor, type_sections  # noqa: F401
+from tests.ui.test_notes_ui import DAP, make_tab, new_editor, type_sections
 from ui.chart.note_editor import NoteEditorDialog
 from ui.operations import Operations
 
 
 @pytest.fixture
-def marisol(chart, monkeypatch):  # noqa: F811 (fixture from test_notes_ui)
+def marisol_and_jordan_ids(chart_with_plan, monkeypatch):
     """(clinic, Marisol's id, Jordan Blackwood's id); closing an unsaved editor discards."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     other, _ = admit(clinic, "Jordan", "Blackwood")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     return clinic, client_id, other.id
@@ -35,10 +35,10 @@ def editor_for(qtbot, clinic, client_id, note_id=None) -> NoteEditorDialog:
     return editor
 
 
-def test_a_new_blank_note_refused_at_signing_leaves_no_draft(qtbot, marisol):
+def test_a_new_blank_note_refused_at_signing_leaves_no_draft(qtbot, marisol_and_jordan_ids):
     """Ctrl+N then Sign at once: “Cannot sign yet: fill in Data, Assessment, Plan”, no attestation,
     and the chart's list stays empty."""
-    clinic, client_id, _ = marisol
+    clinic, client_id, _ = marisol_and_jordan_ids
     tab = make_tab(qtbot, clinic, client_id)
     editor = new_editor(qtbot, tab)
     qtbot.mouseClick(editor.sign_button, Qt.MouseButton.LeftButton)
@@ -47,10 +47,10 @@ def test_a_new_blank_note_refused_at_signing_leaves_no_draft(qtbot, marisol):
     assert not editor.isWindowModified() and not editor.autosave_timer.isActive()
 
 
-def test_a_sign_the_domain_refuses_after_the_attestation_leaves_no_draft(qtbot, marisol, monkeypatch):
+def test_a_sign_the_domain_refuses_after_the_attestation_leaves_no_draft(qtbot, marisol_and_jordan_ids, monkeypatch):
     """A client admitted after the editor opened is named: the screen could not know, the domain
     refuses at signing, and the new note is not kept."""
-    clinic, client_id, _ = marisol
+    clinic, client_id, _ = marisol_and_jordan_ids
     answer_attestations(monkeypatch)
     editor = editor_for(qtbot, clinic, client_id)
     admit(clinic, "Keiko", "Tanabe")
@@ -60,9 +60,9 @@ def test_a_sign_the_domain_refuses_after_the_attestation_leaves_no_draft(qtbot, 
     assert clinic.notes.list_for_client(client_id) == []
 
 
-def test_cancel_at_the_attestation_leaves_the_note_as_it_was(qtbot, marisol):
+def test_cancel_at_the_attestation_leaves_the_note_as_it_was(qtbot, marisol_and_jordan_ids):
     """The attestation names Cleo with her credentials; Cancel signs nothing and creates nothing."""
-    clinic, client_id, _ = marisol
+    clinic, client_id, _ = marisol_and_jordan_ids
     editor = editor_for(qtbot, clinic, client_id)
     type_sections(qtbot, editor, DAP)
 
@@ -79,9 +79,9 @@ def test_cancel_at_the_attestation_leaves_the_note_as_it_was(qtbot, marisol):
     assert clinic.notes.list_for_client(client_id) == []
 
 
-def test_cannot_sign_yet_clears_as_the_sections_are_filled(qtbot, marisol):
+def test_cannot_sign_yet_clears_as_the_sections_are_filled(qtbot, marisol_and_jordan_ids):
     """The message names the two empty sections, then only the one left, then disappears."""
-    clinic, client_id, _ = marisol
+    clinic, client_id, _ = marisol_and_jordan_ids
     editor = editor_for(qtbot, clinic, client_id)
     type_sections(qtbot, editor, {"data": DAP["data"]})
     qtbot.mouseClick(editor.sign_button, Qt.MouseButton.LeftButton)
@@ -93,11 +93,11 @@ def test_cannot_sign_yet_clears_as_the_sections_are_filled(qtbot, marisol):
     assert not editor.error_label.isVisibleTo(editor) and editor.error_label.text() == ""
 
 
-def test_another_clients_name_is_highlighted_blocks_signing_and_signs_after_an_override(qtbot, marisol,
+def test_another_clients_name_is_highlighted_blocks_signing_and_signs_after_an_override(qtbot, marisol_and_jordan_ids,
                                                                                       monkeypatch):
     """“Jordan Blackwood” is highlighted as it is typed; Sign says why it cannot sign (no
     attestation); Override… with the reason lets it sign, and the reason is in the audit trail."""
-    clinic, client_id, jordan = marisol
+    clinic, client_id, jordan = marisol_and_jordan_ids
     shown = answer_attestations(monkeypatch)
     editor = editor_for(qtbot, clinic, client_id)
     type_sections(qtbot, editor, {**DAP, "data": "Rode in with her cousin Jordan Blackwood."})
@@ -126,9 +126,9 @@ def test_another_clients_name_is_highlighted_blocks_signing_and_signs_after_an_o
     assert [s.cursor.selectedText() for s in editor.section_edits["data"].extraSelections()] == []
 
 
-def test_the_name_message_clears_when_the_name_is_taken_out(qtbot, marisol):
+def test_the_name_message_clears_when_the_name_is_taken_out(qtbot, marisol_and_jordan_ids):
     """Sign refused for the name; deleting the surname clears the message once the check runs."""
-    clinic, client_id, _ = marisol
+    clinic, client_id, _ = marisol_and_jordan_ids
     editor = editor_for(qtbot, clinic, client_id)
     type_sections(qtbot, editor, {**DAP, "plan": "Call Jordan Blackwood"})
     qtbot.mouseClick(editor.sign_button, Qt.MouseButton.LeftButton)
@@ -139,10 +139,10 @@ def test_the_name_message_clears_when_the_name_is_taken_out(qtbot, marisol):
     assert not editor.name_check.panel.isVisible()
 
 
-def test_signing_a_new_note_with_an_impossible_date_stops_at_the_date(qtbot, marisol, monkeypatch):
+def test_signing_a_new_note_with_an_impossible_date_stops_at_the_date(qtbot, marisol_and_jordan_ids, monkeypatch):
     """The date of service retyped as 13/45/2026 and Ctrl+Enter: the message is under the date, the
     attestation never shows, and no note exists."""
-    clinic, client_id, _ = marisol
+    clinic, client_id, _ = marisol_and_jordan_ids
     shown = answer_attestations(monkeypatch)
     editor = editor_for(qtbot, clinic, client_id)
     type_sections(qtbot, editor, DAP)

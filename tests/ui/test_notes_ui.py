@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from iopdesk.kernel import clock
-from tests.conftest import ADMIN_PASSWORD, admit_marisol
-from tests.domain.test_groups import give_plan
+from tests.conftest import ADMIN_PASSWORD
 from tests.ui.attestations import answer_attestations
 from ui.chart.note_editor import NoteEditorDialog
 from ui.chart.note_list_model import NoteListTableModel
@@ -26,15 +24,6 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 DAP = {"data": "Reports two cravings this week; used urge surfing.",
        "assessment": "Cravings lower than at admission.",
        "plan": "Review the trigger log next session."}
-
-
-@pytest.fixture
-def chart(clinician_sqlite):
-    """(clinic, client id, objective ids): Marisol admitted with a plan, the clinician signed in."""
-    clinic = clinician_sqlite
-    client, episode = admit_marisol(clinic)
-    objectives = give_plan(client.id, episode.id, ["Identify three triggers", "Attend 3 groups a week"])
-    return clinic, client.id, objectives
 
 
 def sign_in(clinic, username: str) -> None:
@@ -79,10 +68,10 @@ def type_sections(qtbot, editor: NoteEditorDialog, texts: dict) -> None:
         qtbot.keyClicks(editor.section_edits[key], text)
 
 
-def test_clinician_writes_and_signs_a_dap_note_from_the_keyboard(qtbot, chart, monkeypatch):
+def test_clinician_writes_and_signs_a_dap_note_from_the_keyboard(qtbot, chart_with_plan, monkeypatch):
     """Ctrl+N, type Data/Assessment/Plan, tick an objective, Ctrl+Enter: after the attestation the
     note is signed with that text."""
-    clinic, client_id, objectives = chart
+    clinic, client_id, objectives = chart_with_plan
     shown = answer_attestations(monkeypatch)
     tab = make_tab(qtbot, clinic, client_id)
     assert tab.model.rowCount() == 0 and tab.empty_label.isVisible()
@@ -105,9 +94,9 @@ def test_clinician_writes_and_signs_a_dap_note_from_the_keyboard(qtbot, chart, m
     assert tab.model.rowCount() == 1 and tab.model.index(0, 5).data() == "Signed"
 
 
-def test_addendum_is_appended_and_the_signed_note_is_unchanged(qtbot, chart):
+def test_addendum_is_appended_and_the_signed_note_is_unchanged(qtbot, chart_with_plan):
     """Opening a signed note with Enter shows it read-only; Add addendum… appends a dated addendum."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     note_id = signed_note(clinic, client_id)
     tab = make_tab(qtbot, clinic, client_id)
     tab.table.setFocus()
@@ -128,10 +117,10 @@ def test_addendum_is_appended_and_the_signed_note_is_unchanged(qtbot, chart):
     assert captions and captions[0].startswith("Addendum — Cleo Clinician, ")
 
 
-def test_signing_with_an_empty_section_names_it_inline_and_signs_nothing(qtbot, chart, monkeypatch):
+def test_signing_with_an_empty_section_names_it_inline_and_signs_nothing(qtbot, chart_with_plan, monkeypatch):
     """Sign with Assessment blank: the message names Assessment, its field gets the focus, nothing is
     signed and no note is made by the refused sign (the typed text stays on screen for the autosave)."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     tab = make_tab(qtbot, clinic, client_id)
     editor = new_editor(qtbot, tab)
@@ -145,9 +134,9 @@ def test_signing_with_an_empty_section_names_it_inline_and_signs_nothing(qtbot, 
     assert clinic.notes.list_for_client(client_id) == [] and editor.isWindowModified()
 
 
-def test_intern_note_awaits_cosignature_then_supervisor_cosigns_from_the_tab(qtbot, chart, monkeypatch):
+def test_intern_note_awaits_cosignature_then_supervisor_cosigns_from_the_tab(qtbot, chart_with_plan, monkeypatch):
     """An intern's signed note waits for co-signature; the supervisor's Co-sign action completes it."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     answer_attestations(monkeypatch)
     sign_in(clinic, "intern")
     tab = make_tab(qtbot, clinic, client_id)
@@ -171,9 +160,9 @@ def test_intern_note_awaits_cosignature_then_supervisor_cosigns_from_the_tab(qtb
     assert tab.model.index(0, 5).data() == "Co-signed" and not tab.cosign_button.isEnabled()
 
 
-def test_biller_sees_the_list_but_opening_a_note_shows_the_refusal(qtbot, chart, monkeypatch):
+def test_biller_sees_the_list_but_opening_a_note_shows_the_refusal(qtbot, chart_with_plan, monkeypatch):
     """A biller sees the note's date and status; opening it shows the domain's refusal, no editor."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     signed_note(clinic, client_id)
     sign_in(clinic, "biller")
     tab = make_tab(qtbot, clinic, client_id)
@@ -189,9 +178,9 @@ def test_biller_sees_the_list_but_opening_a_note_shows_the_refusal(qtbot, chart,
     assert tab.editors == []
 
 
-def test_note_list_model_passes_the_model_tester(qtmodeltester, chart):
+def test_note_list_model_passes_the_model_tester(qtmodeltester, chart_with_plan):
     """The note list is a well-behaved table model, with and without rows."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     model = NoteListTableModel(clinic, client_id)
     qtmodeltester.check(model)
     signed_note(clinic, client_id)
@@ -200,9 +189,9 @@ def test_note_list_model_passes_the_model_tester(qtmodeltester, chart):
     qtmodeltester.check(model)
 
 
-def test_autosaved_typing_survives_in_a_new_editor(qtbot, chart):
+def test_autosaved_typing_survives_in_a_new_editor(qtbot, chart_with_plan):
     """After the autosave fires, a new editor on the same note id shows what was typed (crash safety)."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     editor = NoteEditorDialog(clinic, Operations(), client_id, autosave_ms=50)
     qtbot.addWidget(editor)
     editor.show()
@@ -218,9 +207,9 @@ def test_autosaved_typing_survives_in_a_new_editor(qtbot, chart):
     assert not again.signed and not again.isWindowModified()
 
 
-def test_closing_with_unsaved_changes_asks_and_cancel_keeps_the_editor(qtbot, chart, monkeypatch):
+def test_closing_with_unsaved_changes_asks_and_cancel_keeps_the_editor(qtbot, chart_with_plan, monkeypatch):
     """Esc with unsaved text asks; Cancel keeps the editor open, Save stores the draft and closes."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     editor = NoteEditorDialog(clinic, Operations(), client_id)
     qtbot.addWidget(editor)
     editor.show()
@@ -235,9 +224,9 @@ def test_closing_with_unsaved_changes_asks_and_cancel_keeps_the_editor(qtbot, ch
     assert clinic.notes.get(item.id).sections["data"] == "Half a thought"
 
 
-def test_ctrl_s_saves_the_draft_with_its_times_and_minutes(qtbot, chart):
+def test_ctrl_s_saves_the_draft_with_its_times_and_minutes(qtbot, chart_with_plan):
     """Typing the start over (an hour earlier) and pressing Ctrl+S saves the draft with the longer span."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan
     tab = make_tab(qtbot, clinic, client_id)
     editor = new_editor(qtbot, tab)
     qtbot.keyClicks(editor.section_edits["data"], "Brief check-in.")
@@ -257,9 +246,9 @@ def test_ctrl_s_saves_the_draft_with_its_times_and_minutes(qtbot, chart):
     assert tab.model.rowCount() == 1 and tab.model.index(0, 3).data() == "110"
 
 
-def test_client_without_a_plan_shows_no_treatment_plan_yet(qtbot, chart):
+def test_client_without_a_plan_shows_no_treatment_plan_yet(qtbot, chart_with_plan):
     """For a client with no treatment plan the objectives list gives way to "No treatment plan yet"."""
-    clinic, _, _ = chart
+    clinic, _, _ = chart_with_plan
     other, _ = clinic.clients.register(legal_first="Dana", legal_last="Okafor", dob="1985-02-03")
     editor = NoteEditorDialog(clinic, Operations(), other.id)
     qtbot.addWidget(editor)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from PySide6.QtCore import Qt
 
 from iopdesk.kernel import clock
 from iopdesk.kernel.changes import Changes
-from tests.conftest import admit_marisol
 from tests.domain.test_plans import draft_plan, signed_plan
 from tests.ui.attestations import answer_attestations
 from ui.chart.plan_tab import PlanTab
@@ -23,12 +21,6 @@ from ui.operations import Operations
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-
-
-@pytest.fixture
-def chart(clinician_sqlite):
-    """(clinic, client, episode): Marisol admitted two weeks ago, no plan yet, the clinician signed in."""
-    return (clinician_sqlite, *admit_marisol(clinician_sqlite))
 
 
 def open_tab(qtbot, clinic, client_id, ops=None) -> PlanTab:

@@ -46,7 +46,7 @@ document_kind("test-letter", "Attendance letter", write_test_letter)
 
 
 @pytest.fixture
-def chart(clinician_sqlite):
+def chart_of_marisol(clinician_sqlite):
     """(clinic, client): Marisol admitted two weeks ago, the clinician signed in."""
     client, _episode = admit_marisol(clinician_sqlite)
     return clinician_sqlite, client
@@ -83,9 +83,9 @@ def save_as(monkeypatch, qtbot, dialog, path: Path) -> None:
     return asked["start"]
 
 
-def test_preview_shows_every_page_of_the_document(qtbot, chart):
+def test_preview_shows_every_page_of_the_document(qtbot, chart_of_marisol):
     """The letter is written off the GUI thread and shown with its page count; Print and Save are ready."""
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     dialog = open_preview(qtbot, clinic, client)
     assert dialog.document.pageCount() >= 2
     assert dialog.pages_label.text() == f"{dialog.document.pageCount()} pages"
@@ -94,9 +94,9 @@ def test_preview_shows_every_page_of_the_document(qtbot, chart):
     assert dialog.internal_radio.isChecked() and not dialog.recipient_box.isEnabled()
 
 
-def test_saving_writes_the_pdf_under_a_name_without_the_clients_name(qtbot, chart, tmp_path, monkeypatch):
+def test_saving_writes_the_pdf_under_a_name_without_the_clients_name(qtbot, chart_of_marisol, tmp_path, monkeypatch):
     """Ctrl+S proposes MRN and document type only, and writes a readable PDF at the chosen path."""
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     dialog = open_preview(qtbot, clinic, client)
     assert printed_copies() == 0  # a preview is not a copy
     target = tmp_path / "out" / "letter.pdf"
@@ -132,9 +132,9 @@ def printer_answers(monkeypatch, paper: Path) -> None:
     monkeypatch.setattr(print_preview, "QPrintDialog", PrintDialogStub)
 
 
-def test_printing_sends_every_page_to_the_printer(qtbot, chart, tmp_path, monkeypatch):
+def test_printing_sends_every_page_to_the_printer(qtbot, chart_of_marisol, tmp_path, monkeypatch):
     """Ctrl+P asks for a printer and draws each page on it."""
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     dialog = open_preview(qtbot, clinic, client)
     paper = tmp_path / "printed.pdf"
     printer_answers(monkeypatch, paper)
@@ -147,10 +147,10 @@ def test_printing_sends_every_page_to_the_printer(qtbot, chart, tmp_path, monkey
     assert clinic.disclosures.log(client.id) == []
 
 
-def test_release_without_consent_is_refused_inline_and_cannot_be_printed(qtbot, chart):
+def test_release_without_consent_is_refused_inline_and_cannot_be_printed(qtbot, chart_of_marisol):
     """No consent names the drug court: the domain's refusal shows under the recipient; Print and
     Save stay disabled and nothing is logged."""
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     dialog = open_preview(qtbot, clinic, client)
     choose_release(qtbot, dialog, COURT)
     assert dialog.recipient_error.isVisible()
@@ -161,10 +161,10 @@ def test_release_without_consent_is_refused_inline_and_cannot_be_printed(qtbot, 
     assert clinic.disclosures.log(client.id) == []
 
 
-def test_release_under_consent_is_logged_once_when_saved(qtbot, chart, tmp_path, monkeypatch):
+def test_release_under_consent_is_logged_once_when_saved(qtbot, chart_of_marisol, tmp_path, monkeypatch):
     """The court's consent is offered as recipient; the preview logs nothing, Save writes the copy
     with its release pages and logs exactly one disclosure."""
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     clinic.consents.record(client.id, **consent_fields())
     dialog = open_preview(qtbot, clinic, client)
     assert [dialog.recipient_box.itemText(i) for i in range(dialog.recipient_box.count())] == [COURT]
@@ -184,9 +184,9 @@ def test_release_under_consent_is_logged_once_when_saved(qtbot, chart, tmp_path,
     assert [(d.recipient, d.description) for d in log] == [(COURT, "Attendance letter (PDF)")]
 
 
-def test_closing_the_dialog_deletes_its_temporary_files(qtbot, chart):
+def test_closing_the_dialog_deletes_its_temporary_files(qtbot, chart_of_marisol):
     """The preview lives in a private temporary folder that is gone once the dialog closes."""
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     dialog = open_preview(qtbot, clinic, client)
     folder = dialog.shown_file.parent
     assert folder.is_dir() and dialog.shown_file.exists()
@@ -194,21 +194,21 @@ def test_closing_the_dialog_deletes_its_temporary_files(qtbot, chart):
     assert not dialog.isVisible() and not folder.exists()
 
 
-def test_an_unknown_document_is_shown_as_a_message_not_a_traceback(qtbot, chart):
+def test_an_unknown_document_is_shown_as_a_message_not_a_traceback(qtbot, chart_of_marisol):
     """A missing document type reads as the domain's sentence above the empty preview."""
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     dialog = open_preview(qtbot, clinic, client, code="no-such-document")
     assert "is not one of" in dialog.message_label.text()
     assert not dialog.print_button.isEnabled()
 
 
 @pytest.mark.skipif(importlib.util.find_spec("reports.plan_pdf") is None, reason="reports/plan_pdf.py not yet written")
-def test_ctrl_p_in_the_plan_tab_previews_the_shown_plan(qtbot, chart):
+def test_ctrl_p_in_the_plan_tab_previews_the_shown_plan(qtbot, chart_of_marisol):
     """With a signed plan shown, Ctrl+P opens the preview of that version."""
     from tests.domain.test_plans import signed_plan
     from ui.chart.plan_tab import PlanTab
 
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     episode = clinic.episodes.current(client.id)
     plan = signed_plan(clinic, episode)
     tab = PlanTab(clinic, Operations(), client.id)
@@ -240,11 +240,11 @@ def press_ctrl_p(qtbot, widget) -> PrintPreviewDialog:
     return dialog
 
 
-def test_ctrl_p_on_the_discharge_tab_previews_the_discharge_only_once_started(qtbot, chart):
+def test_ctrl_p_on_the_discharge_tab_previews_the_discharge_only_once_started(qtbot, chart_of_marisol):
     """Without a discharge Print is disabled; with the draft on record Ctrl+P previews that discharge."""
     from ui.chart.discharge_tab import DischargeTab
 
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     tab = DischargeTab(clinic, Operations(), client.id)
     assert not tab.print_action.isEnabled() and not tab.print_button.isEnabled()
     view, changes = clinic.discharge.draft(clinic.episodes.current(client.id).id, discharged_on=clock.today(),
@@ -256,11 +256,11 @@ def test_ctrl_p_on_the_discharge_tab_previews_the_discharge_only_once_started(qt
     dialog.reject()
 
 
-def test_ctrl_p_in_the_note_editor_previews_the_saved_progress_note(qtbot, chart):
+def test_ctrl_p_in_the_note_editor_previews_the_saved_progress_note(qtbot, chart_of_marisol):
     """An individual note prints as a progress note of that note id."""
     from ui.chart.note_editor import NoteEditorDialog
 
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
                                         service_date=clock.today(), sections={"data": "Reviewed triggers."})
     editor = NoteEditorDialog(clinic, Operations(), client.id, note.id, autosave_ms=60_000)
@@ -270,11 +270,11 @@ def test_ctrl_p_in_the_note_editor_previews_the_saved_progress_note(qtbot, chart
     dialog.reject()
 
 
-def test_ctrl_p_on_the_measures_tab_previews_the_measure_report(qtbot, chart):
+def test_ctrl_p_on_the_measures_tab_previews_the_measure_report(qtbot, chart_of_marisol):
     """The Measures tab prints every measure of the client."""
     from ui.chart.measures_tab import MeasuresTab
 
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     tab = MeasuresTab(clinic, Operations(), client.id)
     dialog = press_ctrl_p(qtbot, tab)
     assert (dialog.code, dialog.request) == ("measures", PrintRequest(client.id))
@@ -282,11 +282,11 @@ def test_ctrl_p_on_the_measures_tab_previews_the_measure_report(qtbot, chart):
     dialog.reject()
 
 
-def test_ctrl_p_in_the_group_session_window_previews_its_sign_in_sheet(qtbot, chart, monkeypatch):
+def test_ctrl_p_in_the_group_session_window_previews_its_sign_in_sheet(qtbot, chart_of_marisol, monkeypatch):
     """A session's sign-in sheet is about no one client: it cannot be released, and its file name has no MRN."""
     from ui.group_session.session_window import GroupSessionWindow
 
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     today_ = clock.today()
     clinic.login("supervisor", ADMIN_PASSWORD)
     group, _ = clinic.groups.define_group("Morning process group", "process", default_minutes=180,
@@ -305,9 +305,9 @@ def test_ctrl_p_in_the_group_session_window_previews_its_sign_in_sheet(qtbot, ch
     dialog.reject()
 
 
-def test_printing_a_released_copy_logs_one_disclosure(qtbot, chart, tmp_path, monkeypatch):
+def test_printing_a_released_copy_logs_one_disclosure(qtbot, chart_of_marisol, tmp_path, monkeypatch):
     """Printed for the court under its consent: every page reaches the printer, one disclosure is logged."""
-    clinic, client = chart
+    clinic, client = chart_of_marisol
     clinic.consents.record(client.id, **consent_fields())
     dialog = open_preview(qtbot, clinic, client)
     choose_release(qtbot, dialog, COURT.lower())  # matched to the name on the consent

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, Discharge, PlanReview
-from tests.conftest import ADMIN_PASSWORD, admit_marisol
+from tests.conftest import ADMIN_PASSWORD
 from tests.domain.test_plans import draft_plan, signed_plan
 from tests.ui.attestations import press_in_attestation
 from ui.chart.discharge_wizard import REASON_PAGE, SIGN_PAGE, DischargeWizard
@@ -25,12 +25,6 @@ from ui.operations import Operations
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHOTS = "/tmp/shots"
-
-
-@pytest.fixture
-def chart(clinician_sqlite):
-    """(clinic, client, episode): Marisol admitted two weeks ago, the clinician signed in."""
-    return (clinician_sqlite, *admit_marisol(clinician_sqlite))
 
 
 def signs_of(entity: str) -> list[AuditEvent]:

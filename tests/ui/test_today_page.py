@@ -8,15 +8,11 @@ and copied per test, so every test sees the same clients and lists.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
-import iopdesk
-from iopdesk.demo import generate
-from iopdesk.kernel import clock
 from iopdesk.kernel.changes import Changes
 from ui.main_window import MainWindow
 from ui.operations import Operations
@@ -26,31 +22,10 @@ AS_OF = dt.date(2026, 3, 18)
 DEMO_PASSWORD = "demo-pass-2026"
 
 
-@pytest.fixture(scope="session")
-def small_demo_template(tmp_path_factory, sqlite_template) -> str:
-    path = tmp_path_factory.mktemp("today-demo") / "clinic.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    with iopdesk.open_clinic(str(path)) as clinic:
-        generate(clinic, clients=15, weeks=3, seed=3, as_of=AS_OF)
-    return str(path)
-
-
 @pytest.fixture
-def demo(tmp_path, small_demo_template):
-    """The small demo clinic on its day, with the demo clinician signed in."""
-    clock.pin(AS_OF)
-    path = tmp_path / "clinic.sqlite"
-    shutil.copyfile(small_demo_template, path)
-    clinic = iopdesk.open_clinic(str(path))
-    clinic.login("clinician", DEMO_PASSWORD)
-    yield clinic
-    clinic.close()
-
-
-@pytest.fixture
-def page(qtbot, demo):
+def today_page(qtbot, small_demo):
     ops = Operations()
-    page = TodayPage(demo, ops)
+    page = TodayPage(small_demo, ops)
     qtbot.addWidget(page)
     page.resize(1000, 900)
     page.show()
@@ -58,11 +33,11 @@ def page(qtbot, demo):
     return page
 
 
-def test_today_lists_the_clinicians_work_with_safety_alerts_first(page, demo, qtmodeltester):
+def test_today_lists_the_clinicians_work_with_safety_alerts_first(today_page, small_demo, qtmodeltester):
     """Each list with work is a titled table; safety alerts lead, in bold with a warning icon."""
-    caseload = demo.caseload.today()
+    caseload = small_demo.caseload.today()
     assert caseload.safety_alerts and caseload.unsigned_notes
-    shown = [page.sections_layout.itemAt(i).widget() for i in range(len(page.sections))]
+    shown = [today_page.sections_layout.itemAt(i).widget() for i in range(len(today_page.sections))]
     assert shown[0].key == "safety_alerts" and shown[0].view.isVisible()
     alerts = shown[0].model
     assert alerts.rowCount() == len(caseload.safety_alerts)
@@ -70,58 +45,58 @@ def test_today_lists_the_clinicians_work_with_safety_alerts_first(page, demo, qt
     assert first.data() == caseload.safety_alerts[0].client_name
     assert first.data(Qt.ItemDataRole.FontRole).bold()
     assert not first.data(Qt.ItemDataRole.DecorationRole).isNull()
-    notes = page.sections["unsigned_notes"]
+    notes = today_page.sections["unsigned_notes"]
     assert notes.title_label.text() == f"Notes to sign ({len(caseload.unsigned_notes)})"
     assert [notes.model.index(r, 1).data() for r in range(notes.model.rowCount())] == [
         item.mrn for item in caseload.unsigned_notes]
     qtmodeltester.check(notes.model)
-    qtmodeltester.check(page.sections["sessions"].model)
+    qtmodeltester.check(today_page.sections["sessions"].model)
 
 
-def test_empty_lists_collapse_to_one_line(page):
+def test_empty_lists_collapse_to_one_line(today_page):
     """A list with nothing to do says so in one line and shows no table."""
-    cosign = page.sections["cosign_queue"]
+    cosign = today_page.sections["cosign_queue"]
     assert cosign.is_empty()
     assert cosign.empty_label.isVisible() and cosign.empty_label.text() == "No notes to co-sign"
     assert not cosign.view.isVisible() and not cosign.title_label.isVisible()
 
 
-def test_enter_on_an_unsigned_note_emits_its_target(qtbot, page, demo):
+def test_enter_on_an_unsigned_note_emits_its_target(qtbot, today_page, small_demo):
     """Choosing a note to sign with the keyboard asks to open that note."""
-    view = page.sections["unsigned_notes"].view
+    view = today_page.sections["unsigned_notes"].view
     view.setFocus()
     view.setCurrentIndex(view.model().index(0, 0))
-    expected = demo.caseload.today().unsigned_notes[0]
-    with qtbot.waitSignal(page.open_target, timeout=1000) as opened:
+    expected = small_demo.caseload.today().unsigned_notes[0]
+    with qtbot.waitSignal(today_page.open_target, timeout=1000) as opened:
         qtbot.keyClick(view, Qt.Key.Key_Return)
     assert opened.args == [expected.target]
-    assert page.client_for(expected.target) == expected.client_id
+    assert today_page.client_for(expected.target) == expected.client_id
 
 
-def test_double_click_on_a_session_emits_its_target(qtbot, page, demo):
+def test_double_click_on_a_session_emits_its_target(qtbot, today_page, small_demo):
     """Double-clicking today's group session asks to open that session."""
-    view = page.sections["sessions"].view
+    view = today_page.sections["sessions"].view
     rect = view.visualRect(view.model().index(0, 0))
-    session = demo.caseload.today().sessions[0]
-    with qtbot.waitSignal(page.open_target, timeout=1000) as opened:
+    session = small_demo.caseload.today().sessions[0]
+    with qtbot.waitSignal(today_page.open_target, timeout=1000) as opened:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert opened.args == [session.target]
     assert view.model().data(view.model().index(0, 0), TodayItemTableModel.TARGET_ROLE) == session.target
 
 
-def test_today_reloads_when_a_note_changes(qtbot, page):
+def test_today_reloads_when_a_note_changes(qtbot, today_page):
     """A saved note anywhere re-reads the caseload; an unrelated change does not."""
-    with qtbot.waitSignal(page.loaded, timeout=5000):
-        page.ops.announce(Changes.of("note"))
-    page.ops.announce(Changes.of("staff"))
-    assert not page.is_loading()
+    with qtbot.waitSignal(today_page.loaded, timeout=5000):
+        today_page.ops.announce(Changes.of("note"))
+    today_page.ops.announce(Changes.of("staff"))
+    assert not today_page.is_loading()
 
 
-def test_main_window_opens_the_chart_of_an_activated_note(qtbot, demo, tmp_path):
+def test_main_window_opens_the_chart_of_an_activated_note(qtbot, small_demo, tmp_path):
     """Enter on a note to sign opens that client's chart on its Notes tab."""
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(demo, settings=settings)
+    window = MainWindow(small_demo, settings=settings)
     qtbot.addWidget(window)
     window.show()
     today = window.today_page

@@ -14,7 +14,6 @@ from ui.app import open_with_passphrase, run_app
 from ui.passphrase_dialog import PassphraseDialog
 
 PASSPHRASE = store.PASSPHRASE
-use_keyring, memory_keyring, encrypted_clinic = store.use_keyring, store.memory_keyring, store.encrypted_clinic
 
 
 def answer_with(monkeypatch, *answers):

@@ -33,7 +33,7 @@ from iopdesk.storage.errors import DatabaseBusy, ReadOnlyDatabase, clear_error
 from tests.conftest import ADMIN_PASSWORD, admit_marisol
 from tests.domain.test_groups import give_plan
 from tests.ui.attestations import answer_attestations
-from tests.ui.test_group_session_ui import group_template, today_session  # noqa: F401 - fixture
+from tests.ui.test_group_session_ui import today_session
 from ui import storage_retry
 from ui.chart.note_addenda import AddendumDialog
 from ui.chart.note_editor import NoteEditorDialog
@@ -68,7 +68,7 @@ def gui_thread_is_interactive(monkeypatch):
 
 
 @pytest.fixture
-def chart(clinician_sqlite, tmp_path):
+def chart_with_plan_on_file(clinician_sqlite, tmp_path):
     """(clinic, client id, clinic file): Marisol admitted with a plan, the clinician signed in."""
     set_interactive_thread(250)  # this thread's connection, open already, and any later one
     client, episode = admit_marisol(clinician_sqlite)
@@ -77,7 +77,7 @@ def chart(clinician_sqlite, tmp_path):
 
 
 @pytest.fixture
-def group_clinic(tmp_path, group_template):  # noqa: F811 - the imported session fixture
+def group_clinic_on_file(tmp_path, group_template):
     path = tmp_path / "clinic.sqlite"
     shutil.copyfile(group_template, path)
     clinic = iopdesk.open_clinic(str(path))
@@ -143,9 +143,9 @@ def counts() -> tuple[int, int]:
     return Note.select().count(), AuditEvent.select().count()
 
 
-def test_gui_thread_waits_briefly_for_a_lock_and_workers_wait_the_full_timeout(chart):
+def test_gui_thread_waits_briefly_for_a_lock_and_workers_wait_the_full_timeout(chart_with_plan_on_file):
     """The GUI thread's connection has the short busy timeout; another thread's keeps 5 s."""
-    clinic, _, _ = chart
+    clinic, _, _ = chart_with_plan_on_file
     import threading
 
     seen = {}
@@ -162,10 +162,10 @@ def test_gui_thread_waits_briefly_for_a_lock_and_workers_wait_the_full_timeout(c
     assert seen == {"worker": 5000, "short": None}
 
 
-def test_note_saved_while_another_workstation_holds_the_lock_asks_and_retry_saves(qtbot, chart, holder, asked):
+def test_note_saved_while_another_workstation_holds_the_lock_asks_and_retry_saves(qtbot, chart_with_plan_on_file, holder, asked):
     """Another program holds BEGIN IMMEDIATE: Save comes back within a second with the busy question,
     the text is untouched, and Retry after the other program lets go stores the draft."""
-    clinic, client_id, path = chart
+    clinic, client_id, path = chart_with_plan_on_file
     editor = open_editor(qtbot, clinic, client_id)
     before = counts()
     asked["holder"] = holder(path)
@@ -180,10 +180,10 @@ def test_note_saved_while_another_workstation_holds_the_lock_asks_and_retry_save
     assert counts()[0] == before[0] + 1
 
 
-def test_cancelled_busy_save_keeps_the_draft_on_screen_and_a_later_save_succeeds(qtbot, chart, holder, asked):
+def test_cancelled_busy_save_keeps_the_draft_on_screen_and_a_later_save_succeeds(qtbot, chart_with_plan_on_file, holder, asked):
     """Cancel leaves the editor open, its text as typed and marked unsaved, with the message under
     the note; nothing is written; Save after the lock is released stores it."""
-    clinic, client_id, path = chart
+    clinic, client_id, path = chart_with_plan_on_file
     editor = open_editor(qtbot, clinic, client_id)
     before = counts()
     proc = holder(path)
@@ -198,10 +198,10 @@ def test_cancelled_busy_save_keeps_the_draft_on_screen_and_a_later_save_succeeds
     assert editor.error_label.isHidden()
 
 
-def test_autosave_under_a_lock_asks_nothing_and_tries_again(qtbot, chart, holder, asked):
+def test_autosave_under_a_lock_asks_nothing_and_tries_again(qtbot, chart_with_plan_on_file, holder, asked):
     """An autosave that meets a busy database shows the message inline, asks no question, and
     saves by itself once the lock is gone."""
-    clinic, client_id, path = chart
+    clinic, client_id, path = chart_with_plan_on_file
     editor = open_editor(qtbot, clinic, client_id)
     editor.autosave_timer.setInterval(200)
     holder(path)
@@ -212,10 +212,10 @@ def test_autosave_under_a_lock_asks_nothing_and_tries_again(qtbot, chart, holder
     assert clinic.notes.get(editor.note_id).sections == DAP
 
 
-def test_signing_under_a_lock_asks_and_retry_signs(qtbot, chart, holder, asked, monkeypatch):
+def test_signing_under_a_lock_asks_and_retry_signs(qtbot, chart_with_plan_on_file, holder, asked, monkeypatch):
     """A saved draft signed while another program holds the lock: after the attestation, the
     question, then Retry signs it."""
-    clinic, client_id, path = chart
+    clinic, client_id, path = chart_with_plan_on_file
     answer_attestations(monkeypatch)
     editor = open_editor(qtbot, clinic, client_id)
     for field, typed in ((editor.start_edit, "10:00 AM"), (editor.end_edit, "10:50 AM")):
@@ -228,10 +228,10 @@ def test_signing_under_a_lock_asks_and_retry_signs(qtbot, chart, holder, asked, 
     assert len(asked["texts"]) == 1 and clinic.notes.get(editor.note_id).status in ("signed", "awaiting_cosign")
 
 
-def test_real_busy_question_shows_the_message_and_its_retry_button_retries(qtbot, chart, holder):
+def test_real_busy_question_shows_the_message_and_its_retry_button_retries(qtbot, chart_with_plan_on_file, holder):
     """The question itself: the clear message, Retry and Cancel; pressing Retry (after the lock
     is released) saves. A screenshot is kept for review."""
-    clinic, client_id, path = chart
+    clinic, client_id, path = chart_with_plan_on_file
     editor = open_editor(qtbot, clinic, client_id)
     proc = holder(path)
     seen = {}
@@ -254,10 +254,10 @@ def test_real_busy_question_shows_the_message_and_its_retry_button_retries(qtbot
     assert clinic.notes.get(editor.note_id).sections == DAP
 
 
-def test_group_session_saved_under_a_lock_asks_and_retry_saves_it(qtbot, group_clinic, holder, asked):
+def test_group_session_saved_under_a_lock_asks_and_retry_saves_it(qtbot, group_clinic_on_file, holder, asked):
     """The group session window: attendance and the shared part saved while another program holds
     the lock; the busy question comes at once, Cancel keeps it all on screen, Retry saves it."""
-    clinic, path = group_clinic
+    clinic, path = group_clinic_on_file
     ops = Operations()
     window = GroupSessionWindow(clinic, ops, today_session(clinic))
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
@@ -285,10 +285,10 @@ def test_group_session_saved_under_a_lock_asks_and_retry_saves_it(qtbot, group_c
     qtbot.waitUntil(lambda: not ops.busy)
 
 
-def test_full_disk_says_so_writes_nothing_and_saves_once_space_is_freed(qtbot, chart, warned, asked):
+def test_full_disk_says_so_writes_nothing_and_saves_once_space_is_freed(qtbot, chart_with_plan_on_file, warned, asked):
     """PRAGMA max_page_count stands in for a full disk: a clear message once, no question, nothing
     partial written, the editor open with its text; with room again, Save stores the note."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan_on_file
     editor = open_editor(qtbot, clinic, client_id)
     editor.section_edits["data"].setPlainText(" ".join(["Long narrative."] * 4000))
     typed = editor.sections()
@@ -307,11 +307,11 @@ def test_full_disk_says_so_writes_nothing_and_saves_once_space_is_freed(qtbot, c
     assert editor.save() and clinic.notes.get(editor.note_id).sections == typed
 
 
-def test_read_only_clinic_says_so_and_the_editor_stays_usable(qtbot, chart, warned):
+def test_read_only_clinic_says_so_and_the_editor_stays_usable(qtbot, chart_with_plan_on_file, warned):
     """The clinic file and folder made read-only (as root, which ignores permissions, the service
     raises what SQLite says instead): a clear message, nothing written, the editor still open;
     with write access back the note saves."""
-    clinic, client_id, path = chart
+    clinic, client_id, path = chart_with_plan_on_file
     editor = open_editor(qtbot, clinic, client_id)
     before = counts()
     if os.geteuid() == 0:
@@ -347,9 +347,9 @@ def test_read_only_clinic_says_so_and_the_editor_stays_usable(qtbot, chart, warn
     assert editor.save() and clinic.notes.get(editor.note_id).sections == DAP
 
 
-def test_busy_refusal_reaches_no_one_as_a_traceback(qtbot, chart, asked):
+def test_busy_refusal_reaches_no_one_as_a_traceback(qtbot, chart_with_plan_on_file, asked):
     """Any DatabaseBusy from a service (e.g. an injected one) ends as the question, never an exception."""
-    clinic, client_id, _ = chart
+    clinic, client_id, _ = chart_with_plan_on_file
     editor = open_editor(qtbot, clinic, client_id)
     busy = clear_error(Exception("database is locked"), "clinic")
     assert isinstance(busy, DatabaseBusy)
@@ -369,10 +369,10 @@ def test_busy_refusal_reaches_no_one_as_a_traceback(qtbot, chart, asked):
     assert len(calls) == 2 and len(asked["texts"]) == 2 and editor.sections() == DAP
 
 
-def test_addendum_written_under_a_lock_asks_and_retry_adds_it(qtbot, chart, holder, asked):
+def test_addendum_written_under_a_lock_asks_and_retry_adds_it(qtbot, chart_with_plan_on_file, holder, asked):
     """An addendum to a signed note, saved while another program holds the lock: the question at
     once, the text kept, and Retry adds it."""
-    clinic, client_id, path = chart
+    clinic, client_id, path = chart_with_plan_on_file
     note, _ = clinic.notes.create_draft(client_id, kind="individual", note_format="DAP",
                                         service_date=clock.today(), starts_at="10:00", ends_at="10:50",
                                         sections=DAP)
