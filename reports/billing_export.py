@@ -5,19 +5,21 @@ The workbook is written under a temporary name beside the destination; the batch
 event are recorded in one transaction whose last step moves the file into place. So the export is
 recorded only when its file is in place, and when anything fails or Cancel is pressed the
 destination (an earlier file there included) is as it was and nothing is recorded: no
-half-written workbook, and no file the record does not know about (it could be sent twice; should
-the commit itself fail after the move, the new file is taken out again).
+half-written workbook, and no file the record does not know about (it could be sent twice). Should
+the commit itself fail after the move, the earlier file (kept under a second name until the
+commit) is put back, or the new one taken out when there was none.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from iopdesk.kernel.changes import Changes
-from iopdesk.kernel.files import put_in_place, replacing
+from iopdesk.kernel.files import put_in_place, replacing, temporary_beside
 from iopdesk.services.billing.views import BillingRun, ExportBatchView
 from reports.billing_xlsx import ExportCancelled, Progress, WorkbookSummary, write_billing_workbook
 
@@ -49,10 +51,16 @@ def export_billing_workbook(clinic, run: BillingRun, out: str | os.PathLike[str]
     """
     out = Path(out)
     placed = []
+    earlier = temporary_beside(out)
 
     def place(partial: Path) -> None:
-        put_in_place(partial, out)
+        if out.is_file():  # a second name for the earlier file until the commit
+            try:
+                os.link(out, earlier)
+            except OSError:  # a folder without hard links (FAT, some shares): a copy
+                shutil.copy2(out, earlier)
         placed.append(out)
+        put_in_place(partial, out)
 
     try:
         with replacing(out) as partial:
@@ -63,9 +71,13 @@ def export_billing_workbook(clinic, run: BillingRun, out: str | os.PathLike[str]
             batch, changes = clinic.billing.record_export(run, file_name=out.name,
                                                           place_file=lambda: place(partial))
     except BaseException:
-        if placed:  # in place, but the record did not commit: take the file back out
+        if placed and earlier.exists():  # in place, but the record did not commit: put back
+            os.replace(earlier, out)
+        elif placed:
             out.unlink(missing_ok=True)
         raise
+    finally:
+        earlier.unlink(missing_ok=True)
     return BillingExport(out, replace(summary, file_name=str(out)), batch, changes)
 
 

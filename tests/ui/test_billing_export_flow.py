@@ -84,6 +84,28 @@ def test_a_workbook_that_cannot_be_put_in_place_is_not_recorded(billing_clinic_f
     assert _batches(billing_clinic_file) == []
 
 
+def test_when_the_record_fails_after_the_move_last_weeks_file_is_put_back(billing_clinic_file, tmp_path,
+                                                                          monkeypatch) -> None:
+    """The new workbook is already in place when the transaction fails: last week's file comes
+    back, no batch is recorded, and no second name is left in the folder."""
+    out = _last_weeks_file(tmp_path)
+    real_put_in_place = reports.billing_export.put_in_place
+
+    def placed_then_commit_fails(partial, path, *, durable=False):
+        real_put_in_place(partial, path, durable=durable)
+        assert Path(path).read_bytes()[:2] == b"PK"
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(reports.billing_export, "put_in_place", placed_then_commit_fails)
+    with iopdesk.open_clinic(str(billing_clinic_file)) as clinic:
+        clinic.login("biller", ADMIN_PASSWORD)
+        with pytest.raises(OSError):
+            export_billing_workbook(clinic, clinic.billing.run(DAY, DAY), out)
+        assert clinic.billing.batches() == []
+    assert out.read_bytes() == LAST_WEEK
+    assert [p.name for p in out.parent.iterdir()] == ["billing.xlsx"]
+
+
 def test_cancel_after_the_last_row_keeps_last_weeks_file_and_records_nothing(billing_clinic_file, tmp_path) -> None:
     """A complete workbook that was cancelled at the end is not put in place nor recorded."""
     out = _last_weeks_file(tmp_path)
