@@ -72,7 +72,7 @@ def export_billing_workbook(clinic, run: BillingRun, out: str | os.PathLike[str]
                                                           place_file=lambda: place(partial))
     except BaseException:
         if placed and earlier.exists():  # in place, but the record did not commit: put back
-            os.replace(earlier, out)
+            put_in_place(earlier, out)
         elif placed:
             out.unlink(missing_ok=True)
         raise
