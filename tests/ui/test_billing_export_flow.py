@@ -12,6 +12,7 @@ import pytest
 import iopdesk
 import reports.billing_export
 from iopdesk.errors import IopDeskError
+from iopdesk.services.billing.service import BillingService
 from reports.billing_export import export_billing_workbook
 from reports.billing_xlsx import ExportCancelled
 from reports.export_cli import main
@@ -89,14 +90,17 @@ def test_when_the_record_fails_after_the_move_last_weeks_file_is_put_back(billin
     """The new workbook is already in place when the transaction fails: last week's file comes
     back, no batch is recorded, and no second name is left in the folder."""
     out = _last_weeks_file(tmp_path)
-    real_put_in_place = reports.billing_export.put_in_place
+    record_export = BillingService.record_export
 
-    def placed_then_commit_fails(partial, path, *, durable=False):
-        real_put_in_place(partial, path, durable=durable)
-        assert Path(path).read_bytes()[:2] == b"PK"
-        raise OSError(5, "Input/output error")
+    def placed_then_commit_fails(service, run, *, file_name, place_file=None):
+        def place_then_fail():
+            place_file()
+            assert out.read_bytes()[:2] == b"PK"
+            raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(reports.billing_export, "put_in_place", placed_then_commit_fails)
+        return record_export(service, run, file_name=file_name, place_file=place_then_fail)
+
+    monkeypatch.setattr(BillingService, "record_export", placed_then_commit_fails)
     with iopdesk.open_clinic(str(billing_clinic_file)) as clinic:
         clinic.login("biller", ADMIN_PASSWORD)
         with pytest.raises(OSError):
