@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,10 @@ def _load_json(path: Path, what: str):
 def _inside(root: Path, name: object) -> Path:
     if not isinstance(name, str) or not name or "\x00" in name:
         raise _bad(f"file name {name!r} is not a file name.")
+    try:
+        os.fsencode(name)  # JSON may carry a lone surrogate ("\ud800") that no file name holds
+    except UnicodeEncodeError:
+        raise _bad(f"file name {name!r} is not a file name.") from None
     path = (root / name).resolve()
     if root.resolve() not in path.parents:
         raise _bad(f"file {name!r} lies outside the export folder.")

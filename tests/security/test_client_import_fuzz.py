@@ -250,3 +250,13 @@ def test_each_kind_of_junk_is_named_in_the_refusal(exported, target, name, edit,
     base, files = exported
     message = _whole_or_refused(target, _write(base, _edited(files, name, edit)))
     assert message.startswith("Manifest: ") and expected in message, message
+
+
+def test_a_file_name_no_file_system_can_hold_is_refused_by_name(exported, target):
+    """A manifest whose file name is a lone surrogate ("\\ud800", valid JSON, found by the fuzzer)
+    is refused with the manifest's message instead of failing inside the path functions."""
+    base, files = exported
+    manifest = json.loads(files["manifest.json"])
+    manifest["files"][0]["file"] = "tables/\ud800.json"
+    message = _whole_or_refused(target, _write(base, {**files, "manifest.json": json.dumps(manifest).encode()}))
+    assert message.startswith("Manifest: file name") and "is not a file name" in message, message
