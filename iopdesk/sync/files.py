@@ -106,9 +106,11 @@ def _read_header(fh: BinaryIO) -> tuple[dict, str, int]:
             raise ValueError("no header line")
         header = json.loads(line)
         mac = header.pop("mac")
+        if not (isinstance(mac, str) and len(mac) == 64 and mac.isascii()):
+            raise ValueError("not a signature")
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ValidationError("Sync file: its header is damaged; nothing was imported.", field="file") from None
-    return header, str(mac), fh.tell()
+    return header, mac, fh.tell()
 
 
 def _body_mac(fh: BinaryIO, sync_key: bytes, header: dict) -> str:
@@ -146,7 +148,8 @@ def _read_batches(fh: BinaryIO, sync_key: bytes, header: dict, mac: str, decrypt
     again = hmac.new(sync_key, _canonical(header) + b"\n", hashlib.sha256)
     inflater = zlib.decompressobj(wbits=31)  # gzip
     batches: list[dict] = []
-    pending, damaged = b"", False
+    pending: list[bytes] = []  # the start of a line not yet ended, in pieces (a line may be long)
+    damaged = False
     remaining = body_end - fh.tell()
     while remaining:
         chunk = fh.read(min(CHUNK, remaining))
@@ -159,9 +162,12 @@ def _read_batches(fh: BinaryIO, sync_key: bytes, header: dict, mac: str, decrypt
         if damaged:
             continue
         try:
-            pending += inflater.decompress(chunk)
-            *lines, pending = pending.split(b"\n")
-            batches.extend(json.loads(line) for line in lines if line.strip())
+            *lines, rest = inflater.decompress(chunk).split(b"\n")
+            if lines:
+                lines[0] = b"".join((*pending, lines[0]))
+                pending = []
+                batches.extend(json.loads(line) for line in lines if line.strip())
+            pending.append(rest)
         except (zlib.error, ValueError):
             damaged = True
     if decryptor is not None:
@@ -180,8 +186,9 @@ def _read_batches(fh: BinaryIO, sync_key: bytes, header: dict, mac: str, decrypt
     try:
         if damaged or not inflater.eof or inflater.unused_data:
             raise ValueError("damaged body")
-        if pending.strip():
-            batches.append(json.loads(pending))
+        last = b"".join(pending)
+        if last.strip():
+            batches.append(json.loads(last))
     except ValueError:
         raise _damaged() from None
     return batches

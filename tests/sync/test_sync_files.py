@@ -197,3 +197,34 @@ def test_a_file_is_encrypted_unless_a_plain_one_is_asked_for(three_sites_as_admi
     with north.on():
         exports = [e.detail for e in AuditEvent.select().where(AuditEvent.action == "sync_export")]
     assert [detail["encrypted"] for detail in exports] == [False]
+
+
+@pytest.mark.parametrize("passphrase", [None, PASSPHRASE])
+def test_a_file_read_in_small_chunks_gives_back_every_batch(tmp_path, monkeypatch, passphrase):
+    """Chunk boundaries fall inside lines, inside the gzip stream and inside the encryption tag:
+    the batches come back whole; the wrong passphrase is told apart from a damaged file."""
+    from iopdesk.sync import files
+
+    batches = [{"covered": n, "changes": [{"note": "Reports cravings. " * n}]} for n in range(1, 40)]
+    path, key = tmp_path / "north.sync", b"k" * 32
+    files.write_sync_file(path, {"format": 1}, batches, sync_key=key, passphrase=passphrase)
+    monkeypatch.setattr(files, "CHUNK", 7)
+    header, read = files.read_sync_file(path, sync_key=key, passphrase=passphrase)
+    assert read == batches and header["format"] == 1 and ("encryption" in header) == bool(passphrase)
+    if passphrase:
+        with pytest.raises(ValidationError, match="^Sync passphrase: it does not open this file") as wrong:
+            files.read_sync_file(path, sync_key=key, passphrase="wrong words")
+        assert wrong.value.field == "passphrase"
+
+
+@pytest.mark.parametrize("mac", ["é" * 64, 7, None, "ab"])
+def test_a_header_whose_signature_is_not_one_is_called_damaged(tmp_path, mac):
+    """A signature that is not 64 hex-like characters is a damaged header, not a traceback."""
+    import json
+
+    from iopdesk.sync.files import MAGIC, read_sync_file
+
+    path = tmp_path / "north.sync"
+    path.write_bytes(MAGIC + json.dumps({"format": 1, "mac": mac}).encode() + b"\n" + b"\x1f\x8b")
+    with pytest.raises(ValidationError, match="^Sync file: its header is damaged"):
+        read_sync_file(path, sync_key=b"k" * 32)
