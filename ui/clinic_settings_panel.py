@@ -1,8 +1,11 @@
-"""The Admin page's Clinic settings: how this clinic writes times, and how the sign-in sheet names
-its members.
+"""The Admin page's Clinic settings: how this clinic writes times, how the sign-in sheet names
+its members, and after how many idle minutes every workstation locks.
 
 Each choice is a program rule set through `clinic.settings.set_rule` (administrators only; the
-domain refuses anyone else and audits every change) the moment it is chosen. A new time format
+domain refuses anyone else and audits every change) the moment it is chosen. The idle-lock box
+takes 1 to 30 minutes (program policy for ONC §170.315(d)(5) automatic access time-out); it saves
+when Enter is pressed, an arrow is clicked or the box is left, not at each digit typed, and every
+open main window follows at once (others at their next sign-in or unlock). A new time format
 shows on every screen at once (`ui.dates.use_time_format`) and on every document printed from
 then on; the line under the choices says what was saved, or the domain's refusal.
 """
@@ -12,9 +15,18 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from iopdesk.kernel import formats
+from iopdesk.services.settings import IDLE_LOCK_RULE
 from ui.dates import use_time_format
 from ui.operations import Operations, user_message
 
@@ -22,7 +34,7 @@ SAMPLE = dt.time(9, 30)
 
 
 class ClinicSettingsPanel(QGroupBox):
-    """Time format and sign-in sheet names, saved as they are chosen."""
+    """Time format, sign-in sheet names and idle-lock minutes, saved as they are chosen."""
 
     def __init__(self, clinic, ops: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,18 +50,21 @@ class ClinicSettingsPanel(QGroupBox):
             "first_last_initial": self.tr("First name and last initial (Marisol Q.)"),
             "full": self.tr("Full name (Marisol Quintana)"),
         })
+        self.idle_lock_box = self._minutes()
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         for text, box in ((self.tr("&Time format:"), self.time_format_box),
-                          (self.tr("Sign-in sheet &names:"), self.member_names_box)):
+                          (self.tr("Sign-in sheet &names:"), self.member_names_box),
+                          (self.tr("&Lock workstations after:"), self.idle_lock_box)):
             label = QLabel(text)
             label.setBuddy(box)
             form.addRow(label, box)
         self.message = QLabel(objectName="settingsMessage")
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("Settings message"))
-        hint = QLabel(self.tr("Every screen and every document printed from now on follows these; each "
-                              "change is kept in the audit trail."), objectName="settingsHint")
+        hint = QLabel(self.tr("Every screen, every document printed from now on and every workstation's "
+                              "idle lock follow these; each change is kept in the audit trail."),
+                      objectName="settingsHint")
         hint.setWordWrap(True)
         hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout = QVBoxLayout(self)
@@ -66,16 +81,32 @@ class ClinicSettingsPanel(QGroupBox):
         box.activated.connect(lambda _index, rule=rule, box=box: self.choose(rule, box.currentData()))
         return box
 
-    def choose(self, rule: str, value: str) -> bool:
+    def _minutes(self) -> QSpinBox:
+        described = self.clinic.settings.rule(IDLE_LOCK_RULE)
+        box = QSpinBox(objectName="idleLockMinutes")
+        box.setAccessibleName(self.tr("Lock workstations after minutes without input"))
+        box.setRange(int(described.minimum), int(described.maximum))
+        box.setToolTip(self.tr("From {low} to {high} minutes: {why}.").format(
+            low=int(described.minimum), high=int(described.maximum), why=described.why))
+        box.valueChanged.connect(lambda minutes: box.setSuffix(self._minutes_text(minutes)))
+        box.setValue(self.clinic.settings.idle_lock_minutes())
+        box.setSuffix(self._minutes_text(box.value()))
+        box.setKeyboardTracking(False)  # typing "15" is not a change to 1 first
+        box.valueChanged.connect(lambda minutes: self.choose(IDLE_LOCK_RULE, minutes))
+        return box
+
+    def choose(self, rule: str, value: str | int) -> bool:
         """Set `rule` to `value` for the clinic; True when saved (the message says what happened)."""
         try:
             saved, changes = self.clinic.settings.set_rule(rule, value)
         except Exception as error:  # noqa: BLE001 - the domain's sentence, never a traceback
             self.message.setText(user_message(error))
-            box = self.time_format_box if rule == "display.time_format" else self.member_names_box
-            box.setCurrentIndex(max(0, box.findData(self.clinic.settings.rule(rule).value)))
+            self._show_saved(rule)
             return False
-        if rule == "display.time_format":
+        if rule == IDLE_LOCK_RULE:
+            self.message.setText(self.tr("Saved: workstations lock after {minutes}{idle}.").format(
+                minutes=saved.value, idle=self._minutes_text(saved.value)))
+        elif rule == "display.time_format":
             use_time_format(saved.value)
             self.message.setText(self.tr("Saved: times now show as {sample}.").format(
                 sample=formats.time_text(SAMPLE, saved.value)))
@@ -84,3 +115,18 @@ class ClinicSettingsPanel(QGroupBox):
                 how=self.member_names_box.currentText()))
         self.ops.announce(changes)
         return True
+
+    def _minutes_text(self, minutes: int) -> str:
+        """The words after the number: " minute without input" or " minutes without input"."""
+        return self.tr(" minute without input") if minutes == 1 else self.tr(" minutes without input")
+
+    def _show_saved(self, rule: str) -> None:
+        """Put `rule`'s box back to the clinic's value after a refusal."""
+        if rule == IDLE_LOCK_RULE:
+            self.idle_lock_box.blockSignals(True)
+            self.idle_lock_box.setValue(self.clinic.settings.idle_lock_minutes())
+            self.idle_lock_box.blockSignals(False)
+            self.idle_lock_box.setSuffix(self._minutes_text(self.idle_lock_box.value()))
+            return
+        box = self.time_format_box if rule == "display.time_format" else self.member_names_box
+        box.setCurrentIndex(max(0, box.findData(self.clinic.settings.rule(rule).value)))

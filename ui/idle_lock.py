@@ -125,7 +125,9 @@ class LockScreenWidget(QWidget):
 
 class IdleLock(QObject):
     """Locks `window` after `timeout_ms` without input; `window` provides `frame` (a
-    QStackedWidget with the workspace), `set_locked(bool)` and `signed_in(dialog)`."""
+    QStackedWidget with the workspace), `set_locked(bool)` and `signed_in(dialog)`. The time is
+    the clinic's `clinic.settings.idle_lock_minutes()` (ONC §170.315(d)(5) automatic access
+    time-out, 1 to 30 minutes), never a value from the user's own settings file."""
 
     locked = Signal()
     unlocked = Signal()
@@ -135,7 +137,6 @@ class IdleLock(QObject):
         super().__init__(window)
         self.window = window
         self.clinic = clinic
-        self.timeout_ms = max(1, int(timeout_ms))
         self.screen = LockScreenWidget()
         window.frame.addWidget(self.screen)
         self.screen.unlock_requested.connect(self.try_unlock)
@@ -145,14 +146,21 @@ class IdleLock(QObject):
         self._focus: QWidget | None = None
         self._hidden: list[QWidget] = []
         self._last_restart = 0.0
-        # Restarting the timer on every mouse move is wasteful; once per this many seconds is enough.
-        self._throttle = min(1.0, self.timeout_ms / 10000)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
-        self.timer.setInterval(self.timeout_ms)
         self.timer.timeout.connect(self.lock)
+        self.set_timeout_ms(timeout_ms)
         QApplication.instance().installEventFilter(self)
-        self.timer.start()
+
+    def set_timeout_ms(self, timeout_ms: int) -> None:
+        """Lock after `timeout_ms` without input from now on (the clinic's setting, read at sign-in
+        and when an administrator changes it); the idle time starts again unless locked."""
+        self.timeout_ms = max(1, int(timeout_ms))
+        # Restarting the timer on every mouse move is wasteful; once per this many seconds is enough.
+        self._throttle = min(1.0, self.timeout_ms / 10000)
+        self.timer.setInterval(self.timeout_ms)
+        if not self._is_locked:
+            self.timer.start()
 
     @property
     def is_locked(self) -> bool:

@@ -3,7 +3,7 @@
 Sections are Today (the signed-in clinician's caseload), Clients, Groups, Billing and Admin
 (site sync and its conflicts); Ctrl+1…5 switch between them and Ctrl+F goes to the
 client search. The window owns the `Operations` (`window.ops`) every page shares, an `IdleLock`
-that hides client data after idle minutes or on Ctrl+L, and a status bar naming the signed-in
+that hides client data after the clinic's idle-lock minutes or on Ctrl+L, and a status bar naming the signed-in
 user, their previous sign-in, the site and the database, and (where the clinic syncs) the sync
 status, which opens Admin when clicked. It remembers its size and place per user through
 `ui.settings`. Every screen writes times in the clinic's format (`ui.dates.follow_clinic`), read
@@ -38,7 +38,7 @@ from ui.dates import follow_clinic, stamp_text
 from ui.icons import app_icon
 from ui.idle_lock import IdleLock
 from ui.operations import Operations
-from ui.settings import idle_minutes, ui_settings
+from ui.settings import forget_idle_minutes, ui_settings
 from ui.sync_status import SyncStatusLabel
 from ui.today_page import TodayPage
 
@@ -140,9 +140,11 @@ class MainWindow(QMainWindow):
         install_audit_alarm(self)
         self.show_signed_in(previous_login)
 
-        minutes_ms = idle_minutes(self.settings) * 60_000
-        self.idle_lock = IdleLock(self, clinic, idle_ms if idle_ms is not None else minutes_ms)
+        forget_idle_minutes(self.settings)
+        self._idle_ms = idle_ms  # a test's own idle time; otherwise the clinic's setting
+        self.idle_lock = IdleLock(self, clinic, self._idle_lock_ms())
         self.idle_lock.signed_out.connect(self.close)
+        self.idle_lock.unlocked.connect(self._follow_idle_lock_setting)
         self.backup_schedule = BackupSchedule(self, clinic)  # every 24 h, and at sign-out if stale
 
         self.navigation.setCurrentRow(0)
@@ -150,9 +152,21 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
 
     def _settings_changed(self, changes) -> None:
-        """An administrator set a program rule: times are written as it now says."""
+        """An administrator set a program rule: times are written, and the workstation locks, as
+        it now says."""
         if changes.touches("settings"):
             follow_clinic(self.clinic)
+            self._follow_idle_lock_setting()
+
+    def _idle_lock_ms(self) -> int:
+        if self._idle_ms is not None:
+            return self._idle_ms
+        return self.clinic.settings.idle_lock_minutes() * 60_000
+
+    def _follow_idle_lock_setting(self) -> None:
+        """Read the clinic's idle-lock minutes again: at sign-in (and unlock, which is one), and
+        when an administrator changes them, so a change made elsewhere arrives by the next unlock."""
+        self.idle_lock.set_timeout_ms(self._idle_lock_ms())
 
     # -- pages ---------------------------------------------------------------------------
     def _build_pages(self) -> None:
@@ -349,6 +363,7 @@ class MainWindow(QMainWindow):
         self._build_pages()
         self.show_signed_in(dialog.previous_login)
         self.show_section("today")
+        self._follow_idle_lock_setting()
 
     # -- locking -------------------------------------------------------------------------
     def lock(self) -> None:

@@ -3,8 +3,9 @@
 It names this site and whether it is the main clinic or a satellite. A satellite types the main
 clinic's database address once (remembered per user in `ui.settings`) and presses Sync now (F5);
 either side can write a sync file for the other ("Export sync file…"; the main clinic chooses the
-satellite it is for) or apply one it was given ("Import sync file…"), optionally under a
-passphrase. Each run goes through `Operations` off the GUI thread; the domain's progress callback
+satellite it is for) or apply one it was given ("Import sync file…"). A file written here is
+always encrypted with the passphrase typed (the command line's `--plain` is not offered); a file
+without one, from an older version or `--plain`, still imports. Each run goes through `Operations` off the GUI thread; the domain's progress callback
 is called on that worker thread, so it is relayed to the progress bar through a queued signal.
 The result line shows the run's summary or the domain's error; afterwards every screen hears a
 change that touches everything (a sync can bring any kind of record), and the peers table below
@@ -105,7 +106,7 @@ class SyncPanel(QGroupBox):
         self.passphrase_edit = QLineEdit(objectName="syncPassphrase")
         self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase_edit.setAccessibleName(self.tr("Sync file passphrase"))
-        self.passphrase_edit.setPlaceholderText(self.tr("Optional: encrypts the file; the other site types the same"))
+        self.passphrase_edit.setPlaceholderText(self.tr("Encrypts the file; the other site types the same to open it"))
         if self.is_main:
             for site in clinic.sync.sites():
                 if not site.is_this_site:
@@ -218,6 +219,12 @@ class SyncPanel(QGroupBox):
         if self.is_main and not for_site:
             self._say(self.tr("Sync file for site: no satellite site has joined this clinic yet."))
             return
+        passphrase = self.passphrase_edit.text()
+        if not passphrase.strip():
+            self._say(self.tr("File passphrase: a sync file is always encrypted; type the passphrase the "
+                              "other site will type to open it."))
+            self.passphrase_edit.setFocus()
+            return
         target = for_site or "MAIN"
         name = f"{self.site_code}-to-{target}-{clock.today():%Y-%m-%d}{FILE_SUFFIX}"
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export sync file"), str(self._folder() / name),
@@ -227,7 +234,6 @@ class SyncPanel(QGroupBox):
         if not Path(path).suffix:
             path += FILE_SUFFIX
         self.settings.setValue(FOLDER_KEY, str(Path(path).parent))
-        passphrase = self.passphrase_edit.text() or None
         self._start("export", self.tr("Writing {file}…").format(file=Path(path).name),
                     lambda: self.clinic.sync.export_file(path, for_site=for_site, passphrase=passphrase,
                                                          progress=self.relay.report),

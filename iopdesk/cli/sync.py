@@ -1,7 +1,8 @@
 """`iopdesk sync`: exchange changes between a satellite site and the main clinic.
 
     iopdesk sync --with postgresql://…            direct sync (receive, then send)
-    iopdesk sync export --out FILE [--for SITE]   write a sync file (--encrypt: with a passphrase)
+    iopdesk sync export --out FILE [--for SITE]   write a sync file, encrypted with a passphrase
+                                                  (--plain: unencrypted, readable by anyone)
     iopdesk sync import FILE                      apply a sync file written for this site
     iopdesk sync join --main URL --site-code C --site-name N [--audit-key FILE]
                                                   create this satellite's database
@@ -31,7 +32,11 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     export = actions.add_parser("export", parents=[common], help="write a sync file")
     export.add_argument("--out", required=True, metavar="FILE")
     export.add_argument("--for", dest="for_site", metavar="SITE", help="site code the file is for (at the main clinic)")
-    export.add_argument("--encrypt", action="store_true", help="encrypt with a passphrase")
+    encryption = export.add_mutually_exclusive_group()
+    encryption.add_argument("--plain", action="store_true",
+                            help="write the file unencrypted (client names and notes readable by anyone "
+                                 "holding it); without this the file is encrypted with a passphrase")
+    encryption.add_argument("--encrypt", action="store_true", help=argparse.SUPPRESS)  # the default now
     export.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
     imp = actions.add_parser("import", parents=[common], help="apply a sync file written for this site")
     imp.add_argument("file", metavar="FILE")
@@ -89,11 +94,11 @@ def run(args, open_clinic) -> int:
             print("This database has a new identity; its peers will exchange everything with it again.")
             return 0
         if action == "export":
-            passphrase = (ask_password(PASSPHRASE_ENV, "Sync passphrase: ", confirm=True)
-                          if args.encrypt else None)
+            passphrase = None if args.plain else ask_password(PASSPHRASE_ENV, "Sync passphrase: ", confirm=True)
             count, size = clinic.sync.export_file(args.out, for_site=args.for_site, passphrase=passphrase,
-                                                  progress=_progress)
-            print(f"Wrote {count} change(s) to {args.out} ({size:,} bytes)")
+                                                  plain=args.plain, progress=_progress)
+            how = "unencrypted" if args.plain else "encrypted"
+            print(f"Wrote {count} change(s) to {args.out} ({size:,} bytes, {how})")
             return 0
         if action == "import":
             import os

@@ -10,10 +10,19 @@ number not listed there is 0 or more. Text is taken too (the command line passes
 naming the rule; an unknown rule is refused the same way. Only `admin.settings` may change a rule;
 each change is audited with the old and the new value in the same transaction. Anyone signed in
 may read the rules: every screen follows the time format.
+
+The idle lock is one of these rules, `workstation.idle_lock_minutes` (default 10, 1 to 30): ONC 2015
+Edition §170.315(d)(5) "automatic access time-out" asks that a session end after a period of
+inactivity, and the program holds it to half an hour at most. It is the clinic's, not a
+workstation's: it used to be read from each person's own settings file, where any number was
+taken (525,600 minutes; from 35,792 up Qt's timer overflowed and the lock never started).
+`idle_lock_minutes` reads it back within those bounds even if the database was edited by hand.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +35,8 @@ from iopdesk.kernel.clock import utcnow
 from iopdesk.models import ClinicSetting
 from iopdesk.services.base import Service
 
+IDLE_LOCK_RULE = "workstation.idle_lock_minutes"
+_log = logging.getLogger(__name__)
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 _KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
 
@@ -33,7 +44,8 @@ _KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number", 
 @dataclass(frozen=True)
 class ProgramRule:
     """One program rule: its key ("section.name"), this clinic's value and the shipped default,
-    with what an administrator may set it to (`choices`, or `minimum`/`maximum` for a number)."""
+    with what an administrator may set it to (`choices`, or `minimum`/`maximum` for a number) and
+    `why`, the reason for that range where the limits file gives one."""
 
     key: str
     value: object
@@ -41,6 +53,7 @@ class ProgramRule:
     choices: tuple[str, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    why: str = ""
 
     @property
     def changed(self) -> bool:
@@ -94,7 +107,7 @@ def _describe(key: str, value) -> ProgramRule:
     section, name = _split(key)
     limits = _limits().get(key, {})
     return ProgramRule(key, value, default_rules()[section][name], tuple(limits.get("choices", ())),
-                       limits.get("min"), limits.get("max"))
+                       limits.get("min"), limits.get("max"), limits.get("why", ""))
 
 
 class SettingsService(Service):
@@ -113,6 +126,21 @@ class SettingsService(Service):
         """How this clinic writes times: "12h" (9:30 AM) or "24h" (09:30)."""
         return str(self.rule("display.time_format").value)
 
+    def idle_lock_minutes(self) -> int:
+        """Minutes without keyboard or mouse input before a workstation locks (ONC §170.315(d)(5)
+        automatic access time-out; 1 to 30 by program policy). A value outside that range can only
+        have been written around `set_rule`: it is logged and held to the nearest bound."""
+        described = self.rule(IDLE_LOCK_RULE)
+        low, high = int(described.minimum), int(described.maximum)
+        value = described.value
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            return value
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else described.default
+        held = int(min(max(number, low), high)) if math.isfinite(number) else described.default
+        _log.warning("Program rule %s holds %r, outside %s to %s; the workstation locks after %s minutes",
+                     IDLE_LOCK_RULE, value, low, high, held)
+        return held
+
     def _checked(self, key: str, value) -> object:
         """The value `key` would be set to (read as the default's type); ValidationError naming
         the rule when it is not a value the rule takes."""
@@ -126,7 +154,8 @@ class SettingsService(Service):
             low = described.minimum if described.minimum is not None else 0
             if number < low or (described.maximum is not None and number > described.maximum):
                 span = f"from {low} to {described.maximum}" if described.maximum is not None else f"{low} or more"
-                raise ValidationError(f"Program rule {key}: {number} is out of range; it takes {span}.",
+                why = f" ({described.why})" if described.why else ""
+                raise ValidationError(f"Program rule {key}: {number} is out of range; it takes {span}{why}.",
                                       field="value")
         return value
 

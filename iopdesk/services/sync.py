@@ -124,15 +124,23 @@ class SyncService(Service):
             session.close_peer(remote)
         return report
 
-    def export_file(self, path: str | Path, *, for_site: str | None = None,
-                    passphrase: str | None = None, progress: Progress | None = None) -> tuple[int, int]:
-        """Write a sync file for `for_site` (a site code; a satellite's default is the main clinic).
-        Returns (row changes, bytes)."""
+    def export_file(self, path: str | Path, *, for_site: str | None = None, passphrase: str | None = None,
+                    plain: bool = False, progress: Progress | None = None) -> tuple[int, int]:
+        """Write a sync file for `for_site` (a site code; a satellite's default is the main clinic),
+        encrypted with `passphrase`. A file carries client names and note text on a USB stick, so
+        it is written unencrypted only when `plain` is asked for (ValidationError naming the
+        passphrase otherwise); the audit event says which. Returns (row changes, bytes)."""
         self.actor.require("sync.run")
+        if plain and passphrase:
+            raise ValidationError("Sync passphrase: a plain file has none; give a passphrase or ask for a "
+                                  "plain file, not both.", field="passphrase")
+        if not plain and not (passphrase or "").strip():
+            raise ValidationError("Sync passphrase: a sync file is encrypted; enter the passphrase the other "
+                                  "site will type to open it.", field="passphrase")
         peer = self._peer_site(for_site)
         count, size = session.export_file(Path(path), peer_site=str(peer.id), passphrase=passphrase,
                                           progress=progress or session._no_progress)
-        self._record("sync_export", {"for": peer.code, "changes": count, "bytes": size})
+        self._record("sync_export", {"for": peer.code, "changes": count, "bytes": size, "encrypted": not plain})
         return count, size
 
     def import_file(self, path: str | Path, *, passphrase: str | None = None,

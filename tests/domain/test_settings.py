@@ -98,3 +98,75 @@ def test_an_administrator_sets_the_time_format_from_the_command_line(staffed_cli
     code, text = run_cli(clinic, capsys, "settings", "reset", "display.time_format", "--db", clinic.url,
                       "--as", "admin")
     assert code == 0 and clinic.settings.time_format() == "12h"
+
+
+# -- the idle lock: ONC §170.315(d)(5) automatic access time-out, 1 to 30 minutes -----------------
+IDLE = "workstation.idle_lock_minutes"
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    (0, "0 is out of range; it takes from 1 to 30"),
+    (31, "31 is out of range; it takes from 1 to 30"),
+    (35_792, "35792 is out of range"),  # from here up Qt's timer overflowed and never locked
+    (525_600, "525600 is out of range"),  # a year: once taken from a user's own settings file
+    (-5, "out of range"),
+    ("ten", "'ten' is not a whole number"),
+    ("", "is not a whole number"),
+    (12.5, "is not a whole number"),
+    (True, "is not a whole number"),
+])
+def test_the_idle_lock_takes_one_to_thirty_minutes(staffed_clinic, value, words):
+    """Outside program policy, or not a number of minutes: refused naming the rule and why;
+    the clinic keeps its ten minutes and nothing is audited."""
+    clinic = staffed_clinic
+    clinic.login("admin", ADMIN_PASSWORD)
+    with pytest.raises(ValidationError) as refused:
+        clinic.settings.set_rule(IDLE, value)
+    assert str(refused.value).startswith(f"Program rule {IDLE}: ") and words in str(refused.value)
+    assert refused.value.field == "value"
+    assert clinic.settings.idle_lock_minutes() == 10 and _rule_events() == []
+
+
+def test_the_idle_lock_is_the_clinics_kept_in_its_database_and_audited(clinic_file):
+    """The administrator sets 1, then 30, then "15" as typed at a terminal; the value outlives
+    closing the clinic, and each change is in the audit trail."""
+    import iopdesk
+
+    with iopdesk.open_clinic(str(clinic_file)) as clinic:
+        assert clinic.settings.idle_lock_minutes() == 10
+        clinic.login("admin", ADMIN_PASSWORD)
+        for value in (1, 30, "15"):
+            clinic.settings.set_rule(IDLE, value)
+    with iopdesk.open_clinic(str(clinic_file)) as clinic:
+        assert clinic.settings.idle_lock_minutes() == 15 and clinic.settings.rule(IDLE).changed
+        assert [(e["from"], e["to"]) for e in _rule_events()] == [(10, 1), (1, 30), (30, 15)]
+
+
+def test_only_an_administrator_sets_the_idle_lock(staffed_clinic, capsys, monkeypatch):
+    """A clinician who would rather not be locked out of her notes cannot lengthen the time, in
+    the domain or at the terminal; an administrator's out-of-range value is refused naming it."""
+    clinic = staffed_clinic
+    clinic.login("clinician", ADMIN_PASSWORD)
+    with pytest.raises(PermissionDenied):
+        clinic.settings.set_rule(IDLE, 30)
+    monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    code, text = run_cli(clinic, capsys, "settings", "set", IDLE, "30", "--db", clinic.url, "--as", "clinician")
+    assert code == EXIT_ERROR and "not allowed" in text
+    code, text = run_cli(clinic, capsys, "settings", "set", IDLE, "525600", "--db", clinic.url, "--as", "admin")
+    assert code == EXIT_ERROR and f"{IDLE}: 525600 is out of range; it takes from 1 to 30" in text
+    assert "§170.315(d)(5)" in text and "Traceback" not in text
+    code, text = run_cli(clinic, capsys, "settings", "set", IDLE, "5", "--db", clinic.url, "--as", "admin")
+    assert code == 0 and f"{IDLE} = 5  (set for this clinic; default 10)" in text
+    assert clinic.settings.idle_lock_minutes() == 5 and _rule_events()[-1]["to"] == 5
+
+
+@pytest.mark.parametrize(("stored", "held"), [(525_600, 30), (0, 1), ("forever", 10), (float("inf"), 10)])
+def test_an_idle_lock_written_around_the_rules_is_held_to_its_bounds(staffed_clinic, stored, held, caplog):
+    """Someone with sqlite3 writes a year into the clinic's rules: the workstation still locks
+    within half an hour, and the log says what was found."""
+    from iopdesk.clinical.program_rules import OVERRIDE_KEY
+    from iopdesk.models import ClinicSetting
+
+    ClinicSetting.create(key=OVERRIDE_KEY, value={"workstation": {"idle_lock_minutes": stored}})
+    assert staffed_clinic.settings.idle_lock_minutes() == held
+    assert IDLE in caplog.text

@@ -30,6 +30,7 @@ OPEN = {
     "settings.rules": "the clinic's program rules (days, time format); no personal data",
     "settings.rule": "one program rule; no personal data",
     "settings.time_format": "every screen writes times as the clinic does, whoever is signed in",
+    "settings.idle_lock_minutes": "every workstation locks after the clinic's idle time, whoever is signed in",
 }
 
 # Methods whose names say they write; reported separately so a write gap stands out.

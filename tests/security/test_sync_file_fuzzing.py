@@ -1,19 +1,20 @@
 """Bad input everywhere, for sync files: random damage to a real file, and well-signed files with
 malformed contents (a faulty program holding the clinic's key), never get past the checks. Each
 import either succeeds or is refused with a "Sync file: …" message, and a refused one writes
-nothing."""
+nothing. A very large bogus file is refused without being loaded into memory."""
 
 from __future__ import annotations
 
 import copy
 import json
+import tracemalloc
 
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from iopdesk.errors import ValidationError
-from iopdesk.sync.files import read_sync_file, write_sync_file
+from iopdesk.sync.files import MAGIC, read_sync_file, write_sync_file
 from iopdesk.sync.session import sync_key
 from tests.security.byte_damage import damaged_bytes
 from tests.sync_sites import make_sites
@@ -29,7 +30,7 @@ def exchange(tmp_path_factory, staffed_sqlite_template):
     with north.on() as clinic:
         clinic.clients.register(legal_first="Odalys", legal_last="Fenwick", dob="1982-08-08", sex="F")
         clinic.login("admin", "correct horse battery")
-        clinic.sync.export_file(folder / "north.iopsync")
+        clinic.sync.export_file(folder / "north.iopsync", plain=True)
     with main.on() as clinic:
         clinic.login("admin", "correct horse battery")
         key = sync_key()
@@ -87,3 +88,32 @@ def test_a_signed_file_with_malformed_changes_is_refused_whole(exchange, data):
     write_sync_file(path, header, batches, sync_key=key)
     assert json.dumps(batches)
     _import_refused_or_fine(main, path)
+
+
+BOGUS_SIZE = 160 * 1024 * 1024
+
+
+@pytest.mark.parametrize("kind", ["a genuine header over a bogus body", "no header line at all"])
+def test_a_large_bogus_file_is_refused_without_loading_it(exchange, tmp_path, kind):
+    """A 160 MB file that is not what it claims is refused while Python's memory grows by a few
+    megabytes, not by the file's size (an 800 MB one once took 2.5 GB). The file is sparse, so it
+    costs almost no disk, and it is removed afterwards."""
+    main, _, original, *_ = exchange
+    path = tmp_path / "bogus.iopsync"
+    with path.open("wb") as fh:
+        fh.write(original[:original.index(b"\n", len(MAGIC)) + 1] if kind.startswith("a genuine") else MAGIC)
+        fh.truncate(BOGUS_SIZE)
+    before = main.last_change()
+    try:
+        with main.on() as clinic:
+            tracemalloc.start()
+            try:
+                with pytest.raises(ValidationError, match="^Sync file: its (signature does not match|header is damaged)"):
+                    clinic.sync.import_file(path)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    finally:
+        path.unlink()
+    assert peak < 16 * 1024 * 1024, f"refusing a {BOGUS_SIZE:,}-byte file took {peak:,} bytes"
+    assert main.last_change() == before

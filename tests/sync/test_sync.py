@@ -262,7 +262,7 @@ def test_a_satellite_syncs_with_a_main_clinic_on_postgresql(tmp_path, pg_server,
         with north.on() as clinic:
             clinic.login("admin", "correct horse battery")
             clinic.clients.register(legal_first="Tomas", legal_last="Lindqvist", dob="1961-01-01", sex="M")
-            clinic.sync.export_file(tmp_path / "north.sync")
+            clinic.sync.export_file(tmp_path / "north.sync", plain=True)
         with main.on() as clinic:
             clinic.login("admin", "correct horse battery")
             clinic.sync.import_file(tmp_path / "north.sync")
@@ -328,9 +328,19 @@ def test_sync_commands_report_one_line_and_refuse_without_an_admin(three_sites, 
         site.close()
     assert cli(["--db", str(north.path), "sync", "export", "--out", str(tmp_path / "n.iopsync")]) == 2
     assert "--as ADMIN" in capsys.readouterr().err
+    monkeypatch.delenv("IOPDESK_SYNC_PASSPHRASE", raising=False)
+    assert cli(["--db", str(north.path), "sync", "export", "--out", str(tmp_path / "n.iopsync"), "--as", "admin"]) == 2
+    assert "IOPDESK_SYNC_PASSPHRASE" in capsys.readouterr().err and not (tmp_path / "n.iopsync").exists()
+    monkeypatch.setenv("IOPDESK_SYNC_PASSPHRASE", "blue river stone")
     assert cli(["--db", str(north.path), "sync", "export", "--out", str(tmp_path / "n.iopsync"), "--as", "admin"]) == 0
+    assert "encrypted)" in capsys.readouterr().out
+    assert b'"encryption"' in (tmp_path / "n.iopsync").read_bytes()
     assert cli(["--db", str(main.path), "sync", "import", str(tmp_path / "n.iopsync"), "--as", "admin"]) == 0
     assert re.search(r"Imported .*: received [1-9]\d* change\(s\)", capsys.readouterr().out)
+    assert cli(["--db", str(north.path), "sync", "export", "--out", str(tmp_path / "plain.iopsync"),
+                "--plain", "--as", "admin"]) == 0
+    assert "unencrypted)" in capsys.readouterr().out
+    assert b'"encryption"' not in (tmp_path / "plain.iopsync").read_bytes()
     assert cli(["--db", str(main.path), "sync", "status"]) == 0
     assert "NORTH" in capsys.readouterr().out
     assert cli(["--db", str(main.path), "sync", "reidentify", "--as", "admin"]) == 0

@@ -1,4 +1,5 @@
-"""A satellite without a network: sync files carried on a USB stick, signed and optionally encrypted."""
+"""A satellite without a network: sync files carried on a USB stick, signed, and encrypted unless a
+plain file is asked for."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ def three_sites_as_admin(tmp_path, staffed_sqlite_template):
         site.close()
 
 
-def _export(site, path, for_site=None, passphrase=None):
+def _export(site, path, for_site=None, *, plain=False):
     with site.on() as clinic:
-        return clinic.sync.export_file(path, for_site=for_site, passphrase=passphrase)
+        return clinic.sync.export_file(path, for_site=for_site, passphrase=None if plain else PASSPHRASE,
+                                       plain=plain)
 
 
-def _import(site, path, passphrase=None):
+def _import(site, path, passphrase=PASSPHRASE):
     with site.on() as clinic:
         return clinic.sync.import_file(path, passphrase=passphrase)
 
@@ -90,11 +92,11 @@ def test_an_encrypted_file_hides_client_names_and_needs_the_passphrase(three_sit
     with north.on() as clinic:
         clinic.clients.register(legal_first="Zephyrine", legal_last="Quarrington", dob="1970-02-02", sex="F")
     path = tmp_path / "north.sync"
-    _export(north, path, passphrase=PASSPHRASE)
+    _export(north, path)
     data = path.read_bytes()
     assert b"Zephyrine" not in data and b"Quarrington" not in data
     with pytest.raises(ValidationError, match="encrypted") as missing:
-        _import(main, path)
+        _import(main, path, passphrase=None)
     assert missing.value.field == "passphrase"
     with pytest.raises(ValidationError, match="does not open"):
         _import(main, path, passphrase="wrong words")
@@ -114,7 +116,7 @@ def test_a_damaged_or_forged_file_is_refused_and_nothing_is_imported(three_sites
     main, north, _, client_id = three_sites_as_admin
     north.edit_client(client_id, phone="555-0909")
     path = tmp_path / "north.sync"
-    _export(north, path)
+    _export(north, path, plain=damage == "forge")
     data = bytearray(path.read_bytes())
     if damage == "flip a byte":
         data[-10] ^= 0x55
@@ -167,3 +169,62 @@ def test_the_main_clinic_must_say_which_satellite_a_file_is_for(three_sites_as_a
     with pytest.raises(ValidationError, match="must name the satellite") as refused:
         _export(main, tmp_path / "m.sync")
     assert refused.value.field == "site"
+
+
+def test_a_file_is_encrypted_unless_a_plain_one_is_asked_for(three_sites_as_admin, tmp_path):
+    """Without a passphrase nothing is written and the passphrase is asked for; a plain file is
+    written only when asked for, carries the names in the clear, still imports without a
+    passphrase (as files from older versions do), and the audit trail says which it was."""
+    import gzip
+
+    from iopdesk.models import AuditEvent
+
+    main, north, _, _ = three_sites_as_admin
+    with north.on() as clinic:
+        clinic.clients.register(legal_first="Wilhelmina", legal_last="Oyelaran", dob="1984-04-04", sex="F")
+    path = tmp_path / "north.sync"
+    for passphrase in (None, "", "   "):
+        with north.on() as clinic, pytest.raises(ValidationError, match="is encrypted; enter the passphrase") as asked:
+            clinic.sync.export_file(path, passphrase=passphrase)
+        assert asked.value.field == "passphrase" and not path.exists()
+    with north.on() as clinic, pytest.raises(ValidationError, match="not both"):
+        clinic.sync.export_file(path, passphrase=PASSPHRASE, plain=True)
+    _export(north, path, plain=True)
+    assert b"Oyelaran" in gzip.decompress(path.read_bytes().split(b"\n", 2)[2])  # anyone can unpack it
+    _import(main, path, passphrase=None)
+    with main.on() as clinic:
+        assert [c.legal_name for c in clinic.clients.search("Oyelaran")] == ["Wilhelmina Oyelaran"]
+    with north.on():
+        exports = [e.detail for e in AuditEvent.select().where(AuditEvent.action == "sync_export")]
+    assert [detail["encrypted"] for detail in exports] == [False]
+
+
+@pytest.mark.parametrize("passphrase", [None, PASSPHRASE])
+def test_a_file_read_in_small_chunks_gives_back_every_batch(tmp_path, monkeypatch, passphrase):
+    """Chunk boundaries fall inside lines, inside the gzip stream and inside the encryption tag:
+    the batches come back whole; the wrong passphrase is told apart from a damaged file."""
+    from iopdesk.sync import files
+
+    batches = [{"covered": n, "changes": [{"note": "Reports cravings. " * n}]} for n in range(1, 40)]
+    path, key = tmp_path / "north.sync", b"k" * 32
+    files.write_sync_file(path, {"format": 1}, batches, sync_key=key, passphrase=passphrase)
+    monkeypatch.setattr(files, "CHUNK", 7)
+    header, read = files.read_sync_file(path, sync_key=key, passphrase=passphrase)
+    assert read == batches and header["format"] == 1 and ("encryption" in header) == bool(passphrase)
+    if passphrase:
+        with pytest.raises(ValidationError, match="^Sync passphrase: it does not open this file") as wrong:
+            files.read_sync_file(path, sync_key=key, passphrase="wrong words")
+        assert wrong.value.field == "passphrase"
+
+
+@pytest.mark.parametrize("mac", ["é" * 64, 7, None, "ab"])
+def test_a_header_whose_signature_is_not_one_is_called_damaged(tmp_path, mac):
+    """A signature that is not 64 hex-like characters is a damaged header, not a traceback."""
+    import json
+
+    from iopdesk.sync.files import MAGIC, read_sync_file
+
+    path = tmp_path / "north.sync"
+    path.write_bytes(MAGIC + json.dumps({"format": 1, "mac": mac}).encode() + b"\n" + b"\x1f\x8b")
+    with pytest.raises(ValidationError, match="^Sync file: its header is damaged"):
+        read_sync_file(path, sync_key=b"k" * 32)

@@ -178,7 +178,7 @@ class ClinicAndSatellites(RuleBasedStateMachine):
         with self.sites[source].on() as clinic:
             clinic.actor = self.admin
             clinic.sync.export_file(path, for_site=None if source != "MAIN" else target,
-                                    passphrase="pass phrase" if encrypt else None)
+                                    passphrase="pass phrase" if encrypt else None, plain=not encrypt)
             clinic.actor = self.clinician
         self.files.append((path, target))
 

@@ -249,7 +249,8 @@ def test_wrong_passphrase_says_why_and_imports_nothing(qtbot, sync_sites, window
 
 
 def test_main_clinic_writes_a_file_for_the_chosen_satellite(qtbot, sync_sites, window_at, tmp_path, monkeypatch):
-    """At the main clinic the admin chooses NORTH and exports; Sync now is not offered there."""
+    """At the main clinic the admin chooses NORTH and exports, encrypted: without a passphrase the
+    page asks for one and writes nothing. Sync now is not offered there."""
     window = window_at(sync_sites.main)
     panel = window.page("admin").sync_panel
     assert panel.is_main and panel.sync_button.isHidden()
@@ -257,8 +258,12 @@ def test_main_clinic_writes_a_file_for_the_chosen_satellite(qtbot, sync_sites, w
     target = tmp_path / "for-north.iopsync"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    assert panel.result_label.text().startswith("File passphrase: a sync file is always encrypted")
+    assert not target.exists()
+    qtbot.keyClicks(panel.passphrase_edit, "usb stick")
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
     _wait_idle(qtbot, window)
-    assert target.is_file()
+    assert target.is_file() and b'"encryption"' in target.read_bytes()
     assert panel.peers_model.rowCount() == 1
     assert panel.peers_model.index(0, 0).data() == "North clinic (NORTH)"
 

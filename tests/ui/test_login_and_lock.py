@@ -277,13 +277,44 @@ def test_sign_in_as_someone_else_from_the_lock_screen(qtbot, demo_window, small_
     assert window.today_page.caseload.clinician_id == small_demo.users.get("supervisor").id
 
 
-def test_idle_minutes_come_from_the_users_settings(qtbot, staffed, tmp_path):
-    """The "lock/idle_minutes" setting sets the idle time; the default is ten minutes."""
+def test_the_lock_starts_with_the_clinics_minutes_not_the_users_file(qtbot, staffed, tmp_path):
+    """A year left in the user's own settings file by an older version is ignored and removed;
+    the lock starts with the clinic's ten minutes, and with five once the administrator sets it."""
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    settings.setValue("lock/idle_minutes", 525_600)
     window = MainWindow(staffed, settings=settings)
     qtbot.addWidget(window)
-    assert window.idle_lock.timeout_ms == 10 * 60_000
-    settings.setValue("lock/idle_minutes", 3)
+    assert window.idle_lock.timeout_ms == 10 * 60_000 == window.idle_lock.timer.interval()
+    assert window.idle_lock.timer.isActive() and not settings.contains("lock/idle_minutes")
+    window.idle_lock.stop()
+    staffed.login("admin", ADMIN_PASSWORD)
+    staffed.settings.set_rule("workstation.idle_lock_minutes", 5)
     second = MainWindow(staffed, settings=settings)
     qtbot.addWidget(second)
-    assert second.idle_lock.timeout_ms == 3 * 60_000
+    assert second.idle_lock.timer.interval() == 5 * 60_000 and second.idle_lock.timer.isActive()
+    assert second.idle_lock.timer.remainingTime() > 4 * 60_000
+    second.idle_lock.stop()
+
+
+def test_the_administrators_new_minutes_reach_the_open_window_and_lock_it(qtbot, staffed, tmp_path):
+    """The administrator chooses 1 minute in Clinic settings: the open window's lock now waits one
+    minute (and, with that minute shortened as the other lock tests do, locks)."""
+    from ui.clinic_settings_panel import ClinicSettingsPanel
+
+    staffed.login("admin", ADMIN_PASSWORD)
+    window = MainWindow(staffed, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = ClinicSettingsPanel(staffed, window.ops)
+    qtbot.addWidget(panel)
+    assert panel.idle_lock_box.value() == 10
+    assert (panel.idle_lock_box.minimum(), panel.idle_lock_box.maximum()) == (1, 30)
+    panel.idle_lock_box.setValue(1)
+    assert staffed.settings.idle_lock_minutes() == 1
+    assert panel.message.text() == "Saved: workstations lock after 1 minute without input."
+    assert window.idle_lock.timer.interval() == 60_000 and window.idle_lock.timer.isActive()
+    window.idle_lock.timer.setInterval(100)
+    window.idle_lock.timer.start()
+    qtbot.waitUntil(window.is_locked, timeout=3000)
+    window.idle_lock.stop()

@@ -1,6 +1,7 @@
 """ONC 170.315(d)(5) automatic access time-out: after a period of inactivity the workstation locks,
 hiding every client's data (main window and chart windows) until the signed-in user types their
-password again; wrong passwords at the lock screen count towards the account lockout."""
+password again; wrong passwords at the lock screen count towards the account lockout. The period
+is the clinic's program rule `workstation.idle_lock_minutes`, 1 to 30 minutes."""
 
 from __future__ import annotations
 
@@ -84,10 +85,13 @@ def test_wrong_passwords_at_the_lock_screen_lead_to_lockout(qtbot, workstation):
     assert "locked" in screen.error_label.text()
 
 
-def test_the_idle_time_is_bounded_by_default(qtbot, workstation, tmp_path):
-    """A workstation without a setting locks after ten minutes."""
+def test_the_idle_time_is_the_clinics_and_a_users_own_file_cannot_lengthen_it(qtbot, workstation, tmp_path):
+    """A workstation locks after the clinic's ten minutes even when the user's own settings file
+    asks for a year (once honoured; from 35,792 minutes Qt's timer overflowed and never locked)."""
     clinic, _, _ = workstation
-    window = MainWindow(clinic, settings=QSettings(str(tmp_path / "other.ini"), QSettings.Format.IniFormat))
+    own = QSettings(str(tmp_path / "other.ini"), QSettings.Format.IniFormat)
+    own.setValue("lock/idle_minutes", 525_600)
+    window = MainWindow(clinic, settings=own)
     qtbot.addWidget(window)
-    assert window.idle_lock.timeout_ms == 10 * 60_000
+    assert window.idle_lock.timeout_ms == 10 * 60_000 and window.idle_lock.timer.isActive()
     window.idle_lock.stop()
