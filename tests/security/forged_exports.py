@@ -1,0 +1,56 @@
+"""What a forger does to a client record export folder: edit a table and recompute its hashes in
+the manifest, then sign the manifest again with whatever Ed25519 key they hold (the clinic's own,
+in tests that look past the signature; another one, in tests of trust)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from iopdesk.interchange.signing import signature_document, signer_of
+from iopdesk.storage.records import content_hash
+
+
+def rehashed_manifest(manifest: dict, name: str, data: bytes, rows: list) -> dict:
+    """`manifest` with the entry of table file `name` recomputed for `data` holding `rows`."""
+    for entry in manifest["files"]:
+        if entry["file"] == name:
+            entry.update(rows=len(rows), sha256=hashlib.sha256(data).hexdigest(),
+                         records={str(r.get("id")) if isinstance(r, dict) else "?": content_hash(r) for r in rows})
+    return manifest
+
+
+def signed_bytes(manifest: dict, key: Ed25519PrivateKey) -> tuple[bytes, bytes]:
+    """(manifest.json, signature.json) for `manifest` signed by `key`, which it names as signer."""
+    signer = signer_of(key)
+    manifest = dict(manifest, signer={"algorithm": "Ed25519", "public_key": signer.public_key,
+                                      "fingerprint": signer.fingerprint})
+    body = json.dumps(manifest).encode()
+    return body, json.dumps(signature_document(key, body)).encode()
+
+
+def signed_again(folder: Path, key: Ed25519PrivateKey) -> None:
+    """Sign the manifest in `folder` as it now is with `key`."""
+    body, signature = signed_bytes(json.loads((folder / "manifest.json").read_text()), key)
+    (folder / "manifest.json").write_bytes(body)
+    (folder / "signature.json").write_bytes(signature)
+
+
+def forged(folder: Path, name: str, edit, key: Ed25519PrivateKey | None) -> None:
+    """Edit the first row of table file `name` in `folder` with `edit`, recompute its hashes in the
+    manifest, and sign the manifest with `key` (None: leave the old signature in place)."""
+    path = folder / name
+    rows = json.loads(path.read_text())
+    edit(rows[0])
+    data = (json.dumps(rows, sort_keys=True, indent=1) + "\n").encode()
+    path.write_bytes(data)
+    manifest = rehashed_manifest(json.loads((folder / "manifest.json").read_text()), name, data, rows)
+    if key is None:
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    else:
+        body, signature = signed_bytes(manifest, key)
+        (folder / "manifest.json").write_bytes(body)
+        (folder / "signature.json").write_bytes(signature)
