@@ -17,7 +17,7 @@ from iopdesk.interchange.client_import import import_client_record, read_export
 from iopdesk.interchange.signing import clinic_signing_key
 from iopdesk.models import ALL_MODELS, Disclosure
 from reports.client_export import export_client_with_pdfs
-from tests.security.forged_exports import signed_again
+from tests.security.forged_exports import signed_again, two_notes_of_one_day
 
 DEMO_PASSWORD = "demo-pass-2026"
 RECIPIENT = "Client (patient request)"
@@ -214,3 +214,19 @@ def test_the_command_line_exports_and_imports_a_client(demo_as_supervisor, tmp_p
     shutil.copyfile(sqlite_template, target)
     assert cli_main(["import", "client", str(out), "--db", str(target), "--trust", fingerprint]) == 0
     assert f"Imported client {mrn}" in capsys.readouterr().out
+
+
+def test_two_notes_of_one_date_written_a_minute_apart_get_a_pdf_each_and_import(clinic_file, tmp_path, sqlite_template):
+    """Time-ordered ids of notes written within about a minute share their first 8 characters; each
+    note's PDF is named by its whole id, so both are in the export, each listed once, and it imports."""
+    manifest, _ = two_notes_of_one_day(clinic_file, tmp_path / "out", pdfs=True)
+    notes = json.loads((tmp_path / "out" / "tables" / "note.json").read_text())
+    assert len(notes) == 2 and notes[0]["id"][:8] == notes[1]["id"][:8]
+    pdfs = sorted(a["file"] for a in manifest.attachments if a["file"].startswith("pdf/note_"))
+    assert pdfs == sorted(f"pdf/note_{n['service_date']}_{n['id']}.pdf" for n in notes)
+    assert len({a["sha256"] for a in manifest.attachments if a["file"] in pdfs}) == 2
+    target = tmp_path / "target.sqlite"
+    shutil.copyfile(sqlite_template, target)
+    with iopdesk.open_clinic(str(target)) as empty:
+        assert import_client_record(empty, tmp_path / "out", trust=manifest.signer).inserted > 0
+        assert empty.check().ok, empty.check().lines

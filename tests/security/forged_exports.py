@@ -1,17 +1,48 @@
-"""What a forger does to a client record export folder: edit a table and recompute its hashes in
-the manifest, then sign the manifest again with whatever Ed25519 key they hold (the clinic's own,
-in tests that look past the signature; another one, in tests of trust)."""
+"""Client record exports to attack, and what a forger does to one: edit a table and recompute its
+hashes in the manifest, then sign the manifest again with whatever Ed25519 key they hold (the
+clinic's own, in tests that look past the signature; another one, in tests of trust)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from iopdesk.interchange.signing import signature_document, signer_of
+import iopdesk
+from iopdesk.interchange.client_export import ExportManifest, export_client_record
+from iopdesk.interchange.signing import clinic_signing_key, signature_document, signer_of
+from iopdesk.kernel import clock
 from iopdesk.storage.records import content_hash
+from tests.conftest import ADMIN_PASSWORD
+
+
+def two_notes_of_one_day(source: Path, out: Path, *, pdfs: bool = False) -> tuple[ExportManifest, Ed25519PrivateKey]:
+    """In the staffed clinic file `source`: Cleo Clinician admits Tomasz and signs two individual
+    notes of yesterday, written a minute apart (their time-ordered ids share their first
+    characters); the supervisor exports the record to `out` (with the PDFs when `pdfs`). Returns
+    the manifest and the clinic's export key."""
+    with iopdesk.open_clinic(str(source)) as clinic:
+        clinic.login("clinician", ADMIN_PASSWORD)
+        client, _ = clinic.clients.register(legal_first="Tomasz", legal_last="Wieczorek", dob="1979-11-02", sex="M")
+        clinic.episodes.admit(client.id, admitted_on=clock.today() - dt.timedelta(days=10),
+                              track_code="substance_use", level="2.1", primary_clinician="clinician")
+        for starts, ends in (("10:00", "10:50"), ("11:00", "11:50")):
+            note, _ = clinic.notes.create_draft(
+                client.id, kind="individual", note_format="DAP", service_date=clock.today() - dt.timedelta(days=1),
+                starts_at=starts, ends_at=ends,
+                sections={"data": "Reports three days abstinent.", "assessment": "Engaged.", "plan": "Continue IOP."})
+            clinic.notes.sign(note.id, note.version)
+        clinic.login("supervisor", ADMIN_PASSWORD)
+        if pdfs:
+            from reports.client_export import export_client_with_pdfs
+
+            manifest = export_client_with_pdfs(clinic, client.mrn, out).manifest
+        else:
+            manifest = export_client_record(clinic, client.mrn, out)
+        return manifest, clinic_signing_key(clinic)
 
 
 def rehashed_manifest(manifest: dict, name: str, data: bytes, rows: list) -> dict:
