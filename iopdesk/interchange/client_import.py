@@ -149,6 +149,9 @@ def read_export(folder: str | Path) -> ExportFolder:
     root = Path(folder).expanduser()
     if not root.is_dir():
         raise ValidationError(f"In dir: no folder {root}.", field="in_dir")
+    if not (root / SIGNATURE_FILE).exists() and (root / MANIFEST).is_file():
+        raise _bad(f"{SIGNATURE_FILE} is missing: the export is not signed (IOP Desk signs exports from "
+                   f"format {FORMAT_VERSION} on); ask the clinic to export the record again.")
     signature = _load_json(root / SIGNATURE_FILE, SIGNATURE_FILE)
     try:
         body = (root / MANIFEST).read_bytes()

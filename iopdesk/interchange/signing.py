@@ -54,8 +54,7 @@ class Signer:
 
 def fingerprint(public_key: bytes) -> str:
     """"3F2A 91C0 …": the first 16 bytes of SHA-256 of the raw public key, grouped hex."""
-    digest = hashlib.sha256(public_key).hexdigest()[:32].upper()
-    return " ".join(digest[i:i + 4] for i in range(0, 32, 4))
+    return _grouped(hashlib.sha256(public_key).hexdigest()[:32])
 
 
 def normalised_fingerprint(text: object) -> str:
@@ -65,12 +64,12 @@ def normalised_fingerprint(text: object) -> str:
     if len(digits) != 32 or not _HEX.match(digits):
         raise ValidationError(f"Trust: {str(text)[:80]!r} is not a key fingerprint (32 hex digits, "
                               "as shown when the import was refused).", field="trust")
-    return fingerprint_text(digits)
+    return _grouped(digits)
 
 
-def fingerprint_text(digits: str) -> str:
+def _grouped(digits: str) -> str:
     digits = digits.upper()
-    return " ".join(digits[i:i + 4] for i in range(0, 32, 4))
+    return " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))
 
 
 def _raw(public: Ed25519PublicKey) -> bytes:

@@ -217,7 +217,8 @@ def test_a_manifest_with_junk_entries_or_unknown_tables_is_refused(exported, tar
     manifest = json.loads(files["manifest.json"])
     action = data.draw(st.sampled_from(["field", "entry", "table", "client", "outside"]))
     if action == "field":
-        manifest[data.draw(st.sampled_from(["files", "attachments", "client", "clinic", "format_version"]))] = \
+        manifest[data.draw(st.sampled_from(["files", "attachments", "client", "clinic", "format_version",
+                                                   "format_note", "signer"]))] = \
             data.draw(JUNK)
     elif action == "entry":
         entry = data.draw(st.sampled_from(manifest["files"]))
