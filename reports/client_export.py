@@ -9,8 +9,9 @@ measure report when the client has measure results. Every PDF goes through
 `reports.jobs.print_document` like the app's Print…, as a copy inside the program (nothing logged
 per file): the whole export is one disclosure, logged once by the export with the PDFs listed and
 hashed in the manifest. An account that may export but not print charts (an administrator) gets
-the JSON record only, and the result says so. File names carry the document type, date and a
-short id, never a name. An export for a recipient leaves out the notes that name another client
+the JSON record only, and the result says so. File names carry the document type, date and the
+record's whole id (never a name): two notes of one client on one date written within a minute
+share the first characters of their time-ordered ids, so nothing shorter keeps their files apart. An export for a recipient leaves out the notes that name another client
 (with their PDFs) and says so in its summary and manifest.
 """
 
@@ -43,7 +44,8 @@ class ClientExport:
         if held:
             line += (f"; {held} note(s) withheld because they name another client (listed under "
                      "\"withheld\" in manifest.json)")
-        return line + "."
+        return line + (f". Signed with this clinic's export key {self.manifest.signer}: a clinic importing it "
+                       "confirms that fingerprint with you by phone or in person.")
 
 
 def _table(folder: Path, manifest: ExportManifest, table: str) -> list[dict]:
@@ -60,15 +62,15 @@ def documents(folder: Path, manifest: ExportManifest) -> list[tuple[str, str | N
         if note["status"] not in SIGNED_NOTES:
             continue
         if note["kind"] == "group" and note.get("group_session_id"):
-            found.append(("group-note", note["group_session_id"], f"group-note_{note['service_date']}_{note['id'][:8]}"))
+            found.append(("group-note", note["group_session_id"], f"group-note_{note['service_date']}_{note['id']}"))
         elif note["kind"] != "group":
-            found.append(("progress-note", note["id"], f"note_{note['service_date']}_{note['id'][:8]}"))
+            found.append(("progress-note", note["id"], f"note_{note['service_date']}_{note['id']}"))
     for plan in _table(folder, manifest, "treatment_plan"):
         if plan["status"] in SIGNED_PLANS:
-            found.append(("plan", plan["id"], f"plan_v{plan['plan_version']}_{plan['id'][:8]}"))
+            found.append(("plan", plan["id"], f"plan_v{plan['plan_version']}_{plan['id']}"))
     for discharge in _table(folder, manifest, "discharge"):
         if discharge["status"] == "signed":
-            found.append(("discharge", discharge["id"], f"discharge_{discharge['id'][:8]}"))
+            found.append(("discharge", discharge["id"], f"discharge_{discharge['id']}"))
     if _table(folder, manifest, "measure_result"):
         found.append(("measures", None, "measures"))
     return found

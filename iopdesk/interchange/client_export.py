@@ -11,8 +11,11 @@ secrets, which are replaced by fixed values (`REDACTED`): an imported account ca
 
 Invariants: files hold rows as sync carries them (`iopdesk.sync.rows.to_json`), sorted by id, as
 UTF-8 JSON with sorted keys, so the same rows always give the same bytes; each row's record hash
-is `iopdesk.storage.records.content_hash` of that JSON; the manifest carries every file's SHA-256 and
-every row's hash. An export for a recipient (a release) leaves out every signed note that names
+is `iopdesk.storage.records.content_hash` of that JSON; the manifest carries every file's SHA-256
+(tables, PDFs, FORMAT.md) and every row's hash, and is itself signed: signature.json holds an
+Ed25519 signature over manifest.json's exact bytes by the clinic's export key, whose public key
+and fingerprint the manifest also names (iopdesk/interchange/signing.py), so an edited export
+cannot be re-hashed into one that imports, and every file has a name of its own. An export for a recipient (a release) leaves out every signed note that names
 another client (`clinic.disclosures.withheld_notes`), with the rows that belong to it, the audit events about
 it and the name-override events, blanks a session's shared part that names another client, and
 lists all of it under "withheld" in the manifest and in the disclosure log; an export without a
@@ -40,6 +43,14 @@ from iopdesk.audit import chain as audit
 from iopdesk.clinical.name_rules import OVERRIDE_ACTION, SHARED_FIELDS
 from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import ValidationError
+from iopdesk.interchange.signing import (
+    ALGORITHM,
+    SIGNATURE_FILE,
+    Signer,
+    clinic_signing_key,
+    signature_document,
+    signer_of,
+)
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.files import replacing
 from iopdesk.kernel.version import __version__
@@ -48,7 +59,7 @@ from iopdesk.storage.records import content_hash
 from iopdesk.sync.rows import models_by_table, to_json
 
 FORMAT = "iopdesk-client-record"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: signed (signature.json), FORMAT.md hashed, the signer named in the manifest
 MANIFEST = "manifest.json"
 FORMAT_NOTE = "FORMAT.md"
 # Columns of shared rows replaced by fixed values in the export (and so in an import).
@@ -81,6 +92,7 @@ class ExportManifest:
     files: tuple[ManifestFile, ...]
     attachments: tuple[dict, ...] = ()
     withheld: tuple[dict, ...] = ()  # rows left out of a release (notes naming another client)
+    signer: str = ""  # fingerprint of the clinic's export key that signed the manifest
 
     @property
     def tables(self) -> list[str]:
@@ -251,7 +263,8 @@ def _write_table(folder: Path, part: str, table: str, rows: dict[str, dict]) -> 
                         {row["id"]: content_hash(row) for row in ordered})
 
 
-def manifest_json(manifest: ExportManifest, clinic_name: str, schema_version: int) -> dict:
+def manifest_json(manifest: ExportManifest, clinic_name: str, schema_version: int, signer: Signer,
+                  format_note_sha256: str) -> dict:
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "program": f"IOP Desk {__version__}",
         "schema_version": schema_version,
@@ -262,6 +275,8 @@ def manifest_json(manifest: ExportManifest, clinic_name: str, schema_version: in
                    "imported": f.table not in NOT_IMPORTED, "records": f.records} for f in manifest.files],
         "attachments": list(manifest.attachments),
         "withheld": list(manifest.withheld),
+        "format_note": {"file": FORMAT_NOTE, "sha256": format_note_sha256},
+        "signer": {"algorithm": ALGORITHM, "public_key": signer.public_key, "fingerprint": signer.fingerprint},
     }
 
 
@@ -307,6 +322,7 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
         who = signed_in_staff(clinic.actor)
         if who is None:
             raise ValidationError("Recipient: a disclosure is made by a signed-in staff member.", field="recipient")
+    key = clinic_signing_key(clinic)
     with replacing(out, folder=True) as work:
         with clinic.db.atomic():  # one consistent snapshot of the record
             held = clinic.disclosures.withheld_notes(client.id) if recipient is not None else []
@@ -318,12 +334,15 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
                   for t in (m._meta.table_name for m in ALL_MODELS) if t in shared]
         manifest = ExportManifest(out, str(client.id), client.mrn, clinic.setting("clinic_id", ""),
                                   utcnow().replace(microsecond=0).isoformat(), tuple(files),
-                                  withheld=tuple(withheld))
+                                  withheld=tuple(withheld), signer=signer_of(key).fingerprint)
         shutil.copyfile(resources.path("client_record_format.md"), work / FORMAT_NOTE)
         if attach is not None:
             manifest = replace(manifest, attachments=tuple(attach(work, manifest)))
-        (work / MANIFEST).write_bytes(_dump(manifest_json(manifest, clinic.setting("clinic_name", ""),
-                                                          clinic.schema().version)))
+        _unique_names(manifest)
+        body = _dump(manifest_json(manifest, clinic.setting("clinic_name", ""), clinic.schema().version,
+                                   signer_of(key), sha256_file(work / FORMAT_NOTE)))
+        (work / MANIFEST).write_bytes(body)
+        (work / SIGNATURE_FILE).write_bytes(_dump(signature_document(key, body)))
     try:
         _log_export(clinic, client.id, manifest, recipient, who)
     except BaseException:
@@ -332,11 +351,20 @@ def export_client_record(clinic, mrn: str, out_dir: str | Path, *, recipient: st
     return manifest
 
 
+def _unique_names(manifest: ExportManifest) -> None:
+    """Every file of the export is listed once: two records written to one name would leave one
+    of them out, with two checksums for the file that is left (a bug, never the user's doing)."""
+    names = [f.file for f in manifest.files] + [str(a.get("file")) for a in manifest.attachments]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise RuntimeError(f"client export: {repeated[0]} would hold two records")
+
+
 def _log_export(clinic, client_id: uuid.UUID, manifest: ExportManifest, recipient: str | None,
                 who: Staff | None) -> None:
     rows = sum(f.rows for f in manifest.files if f.part == "record")
     detail = {"tables": len(manifest.tables), "rows": rows, "attachments": len(manifest.attachments),
-              "notes_withheld": manifest.notes_withheld}
+              "notes_withheld": manifest.notes_withheld, "signer": manifest.signer}
     with clinic.db.atomic():
         if recipient is None:
             audit.record(clinic.actor, "export", "client", client_id, client_id=client_id, detail=detail)

@@ -1,12 +1,19 @@
-"""Reading a client record export back: check it against its manifest, then insert it into an empty clinic.
+"""Reading a client record export back: check its signature and manifest, then insert it into an empty clinic.
 
-`read_export(folder)` verifies everything before anything is written: the manifest's format, every
-file's SHA-256, row count and per-row record hash, that every file is a known table inside the
-folder, that every row has exactly its table's columns with values of the column's type
-(`iopdesk.sync.rows.from_json`, the check sync files get), and that the record holds exactly the
-client the manifest names. `import_client_record` then checks that every foreign key points at a
-row of the export or of this clinic and inserts the rows parents first in one transaction, so a
-refusal (a ValidationError whose message starts with what is wrong) leaves the clinic as it was.
+`read_export(folder)` verifies everything before anything is written, the signature first: the
+file and row hashes alone prove nothing (anyone who edits a file can recompute them), so
+signature.json must be an Ed25519 signature of manifest.json's exact bytes
+(iopdesk/interchange/signing.py) before the manifest is even parsed. Then, against the signed
+manifest: its format, every file's SHA-256 (tables, PDFs, FORMAT.md), row count and per-row record
+hash, that every file is a known table inside the folder listed once, that no file was added that
+the manifest does not list, that every row has exactly its table's columns with values of the
+column's type (`iopdesk.sync.rows.from_json`, the check sync files get), and that the record holds
+exactly the client the manifest names; the first file that fails is named. `import_client_record`
+then requires a signer this clinic trusts (its own export key, one in its trusted list, or one the
+administrator confirms by its fingerprint, which is then trusted and audited), checks that every
+foreign key points at a row of the export or of this clinic and inserts the rows parents first in
+one transaction (`_insert` is the one place a row is written), so a refusal (a ValidationError
+whose message starts with what is wrong) leaves the clinic as it was, trust list included.
 
 Invariants: the target holds no clients (an import never merges into an existing chart); shared
 rows (staff, site, payer, group session…) already present with the same id are kept as they are;
@@ -40,6 +47,14 @@ from iopdesk.interchange.client_export import (
     NOT_IMPORTED,
     sha256_file,
 )
+from iopdesk.interchange.signing import (
+    SIGNATURE_FILE,
+    Signer,
+    confirmed,
+    is_trusted,
+    trust_key,
+    verified_signer,
+)
 from iopdesk.models import ALL_MODELS, Client
 from iopdesk.storage.records import content_hash
 from iopdesk.sync.rows import columns, from_json, models_by_table
@@ -51,6 +66,7 @@ class ExportFolder:
 
     manifest: dict
     rows: dict[tuple[str, str], list[dict]]
+    signer: Signer
 
     @property
     def client_id(self) -> str:
@@ -63,9 +79,17 @@ class ImportReport:
     mrn: str
     inserted: int
     kept: int
+    signer: str = ""  # fingerprint of the key the export was signed with
+    newly_trusted: bool = False  # the administrator confirmed that key with this import
 
     def summary(self) -> str:
-        return f"client {self.mrn}: {self.inserted} rows inserted, {self.kept} shared rows already present"
+        line = f"client {self.mrn}: {self.inserted} rows inserted, {self.kept} shared rows already present"
+        trust = "now trusted by this clinic" if self.newly_trusted else "trusted"
+        return line + f"; signed with the key {self.signer} ({trust})" if self.signer else line
+
+
+# What file managers leave in a folder someone looked at; not part of an export, and ignored.
+OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
 
 def _bad(message: str) -> ValidationError:
@@ -78,11 +102,17 @@ def _no_constant(name: str):
 
 def _load_json(path: Path, what: str):
     try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        body = path.read_bytes()
     except FileNotFoundError:
         raise _bad(f"{what} is missing from the export folder.") from None
     except IsADirectoryError:
         raise _bad(f"{what} is a folder, not a file.") from None
+    return _parsed_json(body, what)
+
+
+def _parsed_json(body: bytes, what: str):
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise _bad(f"{what} is not valid JSON ({str(exc)[:120]}).") from None
     except RecursionError:
@@ -111,22 +141,40 @@ def _entries(manifest: dict, key: str) -> list[dict]:
 
 def read_export(folder: str | Path) -> ExportFolder:
     """The export in `folder`, fully verified. Raises ValidationError (field "in_dir" for a missing
-    folder, else "manifest") naming the file and what does not match: a file's hash, a row's
-    record hash, an unknown table or column, a value of the wrong type for its column."""
+    folder, else "manifest") naming the first file that fails: first the signature (signature.json
+    must be a valid Ed25519 signature of manifest.json's bytes by the key the manifest names), then
+    each file against the signed manifest, in its order: a file's hash, a row's record hash, an
+    unknown table or column, a value of the wrong type for its column, a name listed twice, a file
+    in the folder the manifest does not list. Who signed is for the caller to judge (`signer`)."""
     root = Path(folder).expanduser()
     if not root.is_dir():
         raise ValidationError(f"In dir: no folder {root}.", field="in_dir")
-    manifest = _load_json(root / MANIFEST, MANIFEST)
+    if not (root / SIGNATURE_FILE).exists() and (root / MANIFEST).is_file():
+        raise _bad(f"{SIGNATURE_FILE} is missing: the export is not signed (IOP Desk signs exports from "
+                   f"format {FORMAT_VERSION} on); ask the clinic to export the record again.")
+    signature = _load_json(root / SIGNATURE_FILE, SIGNATURE_FILE)
+    try:
+        body = (root / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        raise _bad(f"{MANIFEST} is missing from the export folder.") from None
+    except IsADirectoryError:
+        raise _bad(f"{MANIFEST} is a folder, not a file.") from None
+    signer = verified_signer(signature, body)
+    manifest = _parsed_json(body, MANIFEST)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _bad(f"format is not {FORMAT!r}; this folder is not a client record export.")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise _bad(f"format_version {manifest.get('format_version')!r} is not {FORMAT_VERSION}; "
                    "it was written by another version of IOP Desk.")
+    named = manifest.get("signer")
+    if not isinstance(named, dict) or named.get("public_key") != signer.public_key:
+        raise _bad(f"signer does not name the key {SIGNATURE_FILE} is signed with.")
     client = manifest.get("client") or {}
     if not isinstance(client, dict) or not isinstance(client.get("id"), str) or not isinstance(client.get("mrn"), str):
         raise _bad("client id and mrn are missing.")
     if not isinstance(manifest.get("clinic", {}), dict):
         raise _bad("clinic is not an entry with the exporting clinic's id.")
+    listed = {MANIFEST, SIGNATURE_FILE}
     rows: dict[tuple[str, str], list[dict]] = {}
     for entry in _entries(manifest, "files"):
         table, part, name = entry.get("table"), entry.get("part"), entry.get("file")
@@ -136,11 +184,11 @@ def read_export(folder: str | Path) -> ExportFolder:
             raise _bad(f"{name}: a record holds one client; another client cannot come as a shared row.")
         if (table, part) in rows:
             raise _bad(f"{name}: table {table} ({part}) is listed twice.")
-        path = _inside(root, name)
+        path = _listed(root, name, listed)
         if not path.is_file():
             raise _bad(f"{name} is missing from the export folder.")
         if sha256_file(path) != entry.get("sha256"):
-            raise _bad(f"{name}: sha256 does not match the file (the file or the manifest was changed).")
+            raise _bad(f"{name}: sha256 does not match the file (the file was changed after the export was signed).")
         data = _load_json(path, name)
         records = entry.get("records") or {}
         if not isinstance(data, list) or not isinstance(records, dict) or len(data) != entry.get("rows") \
@@ -152,14 +200,41 @@ def read_export(folder: str | Path) -> ExportFolder:
                            "does not match the row.")
             _checked_values(table, row, name)
         rows[(table, part)] = data
-    for attachment in _entries(manifest, "attachments"):
-        path = _inside(root, attachment.get("file"))
-        if not path.is_file() or sha256_file(path) != attachment.get("sha256"):
-            raise _bad(f"attachment {attachment.get('file')!r}: sha256 does not match the file.")
+    note = manifest.get("format_note")
+    for attachment in [*_entries(manifest, "attachments"), *([note] if isinstance(note, dict) else [])]:
+        path = _listed(root, attachment.get("file"), listed)
+        if not path.is_file():
+            raise _bad(f"{attachment.get('file')} is missing from the export folder.")
+        if sha256_file(path) != attachment.get("sha256"):
+            raise _bad(f"{attachment.get('file')}: sha256 does not match the file (the file was changed "
+                       "after the export was signed).")
+    _nothing_unlisted(root, listed)
     clients = rows.get(("client", "record"), [])
     if len(clients) != 1 or clients[0].get("id") != client["id"] or clients[0].get("mrn") != client["mrn"]:
         raise _bad("client: the record does not hold exactly the client the manifest names.")
-    return ExportFolder(manifest, rows)
+    return ExportFolder(manifest, rows, signer)
+
+
+def _listed(root: Path, name: object, listed: set[str]) -> Path:
+    """The path of a file the manifest lists, which no other entry may list too."""
+    path = _inside(root, name)
+    key = path.relative_to(root.resolve()).as_posix()
+    if key in listed:
+        raise _bad(f"{name} is listed twice in the manifest.")
+    listed.add(key)
+    return path
+
+
+def _nothing_unlisted(root: Path, listed: set[str]) -> None:
+    """Refuse a file in the folder that the signed manifest does not list (put there afterwards,
+    it would pass for part of the record), except what file managers leave behind."""
+    base = root.resolve()
+    extra = sorted(p.relative_to(base).as_posix() for p in base.rglob("*")
+                   if p.is_file() and p.name not in OS_LITTER and not p.name.startswith("._"))
+    extra = [name for name in extra if name not in listed]
+    if extra:
+        raise _bad(f"{extra[0]} is in the export folder but not in the signed manifest (it was added "
+                   "after the export was signed).")
 
 
 def _checked_values(table: str, row: dict, where: str) -> dict:
@@ -217,7 +292,7 @@ def _unclashed(model, values: dict) -> dict:
 
 
 def _short(value: object) -> str | None:
-    """A manifest field (not covered by any hash) as short text for the audit event."""
+    """A manifest field (signed, but free text of the exporter's choosing) as short text for the audit event."""
     return None if value is None else str(value)[:80]
 
 
@@ -271,6 +346,8 @@ def _source_audit(export: ExportFolder) -> dict:
 
 
 def _insert(clinic, model, table: str, row: dict, values: dict) -> None:
+    """Write one imported row: the one place an import inserts a record (whatever is done to every
+    arriving record, such as sealing it with its provenance, belongs here)."""
     label = table.replace("_", " ").capitalize()
     try:
         with clinic.db.atomic():
@@ -287,24 +364,55 @@ def _insert(clinic, model, table: str, row: dict, values: dict) -> None:
                               "nothing was imported.", field=table) from None
 
 
-def import_client_record(clinic, in_dir: str | Path) -> ImportReport:
+def source_clinic(export: ExportFolder) -> tuple[str | None, str | None]:
+    """The exporting clinic's id and name as the (signed) manifest states them."""
+    clinic = export.manifest.get("clinic", {})
+    return _short(clinic.get("id")), _short(clinic.get("name"))
+
+
+def claimed_source(export: ExportFolder) -> str:
+    """"Clinic name (id)" as the export states it: whoever holds the key chose these words."""
+    source_id, name = source_clinic(export)
+    return f"{name or 'a clinic'} ({source_id or 'no id'})"
+
+
+def check_signer(clinic, export: ExportFolder, trust: str | None) -> bool:
+    """Refuse an export whose signer this clinic does not trust, unless `trust` (an administrator's
+    confirmation, compared out of band) is the signer's fingerprint; True when the key is to be
+    trusted from now on. ValidationError field "trust" (see signing.confirmed)."""
+    trusted = is_trusted(clinic, export.signer)
+    if trusted and trust is None:
+        return False
+    confirmed(export.signer, trust, claimed_by=claimed_source(export))
+    return not trusted
+
+
+def import_client_record(clinic, in_dir: str | Path, *, trust: str | None = None) -> ImportReport:
     """Insert the verified export in `in_dir` into this clinic, which must hold no clients.
 
-    Needs `admin.settings` (the system may do it while setting up). Raises ValidationError naming
-    `in_dir`/`manifest` (see `read_export`; also a foreign key pointing at a row neither in the
-    export nor here), `db` (the clinic already has clients) or the table whose row clashes with
-    one already here or holds a value the database refuses; nothing is written then. The import
-    is recorded by one audit event in this clinic's chain, carrying the source clinic's id and
-    what identifies the source audit events (their number, file hash and newest hash per site).
+    Needs `admin.settings` (the system may do it while setting up). The export must be signed with
+    this clinic's own export key or one it trusts; `trust`, the signer's fingerprint as confirmed
+    by the administrator with the exporting clinic, adds the key to the trusted ones (audited, in
+    the import's transaction). Raises ValidationError naming `in_dir`/`manifest` (see
+    `read_export`; also a foreign key pointing at a row neither in the export nor here), `trust`
+    (an untrusted signer, or a `trust` that is not its fingerprint), `db` (the clinic already has
+    clients) or the table whose row clashes with one already here or holds a value the database
+    refuses; nothing is written then. The import is recorded by one audit event in this clinic's
+    chain, carrying the source clinic's id, the signer's fingerprint and what identifies the
+    source audit events (their number, file hash and newest hash per site).
     """
     clinic.actor.require("admin.settings")
     export = read_export(in_dir)
     if Client.select().exists():
         raise ValidationError("Clinic: a client record is imported only into a clinic with no clients.",
                               field="db")
+    newly_trusted = check_signer(clinic, export, trust)
     inserted = kept = 0
     with clinic.db.atomic():
         _check_references(export)
+        source_id, source_name = source_clinic(export)
+        if newly_trusted:
+            trust_key(clinic, export.signer, clinic_id=source_id, clinic_name=source_name)
         for model in ALL_MODELS:
             table = model._meta.table_name
             if table in NOT_IMPORTED:
@@ -326,7 +434,9 @@ def import_client_record(clinic, in_dir: str | Path) -> ImportReport:
                     inserted += 1
         cid = uuid.UUID(export.client_id)
         audit.record(clinic.actor, "import", "client", cid, client_id=cid,
-                     detail={"rows": inserted, "source_clinic": _short(export.manifest.get("clinic", {}).get("id")),
+                     detail={"rows": inserted, "source_clinic": source_id,
                              "exported_at": _short(export.manifest.get("generated_at")),
+                             "signer": export.signer.fingerprint,
                              "source_audit": _source_audit(export)})
-    return ImportReport(export.client_id, export.manifest["client"]["mrn"], inserted, kept)
+    return ImportReport(export.client_id, export.manifest["client"]["mrn"], inserted, kept,
+                        export.signer.fingerprint, newly_trusted)

@@ -20,7 +20,7 @@ def test_the_import_is_one_event_in_this_clinics_chain_naming_the_source_trail(a
     clinic, client, _ = admitted_client
     clinic.login("supervisor", "correct horse battery")
     source_clinic = clinic.setting("clinic_id")
-    export_client_record(clinic, client.mrn, tmp_path / "record")
+    exported = export_client_record(clinic, client.mrn, tmp_path / "record")
     events = json.loads((tmp_path / "record" / "tables" / "audit_event.json").read_text())
     manifest = json.loads((tmp_path / "record" / "manifest.json").read_text())
     audit_entry = next(f for f in manifest["files"] if f["table"] == "audit_event")
@@ -29,11 +29,13 @@ def test_the_import_is_one_event_in_this_clinics_chain_naming_the_source_trail(a
     shutil.copyfile(sqlite_template, target)
     with iopdesk.open_clinic(str(target)) as empty:
         before = AuditEvent.select().count()
-        import_client_record(empty, tmp_path / "record")
-        assert AuditEvent.select().count() == before + 1
+        report = import_client_record(empty, tmp_path / "record", trust=exported.signer)
+        # one event for the import, and one for trusting the exporter's key when it was new here
+        assert AuditEvent.select().count() == before + 1 + report.newly_trusted
         event = AuditEvent.select().order_by(AuditEvent.seq.desc()).first()
         assert (event.action, event.entity, str(event.client_id)) == ("import", "client", str(client.id))
         assert event.detail["source_clinic"] == source_clinic
+        assert event.detail["signer"] == exported.signer
         provenance = event.detail["source_audit"]
         assert provenance["events"] == len(events) >= 3
         assert provenance["file_sha256"] == audit_entry["sha256"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import peewee
@@ -13,8 +14,10 @@ import iopdesk
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.interchange.client_export import client_record_tables, export_client_record
 from iopdesk.interchange.client_import import import_client_record, read_export
+from iopdesk.interchange.signing import clinic_signing_key
 from iopdesk.models import ALL_MODELS, Disclosure
 from reports.client_export import export_client_with_pdfs
+from tests.security.forged_exports import signed_again, two_notes_of_one_day
 
 DEMO_PASSWORD = "demo-pass-2026"
 RECIPIENT = "Client (patient request)"
@@ -87,7 +90,7 @@ def test_a_demo_client_round_trips_into_an_empty_clinic_with_the_same_record_has
     target = tmp_path / "target.sqlite"
     shutil.copyfile(sqlite_template, target)
     with iopdesk.open_clinic(str(target)) as empty:
-        report = import_client_record(empty, tmp_path / "first")
+        report = import_client_record(empty, tmp_path / "first", trust=first.manifest.signer)
         assert report.inserted > 50
         again = export_client_record(empty, mrn, tmp_path / "again")
         assert empty.check().ok, empty.check().lines
@@ -118,11 +121,11 @@ def test_an_admitted_client_exports_on_each_backend_and_imports_into_sqlite(admi
     """A chart on SQLite or PostgreSQL comes back into a SQLite clinic with the same hashes."""
     clinic, client, _ = admitted_client
     clinic.login("supervisor", "correct horse battery")
-    export_client_record(clinic, client.mrn, tmp_path / "first")
+    first = export_client_record(clinic, client.mrn, tmp_path / "first")
     target = tmp_path / "target.sqlite"
     shutil.copyfile(sqlite_template, target)
     with iopdesk.open_clinic(str(target)) as empty:
-        import_client_record(empty, tmp_path / "first")
+        import_client_record(empty, tmp_path / "first", trust=first.signer)
         export_client_record(empty, client.mrn, tmp_path / "again")
     hashes = _record_hashes(tmp_path / "first")
     assert hashes["diagnosis"] and hashes == _record_hashes(tmp_path / "again")
@@ -153,9 +156,11 @@ def test_a_clinician_may_not_export_a_whole_record(demo_as_supervisor, tmp_path)
 
 
 def test_an_edited_export_is_refused_naming_the_manifest_and_the_file(demo_as_supervisor, tmp_path, sqlite_template):
-    """A changed row, or a changed hash in the manifest, stops the import before anything is written."""
+    """A changed row, or a changed manifest (even one signed again with the clinic's own key),
+    stops the import before anything is written."""
     clinic, mrn = demo_as_supervisor
-    export_client_record(clinic, mrn, tmp_path / "out")
+    exported = export_client_record(clinic, mrn, tmp_path / "out")
+    key = clinic_signing_key(clinic)
     clinic.close()
     episode = tmp_path / "out" / "tables" / "episode.json"
     rows = json.loads(episode.read_text())
@@ -165,13 +170,17 @@ def test_an_edited_export_is_refused_naming_the_manifest_and_the_file(demo_as_su
     shutil.copyfile(sqlite_template, target)
     with iopdesk.open_clinic(str(target)) as empty:
         with pytest.raises(ValidationError) as edited:
-            import_client_record(empty, tmp_path / "out")
+            import_client_record(empty, tmp_path / "out", trust=exported.signer)
         assert edited.value.field == "manifest" and "tables/episode.json" in str(edited.value)
         manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
         manifest["format_version"] = 99
         (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(ValidationError) as unsigned:
+            import_client_record(empty, tmp_path / "out", trust=exported.signer)
+        assert unsigned.value.field == "manifest" and "manifest.json does not match its signature" in str(unsigned.value)
+        signed_again(tmp_path / "out", key)
         with pytest.raises(ValidationError) as version:
-            import_client_record(empty, tmp_path / "out")
+            import_client_record(empty, tmp_path / "out", trust=exported.signer)
         assert version.value.field == "manifest" and "format_version" in str(version.value)
         assert empty.clients.count() == 0
 
@@ -198,8 +207,26 @@ def test_the_command_line_exports_and_imports_a_client(demo_as_supervisor, tmp_p
     out = tmp_path / "record"
     assert export_main(["client", mrn, "--out", str(out), "--recipient", RECIPIENT, "--db", source,
                         "--user", "supervisor"]) == 0
-    assert f"Exported client {mrn}" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert f"Exported client {mrn}" in said
+    fingerprint = re.search(r"export key ((?:[0-9A-F]{4} ){7}[0-9A-F]{4})", said).group(1)
     target = tmp_path / "target.sqlite"
     shutil.copyfile(sqlite_template, target)
-    assert cli_main(["import", "client", str(out), "--db", str(target)]) == 0
+    assert cli_main(["import", "client", str(out), "--db", str(target), "--trust", fingerprint]) == 0
     assert f"Imported client {mrn}" in capsys.readouterr().out
+
+
+def test_two_notes_of_one_date_written_a_minute_apart_get_a_pdf_each_and_import(clinic_file, tmp_path, sqlite_template):
+    """Time-ordered ids of notes written within about a minute share their first 8 characters; each
+    note's PDF is named by its whole id, so both are in the export, each listed once, and it imports."""
+    manifest, _ = two_notes_of_one_day(clinic_file, tmp_path / "out", pdfs=True)
+    notes = json.loads((tmp_path / "out" / "tables" / "note.json").read_text())
+    assert len(notes) == 2 and notes[0]["id"][:8] == notes[1]["id"][:8]
+    pdfs = sorted(a["file"] for a in manifest.attachments if a["file"].startswith("pdf/note_"))
+    assert pdfs == sorted(f"pdf/note_{n['service_date']}_{n['id']}.pdf" for n in notes)
+    assert len({a["sha256"] for a in manifest.attachments if a["file"] in pdfs}) == 2
+    target = tmp_path / "target.sqlite"
+    shutil.copyfile(sqlite_template, target)
+    with iopdesk.open_clinic(str(target)) as empty:
+        assert import_client_record(empty, tmp_path / "out", trust=manifest.signer).inserted > 0
+        assert empty.check().ok, empty.check().lines

@@ -1,9 +1,11 @@
-"""Bad input everywhere, for client record imports (issue 8, item 7): an export folder damaged at
-random (bytes flipped, files dropped), or edited with its manifest hashes recomputed so that the
-hash check passes but the content is junk (wrong types, text in numeric columns, bad dates,
-unknown columns and tables, huge strings, foreign keys pointing nowhere). Every import either
-succeeds whole or is refused whole: a ValidationError whose message starts with what is wrong,
-no traceback, and the row count of every table unchanged."""
+"""Bad input everywhere, for client record imports (issue 8, item 7; issue 19, item 3): an export
+folder damaged at random (bytes flipped, files dropped), or edited with its manifest hashes
+recomputed, refused at the signature; and the same edits signed again with the exporting clinic's
+own key (someone who holds it), so that the signature and hash checks pass but the content is
+junk (wrong types, text in numeric columns, bad dates, unknown columns and tables, huge strings,
+foreign keys pointing nowhere). Every import either succeeds whole or is refused whole: a
+ValidationError whose message starts with what is wrong, no traceback, and the row count of
+every table unchanged."""
 
 from __future__ import annotations
 
@@ -24,10 +26,12 @@ import iopdesk
 from iopdesk.errors import ValidationError
 from iopdesk.interchange.client_export import export_client_record
 from iopdesk.interchange.client_import import import_client_record
+from iopdesk.interchange.signing import clinic_signing_key
 from iopdesk.kernel import clock
 from iopdesk.storage.records import content_hash
 from tests.conftest import ADMIN_PASSWORD
 from tests.security.byte_damage import damaged_bytes
+from tests.security.forged_exports import rehashed_manifest, signed_bytes
 
 LABEL = re.compile(r"^[A-Z][A-Za-z ]{1,40}: \S")
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
@@ -35,7 +39,8 @@ FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(Healt
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, staffed_sqlite_template):
-    """A client with an episode, a diagnosis and a signed note, exported; the folder's files in memory."""
+    """A client with an episode, a diagnosis and a signed note, exported; the folder's files in
+    memory, and the exporting clinic's signing key (to sign edits with, as one who holds it would)."""
     base = tmp_path_factory.mktemp("import-fuzz")
     source = base / "source.sqlite"
     shutil.copyfile(staffed_sqlite_template, source)
@@ -51,8 +56,9 @@ def exported(tmp_path_factory, staffed_sqlite_template):
         clinic.notes.sign(note.id, note.version)
         clinic.login("supervisor", ADMIN_PASSWORD)
         export_client_record(clinic, client.mrn, base / "export")
+        key = clinic_signing_key(clinic)
     files = {str(p.relative_to(base / "export")): p.read_bytes() for p in (base / "export").rglob("*") if p.is_file()}
-    return base, files
+    return base, files, key
 
 
 class Target:
@@ -83,7 +89,7 @@ class Target:
 
 @pytest.fixture(scope="module")
 def target(exported, sqlite_template):
-    base, _ = exported
+    base, _, _ = exported
     found = Target(base, sqlite_template)
     yield found
     found.clinic.close()
@@ -117,22 +123,26 @@ def _whole_or_refused(target: Target, folder: Path) -> str:
     return "ok"
 
 
-def _rehashed(files: dict[str, bytes], name: str, rows: list) -> dict[str, bytes]:
-    """`files` with table file `name` replaced by `rows`, its manifest entry recomputed to match."""
+def _signed(files: dict[str, bytes], manifest: dict, key) -> dict[str, bytes]:
+    """`files` with `manifest` signed by `key` (manifest.json and signature.json)."""
+    body, signature = signed_bytes(manifest, key)
+    return {**files, "manifest.json": body, "signature.json": signature}
+
+
+def _rehashed(files: dict[str, bytes], name: str, rows: list, key) -> dict[str, bytes]:
+    """`files` with table file `name` replaced by `rows`, its manifest entry recomputed to match
+    and the manifest signed again with `key` (None: the old signature left as it was)."""
     files = dict(files)
     data = (json.dumps(rows, sort_keys=True, indent=1) + "\n").encode("ascii")
     files[name] = data
-    manifest = json.loads(files["manifest.json"])
-    for entry in manifest["files"]:
-        if entry["file"] == name:
-            entry.update(rows=len(rows), sha256=hashlib.sha256(data).hexdigest(),
-                         records={str(r.get("id")) if isinstance(r, dict) else "?": content_hash(r) for r in rows})
-    files["manifest.json"] = json.dumps(manifest).encode()
-    return files
+    manifest = rehashed_manifest(json.loads(files["manifest.json"]), name, data, rows)
+    if key is None:
+        return {**files, "manifest.json": json.dumps(manifest).encode()}
+    return _signed(files, manifest, key)
 
 
 def _same_json(damaged: bytes, original: bytes) -> bool:
-    """Whitespace cut from the manifest (which no hash covers) leaves the same manifest."""
+    """Whitespace cut from signature.json (which the signature does not cover) leaves the same signature."""
     try:
         return json.loads(damaged) == json.loads(original)
     except ValueError:
@@ -141,22 +151,23 @@ def _same_json(damaged: bytes, original: bytes) -> bool:
 
 def test_the_untouched_export_imports(exported, target):
     """The control: the export as written imports whole."""
-    base, files = exported
+    base, files, _ = exported
     assert _whole_or_refused(target, _write(base, files)) == "ok"
 
 
 @FUZZ
 @given(data=st.data())
 def test_random_damage_to_a_file_of_the_export_is_refused(exported, target, data):
-    """Flipped, cut or inserted bytes in any JSON file, or a file dropped: refused, nothing written."""
-    base, files = exported
+    """Flipped, cut or inserted bytes in any file (the manifest's whitespace included: it is signed
+    byte for byte), or a file dropped: refused, nothing written."""
+    base, files, _ = exported
     files = dict(files)
-    name = data.draw(st.sampled_from(sorted(n for n in files if n.endswith(".json"))))
+    name = data.draw(st.sampled_from(sorted(files)))
     if data.draw(st.integers(0, 4)) == 0:
         del files[name]
     else:
         damaged = damaged_bytes(data, files[name], 3)
-        assume(damaged != files[name] and not _same_json(damaged, files[name]))
+        assume(damaged != files[name] and not (name == "signature.json" and _same_json(damaged, files[name])))
         files[name] = damaged
     message = _whole_or_refused(target, _write(base, files))
     assert message.startswith("Manifest:"), message
@@ -174,8 +185,9 @@ JUNK = st.one_of(
 @given(data=st.data())
 def test_junk_values_under_recomputed_hashes_are_refused_whole_or_imported_whole(exported, target, data):
     """A column given junk, an unknown column added, a column dropped or a foreign key pointed
-    nowhere, with the manifest's hashes recomputed: refused naming what is wrong, or imported whole."""
-    base, files = exported
+    nowhere, with the manifest's hashes recomputed and signed with the clinic's key: refused naming
+    what is wrong, or imported whole."""
+    base, files, key = exported
     name = data.draw(st.sampled_from(sorted(n for n in files if n.startswith(("tables/", "shared/"))
                                             and json.loads(files[n]))))
     rows = json.loads(files[name])
@@ -191,20 +203,22 @@ def test_junk_values_under_recomputed_hashes_are_refused_whole_or_imported_whole
     else:
         keys = [c for c in sorted(row) if c.endswith("_id")] or [column]
         row[data.draw(st.sampled_from(keys))] = str(uuid.uuid4())
-    _whole_or_refused(target, _write(base, _rehashed(files, name, rows)))
+    _whole_or_refused(target, _write(base, _rehashed(files, name, rows, key)))
 
 
 @FUZZ
 @given(data=st.data())
 def test_a_manifest_with_junk_entries_or_unknown_tables_is_refused(exported, target, data):
     """Manifest fields replaced by junk, a file entry for a table that does not exist, a second
-    client smuggled in as a shared row, or a file outside the folder: refused, nothing written."""
-    base, files = exported
+    client smuggled in as a shared row, or a file outside the folder, signed with the clinic's key:
+    refused, nothing written."""
+    base, files, key = exported
     files = dict(files)
     manifest = json.loads(files["manifest.json"])
     action = data.draw(st.sampled_from(["field", "entry", "table", "client", "outside"]))
     if action == "field":
-        manifest[data.draw(st.sampled_from(["files", "attachments", "client", "clinic", "format_version"]))] = \
+        manifest[data.draw(st.sampled_from(["files", "attachments", "client", "clinic", "format_version",
+                                                   "format_note", "signer"]))] = \
             data.draw(JUNK)
     elif action == "entry":
         entry = data.draw(st.sampled_from(manifest["files"]))
@@ -224,15 +238,14 @@ def test_a_manifest_with_junk_entries_or_unknown_tables_is_refused(exported, tar
                                   "records": {other["id"]: content_hash(other)}})
     else:
         manifest["files"][0]["file"] = data.draw(st.sampled_from(["../../etc/passwd", "/etc/hostname", "..", "."]))
-    files["manifest.json"] = json.dumps(manifest).encode()
-    message = _whole_or_refused(target, _write(base, files))
+    message = _whole_or_refused(target, _write(base, _signed(files, manifest, key)))
     assert message.startswith("Manifest:") or (message == "ok" and action in ("field", "entry")), message
 
 
-def _edited(files: dict[str, bytes], name: str, edit) -> dict[str, bytes]:
+def _edited(files: dict[str, bytes], name: str, edit, key) -> dict[str, bytes]:
     rows = json.loads(files[name])
     edit(rows[0])
-    return _rehashed(files, name, rows)
+    return _rehashed(files, name, rows, key)
 
 
 @pytest.mark.parametrize(("name", "edit", "expected"), [
@@ -247,16 +260,18 @@ def _edited(files: dict[str, bytes], name: str, edit) -> dict[str, bytes]:
 def test_each_kind_of_junk_is_named_in_the_refusal(exported, target, name, edit, expected):
     """Text in a number column, an impossible date, an unknown or missing column, a foreign key
     pointing nowhere, a huge string: the message says which file, row and column, nothing is written."""
-    base, files = exported
-    message = _whole_or_refused(target, _write(base, _edited(files, name, edit)))
+    base, files, key = exported
+    message = _whole_or_refused(target, _write(base, _edited(files, name, edit, key)))
     assert message.startswith("Manifest: ") and expected in message, message
+    unsigned = _whole_or_refused(target, _write(base, _edited(files, name, edit, None)))
+    assert unsigned.startswith("Manifest: manifest.json does not match its signature"), unsigned
 
 
 def test_a_file_name_no_file_system_can_hold_is_refused_by_name(exported, target):
     """A manifest whose file name is a lone surrogate ("\\ud800", valid JSON, found by the fuzzer)
     is refused with the manifest's message instead of failing inside the path functions."""
-    base, files = exported
+    base, files, key = exported
     manifest = json.loads(files["manifest.json"])
     manifest["files"][0]["file"] = "tables/\ud800.json"
-    message = _whole_or_refused(target, _write(base, {**files, "manifest.json": json.dumps(manifest).encode()}))
+    message = _whole_or_refused(target, _write(base, _signed(files, manifest, key)))
     assert message.startswith("Manifest: file name") and "is not a file name" in message, message
