@@ -30,7 +30,7 @@ class NoteFormat:
     def clean(self, sections: dict[str, str] | None) -> dict[str, str]:
         """Keep only this format's sections, as stripped text; refuse unknown keys, a section
         longer than `NOTE_SECTION` (field `sections.KEY`) and a note longer than `NOTE_TOTAL`
-        (field `sections`) characters (`iopdesk.kernel.text_limits`)."""
+        (field `sections.all`) characters (`iopdesk.kernel.text_limits`)."""
         given = dict(sections or {})
         unknown = set(given) - {s.key for s in self.sections}
         if unknown:
@@ -39,7 +39,7 @@ class NoteFormat:
             )
         cleaned = {s.key: check_length(str(given.get(s.key) or "").strip(), f"sections.{s.key}", s.label,
                                        NOTE_SECTION) for s in self.sections}
-        check_length("".join(cleaned.values()), "sections", f"{self.code} note (all sections together)", NOTE_TOTAL)
+        check_length("".join(cleaned.values()), "sections.all", f"{self.code} note (all sections together)", NOTE_TOTAL)
         return cleaned
 
     def missing(self, sections: dict[str, str]) -> list[str]:

@@ -65,7 +65,7 @@ def test_a_whole_note_over_50000_characters_is_refused(admitted_client):
     sections = {key: words(19_000) for key in DAP}
     refused(lambda: clinic.notes.create_draft(client.id, kind="individual", note_format="DAP",
                                               service_date=clock.today() - DAY, sections=sections),
-            "sections", NOTE_TOTAL, 57_000)
+            "sections.all", NOTE_TOTAL, 57_000)
 
 
 def test_an_addendum_and_participants_have_their_limits(admitted_client):
