@@ -15,28 +15,31 @@ and the screen keeps what was typed (a field never changes what was typed into i
 from __future__ import annotations
 
 NAME = 200
-"""A name or short label (a person, a recipient, a provider, a relationship, a topic): the longest
-real names with credentials and titles stay under 100 characters; 200 is two lines of a form."""
+"""A name or short label: a recipient, a provider or contact, a group's topic and modality, a
+diagnosis description, a client's preferred name, pronouns, gender identity, phone, member ID (and
+the default of `required_text`). The longest real names with credentials stay under 100
+characters; 200 is two lines of a form."""
 
 STATEMENT = 2_000
-"""One statement or comment: a plan problem, goal or objective, a review comment on one objective,
-a consent's information or purpose, an alert, a co-signature comment, a family contact's comments,
-an intake comment. A careful statement is a sentence or three (~300 characters); 2,000 is most of
-a printed page."""
+"""One statement or comment: a plan problem, goal or objective, a consent's information or purpose,
+an alert, a co-signature comment, a note's participants line, a family contact's comments, an
+intake comment, a level-of-care change reason, a referral's barriers, a disclosure description, an
+emergency-access reason or review note. A careful statement is a sentence or three (~300
+characters); 2,000 is most of a printed page."""
 
 NARRATIVE = 10_000
-"""A narrative field of a plan or discharge: strengths, barriers, services, referrals, the review
-summary, the discharge reason detail and aftercare, an alert's resolution, an emergency-access
-reason or review, an address block. Such a field rarely passes 1,500 characters; 10,000 is about
-four printed pages."""
+"""A narrative field of a plan, review or discharge: strengths, barriers, services, referrals, an
+intervention's description, the review summary and its comment on each objective, the discharge
+reason detail and aftercare plan, an alert's resolution. Such a field rarely passes 1,500
+characters; 10,000 is about four printed pages."""
 
 NOTE_SECTION = 20_000
-"""One section of a progress or group note (Subjective, Data, Assessment, Plan, the group's shared
-part, a member's individualized part) or an addendum: a thorough section is 1,000–3,000
-characters; 20,000 is about eight printed pages, far above any real note."""
+"""One section of a progress or group note (Subjective, Data, Assessment, Plan, a member's
+individualized part), a group session's shared part, or an addendum: a thorough section is
+1,000–3,000 characters; 20,000 is about eight printed pages, far above any real note."""
 
 NOTE_TOTAL = 50_000
-"""All the sections of one note together (plus its participants line): about twenty printed
-pages, so a note can have one very long section but not four at their limit."""
+"""All the sections of one note together: about twenty printed pages, so a note can have one very
+long section but not all of them at their limit."""
 
 __all__ = ["NAME", "NARRATIVE", "NOTE_SECTION", "NOTE_TOTAL", "STATEMENT"]

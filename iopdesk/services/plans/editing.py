@@ -277,7 +277,7 @@ class PlanEditing(Service):
             "modality": required_text(modality, "modality", "Modality"),
             "frequency": required_text(frequency, "frequency", "Frequency"),
             "responsible": staff_for(responsible, "Responsible", "responsible").id,
-            "description": bounded_text(description, "description", "Description", STATEMENT),
+            "description": bounded_text(description, "description", "Description", NARRATIVE),
         }
 
     @staticmethod

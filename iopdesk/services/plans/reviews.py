@@ -21,7 +21,7 @@ from iopdesk.errors import ConcurrentEdit, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
 from iopdesk.kernel.formats import date_text
-from iopdesk.kernel.text_limits import NARRATIVE, STATEMENT
+from iopdesk.kernel.text_limits import NARRATIVE
 from iopdesk.kernel.validation import as_date, bounded_text, required_text
 from iopdesk.models import (
     Client,
@@ -301,7 +301,7 @@ class PlanReviews(Service):
             if rating not in RATINGS:
                 raise ValidationError(f"Progress: {rating!r} is not one of {', '.join(RATINGS)}.",
                                       field=f"progress.{o.id}")
-            rows.append((o.id, rating, bounded_text(comment, f"progress.{o.id}", "Progress comment", STATEMENT)))
+            rows.append((o.id, rating, bounded_text(comment, f"progress.{o.id}", "Progress comment", NARRATIVE)))
         return rows
 
     @staticmethod
