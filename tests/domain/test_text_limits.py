@@ -12,6 +12,8 @@ from iopdesk.errors import ValidationError
 from iopdesk.kernel import clock
 from iopdesk.kernel.text_limits import NAME, NARRATIVE, NOTE_SECTION, NOTE_TOTAL, STATEMENT
 from iopdesk.models import Alert, FamilyMember, Note, NoteAddendum
+from iopdesk.services.groups.service import AttendanceEntry, ClientSection
+from tests.domain.test_group_session import group_day
 from tests.domain.test_plans import draft_plan
 
 DAY = dt.timedelta(days=1)
@@ -109,3 +111,19 @@ def test_family_comments_an_alert_and_aftercare_have_their_limits(admitted_clien
                                            aftercare=words(NARRATIVE + 1)), "aftercare", NARRATIVE, NARRATIVE + 1)
     refused(lambda: clinic.clients.register(legal_first="Ben", legal_last="Okafor", dob="1990-01-01",
                                             preferred_name=words(NAME + 1)), "preferred_name", NAME, NAME + 1)
+
+
+def test_a_group_sessions_shared_part_and_a_members_part_have_a_sections_limit(staffed_clinic):
+    """The shared part holds a section's worth, a member's individualized part too; past that the
+    save is refused naming the field, and the session keeps what it had (attendance included)."""
+    clinic = staffed_clinic
+    session, [(client, objectives)] = group_day(clinic, 1)
+    refused(lambda: clinic.groups.save_shared_note(session.id, "Coping with cravings", "Process",
+                                                   words(NOTE_SECTION + 1)),
+            "shared_note", NOTE_SECTION, NOTE_SECTION + 1)
+    assert clinic.groups.session(session.id).shared_note == ""
+    refused(lambda: clinic.groups.save_session(
+        session.id, attendance=[AttendanceEntry(client.id, "present")],
+        sections=[ClientSection(client.id, {"participation": words(NOTE_SECTION + 1)}, tuple(objectives))]),
+        "sections.participation", NOTE_SECTION, NOTE_SECTION + 1)
+    assert Note.select().count() == 0
