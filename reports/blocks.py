@@ -10,9 +10,9 @@ Printing is linear in the length of the text. ReportLab lays a paragraph out aga
 splits it across a page, so one paragraph of n characters costs about n² (a 500 KB note took 50 s,
 a 5 MB section never finished); and a run of characters with no space is measured glyph by glyph
 at every try. So `text` breaks any run longer than `LONG_RUN` characters into lines of `RUN_LINE`,
-and `passage` prints record text longer than `PIECE` characters as a run of paragraphs of at most
-that size, cut at a line break, else a sentence end, else a space, set without space between them
-so they read as one; nothing is ever left out. Limits on what may be typed live in
+and `passage` prints record text longer than `WHOLE` characters as a run of paragraphs of at most
+`PIECE`, cut at a line break, else a sentence end, else a space, set without space between them so
+they read as one; nothing is ever left out. Limits on what may be typed live in
 `iopdesk.kernel.text_limits`; records stored before them, or longer, still print whole.
 """
 
@@ -38,7 +38,9 @@ from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, clinical_date_text, date
 from reports.fonts import printable
 from reports.styles import HEADER_FILL, MUTED, RULE, ZEBRA_FILL, styles
 
-PIECE = 2_000  # characters per paragraph of a long passage: ~0.8 of a page, laid out in a few ms
+WHOLE = 4_000  # record text up to this long prints as one paragraph, as it always did
+PIECE = 1_000  # characters per paragraph of a longer passage: under half a page, so the split at
+#               the end of each page lays little out again (1,000 prints a 500 KB note fastest)
 LONG_RUN = 120  # characters with no space: longer than any word or most web addresses
 RUN_LINE = 60  # characters per line of a broken run: fits the frame at 9.5 pt even in capitals
 _LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
@@ -105,10 +107,10 @@ def _joined(style: str, first: bool, last: bool) -> ParagraphStyle:
 
 
 def passage(value, style: str = "body") -> list[Flowable]:
-    """Record text of any length as paragraphs of at most `PIECE` characters that read as one
-    (see the module docstring); all of the text, in order."""
+    """Record text of any length as one paragraph, or past `WHOLE` characters as paragraphs of at
+    most `PIECE` that read as one (see the module docstring); all of the text, in order."""
     value = printable("" if value is None else str(value))
-    if len(value) <= PIECE:
+    if len(value) <= WHOLE:
         return [para(value, style)]
     cuts, start = [], 0
     while start < len(value):
