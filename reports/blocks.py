@@ -3,15 +3,28 @@ row repeats on each new page, label/value grids, and signature blocks (who signe
 blank line for a wet signature).
 
 Text from the record is always escaped here, so a note that says "<3 days" or "A & B" prints as
-written instead of breaking the layout.
+written instead of breaking the layout; a character the embedded font cannot draw (an emoji) prints
+as a visible placeholder (`reports.fonts.printable`).
+
+Printing is linear in the length of the text. ReportLab lays a paragraph out again each time it
+splits it across a page, so one paragraph of n characters costs about n² (a 500 KB note took 50 s,
+a 5 MB section never finished); and a run of characters with no space is measured glyph by glyph
+at every try. So `text` breaks any run longer than `LONG_RUN` characters into lines of `RUN_LINE`,
+and `passage` prints record text longer than `WHOLE` characters as a run of paragraphs of at most
+`PIECE`, cut at a line break, else a sentence end, else a space, set without space between them so
+they read as one; nothing is ever left out. Limits on what may be typed live in
+`iopdesk.kernel.text_limits`; records stored before them, or longer, still print whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
@@ -22,19 +35,90 @@ from reportlab.platypus import (
 )
 
 from iopdesk.kernel.formats import DEFAULT_TIME_FORMAT, clinical_date_text, datetime_text
+from reports.fonts import printable
 from reports.styles import HEADER_FILL, MUTED, RULE, ZEBRA_FILL, styles
+
+WHOLE = 4_000  # record text up to this long prints as one paragraph, as it always did
+PIECE = 1_000  # characters per paragraph of a longer passage: under half a page, so the split at
+#               the end of each page lays little out again (1,000 prints a 500 KB note fastest)
+LONG_RUN = 120  # characters with no space: longer than any word or most web addresses
+RUN_LINE = 60  # characters per line of a broken run: fits the frame at 9.5 pt even in capitals
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
+_SENTENCE_END = re.compile(r"[.!?;:][\"')\]]*\s")
+
+
+def _escaped(value: str) -> str:
+    return escape(value).replace("\n", "<br/>")
+
+
+def _run_lines(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return "<br/>".join(escape(run[i:i + RUN_LINE]) for i in range(0, len(run), RUN_LINE))
 
 
 def text(value) -> str:
-    """Record text made safe for a ReportLab paragraph; line breaks kept."""
+    """Record text made safe for a ReportLab paragraph: escaped, line breaks kept, characters the
+    font lacks as the placeholder, a run of more than `LONG_RUN` characters without a space
+    broken into lines."""
     if value is None:
         return ""
-    return escape(str(value)).replace("\n", "<br/>")
+    value = printable(str(value))
+    if not _LONG_RUN.search(value):
+        return _escaped(value)
+    out, at = [], 0
+    for match in _LONG_RUN.finditer(value):
+        out += [_escaped(value[at:match.start()]), _run_lines(match)]
+        at = match.end()
+    return "".join([*out, _escaped(value[at:])])
 
 
 def para(value, style: str = "body") -> Paragraph:
-    """A paragraph of record text (escaped) in one of the shared styles."""
+    """A paragraph of record text (escaped) in one of the shared styles; for text that may be
+    long (a note section, a narrative), `passage`."""
     return Paragraph(text(value), getattr(styles(), style))
+
+
+def _cut(value: str, start: int) -> tuple[int, int]:
+    """Where the piece starting at `start` ends, and where the next begins: the last line break
+    in the next `PIECE` characters, else the last sentence end, else the last space, else `PIECE`
+    characters on (in the middle of a run, which `text` breaks into lines anyway)."""
+    end = start + PIECE
+    if end >= len(value):
+        return len(value), len(value)
+    half = start + PIECE // 2
+    line = value.rfind("\n", half, end)
+    if line >= 0:
+        return line, line + 1
+    sentences = [match.end() for match in _SENTENCE_END.finditer(value, half, end)]
+    if sentences:
+        return sentences[-1] - 1, sentences[-1]
+    space = value.rfind(" ", half, end)
+    if space >= 0:
+        return space, space + 1
+    return end, end
+
+
+@lru_cache(maxsize=32)
+def _joined(style: str, first: bool, last: bool) -> ParagraphStyle:
+    """`style` without the space between the pieces of one passage."""
+    base = getattr(styles(), style)
+    return ParagraphStyle(f"{style}-piece-{first:d}{last:d}", parent=base,
+                          spaceBefore=base.spaceBefore if first else 0, spaceAfter=base.spaceAfter if last else 0)
+
+
+def passage(value, style: str = "body") -> list[Flowable]:
+    """Record text of any length as one paragraph, or past `WHOLE` characters as paragraphs of at
+    most `PIECE` that read as one (see the module docstring); all of the text, in order."""
+    value = printable("" if value is None else str(value))
+    if len(value) <= WHOLE:
+        return [para(value, style)]
+    cuts, start = [], 0
+    while start < len(value):
+        end, following = _cut(value, start)
+        cuts.append((start, end))
+        start = following
+    return [Paragraph(text(value[a:b]), _joined(style, i == 0, i == len(cuts) - 1))
+            for i, (a, b) in enumerate(cuts)]
 
 
 def heading(title: str, level: str = "heading") -> list[Flowable]:

@@ -30,6 +30,7 @@ from reports.blocks import (
     label_grid,
     markup,
     para,
+    passage,
     signature_block,
     text,
 )
@@ -142,7 +143,7 @@ def medications_story(view: DischargeView) -> list[Flowable]:
 
 
 def aftercare_story(view: DischargeView) -> list[Flowable]:
-    story = [*heading("Aftercare plan"), words(view.aftercare, "No aftercare plan written yet."),
+    story = [*heading("Aftercare plan"), *words(view.aftercare, "No aftercare plan written yet."),
              *heading("Aftercare referrals")]
     if not view.referrals:
         return [*story, para("No aftercare referrals.", "small")]
@@ -192,7 +193,7 @@ def build_discharge_story(doc: DischargeDocument, context: DocumentContext) -> l
             ("Track", track_label(s.track or episode.track)), ("Primary clinician", episode.primary_clinician),
         ], W),
         *heading("Reason for discharge"), reason,
-        *([para(view.reason_detail, "body")] if view.reason_detail.strip() else []),
+        *(passage(view.reason_detail.strip(), "body") if view.reason_detail.strip() else []),
         *heading("Diagnoses at admission"), diagnosis_table(s.diagnoses_at_admission, show_dates=False),
         *heading("Diagnoses at discharge"), diagnosis_table(s.diagnoses_at_discharge, show_dates=False),
         *services_story(view),

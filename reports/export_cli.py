@@ -5,12 +5,13 @@ record (reports.client_export) and logs it as a disclosure to TEXT. The rest of 
 about billing.
 
 `iopdesk export billing --from DATE --to DATE [--site S] [--payer P] [--new-only] [--out FILE.xlsx]
-[--db URL] --user USERNAME` signs in as USERNAME (password from $IOPDESK_PASSWORD, else asked when
+[--force] [--db URL] --user USERNAME` signs in as USERNAME (password from $IOPDESK_PASSWORD, else asked when
 interactive), runs `clinic.billing.run`, then writes the workbook, records the export (a batch
 and an audit event) and puts the file in place together (`reports.billing_export`, as the Billing
 screen does), so a refusal or a failure leaves neither a half-written nor an unrecorded file
 behind. The file name defaults to `default_billing_file_name`
-(dates and codes, never a client) in the current folder. Prints one line (lines, holds, total
+(dates and codes, never a client) in the current folder; an existing file is replaced only with
+`--force` (`iopdesk.cli.common.check_out`, as for `iopdesk print`). Prints one line (lines, holds, total
 charge, file); an error prints one line naming the problem and exits 2. No Qt is imported here.
 """
 
@@ -21,8 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli.common import ask_password, run_subcommand
-from iopdesk.errors import ValidationError
+from iopdesk.cli.common import ask_password, check_out, run_subcommand
 from iopdesk.kernel.formats import money_text
 from reports.billing_export import export_billing_workbook
 from reports.billing_xlsx import default_billing_file_name
@@ -50,13 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="only lines never exported, or changed since they were exported")
     billing.add_argument("--out", metavar="FILE.xlsx",
                          help="where to write (default: billing_FROM_TO[_SITE][_PAYER].xlsx in the current folder)")
+    billing.add_argument("--force", action="store_true", help="replace the file at --out if there is one")
     client = sub.add_parser(
         "client", help="one client's full record: JSON per table, manifest, PDFs",
         description="Export one client's full record into a new folder: one JSON file per table, a "
                     "manifest with SHA-256 hashes, FORMAT.md and the signed documents as PDFs. The "
                     "export is logged as a disclosure to the recipient (accounting of disclosures).")
     client.add_argument("mrn", metavar="MRN", help="the client's MRN")
-    client.add_argument("--out", required=True, metavar="DIR", help="a new (or empty) folder")
+    client.add_argument("--out", required=True, metavar="DIR",
+                        help="a new (or empty) folder: a folder with anything in it is never replaced")
     client.add_argument("--recipient", required=True, metavar="TEXT",
                         help='who receives it, e.g. "Client (patient request)"')
     for each in (billing, client):
@@ -66,27 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _checked_out(out: Path) -> Path:
-    if out.suffix.lower() != ".xlsx":
-        raise ValidationError(f"Out: {out} should end in .xlsx.", field="out")
-    if not out.parent.is_dir():
-        raise ValidationError(f"Out: no folder {out.parent}.", field="out")
-    return out
-
-
 def run(args: argparse.Namespace) -> str:
     """Export as `args` say; returns the line to show. Raises the domain's errors and OSError."""
     from iopdesk.clinic import open_clinic
 
     if args.what == "client":
         return run_client(args)
-    requested = _checked_out(Path(args.out)) if args.out else None
+    requested = check_out(Path(args.out), ".xlsx", force=args.force) if args.out else None
     with open_clinic(args.db, create=False) as clinic:
         clinic.login(args.user, ask_password("IOPDESK_PASSWORD", f"Password for {args.user}: ", confirm=False))
         clinic.actor.require("billing.export")
         billing_run = clinic.billing.run(args.range_from, args.range_to, site=args.site, payer=args.payer,
                                          new_only=args.new_only)
-        out = requested or _checked_out(Path.cwd() / default_billing_file_name(billing_run))
+        out = requested or check_out(Path.cwd() / default_billing_file_name(billing_run), ".xlsx", force=args.force)
         export = export_billing_workbook(clinic, billing_run, out)
     summary, batch = export.summary, export.batch
     holds = f"{summary.holds:,} hold" + ("" if summary.holds == 1 else "s")

@@ -20,7 +20,7 @@ from iopdesk.services.groups.notes import names_as_initials
 from iopdesk.services.groups.service import RosterRow
 from iopdesk.services.groups.setup import GROUP_TYPE_LABELS, GroupView, SessionView
 from iopdesk.services.notes.service import NoteView
-from reports.blocks import date_text, heading, label_grid, markup, para, text
+from reports.blocks import date_text, heading, label_grid, markup, para, passage, text
 from reports.jobs import PrintRequest, document_kind
 from reports.page import FRAME_WIDTH, build_pdf
 from reports.progress_note_pdf import (
@@ -91,7 +91,7 @@ def build_group_note_story(session: SessionView, group: GroupView, me: RosterRow
     story += [label_grid(facts, FRAME_WIDTH), Spacer(0, 2 * mm)]
     story += heading("Shared part (the same in every member's chart)")
     shared = mask((session.shared_note or "").strip())
-    story.append(para(shared) if shared else para("The shared part has not been written yet.", "small"))
+    story += passage(shared) if shared else [para("The shared part has not been written yet.", "small")]
     story += heading("Attendance roster", "subheading")
     story.append(markup(f"<b>Members present: {count}.</b> Other members present (initials only): "
                         f"{text(others)}"))

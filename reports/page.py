@@ -21,7 +21,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from iopdesk.services.disclosures import DocumentContext
 from reports.blocks import date_text, stamp_text
-from reports.fonts import BODY_FONT, BOLD_FONT, register_fonts
+from reports.fonts import BODY_FONT, BOLD_FONT, printable, register_fonts
 from reports.release import Release, release_story
 from reports.styles import INK, MUTED, RULE
 
@@ -61,15 +61,15 @@ def _frame_page(context: DocumentContext, title: str):
         top = PAGE_HEIGHT - MARGIN
         canvas.setFillColor(INK)
         canvas.setFont(BOLD_FONT, 9)
-        canvas.drawString(MARGIN, top - 4 * mm, context.clinic_name or context.site_name)
+        canvas.drawString(MARGIN, top - 4 * mm, printable(context.clinic_name or context.site_name))
         canvas.setFont(BODY_FONT, 7.5)
         canvas.setFillColor(MUTED)
         site = " · ".join(part for part in (context.site_name, context.site_address.replace("\n", ", "),
                                             context.site_phone) if part)
-        canvas.drawString(MARGIN, top - 8 * mm, site[:120])
+        canvas.drawString(MARGIN, top - 8 * mm, printable(site[:120]))
         canvas.setFillColor(INK)
         canvas.setFont(BOLD_FONT, 9)
-        canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 4 * mm, title)
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 4 * mm, printable(title))
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN, top - 10 * mm, PAGE_WIDTH - MARGIN, top - 10 * mm)
@@ -78,7 +78,7 @@ def _frame_page(context: DocumentContext, title: str):
         canvas.line(MARGIN, base + 3.5 * mm, PAGE_WIDTH - MARGIN, base + 3.5 * mm)
         canvas.setFont(BOLD_FONT, 8)
         if context.mrn:
-            canvas.drawString(MARGIN, base, f"{context.client_name} · MRN {context.mrn} · DOB {date_text(context.dob)}")
+            canvas.drawString(MARGIN, base, printable(f"{context.client_name} · MRN {context.mrn} · DOB {date_text(context.dob)}"))
         canvas.setFont(BODY_FONT, 7)
         line = base - 3.6 * mm
         canvas.drawString(MARGIN, line, context.confidentiality)
@@ -89,7 +89,7 @@ def _frame_page(context: DocumentContext, title: str):
         canvas.setFont(BODY_FONT, 7.5)
         canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN, MARGIN - 4 * mm,
-                          f"Printed {stamp_text(context.printed_at, context.time_format)} by {context.printed_by}")
+                          printable(f"Printed {stamp_text(context.printed_at, context.time_format)} by {context.printed_by}"))
         canvas.restoreState()
     return draw
 

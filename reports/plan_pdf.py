@@ -33,6 +33,7 @@ from reports.blocks import (
     label_grid,
     markup,
     para,
+    passage,
     signature_block,
     text,
 )
@@ -103,9 +104,9 @@ def diagnosis_table(diagnoses, *, show_dates: bool = True) -> Flowable:
                       (22 * mm, W - 92 * mm, 20 * mm, 22 * mm, 28 * mm), bold_first_column=True)
 
 
-def words(value: str, empty: str = "Not recorded.") -> Flowable:
-    """Free text from the record, or a quiet placeholder when it is blank."""
-    return para(value.strip(), "body") if value and value.strip() else para(empty, "small")
+def words(value: str, empty: str = "Not recorded.") -> list[Flowable]:
+    """Free text from the record (a `passage`, however long), or a quiet placeholder when it is blank."""
+    return passage(value.strip(), "body") if value and value.strip() else [para(empty, "small")]
 
 
 # -- the plan --------------------------------------------------------------------------------------
@@ -293,10 +294,10 @@ def build_plan_story(doc: PlanDocument, context: DocumentContext) -> list[Flowab
         ], W),
         *heading("Diagnoses"), diagnosis_table(doc.diagnoses),
         *heading("Strengths, barriers and services"),
-        para("Strengths", "subheading"), words(plan.strengths),
-        para("Barriers", "subheading"), words(plan.barriers),
-        para("Services", "subheading"), words(plan.services),
-        para("Referrals", "subheading"), words(plan.referrals, "None."),
+        para("Strengths", "subheading"), *words(plan.strengths),
+        para("Barriers", "subheading"), *words(plan.barriers),
+        para("Services", "subheading"), *words(plan.services),
+        para("Referrals", "subheading"), *words(plan.referrals, "None."),
         *problems_story(doc),
         *reviews_story(doc),
         *signatures_story(doc, context.time_format),

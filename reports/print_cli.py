@@ -1,12 +1,13 @@
 """`iopdesk print`: write one of a client's documents as a PDF from the command line.
 
 `iopdesk print plan|discharge|group-note|progress-note|measures|sign-in --client MRN [--target ID]
-[--out FILE.pdf] [--release-to NAME] [--staff-copy] [--db URL] --user USERNAME` signs in as USERNAME (password from
+[--out FILE.pdf [--force]] [--release-to NAME] [--staff-copy] [--db URL] --user USERNAME` signs in as USERNAME (password from
 $IOPDESK_PASSWORD, else asked when interactive), finds the client by MRN and prints through
 `reports.jobs.print_document`, the same path as the app's Print…: the consent check for a release,
 the page frame, and one disclosure-log entry per released file. `--staff-copy` prints the sign-in
 sheet's staff copy (with MRNs) instead of the members' copy. The file name defaults to
-`reports.page.default_file_name` (MRN, document type, date: no name) in the current folder; the
+`reports.page.default_file_name` (MRN, document type, date: no name) in the current folder; an
+existing file there is never replaced without `--force` (`iopdesk.cli.common.check_out`); the
 file is written beside its target and moved into place only once complete, so a refusal leaves
 nothing behind. Prints one line saying what was written where; an error prints one line naming the
 problem and exits 2. No Qt is imported on this path.
@@ -19,8 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iopdesk.cli.common import ask_password, run_subcommand
-from iopdesk.errors import ValidationError
+from iopdesk.cli.common import ask_password, check_out, run_subcommand
 from iopdesk.kernel.clock import today
 from iopdesk.kernel.files import replacing
 from reports.jobs import MODULES, PrintRequest, print_document
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "current or latest")
     parser.add_argument("--out", metavar="FILE.pdf",
                         help="where to write (default: MRN_document_date.pdf in the current folder)")
+    parser.add_argument("--force", action="store_true", help="replace the file at --out if there is one")
     parser.add_argument("--release-to", metavar="NAME", dest="recipient",
                         help="release the copy outside the program to NAME: needs the client's valid "
                              "consent naming NAME, and is recorded in the disclosure log")
@@ -64,11 +65,8 @@ def run(args: argparse.Namespace) -> str:
         if args.client:
             found = clinic.clients.by_mrn(args.client)
             client_id, mrn = found.id, found.mrn
-        out = Path(args.out) if args.out else Path.cwd() / default_file_name(mrn, args.document, today())
-        if out.suffix.lower() != ".pdf":
-            raise ValidationError(f"Out: {out} should end in .pdf.", field="out")
-        if not out.parent.is_dir():
-            raise ValidationError(f"Out: no folder {out.parent}.", field="out")
+        out = check_out(Path(args.out) if args.out else Path.cwd() / default_file_name(mrn, args.document, today()),
+                        ".pdf", force=args.force)
         with replacing(out) as partial:
             result = print_document(clinic, args.document, PrintRequest(client_id, args.target, args.staff_copy),
                                     partial, recipient=args.recipient)

@@ -25,6 +25,7 @@ from reports.blocks import (
     label_grid,
     markup,
     para,
+    passage,
     signature_block,
     stamp_text,
     text,
@@ -73,7 +74,7 @@ def sections_story(note: NoteView, replace=lambda value: value) -> list[Flowable
     story: list[Flowable] = []
     for section in lookup_format(note.note_format).sections:
         body = replace((note.sections.get(section.key) or "").strip())
-        story += [*heading(section.label, "subheading"), para(body) if body else para("(blank)", "small")]
+        story += [*heading(section.label, "subheading"), *(passage(body) if body else [para("(blank)", "small")])]
     return story
 
 
@@ -103,9 +104,11 @@ def addenda_story(note: NoteView, style: str = DEFAULT_TIME_FORMAT) -> list[Flow
         return []
     story = heading("Addenda")
     for addendum in note.addenda:
+        first, *rest = passage(addendum.text)
         story += [
             KeepTogether([para(f"{addendum.label} — {addendum.author}, {stamp_text(addendum.signed_at, style)}",
-                               "subheading"), para(addendum.text)]),
+                               "subheading"), first]),
+            *rest,
             para(f"Fingerprint (SHA-256): {addendum.content_hash}", "small"),
             Spacer(0, 4),
         ]

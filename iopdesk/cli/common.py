@@ -1,5 +1,5 @@
 """What the admin commands share: exit codes, the terminal's password prompt, one-line error
-reporting, table output, and `ExtraCommand` (a command the entry point hands down from reports/
+reporting, table output, the check of an `--out` file (`check_out`), and `ExtraCommand` (a command the entry point hands down from reports/
 or ui/). Every module of iopdesk/cli/ (and `iopdesk print`/`export` in reports/) imports it;
 it imports none of them, so the command modules and `cli/main.py` do not import each other in a loop.
 """
@@ -15,6 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from iopdesk.errors import IopDeskError, ValidationError
 from iopdesk.kernel.version import __version__
@@ -46,6 +47,21 @@ def ask_password(env_name: str, prompt: str, *, confirm: bool) -> str:
     if confirm and getpass.getpass("Repeat the password: ") != first:
         raise ValidationError("Password: the two entries differ.", field="password")
     return first
+
+
+def check_out(out: Path, suffix: str, *, force: bool) -> Path:
+    """`out` when a command may write its file there: the right suffix, an existing folder, and no
+    file there already unless `force` (an earlier print or export is never replaced by accident).
+    ValidationError (field "out") naming the path otherwise."""
+    if out.suffix.lower() != suffix:
+        raise ValidationError(f"Out: {out} should end in {suffix}.", field="out")
+    if not out.parent.is_dir():
+        raise ValidationError(f"Out: no folder {out.parent}.", field="out")
+    if out.is_dir():
+        raise ValidationError(f"Out: {out} is a folder; give a file name.", field="out")
+    if out.exists() and not force:
+        raise ValidationError(f"Out: {out} already exists; give --force to replace it.", field="out")
+    return out
 
 
 def print_rows(rows: list[list[str]], header: list[str], as_csv: bool) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from iopdesk.cli.common import ask_password
+from iopdesk.cli.common import ask_password, check_out
 from iopdesk.errors import ValidationError
 
 PASSPHRASE_ENV = "IOPDESK_SYNC_PASSPHRASE"
@@ -31,6 +32,7 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     actions = sync.add_subparsers(dest="sync_command", metavar="ACTION")
     export = actions.add_parser("export", parents=[common], help="write a sync file")
     export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("--force", action="store_true", help="replace the file at --out if there is one")
     export.add_argument("--for", dest="for_site", metavar="SITE", help="site code the file is for (at the main clinic)")
     encryption = export.add_mutually_exclusive_group()
     encryption.add_argument("--plain", action="store_true",
@@ -94,6 +96,7 @@ def run(args, open_clinic) -> int:
             print("This database has a new identity; its peers will exchange everything with it again.")
             return 0
         if action == "export":
+            check_out(Path(args.out), Path(args.out).suffix.lower(), force=args.force)
             passphrase = None if args.plain else ask_password(PASSPHRASE_ENV, "Sync passphrase: ", confirm=True)
             count, size = clinic.sync.export_file(args.out, for_site=args.for_site, passphrase=passphrase,
                                                   plain=args.plain, progress=_progress)

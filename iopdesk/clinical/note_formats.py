@@ -8,6 +8,8 @@ from functools import lru_cache
 
 import resources
 from iopdesk.errors import ValidationError
+from iopdesk.kernel.text_limits import NOTE_SECTION, NOTE_TOTAL
+from iopdesk.kernel.validation import check_length
 
 NOTE_KINDS = ("individual", "group", "family", "med_management", "case_management")
 
@@ -26,14 +28,19 @@ class NoteFormat:
     sections: tuple[NoteSection, ...]
 
     def clean(self, sections: dict[str, str] | None) -> dict[str, str]:
-        """Keep only this format's sections, as stripped text; refuse unknown keys."""
+        """Keep only this format's sections, as stripped text; refuse unknown keys, a section
+        longer than `NOTE_SECTION` (field `sections.KEY`) and a note longer than `NOTE_TOTAL`
+        (field `sections.all`) characters (`iopdesk.kernel.text_limits`)."""
         given = dict(sections or {})
         unknown = set(given) - {s.key for s in self.sections}
         if unknown:
             raise ValidationError(
                 f"{self.code} notes have no section {sorted(unknown)[0]!r}.", field="sections"
             )
-        return {s.key: str(given.get(s.key) or "").strip() for s in self.sections}
+        cleaned = {s.key: check_length(str(given.get(s.key) or "").strip(), f"sections.{s.key}", s.label,
+                                       NOTE_SECTION) for s in self.sections}
+        check_length("".join(cleaned.values()), "sections.all", f"{self.code} note (all sections together)", NOTE_TOTAL)
+        return cleaned
 
     def missing(self, sections: dict[str, str]) -> list[str]:
         """Labels of sections still empty (a note is signed only when none are)."""

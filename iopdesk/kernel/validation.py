@@ -6,18 +6,32 @@ import datetime as dt
 import re
 
 from iopdesk.errors import ValidationError
+from iopdesk.kernel import text_limits
 from iopdesk.kernel.clock import today
 
 NPI_RE = re.compile(r"^\d{10}$")
 
 
-def required_text(value: str | None, field: str, label: str, *, max_length: int = 255) -> str:
+def check_length(text: str, field: str, label: str, limit: int) -> str:
+    """`text` unchanged when it holds at most `limit` characters (`iopdesk.kernel.text_limits`);
+    else a ValidationError naming the field, the limit and the length typed."""
+    if len(text) > limit:
+        raise ValidationError(f"{label}: at most {limit:,} characters; this has {len(text):,}. "
+                              "Shorten it (nothing was saved).", field=field)
+    return text
+
+
+def required_text(value: str | None, field: str, label: str, *, max_length: int = text_limits.NAME) -> str:
+    """Text that must be given, stripped, at most `max_length` characters."""
     text = (value or "").strip()
     if not text:
         raise ValidationError(f"{label}: this field is required.", field=field)
-    if len(text) > max_length:
-        raise ValidationError(f"{label}: at most {max_length} characters.", field=field)
-    return text
+    return check_length(text, field, label, max_length)
+
+
+def bounded_text(value: str | None, field: str, label: str, limit: int) -> str:
+    """Optional free text, stripped (blank is ""), at most `limit` characters."""
+    return check_length((value or "").strip(), field, label, limit)
 
 
 def as_date(value: dt.date | str | None, field: str, label: str) -> dt.date:

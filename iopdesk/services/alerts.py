@@ -25,6 +25,7 @@ from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.text_limits import NARRATIVE, STATEMENT
 from iopdesk.kernel.validation import required_text
 from iopdesk.models import Alert, Client, Episode, Staff
 from iopdesk.permissions import Actor
@@ -127,7 +128,7 @@ def raise_alert(actor: Actor, client_id, kind: str, message: str, *, source_id=N
     """
     if kind not in ALERT_KINDS:
         raise ValidationError(f"Alert kind: {kind!r} is not one of {', '.join(ALERT_KINDS)}.", field="kind")
-    text = required_text(message, "message", "Alert message", max_length=2000)
+    text = required_text(message, "message", "Alert message", max_length=STATEMENT)
     cid = client_uuid(client_id)
     alert = Alert.create(
         client=cid, kind=kind, message=text, raised_at=utcnow(), raised_by=actor.id,
@@ -157,7 +158,7 @@ class AlertService(Service):
         if someone resolved it at the same moment.
         """
         self.actor.require("note.write")
-        text = required_text(resolution, "resolution", "Resolution", max_length=4000)
+        text = required_text(resolution, "resolution", "Resolution", max_length=NARRATIVE)
         with self.db.atomic():
             alert = fetch(Alert, alert_id, "alert")
             if alert.resolved_at is not None:

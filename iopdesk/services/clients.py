@@ -19,7 +19,8 @@ import peewee
 from iopdesk.errors import IopDeskError, NotFound, PossibleDuplicate, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.formats import date_text
-from iopdesk.kernel.validation import date_of_birth, required_text
+from iopdesk.kernel.text_limits import NAME
+from iopdesk.kernel.validation import bounded_text, date_of_birth, required_text
 from iopdesk.logs import register_phi
 from iopdesk.models import Client, Episode, Payer, Site
 from iopdesk.services.base import Service
@@ -134,9 +135,11 @@ class ClientService(Service):
                     raise ValidationError(f"Payer: no payer with code {payer_code!r}.", field="payer")
             client = Client.create(
                 mrn=given_mrn or self._next_mrn(site), legal_first=first, legal_last=last,
-                preferred_name=preferred_name.strip(), dob=born, sex=sex,
-                gender_identity=gender_identity.strip(), pronouns=pronouns.strip(),
-                phone=phone.strip(), payer=payer, member_id=member_id.strip(), site=site,
+                preferred_name=bounded_text(preferred_name, "preferred_name", "Preferred name", NAME), dob=born,
+                sex=sex, gender_identity=bounded_text(gender_identity, "gender_identity", "Gender identity", NAME),
+                pronouns=bounded_text(pronouns, "pronouns", "Pronouns", NAME),
+                phone=bounded_text(phone, "phone", "Phone", NAME), payer=payer,
+                member_id=bounded_text(member_id, "member_id", "Member ID", NAME), site=site,
             )
             self._audit("create", "client", client.id, client_id=client.id)
         _keep_out_of_logs(first, last, client.preferred_name, client.mrn, born)

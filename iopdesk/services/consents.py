@@ -19,6 +19,7 @@ from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today
+from iopdesk.kernel.text_limits import STATEMENT
 from iopdesk.kernel.validation import as_date, required_text
 from iopdesk.models import Client, Consent, Staff
 from iopdesk.services.alerts import caseload_of
@@ -91,9 +92,9 @@ class ConsentService(Service):
         """
         self.actor.require("consent.write")
         discloser = required_text(discloser, "discloser", "Who may disclose")
-        information = required_text(information, "information", "Information to disclose", max_length=2000)
+        information = required_text(information, "information", "Information to disclose", max_length=STATEMENT)
         recipient = required_text(recipient, "recipient", "Recipient")
-        purpose = required_text(purpose, "purpose", "Purpose of the disclosure", max_length=2000)
+        purpose = required_text(purpose, "purpose", "Purpose of the disclosure", max_length=STATEMENT)
         if revocation_acknowledged is not True:
             raise ValidationError(
                 "Right to revoke: the client must be told, and acknowledge, that the consent can be "

@@ -28,6 +28,7 @@ from iopdesk.errors import ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
 from iopdesk.kernel.formats import date_text
+from iopdesk.kernel.text_limits import STATEMENT
 from iopdesk.kernel.validation import required_text
 from iopdesk.models import Client, Disclosure, Episode, Staff
 from iopdesk.services.base import Service
@@ -141,7 +142,7 @@ class DisclosureService(Service):
         """Log a document released to `recipient` under the consent that covers them today, with its
         audit event, in one transaction. Raises ValidationError (recipient) without a consent."""
         consent = self.release_consent(client_id, recipient)
-        what = required_text(description, "description", "Description", max_length=500)
+        what = required_text(description, "description", "Description", max_length=STATEMENT)
         cid = client_uuid(client_id)
         with self.db.atomic():
             row = Disclosure.create(client=cid, consent=consent.id, disclosed_at=utcnow().replace(microsecond=0),
@@ -154,7 +155,7 @@ class DisclosureService(Service):
     def record_print(self, client_id, description: str) -> None:
         """Audit that a client's document was printed or saved inside the program (who, what, when)."""
         self.actor.require("print.chart")
-        what = required_text(description, "description", "Description", max_length=500)
+        what = required_text(description, "description", "Description", max_length=STATEMENT)
         cid = client_uuid(client_id) if client_id else None
         with self.db.atomic():
             self._audit("print", "document", None, client_id=cid, detail={"what": what})

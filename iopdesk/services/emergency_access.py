@@ -32,6 +32,8 @@ import peewee
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.text_limits import STATEMENT
+from iopdesk.kernel.validation import bounded_text, check_length
 from iopdesk.models import Client, EmergencyAccess, Episode, Staff
 from iopdesk.passwords import policy
 from iopdesk.permissions import EMERGENCY_PERMISSIONS
@@ -116,8 +118,7 @@ class EmergencyAccessService(Service):
         if len(text) < shortest:
             raise ValidationError(f"Reason: say why you need emergency access (at least {shortest} "
                                   "characters).", field="reason")
-        if len(text) > 2000:
-            raise ValidationError("Reason: at most 2000 characters.", field="reason")
+        check_length(text, "reason", "Reason", STATEMENT)
         client_uuid = as_uuid(client_id, "client")
         now = utcnow()
         with self.db.atomic():
@@ -177,11 +178,10 @@ class EmergencyAccessService(Service):
 
         Raises PermissionDenied (no "emergency.review", or reviewing one's own grant), NotFound,
         ValidationError(field="grant_id") when it was reviewed already, ValidationError(field="note")
-        for a note over 2000 characters.
+        for a note over `text_limits.STATEMENT` characters.
         """
         self.actor.require("emergency.review")
-        if len((note or "").strip()) > 2000:
-            raise ValidationError("Review note: at most 2000 characters.", field="note")
+        bounded_text(note, "note", "Review note", STATEMENT)
         grant_uuid = as_uuid(grant_id, "emergency access")
         with self.db.atomic():
             grant = EmergencyAccess.get_or_none(EmergencyAccess.id == grant_uuid)

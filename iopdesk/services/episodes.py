@@ -17,7 +17,8 @@ from iopdesk.clinical.staff import clinician_for
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today
-from iopdesk.kernel.validation import as_date
+from iopdesk.kernel.text_limits import NAME, STATEMENT
+from iopdesk.kernel.validation import as_date, bounded_text
 from iopdesk.models import Client, Diagnosis, Episode, LevelOfCareChange, Staff
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
@@ -155,6 +156,7 @@ class EpisodeService(Service):
         when = as_date(effective_on, "effective_on", "Effective date")
         if not (reason or "").strip():
             raise ValidationError("Reason: say why the level of care changes.", field="reason")
+        reason = bounded_text(reason, "reason", "Reason", STATEMENT)
         with self.db.atomic():
             episode = self._open_episode(episode_id)
             last = (
@@ -170,7 +172,7 @@ class EpisodeService(Service):
                 )
             LevelOfCareChange.create(
                 episode=episode, effective_on=when, from_level=episode.level_of_care, to_level=level,
-                from_days_per_week=episode.days_per_week, to_days_per_week=days, reason=reason.strip(),
+                from_days_per_week=episode.days_per_week, to_days_per_week=days, reason=reason,
                 decided_by=self.actor.id,
             )
             update_versioned(episode, expected_version, level_of_care=level, days_per_week=days,
@@ -265,7 +267,7 @@ class EpisodeService(Service):
             ).exists():
                 raise ValidationError(f"Diagnosis code: {clean} is already on this episode.", field="code")
             row = Diagnosis.create(
-                episode=episode, code=clean, description=description.strip(), is_primary=primary,
+                episode=episode, code=clean, description=bounded_text(description, "description", "Description", NAME), is_primary=primary,
                 noted_on=noted, at_admission=noted <= episode.admitted_on + dt.timedelta(days=7),
             )
             self._audit("create", "diagnosis", row.id, client_id=episode.client_id, detail={"code": clean})

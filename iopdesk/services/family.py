@@ -18,7 +18,8 @@ from iopdesk.clinical.staff import clinician_for
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today
-from iopdesk.kernel.validation import as_date, required_text
+from iopdesk.kernel.text_limits import STATEMENT
+from iopdesk.kernel.validation import as_date, bounded_text, required_text
 from iopdesk.models import (
     Client,
     Consent,
@@ -105,7 +106,7 @@ class FamilyService(Service):
             consent = _consent_for_member(cid, consent_id)
             row = FamilyMember.create(client=cid, name=name, relationship=relationship,
                                       phone=(phone or "").strip(), consent=consent,
-                                      comments=(comments or "").strip())
+                                      comments=bounded_text(comments, "comments", "Comments", STATEMENT))
             self._audit("create", "family_member", row.id, client_id=cid)
         return self._member_views(FamilyMember.id == row.id)[0], Changes.of("family", client_id=cid)
 

@@ -21,7 +21,8 @@ from iopdesk.clinical.program_rules import level_of_care
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today
-from iopdesk.kernel.validation import as_date
+from iopdesk.kernel.text_limits import STATEMENT
+from iopdesk.kernel.validation import as_date, bounded_text
 from iopdesk.models import AsamAssessment, Client, Episode, Staff
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
@@ -157,7 +158,7 @@ class IntakeService(Service):
             fields = {dim["field"]: ratings[dim["key"]] for dim in asam_rules()["dimensions"]}
             row = AsamAssessment.create(
                 client=cid, episode=episode, assessed_on=when, assessor=self.actor.id,
-                recommended_level=level, referral_to=referral, comments=(comments or "").strip(),
+                recommended_level=level, referral_to=referral, comments=bounded_text(comments, "comments", "Comments", STATEMENT),
                 **flags, **fields,
             )
             self._audit("create", "asam_assessment", row.id, client_id=cid,

@@ -71,6 +71,20 @@ def test_biller_exports_a_day_to_the_default_file_and_the_batch_is_recorded(bill
     assert all(x.export_batch == batches[0].id for x in after.lines)
 
 
+def test_an_earlier_workbook_is_replaced_only_with_force(billing_clinic_file, tmp_path, capsys):
+    """--out naming a workbook that exists (last week's claims): exit 2 naming it and --force, the
+    file untouched and no batch recorded; with --force the new workbook replaces it."""
+    out = tmp_path / "claims.xlsx"
+    out.write_bytes(b"last week's workbook")
+    argv = ["billing", *RANGE, "--out", str(out), "--db", str(billing_clinic_file), "--user", "biller"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{out} already exists" in err and "--force" in err
+    assert out.read_bytes() == b"last week's workbook" and billing_state(billing_clinic_file)[1] == []
+    assert main([*argv, "--force"]) == 0
+    assert "Summary" in openpyxl.load_workbook(out).sheetnames and len(billing_state(billing_clinic_file)[1]) == 1
+
+
 def test_new_only_after_an_export_writes_no_lines_again(billing_clinic_file, tmp_path, capsys):
     """Exported once, the same range with --new-only has no lines; the holds are still listed."""
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"

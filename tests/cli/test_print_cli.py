@@ -106,6 +106,21 @@ def test_release_under_consent_writes_the_release_pages_and_logs_once(planned_cl
     assert [d.recipient for d in disclosures(path, mrn)] == [COURT]
 
 
+def test_an_earlier_print_is_replaced_only_with_force(planned_clinic_file, tmp_path, capsys):
+    """--out naming a file that exists: one line naming it and --force, exit 2, the file untouched;
+    with --force the new PDF takes its place."""
+    path, mrn, plan_id = planned_clinic_file
+    out = tmp_path / "plan.pdf"
+    out.write_bytes(b"yesterday's signed copy")
+    argv = ["plan", "--client", mrn, "--target", plan_id, "--out", str(out), "--db", str(path), "--user", "clinician"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{out} already exists" in err and "--force" in err
+    assert out.read_bytes() == b"yesterday's signed copy"
+    assert main([*argv, "--force"]) == 0
+    assert "Version 1 · Signed" in text_of(out)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["plan", "--client", "MAIN-999999"], "No client with MRN 'MAIN-999999'"),
     (["plan"], "Client: a treatment plan is printed for one client"),

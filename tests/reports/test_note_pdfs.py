@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import uuid
 
 import pytest
 from pypdf import PdfReader
 
 from iopdesk.errors import ValidationError
+from iopdesk.models import Note
 from iopdesk.services.groups.service import AttendanceEntry, ClientSection
 from reports.jobs import PrintRequest, print_document
 from tests.conftest import ADMIN_PASSWORD
@@ -275,3 +277,82 @@ def test_a_group_note_released_to_the_drug_court_carries_the_consent_and_is_logg
     [logged] = clinic.disclosures.log(zoe.id)
     assert logged.recipient == "Harbor County Drug Court"
     assert logged.description.startswith("Group note, Morning process group, ") and "signed" in logged.description
+
+
+# -- long text and characters the font lacks -------------------------------------------------------
+
+def stored_note(clinic, client, objectives, **sections) -> str:
+    """A DAP draft whose sections are then written straight into the clinic file, as a record stored
+    before the text limits (or by another program) would be; returns its id."""
+    note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=YESTERDAY,
+                                        starts_at="10:00", ends_at="10:50", sections=DAP, objective_ids=objectives)
+    Note.update(sections={**DAP, **sections}).where(Note.id == uuid.UUID(note.id)).execute()
+    return note.id
+
+
+RUN_LINE = re.compile(r"[<>()0-9]*[<>()][<>()0-9]*")
+
+
+def run_lines(pdf: bytes, pages: slice = slice(None)) -> str:
+    """Every extracted line of `pages` made of digits and brackets only, in order and joined: a
+    run of "<0><1>…" or "(0)(1)…" without the page frame (header, footer, page numbers)."""
+    return "".join(line.strip() for page in PdfReader(io.BytesIO(pdf)).pages[pages]
+                   for line in page.extract_text().splitlines() if RUN_LINE.fullmatch(line.strip()))
+
+
+def printed(clinic, client, note_id) -> bytes:
+    out = io.BytesIO()
+    print_document(clinic, "progress-note", PrintRequest(client.id, note_id), out)
+    return out.getvalue()
+
+
+@pytest.mark.slow
+def test_a_500_kb_note_of_ordinary_sentences_prints_every_sentence_in_order(zoe_with_plan):
+    """A 500 KB Data section stored before the limits (issue 19: 50 s to print) prints whole: every
+    numbered sentence, in order, escaped as written, and the sections after it. (Speed: the bench.)"""
+    clinic, client, objectives = zoe_with_plan
+    sentences = [f"Sentence {i} described a trigger at work & the coping skill <used>." for i in range(7_300)]
+    data = "\n".join(" ".join(sentences[i:i + 12]) for i in range(0, len(sentences), 12))
+    assert len(data) > 500_000
+    pdf = printed(clinic, client, stored_note(clinic, client, objectives, data=data))
+    whole = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert [int(n) for n in re.findall(r"Sentence (\d+) described", whole)] == list(range(len(sentences)))
+    assert sentences[0] in whole and sentences[4_321] in whole
+    assert DAP["assessment"] in whole and DAP["plan"] in whole
+
+
+def test_a_long_word_without_spaces_prints_whole_in_lines(zoe_with_plan):
+    """A pasted run of 20,000 characters with no space (markup characters in it) prints whole,
+    broken into lines, over several pages."""
+    clinic, client, objectives = zoe_with_plan
+    run = "".join(f"<{i}>" for i in range(3_600))
+    assert len(run) > 20_000 and " " not in run
+    pdf = printed(clinic, client, stored_note(clinic, client, objectives, data=run))
+    assert len(PdfReader(io.BytesIO(pdf)).pages) > 2 and run_lines(pdf) == run
+
+
+@pytest.mark.slow
+def test_a_5_mb_section_of_one_word_prints_whole(zoe_with_plan):
+    """The issue's 5 MB one-word section (never finished printing) prints: its first page starts
+    the run, its last page ends it, and a page from the middle is a piece of it. (Reading all
+    1,400 pages back would take longer than printing them.)"""
+    clinic, client, objectives = zoe_with_plan
+    run = "".join(f"({i})" for i in range(640_000))
+    assert len(run) > 5_000_000
+    pdf = printed(clinic, client, stored_note(clinic, client, objectives, assessment=run))
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    first, middle, last = run_lines(pdf, slice(0, 2)), run_lines(pdf, slice(pages // 2, pages // 2 + 1)), \
+        run_lines(pdf, slice(pages - 2, pages))
+    assert pages > 1_000 and run.startswith(first) and len(first) > 1_000
+    assert len(middle) > 2_000 and middle in run and run.endswith(last)
+
+
+def test_emoji_print_as_a_visible_placeholder_never_a_wrong_glyph(zoe_with_plan):
+    """Emoji (with skin tones and joiners), CJK and a control character each print as one U+FFFD
+    from the embedded font; the words around them, and the font's own symbols, print as written."""
+    clinic, client, objectives = zoe_with_plan
+    data = "Mood 😀 then 👍🏽; family 👨‍👩‍👧 and ❤ ☺; wrote 中文\x07 end."
+    whole = " ".join(pdf_pages(clinic, "progress-note", PrintRequest(client.id, stored_note(
+        clinic, client, objectives, data=data))))
+    assert "Mood \ufffd then \ufffd; family \ufffd and ❤ ☺; wrote \ufffd\ufffd\ufffd end." in whole
+    assert "\x00" not in whole

@@ -255,3 +255,24 @@ def test_client_without_a_plan_shows_no_treatment_plan_yet(qtbot, chart_with_pla
     editor.show()
     assert editor.objectives_empty.isVisible() and editor.objectives_empty.text() == "No treatment plan yet"
     assert not editor.objectives_list.isVisible()
+
+
+def test_a_section_pasted_over_its_limit_is_kept_as_typed_and_the_save_says_why(qtbot, chart_with_plan):
+    """Cleo pastes 20,001 characters into Data and presses Ctrl+S: the message under the note names
+    Data, the limit and the length; the text stays exactly as pasted, nothing is saved; one
+    character fewer saves."""
+    clinic, client_id, _ = chart_with_plan
+    tab = make_tab(qtbot, clinic, client_id)
+    editor = new_editor(qtbot, tab)
+    pasted = ("Reports cravings after the family visit; used urge surfing twice. " * 400)[:20_001]
+    editor.section_edits["data"].setPlainText(pasted)
+    qtbot.keyClick(editor.section_edits["data"], Qt.Key.Key_S, CTRL)
+
+    assert editor.error_label.isVisible()
+    assert editor.error_label.text().startswith("Data: at most 20,000 characters; this has 20,001.")
+    assert editor.section_edits["data"].toPlainText() == pasted and editor.isWindowModified()
+    assert editor.note_id is None and clinic.notes.list_for_client(client_id) == []
+    editor.section_edits["data"].setPlainText(pasted[:20_000])
+    qtbot.keyClick(editor.section_edits["data"], Qt.Key.Key_S, CTRL)
+    assert not editor.error_label.isVisible() and not editor.isWindowModified()
+    assert clinic.notes.get(editor.note_id).sections["data"] == pasted[:20_000].strip()

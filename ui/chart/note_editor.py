@@ -221,6 +221,9 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
                 self.section_edits[key].setFocus()
         elif field in FIELD_OF_ERROR:
             getattr(self, FIELD_OF_ERROR[field]).setFocus()
+        elif field and field.removeprefix("sections.") in self.section_edits:
+            # a section over its length limit: the message says by how much; the text stays as typed
+            self.section_edits[field.removeprefix("sections.")].setFocus()
 
     def _recheck_message(self, source=None) -> None:
         """Clear the message under the note once its cause is fixed (`note_signing.recheck_message`)."""

@@ -24,7 +24,8 @@ from iopdesk.errors import NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
 from iopdesk.kernel.formats import date_text
-from iopdesk.kernel.validation import as_date, required_text
+from iopdesk.kernel.text_limits import NAME, NARRATIVE, STATEMENT
+from iopdesk.kernel.validation import as_date, bounded_text, required_text
 from iopdesk.models import AftercareReferral, Client, Discharge, Episode, GroupEnrollment, Staff
 from iopdesk.services.base import Service
 from iopdesk.services.discharge.summary import DischargeSummary, assemble, summary_view
@@ -119,7 +120,8 @@ class DischargeService(Service):
         """
         self.actor.require("discharge.write")
         day, code = _date_and_reason(discharged_on, reason, reason_detail)
-        detail = (reason_detail or "").strip()
+        detail = bounded_text(reason_detail, "reason_detail", "Reason detail", NARRATIVE)
+        aftercare = bounded_text(aftercare, "aftercare", "Aftercare", NARRATIVE)
         with self.db.atomic():
             episode = Episode.get_or_none(Episode.id == episode_uuid(episode_id))
             if episode is None:
@@ -131,7 +133,7 @@ class DischargeService(Service):
                 raise ValidationError("This episode already has a discharge in progress; edit that one.",
                                       field="episode")
             row = Discharge.create(episode=episode.id, discharged_on=day, reason=code, reason_detail=detail,
-                                   aftercare=(aftercare or "").strip(), summary=assemble(episode, day))
+                                   aftercare=aftercare, summary=assemble(episode, day))
             self._audit("create", "discharge", row.id, client_id=episode.client_id, detail={"reason": code})
         return self._view(row), Changes.of("discharge", client_id=episode.client_id)
 
@@ -172,8 +174,9 @@ class DischargeService(Service):
         """Edit the aftercare plan or the reason detail of a draft. Raises RecordLocked once signed,
         ConcurrentEdit if someone saved since `expected_version`."""
         self.actor.require("discharge.write")
-        values = {k: v.strip() for k, v in (("aftercare", aftercare), ("reason_detail", reason_detail))
-                  if v is not None}
+        values = {k: bounded_text(v, k, label, NARRATIVE)
+                  for k, label, v in (("aftercare", "Aftercare", aftercare),
+                                      ("reason_detail", "Reason detail", reason_detail)) if v is not None}
         with self.db.atomic():
             row = self._draft(discharge_id)
             if row.reason == "other" and values.get("reason_detail", row.reason_detail) == "":
@@ -192,7 +195,8 @@ class DischargeService(Service):
             "provider": required_text(provider, "provider", "Provider"),
             "service": required_text(service, "service", "Service"),
             "appointment_on": as_date(appointment_on, "appointment_on", "Appointment date") if appointment_on else None,
-            "contact": (contact or "").strip(), "barriers": (barriers or "").strip(),
+            "contact": bounded_text(contact, "contact", "Contact", NAME),
+            "barriers": bounded_text(barriers, "barriers", "Barriers", STATEMENT),
         }
         with self.db.atomic():
             row = self._draft(discharge_id)

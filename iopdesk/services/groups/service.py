@@ -27,7 +27,8 @@ from iopdesk.clinical.program_rules import rule
 from iopdesk.clinical.staff import acting_staff
 from iopdesk.errors import NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
-from iopdesk.kernel.validation import as_date
+from iopdesk.kernel.text_limits import NAME, NOTE_SECTION
+from iopdesk.kernel.validation import as_date, check_length
 from iopdesk.models import (
     Attendance,
     Client,
@@ -343,8 +344,9 @@ class GroupService(GroupSetup, SignInSheets):
                   "shared_note": (shared_note if shared_note is not None else session.shared_note).strip()}
         if not values["topic"]:
             raise ValidationError("Topic: this field is required.", field="topic")
-        if len(values["topic"]) > 255 or len(values["modality"]) > 255:
-            raise ValidationError("Topic: at most 255 characters (and modality too).", field="topic")
+        check_length(values["topic"], "topic", "Topic", NAME)
+        check_length(values["modality"], "modality", "Modality", NAME)
+        check_length(values["shared_note"], "shared_note", "Shared note", NOTE_SECTION)
         GroupSession.update(version=GroupSession.version + 1, **values).where(GroupSession.id == session.id).execute()
         self._audit("update", "group_session", session.id, detail={"topic": values["topic"]})
 

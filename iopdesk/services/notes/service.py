@@ -40,7 +40,8 @@ from iopdesk.clinical.staff import acting_staff, staff_for
 from iopdesk.errors import ConcurrentEdit, NotFound, RecordLocked, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
-from iopdesk.kernel.validation import as_date, as_time, required_text
+from iopdesk.kernel.text_limits import NOTE_SECTION, STATEMENT
+from iopdesk.kernel.validation import as_date, as_time, bounded_text, required_text
 from iopdesk.models import Client, Note, NoteAddendum, Staff
 from iopdesk.services.base import Service
 from iopdesk.services.clients import client_uuid
@@ -101,7 +102,7 @@ class NoteService(Service):
         when = as_date(service_date, "service_date", "Date of service")
         start, end, mins = note_duration(starts_at, ends_at, minutes)
         pos = pos_code(place_of_service, self._clinic.site.place_of_service)
-        text = (participants or "").strip()
+        text = bounded_text(participants, "participants", "Participants", STATEMENT)
         cid = client_uuid(client_id)
         with self.db.atomic():
             if not Client.select().where(Client.id == cid).exists():
@@ -194,7 +195,7 @@ class NoteService(Service):
                 starts_at=start, ends_at=end, minutes=mins,
             )
             if participants is not KEEP:
-                values["participants"] = (participants or "").strip()
+                values["participants"] = bounded_text(participants, "participants", "Participants", STATEMENT)
             if service_date is not KEEP:
                 values.update(self._moved_date(note, service_date))
             update_versioned(note, expected_version, **values)
@@ -298,6 +299,7 @@ class NoteService(Service):
         `note.cosign` when the author has none), never one's own note. The comment is kept in
         the audit trail. Raises RecordLocked if already co-signed, ValidationError otherwise."""
         self.actor.require("note.cosign")
+        comment = bounded_text(comment, "comment", "Co-signature comment", STATEMENT)
         with self.db.atomic():
             note = self._note(note_id)
             if note.status == "cosigned":
@@ -318,7 +320,7 @@ class NoteService(Service):
             update_versioned(note, expected_version, status="cosigned", cosigned_by=self.actor.id,
                              cosigned_at=cosigned_at)
             self._audit("cosign", "note", note.id, client_id=note.client_id,
-                        detail={"comment": (comment or "").strip(),
+                        detail={"comment": comment,
                                 "attestation": self.attestation("cosign", cosigned_at)})
         return self._view(note), Changes.of("note", client_id=note.client_id)
 
@@ -326,7 +328,7 @@ class NoteService(Service):
         """Append a signed, dated addendum by the acting clinician to a signed note; the note
         itself never changes. Raises ValidationError for a draft or a blank text."""
         self.actor.require("note.write")
-        body = required_text(text, "text", "Addendum", max_length=20000)
+        body = required_text(text, "text", "Addendum", max_length=NOTE_SECTION)
         with self.db.atomic():
             note = self._note(note_id)
             if note.status not in SIGNED_STATES:

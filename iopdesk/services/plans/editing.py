@@ -21,7 +21,8 @@ from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.formats import date_text
 from iopdesk.kernel.ids import new_id
-from iopdesk.kernel.validation import as_date, required_text
+from iopdesk.kernel.text_limits import NARRATIVE, STATEMENT
+from iopdesk.kernel.validation import as_date, bounded_text, required_text
 from iopdesk.models import (
     NoteObjective,
     PlanGoal,
@@ -40,7 +41,7 @@ LOCKED = "This treatment plan is signed and cannot be changed; revise the plan t
 
 
 def _text(value: str | None, field: str, label: str) -> str:
-    return required_text(value, field, label, max_length=2000)
+    return required_text(value, field, label, max_length=STATEMENT)
 
 
 class PlanEditing(Service):
@@ -56,8 +57,9 @@ class PlanEditing(Service):
         """Change strengths, barriers, services, referrals or the primary counselor of a draft.
         Raises RecordLocked for a signed plan, ValidationError for an unknown counselor."""
         self.actor.require("plan.write")
-        values = {k: v.strip() for k, v in (("strengths", strengths), ("barriers", barriers),
-                                           ("services", services), ("referrals", referrals)) if v is not None}
+        values = {k: bounded_text(v, k, k.capitalize(), NARRATIVE)
+                  for k, v in (("strengths", strengths), ("barriers", barriers), ("services", services),
+                               ("referrals", referrals)) if v is not None}
         with self.db.atomic():
             plan = self._draft(plan_id)
             if primary_counselor is not None:
@@ -275,7 +277,7 @@ class PlanEditing(Service):
             "modality": required_text(modality, "modality", "Modality"),
             "frequency": required_text(frequency, "frequency", "Frequency"),
             "responsible": staff_for(responsible, "Responsible", "responsible").id,
-            "description": (description or "").strip(),
+            "description": bounded_text(description, "description", "Description", NARRATIVE),
         }
 
     @staticmethod

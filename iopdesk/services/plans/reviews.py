@@ -21,7 +21,8 @@ from iopdesk.errors import ConcurrentEdit, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import today, utcnow
 from iopdesk.kernel.formats import date_text
-from iopdesk.kernel.validation import as_date, required_text
+from iopdesk.kernel.text_limits import NARRATIVE
+from iopdesk.kernel.validation import as_date, bounded_text, required_text
 from iopdesk.models import (
     Client,
     Episode,
@@ -268,7 +269,7 @@ class PlanReviews(Service):
     @staticmethod
     def _review_input(reviewed_on, summary, progress) -> tuple[dt.date, str, dict]:
         return (as_date(reviewed_on, "reviewed_on", "Review date"),
-                required_text(summary, "summary", "Review summary", max_length=5000),
+                required_text(summary, "summary", "Review summary", max_length=NARRATIVE),
                 {str(k): v for k, v in (progress or {}).items()})
 
     @classmethod
@@ -300,7 +301,7 @@ class PlanReviews(Service):
             if rating not in RATINGS:
                 raise ValidationError(f"Progress: {rating!r} is not one of {', '.join(RATINGS)}.",
                                       field=f"progress.{o.id}")
-            rows.append((o.id, rating, (comment or "").strip()))
+            rows.append((o.id, rating, bounded_text(comment, f"progress.{o.id}", "Progress comment", NARRATIVE)))
         return rows
 
     @staticmethod
