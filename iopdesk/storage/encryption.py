@@ -15,6 +15,7 @@ from pathlib import Path
 
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.files import replacing
+from iopdesk.storage.db import refuse_unless_clinic_file
 from iopdesk.storage.file_kind import is_encrypted_file
 
 MIN_PASSPHRASE = 12
@@ -91,6 +92,7 @@ def encrypt_clinic(path: Path, passphrase: str) -> dict[str, int]:
     check_passphrase(passphrase)
     if not path.is_file():
         raise ValidationError(f"Clinic database: there is no file {path}.", field="db")
+    refuse_unless_clinic_file(path)
     if is_encrypted_file(path):
         raise ValidationError(f"Clinic database: {path} is already encrypted.", field="db")
     sqlcipher3 = _sqlcipher()
