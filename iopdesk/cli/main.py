@@ -135,13 +135,20 @@ def _extra_command(argv: list[str], extra: Sequence[ExtraCommand]) -> tuple[Extr
 
 def _cmd_encrypt(args) -> int:
     from iopdesk.paths import default_db_url
-    from iopdesk.storage.db import PASSPHRASE_ENV, normalise_url, sqlite_path
+    from iopdesk.storage.db import (
+        PASSPHRASE_ENV,
+        normalise_url,
+        refuse_unless_clinic_file,
+        sqlite_path,
+    )
     from iopdesk.storage.encryption import check_passphrase, encrypt_clinic
 
     path = sqlite_path(normalise_url(args.db or default_db_url()))
     if path is None:
         raise ValidationError("Clinic database: encryption is for a SQLite clinic file; protect a "
                               "PostgreSQL server's disk and connections on the server.", field="db")
+    if path.is_file():
+        refuse_unless_clinic_file(path)  # before asking for a passphrase it would never use
     passphrase = ask_password(PASSPHRASE_ENV, "New passphrase for the clinic file: ", confirm=True)
     check_passphrase(passphrase)
     counts = encrypt_clinic(path, passphrase)
