@@ -107,6 +107,7 @@ class LoginDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.show()
+        self.adjustSize()  # room for the wrapped sentence
 
     def _previous_login(self, username: str) -> dt.datetime | None:
         if not username:

@@ -71,6 +71,7 @@ COMMANDS = {
     "notes": lambda db: main(["--db", db, "notes", "naming-others", "--as", "admin"]),
     "sync status": lambda db: main(["--db", db, "sync", "status"]),
     "encrypt": lambda db: main(["--db", db, "encrypt"]),
+    "backup": lambda db: main(["--db", db, "backup", "--out", str(Path(db).with_name("backup.sqlite"))]),
     "print": lambda db: print_main(["plan", "--client", "M0001", "--user", "admin", "--db", db]),
     "export": lambda db: export_main(["billing", "--from", "2026-01-01", "--to", "2026-01-31",
                                       "--user", "biller", "--db", db]),
@@ -111,7 +112,7 @@ def test_every_command_that_opens_a_clinic_refuses_a_zero_byte_file(command, tmp
     assert COMMANDS[command](str(path)) == 2
     assert "is an empty file (0 bytes), not a clinic database" in capsys.readouterr().err
     assert path.read_bytes() == b""
-    assert not list(tmp_path.glob("clinic.sqlite-*"))
+    assert {p.name for p in tmp_path.iterdir()} <= {"clinic.sqlite", "config"}
     assert not no_key_folder.exists() or not list(no_key_folder.rglob("*.key"))
 
 
