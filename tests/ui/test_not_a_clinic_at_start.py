@@ -15,7 +15,7 @@ from ui.passphrase_dialog import PassphraseDialog
 
 
 @pytest.fixture
-def told(monkeypatch, tmp_path) -> list[tuple[str, str]]:
+def refusals_shown(monkeypatch, tmp_path) -> list[tuple[str, str]]:
     """The message boxes the app shows (title, text), and this test's own config folder (where a
     new clinic's audit key would go)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -28,16 +28,16 @@ def told(monkeypatch, tmp_path) -> list[tuple[str, str]]:
     (b"", "is an empty file (0 bytes), not a clinic database"),
     (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "is a PNG image, not a clinic database"),
 ], ids=["zero-bytes", "png"])
-def test_the_app_refuses_a_file_that_is_not_a_clinic_and_creates_nothing(qtbot, tmp_path, told, content, said):
+def test_the_app_refuses_a_file_that_is_not_a_clinic_and_creates_nothing(qtbot, tmp_path, refusals_shown, content, said):
     path = tmp_path / "clinic.sqlite"
     path.write_bytes(content)
     assert run_app(["--db", str(path)]) == 2
-    assert len(told) == 1 and said in told[0][1] and str(path) in told[0][1]
+    assert len(refusals_shown) == 1 and said in refusals_shown[0][1] and str(path) in refusals_shown[0][1]
     assert path.read_bytes() == content
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.sqlite"]
 
 
-def test_an_unreadable_file_asks_for_a_passphrase_in_words_that_fit_both(qtbot, tmp_path, told, monkeypatch):
+def test_an_unreadable_file_asks_for_a_passphrase_in_words_that_fit_both(qtbot, tmp_path, refusals_shown, monkeypatch):
     path = tmp_path / "clinic.sqlite"
     content = os.urandom(8192)
     path.write_bytes(content)
@@ -50,5 +50,5 @@ def test_an_unreadable_file_asks_for_a_passphrase_in_words_that_fit_both(qtbot, 
     monkeypatch.setattr(PassphraseDialog, "exec", cancel)
     assert run_app(["--db", str(path)]) == 0
     assert problems == [f"{path} is not a clinic database, or an encrypted one: enter its passphrase."]
-    assert told == [] and path.read_bytes() == content
+    assert refusals_shown == [] and path.read_bytes() == content
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.sqlite"]
