@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 from collections import Counter
 
+import pytest
+
 import iopdesk
 from iopdesk.models import AuditEvent, Staff
 from iopdesk.services.users import SIGN_IN_REFUSED, max_failures
@@ -21,6 +23,7 @@ GUESSERS = 12
 TRIES = 3
 
 
+@pytest.mark.slow  # twelve interpreters start: some 20 s on two cores
 def test_parallel_wrong_guesses_lock_the_account_at_exactly_the_policy_count(clinic_file, today):
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(GUESSERS)
