@@ -44,11 +44,14 @@ from iopdesk.services.settings import SettingsService
 from iopdesk.services.sync import SyncService
 from iopdesk.services.users import UserService
 from iopdesk.storage.db import (
+    HISTORY_TABLE,
     database,
     describe_url,
     is_postgres,
     make_database,
     normalise_url,
+    not_a_clinic,
+    refuse_unless_clinic_file,
     sqlite_path,
 )
 from iopdesk.storage.file_kind import is_encrypted_file
@@ -198,7 +201,9 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
     """Open (and if needed create or upgrade) the clinic database at `url`.
 
     Raises DatabaseUnavailable if it cannot be reached, SchemaTooNew if a newer IOP Desk wrote it.
-    With create=False a missing SQLite file is an error instead of a new clinic. An encrypted
+    With create=False a missing SQLite file is an error instead of a new clinic. An existing file
+    or database that is not a clinic (empty, another kind of file, another program's tables) is
+    refused with NotAClinicDatabase and never written to, whatever `create` says. An encrypted
     clinic file needs `passphrase` (or $IOPDESK_DB_PASSPHRASE, or one remembered in the OS
     keyring): PassphraseRequired without it; a remembered one that no longer opens the file is
     forgotten. A damaged SQLite file (header included) raises DatabaseDamaged naming the latest
@@ -216,6 +221,8 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
     path = sqlite_path(url)
     if path is not None and not create and not path.exists():
         raise DatabaseUnavailable(f"No clinic database at {path}.")
+    if path is not None and path.exists():
+        refuse_unless_clinic_file(path)  # empty, another kind of file, another program's database
     encrypted = path is not None and is_encrypted_file(path)
     remembered = None
     if encrypted and not passphrase and not os.environ.get(PASSPHRASE_ENV):
@@ -238,12 +245,19 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
                 raise PassphraseRequired(
                     f"The passphrase remembered on this computer no longer opens the clinic database "
                     f"{path}, so it was forgotten: enter the clinic's passphrase.", field="passphrase") from None
-            raise PassphraseRequired("Passphrase: it does not open this clinic database.",
-                                     field="passphrase") from None
+            raise PassphraseRequired(f"Passphrase: it does not open {path} (or the file is not a "
+                                     "clinic database).", field="passphrase") from None
         if path is not None and isinstance(exc, DatabaseDamaged):
             raise damaged_error(path, "it cannot be read as a SQLite database: its first page is damaged") from None
         reason = " ".join(str(exc).split())
         raise DatabaseUnavailable(f"Cannot open the clinic database {describe_url(url)}: {reason}") from None
+    if path is None or encrypted:  # a plain file's tables were read before it was opened
+        tables = db.get_tables()
+        if (tables or encrypted) and HISTORY_TABLE not in tables:
+            db.close()
+            if hasattr(db, "close_all"):
+                db.close_all()
+            raise not_a_clinic(describe_url(url), tables)
     # a damaged file is refused before anything is written to it; the desktop app may defer
     # the full check of a large file to a worker (clinic.integrity_deferred, see integrity.py)
     checked = check_at_open(db, defer_large=defer_large_check)

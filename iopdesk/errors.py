@@ -96,6 +96,11 @@ class PassphraseRequired(DatabaseUnavailable):
     """The clinic file is encrypted and no passphrase (or a wrong one) was given."""
 
 
+class NotAClinicDatabase(DatabaseUnavailable):
+    """The file (or database) given as the clinic plainly is not one: empty, another kind of file,
+    or a database of another program. Nothing is created in it or written to it."""
+
+
 class IntegrityProblem(IopDeskError):
     """`iopdesk check` found damage: a broken audit chain or a failed integrity check."""
 

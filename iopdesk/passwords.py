@@ -37,8 +37,67 @@ def policy() -> dict:
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
+    """The common-password list (resources/, one a line; lines starting "# " say where it is from)."""
     text = resources.path(policy()["password"]["common_list"]).read_text(encoding="utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
+    return frozenset(line.strip().lower() for line in text.splitlines()
+                     if line.strip() and not line.startswith("# "))
+
+
+# Runs a guesser tries first: along the alphabet, the digits (9 runs on to 0) and the keyboard,
+# row after row, forwards or backwards ("abcd", "7890", "qwerty", "poiuy", "!@#$").
+SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890123456789", "qwertyuiopasdfghjklzxcvbnm",
+             "!@#$%^&*()")
+_LEET = str.maketrans("0134578@$!", "oieastbasi")
+SHORTEST_PIECE = 3
+LONGEST_JUDGED = 160  # longer ones are judged by the whole-string checks only (keeps the work small)
+
+
+def _in_sequence(piece: str) -> bool:
+    return any(piece in row or piece in row[::-1] for row in SEQUENCES)
+
+
+def _guessable_piece(piece: str) -> bool:
+    """A common password, a run along a sequence, one character repeated, or a year 1900–2099."""
+    return (piece in _common_passwords() or piece.translate(_LEET) in _common_passwords()
+            or _in_sequence(piece) or len(set(piece)) == 1
+            or (len(piece) == 4 and piece.isdigit() and piece[:2] in ("19", "20")))
+
+
+def guessable(secret: str) -> str | None:
+    """Why `secret` is among the first things a guesser tries, in words, or None.
+
+    Caught: one character or group repeated ("aaaaaaaaaaaa", "passwordpassword", "abcabcabcabc");
+    a string of at most three pieces, each a common password (resources/, also with the usual
+    letter-for-digit swaps), a run along the alphabet, the digits or the keyboard ("123456789012",
+    "qwertyuiopas"), a character repeated, or a year ("qwerty123456", "Password2026!!!"), with
+    spaces, dots, dashes and underscores between them ignored; and fewer than five different
+    characters. Length is the caller's rule.
+    """
+    text = (secret or "").lower()
+    if not text:
+        return None
+    if len(text) > 1 and text in (text + text)[1:-1]:  # a whole made of one group repeated
+        return "one character or group of characters repeated is guessed at once"
+    if len(set(text)) < 5:
+        return "it uses fewer than five different characters"
+    text = re.sub(r"[\s._-]+", "", text)  # "shadow hunter" is guessed as soon as "shadowhunter"
+    if text in _common_passwords() or text.translate(_LEET) in _common_passwords():
+        return "it is one of the most common passwords"
+    if len(text) > LONGEST_JUDGED:
+        return None
+    # fewest guessable pieces covering text[:end]; None when it cannot be covered
+    fewest: list[int | None] = [0] + [None] * len(text)
+    for end in range(SHORTEST_PIECE, len(text) + 1):
+        for start in range(0, end - SHORTEST_PIECE + 1):
+            before = fewest[start]
+            if before is not None and before < 3 and _guessable_piece(text[start:end]):
+                pieces = before + 1
+                if fewest[end] is None or pieces < fewest[end]:
+                    fewest[end] = pieces
+    if fewest[-1] is not None:
+        return ("it is made of common passwords, runs along the keyboard or alphabet and repeats, "
+                "which are guessed first")
+    return None
 
 
 @lru_cache(maxsize=1)

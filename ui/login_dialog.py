@@ -1,7 +1,8 @@
 """`LoginDialog`: the sign-in form shown before the main window (user name, password, Sign in).
 
-A wrong password or a locked account is told in the domain's own words under the password field
-and the dialog stays open; Enter submits. The user's previous sign-in time is read before the
+A refused sign-in is told under the password field in the domain's one sentence for every
+refusal (wrong name or password, locked or disabled account: it must not reveal which accounts
+exist) and the dialog stays open; Enter submits. The user's previous sign-in time is read before the
 sign-in (which overwrites it) so the main window can show "Last sign-in: …".
 """
 
@@ -106,6 +107,7 @@ class LoginDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.show()
+        self.adjustSize()  # room for the wrapped sentence
 
     def _previous_login(self, username: str) -> dt.datetime | None:
         if not username:

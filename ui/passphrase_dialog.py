@@ -35,7 +35,7 @@ class PassphraseDialog(QDialog):
         self.setObjectName("passphraseDialog")
         self.setWindowTitle(self.tr("Encrypted clinic"))
         self.setModal(True)
-        heading = QLabel(self.tr("This clinic file is encrypted"), objectName="panelTitle")
+        heading = QLabel(self.tr("Enter the clinic file’s passphrase"), objectName="panelTitle")
         self.problem_label = QLabel(problem, objectName="problem")
         self.problem_label.setWordWrap(True)
 

@@ -172,10 +172,13 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
     cannot be written (nothing is left at `out` in each case). The backup is recorded by a
     "backup" audit event (system actor) in the clinic's chain once the copy is checked.
     """
+    from iopdesk.storage.db import encrypted_or_not_a_clinic, refuse_unless_clinic_file
     from iopdesk.storage.file_kind import is_encrypted_file
 
     report = progress or _no_progress
     source = _source_path(db_or_path)
+    if source.exists():
+        refuse_unless_clinic_file(source)  # an empty file or a picture is not backed up as a clinic
     key = key or _open_passphrase(db_or_path)
     out = Path(out)
     if out.exists():
@@ -185,8 +188,7 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
     started = time.monotonic()
     if is_encrypted_file(source):
         if not key:
-            raise PassphraseRequired(f"The clinic database {source} is encrypted: enter its passphrase.",
-                                     field="passphrase")
+            raise PassphraseRequired(encrypted_or_not_a_clinic(source), field="passphrase")
         from iopdesk.storage.encryption import encrypted_copy
 
         report("copying", 0, 1)

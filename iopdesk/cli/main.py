@@ -135,13 +135,20 @@ def _extra_command(argv: list[str], extra: Sequence[ExtraCommand]) -> tuple[Extr
 
 def _cmd_encrypt(args) -> int:
     from iopdesk.paths import default_db_url
-    from iopdesk.storage.db import PASSPHRASE_ENV, normalise_url, sqlite_path
+    from iopdesk.storage.db import (
+        PASSPHRASE_ENV,
+        normalise_url,
+        refuse_unless_clinic_file,
+        sqlite_path,
+    )
     from iopdesk.storage.encryption import check_passphrase, encrypt_clinic
 
     path = sqlite_path(normalise_url(args.db or default_db_url()))
     if path is None:
         raise ValidationError("Clinic database: encryption is for a SQLite clinic file; protect a "
                               "PostgreSQL server's disk and connections on the server.", field="db")
+    if path.is_file():
+        refuse_unless_clinic_file(path)  # before asking for a passphrase it would never use
     passphrase = ask_password(PASSPHRASE_ENV, "New passphrase for the clinic file: ", confirm=True)
     check_passphrase(passphrase)
     counts = encrypt_clinic(path, passphrase)
@@ -166,7 +173,7 @@ def _cmd_restore(args) -> int:
 def _cmd_sync(args) -> int:
     from iopdesk.cli.sync import run
 
-    return run(args, _open)
+    return run(args, _open_existing)
 
 
 def _cmd_demo(args) -> int:
@@ -210,10 +217,20 @@ def _cmd_user(args) -> int:
 def _cmd_migrate(args) -> int:
     from iopdesk.backup.before_upgrade import backup_before_upgrade
     from iopdesk.paths import default_db_url
-    from iopdesk.storage.db import database, make_database, normalise_url
+    from iopdesk.storage.db import (
+        database,
+        make_database,
+        normalise_url,
+        refuse_unless_clinic_file,
+        sqlite_path,
+    )
     from iopdesk.storage.schema import schema_status, upgrade
 
-    db = make_database(normalise_url(args.db or default_db_url()))
+    url = normalise_url(args.db or default_db_url())
+    path = sqlite_path(url)
+    if path is not None and path.exists():
+        refuse_unless_clinic_file(path)  # never migrate a schema into an empty or foreign file
+    db = make_database(url)
     database.initialize(db)
     status = schema_status(db)
     if args.status:
@@ -247,6 +264,13 @@ def _open(args, create: bool = True):
     return open_clinic(args.db, create=create)
 
 
+def _open_existing(args):
+    """Open a clinic that must already exist: a command that reads or changes a clinic's records
+    never leaves a new empty clinic behind (only `demo`, `user add` for the first administrator,
+    `server init` and the desktop app's first start create one)."""
+    return _open(args, create=False)
+
+
 def _cmd_server(args) -> int:
     from iopdesk.cli.server import ServerSetup, refuse_unless_empty
 
@@ -264,7 +288,7 @@ def _cmd_server(args) -> int:
 def _cmd_audit(args) -> int:
     from iopdesk.cli.audit import run
 
-    return run(args, _open)
+    return run(args, _open_existing)
 
 
 def _cmd_import(args) -> int:
@@ -276,13 +300,13 @@ def _cmd_import(args) -> int:
 def _cmd_settings(args) -> int:
     from iopdesk.cli.settings import run
 
-    return run(args, _open)
+    return run(args, _open_existing)
 
 
 def _cmd_notes(args) -> int:
     from iopdesk.cli.notes import run
 
-    return run(args, _open)
+    return run(args, _open_existing)
 
 
 COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check,

@@ -5,6 +5,8 @@ every later account is made by a signed-in admin; passwords meet the policy in
 resources/password_policy.toml; five wrong passwords in a row lock an account for 15 minutes
 (both values from that file); every sign-in, failure, lockout, unlock and password change is
 audited, and a failed sign-in's audit events are committed even though sign-in then raises.
+Failures are counted in the database by one conditional UPDATE, so parallel guesses cannot
+overwrite each other's count; every refusal reads the same to the person signing in.
 A stored hash weaker than the policy's Argon2id cost is replaced at the next good sign-in.
 """
 
@@ -12,6 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+import peewee
+from peewee import Case
 
 from iopdesk.audit import chain as audit
 from iopdesk.clinical.staff import signed_in_staff
@@ -25,6 +30,12 @@ from iopdesk.passwords import hash_password, hasher, needs_rehash, policy, verif
 from iopdesk.permissions import Actor, check_roles
 from iopdesk.services.base import Service
 from iopdesk.services.emergency_access import has_emergency_access
+
+# The one answer to every refused sign-in: it must not tell a guesser whether the name exists or
+# that the guesses just locked the account (OWASP Authentication Cheat Sheet, "Authentication
+# and error messages"); the audit trail records which it was.
+SIGN_IN_REFUSED = ("Wrong user name or password, or the account is locked or disabled; "
+                   "ask an administrator if this keeps happening.")
 
 
 def max_failures() -> int:
@@ -49,6 +60,13 @@ class StaffSummary:
     supervisor_id: str | None
     active: bool
     last_login_at: dt.datetime | None
+
+
+def _not_locked(update: peewee.ModelUpdate, staff: Staff, now: dt.datetime) -> bool:
+    """Run `update` on the account unless it is locked at `now`, judged in the same statement
+    (another workstation may have locked it since it was read); whether it ran."""
+    unlocked = Staff.locked_until.is_null() | (Staff.locked_until <= now)
+    return update.where((Staff.id == staff.id) & unlocked).execute() == 1
 
 
 def _actor_for(staff: Staff) -> Actor:
@@ -115,55 +133,60 @@ class UserService(Service):
     def login(self, username: str, password: str) -> Actor:
         """Check the password and return the signed-in actor.
 
-        Raises AuthenticationFailed for a wrong name or password (counted; five in a row lock
-        the account) and for a locked or inactive account.
+        Raises AuthenticationFailed with the one SIGN_IN_REFUSED sentence for every refusal (an
+        unknown name, a wrong password, the failure that locks the account, a locked or disabled
+        account), so the answer never tells whether an account exists; the audit event's
+        "reason" tells them apart. A wrong password is counted by one conditional UPDATE
+        (`_count_failure`), so guesses made at the same moment from many workstations lock the
+        account at exactly the policy's count.
         """
         name = (username or "").strip().lower()
         staff = Staff.get_or_none(Staff.username == name)
         ok = verify_password(staff.password_hash if staff else None, password or "")
         now = utcnow()
-        failure: str | None = None
+        refused = True
         with self.db.atomic():
             if staff is None:
-                failure = "Wrong user name or password."
                 self._audit_as_unknown(name, "login_failed", {"reason": "unknown user"})
             elif not staff.active:
-                failure = "This account is disabled; ask an administrator."
                 self._audit_login(staff, "login_failed", {"reason": "inactive"})
-            elif staff.locked_until and staff.locked_until > now:
-                failure = (
-                    "This account is locked after repeated wrong passwords until "
-                    f"{staff.locked_until:%H:%M} UTC; ask an administrator to unlock it sooner."
-                )
-                self._audit_login(staff, "login_failed", {"reason": "locked"})
             elif not ok:
-                failures = staff.failed_logins + 1
-                locked_until = now + lockout_period() if failures >= max_failures() else None
-                Staff.update(failed_logins=failures, locked_until=locked_until).where(
-                    Staff.id == staff.id
-                ).execute()
-                self._audit_login(staff, "login_failed", {"reason": "wrong password", "failures": failures})
-                if locked_until:
-                    self._audit_login(staff, "account_locked", {"until": locked_until.isoformat()})
-                    minutes = int(lockout_period().total_seconds() // 60)
-                    failure = (f"Wrong password. The account is now locked for {minutes} minutes, "
-                               f"until {locked_until:%H:%M} UTC.")
-                else:
-                    failure = "Wrong user name or password."
+                self._count_failure(staff, now)
+            elif not _not_locked(Staff.update(failed_logins=0, locked_until=None, last_login_at=now),
+                                 staff, now):
+                self._audit_login(staff, "login_failed", {"reason": "locked"})
             else:
-                previous_login = staff.last_login_at
-                values = dict(failed_logins=0, locked_until=None, last_login_at=now)
-                rehash = needs_rehash(staff.password_hash)
-                if rehash:
-                    values["password_hash"] = hasher().hash(password)
-                Staff.update(**values).where(Staff.id == staff.id).execute()
-                detail = {"previous_login": str(previous_login or "")}
-                if rehash:
+                refused = False
+                detail = {"previous_login": str(staff.last_login_at or "")}
+                if needs_rehash(staff.password_hash):
+                    Staff.update(password_hash=hasher().hash(password)).where(Staff.id == staff.id).execute()
                     detail["rehashed"] = True
                 self._audit_login(staff, "login", detail)
-        if failure:
-            raise AuthenticationFailed(failure, field="password")
+        if refused:
+            raise AuthenticationFailed(SIGN_IN_REFUSED, field="password")
         return _actor_for(staff)
+
+    def _count_failure(self, staff: Staff, now: dt.datetime) -> None:
+        """Count one wrong password in a single UPDATE that reads and writes `failed_logins` in
+        the database (never a value read earlier), locking the account in the same statement when
+        the count reaches the policy's; an account already locked is not counted further. Audits
+        "login_failed" (reason "wrong password" with the count, or "locked") and "account_locked"."""
+        limit = max_failures()
+        until = now + lockout_period()
+        reaches_limit = Staff.failed_logins + 1 >= limit
+        counted = _not_locked(Staff.update(
+            failed_logins=Staff.failed_logins + 1,
+            locked_until=Case(None, [(reaches_limit, until)], None),
+        ), staff, now)
+        if not counted:
+            self._audit_login(staff, "login_failed", {"reason": "locked"})
+            return
+        failures, locked_until = (Staff.select(Staff.failed_logins, Staff.locked_until)
+                                  .where(Staff.id == staff.id).tuples().get())
+        self._audit_login(staff, "login_failed", {"reason": "wrong password", "failures": failures})
+        if locked_until is not None:
+            self._audit_login(staff, "account_locked", {"until": locked_until.isoformat(),
+                                                        "failures": failures})
 
     def get(self, username: str) -> StaffSummary:
         """One account (a user may always read their own; others' need "chart.read").

@@ -19,11 +19,44 @@ from pathlib import Path
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
 
-from iopdesk.errors import DatabaseUnavailable, PassphraseRequired
+from iopdesk.errors import DatabaseUnavailable, NotAClinicDatabase, PassphraseRequired
 from iopdesk.storage.errors import with_clear_errors as _with_clear_storage_errors
-from iopdesk.storage.file_kind import is_encrypted_file
+from iopdesk.storage.file_kind import is_encrypted_file, other_kind, sqlite_tables
 
 PASSPHRASE_ENV = "IOPDESK_DB_PASSPHRASE"
+HISTORY_TABLE = "schema_migration"  # every clinic has it (storage/schema.py applies migrations with it)
+
+
+def encrypted_or_not_a_clinic(path: Path) -> str:
+    """What to tell someone opening a file with no header without a passphrase: SQLCipher files
+    have none, so only the passphrase can tell an encrypted clinic from anything else."""
+    return f"{path} is not a clinic database, or an encrypted one: enter its passphrase."
+
+
+def not_a_clinic(where: str, tables: list[str]) -> NotAClinicDatabase:
+    """The refusal for a database that holds no clinic: `tables` are what it holds instead."""
+    if not tables:
+        what = "an empty database (no tables)"
+    else:
+        shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        count = "1 table" if len(tables) == 1 else f"{len(tables)} tables"
+        what = f"a database of another program ({count}: {shown})"
+    return NotAClinicDatabase(f"Clinic database: {where} is {what}, not a clinic database; "
+                              "nothing was changed.", field="db")
+
+
+def refuse_unless_clinic_file(path: Path) -> None:
+    """Raise NotAClinicDatabase, before anything opens or writes `path`, when the existing file
+    plainly is not a clinic: empty, another kind of file (file_kind.other_kind) or a plain SQLite
+    database without a clinic's tables. A missing, encrypted or damaged file passes (its opener
+    creates, asks for the passphrase or refuses it as damaged)."""
+    kind = other_kind(path)
+    if kind is not None:
+        raise NotAClinicDatabase(f"Clinic database: {path} is {kind}, not a clinic database; "
+                                 "nothing was changed.", field="db")
+    tables = sqlite_tables(path)
+    if tables is not None and HISTORY_TABLE not in tables:
+        raise not_a_clinic(str(path), tables)
 
 
 class ClinicDatabaseProxy(peewee.DatabaseProxy):
@@ -182,8 +215,7 @@ def make_database(url: str, *, passphrase: str | None = None) -> peewee.Database
         if is_encrypted_file(path):
             passphrase = passphrase or os.environ.get(PASSPHRASE_ENV)
             if not passphrase:
-                raise PassphraseRequired(
-                    f"The clinic database {path} is encrypted: enter its passphrase.", field="passphrase")
+                raise PassphraseRequired(encrypted_or_not_a_clinic(path), field="passphrase")
             from playhouse.sqlcipher_ext import SqlCipherDatabase
 
             _quiet_sqlcipher()

@@ -15,15 +15,24 @@ from pathlib import Path
 
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.files import replacing
+from iopdesk.passwords import guessable
+from iopdesk.storage.db import refuse_unless_clinic_file
 from iopdesk.storage.file_kind import is_encrypted_file
 
 MIN_PASSPHRASE = 12
 
 
 def check_passphrase(passphrase: str) -> None:
-    """ValidationError naming the field when the passphrase is too weak to protect the clinic."""
+    """ValidationError naming the field when the passphrase is too weak to protect the clinic:
+    shorter than MIN_PASSPHRASE, or among the first things a guesser with a copy of the file
+    tries (passwords.guessable: repeats, common passwords, keyboard and alphabet runs). The file
+    can be attacked offline at any speed, so only a passphrase nobody would guess protects it."""
     if len(passphrase or "") < MIN_PASSPHRASE:
         raise ValidationError(f"Passphrase: use at least {MIN_PASSPHRASE} characters (a few words).",
+                              field="passphrase")
+    reason = guessable(passphrase)
+    if reason is not None:
+        raise ValidationError(f"Passphrase: too easy to guess ({reason}); use a few unrelated words.",
                               field="passphrase")
 
 
@@ -91,6 +100,7 @@ def encrypt_clinic(path: Path, passphrase: str) -> dict[str, int]:
     check_passphrase(passphrase)
     if not path.is_file():
         raise ValidationError(f"Clinic database: there is no file {path}.", field="db")
+    refuse_unless_clinic_file(path)
     if is_encrypted_file(path):
         raise ValidationError(f"Clinic database: {path} is already encrypted.", field="db")
     sqlcipher3 = _sqlcipher()

@@ -17,9 +17,9 @@ import peewee
 from playhouse.migrations import Runner
 
 from iopdesk.errors import SchemaTooNew
+from iopdesk.storage.db import HISTORY_TABLE
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-HISTORY_TABLE = "schema_migration"
 _PG_LOCK_KEY = 0x10BDE5C  # any constant; serialises migrations between workstations
 
 

@@ -118,7 +118,7 @@ def test_the_environment_and_an_explicit_passphrase_come_before_the_keyring(memo
 def test_no_backend_leaves_the_prompt_as_before(use_keyring, encrypted_clinic):
     """Keyring's fail backend: PassphraseRequired without a passphrase, the passphrase opens it."""
     use_keyring(fail.Keyring())
-    with pytest.raises(PassphraseRequired, match="is encrypted"):
+    with pytest.raises(PassphraseRequired, match="or an encrypted one: enter its passphrase"):
         iopdesk.open_clinic(str(encrypted_clinic))
     iopdesk.open_clinic(str(encrypted_clinic), passphrase=PASSPHRASE).close()
 

@@ -7,6 +7,7 @@ import pytest
 from iopdesk.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from iopdesk.models import AuditEvent, Staff
 from iopdesk.permissions import SYSTEM
+from iopdesk.services.users import SIGN_IN_REFUSED, max_failures
 from tests.conftest import ADMIN_PASSWORD
 
 
@@ -50,6 +51,7 @@ def test_five_wrong_passwords_lock_the_account(staffed_clinic):
             staffed_clinic.login("clinician", "guess")
     with pytest.raises(AuthenticationFailed, match="locked"):
         staffed_clinic.login("clinician", ADMIN_PASSWORD)
+    assert Staff.get(Staff.username == "clinician").failed_logins == max_failures()
     assert AuditEvent.select().where(AuditEvent.action == "account_locked").count() == 1
 
     staffed_clinic.login("admin", ADMIN_PASSWORD)
@@ -57,10 +59,32 @@ def test_five_wrong_passwords_lock_the_account(staffed_clinic):
     assert staffed_clinic.login("clinician", ADMIN_PASSWORD).username == "clinician"
 
 
-def test_unknown_user_is_refused_with_the_same_message(staffed_clinic):
-    """Sign-in does not reveal whether a user name exists."""
-    with pytest.raises(AuthenticationFailed, match="Wrong user name or password"):
-        staffed_clinic.login("nobody", ADMIN_PASSWORD)
+def test_every_refused_sign_in_reads_the_same_and_the_trail_says_why(staffed_clinic):
+    """An unknown name, the wrong password that locks an account, a locked account (even with the
+    right password) and a disabled one all get the same sentence, so a guesser cannot tell which
+    accounts exist or that they just locked one; the audit trail records which it was."""
+    def refusal(username: str, password: str) -> str:
+        with pytest.raises(AuthenticationFailed) as refused:
+            staffed_clinic.login(username, password)
+        assert refused.value.field == "password"
+        return str(refused.value)
+
+    unknown = refusal("nobody", ADMIN_PASSWORD)
+    for _ in range(max_failures() - 1):
+        refusal("clinician", "guess")
+    locking = refusal("clinician", "guess")
+    locked = refusal("clinician", ADMIN_PASSWORD)
+    Staff.update(active=False).where(Staff.username == "biller").execute()
+    disabled = refusal("biller", ADMIN_PASSWORD)
+    assert unknown == locking == locked == disabled == SIGN_IN_REFUSED
+
+    failures = AuditEvent.select().where(AuditEvent.action == "login_failed").order_by(AuditEvent.seq)
+    assert [(e.actor, e.detail["reason"]) for e in failures] == (
+        [("nobody", "unknown user")] + [("clinician", "wrong password")] * max_failures()
+        + [("clinician", "locked"), ("biller", "inactive")])
+    locked_event = AuditEvent.select().where(AuditEvent.action == "account_locked").get()
+    assert locked_event.actor == "clinician" and locked_event.detail["failures"] == max_failures()
+    assert Staff.get(Staff.username == "clinician").failed_logins == max_failures()
 
 
 def test_only_an_admin_adds_accounts(staffed_clinic):

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 import iopdesk
 from iopdesk.models import Staff
+from iopdesk.services.users import SIGN_IN_REFUSED
 from tests.conftest import ADMIN_PASSWORD
 from tests.ui.test_today_page import DEMO_PASSWORD
 from ui.login_dialog import LoginDialog
@@ -59,7 +60,7 @@ def test_wrong_password_is_counted_then_the_right_one_signs_in(qtbot, staffed):
     _type_and_submit(qtbot, dialog, "clinician", "not my password")
     assert dialog.isVisible() and dialog.result() == 0
     assert dialog.error_label.isVisible()
-    assert dialog.error_label.text() == "Wrong user name or password."
+    assert dialog.error_label.text() == SIGN_IN_REFUSED
     assert dialog.password_edit.text() == ""
     assert _failed_logins("clinician") == 1
 
@@ -73,15 +74,18 @@ def test_wrong_password_is_counted_then_the_right_one_signs_in(qtbot, staffed):
 
 
 def test_locked_account_is_told_under_the_field(qtbot, staffed):
-    """Five wrong passwords lock the account; the dialog says so and stays open."""
+    """Five wrong passwords lock the account; the dialog stays open with the one sentence every
+    refused sign-in gets (which mentions a lock, without telling a guesser that this name has one)."""
     dialog = LoginDialog(staffed)
     qtbot.addWidget(dialog)
     dialog.show()
     for _ in range(5):
         _type_and_submit(qtbot, dialog, "intern", "guess")
-    assert "locked" in dialog.error_label.text()
+    assert dialog.error_label.text() == SIGN_IN_REFUSED
     _type_and_submit(qtbot, dialog, "intern", ADMIN_PASSWORD)
-    assert dialog.isVisible() and "locked" in dialog.error_label.text()
+    assert dialog.isVisible() and dialog.error_label.text() == SIGN_IN_REFUSED
+    _type_and_submit(qtbot, dialog, "nobody", ADMIN_PASSWORD)
+    assert dialog.error_label.text() == SIGN_IN_REFUSED
     assert staffed.actor.is_system
     assert Staff.get(Staff.username == "intern").locked_until is not None
 
@@ -198,7 +202,7 @@ def test_idle_time_hides_every_client_name_and_unlock_restores_the_screen(qtbot,
     qtbot.keyClicks(screen.password_edit, "wrong")
     qtbot.keyClick(screen.password_edit, Qt.Key.Key_Return)
     assert window.is_locked()
-    assert screen.error_label.text() == "Wrong user name or password."
+    assert screen.error_label.text() == SIGN_IN_REFUSED
 
     qtbot.keyClicks(screen.password_edit, DEMO_PASSWORD)
     qtbot.keyClick(screen.password_edit, Qt.Key.Key_Return)

@@ -84,7 +84,7 @@ def test_without_a_keyring_the_checkbox_is_hidden_and_the_prompt_opens_the_clini
     assert clinic is not None
     clinic.close()
     assert seen[0]["checkbox"] is False and seen[0]["restore"] is False
-    assert "is encrypted" in seen[0]["problem"]
+    assert seen[0]["problem"].endswith("is not a clinic database, or an encrypted one: enter its passphrase.")
 
 
 def test_cancelling_the_prompt_exits_quietly(qtbot, restore_qapp, use_keyring, encrypted_clinic, monkeypatch):
@@ -98,7 +98,8 @@ def test_cancelling_the_prompt_exits_quietly(qtbot, restore_qapp, use_keyring, e
 
 def test_the_dialog_returns_the_typed_passphrase_and_the_remember_choice(qtbot):
     """Typing and ticking in the real dialog; a hidden checkbox never says "remember"."""
-    dialog = PassphraseDialog("The clinic database is encrypted: enter its passphrase.", keyring=True)
+    dialog = PassphraseDialog("clinic.sqlite is not a clinic database, or an encrypted one: enter its passphrase.",
+                              keyring=True)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.passphrase_edit, PASSPHRASE)
     dialog.remember_box.setChecked(True)
