@@ -1,25 +1,47 @@
-"""Checking that signed notes and their addenda are still what was signed (part of `iopdesk check`).
+"""Seals of signed records, and the checks that recompute them (part of `iopdesk check`).
 
-A signed note stores the content hash of what its signature covers; signing wrote that hash into
-the keyed audit chain too (a "sign" event's `detail.hash`), as adding an addendum did for the
-addendum. Database triggers refuse changes to a signed note (migration 0006), but someone with the
-file can drop them: so the check recomputes each signed note's hash from its columns, and compares
-it with the stored one and with the one its sign event recorded (which cannot be recomputed
-without the audit key). Notes signed without an event (demo data) are checked against their own
-hash only. Read-only; reports the first discrepancy.
+Sealing. At every signing act the service calls `seal(record, provenance=...)` in the same
+transaction: a "seal" audit event (entity = table, entity_id = the record) whose detail holds the
+SHA-256 of the record's canonical content — every column but bookkeeping (updated_at, version and
+the registry's `free` columns), and every row of the child tables the registry says its seal
+covers, ordered by id — the hash of its signing facts (status, signer, co-signer, times), its
+status, its stored content hash and its provenance. The event is chained under the clinic's audit
+key (iopdesk/audit/chain.py), so a seal cannot be rewritten without the key. Records that arrive
+already signed (demo, client import, sync, a migration) are sealed on arrival with their
+provenance. Which tables, states and children: iopdesk/audit/registry.py.
+
+Checking. `seal_findings` recomputes every record against its newest seal in this site's own
+chain and names each one edited, re-hashed, downgraded, deleted, re-signed, or signed with no
+seal; `recent_seal_findings` does so only for seals since the start-up checkpoint. The older
+`signed_notes_problem` still compares signed notes and addenda with their own stored hashes and
+their "sign"/"addendum" events. Database triggers refuse changes to sealed records (migration
+0009, iopdesk/audit/guards.py); their refusal reads as RecordLocked here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import peewee
 
+from iopdesk.audit import chain as audit_chain
+from iopdesk.audit.findings import Finding
+from iopdesk.audit.registry import BOOKKEEPING, BY_TABLE, SIGNED_TABLES, Child, SignedTable
 from iopdesk.clinical.note_rules import SIGNED_STATES
 from iopdesk.errors import RecordLocked
-from iopdesk.models import AuditEvent, Note, NoteAddendum, NoteObjective
+from iopdesk.models import (
+    ALL_MODELS,
+    AuditEvent,
+    AuditHead,
+    Note,
+    NoteAddendum,
+    NoteObjective,
+    current_site,
+)
+from iopdesk.permissions import SYSTEM, Actor
 from iopdesk.storage.records import content_hash
 
 REFUSAL_MARK = "sealed record:"
@@ -83,3 +105,232 @@ def signed_notes_problem() -> str:
         if digest != stored or (recorded is not None and recorded != stored):
             return f"an addendum to note {note_id} was changed after it was signed"
     return ""
+
+
+# -- seals of every signed record (iopdesk/audit/registry.py) ------------------------------------
+
+SEAL_ACTION = "seal"
+
+
+def _models() -> dict[str, type[peewee.Model]]:
+    return {m._meta.table_name: m for m in ALL_MODELS}
+
+
+def _rows(table: str, column: str | None, values: list | None) -> list[dict]:
+    """Rows of `table` (column name → stored value, read back as the database holds it), all of
+    them or those whose `column` is one of `values`."""
+    model = _models()[table]
+    fields = model._meta.sorted_fields
+    out: list[dict] = []
+
+    def read(query) -> None:
+        for row in query.tuples().iterator():
+            out.append({f.column_name: v for f, v in zip(fields, row, strict=True)})
+
+    if values is None:
+        read(model.select(*fields))
+        return out
+    field = next(f for f in fields if f.column_name == column)
+    for chunk in peewee.chunked(list(values), 500):
+        read(model.select(*fields).where(field.in_(chunk)))
+    return out
+
+
+def _key(value: object) -> str:
+    return str(uuid.UUID(str(value)))
+
+
+def _contents(spec: SignedTable, ids: list[str] | None) -> dict[str, dict]:
+    """id → the canonical content of each record (`ids`, or every row): its columns except
+    bookkeeping, and the rows of every child table its seal covers, ordered by id."""
+    leave_out = BOOKKEEPING | spec.free
+    roots = _rows(spec.table, "id", [uuid.UUID(i) for i in ids] if ids is not None else None)
+    contents: dict[str, dict] = {}
+    for row in roots:
+        contents[_key(row["id"])] = {"table": spec.table,
+                                     "row": {c: v for c, v in row.items() if c not in leave_out},
+                                     "children": {}}
+
+    def walk(children: tuple[Child, ...], owner: dict[str, str]) -> None:
+        for child in children:
+            rows = _rows(child.table, child.parent_column, [uuid.UUID(p) for p in owner]) if owner else []
+            below: dict[str, str] = {}
+            for row in sorted(rows, key=lambda r: _key(r["id"])):
+                root = owner.get(_key(row[child.parent_column])) if row[child.parent_column] else None
+                if root is None:
+                    continue
+                below[_key(row["id"])] = root
+                contents[root]["children"].setdefault(child.table, []).append(
+                    {c: v for c, v in row.items() if c not in BOOKKEEPING})
+            walk(child.children, below)
+
+    walk(spec.children, {i: i for i in contents})
+    return contents
+
+
+def _seal_detail(spec: SignedTable, content: dict) -> dict:
+    """What a seal records: the hash of the canonical content (signing facts included), the hash
+    of the signing facts alone, the status and the stored (unkeyed) content hash, if any."""
+    row = content["row"]
+    detail = {"hash": content_hash(content), "facts": content_hash({c: row.get(c) for c in spec.facts})}
+    if spec.status:
+        detail["status"] = row.get(spec.status)
+    if "content_hash" in row:
+        detail["stored_hash"] = row["content_hash"]
+    return detail
+
+
+def seal_rows(table: str, ids: Iterable[object], *, provenance: str, actor: Actor = SYSTEM) -> int:
+    """Seal records of a signed `table` as they are now: one "seal" event per record in the keyed
+    audit chain, inside the caller's transaction. Returns how many were sealed."""
+    spec = BY_TABLE[table]
+    wanted = sorted({_key(i) for i in ids})
+    if not wanted:
+        return 0
+    contents = _contents(spec, wanted)
+    with audit_chain.batched():
+        for record_id in wanted:
+            content = contents.get(record_id)
+            if content is None:
+                continue
+            client = content["row"].get(spec.client_column) if spec.client_column else None
+            audit_chain.record(actor, SEAL_ACTION, table, record_id, client_id=client,
+                               detail=_seal_detail(spec, content) | {"provenance": provenance})
+    return len(contents)
+
+
+def seal(record: peewee.Model, *, provenance: str, actor: Actor = SYSTEM) -> None:
+    """Bind a signed record's canonical content and signing facts into the keyed audit chain, in
+    the caller's transaction: call it at every signing act, after the record (and its children)
+    are written. `provenance` says how it came to be signed here ("sign", "co-sign", "demo",
+    "import from clinic …", "sync from site …", "migration 0009")."""
+    seal_rows(record._meta.table_name, [record.get_id()], provenance=provenance, actor=actor)
+
+
+def seal_unsealed(table: str, ids: Iterable[object], *, provenance: str, actor: Actor = SYSTEM) -> int:
+    """Seal those of `ids` that are sealed-state rows whose content differs from their newest
+    seal here (or have none): records arriving by sync or import. Returns how many."""
+    spec = BY_TABLE[table]
+    wanted = {_key(i) for i in ids}
+    if not wanted:
+        return 0
+    sealed = _sealed_ids(spec) & wanted
+    seals = _local_seals({(table, i) for i in sealed})
+    contents = _contents(spec, sorted(sealed))
+    stale = [i for i, content in contents.items()
+             if seals.get((table, i), {}).get("hash") != content_hash(content)]
+    return seal_rows(table, stale, provenance=provenance, actor=actor)
+
+
+def reseal_all(*, provenance: str, actor: Actor = SYSTEM) -> int:
+    """Seal every sealed-state record of every signed table whose content differs from its seal
+    here: for a migration that rewrites sealed records (call it last, in the migration's
+    transaction, with provenance "migration NNNN"). Returns how many were sealed."""
+    total = 0
+    for spec in SIGNED_TABLES:
+        total += seal_unsealed(spec.table, _sealed_ids(spec), provenance=provenance, actor=actor)
+    return total
+
+
+def _sealed_ids(spec: SignedTable) -> set[str]:
+    db = AuditEvent._meta.database
+    cursor = db.execute_sql(f'SELECT t."id" FROM "{spec.table}" AS t WHERE {spec.sealed_condition("t")}')
+    return {_key(row[0]) for row in cursor.fetchall()}
+
+
+def _local_seals(only: set[tuple[str, str]] | None = None, after_seq: int = 0) -> dict[tuple[str, str], dict]:
+    """(table, id) → the newest seal this site's own chain holds (its detail, plus seq and when).
+    Seals in chains synced from other sites are left out: every record that reaches this site is
+    sealed here on arrival, so a satellite never expects what was not sent to it."""
+    here = current_site()
+    local = AuditEvent.origin_site.is_null() | (AuditEvent.origin_site == here) if here else \
+        AuditEvent.origin_site.is_null()
+    query = (AuditEvent.select(AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.entity,
+                               AuditEvent.entity_id, AuditEvent.client_id, AuditEvent.detail)
+             .where((AuditEvent.action == SEAL_ACTION) & local & (AuditEvent.seq > after_seq))
+             .order_by(AuditEvent.seq).tuples())
+    out: dict[tuple[str, str], dict] = {}
+    for seq, occurred_at, entity, entity_id, client_id, detail in query.iterator():
+        key = (entity, entity_id)
+        if only is not None and key not in only:
+            continue
+        detail = json.loads(detail) if isinstance(detail, str) else (detail or {})
+        out[key] = detail | {"seq": seq, "sealed_at": occurred_at,
+                             "client_id": str(client_id) if client_id else None}
+    return out
+
+
+def _record_words(spec: SignedTable, record_id: str) -> str:
+    return f"{spec.words} {record_id}"
+
+
+def _check(spec: SignedTable, seals: dict[tuple[str, str], dict], sealed_now: set[str],
+           ids: set[str] | None) -> Iterator[Finding]:
+    expected = {i for (table, i) in seals if table == spec.table}
+    wanted = expected | sealed_now if ids is None else ids
+    contents = _contents(spec, sorted(wanted))
+    for record_id in sorted(wanted):
+        seal_detail = seals.get((spec.table, record_id))
+        content = contents.get(record_id)
+        client = (str(content["row"].get(spec.client_column)) if content and spec.client_column
+                  and content["row"].get(spec.client_column) else (seal_detail or {}).get("client_id"))
+        name = _record_words(spec, record_id)
+        if seal_detail is None:
+            if content is not None and record_id in sealed_now:
+                yield Finding("seal", name, "it is signed but has no seal in the audit trail (signed outside "
+                                            "IOP Desk, or its seal was removed)", client)
+            continue
+        when = f"{seal_detail['sealed_at']:%Y-%m-%d}" if seal_detail.get("sealed_at") else "?"
+        if content is None:
+            yield Finding("seal", name, f"it was deleted after it was sealed on {when}", client)
+            continue
+        if record_id not in sealed_now:
+            was = seal_detail.get("status")
+            now = content["row"].get(spec.status) if spec.status else None
+            what = (f"its status is now {now!r} but it was sealed as {was!r} on {when}" if spec.status
+                    else f"it is no longer signed but was sealed on {when}")
+            yield Finding("seal", name, what, client)
+            continue
+        detail = _seal_detail(spec, content)
+        if detail["hash"] == seal_detail.get("hash"):
+            continue
+        if detail["facts"] != seal_detail.get("facts"):
+            problem = (f"its signing facts (status, signer, co-signer or signing time) differ from what was "
+                       f"sealed on {when}")
+        elif "stored_hash" in detail and detail["stored_hash"] != seal_detail.get("stored_hash"):
+            problem = (f"its content differs from what was signed on {when}, and its stored content hash "
+                       "was rewritten to match (re-hashed)")
+        else:
+            problem = f"its content differs from what was signed on {when}"
+        yield Finding("seal", name, problem, client)
+
+
+def seal_findings() -> list[Finding]:
+    """Every signed record recomputed against its newest seal in this site's chain: one finding
+    per record that was edited, re-hashed, downgraded, deleted, whose signer changed, or that is
+    signed with no seal at all. Read-only."""
+    seals = _local_seals()
+    findings: list[Finding] = []
+    for spec in SIGNED_TABLES:
+        findings.extend(_check(spec, seals, _sealed_ids(spec), None))
+    return findings
+
+
+def recent_seal_findings(after_seq: int | None = None) -> list[Finding]:
+    """The start-up check's part: only the records sealed in this site's chain after event
+    `after_seq` (default: the checkpoint the last successful check left, AuditHead.checked_seq),
+    each recomputed against its newest seal. Call it before `chain.verify_recent()`, which moves
+    the checkpoint. Fast: it reads only those records; `seal_findings` (iopdesk check) reads all."""
+    if after_seq is None:
+        head = AuditHead.get_or_none(AuditHead.name == "main")
+        after_seq = head.checked_seq if head is not None else 0
+    recent = _local_seals(after_seq=after_seq)
+    if not recent:
+        return []
+    seals = _local_seals({key for key in recent})
+    findings: list[Finding] = []
+    for spec in SIGNED_TABLES:
+        ids = {i for (table, i) in recent if table == spec.table}
+        if ids:
+            findings.extend(_check(spec, seals, _sealed_ids(spec) & ids, ids))
+    return findings
