@@ -29,7 +29,14 @@ import peewee
 
 from iopdesk.audit import chain as audit_chain
 from iopdesk.audit.findings import Finding
-from iopdesk.audit.registry import BOOKKEEPING, BY_TABLE, SIGNED_TABLES, Child, SignedTable
+from iopdesk.audit.registry import (
+    BOOKKEEPING,
+    BY_TABLE,
+    SIGNED_TABLES,
+    Child,
+    SignedTable,
+    covered_children,
+)
 from iopdesk.clinical.note_rules import SIGNED_STATES
 from iopdesk.errors import RecordLocked
 from iopdesk.models import (
@@ -222,14 +229,59 @@ def seal_unsealed(table: str, ids: Iterable[object], *, provenance: str, actor: 
     return seal_rows(table, stale, provenance=provenance, actor=actor)
 
 
-def reseal_all(*, provenance: str, actor: Actor = SYSTEM) -> int:
-    """Seal every sealed-state record of every signed table whose content differs from its seal
-    here: for a migration that rewrites sealed records (call it last, in the migration's
-    transaction, with provenance "migration NNNN"). Returns how many were sealed."""
-    total = 0
+def _records_of(table: str, ids: Iterable[object]) -> dict[str, set[str]]:
+    """Signed table → ids of the records that rows `ids` of `table` are (a signed table) or belong
+    to (a child table its seal covers), found by following parent columns up."""
+    if table in BY_TABLE:
+        return {table: {_key(i) for i in ids}}
+    out: dict[str, set[str]] = {}
     for spec in SIGNED_TABLES:
-        total += seal_unsealed(spec.table, _sealed_ids(spec), provenance=provenance, actor=actor)
-    return total
+        for child, path in covered_children(spec):
+            if child.table != table:
+                continue
+            current = {_key(i) for i in ids}
+            for level in [child, *reversed(path)]:
+                rows = _rows(level.table, "id", [uuid.UUID(i) for i in current]) if current else []
+                current = {_key(r[level.parent_column]) for r in rows if r[level.parent_column]}
+            out.setdefault(spec.table, set()).update(current)
+    return out
+
+
+def seal_arrived(provenance: str, arrived: dict[str, Iterable[object]] | None = None, *,
+                 actor: Actor = SYSTEM) -> int:
+    """Seal, under this clinic's key, the signed records that arrived without a seal of this
+    clinic — demo data ("demo"), a client import ("import from clinic …"), a sync ("sync from
+    site …") — in the caller's transaction. `arrived`: table → ids of the rows written (rows of
+    child tables count for their record); None: every signed record of the clinic. Only records
+    in a sealed state whose content differs from their newest seal here (or that have none) are
+    sealed. Returns how many."""
+    if arrived is None:
+        wanted = {spec.table: _sealed_ids(spec) for spec in SIGNED_TABLES}
+    else:
+        wanted = {}
+        for table, ids in arrived.items():
+            for signed, records in _records_of(table, ids).items():
+                wanted.setdefault(signed, set()).update(records)
+    return sum(seal_unsealed(table, ids, provenance=provenance, actor=actor) for table, ids in wanted.items())
+
+
+def seal_after_migration(migration: str, rewritten: dict[str, Iterable[object]] | None = None) -> int:
+    """For a migration that rewrites sealed records: seal again, in the migration's transaction,
+    the records it rewrote (`rewritten`: table → ids), with provenance "migration NNNN" and one
+    "migrate" audit event naming the migration and how many it sealed. Without `rewritten`, seal
+    the sealed-state records that have no seal here yet (migration 0009, for what was signed
+    before seals existed); a record with a seal is never re-sealed that way, so an edit made
+    before the upgrade stays visible. Returns how many records were sealed."""
+    provenance = f"migration {migration}"
+    if rewritten is None:
+        seals = _local_seals()
+        rewritten = {spec.table: [i for i in _sealed_ids(spec) if (spec.table, i) not in seals]
+                     for spec in SIGNED_TABLES}
+    counts = {table: len(set(ids)) for table, ids in rewritten.items() if ids}
+    if not counts:
+        return 0
+    audit_chain.record(SYSTEM, "migrate", "schema", migration, detail={"sealed": counts})
+    return sum(seal_rows(table, ids, provenance=provenance) for table, ids in rewritten.items())
 
 
 def _sealed_ids(spec: SignedTable) -> set[str]:
