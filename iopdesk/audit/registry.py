@@ -56,7 +56,8 @@ class SignedTable:
     """One signed table. `words` name a record of it in findings ("signed note"); `status` is its
     status column (None: sealed from insert); `sealed_states` the states in which it is sealed;
     `signers` its signer columns; `facts` its signing facts (status, signers, times);
-    `sealed_sql` overrides when it counts as sealed (SQL over the row alias OLD)."""
+    `sealed_sql` overrides when it counts as sealed (SQL over the row alias OLD), and
+    `sealed_through` (table, column) names the rows whose signing seals it."""
 
     table: str
     words: str
@@ -70,6 +71,7 @@ class SignedTable:
     children: tuple[Child, ...] = ()
     client_column: str | None = "client_id"
     sealed_sql: str | None = None
+    sealed_through: tuple[str, str] | None = None
     acts: tuple[str, ...] = field(default=())
 
     @property
@@ -150,6 +152,7 @@ SIGNED_TABLES: tuple[SignedTable, ...] = (
         signers=("lead_facilitator_id",), facts=("lead_facilitator_id",), client_column=None,
         sealed_sql=("EXISTS (SELECT 1 FROM \"note\" WHERE \"note\".\"group_session_id\" = OLD.\"id\" "
                     f"AND \"note\".\"status\" IN ({', '.join(repr(s) for s in NOTE_SIGNED)}))"),
+        sealed_through=("note", "group_session_id"),
         acts=("group session sign-off",),
     ),
     SignedTable(

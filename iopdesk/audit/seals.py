@@ -232,14 +232,18 @@ def seal_unsealed(table: str, ids: Iterable[object], *, provenance: str, actor: 
 def _records_of(table: str, ids: Iterable[object]) -> dict[str, set[str]]:
     """Signed table → ids of the records that rows `ids` of `table` are (a signed table) or belong
     to (a child table its seal covers), found by following parent columns up."""
-    if table in BY_TABLE:
-        return {table: {_key(i) for i in ids}}
-    out: dict[str, set[str]] = {}
+    ids = {_key(i) for i in ids}
+    out: dict[str, set[str]] = {table: set(ids)} if table in BY_TABLE else {}
+    for spec in SIGNED_TABLES:
+        if spec.sealed_through and spec.sealed_through[0] == table:
+            column = spec.sealed_through[1]
+            rows = _rows(table, "id", [uuid.UUID(i) for i in ids])
+            out.setdefault(spec.table, set()).update(_key(r[column]) for r in rows if r[column])
     for spec in SIGNED_TABLES:
         for child, path in covered_children(spec):
             if child.table != table:
                 continue
-            current = {_key(i) for i in ids}
+            current = set(ids)
             for level in [child, *reversed(path)]:
                 rows = _rows(level.table, "id", [uuid.UUID(i) for i in current]) if current else []
                 current = {_key(r[level.parent_column]) for r in rows if r[level.parent_column]}
@@ -350,10 +354,10 @@ def _check(spec: SignedTable, seals: dict[tuple[str, str], dict], sealed_now: se
             problem = (f"its signing facts (status, signer, co-signer or signing time) differ from what was "
                        f"sealed on {when}")
         elif "stored_hash" in detail and detail["stored_hash"] != seal_detail.get("stored_hash"):
-            problem = (f"its content differs from what was signed on {when}, and its stored content hash "
+            problem = (f"its content differs from what was sealed on {when}, and its stored content hash "
                        "was rewritten to match (re-hashed)")
         else:
-            problem = f"its content differs from what was signed on {when}"
+            problem = f"its content differs from what was sealed on {when}"
         yield Finding("seal", name, problem, client)
 
 

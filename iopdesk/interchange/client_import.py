@@ -32,6 +32,7 @@ from pathlib import Path
 import peewee
 
 from iopdesk.audit import chain as audit
+from iopdesk.audit.seals import seal_arrived
 from iopdesk.errors import IopDeskError, ValidationError
 from iopdesk.interchange.client_export import (
     FORMAT,
@@ -329,4 +330,5 @@ def import_client_record(clinic, in_dir: str | Path) -> ImportReport:
                      detail={"rows": inserted, "source_clinic": _short(export.manifest.get("clinic", {}).get("id")),
                              "exported_at": _short(export.manifest.get("generated_at")),
                              "source_audit": _source_audit(export)})
+        seal_arrived(f"import from clinic {_short(export.manifest.get('clinic', {}).get('id'))}", actor=clinic.actor)
     return ImportReport(export.client_id, export.manifest["client"]["mrn"], inserted, kept)
