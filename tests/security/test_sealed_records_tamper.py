@@ -334,3 +334,27 @@ def test_a_dropped_guard_trigger_alone_is_named(signed_file, tmp_path, capsys):
     code, out = _check(path, capsys)
     assert code == 3
     assert "guard: guard trigger seal_guard_discharge_upd: it is missing" in out.splitlines()
+
+
+def test_on_either_backend_the_guards_refuse_a_downgrade_as_a_locked_record_and_check_names_a_dropped_one(
+        admitted_client):
+    """SQLite and PostgreSQL: the guards generated from the registry are installed and unchanged;
+    a signed plan set back to draft is refused and reads as RecordLocked; after dropping the
+    guards the downgrade is named by the seal check, and the missing guards by the guard check."""
+    from iopdesk.audit.guards import guard_findings
+    from iopdesk.audit.seals import refusals_as_record_locked, seal_findings
+    from iopdesk.errors import RecordLocked
+    from iopdesk.models import PlanProblem, TreatmentPlan
+    from tests.security.tampering import drop_guards
+
+    clinic, _client, episode = admitted_client
+    plan = signed_plan(clinic, episode)
+    assert guard_findings(clinic.db) == [] and seal_findings() == []
+    with pytest.raises(RecordLocked, match="never changed"), refusals_as_record_locked(), clinic.db.atomic():
+        TreatmentPlan.update(status="draft").where(TreatmentPlan.id == plan.id).execute()
+    with pytest.raises(RecordLocked), refusals_as_record_locked(), clinic.db.atomic():
+        PlanProblem.update(statement="Rewritten.").where(PlanProblem.plan == plan.id).execute()
+    drop_guards(clinic.db)
+    TreatmentPlan.update(status="draft").where(TreatmentPlan.id == plan.id).execute()
+    assert [f.record for f in seal_findings()] == [f"signed treatment plan {plan.id}"]
+    assert any(f.record.startswith("guard trigger seal_guard_treatment_plan") for f in guard_findings(clinic.db))
