@@ -358,3 +358,16 @@ def test_on_either_backend_the_guards_refuse_a_downgrade_as_a_locked_record_and_
     TreatmentPlan.update(status="draft").where(TreatmentPlan.id == plan.id).execute()
     assert [f.record for f in seal_findings()] == [f"signed treatment plan {plan.id}"]
     assert any(f.record.startswith("guard trigger seal_guard_treatment_plan") for f in guard_findings(clinic.db))
+
+
+def test_the_start_up_check_recomputes_the_records_sealed_since_the_checkpoint(signed_file, tmp_path):
+    """`recent_seal_findings` reads only records sealed after the checkpoint: from the start of
+    the trail it names the edited dose; from the checkpoint the last full check left, nothing."""
+    from iopdesk.audit.seals import recent_seal_findings
+
+    path, ids = _copy(signed_file, tmp_path)
+    _tamper(path, ('UPDATE mat_administration SET amount = 80 WHERE id = ?', (_hex(ids["mat_administration"]),)))
+    with iopdesk.open_clinic(str(path)):
+        assert [f.record for f in recent_seal_findings(after_seq=0)] == [f"MAT dose {ids['mat_administration']}"]
+        assert recent_seal_findings() == []
+    audit_keys.forget_cached_keys()

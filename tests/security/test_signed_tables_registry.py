@@ -52,6 +52,9 @@ def test_the_registry_names_only_real_tables_and_columns():
             named.add(spec.status)
         assert named <= have, (spec.table, named - have)
         assert not BOOKKEEPING & named
+        if spec.sealed_through:
+            table, column = spec.sealed_through
+            assert column in columns[table], (spec.table, spec.sealed_through)
         for child, _ in covered_children(spec):
             assert child.parent_column in columns[child.table], (child.table, child.parent_column)
     assert not set(EXEMPT) & _covered(), "an exempted table is also in the registry"
