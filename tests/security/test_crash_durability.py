@@ -21,6 +21,7 @@ import pytest
 
 import iopdesk
 from iopdesk.audit import chain as audit
+from iopdesk.audit.seals import seal_findings
 from iopdesk.clinical.note_rules import note_content_hash
 from iopdesk.kernel import clock
 from iopdesk.models import ClinicSetting, Note, NoteObjective, writing_as_site
@@ -84,6 +85,9 @@ def _check(db, signed: set[str], new: set[str], drafts: dict[str, tuple[int, str
             note = stored.get(note_id)
             assert note is not None, f"autosaved draft {note_id} lost"
             assert note.version >= version and content_hash(note.sections) == digest
+        if new == signed:  # the last round: every signed note matches the seal its signing wrote
+            with writing_as_site(site):
+                assert seal_findings() == []
 
 
 @pytest.mark.slow
