@@ -18,7 +18,7 @@ from playhouse.schema_diff import diff_models
 
 from iopdesk.audit import chain as audit
 from iopdesk.audit.guards import guard_findings
-from iopdesk.audit.seals import seal_findings
+from iopdesk.audit.sealing import seal_findings
 from iopdesk.backup.before_upgrade import backup_before_upgrade
 from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
 from iopdesk.kernel.ids import new_id

@@ -3,7 +3,7 @@
 For every signed table (iopdesk/audit/registry.py), a BEFORE UPDATE and a BEFORE DELETE guard
 (SQLite: two triggers raising ABORT; PostgreSQL: one trigger calling one plpgsql function), each
 refusal starting "sealed record:" so the services turn it into RecordLocked
-(`seals.refusals_as_record_locked`):
+(`iopdesk.audit.seals.refusals_as_record_locked`):
 - a sealed record is never deleted;
 - while sealed, none of its columns changes except bookkeeping (updated_at, version) and the
   registry's `free` columns; its status only along the registry's transitions; the columns a

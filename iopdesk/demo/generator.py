@@ -23,7 +23,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from iopdesk.audit import chain as audit
-from iopdesk.audit.seals import seal_arrived
+from iopdesk.audit.sealing import seal_arrived
 from iopdesk.demo import cast as cast_mod
 from iopdesk.demo import groups as groups_mod
 from iopdesk.demo import plans

@@ -37,7 +37,7 @@ import peewee
 
 import resources
 from iopdesk.audit import chain as audit
-from iopdesk.audit.seals import seal
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.name_rules import OVERRIDE_ACTION, SHARED_FIELDS
 from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import ValidationError

@@ -32,7 +32,7 @@ from pathlib import Path
 import peewee
 
 from iopdesk.audit import chain as audit
-from iopdesk.audit.seals import seal_arrived
+from iopdesk.audit.sealing import seal_arrived
 from iopdesk.errors import IopDeskError, ValidationError
 from iopdesk.interchange.client_export import (
     FORMAT,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-from iopdesk.audit.seals import seal
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.clinical.staff import acting_staff
 from iopdesk.errors import ValidationError

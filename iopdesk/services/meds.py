@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 import peewee
 
-from iopdesk.audit.seals import seal
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.drug_screens import drug_screen_panel
 from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError

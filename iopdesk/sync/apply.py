@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import peewee
 
 from iopdesk.audit.registry import SIGNED_TABLES, covered_children
-from iopdesk.audit.seals import seal_arrived
+from iopdesk.audit.sealing import seal_arrived
 from iopdesk.kernel.clock import utcnow
 from iopdesk.models import SyncApplying, SyncChange, SyncConflict
 from iopdesk.storage.records import canonical_json

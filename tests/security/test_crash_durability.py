@@ -21,7 +21,7 @@ import pytest
 
 import iopdesk
 from iopdesk.audit import chain as audit
-from iopdesk.audit.seals import seal_findings
+from iopdesk.audit.sealing import seal_findings
 from iopdesk.clinical.note_rules import note_content_hash
 from iopdesk.kernel import clock
 from iopdesk.models import ClinicSetting, Note, NoteObjective, writing_as_site

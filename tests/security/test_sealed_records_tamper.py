@@ -342,7 +342,8 @@ def test_on_either_backend_the_guards_refuse_a_downgrade_as_a_locked_record_and_
     a signed plan set back to draft is refused and reads as RecordLocked; after dropping the
     guards the downgrade is named by the seal check, and the missing guards by the guard check."""
     from iopdesk.audit.guards import guard_findings
-    from iopdesk.audit.seals import refusals_as_record_locked, seal_findings
+    from iopdesk.audit.sealing import seal_findings
+    from iopdesk.audit.seals import refusals_as_record_locked
     from iopdesk.errors import RecordLocked
     from iopdesk.models import PlanProblem, TreatmentPlan
     from tests.security.tampering import drop_guards
@@ -363,7 +364,7 @@ def test_on_either_backend_the_guards_refuse_a_downgrade_as_a_locked_record_and_
 def test_the_start_up_check_recomputes_the_records_sealed_since_the_checkpoint(signed_file, tmp_path):
     """`recent_seal_findings` reads only records sealed after the checkpoint: from the start of
     the trail it names the edited dose; from the checkpoint the last full check left, nothing."""
-    from iopdesk.audit.seals import recent_seal_findings
+    from iopdesk.audit.sealing import recent_seal_findings
 
     path, ids = _copy(signed_file, tmp_path)
     _tamper(path, ('UPDATE mat_administration SET amount = 80 WHERE id = ?', (_hex(ids["mat_administration"]),)))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
-from iopdesk.audit.seals import seal
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, RecordLocked, ValidationError

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import peewee
 
 from iopdesk.audit import chain as audit
-from iopdesk.audit.seals import seal, seal_rows
+from iopdesk.audit.sealing import seal, seal_rows
 from iopdesk.clinical.name_checks import session_findings
 from iopdesk.clinical.name_rules import Finding, NameOverride, Person, checked_overrides
 from iopdesk.clinical.note_rules import SIGNED_STATES

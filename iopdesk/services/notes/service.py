@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from iopdesk.audit import chain as audit
-from iopdesk.audit.seals import seal
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.name_rules import NameOverride, Person, checked_overrides
 from iopdesk.clinical.note_formats import lookup_format, note_kind
 from iopdesk.clinical.note_rules import (

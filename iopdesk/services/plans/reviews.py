@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from iopdesk.audit.seals import seal
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import ConcurrentEdit, ValidationError

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from iopdesk.audit.seals import seal
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.changes import Changes

@@ -4,10 +4,11 @@ Replaces migration 0006's guard of signed notes (which let `status` change, so a
 be set back to draft and then edited or deleted) and of addenda with the guards of
 iopdesk/audit/guards.py for every signed table of iopdesk/audit/registry.py: status follows the
 registry's transitions, co-signer columns change only with a co-signature, covered child rows
-never change. 0006's append-only guard of audit events stays.
+never change. 0006's append-only guard of audit events stays. An index on audit_event.entity_id
+finds a record's seals.
 
 Records already signed in an existing clinic are sealed now, in this transaction, with provenance
-"migration 0009" and a "migrate" audit event naming this migration (iopdesk/audit/seals.py,
+"migration 0009" and a "migrate" audit event naming this migration (iopdesk/audit/sealing.py,
 `seal_after_migration`): from here on `iopdesk check` recomputes them. A new, empty clinic has
 nothing to seal and gets no event.
 
@@ -21,12 +22,14 @@ import importlib
 from peewee import PostgresqlDatabase
 
 from iopdesk.audit.guards import APPEND_ONLY_GUARDS, drop_guards, install_guards
-from iopdesk.audit.seals import seal_after_migration
+from iopdesk.audit.sealing import seal_after_migration
 
 MIGRATION = "0009"
 
 
 def up(migrator, db):
+    # the check, the start-up check and sealing on arrival find a record's newest seal by its id
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "auditevent_entity_id" ON "audit_event" ("entity_id")')
     install_guards(db)
     seal_after_migration(MIGRATION)
 
@@ -34,6 +37,7 @@ def up(migrator, db):
 def down(migrator, db):
     """Back to 0006's guards of notes and addenda (seal events stay: the trail is append-only)."""
     drop_guards(db)
+    db.execute_sql('DROP INDEX IF EXISTS "auditevent_entity_id"')
     guards_0006 = importlib.import_module("iopdesk.storage.migrations.0006_audit_guards")
     if isinstance(db, PostgresqlDatabase):
         statements = guards_0006._postgres_guards()
