@@ -115,7 +115,7 @@ def test_notes_reported_saved_survive_200_kills_whole(admitted_clinic_file):
                 time.sleep(rng.uniform(0.0, 0.08))
             else:
                 assert reader.poll(15), "the writer did not start"
-                time.sleep(rng.uniform(0.0, 0.15))  # a sign now also checks names and attests: ~40 ms a note
+                time.sleep(rng.uniform(0.0, 0.18))  # a sign also checks names, attests and seals: ~45 ms a note
             child.kill()
             child.join(10)
             messages = _drain(reader)

@@ -239,7 +239,7 @@ class NoteService(Service):
         is kept in the audit trail with the sign event, in the same transaction."""
         self.actor.require("note.sign")
         overrides = checked_overrides(overrides)
-        with self.db.atomic():
+        with audit.batched():  # one transaction; the sign, seal and override events written together
             note = self._draft_for_edit(note_id, "status")
             self._require_author(note, "sign this note")
             problem = signing_problem(note, lookup_format(note.note_format)) or group_note_problem(note)
