@@ -17,6 +17,8 @@ import peewee
 from playhouse.schema_diff import diff_models
 
 from iopdesk.audit import chain as audit
+from iopdesk.audit.guards import guard_findings
+from iopdesk.audit.sealing import seal_findings
 from iopdesk.backup.before_upgrade import backup_before_upgrade
 from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
 from iopdesk.kernel.ids import new_id
@@ -168,7 +170,8 @@ class Clinic:
 
     # -- health ----------------------------------------------------------------------------
     def check(self) -> CheckReport:
-        """Schema, storage integrity (SQLite) and the audit chain, as readable lines."""
+        """Schema, storage integrity (SQLite), the audit chain, the guard triggers and the seal of every
+        signed record (one line per finding, naming the record), as readable lines."""
         lines: list[str] = []
         ok = True
         status = self.schema()
@@ -193,6 +196,12 @@ class Clinic:
         else:
             ok = False
             lines.append(f"audit trail: BROKEN: {chain.problem}")
+        findings = guard_findings(self.db) + seal_findings()
+        lines.extend(f.line() for f in findings)
+        if findings:
+            ok = False
+        else:
+            lines.append("seals: ok (every signed record matches its seal; every guard trigger in place)")
         return CheckReport(ok, tuple(lines))
 
 

@@ -46,8 +46,9 @@ class Site:
 
     def snapshot(self) -> dict[str, dict[str, tuple]]:
         """Every synced table's rows (id → data columns as sync carries them, so SQLite and
-        PostgreSQL compare equal). Audit events about a sync itself are left out: the last
-        import's event travels with the next exchange."""
+        PostgreSQL compare equal). Audit events about a sync itself, and the seals a site writes
+        for signed records arriving by sync, are left out: the last import's events travel with
+        the next exchange."""
         out = {}
         with self.on():
             for table in synced_tables(self.db):
@@ -55,7 +56,8 @@ class Site:
                 rows = {}
                 for row in model.select().dicts():
                     values = to_json(table, row)
-                    if table == "audit_event" and values["entity"] == "sync":
+                    if table == "audit_event" and (values["entity"] == "sync" or str(
+                            (values["detail"] or {}).get("provenance", "")).startswith("sync from site ")):
                         continue
                     rows[values["id"]] = tuple(v for k, v in sorted(values.items()) if k not in _NOT_COMPARED)
                 out[table] = rows

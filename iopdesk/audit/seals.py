@@ -1,12 +1,12 @@
-"""Checking that signed notes and their addenda are still what was signed (part of `iopdesk check`).
+"""Checking that signed notes and their addenda are still what was signed (part of `iopdesk check`),
+and reading a guard trigger's refusal as RecordLocked.
 
 A signed note stores the content hash of what its signature covers; signing wrote that hash into
 the keyed audit chain too (a "sign" event's `detail.hash`), as adding an addendum did for the
-addendum. Database triggers refuse changes to a signed note (migration 0006), but someone with the
-file can drop them: so the check recomputes each signed note's hash from its columns, and compares
-it with the stored one and with the one its sign event recorded (which cannot be recomputed
-without the audit key). Notes signed without an event (demo data) are checked against their own
-hash only. Read-only; reports the first discrepancy.
+addendum. `signed_notes_problem` recomputes each signed note's hash from its columns and compares
+it with the stored one and with the one its sign event recorded. Every signed record (notes
+included) is also sealed, and checked against its seal, by iopdesk/audit/sealing.py; the guard
+triggers that refuse changes to sealed records are iopdesk/audit/guards.py (migration 0009).
 """
 
 from __future__ import annotations

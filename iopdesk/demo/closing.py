@@ -73,10 +73,8 @@ class Closer:
         aftercare = "; ".join(f"{service} at {provider}" for provider, service in picks)
         signed_at = digest = None
         status = "draft"
-        if day < self.as_of - dt.timedelta(days=4):
-            status = "signed"
-            signed_at = when + dt.timedelta(days=rng.randrange(1, 4), hours=rng.randrange(4))
-            digest = None  # signed over the assembled summary by `finish_summaries`
+        if day < self.as_of - dt.timedelta(days=4):  # signed (status too) by `finish_summaries`, once
+            signed_at = when + dt.timedelta(days=rng.randrange(1, 4), hours=rng.randrange(4))  # assembled
         discharge_id = self.writer.add(
             self.discharges, when, episode.id, day, reason, DETAILS[reason], summary, aftercare,
             status, signed_at, episode.clinician.id if signed_at else None, digest,
@@ -140,6 +138,6 @@ def _store(db, chunk: list, summaries: dict) -> None:
         for row in Discharge.select().where(Discharge.id.in_(chunk)).order_by(Discharge.id):
             row.summary = summaries[row.id]
             fields = {"summary": row.summary}
-            if row.signed_at is not None:
-                fields["content_hash"] = discharge_hash(row, row.signed_by_id, row.signed_at)
+            if row.signed_at is not None:  # a signed discharge is sealed: written whole, as the service signs
+                fields |= {"content_hash": discharge_hash(row, row.signed_by_id, row.signed_at), "status": "signed"}
             Discharge.update(**fields).where(Discharge.id == row.id).execute()

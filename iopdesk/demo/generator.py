@@ -23,6 +23,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from iopdesk.audit import chain as audit
+from iopdesk.audit.sealing import seal_arrived
 from iopdesk.demo import cast as cast_mod
 from iopdesk.demo import groups as groups_mod
 from iopdesk.demo import plans
@@ -240,5 +241,6 @@ def generate(
         writer.flush()
         counts = dict(sorted(writer.counts.items()))
         audit.record(SYSTEM, "generate", "demo", None, detail={**details, "counts": counts})
+        seal_arrived("demo")
     return DemoReport(cast_mod.CLINIC_NAME, seed, weeks, as_of, MappingProxyType(counts), active,
                       time.perf_counter() - began, cast_mod.DEMO_PASSWORD)

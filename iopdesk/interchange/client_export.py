@@ -40,6 +40,7 @@ import peewee
 
 import resources
 from iopdesk.audit import chain as audit
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.name_rules import OVERRIDE_ACTION, SHARED_FIELDS
 from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import ValidationError
@@ -377,3 +378,4 @@ def _log_export(clinic, client_id: uuid.UUID, manifest: ExportManifest, recipien
                                 disclosed_by=who.id, recipient=recipient, description=what)
         audit.record(clinic.actor, "disclose", "disclosure", row.id, client_id=client_id,
                      detail={**detail, "recipient": recipient, "consent": None, "what": "client record export"})
+        seal(row, provenance="disclosure", actor=clinic.actor)

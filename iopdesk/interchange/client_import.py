@@ -39,6 +39,7 @@ from pathlib import Path
 import peewee
 
 from iopdesk.audit import chain as audit
+from iopdesk.audit.sealing import seal_arrived
 from iopdesk.errors import IopDeskError, ValidationError
 from iopdesk.interchange.client_export import (
     FORMAT,
@@ -438,5 +439,7 @@ def import_client_record(clinic, in_dir: str | Path, *, trust: str | None = None
                              "exported_at": _short(export.manifest.get("generated_at")),
                              "signer": export.signer.fingerprint,
                              "source_audit": _source_audit(export)})
+        seal_arrived(f"import from clinic {source_id} (export signed by {export.signer.fingerprint})",
+                     actor=clinic.actor)
     return ImportReport(export.client_id, export.manifest["client"]["mrn"], inserted, kept,
                         export.signer.fingerprint, newly_trusted)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
@@ -129,6 +130,7 @@ class ConsentService(Service):
             )
             self._audit("create", "consent", row.id, client_id=cid,
                         detail={"recipient": recipient, "revocation_acknowledged": True})
+            seal(row, provenance="consent", actor=self.actor)
         return self.get(row.id), Changes.of("consent", client_id=cid)
 
     def revoke(self, consent_id, revoked_on: dt.date | str) -> tuple[ConsentView, Changes]:
@@ -149,6 +151,7 @@ class ConsentService(Service):
                 raise ValidationError("Date revoked: before the consent was signed.", field="revoked_on")
             update_versioned(row, row.version, revoked_on=when)
             self._audit("revoke", "consent", row.id, client_id=row.client_id, detail={"revoked_on": when})
+            seal(row, provenance="revocation", actor=self.actor)
         return self.get(row.id), Changes.of("consent", client_id=row.client_id)
 
     def get(self, consent_id) -> ConsentView:

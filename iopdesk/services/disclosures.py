@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.clinical.staff import acting_staff
 from iopdesk.errors import ValidationError
@@ -150,6 +151,7 @@ class DisclosureService(Service):
                                     description=what)
             self._audit("disclose", "disclosure", row.id, client_id=cid,
                         detail={"recipient": row.recipient, "consent": consent.id, "what": what})
+            seal(row, provenance="disclosure", actor=self.actor)
         return self._view(row), Changes.of("disclosure", client_id=cid)
 
     def record_print(self, client_id, description: str) -> None:

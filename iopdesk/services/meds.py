@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 import peewee
 
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.drug_screens import drug_screen_panel
 from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, PermissionDenied, ValidationError
@@ -293,6 +294,7 @@ class MedicationService(Service):
             row = MatAdministration.create(client=cid, medication=med, given_at=when, amount=dose,
                                            unit=unit, mode=mode, given_by=self.actor.id)
             self._audit("create", "mat_dose", row.id, client_id=cid, detail={"amount": dose, "mode": mode})
+            seal(row, provenance="MAT dose", actor=self.actor)
         return self._mat_views(MatAdministration.id == row.id)[0], Changes.of("mat_dose", client_id=cid)
 
     def mat_doses(self, client_id, *, medication_id=None) -> list[MatDoseView]:
@@ -352,6 +354,7 @@ class MedicationService(Service):
             unexpected = [s for s, p in cleaned.items() if p and s not in explained]
             self._audit("create", "drug_screen", screen.id, client_id=cid,
                         detail={"positive": sum(cleaned.values()), "unexpected": len(unexpected)})
+            seal(screen, provenance="drug-screen result", actor=self.actor)
             changes = Changes.of("drug_screen", client_id=cid)
             if unexpected:
                 names = ", ".join(panel.substances[s] for s in unexpected)

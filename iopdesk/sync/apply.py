@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import peewee
 
+from iopdesk.audit.registry import SIGNED_TABLES, covered_children
+from iopdesk.audit.sealing import seal_arrived
 from iopdesk.kernel.clock import utcnow
 from iopdesk.models import SyncApplying, SyncChange, SyncConflict
 from iopdesk.storage.records import canonical_json
@@ -22,6 +24,9 @@ from iopdesk.sync.rules import LARGEST_WINS, is_sealed, largest, sealed_columns,
 # Bookkeeping and creation metadata: never edited after insert, or not data at all.
 _NEVER_MERGED = ("id", "version", "updated_at", "created_at", "origin_site")
 _CONFLICT_NAMESPACE = uuid.UUID("6f1d1c9e-2b7a-4c55-9f43-51a1c0de5e11")
+# Signed tables and the child tables their seals cover: rows arriving in them are sealed here.
+SEALED_TABLES = frozenset({spec.table for spec in SIGNED_TABLES}
+                          | {child.table for spec in SIGNED_TABLES for child, _ in covered_children(spec)})
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Applier:
         self.catch_up = catch_up
         self._context: tuple[str | None, str | None] = (None, None)
         self.result = ApplyResult()
+        self._arrived: dict[str, set[str]] = {}
 
     # -- context -------------------------------------------------------------------------------
     def _set_context(self, origin: str | None, via: str | None) -> None:
@@ -58,8 +64,13 @@ class Applier:
             self._context = (origin, via)
 
     def finish(self) -> None:
-        """Clear the context before the caller commits (a crash rolls it back anyway)."""
+        """Clear the context before the caller commits (a crash rolls it back anyway), then seal
+        the signed records this batch wrote under this clinic's key ("sync from site …"): each
+        site's check relies on seals of its own chain only."""
         self._set_context(None, None)
+        if self._arrived:
+            seal_arrived(f"sync from site {self.peer}", self._arrived)
+            self._arrived = {}
 
     # -- pending local edits ----------------------------------------------------------------
     def _pending(self, changes: list[RowChange]) -> dict[tuple[str, str], tuple[set[str], str]]:
@@ -103,6 +114,8 @@ class Applier:
         run: list[RowChange] = []
         for change in changes:
             self.result.tables[change.table] = self.result.tables.get(change.table, 0) + 1
+            if change.op != "D" and change.table in SEALED_TABLES:
+                self._arrived.setdefault(change.table, set()).add(change.row_id)
             local = stored.get((change.table, change.row_id))
             if change.op != "D" and local is None and not self._keeps_tombstone(change):
                 if run and (run[0].table, run[0].origin) != (change.table, change.origin):

@@ -34,7 +34,8 @@ def test_a_consent_with_every_element_is_on_file_and_covers_its_recipient(admitt
     assert clinic.consents.valid_consent_for(client.id, "harbor county  drug court").id == consent.id
     assert clinic.consents.valid_consent_for(client.id, "Her employer") is None
     assert [c.id for c in clinic.consents.list_for_client(client.id)] == [consent.id]
-    assert AuditEvent.select().where(AuditEvent.entity == "consent").count() == 1
+    events = AuditEvent.select().where(AuditEvent.entity == "consent").order_by(AuditEvent.seq)
+    assert [e.action for e in events] == ["create", "seal"]  # recorded, and sealed (issue 19)
 
 
 @pytest.mark.parametrize("field, value", [

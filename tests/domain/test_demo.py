@@ -295,10 +295,13 @@ def test_demo_fills_a_clinic_on_every_backend(clinic):
 def test_discharge_summaries_assembled_by_helper_processes_match_the_ones_made_in_process(seeded_demo):
     """A big demo clinic has its summaries assembled by helper processes; they must be the same
     summaries (and signature hashes) the discharge service's builder gives in this process."""
+    from iopdesk.audit.guards import drop_guards, install_guards
     from iopdesk.demo.closing import finish_summaries
 
-    made_here = {row.id: (row.summary, row.content_hash) for row in Discharge.select()}
-    assert len(made_here) >= 4 and any(hash_ for _summary, hash_ in made_here.values())
-    Discharge.update(summary={}, content_hash=None).execute()
+    made_here = {row.id: (row.summary, row.content_hash, row.status) for row in Discharge.select()}
+    assert len(made_here) >= 4 and any(hash_ for _summary, hash_, _status in made_here.values())
+    drop_guards(seeded_demo.db)  # back to the summaries as the demo writer leaves them, unsigned
+    Discharge.update(summary={}, content_hash=None, status="draft").execute()
+    install_guards(seeded_demo.db)
     assert finish_summaries(seeded_demo.db, batch=1, workers=2) == len(made_here)
-    assert {row.id: (row.summary, row.content_hash) for row in Discharge.select()} == made_here
+    assert {row.id: (row.summary, row.content_hash, row.status) for row in Discharge.select()} == made_here

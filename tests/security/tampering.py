@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import peewee
 
-GUARDED = ("audit_event", "note_addendum", "note")
+from iopdesk.audit import guards
+
+GUARDED = ("audit_event",)  # migration 0006's append-only guard; the rest come from the registry
 
 
 def is_postgres(db: peewee.Database) -> bool:
@@ -16,7 +18,9 @@ def is_postgres(db: peewee.Database) -> bool:
 
 
 def drop_guards(db: peewee.Database) -> None:
-    """Remove the triggers of migration 0006, as someone with write access to the file would."""
+    """Remove every guard trigger (migration 0006's and those the registry of signed tables
+    generates, iopdesk/audit/guards.py), as someone with write access to the file would."""
+    guards.drop_guards(db)
     for table in GUARDED:
         if is_postgres(db):
             db.execute_sql(f'DROP TRIGGER IF EXISTS "audit_guard_{table}" ON "{table}"')

@@ -21,6 +21,7 @@ import pytest
 
 import iopdesk
 from iopdesk.audit import chain as audit
+from iopdesk.audit.sealing import seal_findings
 from iopdesk.clinical.note_rules import note_content_hash
 from iopdesk.kernel import clock
 from iopdesk.models import ClinicSetting, Note, NoteObjective, writing_as_site
@@ -84,6 +85,9 @@ def _check(db, signed: set[str], new: set[str], drafts: dict[str, tuple[int, str
             note = stored.get(note_id)
             assert note is not None, f"autosaved draft {note_id} lost"
             assert note.version >= version and content_hash(note.sections) == digest
+        if new == signed:  # the last round: every signed note matches the seal its signing wrote
+            with writing_as_site(site):
+                assert seal_findings() == []
 
 
 @pytest.mark.slow
@@ -111,7 +115,7 @@ def test_notes_reported_saved_survive_200_kills_whole(admitted_clinic_file):
                 time.sleep(rng.uniform(0.0, 0.08))
             else:
                 assert reader.poll(15), "the writer did not start"
-                time.sleep(rng.uniform(0.0, 0.15))  # a sign now also checks names and attests: ~40 ms a note
+                time.sleep(rng.uniform(0.0, 0.18))  # a sign also checks names, attests and seals: ~45 ms a note
             child.kill()
             child.join(10)
             messages = _drain(reader)

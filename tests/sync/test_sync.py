@@ -346,3 +346,34 @@ def test_sync_commands_report_one_line_and_refuse_without_an_admin(three_sites, 
     assert cli(["--db", str(main.path), "sync", "reidentify", "--as", "admin"]) == 0
     assert cli(["--db", str(north.path), "sync", "--with", str(main.path), "--as", "admin"]) == 0
     assert "a restored database was noticed" in capsys.readouterr().out
+
+
+def test_a_note_signed_at_a_satellite_and_co_signed_at_the_main_clinic_is_sealed_at_each_site(three_sites):
+    """Issue 19: the intern signs at North, the supervisor co-signs at the main clinic; each site
+    seals what arrives under the clinic's key ("sync from site …"), and every site's check holds."""
+    from iopdesk.models import AuditEvent, current_site
+
+    main, north, south, client_id = three_sites
+    with north.on() as clinic:
+        clinic.login("intern", "correct horse battery")
+        note, _ = clinic.notes.create_draft(client_id, kind="individual", note_format="DAP",
+                                            service_date=YESTERDAY, starts_at="10:00", ends_at="10:50",
+                                            sections=DAP)
+        clinic.notes.sign(note.id, note.version)
+    sync(north, main)
+    with main.on() as clinic:
+        clinic.login("supervisor", "correct horse battery")
+        clinic.notes.cosign(note.id, Note.get_by_id(note.id).version)
+    sync(north, main)
+    sync(south, main)
+    provenance = {}
+    for site in (main, north, south):
+        with site.on() as clinic:
+            assert clinic.check().ok, clinic.check().lines
+            assert Note.get_by_id(note.id).status == "cosigned"
+            newest = (AuditEvent.select().where((AuditEvent.action == "seal") & (AuditEvent.entity_id == str(note.id))
+                                                & (AuditEvent.origin_site == current_site()))
+                      .order_by(AuditEvent.seq.desc()).first())
+            provenance[site.name] = newest.detail["provenance"]
+    assert provenance["MAIN"] == "co-sign"
+    assert provenance["NORTH"].startswith("sync from site ") and provenance["SOUTH"].startswith("sync from site ")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import PermissionDenied, ValidationError
 from iopdesk.kernel.changes import Changes
@@ -146,6 +147,7 @@ class BillingService(Service):
             self._audit("export", "export_batch", batch.id, detail={
                 "range_from": run.range_from.isoformat(), "range_to": run.range_to.isoformat(),
                 "filters": filters, "lines": len(run.lines), "file_name": name})
+            seal(batch, provenance="billing export", actor=self.actor)
             if place_file is not None:
                 place_file()
         view = ExportBatchView(str(batch.id), batch.exported_at, self.actor.display_name, run.range_from,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import resources
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import NotFound, RecordLocked, ValidationError
@@ -243,6 +244,7 @@ class DischargeService(Service):
             self._audit("sign", "discharge", row.id, client_id=episode.client_id,
                         detail={"hash": digest, "reason": row.reason,
                                 "attestation": self.attestation("discharge", signed_at)})
+            seal(row, provenance="discharge sign", actor=self.actor)
         changes = Changes.of("discharge", "episode", "enrollment", client_id=episode.client_id)
         return self._view(row), changes
 

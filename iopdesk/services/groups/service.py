@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import peewee
 
 from iopdesk.audit import chain as audit
+from iopdesk.audit.sealing import seal, seal_rows
 from iopdesk.clinical.name_checks import session_findings
 from iopdesk.clinical.name_rules import Finding, NameOverride, Person, checked_overrides
 from iopdesk.clinical.note_rules import SIGNED_STATES
@@ -301,6 +302,9 @@ class GroupService(GroupSetup, SignInSheets):
                                     "attestation": attested})
                 mine = [f for f in findings if f.client_id in (str(note.client_id), None)]
                 record_overrides(self.actor, note.id, note.client_id, mine, overrides)
+            if signed:
+                seal_rows("note", [n.id for n in signed], provenance="group session sign-off", actor=self.actor)
+                seal(session, provenance="group session sign-off", actor=self.actor)
         return result, _changes(["note"], result.signed)
 
     def sign_preview(self, session_id, overrides: Iterable[NameOverride | dict] = ()) -> SignAllResult:

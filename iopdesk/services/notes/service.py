@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from iopdesk.audit import chain as audit
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.name_rules import NameOverride, Person, checked_overrides
 from iopdesk.clinical.note_formats import lookup_format, note_kind
 from iopdesk.clinical.note_rules import (
@@ -239,7 +240,7 @@ class NoteService(Service):
         is kept in the audit trail with the sign event, in the same transaction."""
         self.actor.require("note.sign")
         overrides = checked_overrides(overrides)
-        with self.db.atomic():
+        with audit.batched():  # one transaction; the sign, seal and override events written together
             note = self._draft_for_edit(note_id, "status")
             self._require_author(note, "sign this note")
             problem = signing_problem(note, lookup_format(note.note_format)) or group_note_problem(note)
@@ -254,6 +255,7 @@ class NoteService(Service):
             self._audit("sign", "note", note.id, client_id=note.client_id,
                         detail={"hash": values["content_hash"], "status": values["status"],
                                 "attestation": self.attestation("note", values["signed_at"])})
+            seal(note, provenance="sign", actor=self.actor)
             record_overrides(self.actor, note.id, note.client_id, findings, overrides, any_note=True)
         return self._view(note), Changes.of("note", client_id=note.client_id)
 
@@ -322,6 +324,7 @@ class NoteService(Service):
             self._audit("cosign", "note", note.id, client_id=note.client_id,
                         detail={"comment": comment,
                                 "attestation": self.attestation("cosign", cosigned_at)})
+            seal(note, provenance="co-sign", actor=self.actor)
         return self._view(note), Changes.of("note", client_id=note.client_id)
 
     def add_addendum(self, note_id, text: str) -> tuple[AddendumView, Changes]:
@@ -340,6 +343,7 @@ class NoteService(Service):
             row = NoteAddendum.create(note=note, author=author, text=body, signed_at=now, content_hash=digest)
             self._audit("addendum", "note", note.id, client_id=note.client_id,
                         detail={"addendum": row.id, "hash": digest})
+            seal(row, provenance="addendum", actor=self.actor)
             number = NoteAddendum.select().where(NoteAddendum.note == note.id).count()
         view = AddendumView(str(row.id), f"Addendum {number}", author.display_name, body, now, digest)
         return view, Changes.of("note", client_id=note.client_id)

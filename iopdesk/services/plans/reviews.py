@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.clinical.staff import staff_for
 from iopdesk.errors import ConcurrentEdit, ValidationError
@@ -195,6 +196,7 @@ class PlanReviews(Service):
             ])
             self._audit("sign", "plan_review", review.id, client_id=plan.client_id,
                         detail={"hash": digest, "attestation": self.attestation("plan_review", signed_at)})
+            seal(review, provenance="review", actor=self.actor)
         return self._review_view(review), Changes.of("plan", "review", client_id=plan.client_id)
 
     def check_review(self, plan_id, *, reviewed_on: dt.date | str, progress: dict, summary: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from iopdesk.audit.sealing import seal
 from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import ValidationError
 from iopdesk.kernel.changes import Changes
@@ -113,8 +114,10 @@ class PlanService(PlanEditing, PlanReviews):
             if plan.previous_id:
                 previous = TreatmentPlan.get_by_id(plan.previous_id)
                 update_versioned(previous, previous.version, status="superseded")
+                seal(previous, provenance="plan supersede", actor=self.actor)
             self._audit("sign", "treatment_plan", plan.id, client_id=plan.client_id,
                         detail={"hash": digest, "attestation": self.attestation("plan", signed_at)})
+            seal(plan, provenance="plan sign", actor=self.actor)
         return load_plan(plan), Changes.of("plan", client_id=plan.client_id)
 
     def check_sign(self, plan_id, *, client_signature_name: str | None = None,
