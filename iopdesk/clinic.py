@@ -17,6 +17,7 @@ import peewee
 from playhouse.schema_diff import diff_models
 
 from iopdesk.audit import chain as audit
+from iopdesk.audit.findings import beside_chain
 from iopdesk.backup.before_upgrade import backup_before_upgrade
 from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
 from iopdesk.kernel.ids import new_id
@@ -165,7 +166,8 @@ class Clinic:
 
     # -- health ----------------------------------------------------------------------------
     def check(self) -> CheckReport:
-        """Schema, storage integrity (SQLite) and the audit chain, as readable lines."""
+        """Schema, storage integrity (SQLite), the audit chain and every finding beside it (the
+        trail's anchor on this workstation, …), as readable lines, one per finding."""
         lines: list[str] = []
         ok = True
         status = self.schema()
@@ -190,6 +192,9 @@ class Clinic:
         else:
             ok = False
             lines.append(f"audit trail: BROKEN: {chain.problem}")
+        for finding in beside_chain(recent=False):
+            ok = False
+            lines.append(finding.line())
         return CheckReport(ok, tuple(lines))
 
 

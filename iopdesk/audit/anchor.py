@@ -1,0 +1,320 @@
+"""The audit trail's head anchored OUTSIDE the clinic file, so a wiped, cut or rolled-back trail shows.
+
+The chain (iopdesk/audit/chain.py) catches an edited or reordered event, and its head's MAC a
+truncation by someone without the key; but everything it checks lives in the clinic file, so
+replacing the whole file with an older copy, or dropping the guard triggers and deleting every
+event and the head, leaves a trail that verifies. The anchor is what the file cannot rewrite: each
+workstation remembers the last event it saw committed, per clinic and site, in a file beside the
+audit key (`<key folder>/<clinic_id>.<site_id>.anchor`), sealed with HMAC-SHA256 under the audit
+key. `anchor_findings()` reports a trail that no longer holds that event.
+
+Invariants:
+- Written after the commit of every transaction that moved the head (peewee's `after_commit`), so
+  an anchor never names an event that was rolled back. The window: a process killed between its
+  commit and the anchor write leaves the anchor one transaction behind, so rolling the file back
+  by exactly that transaction is not seen. The anchor is written with an atomic rename, not
+  fsynced: losing it to a power cut only makes it older, never wrong.
+- An anchor only moves forward along the trail it names: when the trail no longer holds it (a
+  rollback), later events do not move it, so the finding stays until an administrator
+  acknowledges the rollback (`acknowledge_rollback`, audited), which moves it to the head.
+- One entry per copy of the clinic (setting `database_id`, "original" before the first sync or
+  restore). A restore made with the app gives the restored file a new identity and a keyed
+  "restore" event naming it; its entry starts there, and the file it replaced keeps its own. A copy
+  this workstation has no entry for is accepted if its trail holds one of the other entries (the
+  same clinic, carried on) or a keyed "restore"/"reidentify" event names it; otherwise it is a copy
+  made outside the app and reported against the newest entry.
+- A workstation that never saw the clinic (no anchor file) has nothing to contradict: every
+  workstation of a PostgreSQL clinic keeps its own anchor.
+- Every backup the app writes carries its snapshot's anchor (setting `audit_anchor` in the copy)
+  and every sync file its sender's (header `audit_anchor`), sealed the same way.
+What the anchor cannot stop: someone who can also write the workstation's config folder can
+delete the anchor file (the workstation then looks new), and someone with the audit key can forge
+one (docs/SECURITY.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import peewee
+
+from iopdesk.audit import keys as audit_keys
+from iopdesk.audit.findings import Finding
+from iopdesk.errors import IopDeskError
+from iopdesk.kernel.clock import utcnow
+from iopdesk.kernel.files import atomic_write
+from iopdesk.models import AuditEvent, AuditHead, ClinicSetting, current_site
+
+log = logging.getLogger(__name__)
+
+ANCHOR_DIR_ENV = "IOPDESK_AUDIT_ANCHOR_DIR"
+FORMAT = 1
+ORIGINAL_COPY = "original"
+BACKUP_SETTING = "audit_anchor"
+RESTORE_ACTIONS = ("restore", "reidentify")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The last event of one copy's trail seen at `at` (UTC, naive)."""
+
+    copy: str
+    seq: int
+    hash: str
+    at: str
+
+    def when(self) -> str:
+        """`at` as local time, e.g. 2026-12-07 14:02."""
+        moment = dt.datetime.fromisoformat(self.at).replace(tzinfo=dt.UTC).astimezone()
+        return moment.strftime("%Y-%m-%d %H:%M")
+
+    def saw(self) -> str:
+        return f"event {self.seq} (hash {self.hash[:16]}…) on {self.when()}"
+
+
+def _seal(key: bytes, body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, ("anchor|" + canonical).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def anchor_file(clinic_id: str, site_id: str) -> Path:
+    """Where this workstation keeps the anchor of clinic `clinic_id`, site `site_id`: beside the
+    audit key, or in `$IOPDESK_AUDIT_ANCHOR_DIR` (the tests give each test its own workstation)."""
+    folder = os.environ.get(ANCHOR_DIR_ENV)
+    base = Path(folder).expanduser() if folder else audit_keys.key_file(clinic_id).parent
+    return base / f"{clinic_id}.{site_id}.anchor"
+
+
+# -- which clinic, site and copy -----------------------------------------------------------
+@dataclass(frozen=True)
+class _Where:
+    clinic_id: str
+    site_id: str
+    copy: str
+
+
+def _where() -> _Where | None:
+    values = dict(ClinicSetting.select(ClinicSetting.key, ClinicSetting.value)
+                  .where(ClinicSetting.key.in_(["clinic_id", "database_id"])).tuples())
+    if values.get("clinic_id") is None:
+        return None
+    return _Where(str(values["clinic_id"]), str(current_site()), str(values.get("database_id") or ORIGINAL_COPY))
+
+
+# -- the anchor file -----------------------------------------------------------------------
+class AnchorAltered(IopDeskError):
+    """The anchor file does not carry a valid seal under this clinic's audit key."""
+
+
+def _read(path: Path, key: bytes) -> dict[str, Anchor]:
+    """The entries of the anchor file at `path` ({} when there is none); AnchorAltered when its
+    seal does not hold."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise AnchorAltered(f"the anchor file {path} cannot be read ({exc})") from None
+    if not isinstance(data, dict):
+        raise AnchorAltered(f"the anchor file {path} is not an anchor")
+    mac = data.pop("mac", "")
+    if not isinstance(mac, str) or not hmac.compare_digest(mac, _seal(key, data)):
+        raise AnchorAltered(f"the anchor file {path} was altered (its seal does not match)")
+    return {copy: Anchor(copy, int(e["seq"]), str(e["hash"]), str(e["at"]))
+            for copy, e in (data.get("copies") or {}).items()}
+
+
+def _write(path: Path, key: bytes, where: _Where, entries: dict[str, Anchor]) -> None:
+    body = {"format": FORMAT, "clinic_id": where.clinic_id, "site_id": where.site_id,
+            "copies": {copy: {"seq": a.seq, "hash": a.hash, "at": a.at} for copy, a in entries.items()}}
+    body["mac"] = _seal(key, body)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(body, sort_keys=True, indent=1), durable=False)
+
+
+def _holds(db: peewee.Database, site: str, anchor: Anchor) -> bool:
+    """Whether this site's trail in `db` holds the anchor's event with the anchor's hash."""
+    if anchor.seq == 0:
+        return True
+    with _bound(db):
+        row = (AuditEvent.select(AuditEvent.event_hash)
+               .where((AuditEvent.origin_site == uuid.UUID(site)) & (AuditEvent.seq == anchor.seq))
+               .tuples().first())
+    return row is not None and hmac.compare_digest(str(row[0]), anchor.hash)
+
+
+def _bound(db: peewee.Database):
+    from iopdesk.storage.db import database
+
+    return database.bound_to(db)
+
+
+# -- moving the anchor ---------------------------------------------------------------------
+def after_head_moved(key: bytes, seq: int, event_hash: str) -> None:
+    """Called by the chain inside the transaction that moved this database's head to `seq`: the
+    anchor follows once that transaction commits (never if it rolls back)."""
+    where = _where()
+    if where is None:
+        return
+    db = AuditEvent._meta.database
+    db = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    db.after_commit(lambda: _follow(db, key, where, seq, event_hash, force=False))
+
+
+def _follow(db: peewee.Database, key: bytes, where: _Where, seq: int, event_hash: str, *, force: bool) -> None:
+    """Move this copy's anchor to (seq, event_hash): forward only along the trail it names,
+    unless `force` (a restore or an acknowledged rollback). Never raises: the commit stands."""
+    path = anchor_file(where.clinic_id, where.site_id)
+    try:
+        try:
+            entries = _read(path, key)
+        except AnchorAltered:
+            if not force:
+                return  # an altered anchor stays as evidence until acknowledged
+            entries = {}
+        current = entries.get(where.copy)
+        if not force and current is not None and (seq < current.seq or not _holds(db, where.site_id, current)):
+            return
+        entries[where.copy] = Anchor(where.copy, int(seq), event_hash, utcnow().isoformat(timespec="seconds"))
+        _write(path, key, where, entries)
+    except (OSError, peewee.DatabaseError) as exc:
+        log.warning("audit anchor not written: %s", exc)
+
+
+def move_to_head(key: bytes) -> None:
+    """After the current transaction commits, set this copy's anchor to the head whatever it was
+    (an acknowledged rollback; the caller audits it in that transaction)."""
+    where = _where()
+    head = AuditHead.get_or_none(AuditHead.name == "main")
+    if where is None or head is None:
+        return
+    db = AuditEvent._meta.database
+    db = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    seq, event_hash = head.seq, head.event_hash
+    db.after_commit(lambda: _follow(db, key, where, seq, event_hash, force=True))
+
+
+# -- checking --------------------------------------------------------------------------------
+def head() -> tuple[int, str]:
+    """This database's head: (seq, hash); (0, genesis) when it has none."""
+    head = AuditHead.get_or_none(AuditHead.name == "main")
+    return (head.seq, head.event_hash) if head else (0, "0" * 64)
+
+
+def contradicted() -> Anchor | None:
+    """The anchor this database's trail contradicts, or None (also when there is no key or no
+    anchor here). AnchorAltered when the anchor file's seal does not hold."""
+    key = _key()
+    where = _where()
+    if key is None or where is None:
+        return None
+    entries = _read(anchor_file(where.clinic_id, where.site_id), key)
+    if not entries:
+        return None
+    db = AuditEvent._meta.database
+    db = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    head_seq, _ = head()
+    mine = entries.get(where.copy)
+    if mine is not None:
+        return None if head_seq >= mine.seq and _holds(db, where.site_id, mine) else mine
+    if any(head_seq >= a.seq and _holds(db, where.site_id, a) for a in entries.values()):
+        return None
+    if _restored_here(where):
+        return None
+    return max(entries.values(), key=lambda a: (a.at, a.seq))
+
+
+def _restored_here(where: _Where) -> bool:
+    """Whether a keyed event of this site's trail gave this copy its identity (an app restore)."""
+    if where.copy == ORIGINAL_COPY:
+        return False
+    rows = (AuditEvent.select(AuditEvent.detail)
+            .where((AuditEvent.origin_site == uuid.UUID(where.site_id)) & (AuditEvent.entity.in_(["clinic", "sync"]))
+                   & (AuditEvent.action.in_(RESTORE_ACTIONS)) & (AuditEvent.hash_kind == "hmac"))
+            .tuples())
+    for (detail,) in rows:
+        value = json.loads(detail) if isinstance(detail, str) else (detail or {})
+        if str(value.get("database")) == where.copy:
+            return True
+    return False
+
+
+def _key() -> bytes | None:
+    try:
+        return audit_keys.database_key(create=False)
+    except IopDeskError:
+        return None  # the chain's own finding names the missing key
+
+
+def anchor_findings() -> list[Finding]:
+    """What the workstation's anchor says about this database's trail: one finding naming the
+    last anchor it contradicts ("the audit trail ends at event 120 but this workstation saw event
+    482 (hash …) on 2026-12-07 14:02"), or an altered anchor file; [] when all is well."""
+    try:
+        anchor = contradicted()
+    except AnchorAltered as exc:
+        return [Finding("anchor", "this workstation's anchor", str(exc))]
+    if anchor is None:
+        return []
+    head_seq, _ = head()
+    if head_seq < anchor.seq:
+        problem = (f"the audit trail ends at event {head_seq} but this workstation saw {anchor.saw()}: "
+                   "it was wiped, cut or rolled back (a restore made outside IOP Desk needs an administrator's "
+                   "acknowledgement)")
+    else:
+        problem = (f"the audit trail does not hold {anchor.saw()}, which this workstation saw: it was replaced "
+                   f"or rolled back and written on since (it ends at event {head_seq})")
+    return [Finding("anchor", f"workstation anchor at event {anchor.seq}", problem)]
+
+
+# -- what backups and sync files carry ---------------------------------------------------------
+def head_anchor() -> dict | None:
+    """This database's head as a sealed anchor ({clinic_id, site_id, copy, seq, hash, at, mac}),
+    for a backup or sync file to carry; None when there is no key or no identity yet."""
+    key = _key()
+    where = _where()
+    if key is None or where is None:
+        return None
+    seq, event_hash = head()
+    body = {"clinic_id": where.clinic_id, "site_id": where.site_id, "copy": where.copy, "seq": seq,
+            "hash": event_hash, "at": utcnow().isoformat(timespec="seconds")}
+    return {**body, "mac": _seal(key, body)}
+
+
+def carried_anchor_problem(carried: object) -> str:
+    """Why a carried anchor (from head_anchor) does not hold for the database bound now: its
+    seal, or a trail that does not reach it; "" when it holds."""
+    key = _key()
+    if not isinstance(carried, dict) or key is None:
+        return "" if key is None else "its anchor is not an anchor"
+    body = {k: v for k, v in carried.items() if k != "mac"}
+    if not hmac.compare_digest(str(carried.get("mac", "")), _seal(key, body)):
+        return "its anchor was altered (its seal does not match)"
+    anchor = Anchor(str(body.get("copy")), int(body.get("seq", 0)), str(body.get("hash")), str(body.get("at")))
+    db = AuditEvent._meta.database
+    db = db.obj if isinstance(db, peewee.DatabaseProxy) else db
+    if not _holds(db, str(body.get("site_id")), anchor):
+        return f"its audit trail does not hold the {anchor.saw()} it was written with"
+    return ""
+
+
+def entries_here() -> list[Anchor]:
+    """This workstation's anchors of the clinic and site bound now (for Admin ▸ Audit)."""
+    key = _key()
+    where = _where()
+    if key is None or where is None:
+        return []
+    try:
+        entries = _read(anchor_file(where.clinic_id, where.site_id), key)
+    except AnchorAltered:
+        return []  # anchor_findings names it
+    return sorted(entries.values(), key=lambda a: (a.at, a.seq))
+
