@@ -194,8 +194,7 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
         from iopdesk.storage.encryption import encrypted_copy
 
         report("copying", 0, 1)
-        counts = encrypted_copy(source, key, out)
-        _carry_anchor(out, key)
+        counts = _carry_anchor(out, key, encrypted_copy(source, key, out))
         report("copying", 1, 1)
         return recorded(source, key, BackupReport(out, counts, 0, time.monotonic() - started), encrypted=True)
     try:
@@ -203,12 +202,12 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
             pages = _copy(source, temporary, report)
             report("checking", 0, 1)
             _check_copy(temporary, pages[1])
-            _carry_anchor(temporary, None)
+            counts = _carry_anchor(temporary, None, pages[1])
         report("checking", 1, 1)
     except (sqlite3.Error, OSError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise DatabaseUnavailable(f"The backup could not be written to {out}: {reason}. Nothing was kept.") from None
-    return recorded(source, None, BackupReport(out, pages[1], pages[0], time.monotonic() - started),
+    return recorded(source, None, BackupReport(out, counts, pages[0], time.monotonic() - started),
                     encrypted=False)
 
 
@@ -350,10 +349,12 @@ def _open_copy(path: Path, key: str | None) -> peewee.Database:
     return db
 
 
-def _carry_anchor(path: Path, key: str | None) -> None:
+def _carry_anchor(path: Path, key: str | None, counts: Mapping[str, int]) -> dict[str, int]:
     """Seal the copy's own audit head into it (setting `audit_anchor`, iopdesk/audit/anchor.py), so
-    a restore can tell its trail is whole. A file that is not a current clinic, or a clinic without
-    an audit key here, carries none (a restore then checks the trail alone)."""
+    a restore can tell its trail is whole; returns the copy's row `counts` with that row. A file
+    that is not a current clinic, or a clinic without an audit key here, carries none (a restore
+    then checks the trail alone)."""
+    counts = dict(counts)
     import uuid
 
     from iopdesk.audit import anchor as audit_anchor
@@ -364,21 +365,23 @@ def _carry_anchor(path: Path, key: str | None) -> None:
     db = _open_copy(path, key)
     try:
         if "clinic_setting" not in db.get_tables() or "audit_head" not in db.get_tables():
-            return
+            return counts
         with database.bound_to(db):
             site = ClinicSetting.get_or_none(ClinicSetting.key == "this_site")
             if site is None:
-                return
+                return counts
             with writing_as_site(uuid.UUID(str(site.value))), db.atomic():
                 try:
                     carried = audit_anchor.head_anchor()
                 except (IopDeskError, peewee.DatabaseError):
-                    return
+                    return counts
                 if carried is not None:
                     ClinicSetting.delete().where(ClinicSetting.key == audit_anchor.BACKUP_SETTING).execute()
                     ClinicSetting.create(key=audit_anchor.BACKUP_SETTING, value=carried)
+            counts["clinic_setting"] = ClinicSetting.select().count()
     finally:
         db.close()
+    return counts
 
 
 def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, int, int]:
