@@ -166,7 +166,7 @@ def _append(events: list[tuple]) -> None:
                          mac=head_mac(key, seq, previous, head.keyed_from)).where(
             AuditHead.name == "main"
         ).execute()
-        audit_anchor.after_head_moved(key, seq, previous)
+        audit_anchor.after_head_moved(key, (head.seq, head.event_hash), seq, previous)
 
 
 @dataclass(frozen=True)

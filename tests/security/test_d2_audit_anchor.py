@@ -236,14 +236,19 @@ def test_a_transaction_that_rolls_back_does_not_move_the_anchor(clinic_file):
 
 
 def test_an_edited_anchor_file_is_a_finding(clinic_file):
-    """Moving the anchor back by hand, without the audit key, breaks its seal."""
+    """Moving the anchor back by hand (both slots), without the audit key, breaks its seal."""
     seq = _a_day_of_work(clinic_file)
     clinic = iopdesk.open_clinic(str(clinic_file), create=False)
     try:
         path = audit_anchor.anchor_file(*_where(clinic))
-        data = json.loads(path.read_text())
-        data["copies"]["original"]["seq"] = seq - 3
-        path.write_text(json.dumps(data))
+        older = AuditEvent.get(AuditEvent.seq == seq - 3).event_hash
+        raw, slot = path.read_bytes(), audit_anchor.SLOT_BYTES
+        edited = b""
+        for start in range(0, len(raw), slot):
+            data = json.loads(raw[start:start + slot])
+            data["copies"]["original"].update(seq=seq - 3, hash=older)
+            edited += json.dumps(data).encode().ljust(slot)
+        path.write_bytes(edited)
         (finding,) = audit_anchor.anchor_findings()
         assert finding.area == "anchor" and "was altered" in finding.problem
         assert not clinic.audit.startup_check().ok
