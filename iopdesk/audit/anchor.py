@@ -42,6 +42,7 @@ import hmac
 import json
 import logging
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,15 +191,30 @@ def _holds(db: peewee.Database, site: str, anchor: Anchor) -> bool:
 
 
 # -- moving the anchor ---------------------------------------------------------------------
+_pending = threading.local()
+
+
 def after_head_moved(key: bytes, previous: tuple[int, str], seq: int, event_hash: str) -> None:
     """Called by the chain inside the transaction that moved this database's head from
     `previous` (seq, hash) to `seq`: the anchor follows once that transaction commits (never if
-    it rolls back)."""
+    it rolls back), in one write however many events the transaction appended."""
+    db = _db()
+    outer = db._state.transactions[0] if db._state.transactions else None
+    pending = getattr(_pending, "by_db", {}).get(id(db))
+    if pending is not None and outer is not None and pending["transaction"] is outer:
+        pending.update(seq=seq, hash=event_hash)
+        return
     where = _where()
     if where is None:
         return
-    db = _db()
-    db.after_commit(lambda: _follow(db, key, where, seq, event_hash, previous=previous))
+    pending = {"transaction": outer, "seq": seq, "hash": event_hash}
+    _pending.by_db = {**getattr(_pending, "by_db", {}), id(db): pending}
+
+    def follow() -> None:
+        _pending.by_db.pop(id(db), None)
+        _follow(db, key, where, pending["seq"], pending["hash"], previous=previous)
+
+    db.after_commit(follow)
 
 
 def _follow(db: peewee.Database, key: bytes, where: _Where, seq: int, event_hash: str, *,
