@@ -17,7 +17,7 @@ import peewee
 from playhouse.schema_diff import diff_models
 
 from iopdesk.audit import chain as audit
-from iopdesk.audit.findings import beside_chain
+from iopdesk.audit.checks import beside_chain
 from iopdesk.backup.before_upgrade import backup_before_upgrade
 from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
 from iopdesk.kernel.ids import new_id

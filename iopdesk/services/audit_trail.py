@@ -22,7 +22,8 @@ from iopdesk.audit import anchor as audit_anchor
 from iopdesk.audit import chain as audit
 from iopdesk.audit import keys as audit_keys
 from iopdesk.audit.anchor import Anchor
-from iopdesk.audit.findings import Finding, beside_chain, collect
+from iopdesk.audit.checks import beside_chain, collect
+from iopdesk.audit.findings import Finding
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.validation import as_date
 from iopdesk.models import AuditEvent, Client

@@ -16,7 +16,7 @@ import pytest
 import iopdesk
 from iopdesk.audit import anchor as audit_anchor
 from iopdesk.audit import chain as audit
-from iopdesk.audit.findings import collect
+from iopdesk.audit.checks import collect
 from iopdesk.backup.copies import backup_clinic, restore_backup
 from iopdesk.cli.main import main
 from iopdesk.errors import DatabaseDamaged, PermissionDenied, ValidationError
