@@ -254,3 +254,21 @@ def test_an_edited_anchor_file_is_a_finding(clinic_file):
         assert not clinic.audit.startup_check().ok
     finally:
         clinic.close()
+
+
+def test_each_workstation_of_one_clinic_keeps_its_own_anchor(staffed_clinic, tmp_path, monkeypatch):
+    """Two workstations of one clinic (on PostgreSQL, the usual case): each anchors what it saw;
+    the other's later events carry the trail past it, which contradicts nothing."""
+    def at(workstation: str) -> None:
+        monkeypatch.setenv(audit_anchor.ANCHOR_DIR_ENV, str(tmp_path / workstation))
+
+    at("front-desk")
+    staffed_clinic.login("admin", ADMIN_PASSWORD)
+    front_desk = audit_anchor.head()
+    assert [(a.seq, a.hash) for a in audit_anchor.entries_here()] == [front_desk]
+    at("group-room")
+    assert audit_anchor.entries_here() == [] and audit_anchor.anchor_findings() == []
+    staffed_clinic.login("clinician", ADMIN_PASSWORD)
+    assert [a.seq for a in audit_anchor.entries_here()] == [audit_anchor.head()[0]] != [front_desk[0]]
+    at("front-desk")
+    assert audit_anchor.anchor_findings() == [] and staffed_clinic.check().ok

@@ -114,6 +114,22 @@ def test_a_broken_trail_raises_a_red_alarm_in_the_main_window(qtbot, court_relea
     assert text is not None and f"audit event {newest} was altered" in text.text()
 
 
+def test_a_wiped_trail_raises_the_alarm_naming_the_anchor(qtbot, court_release, tmp_path):
+    """The guard dropped and every event deleted: the trail "verifies" (0 events), but the window
+    opens with the alarm naming the event this workstation saw last."""
+    clinic, _ = court_release
+    clinic.login("admin", ADMIN_PASSWORD)
+    newest = clinic.db.execute_sql("SELECT max(seq) FROM audit_event").fetchone()[0]
+    drop_guards(clinic.db)
+    sql(clinic.db, "DELETE FROM audit_event")
+    sql(clinic.db, "DELETE FROM audit_head")
+    window = MainWindow(clinic, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    text = window.audit_alarm.findChild(QLabel, "auditAlarmText").text()
+    assert f"the audit trail ends at event 0 but this workstation saw event {newest}" in text
+    assert "Admin ▸ Audit" in text
+
+
 def test_admin_sees_a_rolled_back_trail_as_a_finding_and_acknowledges_it(qtbot, clinic_file, tmp_path, monkeypatch):
     """Last week's copy of the clinic file was put back by hand: Admin ▸ Audit lists the finding
     (area, record, problem naming the anchor); the admin acknowledges it with a reason, which
@@ -147,7 +163,6 @@ def test_admin_sees_a_rolled_back_trail_as_a_finding_and_acknowledges_it(qtbot, 
         assert f"this workstation saw event {seen}" in finding.problem
         assert "1 finding" in page.findings_status.text()
         page.grab().save(str(tmp_path / "audit-findings.png"))
-        shutil.copyfile(tmp_path / "audit-findings.png", "/tmp/anchor-audit-findings.png")
         monkeypatch.setattr("ui.audit_page.QInputDialog.getMultiLineText",
                             lambda *args, **kwargs: ("Restored last week's copy after the disk failed", True))
         qtbot.mouseClick(page.acknowledge_button, Qt.MouseButton.LeftButton)
