@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import peewee
 from playhouse.schema_diff import diff_models
 
+from iopdesk.audit import anchor as audit_anchor
 from iopdesk.audit import chain as audit
 from iopdesk.audit.checks import beside_chain
 from iopdesk.backup.before_upgrade import backup_before_upgrade
@@ -116,6 +117,7 @@ class Clinic:
         self.actor = SYSTEM
 
     def close(self) -> None:
+        audit_anchor.write_pending()  # the anchor held back by its half-second limit
         if not self.db.is_closed():
             self.db.close()
         if isinstance(self.db, peewee.PostgresqlDatabase) and hasattr(self.db, "close_all"):

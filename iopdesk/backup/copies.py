@@ -428,6 +428,7 @@ def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, in
                     if carried is not None:
                         detail["backup_anchor"] = {"seq": carried.value.get("seq"), "hash": carried.value.get("hash")}
                         ClinicSetting.delete().where(ClinicSetting.key == audit_anchor.BACKUP_SETTING).execute()
+                    audit_anchor.write_pending()
                     replaced = audit_anchor.entries_here()
                     if replaced:
                         detail["anchor_before"] = {"seq": replaced[-1].seq, "hash": replaced[-1].hash,
