@@ -117,16 +117,18 @@ def test_a_broken_trail_raises_a_red_alarm_in_the_main_window(qtbot, court_relea
 def test_a_wiped_trail_raises_the_alarm_naming_the_anchor(qtbot, court_release, tmp_path):
     """The guard dropped and every event deleted: the trail "verifies" (0 events), but the window
     opens with the alarm naming the event this workstation saw last."""
+    from iopdesk.audit import anchor as audit_anchor
+
     clinic, _ = court_release
     clinic.login("admin", ADMIN_PASSWORD)
-    newest = clinic.db.execute_sql("SELECT max(seq) FROM audit_event").fetchone()[0]
+    (anchored,) = audit_anchor.entries_here()
     drop_guards(clinic.db)
     sql(clinic.db, "DELETE FROM audit_event")
     sql(clinic.db, "DELETE FROM audit_head")
     window = MainWindow(clinic, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     text = window.audit_alarm.findChild(QLabel, "auditAlarmText").text()
-    assert f"the audit trail ends at event 0 but this workstation saw event {newest}" in text
+    assert f"the audit trail ends at event 0 but this workstation saw event {anchored.seq}" in text
     assert "Admin ▸ Audit" in text
 
 
