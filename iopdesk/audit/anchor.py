@@ -15,8 +15,7 @@ Invariants:
   and written at the next commit after the half second, at `Clinic.close`, before a restore and
   at the process's normal exit. The window: a process killed (or a machine losing power) leaves
   the anchor behind by the commits of its last half second, so rolling the file back by only
-  those is not seen. The file has two sealed slots written in turn, in
-  place and not fsynced (about 20 µs; an atomic rename costs some 4 ms a transaction on ext4): a
+  those is not seen. The file has two sealed slots written in turn, in place and not fsynced (about 20 µs; an atomic rename costs some 4 ms a transaction on ext4): a
   write torn or lost by a crash leaves the other slot, one write older, so the anchor only ever
   gets older, never wrong. (The same holds for someone who damages the newest slot by hand.)
 - An anchor only moves forward along the trail it names: when the trail no longer holds it (a
@@ -25,9 +24,10 @@ Invariants:
 - One entry per copy of the clinic (setting `database_id`, "original" before the first sync or
   restore). A restore made with the app gives the restored file a new identity and a keyed
   "restore" event naming it; its entry starts there, and the file it replaced keeps its own. A copy
-  this workstation has no entry for is accepted if its trail holds one of the other entries (the
-  same clinic, carried on) or a keyed "restore"/"reidentify" event names it; otherwise it is a copy
-  made outside the app and reported against the newest entry.
+  this workstation has no entry for is accepted if its trail holds the newest entry (the same
+  clinic that took an identity since; its first anchor then replaces the entries its trail holds)
+  or a keyed "restore"/"reidentify" event names it; otherwise it is a copy made outside the app
+  (or one whose identity was edited) and reported against the newest entry.
 - A workstation that never saw the clinic (no anchor file) has nothing to contradict: every
   workstation of a PostgreSQL clinic keeps its own anchor.
 - Every backup the app writes carries its snapshot's anchor (setting `audit_anchor` in the copy)
@@ -268,7 +268,13 @@ def _follow(db: peewee.Database, key: bytes, where: _Where, seq: int, event_hash
             slots = []
         entries = _entries(slots[0]) if slots else {}
         current = entries.get(where.copy)
-        if not force and current is not None:
+        if current is None and entries and not force:
+            newest = max(entries.values(), key=lambda a: (a.at, a.seq))
+            if not (_holds(db, where.site_id, newest) or _restored_here(db, where)):
+                return  # a copy made outside the app: reported until acknowledged
+        if current is None:  # the clinic took a new identity: the entries its trail holds were it
+            entries = {copy: a for copy, a in entries.items() if not _holds(db, where.site_id, a)}
+        elif not force:
             extended = previous is not None and (current.seq, current.hash) == tuple(previous)
             if seq < current.seq or not (extended or _holds(db, where.site_id, current)):
                 return
@@ -312,22 +318,23 @@ def contradicted() -> Anchor | None:
     mine = entries.get(where.copy)
     if mine is not None:
         return None if head_seq >= mine.seq and _holds(db, where.site_id, mine) else mine
-    if any(head_seq >= a.seq and _holds(db, where.site_id, a) for a in entries.values()):
+    newest = max(entries.values(), key=lambda a: (a.at, a.seq))
+    if head_seq >= newest.seq and _holds(db, where.site_id, newest):
         return None
-    if _restored_here(where):
+    if _restored_here(db, where):
         return None
-    return max(entries.values(), key=lambda a: (a.at, a.seq))
+    return newest
 
 
-def _restored_here(where: _Where) -> bool:
+def _restored_here(db: peewee.Database, where: _Where) -> bool:
     """Whether a keyed event of this site's trail gave this copy its identity (an app restore)."""
     if where.copy == ORIGINAL_COPY:
         return False
-    rows = (AuditEvent.select(AuditEvent.detail)
-            .where((AuditEvent.origin_site == uuid.UUID(where.site_id)) & (AuditEvent.entity.in_(["clinic", "sync"]))
-                   & (AuditEvent.action.in_(RESTORE_ACTIONS)) & (AuditEvent.hash_kind == "hmac"))
-            .tuples())
-    for (detail,) in rows:
+    param = db.param
+    rows = db.execute_sql(f"SELECT detail FROM {AuditEvent._meta.table_name} WHERE origin_site = {param} "
+                          f"AND action IN ({param}, {param}) AND hash_kind = {param}",
+                          (AuditEvent.origin_site.db_value(uuid.UUID(where.site_id)), *RESTORE_ACTIONS, "hmac"))
+    for (detail,) in rows.fetchall():
         value = json.loads(detail) if isinstance(detail, str) else (detail or {})
         if str(value.get("database")) == where.copy:
             return True

@@ -272,3 +272,23 @@ def test_each_workstation_of_one_clinic_keeps_its_own_anchor(staffed_clinic, tmp
     assert [a.seq for a in audit_anchor.entries_here()] == [audit_anchor.head()[0]] != [front_desk[0]]
     at("front-desk")
     assert audit_anchor.anchor_findings() == [] and staffed_clinic.check().ok
+
+
+def test_an_old_copy_whose_identity_was_edited_stays_reported_after_more_work(clinic_file, tmp_path, capsys):
+    """Last week's copy put back with its `database_id` changed (so it looks like another copy):
+    it must hold the newest anchor, or name itself in a keyed restore event; it does neither, and
+    writing more events does not adopt it."""
+    _a_day_of_work(clinic_file, reads=2)
+    shutil.copyfile(clinic_file, tmp_path / "last-week.sqlite")
+    newest = _a_day_of_work(clinic_file, reads=4)
+    shutil.copyfile(tmp_path / "last-week.sqlite", clinic_file)
+    connection = sqlite3.connect(clinic_file)
+    connection.execute("DELETE FROM clinic_setting WHERE key = 'database_id'")
+    connection.execute("INSERT INTO clinic_setting (id, key, value, created_at, updated_at, version) "
+                       "VALUES ('0190aaaa000070008000000000000001', 'database_id', '\"0190aaaa-0000-7000-8000-000000000002\"', "
+                       "'2026-01-01', '2026-01-01', 1)")
+    connection.commit()
+    connection.close()
+    _a_day_of_work(clinic_file, reads=3)
+    code, out = _check(clinic_file, capsys)
+    assert code == 3 and f"this workstation saw event {newest}" in out
