@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import peewee
 from playhouse.schema_diff import diff_models
 
+from iopdesk.audit import anchor as audit_anchor
 from iopdesk.audit import chain as audit
-from iopdesk.audit.guards import guard_findings
-from iopdesk.audit.sealing import seal_findings
+from iopdesk.audit.checks import beside_chain
 from iopdesk.backup.before_upgrade import backup_before_upgrade
 from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
 from iopdesk.kernel.ids import new_id
@@ -120,6 +120,7 @@ class Clinic:
         self.actor = SYSTEM
 
     def close(self) -> None:
+        audit_anchor.write_pending()  # the anchor held back by its half-second limit
         if not self.db.is_closed():
             self.db.close()
         if isinstance(self.db, peewee.PostgresqlDatabase) and hasattr(self.db, "close_all"):
@@ -170,8 +171,9 @@ class Clinic:
 
     # -- health ----------------------------------------------------------------------------
     def check(self) -> CheckReport:
-        """Schema, storage integrity (SQLite), the audit chain, the guard triggers and the seal of every
-        signed record (one line per finding, naming the record), as readable lines."""
+        """Schema, storage integrity (SQLite), the audit chain and every finding beside it (the
+        trail's anchor on this workstation, the guard triggers, the seal of every signed record),
+        as readable lines, one per finding, each naming its record."""
         lines: list[str] = []
         ok = True
         status = self.schema()
@@ -196,12 +198,13 @@ class Clinic:
         else:
             ok = False
             lines.append(f"audit trail: BROKEN: {chain.problem}")
-        findings = guard_findings(self.db) + seal_findings()
-        lines.extend(f.line() for f in findings)
+        findings = beside_chain(recent=False)
+        lines.extend(finding.line() for finding in findings)
         if findings:
             ok = False
         else:
-            lines.append("seals: ok (every signed record matches its seal; every guard trigger in place)")
+            lines.append("seals: ok (every signed record matches its seal; every guard trigger in place; "
+                         "the trail holds this workstation's anchor)")
         return CheckReport(ok, tuple(lines))
 
 

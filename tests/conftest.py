@@ -53,6 +53,14 @@ def _clinic_clock_pinned():
     clock.pin(TEST_TODAY)
 
 
+@pytest.fixture(autouse=True)
+def _own_workstation_anchors(tmp_path_factory, monkeypatch):
+    """Each test is its own workstation as far as the audit anchor goes (iopdesk/audit/anchor.py):
+    the clinics copied from one template share a clinic id and site, and one test's trail must
+    not be another's anchor."""
+    monkeypatch.setenv("IOPDESK_AUDIT_ANCHOR_DIR", str(tmp_path_factory.mktemp("anchors")))
+
+
 @pytest.fixture
 def today() -> dt.date:
     """The clinic's today for this test run: build every date a test compares with "today" from it."""

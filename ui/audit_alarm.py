@@ -1,7 +1,7 @@
 """The red banner a workstation shows when its audit trail does not verify at start-up.
 
 `install_audit_alarm(window)` runs `clinic.audit.startup_check()` (fast: only this site's events
-since the last check) and, if the trail is broken or the audit key is missing, adds a red,
+since the last check, and the trail against this workstation's anchor) and, if the trail is broken or the audit key is missing, adds a red,
 unmovable bar across the top of the main window naming the problem and what to do. It holds no
 client information. Nothing is shown when the trail verifies.
 """
@@ -16,7 +16,7 @@ ALARM_STYLE = "background: #b00020; color: white; font-weight: bold; padding: 6p
 
 def alarm_text(problem: str) -> str:
     return ("Audit trail alarm: " + problem.rstrip(".") + ". Tell the clinic's administrator now; "
-            "they can run `iopdesk check` and restore the latest good backup.")
+            "Admin ▸ Audit lists what was found, and `iopdesk check` checks the whole trail.")
 
 
 def install_audit_alarm(window: QMainWindow) -> QToolBar | None:

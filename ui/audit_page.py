@@ -1,4 +1,12 @@
-"""The Audit tab of the Admin page: who saw or changed what, and a client's disclosures.
+"""The Audit tab of the Admin page: what the checks found, who saw or changed what, and a
+client's disclosures.
+
+On top, the findings of the audit checks (`clinic.audit.findings`): one row per finding, naming
+its area, the record it is about and the problem (docs/SECURITY.md says what to do). Opening the
+tab runs the start-up's fast subset (the newest events and this workstation's anchor of the
+trail); "Check whole trail" recomputes everything, as `iopdesk check` does. When the trail is
+older than the workstation's anchor (a restore made outside IOP Desk), "Acknowledge rollback…"
+asks the administrator why and records it in the audit trail (`clinic.audit.acknowledge_rollback`).
 
 Filters (client MRN, user name, from/to dates, each optional) drive `clinic.audit.report`; the
 `AuditTableModel` fetches it a page at a time as the view scrolls and sorts in SQL when a header
@@ -16,6 +24,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -118,6 +127,7 @@ class AuditPage(QWidget):
         self.setObjectName("auditPage")
         self.clinic = clinic
         layout = QVBoxLayout(self)
+        layout.addWidget(self._findings_box())
         filters = QHBoxLayout()
         self.mrn_edit = QLineEdit(objectName="auditClient", placeholderText=self.tr("any client"))
         self.mrn_edit.setAccessibleName(self.tr("Client MRN"))
@@ -170,6 +180,81 @@ class AuditPage(QWidget):
         self.show_button.clicked.connect(self.reload)
         self.mrn_edit.returnPressed.connect(self.reload)
         self.user_edit.returnPressed.connect(self.reload)
+
+    # -- findings of the checks ------------------------------------------------------------
+    def _findings_box(self) -> QGroupBox:
+        self.findings_box = QGroupBox(self.tr("Findings of the audit checks"), objectName="findingsBox")
+        box = QVBoxLayout(self.findings_box)
+        self.findings_status = QLabel(objectName="findingsStatus")
+        self.findings_status.setWordWrap(True)
+        self.findings = RowsTableModel((
+            (self.tr("Area"), lambda f: f.area),
+            (self.tr("Record"), lambda f: f.record or self.tr("the whole audit trail")),
+            (self.tr("Problem"), lambda f: f.problem),
+        ), self)
+        self.findings_view = make_table_view(self.findings, self.tr("Findings of the audit checks"))
+        self.findings_view.setObjectName("findingsTable")
+        self.findings_view.setWordWrap(True)
+        self.findings_view.horizontalHeader().setStretchLastSection(True)
+        self.findings_view.setMaximumHeight(180)
+        buttons = QHBoxLayout()
+        self.check_button = QPushButton(self.tr("Check &whole trail"), objectName="findingsCheckAll")
+        self.acknowledge_button = QPushButton(self.tr("Ac&knowledge rollback…"), objectName="findingsAcknowledge")
+        self.acknowledge_button.setToolTip(self.tr(
+            "The audit trail is older than this workstation's anchor: after a restore made outside IOP Desk, "
+            "say why; the acknowledgement is kept in the audit trail."))
+        buttons.addWidget(self.findings_status, 1)
+        buttons.addWidget(self.check_button)
+        buttons.addWidget(self.acknowledge_button)
+        box.addLayout(buttons)
+        box.addWidget(self.findings_view)
+        self.check_button.clicked.connect(lambda: self.load_findings(recent=False))
+        self.acknowledge_button.clicked.connect(lambda: self.acknowledge_rollback())
+        self.load_findings(recent=True)
+        return self.findings_box
+
+    def load_findings(self, *, recent: bool) -> None:
+        """List the findings: `recent`, the start-up's fast subset; else the whole trail."""
+        try:
+            found = self.clinic.audit.findings(recent=recent)
+        except Exception as error:  # noqa: BLE001 - the domain's sentence, never a traceback
+            self.findings.set_rows([])
+            self.findings_status.setText(user_message(error))
+            self.acknowledge_button.setEnabled(False)
+            return
+        self.findings.set_rows(found)
+        self.findings_view.resizeRowsToContents()
+        self.findings_view.setVisible(bool(found))
+        self.acknowledge_button.setEnabled(any(f.area == "anchor" for f in found))
+        scope = self.tr("the newest events and this workstation's anchor") if recent else self.tr("the whole trail")
+        if found:
+            count = self.tr("1 finding") if len(found) == 1 else self.tr("{n} findings").format(n=len(found))
+            self.findings_status.setText(self.tr(
+                "{count} in {scope}. See docs/SECURITY.md, \"On a finding\", before anything else.").format(
+                count=count, scope=scope))
+            self.findings_status.setStyleSheet("color: #b00020; font-weight: bold;")
+        else:
+            self.findings_status.setText(self.tr("No findings: {scope} verified.").format(scope=scope))
+            self.findings_status.setStyleSheet("")
+        self.findings_box.setTitle(self.tr("Findings of the audit checks: {n}").format(n=len(found)))
+
+    def acknowledge_rollback(self, reason: str | None = None) -> bool:
+        """Ask why the trail is older than the anchor (unless `reason` is given), then record the
+        acknowledgement; the domain's refusal is shown in the status line. True when recorded."""
+        if reason is None:
+            reason, accepted = QInputDialog.getMultiLineText(
+                self, self.tr("Acknowledge rollback"),
+                self.tr("The audit trail is older than this workstation's anchor. Say why (which backup was "
+                        "restored, by whom, when); it is kept in the audit trail:"))
+            if not accepted:
+                return False
+        try:
+            self.clinic.audit.acknowledge_rollback(reason)
+        except Exception as error:  # noqa: BLE001 - the domain's sentence, never a traceback
+            self.findings_status.setText(user_message(error))
+            return False
+        self.load_findings(recent=True)
+        return True
 
     def _filters(self) -> dict:
         def day(check, edit):

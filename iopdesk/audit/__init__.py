@@ -1,1 +1,1 @@
-"""The audit trail: the keyed hash chain of events (chain), its key kept outside the database (keys), and the check that signed notes still read as signed (seals)."""
+"""The audit trail: the keyed hash chain of events (chain), its key kept outside the database (keys), its head anchored outside the clinic file on each workstation (anchor), the check that signed notes still read as signed (seals), and every check's findings in one shape (findings) gathered in one place (checks)."""

@@ -17,6 +17,9 @@ rewriting it wholesale as plain SHA-256 or moving `keyed_from` is caught as well
 file exists, the head must carry a valid MAC. Chains synced from other sites are checked link by
 link with the same clinic key (every site of a clinic shares it); their ends by their own site.
 
+The head is also anchored outside the file, on each workstation, after every commit that moves it
+(iopdesk/audit/anchor.py), which catches a trail wiped with its guard dropped or a file rolled back.
+
 Checks. `verify_chain` recomputes every event (the `iopdesk check`); `verify_recent` (start-up)
 recomputes only this site's events after a keyed checkpoint (seq + hash, HMACed, in the head)
 that the last successful check left, then moves the checkpoint; both also check the head's MAC.
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 
 import peewee
 
+from iopdesk.audit import anchor as audit_anchor
 from iopdesk.audit import keys as audit_keys
 from iopdesk.errors import IopDeskError
 from iopdesk.kernel.clock import utcnow
@@ -162,6 +166,7 @@ def _append(events: list[tuple]) -> None:
                          mac=head_mac(key, seq, previous, head.keyed_from)).where(
             AuditHead.name == "main"
         ).execute()
+        audit_anchor.after_head_moved(key, (head.seq, head.event_hash), seq, previous)
 
 
 @dataclass(frozen=True)

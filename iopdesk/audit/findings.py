@@ -24,3 +24,4 @@ class Finding:
     def line(self) -> str:
         """The finding as one line of `iopdesk check` output."""
         return f"{self.area}: {self.record}: {self.problem}" if self.record else f"{self.area}: {self.problem}"
+

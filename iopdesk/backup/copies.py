@@ -17,6 +17,10 @@ Invariants:
 - A restore never overwrites: it writes a new file, checks it (storage, schema, audit trail),
   gives it a new identity (so sync peers re-send what the backup lacks), and only then moves it
   to the name asked for.
+- Every backup carries its own audit head, sealed (setting `audit_anchor`, iopdesk/audit/anchor.py);
+  a restore refuses a backup whose trail no longer reaches it, and its "restore" event names the
+  backup's anchor and the workstation anchor it supersedes, so the restored copy, with its new
+  identity, is recognised as a restore and gets an anchor of its own.
 Backup files are named clinic-YYYYMMDD-HHMMSS.sqlite (UTC); iopdesk/storage/backup_folder.py
 reads the folder (storage names the latest good backup when it refuses a damaged file). A PostgreSQL clinic is backed up
 with `pg_dump` (see `pg_dump_command`).
@@ -192,7 +196,7 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
         from iopdesk.storage.encryption import encrypted_copy
 
         report("copying", 0, 1)
-        counts = encrypted_copy(source, key, out)
+        counts = _carry_anchor(out, key, encrypted_copy(source, key, out))
         report("copying", 1, 1)
         return recorded(source, key, BackupReport(out, counts, 0, time.monotonic() - started), encrypted=True)
     try:
@@ -200,11 +204,12 @@ def backup_clinic(db_or_path, out: Path, *, progress: Progress | None = None,
             pages = _copy(source, temporary, report)
             report("checking", 0, 1)
             _check_copy(temporary, pages[1])
+            counts = _carry_anchor(temporary, None, pages[1])
         report("checking", 1, 1)
     except (sqlite3.Error, OSError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise DatabaseUnavailable(f"The backup could not be written to {out}: {reason}. Nothing was kept.") from None
-    return recorded(source, None, BackupReport(out, pages[1], pages[0], time.monotonic() - started),
+    return recorded(source, None, BackupReport(out, counts, pages[0], time.monotonic() - started),
                     encrypted=False)
 
 
@@ -333,18 +338,8 @@ def _copy_encrypted(file: Path, key: str, target: Path) -> None:
                               "choose an older backup.") from None
 
 
-def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, int, int]:
-    """Check the restored copy at `path` and give it a new identity; returns (database id,
-    audit events verified, schema version). `key` opens an encrypted copy."""
-    import uuid
-
-    from iopdesk.audit import chain as audit
-    from iopdesk.models import ClinicSetting, writing_as_site
-    from iopdesk.permissions import SYSTEM
-    from iopdesk.storage.db import database
-    from iopdesk.storage.schema import schema_status
-    from iopdesk.sync.session import new_database_identity
-
+def _open_copy(path: Path, key: str | None) -> peewee.Database:
+    """A connection to the copy at `path` (a backup being written or restored), kept one file."""
     pragmas = {"foreign_keys": 1, "journal_mode": "delete"}
     if key is None:
         db = peewee.SqliteDatabase(str(path), pragmas=pragmas, lock_type="IMMEDIATE")
@@ -353,6 +348,58 @@ def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, in
 
         db = SqlCipherDatabase(str(path), passphrase=key, pragmas=pragmas, lock_type="IMMEDIATE")
     db.connect()
+    return db
+
+
+def _carry_anchor(path: Path, key: str | None, counts: Mapping[str, int]) -> dict[str, int]:
+    """Seal the copy's own audit head into it (setting `audit_anchor`, iopdesk/audit/anchor.py), so
+    a restore can tell its trail is whole; returns the copy's row `counts` with that row. A file
+    that is not a current clinic, or a clinic without an audit key here, carries none (a restore
+    then checks the trail alone)."""
+    counts = dict(counts)
+    import uuid
+
+    from iopdesk.audit import anchor as audit_anchor
+    from iopdesk.errors import IopDeskError
+    from iopdesk.models import ClinicSetting, writing_as_site
+    from iopdesk.storage.db import database
+
+    db = _open_copy(path, key)
+    try:
+        if "clinic_setting" not in db.get_tables() or "audit_head" not in db.get_tables():
+            return counts
+        with database.bound_to(db):
+            site = ClinicSetting.get_or_none(ClinicSetting.key == "this_site")
+            if site is None:
+                return counts
+            with writing_as_site(uuid.UUID(str(site.value))), db.atomic():
+                try:
+                    carried = audit_anchor.head_anchor()
+                except (IopDeskError, peewee.DatabaseError):
+                    return counts
+                if carried is not None:
+                    ClinicSetting.delete().where(ClinicSetting.key == audit_anchor.BACKUP_SETTING).execute()
+                    ClinicSetting.create(key=audit_anchor.BACKUP_SETTING, value=carried)
+            counts["clinic_setting"] = ClinicSetting.select().count()
+    finally:
+        db.close()
+    return counts
+
+
+def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, int, int]:
+    """Check the restored copy at `path` and give it a new identity; returns (database id,
+    audit events verified, schema version). `key` opens an encrypted copy."""
+    import uuid
+
+    from iopdesk.audit import anchor as audit_anchor
+    from iopdesk.audit import chain as audit
+    from iopdesk.models import ClinicSetting, writing_as_site
+    from iopdesk.permissions import SYSTEM
+    from iopdesk.storage.db import database
+    from iopdesk.storage.schema import schema_status
+    from iopdesk.sync.session import new_database_identity
+
+    db = _open_copy(path, key)
     try:
         integrity = [row[0] for row in db.execute_sql("PRAGMA integrity_check").fetchall()]
         if integrity != ["ok"]:
@@ -372,10 +419,23 @@ def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, in
                 if not chain.ok:
                     raise DatabaseDamaged(f"The backup {source} has a broken audit trail ({chain.problem}); "
                                           "choose an older backup.")
+                carried = ClinicSetting.get_or_none(ClinicSetting.key == audit_anchor.BACKUP_SETTING)
+                problem = audit_anchor.carried_anchor_problem(carried.value) if carried else ""
+                if problem:
+                    raise DatabaseDamaged(f"The backup {source} was changed after it was written ({problem}); "
+                                          "choose an older backup.")
                 with db.atomic():
                     database_id = new_database_identity()
-                    audit.record(SYSTEM, "restore", "clinic", None,
-                                 detail={"backup": source.name, "database": database_id})
+                    detail = {"backup": source.name, "database": database_id}
+                    if carried is not None:
+                        detail["backup_anchor"] = {"seq": carried.value.get("seq"), "hash": carried.value.get("hash")}
+                        ClinicSetting.delete().where(ClinicSetting.key == audit_anchor.BACKUP_SETTING).execute()
+                    audit_anchor.write_pending()
+                    replaced = audit_anchor.entries_here()
+                    if replaced:
+                        detail["anchor_before"] = {"seq": replaced[-1].seq, "hash": replaced[-1].hash,
+                                                   "at": replaced[-1].at}
+                    audit.record(SYSTEM, "restore", "clinic", None, detail=detail)
     finally:
         db.close()
     return database_id, chain.events, status.version

@@ -4,6 +4,8 @@
     iopdesk audit disclosures --client MRN        date, time, client, user, recipient, description
     iopdesk audit key --export FILE               carry the clinic's audit key to another workstation
     iopdesk audit key --import FILE               install it here (no sign-in: only this clinic's key fits)
+    iopdesk audit acknowledge-rollback --reason TEXT   accept a trail older than this workstation's anchor
+                                                  (a restore made outside IOP Desk); audited
 
 The report and disclosures act as an administrator (`--as`, password from IOPDESK_ADMIN_PASSWORD
 or asked); reading them is audited. Times are local. `--csv` writes comma-separated values to
@@ -43,6 +45,14 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     which.add_argument("--export", dest="export_file", metavar="FILE", help="write the key to FILE (0600)")
     which.add_argument("--import", dest="import_file", metavar="FILE", help="install the key in FILE here")
     key.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+    rollback = actions.add_parser(
+        "acknowledge-rollback", parents=[common],
+        help="accept an audit trail older than this workstation's anchor (audited)",
+        description="After a restore made outside IOP Desk (pg_restore, an old file copied back), `iopdesk "
+                    "check` reports the trail as older than this workstation's anchor. Once you know why, "
+                    "acknowledge it: the reason is kept in the audit trail and the anchor follows the trail again.")
+    rollback.add_argument("--reason", required=True, metavar="TEXT", help="why the trail is older (which backup, who)")
+    rollback.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
 
 
 def _sign_in(clinic, args) -> None:
@@ -65,6 +75,11 @@ def run(args, open_clinic) -> int:
             print(f"Wrote the clinic's audit key to {path}; keep it as secret as a password.")
             return 0
         _sign_in(clinic, args)
+        if args.audit_command == "acknowledge-rollback":
+            anchor = clinic.audit.acknowledge_rollback(args.reason)
+            print(f"Acknowledged: the audit trail no longer holds event {anchor.seq} this workstation saw; "
+                  "the acknowledgement is in the audit trail and the anchor follows the trail again.")
+            return 0
         if args.audit_command == "disclosures":
             client = clinic.clients.by_mrn(args.client)
             rows = [[d.disclosed_at.strftime("%Y-%m-%d"), d.disclosed_at.strftime("%H:%M"), client.mrn,

@@ -4,7 +4,8 @@ The audit report answers "who saw or changed what, when, for which client", filt
 MRN, user and local dates and sorted in SQL by any of its columns; reading it needs
 `admin.audit` and is itself audited (once per new query, not per page). There are no audit
 settings: every read and write of client information is always audited, and nobody can turn
-that off. The audit key's export needs an administrator (it is audited); installing a key needs
+that off. Findings of the checks (the chain, the workstation's anchor of the trail, …) are listed
+for an administrator, who alone may acknowledge a trail rolled back outside the app. The audit key's export needs an administrator (it is audited); installing a key needs
 no one, since only the key matching this database's fingerprint is accepted.
 """
 
@@ -17,8 +18,12 @@ from pathlib import Path
 
 import peewee
 
+from iopdesk.audit import anchor as audit_anchor
 from iopdesk.audit import chain as audit
 from iopdesk.audit import keys as audit_keys
+from iopdesk.audit.anchor import Anchor
+from iopdesk.audit.checks import beside_chain, collect
+from iopdesk.audit.findings import Finding
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.validation import as_date
 from iopdesk.models import AuditEvent, Client
@@ -79,9 +84,56 @@ class AuditService(Service):
         return audit.verify_chain()
 
     def startup_check(self) -> audit.ChainReport:
-        """The quick check run when the app opens (this site's events since the last check);
-        its problem, if any, is the alarm to show."""
-        return audit.verify_recent()
+        """The quick check run when the app opens: this site's events since the last check, and
+        the trail against this workstation's anchor (and whatever else `findings.beside_chain`
+        checks at start-up). Its problem, if any, is the alarm to show."""
+        found = beside_chain(recent=True)  # first: verify_recent moves the checkpoint it reads
+        report = audit.verify_recent()
+        if not report.ok:
+            return report
+        if found:
+            return audit.ChainReport(False, report.events, "; ".join(f.line() for f in found))
+        return report
+
+    def findings(self, *, recent: bool = False) -> list[Finding]:
+        """Every finding of the checks (the chain, the anchor, …), each naming its record, for
+        Admin ▸ Audit (admin only; the findings hold no client information)."""
+        self.actor.require("admin.audit")
+        return collect(recent=recent)
+
+    def acknowledge_rollback(self, reason: str) -> Anchor:
+        """An administrator accepts that the trail is older than this workstation's anchor (a
+        restore made outside IOP Desk, e.g. pg_restore or an old file copied back): audited
+        ("acknowledge_rollback", with the reason and the anchor it contradicted), after which the
+        anchor follows the trail again. Returns the anchor acknowledged.
+
+        PermissionDenied without admin.audit; ValidationError (field "reason") without a reason,
+        or when the trail contradicts no anchor here.
+        """
+        self.actor.require("admin.audit")
+        reason = " ".join((reason or "").split())
+        if not reason:
+            raise ValidationError("Reason: say why the audit trail is older than this workstation's anchor "
+                                  "(e.g. which backup was restored, and by whom).", field="reason")
+        try:
+            anchor = audit_anchor.contradicted()
+        except audit_anchor.AnchorAltered as exc:
+            anchor, altered = None, str(exc)
+        else:
+            altered = ""
+        if anchor is None and not altered:
+            raise ValidationError("Reason: the audit trail contradicts no anchor on this workstation; there is "
+                                  "nothing to acknowledge.", field="reason")
+        with self.db.atomic():
+            seq, head_hash = audit_anchor.head()
+            detail = {"reason": reason[:500], "trail_ends_at": seq}
+            if anchor is not None:
+                detail.update(anchor_seq=anchor.seq, anchor_hash=anchor.hash, anchor_at=anchor.at)
+            else:
+                detail["anchor_problem"] = altered
+            self._audit("acknowledge_rollback", "audit_trail", None, detail=detail)
+            audit_anchor.move_to_head(audit_keys.database_key(create=False))
+        return anchor or audit_anchor.Anchor("", seq, head_hash, "")
 
     def for_client(self, client_id) -> list[AuditEntry]:
         """Who saw or changed what in one client's chart (admin only)."""

@@ -8,6 +8,8 @@ Bookkeeping rules (each learned from other projects' data-loss bugs):
   confirmed checkpoint (`acked_upto`), never from what was merely sent.
 - A database restored from a backup has a new identity (`database_id`); a peer that sees a new
   identity re-sends everything since the beginning, and accepts everything again.
+- Every sync file carries the sender's audit head as a sealed anchor (header `audit_anchor`,
+  iopdesk/audit/anchor.py): where the sending site's trail stood when the file was written.
 - Edits are ordered by row version, never by the wall clock; the device time of an edit
   (`updated_at`) and the time it was received here (`sync_change.recorded_at`) are both kept.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import peewee
 
+from iopdesk.audit import anchor as audit_anchor
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.ids import new_id
@@ -240,6 +243,7 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
             "from_database": me.database_id, "to_site": peer_site, "since": since,
             "ack": state.received_upto, "ack_database": state.peer_database,
             "resend_all": bool(state.resend_all), "written_at": utcnow().isoformat(),
+            "audit_anchor": audit_anchor.head_anchor(),
         }
     upto = horizon(db)
     header["upto"] = upto

@@ -225,14 +225,16 @@ def test_a_damaged_clinic_file_is_refused_at_open_and_the_latest_backup_offered(
 
 def test_a_backup_adds_only_its_own_audit_event_to_the_source(busy_clinic, tmp_path):
     """Taking a backup writes one audit event to the clinic (and its sync change log entry), after
-    the copy, so the copy holds the clinic as it was; the chain still verifies."""
+    the copy, so the copy holds the clinic as it was, plus its own sealed anchor (one setting);
+    the chain still verifies."""
     clinic, _ = busy_clinic
     path = tmp_path / "clinic.sqlite"
     before = counts(path)
     report = backup_clinic(clinic, tmp_path / "b.sqlite")
     after = counts(path)
     assert {t for t in after if after[t] != before[t]} == {"audit_event", "sync_change"}
-    assert after["audit_event"] == before["audit_event"] + 1 and counts(report.path) == before
+    assert after["audit_event"] == before["audit_event"] + 1
+    assert counts(report.path) == {**before, "clinic_setting": before["clinic_setting"] + 1}
     assert audit.verify_chain().ok
 
 

@@ -228,3 +228,25 @@ def test_a_header_whose_signature_is_not_one_is_called_damaged(tmp_path, mac):
     path.write_bytes(MAGIC + json.dumps({"format": 1, "mac": mac}).encode() + b"\n" + b"\x1f\x8b")
     with pytest.raises(ValidationError, match="^Sync file: its header is damaged"):
         read_sync_file(path, sync_key=b"k" * 32)
+
+
+def test_a_sync_file_carries_the_senders_sealed_audit_anchor(three_sites_as_admin, tmp_path):
+    """The file says where North's audit trail stood when it was written (its checkpoint of the
+    trail, sealed with the clinic's audit key): North's trail holds that event."""
+    import json
+
+    from iopdesk.audit import anchor as audit_anchor
+    from iopdesk.sync.files import MAGIC
+
+    _, north, _, client_id = three_sites_as_admin
+    north.edit_client(client_id, phone="555-0606")
+    with north.on():
+        head = audit_anchor.head()
+    _export(north, tmp_path / "north.sync")
+    data = (tmp_path / "north.sync").read_bytes()
+    header = json.loads(data[len(MAGIC):data.index(b"\n", len(MAGIC))])
+    carried = header["audit_anchor"]
+    assert (carried["seq"], carried["hash"]) == head
+    with north.on() as clinic:
+        assert carried["site_id"] == str(clinic.site.id) and audit_anchor.carried_anchor_problem(carried) == ""
+        assert "altered" in audit_anchor.carried_anchor_problem({**carried, "seq": head[0] - 1})

@@ -112,3 +112,67 @@ def test_a_broken_trail_raises_a_red_alarm_in_the_main_window(qtbot, court_relea
     assert alarmed.audit_alarm is not None
     text = alarmed.audit_alarm.findChild(QLabel, "auditAlarmText")
     assert text is not None and f"audit event {newest} was altered" in text.text()
+
+
+def test_a_wiped_trail_raises_the_alarm_naming_the_anchor(qtbot, court_release, tmp_path):
+    """The guard dropped and every event deleted: the trail "verifies" (0 events), but the window
+    opens with the alarm naming the event this workstation saw last."""
+    from iopdesk.audit import anchor as audit_anchor
+
+    clinic, _ = court_release
+    clinic.login("admin", ADMIN_PASSWORD)
+    (anchored,) = audit_anchor.entries_here()
+    drop_guards(clinic.db)
+    sql(clinic.db, "DELETE FROM audit_event")
+    sql(clinic.db, "DELETE FROM audit_head")
+    window = MainWindow(clinic, settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    text = window.audit_alarm.findChild(QLabel, "auditAlarmText").text()
+    assert f"the audit trail ends at event 0 but this workstation saw event {anchored.seq}" in text
+    assert "Admin ▸ Audit" in text
+
+
+def test_admin_sees_a_rolled_back_trail_as_a_finding_and_acknowledges_it(qtbot, clinic_file, tmp_path, monkeypatch):
+    """Last week's copy of the clinic file was put back by hand: Admin ▸ Audit lists the finding
+    (area, record, problem naming the anchor); the admin acknowledges it with a reason, which
+    lands in the audit trail, and the list empties."""
+    import shutil
+
+    import iopdesk
+    from iopdesk.audit import anchor as audit_anchor
+    from iopdesk.models import AuditEvent
+
+    clinic = iopdesk.open_clinic(str(clinic_file))
+    clinic.login("admin", ADMIN_PASSWORD)
+    clinic.close()
+    shutil.copyfile(clinic_file, tmp_path / "last-week.sqlite")
+    clinic = iopdesk.open_clinic(str(clinic_file))
+    clinic.login("admin", ADMIN_PASSWORD)
+    clinic.audit.report()
+    seen = audit_anchor.head()[0]
+    clinic.close()
+    shutil.copyfile(tmp_path / "last-week.sqlite", clinic_file)
+    clinic = iopdesk.open_clinic(str(clinic_file))
+    try:
+        clinic.login("admin", ADMIN_PASSWORD)
+        page = AuditPage(clinic)
+        qtbot.addWidget(page)
+        page.resize(1100, 640)
+        page.show()
+        assert page.findings.rowCount() == 1 and page.acknowledge_button.isEnabled()
+        finding = page.findings.row_value(0)
+        assert finding.area == "anchor" and finding.record == f"workstation anchor at event {seen}"
+        assert f"this workstation saw event {seen}" in finding.problem
+        assert "1 finding" in page.findings_status.text()
+        page.grab().save(str(tmp_path / "audit-findings.png"))
+        monkeypatch.setattr("ui.audit_page.QInputDialog.getMultiLineText",
+                            lambda *args, **kwargs: ("Restored last week's copy after the disk failed", True))
+        qtbot.mouseClick(page.acknowledge_button, Qt.MouseButton.LeftButton)
+        assert page.findings.rowCount() == 0 and not page.acknowledge_button.isEnabled()
+        assert "No findings" in page.findings_status.text()
+        event = AuditEvent.select().where(AuditEvent.action == "acknowledge_rollback").get()
+        assert event.actor == "admin" and event.detail["anchor_seq"] == seen
+        qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
+        assert page.findings.rowCount() == 0 and "whole trail verified" in page.findings_status.text()
+    finally:
+        clinic.close()

@@ -8,6 +8,10 @@ its own phases (imports, open with its integrity check, sign-in, window, first p
 is an interpreter that imports sqlite3, opens the same file and runs SELECT 1. The second figure
 is the peak RSS of those runs: opening the clinic must not read the file into memory, so it is
 set beside an interpreter holding nothing but PySide6 and a QApplication (the floor there).
+The third is the start-up audit check alone (`clinic.audit.startup_check`: this site's events
+since the last check, the head's seal, and the trail against this workstation's anchor), in
+process, each time after a day's worth of new events (a group session's, written untimed); its
+floor reads the same rows with raw sqlite3.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from tools.bench.harness import ROOT, Figure, working_copy
 START_TARGET = 1.5  # seconds, launch to an interactive main window
 RSS_TARGET = 250.0  # MB: Qt and the app's code (~150 MB) plus headroom; the file is ~2 GB
 RUNS = 5
+AUDIT_CHECK_TARGET = 0.100  # seconds: start-up audit check, newest events and the anchor
+AUDIT_CHECK_RUNS = 15
+NEW_EVENTS = 40  # about one group session's save (15 attendees) and a few reads
 USER = "clinician3"  # ten open episodes and two group sessions on the scale clinic's last day
 AS_OF = "2026-11-20"  # the day the scale clinic is generated as of
 FLOOR_CODE = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1').fetchone(); "
@@ -59,6 +66,45 @@ def clinic_copy(scale_path: Path, work_dir: Path) -> Path:
     return target
 
 
+def time_audit_check(path: Path) -> tuple[tuple[float, ...], tuple[float, ...], int]:
+    """Samples of the start-up audit check after NEW_EVENTS new events each, the raw-SQL floor's
+    samples, and the trail's length."""
+    import sqlite3
+
+    import iopdesk
+    from iopdesk.audit import chain
+    from iopdesk.permissions import SYSTEM
+
+    clinic = iopdesk.open_clinic(str(path), create=False)
+    try:
+        assert clinic.audit.startup_check().ok, "bench: the scale clinic's trail does not verify"
+        samples, floors = [], []
+        for _ in range(AUDIT_CHECK_RUNS):
+            with chain.batched():
+                for _ in range(NEW_EVENTS):
+                    chain.record(SYSTEM, "read", "clinic")
+            began = time.perf_counter()
+            report = clinic.audit.startup_check()
+            samples.append(time.perf_counter() - began)
+            assert report.ok, report.problem
+        site = str(clinic.site.id).replace("-", "")
+        events = clinic.db.execute_sql("SELECT count(*) FROM audit_event").fetchone()[0]
+    finally:
+        clinic.close()
+    raw = sqlite3.connect(path)
+    try:
+        for _ in range(AUDIT_CHECK_RUNS):
+            began = time.perf_counter()
+            seq, _hash = raw.execute("SELECT seq, event_hash FROM audit_head WHERE name = 'main'").fetchone()
+            raw.execute("SELECT event_hash FROM audit_event WHERE origin_site = ? AND seq = ?", (site, seq)).fetchone()
+            raw.execute("SELECT * FROM audit_event WHERE origin_site = ? AND seq > ? ORDER BY seq",
+                        (site, seq - NEW_EVENTS)).fetchall()
+            floors.append(time.perf_counter() - began)
+    finally:
+        raw.close()
+    return tuple(samples), tuple(floors), events
+
+
 def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     path = clinic_copy(scale_path, work_dir)
     app_args = ["-m", "tools.bench.startup_child", "app", str(path), USER, str(work_dir / "startup-ui.ini"), AS_OF]
@@ -82,8 +128,13 @@ def run(scale_path: Path, work_dir: Path) -> list[Figure]:
     rss = tuple(report["maxrss_mb"] for _, report in runs)
     rss_note = (f"peak RSS at first page; file {size_gb:.1f} GB; floor = interpreter with PySide6 and a "
                 f"QApplication ({bare:.0f} MB); app adds {statistics.median(rss) - bare:.0f} MB")
+    audit_samples, audit_floor, events = time_audit_check(path)
     return [
         Figure("cold start to the main window, launch to first page (10,000 clients)", tuple(spawn), START_TARGET,
                unit="s", note=note, floor=floor),
         Figure("memory after opening the clinic (peak RSS)", rss, RSS_TARGET, unit="MB", note=rss_note, floor=bare),
+        Figure(f"start-up audit check: {NEW_EVENTS} new events and the workstation's anchor", audit_samples,
+               AUDIT_CHECK_TARGET,
+               note=f"trail of {events:,} events; recomputes only the new ones, the head's seal and the anchor's "
+                    "event; floor: the same rows read with raw sqlite3", floor=statistics.median(audit_floor)),
     ]
