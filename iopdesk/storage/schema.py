@@ -17,7 +17,7 @@ import peewee
 from playhouse.migrations import Runner
 
 from iopdesk.errors import SchemaTooNew
-from iopdesk.storage.db import HISTORY_TABLE
+from iopdesk.storage.db import HISTORY_TABLE, database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _PG_LOCK_KEY = 0x10BDE5C  # any constant; serialises migrations between workstations
@@ -69,7 +69,9 @@ def upgrade(db: peewee.Database, target: str | None = None) -> list[str]:
     Raises SchemaTooNew, leaving the database untouched, if it is newer than this program.
     """
     _refuse_if_newer(schema_status(db))
-    with db.atomic():
+    # Migrations that go through the models (sealing what was signed, 0009) must read and write
+    # the database being upgraded, whatever the models are bound to elsewhere in this process.
+    with database.bound_to(db), db.atomic():
         if isinstance(db, peewee.PostgresqlDatabase):
             db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
         status = schema_status(db)
