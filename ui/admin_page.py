@@ -199,7 +199,7 @@ class AdminPage(QWidget):
         self.splitter.setStretchFactor(1, 1)
         from ui.audit_page import add_audit_tab
 
-        layout.addWidget(add_named_notes_tab(add_emergency_tab(add_audit_tab(self.splitter, clinic), clinic, ops),
+        layout.addWidget(add_named_notes_tab(add_emergency_tab(add_audit_tab(self.splitter, clinic, ops), clinic, ops),
                                              clinic, ops), 1)
         ops.changes_applied.connect(self._changes_applied)
 

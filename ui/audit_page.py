@@ -38,7 +38,7 @@ from ui.admin_tabs import admin_tabs
 from ui.chart import make_table_view
 from ui.date_fields import DateField, entries_ready
 from ui.dates import date_text, stamp_text, time_text
-from ui.operations import user_message
+from ui.operations import Operations, user_message
 from ui.rows_model import RowsTableModel
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -122,10 +122,11 @@ class AuditTableModel(QAbstractTableModel):
 class AuditPage(QWidget):
     """Filters, the audit report, and (for one client) the accounting of disclosures."""
 
-    def __init__(self, clinic, parent: QWidget | None = None) -> None:
+    def __init__(self, clinic, parent: QWidget | None = None, *, ops: Operations | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("auditPage")
         self.clinic = clinic
+        self.ops = ops  # the whole-trail check runs on its worker: it reads every event and record
         layout = QVBoxLayout(self)
         layout.addWidget(self._findings_box())
         filters = QHBoxLayout()
@@ -214,14 +215,32 @@ class AuditPage(QWidget):
         return self.findings_box
 
     def load_findings(self, *, recent: bool) -> None:
-        """List the findings: `recent`, the start-up's fast subset; else the whole trail."""
+        """List the findings: `recent`, the start-up's fast subset (tens of milliseconds); else the
+        whole trail, which reads every event and signed record and so runs off the GUI thread
+        when the page has an Operations."""
+        if not recent and self.ops is not None:
+            self.check_button.setEnabled(False)
+            self.findings_status.setText(self.tr("Checking the whole trail…"))
+            self.findings_status.setStyleSheet("")
+            self.ops.run(lambda: self.clinic.audit.findings(recent=False),
+                         on_success=lambda found: self._show_findings(found, recent=False),
+                         on_failure=self._findings_refused)
+            return
         try:
             found = self.clinic.audit.findings(recent=recent)
         except Exception as error:  # noqa: BLE001 - the domain's sentence, never a traceback
-            self.findings.set_rows([])
-            self.findings_status.setText(user_message(error))
-            self.acknowledge_button.setEnabled(False)
+            self._findings_refused(error)
             return
+        self._show_findings(found, recent=recent)
+
+    def _findings_refused(self, error: BaseException) -> None:
+        self.check_button.setEnabled(True)
+        self.findings.set_rows([])
+        self.findings_status.setText(user_message(error))
+        self.acknowledge_button.setEnabled(False)
+
+    def _show_findings(self, found: list, *, recent: bool) -> None:
+        self.check_button.setEnabled(True)
         self.findings.set_rows(found)
         self.findings_view.resizeRowsToContents()
         self.findings_view.setVisible(bool(found))
@@ -289,12 +308,12 @@ class AuditPage(QWidget):
         self.disclosures_box.show()
 
 
-def add_audit_tab(sync_widget: QWidget, clinic) -> QWidget:
+def add_audit_tab(sync_widget: QWidget, clinic, ops: Operations | None = None) -> QWidget:
     """The Admin page's body: `sync_widget` alone, or tabs "Sync" and "Audit" for users who may
     read the audit report."""
     if not clinic.actor.can("admin.audit"):
         return sync_widget
     tabs = admin_tabs(sync_widget)
-    tabs.page_audit = AuditPage(clinic)
+    tabs.page_audit = AuditPage(clinic, ops=ops)
     tabs.addTab(tabs.page_audit, tabs.tr("&Audit"))
     return tabs

@@ -216,7 +216,7 @@ def test_the_command_line_exports_and_imports_a_client(demo_as_supervisor, tmp_p
     assert f"Imported client {mrn}" in capsys.readouterr().out
 
 
-def test_two_notes_of_one_date_written_a_minute_apart_get_a_pdf_each_and_import(clinic_file, tmp_path, sqlite_template):
+def test_two_notes_of_one_date_written_a_minute_apart_get_a_pdf_each_and_import(clinic_file, tmp_path):
     """Time-ordered ids of notes written within about a minute share their first 8 characters; each
     note's PDF is named by its whole id, so both are in the export, each listed once, and it imports."""
     manifest, _ = two_notes_of_one_day(clinic_file, tmp_path / "out", pdfs=True)
@@ -225,8 +225,8 @@ def test_two_notes_of_one_date_written_a_minute_apart_get_a_pdf_each_and_import(
     pdfs = sorted(a["file"] for a in manifest.attachments if a["file"].startswith("pdf/note_"))
     assert pdfs == sorted(f"pdf/note_{n['service_date']}_{n['id']}.pdf" for n in notes)
     assert len({a["sha256"] for a in manifest.attachments if a["file"] in pdfs}) == 2
-    target = tmp_path / "target.sqlite"
-    shutil.copyfile(sqlite_template, target)
-    with iopdesk.open_clinic(str(target)) as empty:
+    # A clinic of its own (a copy of the template would be the source's own clinic and site, a
+    # trail this workstation's anchor says was cut).
+    with iopdesk.open_clinic(str(tmp_path / "target.sqlite")) as empty:
         assert import_client_record(empty, tmp_path / "out", trust=manifest.signer).inserted > 0
         assert empty.check().ok, empty.check().lines

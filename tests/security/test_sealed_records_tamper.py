@@ -62,57 +62,61 @@ def signed_file(tmp_path_factory, staffed_sqlite_template) -> tuple[Path, dict[s
     path = tmp_path_factory.mktemp("sealed") / "clinic.sqlite"
     shutil.copyfile(staffed_sqlite_template, path)
     ids: dict[str, str] = {}
-    with iopdesk.open_clinic(str(path)) as clinic:
-        clinic.login("clinician", ADMIN_PASSWORD)
-        client, episode = admit_marisol(clinic)
-        clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence",
-                                      primary=True, noted_on=episode.admitted_on)
-        plan = signed_plan(clinic, episode)
-        ids["treatment_plan"] = plan.id
-        review, _ = clinic.plans.record_review(
-            plan.id, reviewed_on=TODAY, summary="Attending; mood improving.", expected_version=plan.version,
-            progress={o.id: ("some_progress", "steady") for o in plan.objectives})
-        ids["plan_review"] = review.id
-        revision, _ = clinic.plans.revise(plan.id)
-        clinic.plans.sign(revision.id, expected_version=revision.version,
-                          client_signature_name="Marisol Quintana-Reyes", client_signed_on=TODAY)
-        clinic.login("intern", ADMIN_PASSWORD)
-        note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=TODAY,
-                                            starts_at="10:00", minutes=45, sections=DAP,
-                                            objective_ids=[plan.objectives[0].id])
-        note, _ = clinic.notes.sign(note.id, note.version)
-        clinic.login("supervisor", ADMIN_PASSWORD)
-        note, _ = clinic.notes.cosign(note.id, note.version)
-        ids["note"] = note.id
-        addendum, _ = clinic.notes.add_addendum(note.id, "Client called afterwards: safe, plans to attend.")
-        ids["note_addendum"] = addendum.id
-        clinic.login("clinician", ADMIN_PASSWORD)
-        consent, _ = clinic.consents.record(client.id, **consent_fields())
-        ids["disclosure"] = clinic.disclosures.record_release(client.id, "Harbor County Drug Court",
-                                                              "Treatment plan v1")[0].id
-        clinic.consents.revoke(consent.id, TODAY)
-        ids["consent"] = consent.id
-        clinic.login("prescriber", ADMIN_PASSWORD)
-        med, _ = clinic.meds.add_medication(client.id, drug="buprenorphine/naloxone", amount="8", unit="mg",
-                                            route="sublingual", frequency="once daily", reason="OUD", is_mat=True,
-                                            started_on=TODAY - dt.timedelta(days=7))
-        clinic.login("clinician", ADMIN_PASSWORD)
-        ids["mat_administration"] = clinic.meds.record_mat_dose(
-            client.id, med.id, given_at=clock.now().replace(microsecond=0), amount="8", unit="mg")[0].id
-        ids["drug_screen"] = clinic.meds.record_drug_screen(
-            client.id, collected_on=TODAY, observed=True,
-            results={"buprenorphine": True, "fentanyl": False})[0].id
-        ids["group_session"] = attend_group(clinic, define_group(clinic), [(client, episode)], day=TODAY)
-        clinic.login("biller", ADMIN_PASSWORD)
-        ids["export_batch"] = clinic.billing.record_export(clinic.billing.run(TODAY, TODAY),
-                                                           file_name="billing.xlsx")[0].id
-        clinic.login("clinician", ADMIN_PASSWORD)
-        draft, _ = clinic.discharge.draft(episode.id, discharged_on=TODAY, reason="completed",
-                                          aftercare="Weekly outpatient counseling.")
-        draft, _ = clinic.discharge.add_referral(draft.id, expected_version=draft.version, provider="Lakeside",
-                                                 service="Outpatient", contact="555-0100")
-        ids["discharge"] = clinic.discharge.sign(draft.id, expected_version=draft.version)[0].id
-        assert clinic.check().ok, clinic.check().lines
+    # A workstation of its own (the per-test one of tests/conftest.py is not set up yet for a
+    # module's fixture): other fixtures of this worker copy the same template, clinic and site.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("IOPDESK_AUDIT_ANCHOR_DIR", str(tmp_path_factory.mktemp("anchors")))
+        with iopdesk.open_clinic(str(path)) as clinic:
+            clinic.login("clinician", ADMIN_PASSWORD)
+            client, episode = admit_marisol(clinic)
+            clinic.episodes.add_diagnosis(episode.id, code="F11.20", description="Opioid dependence",
+                                          primary=True, noted_on=episode.admitted_on)
+            plan = signed_plan(clinic, episode)
+            ids["treatment_plan"] = plan.id
+            review, _ = clinic.plans.record_review(
+                plan.id, reviewed_on=TODAY, summary="Attending; mood improving.", expected_version=plan.version,
+                progress={o.id: ("some_progress", "steady") for o in plan.objectives})
+            ids["plan_review"] = review.id
+            revision, _ = clinic.plans.revise(plan.id)
+            clinic.plans.sign(revision.id, expected_version=revision.version,
+                              client_signature_name="Marisol Quintana-Reyes", client_signed_on=TODAY)
+            clinic.login("intern", ADMIN_PASSWORD)
+            note, _ = clinic.notes.create_draft(client.id, kind="individual", note_format="DAP", service_date=TODAY,
+                                                starts_at="10:00", minutes=45, sections=DAP,
+                                                objective_ids=[plan.objectives[0].id])
+            note, _ = clinic.notes.sign(note.id, note.version)
+            clinic.login("supervisor", ADMIN_PASSWORD)
+            note, _ = clinic.notes.cosign(note.id, note.version)
+            ids["note"] = note.id
+            addendum, _ = clinic.notes.add_addendum(note.id, "Client called afterwards: safe, plans to attend.")
+            ids["note_addendum"] = addendum.id
+            clinic.login("clinician", ADMIN_PASSWORD)
+            consent, _ = clinic.consents.record(client.id, **consent_fields())
+            ids["disclosure"] = clinic.disclosures.record_release(client.id, "Harbor County Drug Court",
+                                                                  "Treatment plan v1")[0].id
+            clinic.consents.revoke(consent.id, TODAY)
+            ids["consent"] = consent.id
+            clinic.login("prescriber", ADMIN_PASSWORD)
+            med, _ = clinic.meds.add_medication(client.id, drug="buprenorphine/naloxone", amount="8", unit="mg",
+                                                route="sublingual", frequency="once daily", reason="OUD", is_mat=True,
+                                                started_on=TODAY - dt.timedelta(days=7))
+            clinic.login("clinician", ADMIN_PASSWORD)
+            ids["mat_administration"] = clinic.meds.record_mat_dose(
+                client.id, med.id, given_at=clock.now().replace(microsecond=0), amount="8", unit="mg")[0].id
+            ids["drug_screen"] = clinic.meds.record_drug_screen(
+                client.id, collected_on=TODAY, observed=True,
+                results={"buprenorphine": True, "fentanyl": False})[0].id
+            ids["group_session"] = attend_group(clinic, define_group(clinic), [(client, episode)], day=TODAY)
+            clinic.login("biller", ADMIN_PASSWORD)
+            ids["export_batch"] = clinic.billing.record_export(clinic.billing.run(TODAY, TODAY),
+                                                               file_name="billing.xlsx")[0].id
+            clinic.login("clinician", ADMIN_PASSWORD)
+            draft, _ = clinic.discharge.draft(episode.id, discharged_on=TODAY, reason="completed",
+                                              aftercare="Weekly outpatient counseling.")
+            draft, _ = clinic.discharge.add_referral(draft.id, expected_version=draft.version, provider="Lakeside",
+                                                     service="Outpatient", contact="555-0100")
+            ids["discharge"] = clinic.discharge.sign(draft.id, expected_version=draft.version)[0].id
+            assert clinic.check().ok, clinic.check().lines
     audit_keys.forget_cached_keys()
     return path, {table: str(uuid.UUID(str(value))) for table, value in ids.items()}
 

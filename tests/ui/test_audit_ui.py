@@ -176,3 +176,22 @@ def test_admin_sees_a_rolled_back_trail_as_a_finding_and_acknowledges_it(qtbot, 
         assert page.findings.rowCount() == 0 and "whole trail verified" in page.findings_status.text()
     finally:
         clinic.close()
+
+
+def test_the_whole_trail_is_checked_off_the_window_thread_and_names_an_edited_consent(qtbot, court_release):
+    """Admin ▸ Audit ▸ Check whole trail runs on a worker (the window stays responsive on a long
+    trail) and names the consent someone edited with the guards dropped, and the missing guards."""
+    clinic, _ = court_release
+    clinic.login("admin", ADMIN_PASSWORD)
+    page = AuditPage(clinic, ops=Operations())
+    qtbot.addWidget(page)
+    page.show()
+    drop_guards(clinic.db)
+    sql(clinic.db, "UPDATE consent SET recipient = ? WHERE recipient = ?", "Somebody else", "Harbor County Drug Court")
+    qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
+    assert not page.check_button.isEnabled() and "Checking the whole trail" in page.findings_status.text()
+    qtbot.waitUntil(page.check_button.isEnabled, timeout=20000)
+    found = [page.findings.row_value(i) for i in range(page.findings.rowCount())]
+    assert {"seal", "guard"} <= {f.area for f in found}
+    assert any(f.area == "seal" and f.record.startswith("consent") for f in found), found
+    assert "whole trail" in page.findings_status.text()

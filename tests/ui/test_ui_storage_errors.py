@@ -290,7 +290,9 @@ def test_full_disk_says_so_writes_nothing_and_saves_once_space_is_freed(qtbot, c
     partial written, the editor open with its text; with room again, Save stores the note."""
     clinic, client_id, _ = chart_with_plan_on_file
     editor = open_editor(qtbot, clinic, client_id)
-    editor.section_edits["data"].setPlainText(" ".join(["Long narrative."] * 4000))
+    # Near the note's limits (iopdesk/kernel/text_limits.py), so the save needs new pages.
+    for edit in editor.section_edits.values():
+        edit.setPlainText(" ".join(["Long narrative."] * (3000 // len(editor.section_edits))))
     typed = editor.sections()
     before = counts()
     pages = clinic.db.execute_sql("PRAGMA page_count").fetchone()[0]
