@@ -45,6 +45,13 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     which.add_argument("--export", dest="export_file", metavar="FILE", help="write the key to FILE (0600)")
     which.add_argument("--import", dest="import_file", metavar="FILE", help="install the key in FILE here")
     key.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+    export_keys = actions.add_parser(
+        "export-keys", parents=[common], help="this clinic's export key fingerprint and the exporters it trusts",
+        description="Read this clinic's export key fingerprint to a clinic that imports your exports (by phone "
+                    "or in person), and see which other clinics' export keys this clinic trusts: who confirmed "
+                    "each, and when.")
+    export_keys.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+    export_keys.add_argument("--csv", action="store_true")
     rollback = actions.add_parser(
         "acknowledge-rollback", parents=[common],
         help="accept an audit trail older than this workstation's anchor (audited)",
@@ -80,6 +87,8 @@ def run(args, open_clinic) -> int:
             print(f"Acknowledged: the audit trail no longer holds event {anchor.seq} this workstation saw; "
                   "the acknowledgement is in the audit trail and the anchor follows the trail again.")
             return 0
+        if args.audit_command == "export-keys":
+            return _export_keys(clinic, args.csv)
         if args.audit_command == "disclosures":
             client = clinic.clients.by_mrn(args.client)
             rows = [[d.disclosed_at.strftime("%Y-%m-%d"), d.disclosed_at.strftime("%H:%M"), client.mrn,
@@ -95,6 +104,20 @@ def run(args, open_clinic) -> int:
                 for e in events]
         print_rows(rows, ["when", "user", "action", "what", "client", "detail"], args.csv)
         return 0
+
+
+def _export_keys(clinic, csv: bool) -> int:
+    """Print this clinic's export key fingerprint and the exporters' keys it trusts (admin only)."""
+    from iopdesk.interchange.signing import own_signer, trusted_keys
+
+    clinic.actor.require("admin.settings")
+    own = own_signer(clinic)
+    rows = [["this clinic", str(clinic.setting("clinic_name", "") or ""), own.fingerprint if own else "", "", ""]]
+    rows += [["trusted", str(entry.get("clinic_name") or entry.get("clinic_id") or ""), str(entry.get("fingerprint")),
+              str(entry.get("trusted_at") or ""), str(entry.get("trusted_by") or "")]
+             for entry in trusted_keys(clinic)]
+    print_rows(rows, ["key", "clinic", "fingerprint", "trusted at (UTC)", "trusted by"], csv)
+    return 0
 
 
 def _local(view):

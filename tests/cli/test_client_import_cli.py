@@ -15,6 +15,7 @@ import iopdesk
 from iopdesk.audit import keys
 from iopdesk.cli.main import main
 from iopdesk.interchange.signing import signer_of
+from tests.conftest import ADMIN_PASSWORD
 from tests.security.forged_exports import forged, two_notes_of_one_day
 
 
@@ -90,3 +91,25 @@ def test_a_forged_import_into_an_existing_clinic_changes_none_of_its_rows(day_re
         after = [connection.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for (n,) in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     assert after == before
+
+
+def test_administrators_read_out_their_export_key_and_see_whom_they_trust(day_record, clinic_file, tmp_path,
+                                                                          capsys, monkeypatch):
+    """The exporting clinic's administrator reads its fingerprint from `iopdesk audit export-keys`
+    (to say it over the phone); the importing clinic lists the key it confirmed, with who and when."""
+    folder, fingerprint = day_record
+    monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    assert main(["audit", "export-keys", "--as", "admin", "--db", str(clinic_file)]) == 0
+    [own] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("this clinic")]
+    assert fingerprint in own
+    target = tmp_path / "arrivals.sqlite"
+    monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)
+    assert main(["user", "add", "ada", "--name", "Ada Admin", "--role", "admin", "--db", str(target)]) == 0
+    assert main(["import", "client", str(folder), "--as", "ada", "--db", str(target), "--trust", fingerprint]) == 0
+    capsys.readouterr()
+    assert main(["audit", "export-keys", "--as", "ada", "--csv", "--db", str(target)]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == "key,clinic,fingerprint,trusted at (UTC),trusted by"
+    [trusted] = [row for row in rows if row.startswith("trusted,")]
+    assert fingerprint in trusted and trusted.endswith(",ada")
+    assert not any(fingerprint in row for row in rows if row.startswith("this clinic"))
