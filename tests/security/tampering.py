@@ -6,6 +6,9 @@ purpose and reach the database with plain SQL, as sqlite3 or psql would.
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import peewee
 
 from iopdesk.audit import guards
@@ -43,3 +46,15 @@ def row_id(db: peewee.Database, value: object) -> str:
 
     uid = uuid.UUID(str(value))
     return str(uid) if is_postgres(db) else uid.hex
+
+
+def row_counts_in(path: Path | str) -> dict[str, int]:
+    """Rows in every table of the SQLite clinic file at `path`, read with plain sqlite3: what an
+    import or a refused write must leave as it was."""
+    connection = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        return {n: connection.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+    finally:
+        connection.close()

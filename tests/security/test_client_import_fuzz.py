@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import shutil
-import sqlite3
 import uuid
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from iopdesk.storage.records import content_hash
 from tests.conftest import ADMIN_PASSWORD
 from tests.security.byte_damage import damaged_bytes
 from tests.security.forged_exports import rehashed_manifest, signed_bytes
+from tests.security.tampering import row_counts_in
 
 LABEL = re.compile(r"^[A-Z][A-Za-z ]{1,40}: \S")
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
@@ -79,13 +79,7 @@ class Target:
         self.clinic = iopdesk.open_clinic(str(path))
 
     def counts(self) -> dict[str, int]:
-        connection = sqlite3.connect(self.path)
-        try:
-            names = [r[0] for r in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-            return {n: connection.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
-        finally:
-            connection.close()
+        return row_counts_in(self.path)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ refusal at any point leaves the importing clinic as it was, its trusted keys inc
 from __future__ import annotations
 
 import shutil
-import sqlite3
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,18 +18,9 @@ from iopdesk.interchange.client_import import import_client_record
 from iopdesk.interchange.signing import is_trusted, signer_of, trusted_keys
 from iopdesk.models import AuditEvent, Note
 from tests.security.forged_exports import forged, two_notes_of_one_day
+from tests.security.tampering import row_counts_in
 
 FORGED_TEXT = "Client denies any use; no concerns."
-
-
-def _counts(path) -> dict[str, int]:
-    connection = sqlite3.connect(path)
-    try:
-        names = [r[0] for r in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        return {n: connection.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
-    finally:
-        connection.close()
 
 
 @pytest.fixture
@@ -73,13 +63,13 @@ def test_an_edited_note_with_its_hashes_recomputed_is_refused_at_the_signature(e
     The manifest no longer matches its signature, so the import names manifest.json; nothing is written."""
     folder, manifest, _ = exported_day
     forged(folder, "tables/note.json", _rewrite_note, key=None)
-    before = _counts(other_clinic)
+    before = row_counts_in(other_clinic)
     with iopdesk.open_clinic(str(other_clinic)) as clinic:
         with pytest.raises(ValidationError) as refused:
             import_client_record(clinic, folder, trust=manifest.signer)
     assert refused.value.field == "manifest"
     assert str(refused.value).startswith("Manifest: manifest.json does not match its signature")
-    assert _counts(other_clinic) == before
+    assert row_counts_in(other_clinic) == before
 
 
 def test_an_edited_file_under_the_untouched_signature_is_refused_naming_the_file(exported_day, other_clinic):
@@ -116,7 +106,7 @@ def test_an_export_signed_again_with_another_key_is_refused_until_that_key_is_co
     forger = Ed25519PrivateKey.generate()
     forged(folder, "tables/note.json", _rewrite_note, key=forger)
     theirs = signer_of(forger).fingerprint
-    before = _counts(other_clinic)
+    before = row_counts_in(other_clinic)
     with iopdesk.open_clinic(str(other_clinic)) as clinic:
         with pytest.raises(ValidationError) as untrusted:
             import_client_record(clinic, folder)
@@ -131,7 +121,7 @@ def test_an_export_signed_again_with_another_key_is_refused_until_that_key_is_co
             import_client_record(clinic, folder, trust="yes")
         assert junk.value.field == "trust"
         assert not is_trusted(clinic, signer_of(forger)) and trusted_keys(clinic) == []
-    assert _counts(other_clinic) == before
+    assert row_counts_in(other_clinic) == before
     with iopdesk.open_clinic(str(other_clinic)) as clinic:
         report = import_client_record(clinic, folder, trust=theirs)
         assert report.newly_trusted and is_trusted(clinic, signer_of(forger))
@@ -150,12 +140,12 @@ def test_a_refusal_half_way_through_the_rows_leaves_no_rows_and_no_trust(exporte
         written.append(row["id"])
 
     monkeypatch.setattr(client_import, "_insert", failing_insert)
-    before = _counts(other_clinic)
+    before = row_counts_in(other_clinic)
     with iopdesk.open_clinic(str(other_clinic)) as clinic:
         with pytest.raises(ValidationError):
             import_client_record(clinic, folder, trust=manifest.signer)
         assert trusted_keys(clinic) == []
-    assert len(written) == 4 and _counts(other_clinic) == before
+    assert len(written) == 4 and row_counts_in(other_clinic) == before
 
 
 def test_the_exporting_clinic_trusts_its_own_key_without_being_asked(exported_day, clinic_file, tmp_path, sqlite_template):
