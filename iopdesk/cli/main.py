@@ -188,8 +188,10 @@ def _cmd_demo(args) -> int:
             if args.if_missing:
                 print(f"Demo clinic already present at {clinic.info().database}")
                 return 0
-            raise ValidationError("Demo data goes only into an empty clinic; this one has clients or staff.",
-                                  field="db")
+            raise ValidationError(
+                "Demo data goes only into an empty clinic; this one has clients or staff. For a demo or "
+                "training server, run `iopdesk --db URL demo` on a new, empty database instead of "
+                "`server init` (demo makes the clinic, its sites and its staff).", field="db")
         report = generate(clinic, clients=args.clients, weeks=args.weeks, seed=args.seed,
                           progress=lambda text: print(text, file=sys.stderr))
         print(report.describe())

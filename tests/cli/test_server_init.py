@@ -136,3 +136,26 @@ def test_a_failure_after_the_schema_is_created_leaves_the_database_empty(empty_d
     with iopdesk.open_clinic(empty_db, create=False) as clinic:
         assert clinic.info().clinic_name == "Harbor Light Recovery"
         assert clinic.users.count() == 1
+
+
+
+def test_a_demo_server_is_an_empty_database_filled_by_demo(empty_db, capsys):
+    """A training server gets its synthetic clinic (sites, staff, clients) from `iopdesk demo` on the
+    empty database, on either backend; `server init` is not needed first."""
+    assert main(["--db", empty_db, "demo", "--clients", "3", "--weeks", "2"]) == 0
+    with iopdesk.open_clinic(empty_db, create=False) as clinic:
+        assert clinic.clients.count() == 3 and clinic.users.count() > 1
+
+
+def test_demo_data_is_refused_in_a_clinic_prepared_for_real_work(tmp_path, monkeypatch, capsys):
+    """A clinic made by `server init` holds real staff: demo data never mixes in, and the message
+    names the way to a demo server."""
+    real = str(tmp_path / "real.sqlite")
+    monkeypatch.setenv("IOPDESK_PASSWORD", ADMIN_PASSWORD)
+    assert _init(real) == 0
+    capsys.readouterr()
+    assert main(["--db", real, "demo", "--clients", "3"]) == 2
+    message = capsys.readouterr().err
+    assert "empty clinic" in message and "instead of `server init`" in message
+    with iopdesk.open_clinic(real, create=False) as clinic:
+        assert clinic.clients.count() == 0 and clinic.users.count() == 1
