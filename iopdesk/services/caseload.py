@@ -68,13 +68,14 @@ class Caseload:
     safety_alerts: tuple[WorkItem, ...]
     under_minimum: tuple[WorkItem, ...]
     discharges_due: tuple[WorkItem, ...]
+    sync_attention: tuple[WorkItem, ...] = ()  # administrators: open sync conflicts, sites out of contact
 
     @property
     def work_count(self) -> int:
         """How many items need doing (sessions not counted)."""
         return sum(len(getattr(self, name)) for name in (
             "unsigned_notes", "cosign_queue", "plans_due", "measures_due", "expiring_consents",
-            "safety_alerts", "under_minimum", "discharges_due"))
+            "safety_alerts", "under_minimum", "discharges_due", "sync_attention"))
 
 
 _CLIENT = (Client.id, Client.mrn, Client.preferred_name, Client.legal_first, Client.legal_last)
@@ -110,6 +111,7 @@ class CaseloadService(Service):
             safety_alerts=self._alerts(staff),
             under_minimum=tuple(clinic.attendance.clients_under_minimum(staff.username, on=day)),
             discharges_due=tuple(clinic.discharge.summaries_due(staff.username, on=day)),
+            sync_attention=tuple(clinic.sync.attention()),
         )
 
     # -- one query per list -------------------------------------------------------------------
