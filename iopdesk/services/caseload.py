@@ -1,6 +1,7 @@
 """A clinician's day in one read: group sessions they facilitate today, notes to sign, notes
 awaiting their co-signature, plans due, measures due, consents expiring, safety alerts, clients
-under the attendance minimum and discharge summaries due.
+under the attendance minimum and discharge summaries due; for administrators also open sync
+conflicts and sites out of contact (`clinic.sync.attention()`).
 
 "Their clients" are the clients of open episodes whose primary clinician they are. Each list is
 one or two joined queries whatever the caseload size (never a query per client), so the whole

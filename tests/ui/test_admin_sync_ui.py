@@ -353,3 +353,13 @@ def test_every_admin_control_has_a_name(sync_sites, window_at):
         window = window_at(path)
         assert unnamed_controls(window.page("admin")) == [], path
         window.close()
+
+
+def test_admin_sets_after_how_many_days_a_silent_site_is_flagged(sync_sites, window_at):
+    """Admin ▸ Clinic settings: the days box sets the program rule `sync.warn_after_days`."""
+    window = window_at(sync_sites.main)
+    panel = window.page("admin").settings_panel
+    assert panel.sync_warning_box.value() == 3
+    panel.sync_warning_box.setValue(7)
+    assert window.clinic.settings.rule("sync.warn_after_days").value == 7
+    assert "7 days" in panel.message.text()
