@@ -153,7 +153,7 @@ def describe_record(table: str, row_id: str, fallback: dict | None = None) -> Re
         model = _model(table)
         known = {k: v for k, v in fallback.items() if k in model._meta.columns}
         try:
-            row = model(**{model._meta.columns[k].name: v for k, v in from_json(table, known).items()})
+            row = model(**from_json(table, known))
         except (ValueError, TypeError, KeyError):
             row = None
     if row is None:

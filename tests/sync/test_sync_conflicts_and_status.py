@@ -169,3 +169,32 @@ def test_a_refused_record_says_which_fields_already_exist_on_sqlite_and_postgres
     assert value_words("attendance", "status", "absent_excused") == "absent (excused)"
     assert value_words("client", "dob", "1993-09-09") == "09/09/1993"
     assert value_words("client", "phone", None) == "(blank)"
+
+
+def test_an_attendance_refused_at_one_site_is_named_by_client_group_and_date(tmp_path, staffed_sqlite_template):
+    """A record that exists only in a conflict (the other site's attendance row, refused) is
+    still named in the clinic's words: whose, which group session, and the status by its label."""
+    import uuid
+
+    from iopdesk.models import Attendance, GroupSession, Site, TherapyGroup
+    from iopdesk.sync.rows import to_json
+    from iopdesk.sync.words import describe_record
+
+    main, _, (client_id,) = make_sites(tmp_path, staffed_sqlite_template, satellites=())
+    try:
+        with main.on():
+            group = TherapyGroup.create(name="Relapse prevention", group_type="process", site=Site.get())
+            session = GroupSession.create(group=group, session_date=YESTERDAY, starts_at=dt.time(9),
+                                          ends_at=dt.time(12))
+            entered_elsewhere = Attendance(id=uuid.uuid4(), session=session, client=uuid.UUID(client_id),
+                                           status="absent_excused")
+            row = to_json("attendance", {f.name: getattr(entered_elsewhere, f.column_name)
+                                         for f in Attendance._meta.sorted_fields})
+            words = describe_record("attendance", row["id"], row)
+            assert words.client == "Robin0 Okafor (MAIN-000001)"
+            assert words.record == f"attendance, Relapse prevention {YESTERDAY:%m/%d/%Y}"
+            assert value_words("attendance", "status", row["status"]) == "absent (excused)"
+            assert value_words("attendance", "session_id", str(session.id)) == (
+                f"Relapse prevention {YESTERDAY:%m/%d/%Y}")
+    finally:
+        main.close()
