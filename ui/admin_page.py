@@ -1,11 +1,12 @@
 """The Admin page: site sync (run it, exchange sync files) and the sync conflicts to settle.
 
 The top section is the `SyncPanel` (ui.sync_panel). Below it the Conflicts section lists what
-two sites changed differently (`clinic.sync.conflicts()`, oldest first; "Show resolved" adds the
-settled ones) in a `ConflictsTableModel`; "Keep current value" (Alt+K) and "Use other value"
-(Alt+U) settle the selected one through `clinic.sync.resolve`, a single quick write done on the
-GUI thread; a conflict the domain cannot settle (a signed or deleted record) says why under the
-table. Both sections read again whenever a change is announced (a sync or a resolution
+two sites changed differently (`clinic.sync.conflicts()`, oldest first, in the clinic's words;
+"Show resolved" adds the settled ones) in a `ConflictsTableModel`. "Keep mine" (Alt+K: the value
+this site's record holds now) and "Take theirs" (Alt+T: the other site's value, set aside) ask
+for confirmation, naming the client, record, field and both values, then settle the selected one
+through `clinic.sync.resolve`, a single quick write done on the GUI thread; a conflict the domain
+cannot settle (a signed or deleted record) says why under the table. Both sections read again whenever a change is announced (a sync or a resolution
 announces one that touches everything), or when next shown if the page was hidden. Without the
 "sync.run" permission (administrators) the page says so politely and offers no sync controls.
 Administrators ("admin.settings") find the clinic's settings at the top (ui.clinic_settings_panel:
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -49,8 +51,9 @@ class ConflictsPanel(QGroupBox):
         layout = QVBoxLayout(self)
         hint = QLabel(self.tr(
             "When two sites changed the same field before syncing, one value was kept and the other "
-            "is listed here. Keep the current value, or use the other value instead; either choice "
-            "reaches every site with the next sync."), objectName="conflictsHint")
+            "set aside. \"Mine\" is the value this site's record holds now; \"theirs\" is the other "
+            "site's. Keep mine, or take theirs instead; either choice reaches every site with the "
+            "next sync."), objectName="conflictsHint")
         hint.setWordWrap(True)
         hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(hint)
@@ -73,11 +76,11 @@ class ConflictsPanel(QGroupBox):
         self.message = QLabel(objectName="conflictMessage")
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("Conflict message"))
-        self.keep_button = QPushButton(self.tr("&Keep current value"), objectName="keepCurrent")
-        self.keep_button.setAccessibleName(self.tr("Keep current value"))
-        self.keep_button.setToolTip(self.tr("Settle the selected conflict with the value kept now"))
-        self.other_button = QPushButton(self.tr("&Use other value"), objectName="useOther")
-        self.other_button.setAccessibleName(self.tr("Use other value"))
+        self.keep_button = QPushButton(self.tr("&Keep mine"), objectName="keepCurrent")
+        self.keep_button.setAccessibleName(self.tr("Keep mine"))
+        self.keep_button.setToolTip(self.tr("Settle the selected conflict with the value this site's record holds now"))
+        self.other_button = QPushButton(self.tr("Take &theirs"), objectName="useOther")
+        self.other_button.setAccessibleName(self.tr("Take theirs"))
         self.other_button.setToolTip(self.tr("Settle the selected conflict by writing the other site's value"))
         buttons.addWidget(self.message, 1)
         buttons.addWidget(self.keep_button)
@@ -107,7 +110,7 @@ class ConflictsPanel(QGroupBox):
         except Exception as error:  # noqa: BLE001 - shown to the person, never a traceback
             self.message.setText(user_message(error))
             conflicts = []
-        self.model.set_conflicts(conflicts, self._record_labels(conflicts))
+        self.model.set_conflicts(conflicts)
         pending = self.model.pending_count()
         self.table_title.setText(self.tr("&Conflicts waiting: {n}").format(n=pending) if pending
                                  else self.tr("&Conflicts: none waiting"))
@@ -122,18 +125,6 @@ class ConflictsPanel(QGroupBox):
             self.view.setCurrentIndex(self.model.index(row, 0))
         self._update_buttons()
 
-    def _record_labels(self, conflicts) -> dict[str, str]:
-        """Clients named as "Ann Lee (MAIN-000001)", so the admin knows whose record it is."""
-        labels = {}
-        for conflict in conflicts:
-            if conflict.table == "client" and conflict.row_id not in labels:
-                try:
-                    summary = self.clinic.clients.summary(conflict.row_id, audit_read=False)
-                except Exception:  # noqa: BLE001 - a deleted client or no chart access: id in the tooltip
-                    continue
-                labels[conflict.row_id] = f"{summary.legal_name} ({summary.mrn})"
-        return labels
-
     def _update_buttons(self) -> None:
         conflict = self.selected()
         pending = conflict is not None and conflict.status == "pending"
@@ -143,19 +134,32 @@ class ConflictsPanel(QGroupBox):
     def resolve(self, keep: str) -> None:
         """Settle the selected conflict: keep="kept" or keep="other"."""
         conflict = self.selected()
-        if conflict is None or conflict.status != "pending":
+        if conflict is None or conflict.status != "pending" or not self._confirmed(conflict, keep):
             return
         try:
             settled = self.clinic.sync.resolve(conflict.id, keep=keep)
         except Exception as error:  # noqa: BLE001 - the domain's words, or one plain sentence
             self.message.setText(user_message(error))
             return
-        done = self.tr("kept the current value") if keep == "kept" else self.tr("used the other value")
-        self.message.setText(self.tr("{what} {field}: {done}.").format(
-            what=settled.what.capitalize(), field=settled.field.replace("_", " "), done=done))
+        done = self.tr("kept mine") if keep == "kept" else self.tr("took theirs")
+        self.message.setText(self.tr("{about}, {field}: {done}.").format(
+            about=settled.about, field=settled.field_label, done=done))
         self.reload(select_id=None)
         self.ops.announce(sync_changes())
         self.view.setFocus()
+
+
+    def _confirmed(self, conflict, keep: str) -> bool:
+        """Ask before settling: the record, the field, what the record will hold and what is dropped."""
+        chosen, dropped = ((conflict.mine_text, conflict.theirs_text) if keep == "kept"
+                           else (conflict.theirs_text, conflict.mine_text))
+        text = self.tr("{about}\n{field}\n\nThe record will hold: {chosen}\nSet aside for good: {dropped}\n\n"
+                       "Every site gets this choice with the next sync.").format(
+            about=conflict.about, field=conflict.field_label, chosen=chosen, dropped=dropped)
+        title = self.tr("Keep mine?") if keep == "kept" else self.tr("Take theirs?")
+        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
 
 class AdminPage(QWidget):

@@ -1,5 +1,6 @@
 """The Admin page's Clinic settings: how this clinic writes times, how the sign-in sheet names
-its members, and after how many idle minutes every workstation locks.
+its members, after how many idle minutes every workstation locks, and after how many days without
+a sync Today warns administrators about a site (`sync.warn_after_days`).
 
 Each choice is a program rule set through `clinic.settings.set_rule` (administrators only; the
 domain refuses anyone else and audits every change) the moment it is chosen. The idle-lock box
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from iopdesk.kernel import formats
 from iopdesk.services.settings import IDLE_LOCK_RULE
+from iopdesk.services.sync import SYNC_WARN_RULE
 from ui.dates import use_time_format
 from ui.operations import Operations, user_message
 
@@ -51,11 +53,13 @@ class ClinicSettingsPanel(QGroupBox):
             "full": self.tr("Full name (Marisol Quintana)"),
         })
         self.idle_lock_box = self._minutes()
+        self.sync_warning_box = self._sync_days()
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         for text, box in ((self.tr("&Time format:"), self.time_format_box),
                           (self.tr("Sign-in sheet &names:"), self.member_names_box),
-                          (self.tr("&Lock workstations after:"), self.idle_lock_box)):
+                          (self.tr("&Lock workstations after:"), self.idle_lock_box),
+                          (self.tr("&Warn when a site has not synced for:"), self.sync_warning_box)):
             label = QLabel(text)
             label.setBuddy(box)
             form.addRow(label, box)
@@ -95,6 +99,19 @@ class ClinicSettingsPanel(QGroupBox):
         box.valueChanged.connect(lambda minutes: self.choose(IDLE_LOCK_RULE, minutes))
         return box
 
+    def _sync_days(self) -> QSpinBox:
+        described = self.clinic.settings.rule(SYNC_WARN_RULE)
+        box = QSpinBox(objectName="syncWarnDays")
+        box.setAccessibleName(self.tr("Warn when a site has not synced for days"))
+        box.setRange(int(described.minimum), int(described.maximum))
+        box.setToolTip(self.tr("From {low} to {high} days: {why}.").format(
+            low=int(described.minimum), high=int(described.maximum), why=described.why))
+        box.setValue(int(described.value))
+        box.setSuffix(self.tr(" days"))
+        box.setKeyboardTracking(False)
+        box.valueChanged.connect(lambda days: self.choose(SYNC_WARN_RULE, days))
+        return box
+
     def choose(self, rule: str, value: str | int) -> bool:
         """Set `rule` to `value` for the clinic; True when saved (the message says what happened)."""
         try:
@@ -106,6 +123,9 @@ class ClinicSettingsPanel(QGroupBox):
         if rule == IDLE_LOCK_RULE:
             self.message.setText(self.tr("Saved: workstations lock after {minutes}{idle}.").format(
                 minutes=saved.value, idle=self._minutes_text(saved.value)))
+        elif rule == SYNC_WARN_RULE:
+            self.message.setText(self.tr("Saved: Today warns administrators when a site has not synced for "
+                                         "{days} days.").format(days=saved.value))
         elif rule == "display.time_format":
             use_time_format(saved.value)
             self.message.setText(self.tr("Saved: times now show as {sample}.").format(
@@ -127,6 +147,11 @@ class ClinicSettingsPanel(QGroupBox):
             self.idle_lock_box.setValue(self.clinic.settings.idle_lock_minutes())
             self.idle_lock_box.blockSignals(False)
             self.idle_lock_box.setSuffix(self._minutes_text(self.idle_lock_box.value()))
+            return
+        if rule == SYNC_WARN_RULE:
+            self.sync_warning_box.blockSignals(True)
+            self.sync_warning_box.setValue(int(self.clinic.settings.rule(SYNC_WARN_RULE).value))
+            self.sync_warning_box.blockSignals(False)
             return
         box = self.time_format_box if rule == "display.time_format" else self.member_names_box
         box.setCurrentIndex(max(0, box.findData(self.clinic.settings.rule(rule).value)))

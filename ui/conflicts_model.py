@@ -1,10 +1,11 @@
 """`ConflictsTableModel`: the sync conflicts an administrator settles, one row each.
 
 It shows the `ConflictView` rows `clinic.sync.conflicts()` returned (oldest first, already
-filtered in SQL): the record, the field, the value kept now, the other site's value, which sites
-they came from (site codes; the names are in the tooltip), when the conflict was detected and whether it is still waiting. Values are shown
-as short text (blank values as "(blank)"); the full value is in the tooltip. Stamps go through
-`ui.dates`.
+filtered in SQL), in the clinic's words the domain gave them (iopdesk.sync.words): the client,
+the record ("progress note of 11/30/2026"), the field, "mine" (the value this site's record holds
+now) and "theirs" (the other value, set aside), the sites each came from (codes; names, who and
+when in the tooltip), when the conflict was found and whether it is still waiting. Long values
+are cut to a cell; the full value is in the tooltip. Never a table name or a record id.
 """
 
 from __future__ import annotations
@@ -31,29 +32,18 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("ConflictsTableModel", text)
 
 
-def value_text(value: object) -> str:
-    """A stored value as a person reads it: blank and missing values say so."""
-    if value is None or value == "":
-        return _tr("(blank)")
-    if isinstance(value, bool):
-        return _tr("yes") if value else _tr("no")
-    return " ".join(str(value).split())
-
-
 def _field_text(conflict) -> str:
-    field = "" if conflict.field in ("", "*") else conflict.field.replace("_", " ")
     if conflict.kind == "edited":
-        return field
-    kind = {"deleted": _tr("deleted"), "immutable": _tr("signed record"),
-            "refused": _tr("refused")}.get(conflict.kind, conflict.kind)
-    return f"{field} ({kind})" if field else kind
+        return conflict.field_label
+    kind = {"deleted": _tr("deleted at one site"), "immutable": _tr("signed record"),
+            "refused": _tr("entered at two sites")}.get(conflict.kind, conflict.kind)
+    return kind if conflict.field in ("", "*") else f"{conflict.field_label} ({kind})"
 
 
 def _status_text(conflict) -> str:
     if conflict.status == "pending":
         return _tr("waiting")
-    kept = {"kept": _tr("kept current value"), "other": _tr("used other value")}.get(
-        conflict.resolution or "", conflict.resolution or "")
+    kept = {"kept": _tr("kept mine"), "other": _tr("took theirs")}.get(conflict.resolution or "", conflict.resolution or "")
     return _tr("{kept} ({who})").format(kept=kept, who=conflict.resolved_by or "?") if kept else conflict.status
 
 
@@ -63,15 +53,21 @@ def _site_code(label: str) -> str:
     return match.group(1) if match else label
 
 
+def _side_tip(text: str, by: str, site: str, when) -> str:
+    return _tr("{value}\n{by}, {site}, {when}").format(value=text, by=by, site=site, when=stamp_text(when))
+
+
 COLUMNS = (
-    ("Record", lambda c: c.what.capitalize()),
+    ("Client", lambda c: c.client or _tr("(no client)")),
+    ("Record", lambda c: c.what[:1].upper() + c.what[1:]),
     ("Field", _field_text),
-    ("Value kept", lambda c: value_text(c.kept_value)),
-    ("Other value", lambda c: value_text(c.other_value)),
-    ("Sites (kept / other)", lambda c: f"{_site_code(c.kept_site)} / {_site_code(c.other_site)}"),
-    ("Detected", lambda c: stamp_text(c.detected_at)),
+    ("Mine (held here now)", lambda c: c.mine_text),
+    ("Theirs (set aside)", lambda c: c.theirs_text),
+    ("Sites (mine / theirs)", lambda c: f"{_site_code(c.kept_site)} / {_site_code(c.other_site)}"),
+    ("Found", lambda c: stamp_text(c.detected_at)),
     ("Status", _status_text),
 )
+MINE, THEIRS, SITES = 3, 4, 5
 
 
 class ConflictsTableModel(QAbstractTableModel):
@@ -82,13 +78,11 @@ class ConflictsTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list = []
-        self._labels: dict[str, str] = {}
 
-    def set_conflicts(self, conflicts: Sequence, labels: dict[str, str] | None = None) -> None:
-        """Show `conflicts`; `labels` may name records by row id ("Ann Lee (MAIN-000001)")."""
+    def set_conflicts(self, conflicts: Sequence) -> None:
+        """Show `conflicts` (ConflictViews, in the service's order)."""
         self.beginResetModel()
         self._rows = list(conflicts)
-        self._labels = dict(labels or {})
         self.endResetModel()
 
     def conflict_at(self, row: int):
@@ -101,9 +95,7 @@ class ConflictsTableModel(QAbstractTableModel):
         return sum(1 for c in self._rows if c.status == "pending")
 
     def _cell(self, conflict, column: int) -> str:
-        text = COLUMNS[column][1](conflict)
-        label = self._labels.get(conflict.row_id) if column == 0 else None
-        return f"{text}: {label}" if label else text
+        return COLUMNS[column][1](conflict)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -119,12 +111,15 @@ class ConflictsTableModel(QAbstractTableModel):
             text = self._cell(conflict, index.column())
             return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
         if role == Qt.ItemDataRole.ToolTipRole:
-            text = self._cell(conflict, index.column())
-            if index.column() == 0:
-                text += "\n" + _tr("Record id: {id}").format(id=conflict.row_id)
-            elif index.column() == 4:
-                text = _tr("Kept: {kept}\nOther: {other}").format(kept=conflict.kept_site, other=conflict.other_site)
-            return text
+            if index.column() == MINE:
+                return _side_tip(conflict.mine_text, conflict.mine_by, conflict.kept_site,
+                                 conflict.mine_at or conflict.detected_at)
+            if index.column() == THEIRS:
+                return _side_tip(conflict.theirs_text, conflict.theirs_by, conflict.other_site,
+                                 conflict.theirs_at or conflict.detected_at)
+            if index.column() == SITES:
+                return _tr("Mine: {mine}\nTheirs: {theirs}").format(mine=conflict.kept_site, theirs=conflict.other_site)
+            return self._cell(conflict, index.column())
         if role == Qt.ItemDataRole.UserRole:
             return conflict.id
         return None

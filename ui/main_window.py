@@ -254,8 +254,11 @@ class MainWindow(QMainWindow):
             page.focus_search()
 
     def open_target(self, target: str) -> None:
-        """Open where a Today item's work is done: a client's chart or a group session."""
+        """Open where a Today item's work is done: a client's chart, a group session, or Admin (sync)."""
         kind, _, rest = target.partition(":")
+        if kind == "admin":
+            self.show_section("admin")
+            return
         if kind == "session":
             groups = self.page("groups")
             if hasattr(groups, "open_session"):

@@ -9,7 +9,9 @@ without one, from an older version or `--plain`, still imports. Each run goes th
 is called on that worker thread, so it is relayed to the progress bar through a queued signal.
 The result line shows the run's summary or the domain's error; afterwards every screen hears a
 change that touches everything (a sync can bring any kind of record), and the peers table below
-shows each other site's last sync and checkpoints.
+shows each other site's last sync, days since contact (flagged past the program rule
+`sync.warn_after_days`), clinical changes waiting to be sent to it and announced but not yet
+received from it, and its open conflicts.
 """
 
 from __future__ import annotations
@@ -150,8 +152,10 @@ class SyncPanel(QGroupBox):
         self.peers_model = RowsTableModel((
             (self.tr("Site"), lambda p: f"{p.site_name} ({p.site_code})"),
             (self.tr("Last sync"), lambda p: stamp_text(p.last_sync_at) or self.tr("never")),
-            (self.tr("Received up to"), lambda p: f"{p.received_upto:,}"),
-            (self.tr("Confirmed up to"), lambda p: f"{p.acked_upto:,}"),
+            (self.tr("Days since contact"), self._days_text),
+            (self.tr("To send"), lambda p: f"{p.pending_out:,}"),
+            (self.tr("To receive"), lambda p: f"{p.pending_in:,}"),
+            (self.tr("Open conflicts"), lambda p: f"{p.open_conflicts:,}"),
         ), self)
         peers_title = QLabel(self.tr("&Other sites"), objectName="peersTitle")
         self.peers_view = make_table_view(self.peers_model, self.tr("Other sites"))
@@ -172,6 +176,12 @@ class SyncPanel(QGroupBox):
         self.export_button.clicked.connect(self.export_file)
         self.import_button.clicked.connect(self.import_file)
         self._show_status(status)
+
+    def _days_text(self, peer) -> str:
+        if peer.days_since_contact is None:
+            return self.tr("never synced")
+        text = str(peer.days_since_contact)
+        return self.tr("{days} — not synced too long").format(days=text) if peer.stale else text
 
     def _add_row(self, form: QFormLayout, text: str, field: QWidget) -> None:
         label = QLabel(text)

@@ -3,7 +3,8 @@
 Safety alerts (with unexpected positive drug screens, and titled so: the chart counts them as two
 kinds) come first and carry a warning icon and bold text (not colour alone); then today's
 group sessions, notes to sign and co-sign, plans, measures, consents, attendance and discharge
-summaries. A list with work shows as a table over one `TodayItemTableModel`; an empty list
+summaries; for administrators ("sync.run") also Site sync: open sync conflicts and sites that have
+not synced for the program rule `sync.warn_after_days` (their targets "admin:…" open Admin). A list with work shows as a table over one `TodayItemTableModel`; an empty list
 collapses to one line ("No unsigned notes") below the others. The caseload is read off the GUI
 thread through `ops.run` and re-read when the kinds it shows change. Activating a row (Enter or
 double-click) emits `open_target(target)` with the item's target ("note:<id>", "session:<id>",
@@ -242,6 +243,8 @@ class TodayPage(QWidget):
              self.tr("No clients under the attendance minimum"), work, False),
             ("discharges_due", self.tr("Discharge summaries due"),
              self.tr("No discharge summaries due"), work, False),
+            ("sync_attention", self.tr("Site sync"), self.tr("No sync conflicts; every site in contact"),
+             (self.tr("What"), self.tr("Why")), False),
         ]
         self.sections: dict[str, TodaySectionWidget] = {}
         for key, section_title, empty, headers, urgent in specs:
@@ -345,6 +348,8 @@ class TodayPage(QWidget):
                     start=time_text(s.starts_at), end=time_text(s.ends_at)),
                     roles.get(s.role, s.role), s.status.replace("_", " ").capitalize()), s.target)
                     for s in caseload.sessions]
+            elif key == "sync_attention":
+                rows = [TodayRow((i.what, i.why), i.target) for i in caseload.sync_attention]
             else:
                 rows = [TodayRow((i.client_name, i.mrn, i.what, i.why), i.target, i.client_id,
                                  urgent=key == "safety_alerts")
@@ -360,7 +365,7 @@ class TodayPage(QWidget):
         for position, section in enumerate(ordered):
             self.sections_layout.removeWidget(section)
             self.sections_layout.insertWidget(position, section)
-            section.show()
+            section.setVisible(section is not self.sections["sync_attention"] or self.clinic.actor.can("sync.run"))
 
     def client_for(self, target: str) -> str | None:
         """The client a shown item's target is about (None for a group session)."""

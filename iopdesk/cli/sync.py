@@ -6,7 +6,12 @@
     iopdesk sync import FILE                      apply a sync file written for this site
     iopdesk sync join --main URL --site-code C --site-name N [--audit-key FILE]
                                                   create this satellite's database
-    iopdesk sync status                           last sync, pending changes, conflicts
+    iopdesk sync status                           per site: last sync, changes pending both ways,
+                                                  open conflicts, days since last contact
+    iopdesk sync conflicts [--all]                the conflicts to resolve (--all: resolved ones too)
+    iopdesk sync conflicts --resolve ID --keep mine|theirs
+                                                  settle one: mine = the value this site's record
+                                                  holds now, theirs = the other site's value
     iopdesk sync reidentify                       after restoring a backup: peers re-send everything
 
 Every command but `join` and `status` acts as an administrator (`--as`, password from
@@ -51,7 +56,14 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     join.add_argument("--audit-key", metavar="FILE",
                       help="the clinic's audit key file (`iopdesk audit key --export FILE` at the main clinic), "
                            "when this computer does not hold it yet")
-    actions.add_parser("status", parents=[common], help="last sync, pending changes and conflicts")
+    actions.add_parser("status", parents=[common],
+                       help="per site: last sync, changes pending both ways, open conflicts, days since contact")
+    conflicts = actions.add_parser("conflicts", parents=[common], help="list sync conflicts, or resolve one")
+    conflicts.add_argument("--all", action="store_true", help="resolved conflicts too")
+    conflicts.add_argument("--resolve", metavar="ID", help="the conflict's id as the list prints it")
+    conflicts.add_argument("--keep", choices=("mine", "theirs"),
+                           help="mine: the value this site's record holds now; theirs: the other value")
+    conflicts.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
     renew = actions.add_parser("reidentify", parents=[common],
                                help="after restoring this database from a backup: make peers re-send")
     renew.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
@@ -62,6 +74,39 @@ def _progress(stage: str, done: int, total: int) -> None:
     if total and sys.stderr.isatty():
         end = "\n" if done >= total else ""
         print(f"\r{stage}: {min(100, round(100 * done / total))}%", end=end, file=sys.stderr, flush=True)
+
+
+def _stamp(when) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when else "never"
+
+
+def print_status(status) -> None:
+    """`sync status`: this site's pending changes, then one line per other site."""
+    state = "idle" if status.idle else "changes waiting"
+    print(f"last sync: {_stamp(status.last_sync_at)}; {state}; pending changes: {status.pending_changes}; "
+          f"open conflicts: {status.conflicts}")
+    for peer in status.peers:
+        days = "never synced" if peer.days_since_contact is None else (
+            f"{peer.days_since_contact} day(s) since last contact")
+        warning = f"  NOT SYNCED FOR {status.warn_after_days}+ DAYS" if peer.stale else ""
+        role = "main clinic" if peer.is_main else "satellite"
+        print(f"  {peer.site_code} ({peer.site_name}, {role}): last sync {_stamp(peer.last_sync_at)}, {days}; "
+              f"to send {peer.pending_out}, to receive {peer.pending_in}; open conflicts {peer.open_conflicts}"
+              f"{warning}")
+
+
+def print_conflicts(conflicts) -> None:
+    """`sync conflicts`: each conflict in the clinic's words, with the short id to resolve it by."""
+    waiting = sum(1 for c in conflicts if c.status == "pending")
+    print(f"{waiting} conflict(s) to resolve" + ("" if waiting == len(conflicts) else f", {len(conflicts) - waiting} resolved"))
+    for c in conflicts:
+        done = "" if c.status == "pending" else f"  [resolved: {c.settled_as} by {c.resolved_by}]"
+        print(f"{c.short_id}  {c.about} · {c.field_label}{done}")
+        print(f"    mine   (held here now): {c.mine_text} — {c.mine_by}, {c.kept_site}, {_stamp(c.mine_at or c.detected_at)}")
+        print(f"    theirs (set aside):     {c.theirs_text} — {c.theirs_by}, {c.other_site}, "
+              f"{_stamp(c.theirs_at or c.detected_at)}")
+    if waiting:
+        print("Resolve one with: iopdesk sync conflicts --resolve ID --keep mine|theirs --as ADMIN")
 
 
 def _sign_in(clinic, args) -> None:
@@ -83,12 +128,20 @@ def run(args, open_clinic) -> int:
         return 0
     with open_clinic(args) as clinic:
         if action == "status":
-            status = clinic.sync.status()
-            last = status.last_sync_at.strftime("%Y-%m-%d %H:%M UTC") if status.last_sync_at else "never"
-            print(f"last sync: {last}; pending changes: {status.pending_changes}; conflicts: {status.conflicts}")
-            for peer in status.peers:
-                print(f"  {peer.site_code} ({peer.site_name}): received up to {peer.received_upto}, "
-                      f"confirmed up to {peer.acked_upto}")
+            print_status(clinic.sync.status())
+            return 0
+        if action == "conflicts":
+            if bool(args.resolve) != bool(args.keep):
+                raise ValidationError("Conflicts: give --resolve ID together with --keep mine or --keep theirs.",
+                                      field="keep")
+            _sign_in(clinic, args)
+            if args.resolve:
+                settled = clinic.sync.resolve(args.resolve, keep=args.keep)
+                print(f"Resolved {settled.short_id}: {settled.about}, {settled.field_label}: "
+                      f"{settled.settled_as} ({settled.mine_text if args.keep == 'mine' else settled.theirs_text}).")
+                print("The choice reaches every site with the next sync.")
+                return 0
+            print_conflicts(clinic.sync.conflicts(include_resolved=args.all))
             return 0
         _sign_in(clinic, args)
         if action == "reidentify":
@@ -118,7 +171,8 @@ def run(args, open_clinic) -> int:
             print(f"Imported {args.file}: {report.summary()}")
             return 0
         if not args.with_url:
-            raise ValidationError("Sync: give --with URL (direct) or an action: export, import, join, status.",
+            raise ValidationError("Sync: give --with URL (direct) or an action: export, import, join, status, "
+                                  "conflicts.",
                                   field="with")
         report = clinic.sync.sync_with(args.with_url, progress=_progress)
         print(f"Synced: {report.summary()}")

@@ -1,6 +1,7 @@
 """A clinician's day in one read: group sessions they facilitate today, notes to sign, notes
 awaiting their co-signature, plans due, measures due, consents expiring, safety alerts, clients
-under the attendance minimum and discharge summaries due.
+under the attendance minimum and discharge summaries due; for administrators also open sync
+conflicts and sites out of contact (`clinic.sync.attention()`).
 
 "Their clients" are the clients of open episodes whose primary clinician they are. Each list is
 one or two joined queries whatever the caseload size (never a query per client), so the whole
@@ -68,13 +69,14 @@ class Caseload:
     safety_alerts: tuple[WorkItem, ...]
     under_minimum: tuple[WorkItem, ...]
     discharges_due: tuple[WorkItem, ...]
+    sync_attention: tuple[WorkItem, ...] = ()  # administrators: open sync conflicts, sites out of contact
 
     @property
     def work_count(self) -> int:
         """How many items need doing (sessions not counted)."""
         return sum(len(getattr(self, name)) for name in (
             "unsigned_notes", "cosign_queue", "plans_due", "measures_due", "expiring_consents",
-            "safety_alerts", "under_minimum", "discharges_due"))
+            "safety_alerts", "under_minimum", "discharges_due", "sync_attention"))
 
 
 _CLIENT = (Client.id, Client.mrn, Client.preferred_name, Client.legal_first, Client.legal_last)
@@ -110,6 +112,7 @@ class CaseloadService(Service):
             safety_alerts=self._alerts(staff),
             under_minimum=tuple(clinic.attendance.clients_under_minimum(staff.username, on=day)),
             discharges_due=tuple(clinic.discharge.summaries_due(staff.username, on=day)),
+            sync_attention=tuple(clinic.sync.attention()),
         )
 
     # -- one query per list -------------------------------------------------------------------

@@ -12,26 +12,45 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iopdesk.audit import chain as audit
+from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.clock import utcnow
-from iopdesk.models import Site, SyncChange, SyncConflict, SyncPeer, writing_as_site
+from iopdesk.models import AuditEvent, Site, Staff, SyncConflict, SyncPeer, writing_as_site
 from iopdesk.permissions import SYSTEM
 from iopdesk.services.base import Service
+from iopdesk.services.work_items import WorkItem
 from iopdesk.storage.db import describe_url, make_database
-from iopdesk.storage.records import as_uuid, update_versioned
+from iopdesk.storage.records import update_versioned
 from iopdesk.storage.schema import upgrade
 from iopdesk.sync import session
+from iopdesk.sync.outgoing import pending_count
 from iopdesk.sync.rows import from_json, models_by_table
 from iopdesk.sync.session import Progress, SyncReport
+from iopdesk.sync.words import describe_record, field_word, record_word, value_words
+
+SYNC_WARN_RULE = "sync.warn_after_days"
+SHORT_ID = 8  # hex digits of a conflict's id printed in lists; `resolve` takes any unique prefix of 6 or more
+KEEP_WORDS = {"mine": "kept", "theirs": "other", "kept": "kept", "other": "other"}
 
 
 @dataclass(frozen=True)
 class PeerStatus:
+    """Another site as this database knows it. `pending_out`: clinical changes made or received
+    here that it has not confirmed; `pending_in`: its changes announced at the last contact but
+    not received (a sync cut short); `days_since_contact`: None when it never synced with us;
+    `stale`: out of contact longer than the program rule `sync.warn_after_days`."""
+
     site_code: str
     site_name: str
     last_sync_at: dt.datetime | None
     received_upto: int
     acked_upto: int
+    is_main: bool = False
+    pending_out: int = 0
+    pending_in: int = 0
+    open_conflicts: int = 0
+    days_since_contact: int | None = None
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,10 +60,24 @@ class SyncStatus:
     pending_changes: int
     conflicts: int
     peers: tuple[PeerStatus, ...]
+    warn_after_days: int = 3
+
+    @property
+    def idle(self) -> bool:
+        """Nothing clinical waits to travel either way (audit and sign-in bookkeeping aside)."""
+        return self.pending_changes == 0 and all(p.pending_in == 0 for p in self.peers)
+
+    @property
+    def stale_peers(self) -> tuple[PeerStatus, ...]:
+        return tuple(p for p in self.peers if p.stale)
 
 
 @dataclass(frozen=True)
 class ConflictView:
+    """A conflict as an administrator reads it. "Mine" is the value this site's record holds now
+    (sync kept it, at every site); "theirs" is the other value, set aside in the conflict.
+    `keep="mine"` leaves the record as it is, `keep="theirs"` writes the other value into it."""
+
     id: str
     table: str
     row_id: str
@@ -58,53 +91,143 @@ class ConflictView:
     status: str
     resolution: str | None
     resolved_by: str | None
+    client: str | None = None
+    client_id: str | None = None
+    record: str = ""
+    field_label: str = ""
+    mine_text: str = ""
+    theirs_text: str = ""
+    mine_by: str = ""
+    theirs_by: str = ""
+    mine_at: dt.datetime | None = None
+    theirs_at: dt.datetime | None = None
 
     @property
     def what(self) -> str:
-        """The record in the clinic's words ("client", "treatment plan")."""
-        return self.table.replace("_", " ")
+        """The record in the clinic's words ("progress note of 11/30/2026")."""
+        return self.record or record_word(self.table)
+
+    @property
+    def short_id(self) -> str:
+        return self.id.replace("-", "")[:SHORT_ID]
+
+    @property
+    def about(self) -> str:
+        """Client and record in one line: "Noor Haddad (MAIN-000001), client record"."""
+        return f"{self.client}, {self.what}" if self.client else self.what.capitalize()
+
+    @property
+    def settled_as(self) -> str:
+        return {"kept": "kept mine", "other": "took theirs"}.get(self.resolution or "", self.resolution or "")
 
 
 def _site_label(site_id: str | None, names: dict[str, str]) -> str:
     return names.get(str(site_id), "another site") if site_id else "this site"
 
 
+def _author(table: str, row_id: str, site_id: str | None, before: dt.datetime):
+    """(who, when): the staff member whose audited action at `site_id` last touched the record
+    before the conflict was found ("someone", None when the trail does not say)."""
+    if not site_id:
+        return "someone", None
+    try:
+        site = uuid.UUID(str(site_id))
+    except ValueError:
+        return "someone", None
+    event = (AuditEvent.select(AuditEvent.actor, AuditEvent.actor_id, AuditEvent.occurred_at)
+             .where((AuditEvent.entity == table) & (AuditEvent.entity_id == row_id)
+                    & (AuditEvent.origin_site == site) & (AuditEvent.occurred_at <= before))
+             .order_by(AuditEvent.occurred_at.desc(), AuditEvent.seq.desc()).first())
+    if event is None:
+        return "someone", None
+    staff = Staff.get_or_none(Staff.id == event.actor_id) if event.actor_id else None
+    return (staff.display_name if staff else event.actor), event.occurred_at
+
+
+def _days_between(earlier: dt.datetime | None, now: dt.datetime) -> int | None:
+    if earlier is None:
+        return None
+    return max(0, (now.replace(tzinfo=None) - earlier.replace(tzinfo=None)).days)
+
+
 class SyncService(Service):
     # -- reading ------------------------------------------------------------------------------
     def status(self) -> SyncStatus:
-        """Last sync, changes not yet confirmed by the peer (main for a satellite), conflicts."""
+        """Per other site: last sync, clinical changes pending both ways, open conflicts and days
+        since last contact (stale past the program rule `sync.warn_after_days`); and for this
+        site the changes not yet confirmed by the peer (the main clinic, for a satellite). Audit
+        events and sign-in bookkeeping travel with every sync but are never counted as pending."""
         sites = {str(s.id): s for s in Site.select()}
+        here = self._clinic.site
+        warn_after = int(rule("sync", "warn_after_days"))
+        now = utcnow()
+        open_conflicts = list(SyncConflict.select(SyncConflict.kept_site, SyncConflict.other_site)
+                              .where(SyncConflict.status == "pending").tuples())
         peers = []
         for peer in SyncPeer.select():
             site = sites.get(peer.peer_site)
-            peers.append(PeerStatus(site.code if site else "?", site.name if site else "unknown site",
-                                    peer.last_sync_at, peer.received_upto, peer.acked_upto))
-        here = self._clinic.site
+            days = _days_between(peer.last_sync_at, now)
+            peers.append(PeerStatus(
+                site.code if site else "?", site.name if site else "unknown site", peer.last_sync_at,
+                peer.received_upto, peer.acked_upto, bool(site and site.is_main),
+                pending_count(0 if peer.resend_all else peer.acked_upto, exclude_peer=peer.peer_site),
+                max(0, session.announced_upto(peer) - peer.received_upto),
+                sum(1 for kept, other in open_conflicts if peer.peer_site in (kept, other)),
+                days, days is not None and days >= warn_after))
         main = next((s for s in sites.values() if s.is_main), None)
         if here.is_main or main is None:
             acked = min((p.acked_upto for p in SyncPeer.select()), default=None)
         else:
             row = SyncPeer.get_or_none(SyncPeer.peer_site == str(main.id))
             acked = row.acked_upto if row else 0
-        pending = 0
-        if acked is not None:
-            pending = (SyncChange.select().where((SyncChange.seq > acked) & SyncChange.via_peer.is_null())
-                       .count())
+        pending = 0 if acked is None else pending_count(acked)
         last = max((p.last_sync_at for p in peers if p.last_sync_at), default=None)
-        conflicts = SyncConflict.select().where(SyncConflict.status == "pending").count()
-        return SyncStatus(bool(here.is_main), last, pending, conflicts, tuple(peers))
+        peers.sort(key=lambda p: (not p.is_main, p.site_code))
+        return SyncStatus(bool(here.is_main), last, pending, len(open_conflicts), tuple(peers), warn_after)
+
+    def attention(self) -> list[WorkItem]:
+        """Today's items for an administrator ("sync.run"; nobody else gets any): the open
+        conflicts, and each site out of contact for `sync.warn_after_days` days or more."""
+        if not self.actor.can("sync.run"):
+            return []
+        status = self.status()
+        items = []
+        if status.conflicts:
+            many = "s" if status.conflicts != 1 else ""
+            items.append(WorkItem(
+                kind="sync_conflicts", client_id="", mrn="", client_name="",
+                what=f"{status.conflicts} sync conflict{many} to resolve",
+                why="two sites changed the same record differently; choose the value to keep in Admin",
+                target="admin:conflicts"))
+        for peer in status.stale_peers:
+            items.append(WorkItem(
+                kind="site_out_of_contact", client_id="", mrn="", client_name="",
+                what=f"{peer.site_name} ({peer.site_code}) has not synced for {peer.days_since_contact} days",
+                why=f"its new records are at that site only until it syncs (warning after "
+                    f"{status.warn_after_days} days)", target="admin:sync", overdue=True))
+        return items
 
     def conflicts(self, *, include_resolved: bool = False) -> list[ConflictView]:
-        """Conflicts waiting for an admin (and, if asked, the resolved ones), oldest first."""
+        """Conflicts waiting for an admin (and, if asked, the resolved ones), oldest first, in
+        the clinic's words: client, record, field, both values, who made each, when, which site."""
         self.actor.require("sync.run")
         names = {str(s.id): f"{s.name} ({s.code})" for s in Site.select()}
         query = SyncConflict.select().order_by(SyncConflict.detected_at, SyncConflict.id)
         if not include_resolved:
             query = query.where(SyncConflict.status == "pending")
-        return [ConflictView(str(c.id), c.table_name, c.row_id, c.field, c.kind, c.kept_value,
-                             c.other_value, _site_label(c.kept_site, names),
-                             _site_label(c.other_site, names), c.detected_at, c.status, c.resolution,
-                             c.resolved_by) for c in query]
+        return [self._view(c, names) for c in query]
+
+    def _view(self, c: SyncConflict, names: dict[str, str]) -> ConflictView:
+        fallback = next((v for v in (c.other_value, c.kept_value) if isinstance(v, dict) and "id" in v), None)
+        words = describe_record(c.table_name, c.row_id, fallback)
+        mine_by, mine_at = _author(c.table_name, c.row_id, c.kept_site, c.detected_at)
+        theirs_by, theirs_at = _author(c.table_name, c.row_id, c.other_site, c.detected_at)
+        return ConflictView(
+            str(c.id), c.table_name, c.row_id, c.field, c.kind, c.kept_value, c.other_value,
+            _site_label(c.kept_site, names), _site_label(c.other_site, names), c.detected_at, c.status,
+            c.resolution, c.resolved_by, words.client, words.client_id, words.record, field_word(c.field),
+            value_words(c.table_name, c.field, c.kept_value), value_words(c.table_name, c.field, c.other_value),
+            mine_by, theirs_by, mine_at, theirs_at)
 
     # -- running ------------------------------------------------------------------------------
     def sync_with(self, url: str, *, progress: Progress | None = None) -> SyncReport:
@@ -181,15 +304,17 @@ class SyncService(Service):
 
     # -- conflicts ----------------------------------------------------------------------------
     def resolve(self, conflict_id: str, *, keep: str) -> ConflictView:
-        """Settle a conflict: keep="kept" leaves the row as it is, keep="other" writes the other
-        value into the row. Both ways the conflict is marked resolved and syncs to every site."""
+        """Settle a conflict: keep="mine" (or "kept") leaves the record as this site holds it,
+        keep="theirs" (or "other") writes the other value into it. Both ways the conflict is
+        marked resolved, audited, and the resolution syncs to every site. `conflict_id` is the
+        id or the short id a list printed (any unique prefix of 6 or more digits)."""
         self.actor.require("sync.run")
-        if keep not in ("kept", "other"):
-            raise ValidationError("Keep: choose the value kept now or the other value.", field="keep")
+        if keep not in KEEP_WORDS:
+            raise ValidationError("Keep: choose mine (the value this site holds now) or theirs (the "
+                                  "other value).", field="keep")
+        keep = KEEP_WORDS[keep]
         with self.db.atomic():
-            conflict = SyncConflict.get_or_none(SyncConflict.id == as_uuid(conflict_id, "conflict"))
-            if conflict is None:
-                raise NotFound(f"No conflict with id {conflict_id}.")
+            conflict = self._conflict_by_id(conflict_id)
             if conflict.status != "pending":
                 raise ValidationError("Conflict: it was already resolved.", field="conflict")
             if keep == "other":
@@ -198,7 +323,25 @@ class SyncService(Service):
                              resolved_by=self.actor.username, resolved_at=utcnow())
             self._audit("resolve", "sync_conflict", conflict.id,
                         detail={"table": conflict.table_name, "field": conflict.field, "keep": keep})
-        return next(c for c in self.conflicts(include_resolved=True) if c.id == str(conflict.id))
+        names = {str(s.id): f"{s.name} ({s.code})" for s in Site.select()}
+        return self._view(SyncConflict.get_by_id(conflict.id), names)
+
+    def _conflict_by_id(self, conflict_id: str) -> SyncConflict:
+        text = (conflict_id or "").strip().lower().replace("-", "")
+        if len(text) < 6 or not all(ch in "0123456789abcdef" for ch in text):
+            raise ValidationError("Conflict: give the id shown in the list (at least 6 letters and digits).",
+                                  field="conflict")
+        if len(text) == 32:
+            found = [SyncConflict.get_or_none(SyncConflict.id == uuid.UUID(text))]
+        else:
+            found = [c for c in SyncConflict.select() if c.id.hex.startswith(text)]
+        found = [c for c in found if c is not None]
+        if not found:
+            raise NotFound(f"Conflict: there is no conflict {conflict_id}.", field="conflict")
+        if len(found) > 1:
+            raise ValidationError(f"Conflict: {conflict_id} matches {len(found)} conflicts; give more of its id.",
+                                  field="conflict")
+        return found[0]
 
     def _write_other_value(self, conflict: SyncConflict) -> None:
         model = models_by_table().get(conflict.table_name)

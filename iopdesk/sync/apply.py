@@ -19,7 +19,14 @@ from iopdesk.models import SyncApplying, SyncChange, SyncConflict
 from iopdesk.storage.records import canonical_json
 from iopdesk.sync.outgoing import RowChange
 from iopdesk.sync.rows import columns, from_json, log_row_id, models_by_table, to_json
-from iopdesk.sync.rules import LARGEST_WINS, is_sealed, largest, sealed_columns, winner_is_incoming
+from iopdesk.sync.rules import (
+    LARGEST_WINS,
+    is_bookkeeping,
+    is_sealed,
+    largest,
+    sealed_columns,
+    winner_is_incoming,
+)
 
 # Bookkeeping and creation metadata: never edited after insert, or not data at all.
 _NEVER_MERGED = ("id", "version", "updated_at", "created_at", "origin_site")
@@ -34,6 +41,7 @@ class ApplyResult:
     applied: int = 0
     unchanged: int = 0
     conflicts: int = 0
+    bookkeeping: int = 0        # audit events and sign-in bookkeeping applied (rule 4: not counted)
     tables: dict[str, int] = field(default_factory=dict)
 
 
@@ -164,7 +172,7 @@ class Applier:
         try:
             with self.db.atomic(), peewee.__exception_wrapper__:
                 self.db.cursor().executemany(statement, rows)
-            self.result.applied += len(run)
+            self._applied(*run)
             return
         except peewee.IntegrityError:
             pass
@@ -178,7 +186,15 @@ class Applier:
                                change.row, 0, self.this_site, change.origin)
                 self._set_context(change.origin, self.peer)
                 continue
-            self.result.applied += 1
+            self._applied(change)
+
+    def _applied(self, *changes: RowChange) -> None:
+        """Count written changes: clinical ones as applied, audit and sign-in bookkeeping apart."""
+        for change in changes:
+            if is_bookkeeping(change.table, change.fields):
+                self.result.bookkeeping += 1
+            else:
+                self.result.applied += 1
 
     def _insert_sql(self, model) -> tuple[str, list[peewee.Field]]:
         fields = list(model._meta.sorted_fields)
@@ -215,7 +231,7 @@ class Applier:
         self._set_context(change.origin, self.peer)
         with self.db.atomic():
             model.delete().where(model.id == uuid.UUID(change.row_id)).execute()
-        self.result.applied += 1
+        self._applied(change)
 
     def _apply_update(self, model, change: RowChange, local: dict, pending: set[str], editor: str) -> None:
         incoming = change.row
@@ -276,7 +292,7 @@ class Applier:
             values["updated_at"] = from_json(table, {"updated_at": incoming["updated_at"]})["updated_at"]
         self._set_context(change.origin, self.peer)
         self._write(model, change.row_id, values)
-        self.result.applied += 1
+        self._applied(change)
 
     def _apply_resolution(self, model, change: RowChange, local: dict) -> None:
         """A conflict record changes only by being resolved, and a resolution is never undone.

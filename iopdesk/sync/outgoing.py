@@ -15,6 +15,7 @@ import peewee
 
 from iopdesk.models import SyncChange
 from iopdesk.sync.rows import read_rows
+from iopdesk.sync.rules import BOOKKEEPING_TABLES, LARGEST_WINS, is_bookkeeping
 
 
 @dataclass
@@ -48,6 +49,27 @@ def horizon(db: peewee.Database) -> int:
             db.execute_sql("LOCK TABLE sync_change IN EXCLUSIVE MODE")
         value = db.execute_sql("SELECT MAX(seq) FROM sync_change").fetchone()[0]
     return int(value or 0)
+
+
+def pending_count(after: int, *, exclude_peer: str | None = None) -> int:
+    """How many rows this database changed after log entry `after` that are clinical (rule 4:
+    audit events and sign-in bookkeeping travel but are not counted), leaving out what came from
+    `exclude_peer` (it has them) and from any peer when `exclude_peer` is None. Call bound."""
+    query = SyncChange.select(SyncChange.table_name, SyncChange.row_id, SyncChange.op, SyncChange.fields).where(
+        (SyncChange.seq > after) & SyncChange.table_name.not_in(sorted(BOOKKEEPING_TABLES)))
+    if exclude_peer is None:
+        query = query.where(SyncChange.via_peer.is_null())
+    else:
+        query = query.where(SyncChange.via_peer.is_null() | (SyncChange.via_peer != exclude_peer))
+    rows: dict[tuple[str, str], set[str]] = {}
+    watched = {table for table, _ in LARGEST_WINS}
+    for table, row_id, op, fields in query.tuples().iterator():
+        changed = rows.setdefault((table, row_id), set())
+        if table in watched:
+            changed.update({"*"} if op != "U" else set(filter(None, fields.split(","))))
+        else:
+            changed.add("*")
+    return sum(1 for (table, _), changed in rows.items() if not is_bookkeeping(table, changed))
 
 
 def next_batch(position: int, upto: int, *, exclude_peer: str | None, this_site: str,

@@ -14,7 +14,10 @@
    record, not resurrected. A sealed row is never deleted by sync: a draft signed at one site
    and deleted at another stays, signed, everywhere, with the deletion in a conflict record.
 4. Sign-in bookkeeping (last sign-in, failed attempts, lockout) is not clinical content: the
-   larger value wins without a conflict (a lockout anywhere holds everywhere).
+   larger value wins without a conflict (a lockout anywhere holds everywhere). It and the audit
+   trail travel with every sync but are not counted as changes: a sync that carries only them
+   (every command-line run signs in, which writes an audit event and the staff row's last
+   sign-in) reports no change, and nothing is pending while only they wait.
 5. A row refused by the database (a natural key such as an MRN or a username taken at another
    site) is kept whole in a conflict record.
 """
@@ -49,6 +52,20 @@ SEALS: dict[str, Seal] = {
 LARGEST_WINS: frozenset[tuple[str, str]] = frozenset({
     ("staff", "last_login_at"), ("staff", "failed_logins"), ("staff", "locked_until"),
 })
+
+
+# Tables whose rows are the audit trail, not clinical records (rule 4: sent, never counted).
+BOOKKEEPING_TABLES: frozenset[str] = frozenset({"audit_event"})
+_ROW_STAMPS = frozenset({"version", "updated_at"})
+
+
+def is_bookkeeping(table: str, fields: list[str] | tuple[str, ...] | set[str]) -> bool:
+    """Rule 4: whether a change of `fields` ("*" = a new row) of a `table` row is only the audit
+    trail or sign-in bookkeeping, so a sync carrying it still reads as idle."""
+    if table in BOOKKEEPING_TABLES:
+        return True
+    changed = set(fields) - _ROW_STAMPS
+    return bool(changed) and "*" not in changed and all((table, f) in LARGEST_WINS for f in changed)
 
 
 def largest(mine: object, theirs: object) -> object:

@@ -16,6 +16,7 @@ Bookkeeping rules (each learned from other projects' data-loss bugs):
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from collections.abc import Callable
@@ -146,7 +147,7 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         with database.bound_to(source_db):
             covered, changes = next_batch(position, upto, this_site=source.site_id,
                                           exclude_peer=None if resend_all else target.site_id)
-        _apply_batch(target_db, target, source, applier, changes, covered, acked)
+        _apply_batch(target_db, target, source, applier, changes, covered, acked, upto)
         progress(stage, covered - start, total)
         position = covered
         if position >= upto:
@@ -158,14 +159,25 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
 
 
 def _apply_batch(target_db: peewee.Database, target: Identity, source: Identity, applier: Applier,
-                 changes: list[RowChange], covered: int, acked: int) -> None:
-    """One batch and the checkpoint covering it, in one transaction of the target."""
+                 changes: list[RowChange], covered: int, acked: int, announced: int) -> None:
+    """One batch and the checkpoint covering it, in one transaction of the target; `announced`
+    is how far the peer's change log went when this exchange began (what is still to receive
+    from it, as of this contact, is the difference: `announced_upto`)."""
     with database.bound_to(target_db), writing_as_site(uuid.UUID(target.site_id)), target_db.atomic():
         _peer(source.site_id)
         applier.apply(changes)
         applier.finish()
         SyncPeer.update(peer_database=source.database_id, received_upto=covered, acked_upto=acked,
-                        last_sync_at=utcnow()).where(SyncPeer.peer_site == source.site_id).execute()
+                        last_sync_at=utcnow(), last_result=json.dumps({"announced_upto": announced})
+                        ).where(SyncPeer.peer_site == source.site_id).execute()
+
+
+def announced_upto(peer: SyncPeer) -> int:
+    """How far the peer's change log went at the last contact (0 when unknown)."""
+    try:
+        return int(json.loads(peer.last_result or "{}").get("announced_upto", 0))
+    except (ValueError, TypeError, AttributeError):
+        return 0
 
 
 # -- direct sync --------------------------------------------------------------------------------
@@ -303,7 +315,7 @@ def import_file(path: Path, *, passphrase: str | None = None,
     total = len(batches)
     for number, (covered, changes) in enumerate(batches, 1):
         if covered > received:
-            _apply_batch(db, me, source, applier, changes, covered, acked)
+            _apply_batch(db, me, source, applier, changes, covered, acked, int(header["upto"]))
             received = covered
         progress("applying", number, total)
     report.received = applier.result

@@ -148,7 +148,7 @@ class ClinicAndSatellites(RuleBasedStateMachine):
             with self.sites[site].on() as clinic:
                 clinic.notes.add_addendum(note.id, self._value("addendum "))
 
-    @rule(pick=st.integers(0, 20), keep=st.sampled_from(["kept", "other"]))
+    @rule(pick=st.integers(0, 20), keep=st.sampled_from(["kept", "other", "mine", "theirs"]))
     def resolve_conflict(self, pick, keep):
         main = self.sites["MAIN"]
         with main.on() as clinic:
@@ -241,6 +241,12 @@ class ClinicAndSatellites(RuleBasedStateMachine):
         north_data, main_data, south_data = north.snapshot(), main.snapshot(), south.snapshot()
         assert north_data == main_data, differences(north_data, main_data)
         assert south_data == main_data, differences(south_data, main_data)
+        for satellite in (south, north):  # issue 20, failure 7: a sync with nothing clinical is idle
+            again = sync_databases(satellite.db, main.db)
+            assert not again.changed, again.summary()
+        for place in (main, north, south):
+            with place.on() as clinic:
+                assert clinic.sync.status().idle, place.name
         for path, target in self.files:
             before = self.sites[target].last_change()
             self._import(self.sites[target], path)

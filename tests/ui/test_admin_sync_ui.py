@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton
 
 import iopdesk
 from iopdesk.models import Client
@@ -148,51 +148,94 @@ def conflicted(sync_sites):
     return sync_sites
 
 
-def test_admin_settles_a_conflict_with_the_other_value(qtbot, conflicted, window_at):
-    """The admin selects the phone conflict and presses Use other value: the row takes it, the conflict is resolved."""
+def _answer(monkeypatch, button) -> list[str]:
+    """Answer the confirmation with `button`; returns the questions asked."""
+    asked = []
+
+    def question(_parent, title, text, *_args):
+        asked.append(f"{title}\n{text}")
+        return button
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def test_admin_settles_a_conflict_with_the_other_value(qtbot, conflicted, window_at, monkeypatch, tmp_path):
+    """The admin reads the phone conflict in the clinic's words, presses Take theirs, cancels
+    once, then confirms: the record takes the other value and the conflict is resolved."""
     window = window_at(conflicted.north)
     clinic = window.clinic
     panel = window.page("admin").conflicts_panel
     assert panel.model.rowCount() == 1
     conflict = panel.model.conflict_at(0)
-    assert panel.model.index(0, 0).data() == "Client: Ann Shared (MAIN-000001)"
-    assert panel.model.index(0, 4).data() == "NORTH / MAIN"
+    cells = [panel.model.index(0, column).data() for column in range(panel.model.columnCount())]
+    assert cells[:3] == ["Ann Shared (MAIN-000001)", "Client record", "phone"]
+    assert set(cells[3:5]) == {"555-0100", "555-0200"} and cells[5] == "NORTH / MAIN"
+    assert "Ada Admin" in panel.model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole) or "someone" in (
+        panel.model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole))
     assert "waiting: 1" in panel.table_title.text()
     assert "1 conflict" in window.sync_status_label.text()
+    window.resize(1280, 860)
+    window.show_section("admin")
+    window.grab().save(str(tmp_path / "admin-conflicts.png"))
     other = conflict.other_value
-    assert {conflict.kept_value, other} == {"555-0100", "555-0200"}
 
     panel.view.setFocus()
     qtbot.keyClick(panel.view, Qt.Key.Key_Home)
     assert panel.other_button.isEnabled()
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Cancel)
+    qtbot.mouseClick(panel.other_button, Qt.MouseButton.LeftButton)
+    assert len(clinic.sync.conflicts()) == 1
+    assert asked[0].startswith("Take theirs?\nAnn Shared (MAIN-000001), client record\nphone")
+    assert f"The record will hold: {other}" in asked[0]
+    _answer(monkeypatch, QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(panel.other_button, Qt.MouseButton.LeftButton)
 
     assert clinic.sync.conflicts() == []
     assert Client.get(Client.id == conflicted.client_id).phone == other
     settled = clinic.sync.conflicts(include_resolved=True)
     assert [(c.status, c.resolution, c.resolved_by) for c in settled] == [("resolved", "other", "admin")]
+    assert panel.message.text() == "Ann Shared (MAIN-000001), client record, phone: took theirs."
     assert panel.model.rowCount() == 0 and not panel.other_button.isEnabled()
     assert "conflict" not in window.sync_status_label.text()
 
     qtbot.mouseClick(panel.show_resolved_check, Qt.MouseButton.LeftButton)
     assert panel.model.rowCount() == 1
-    assert "used other value" in panel.model.index(0, 6).data()
+    assert panel.model.index(0, 7).data() == "took theirs (admin)"
     assert not panel.keep_button.isEnabled()
 
 
-def test_admin_keeps_the_current_value_by_keyboard(qtbot, conflicted, window_at):
-    """From the conflicts table, Tab reaches Keep current value and Space keeps the row's value."""
+def test_admin_keeps_mine_by_keyboard(qtbot, conflicted, window_at, monkeypatch):
+    """From the conflicts table, Tab reaches Keep mine and Space (then Yes) keeps the row's value."""
     window = window_at(conflicted.north)
     clinic = window.clinic
     panel = window.page("admin").conflicts_panel
     kept = panel.model.conflict_at(0).kept_value
+    _answer(monkeypatch, QMessageBox.StandardButton.Yes)
     _focus(qtbot, window, panel.view)
     qtbot.keyClick(panel.view, Qt.Key.Key_Tab)
     assert panel.keep_button.hasFocus()
     qtbot.keyClick(panel.keep_button, Qt.Key.Key_Space)
     assert clinic.sync.conflicts() == []
     assert Client.get(Client.id == conflicted.client_id).phone == kept
-    assert "kept the current value" in panel.message.text()
+    assert "kept mine" in panel.message.text()
+
+
+def test_administrators_today_lists_the_open_conflict_and_opens_admin(qtbot, conflicted, window_at, tmp_path):
+    """Today shows an administrator "1 sync conflict to resolve"; Enter on it opens Admin."""
+    window = window_at(conflicted.north)
+    window.show_section("today")
+    today = window.today_page
+    qtbot.waitUntil(lambda: not today.is_loading() and today.caseload is not None, timeout=10_000)
+    section = today.sections["sync_attention"]
+    assert not section.isHidden() and not section.is_empty()
+    assert section.view.model().index(0, 0).data() == "1 sync conflict to resolve"
+    window.resize(1280, 860)
+    window.grab().save(str(tmp_path / "today-sync-item.png"))
+    section.view.setFocus()
+    section.view.setCurrentIndex(section.view.model().index(0, 0))
+    qtbot.keyClick(section.view, Qt.Key.Key_Return)
+    assert window.current_section() == "admin"
 
 
 def test_sync_file_export_then_import_through_the_page(qtbot, sync_sites, window_at, tmp_path, monkeypatch):
@@ -296,9 +339,10 @@ def test_conflicts_model_passes_the_model_tester(qtmodeltester, conflicted):
         model.set_conflicts(north.sync.conflicts())
     qtmodeltester.check(model)
     assert model.rowCount() == 1
-    assert model.index(0, 0).data() == "Client"
-    assert model.index(0, 1).data() == "phone"
-    assert conflicted.client_id in model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "Client"
+    assert model.index(0, 2).data() == "phone"
+    for column in range(model.columnCount()):
+        assert conflicted.client_id not in (model.index(0, column).data(Qt.ItemDataRole.ToolTipRole) or "")
 
 
 def test_every_admin_control_has_a_name(sync_sites, window_at):
@@ -309,3 +353,13 @@ def test_every_admin_control_has_a_name(sync_sites, window_at):
         window = window_at(path)
         assert unnamed_controls(window.page("admin")) == [], path
         window.close()
+
+
+def test_admin_sets_after_how_many_days_a_silent_site_is_flagged(sync_sites, window_at):
+    """Admin ▸ Clinic settings: the days box sets the program rule `sync.warn_after_days`."""
+    window = window_at(sync_sites.main)
+    panel = window.page("admin").settings_panel
+    assert panel.sync_warning_box.value() == 3
+    panel.sync_warning_box.setValue(7)
+    assert window.clinic.settings.rule("sync.warn_after_days").value == 7
+    assert "7 days" in panel.message.text()
