@@ -199,6 +199,10 @@ class Applier:
                 with self.db.atomic():
                     self.db.execute_sql(statement, params)
             except peewee.IntegrityError as error:
+                if self._present(change.table, change.row_id):
+                    self._arrived_again(model, change)
+                    self._set_context(change.origin, self.peer)
+                    continue
                 if self._same_key(model, change):
                     self._set_context(change.origin, self.peer)
                     continue
@@ -367,6 +371,13 @@ class Applier:
             survivor = self._load_aliases().get(target, {}).get(value) if value else None
             if survivor and not self._present(target, value):
                 change.row = {**change.row, column: survivor}
+
+    def _arrived_again(self, model, change: RowChange) -> None:
+        """A new row whose id this batch already wrote here (the same conflict record found by a
+        merge at both sites): it is an update of that row."""
+        local = read_rows(change.table, [uuid.UUID(change.row_id)])[uuid.UUID(change.row_id)]
+        columns_changed, editor = self._pending([change]).get((change.table, change.row_id), (set(), self.this_site))
+        self._apply_update(model, change, local, columns_changed, editor)
 
     def _apply_to_survivor(self, change: RowChange) -> None:
         """An edit of a record merged away here is an edit of its survivor (rule 5)."""

@@ -145,3 +145,94 @@ def test_attendance_taken_at_two_sites_for_one_session_becomes_one_record(main_a
         assert record.status == conflict.other_value
     assert north.snapshot() == main.snapshot()
     assert sync(north, main).conflicts == 0
+
+
+def test_a_payer_entered_at_two_sites_keeps_the_clients_billed_to_either(main_and_north, tmp_path):
+    """North and the main clinic both add payer code SAMEKEY; North bills a new client to its
+    copy and renames it after sending it by file. After syncing there is one payer everywhere,
+    the client points at it, and North's rename reached it."""
+    from iopdesk.models import Client, Payer
+
+    main, north = main_and_north
+    payers = {}
+    for site in (main, north):
+        with site.on():
+            payers[site.name] = plain_row(Payer, code="SAMEKEY", name=f"Payer entered at {site.name}").id
+    with north.on() as clinic:
+        client, _ = clinic.clients.register(legal_first="Ines", legal_last="Duarte", dob="1975-06-01", sex="F")
+        Client.update(payer=payers["NORTH"]).where(Client.id == client.id).execute()
+        clinic.login("admin", "correct horse battery")
+        clinic.sync.export_file(tmp_path / "north.sync", plain=True)
+        Payer.update(name="Renamed at North", version=Payer.version + 1).where(Payer.id == payers["NORTH"]).execute()
+    with main.on() as clinic:
+        clinic.login("admin", "correct horse battery")
+        clinic.sync.import_file(tmp_path / "north.sync")
+        assert Client.get_by_id(client.id).payer_id == payers["MAIN"]
+    sync(north, main)
+    sync(north, main)
+    assert north.snapshot() == main.snapshot(), differences(north.snapshot(), main.snapshot())
+    for site in (main, north):
+        with site.on():
+            assert [(p.id, p.name) for p in Payer.select().where(Payer.code == "SAMEKEY")] == [
+                (payers["MAIN"], "Renamed at North")]
+            assert Client.get_by_id(client.id).payer_id == payers["MAIN"]
+
+
+def test_two_signed_plans_with_one_version_are_both_kept_for_an_admin(main_and_north):
+    """Version 7 of one client's plan signed at both sites: signed documents are never merged;
+    the second stays whole in a conflict that says why, in words."""
+    from iopdesk.kernel import clock
+    from iopdesk.models import TreatmentPlan
+
+    main, north = main_and_north
+    with main.on():
+        shared = _shared_values(TreatmentPlan, ("episode_id", "plan_version"))
+    sync(north, main)
+    for site in (main, north):
+        with site.on():
+            plain_row(TreatmentPlan, **shared, clinician_signed_at=clock.utcnow())
+    sync(north, main)
+    with main.on():
+        conflict = SyncConflict.get(SyncConflict.table_name == "treatment_plan")
+        assert (conflict.kind, conflict.status) == ("refused", "pending")
+        assert conflict.kept_value["reason"] == "a signed record with the same key is already here"
+        assert conflict.other_value["plan_version"] == 7
+
+
+@pytest.mark.postgres
+def test_attendance_at_a_satellite_and_a_main_clinic_on_postgresql_becomes_one_record(
+        tmp_path, pg_server, staffed_pg_template):
+    """Issue 20, failure 2, as the clinic runs it: the main clinic on PostgreSQL says absent
+    (excused), the SQLite satellite present, for one session and client; after syncing both hold
+    one attendance record and the same tables, the other status in one conflict."""
+    from iopdesk.services.sync import join_as_satellite
+    from tests.conftest import _new_pg_database
+    from tests.sync_sites import open_site
+
+    janitor, name = _new_pg_database(pg_server, staffed_pg_template)
+    janitor.init()
+    url = pg_server.url(name)
+    main = north = None
+    try:
+        main = open_site("MAIN", url)
+        join_as_satellite(url, str(tmp_path / "north.sqlite"), site_code="NORTH", site_name="North clinic")
+        north = open_site("NORTH", tmp_path / "north.sqlite")
+        with main.on():
+            shared = _shared_values(Attendance, ("session_id", "client_id"))
+        sync(north, main)
+        for site, status in ((north, "present"), (main, "absent_excused")):
+            with site.on():
+                plain_row(Attendance, **shared, status=status)
+        sync(north, main)
+        sync(north, main)
+        assert north.snapshot() == main.snapshot(), differences(north.snapshot(), main.snapshot())
+        for site in (main, north):
+            with site.on():
+                assert Attendance.select().where(*_key_filter(Attendance, ("session_id", "client_id"), shared)).count() == 1
+        assert [kind for _, kind, _ in _open_conflicts(main)] == ["edited"]
+        assert _open_conflicts(north) == _open_conflicts(main)
+    finally:
+        for site in (main, north):
+            if site is not None:
+                site.close()
+        janitor.drop()
