@@ -178,6 +178,32 @@ def test_a_payer_entered_at_two_sites_keeps_the_clients_billed_to_either(main_an
             assert Client.get_by_id(client.id).payer_id == payers["MAIN"]
 
 
+def test_two_draft_plans_of_one_version_become_one_plan_with_both_sites_problems(main_and_north):
+    """Version 7 of a client's plan drafted at both sites, each with its own problem: one plan
+    remains everywhere and it holds both problems (nothing the other draft pointed at is lost)."""
+    from iopdesk.models import PlanProblem, TreatmentPlan
+
+    main, north = main_and_north
+    with main.on():
+        shared = _shared_values(TreatmentPlan, ("episode_id", "plan_version"))
+    sync(north, main)
+    plans = []
+    for site in (main, north):
+        with site.on():
+            plan = plain_row(TreatmentPlan, **shared)
+            plain_row(PlanProblem, plan=plan.id, statement=f"Problem written at {site.name}")
+            plans.append(plan.id)
+    sync(north, main)
+    sync(north, main)
+    assert north.snapshot() == main.snapshot(), differences(north.snapshot(), main.snapshot())
+    for site in (main, north):
+        with site.on():
+            kept = TreatmentPlan.select().where(TreatmentPlan.episode == shared["episode"])
+            assert [p.id for p in kept] == [min(plans)] and kept[0].plan_version == 7
+            assert sorted(p.statement for p in kept[0].problems) == [
+                "Problem written at MAIN", "Problem written at NORTH"]
+
+
 def test_two_signed_plans_with_one_version_are_both_kept_for_an_admin(main_and_north):
     """Version 7 of one client's plan signed at both sites: signed documents are never merged;
     the second stays whole in a conflict that says why, in words."""
