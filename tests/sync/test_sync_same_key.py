@@ -145,6 +145,9 @@ def test_attendance_taken_at_two_sites_for_one_session_becomes_one_record(main_a
         assert record.status == conflict.other_value
     assert north.snapshot() == main.snapshot()
     assert sync(north, main).conflicts == 0
+    for site in (main, north):
+        with site.on() as clinic:
+            assert clinic.check().ok, clinic.check().lines
 
 
 def test_a_payer_entered_at_two_sites_keeps_the_clients_billed_to_either(main_and_north, tmp_path):
