@@ -135,3 +135,42 @@ def differences(first: dict, second: dict, limit: int = 5) -> list[str]:
 
 def sync(satellite: Site, main: Site):
     return sync_databases(satellite.db, main.db)
+
+
+def plain_row(model: type[peewee.Model], **fixed) -> peewee.Model:
+    """A new row of any clinic table with `fixed` values and plain ones elsewhere, made at the
+    bound site: each required link gets a new parent row (made the same way), each required
+    value a fixed one (a unique text a fresh one), so the same call at two sites gives two rows
+    that differ only in their ids and the keys of new parents."""
+    values = dict(fixed)
+    for field in model._meta.sorted_fields:
+        if field.name in values or field.primary_key or field.null or field.default is not None:
+            continue
+        values[field.name] = _plain_value(field)
+    return model.create(**values)
+
+
+def _plain_value(field: peewee.Field) -> object:
+    from iopdesk.models import JSONField
+
+    if isinstance(field, peewee.ForeignKeyField):
+        return plain_row(field.rel_model).id
+    if isinstance(field, JSONField):
+        return {}
+    if isinstance(field, (peewee.CharField, peewee.TextField)):
+        if field.unique:
+            return uuid.uuid4().hex[: getattr(field, "max_length", None) or 32]
+        return "x"
+    if isinstance(field, peewee.BooleanField):
+        return False
+    if isinstance(field, (peewee.IntegerField, peewee.FloatField, peewee.DecimalField)):
+        return 1
+    if isinstance(field, peewee.DateTimeField):
+        return clock.utcnow()
+    if isinstance(field, peewee.DateField):
+        return clock.today()
+    if isinstance(field, peewee.TimeField):
+        return dt.time(10, 0)
+    if isinstance(field, peewee.UUIDField):
+        return uuid.uuid4()
+    raise TypeError(f"no plain value for {field.model._meta.table_name}.{field.name}")

@@ -18,12 +18,23 @@ from iopdesk.kernel.clock import utcnow
 from iopdesk.models import SyncApplying, SyncChange, SyncConflict
 from iopdesk.storage.records import canonical_json
 from iopdesk.sync.outgoing import RowChange
-from iopdesk.sync.rows import columns, from_json, log_row_id, models_by_table, to_json
+from iopdesk.sync.rows import (
+    columns,
+    from_json,
+    log_row_id,
+    models_by_table,
+    read_rows,
+    references_to,
+    to_json,
+    unique_keys,
+)
 from iopdesk.sync.rules import (
+    KEPT_APART,
     LARGEST_WINS,
     is_bookkeeping,
     is_sealed,
     largest,
+    merges_by_key,
     sealed_columns,
     winner_is_incoming,
 )
@@ -64,6 +75,7 @@ class Applier:
         self._context: tuple[str | None, str | None] = (None, None)
         self.result = ApplyResult()
         self._arrived: dict[str, set[str]] = {}
+        self._aliases: dict[str, dict[str, str]] | None = None
 
     # -- context -------------------------------------------------------------------------------
     def _set_context(self, origin: str | None, via: str | None) -> None:
@@ -124,7 +136,13 @@ class Applier:
             self.result.tables[change.table] = self.result.tables.get(change.table, 0) + 1
             if change.op != "D" and change.table in SEALED_TABLES:
                 self._arrived.setdefault(change.table, set()).add(change.row_id)
+            self._note_alias(change)
             local = stored.get((change.table, change.row_id))
+            if local is None and change.op == "U" and self._survivor(change.table, change.row_id):
+                self._insert_run(run)
+                run = []
+                self._apply_to_survivor(change)
+                continue
             if change.op != "D" and local is None and not self._keeps_tombstone(change):
                 if run and (run[0].table, run[0].origin) != (change.table, change.origin):
                     self._insert_run(run)
@@ -168,6 +186,8 @@ class Applier:
         self._set_context(run[0].origin, self.peer)
         model = models_by_table()[run[0].table]
         statement, _ = self._insert_sql(model)
+        for change in run:
+            self._follow_aliases(change)
         rows = [self._insert_params(model, change.row) for change in run]
         try:
             with self.db.atomic(), peewee.__exception_wrapper__:
@@ -181,6 +201,13 @@ class Applier:
                 with self.db.atomic():
                     self.db.execute_sql(statement, params)
             except peewee.IntegrityError as error:
+                if self._present(change.table, change.row_id):
+                    self._arrived_again(model, change)
+                    self._set_context(change.origin, self.peer)
+                    continue
+                if self._same_key(model, change):
+                    self._set_context(change.origin, self.peer)
+                    continue
                 reason = " ".join(str(error).split())[:200]
                 self._conflict(change.table, change.row_id, "*", "refused", {"reason": reason},
                                change.row, 0, self.this_site, change.origin)
@@ -217,7 +244,9 @@ class Applier:
             f'UPDATE "{model._meta.table_name}" SET {assignments} WHERE "id" = {self.db.param}', params)
 
     def _apply_delete(self, model, change: RowChange, local: dict | None, pending: set[str]) -> None:
-        if local is None:
+        if local is None or self._survivor(change.table, change.row_id):
+            # A record merged into another elsewhere stays until its survivor arrives here and
+            # takes its place (rule 5): deleting it now would lose what points at it.
             self.result.unchanged += 1
             return
         if is_sealed(change.table, local):
@@ -318,10 +347,196 @@ class Applier:
         self._write(model, change.row_id, values)
         self.result.applied += 1
 
+    # -- rule 5: one record per natural key ------------------------------------------------------
+    def _load_aliases(self) -> dict[str, dict[str, str]]:
+        """Removed id → surviving id per table, from the "merged" records (they sync)."""
+        if self._aliases is None:
+            self._aliases = {}
+            query = (SyncConflict.select(SyncConflict.table_name, SyncConflict.row_id, SyncConflict.kept_value)
+                     .where(SyncConflict.kind == "merged").tuples())
+            for table, loser, survivor in query:
+                self._aliases.setdefault(table, {})[loser] = survivor
+        return self._aliases
+
+    def _note_alias(self, change: RowChange) -> None:
+        row = change.row
+        if change.table == "sync_conflict" and row is not None and row.get("kind") == "merged":
+            self._load_aliases().setdefault(row["table_name"], {})[row["row_id"]] = row["kept_value"]
+
+    def _survivor(self, table: str, row_id: str) -> str | None:
+        """The record a removed one was merged into, if it was."""
+        return self._load_aliases().get(table, {}).get(row_id)
+
+    def _present(self, table: str, row_id: str) -> bool:
+        model = models_by_table()[table]
+        return model.select().where(model.id == uuid.UUID(row_id)).exists()
+
+    def _follow_aliases(self, change: RowChange) -> None:
+        """A new row that points at a record merged away here points at its survivor instead."""
+        for column, field_ in columns(change.table).items():
+            if not isinstance(field_, peewee.ForeignKeyField):
+                continue
+            target = field_.rel_model._meta.table_name
+            value = change.row.get(column)
+            survivor = self._load_aliases().get(target, {}).get(value) if value else None
+            if survivor and not self._present(target, value):
+                change.row = {**change.row, column: survivor}
+
+    def _arrived_again(self, model, change: RowChange) -> None:
+        """A new row whose id this batch already wrote here (the same conflict record found by a
+        merge at both sites): it is an update of that row."""
+        local = read_rows(change.table, [uuid.UUID(change.row_id)])[uuid.UUID(change.row_id)]
+        columns_changed, editor = self._pending([change]).get((change.table, change.row_id), (set(), self.this_site))
+        self._apply_update(model, change, local, columns_changed, editor)
+
+    def _apply_to_survivor(self, change: RowChange) -> None:
+        """An edit of a record merged away here is an edit of its survivor (rule 5)."""
+        survivor = self._survivor(change.table, change.row_id)
+        local = read_rows(change.table, [uuid.UUID(survivor)]).get(uuid.UUID(survivor))
+        if local is None:
+            self.result.unchanged += 1
+            return
+        moved = RowChange(change.table, survivor, "U", change.fields, change.origin, change.seq,
+                          {**change.row, "id": survivor})
+        columns_changed, editor = self._pending([moved]).get((change.table, survivor), (set(), self.this_site))
+        self._apply_update(models_by_table()[change.table], moved, local, columns_changed, editor)
+
+    def _clash(self, model, table: str, row: dict) -> tuple[tuple[str, ...], dict] | None:
+        """The natural key an incoming row shares with a row stored here, and that row."""
+        values = from_json(table, row)
+        fields = columns(table)
+        for key in unique_keys(table):
+            names = [fields[c].name for c in key]
+            if any(values.get(name) is None for name in names):
+                continue
+            query = model.select().where(model.id != uuid.UUID(row["id"]))
+            for name in names:
+                query = query.where(model._meta.fields[name] == values[name])
+            found = query.dicts().first()
+            if found is not None:
+                return key, to_json(table, found)
+        return None
+
+    def _same_key(self, model, change: RowChange) -> bool:
+        """Rule 5 for a new row the database refused: merge it with the stored row that has its
+        natural key, or keep it whole in a conflict record that says why. False when no natural
+        key clashes (the refusal has another reason)."""
+        table, incoming = change.table, change.row
+        clash = self._clash(model, table, incoming)
+        if clash is None:
+            return False
+        key, local = clash
+        if not merges_by_key(table, key):
+            return self._kept_apart(change, key, KEPT_APART[(table, key)])
+        if is_sealed(table, local) or is_sealed(table, incoming):
+            return self._kept_apart(change, key, "a signed record with the same key is already here")
+        survivor, loser = sorted((local, incoming), key=lambda row: uuid.UUID(row["id"]))
+        try:
+            with self.db.atomic():
+                if survivor is local:
+                    self._merge_into_stored(model, key, survivor, loser)
+                elif not self._replace_stored(model, key, survivor, loser):
+                    return self._kept_apart(change, key, "records here point at it and its key cannot be set aside")
+        except peewee.IntegrityError:
+            self._aliases, self._context = None, ("rolled back", "rolled back")
+            return self._kept_apart(change, key, "the merged record was refused by this database")
+        self.result.applied += 1
+        return True
+
+    def _kept_apart(self, change: RowChange, key: tuple[str, ...], reason: str) -> bool:
+        self._conflict(change.table, change.row_id, "*", "refused", {"reason": reason, "key": list(key)},
+                       change.row, 0, self.this_site, change.origin)
+        return True
+
+    def _merged_fields(self, table: str, key: tuple[str, ...], survivor: dict, loser: dict) -> dict:
+        """Rule 2 between two rows made at two sites: columns where the loser's value wins, each
+        difference kept in a conflict record on the survivor (the same one at every site)."""
+        updates: dict[str, object] = {}
+        versions = {id(survivor): int(survivor["version"]), id(loser): int(loser["version"])}
+        for column in columns(table):
+            mine, theirs = survivor.get(column), loser.get(column)
+            if column in _NEVER_MERGED or column in key or mine == theirs:
+                continue
+            if (table, column) in LARGEST_WINS:
+                if largest(mine, theirs) != mine:
+                    updates[column] = theirs
+                continue
+            winner, other = survivor, loser
+            if winner_is_incoming(versions[id(survivor)], mine, versions[id(loser)], theirs):
+                winner, other = loser, survivor
+                updates[column] = theirs
+            self._conflict(table, survivor["id"], column, "edited", winner.get(column), other.get(column),
+                           max(versions.values()), winner.get("origin_site"), other.get("origin_site"))
+        return updates
+
+    def _record_merge(self, table: str, survivor: dict, loser: dict) -> None:
+        self._conflict(table, loser["id"], "*", "merged", survivor["id"], loser["id"], int(survivor["version"]),
+                       survivor.get("origin_site"), loser.get("origin_site"), resolved=True)
+        self._load_aliases().setdefault(table, {})[loser["id"]] = survivor["id"]
+
+    def _merge_into_stored(self, model, key: tuple[str, ...], survivor: dict, loser: dict) -> None:
+        """The stored row survives: it takes the incoming row's winning fields; the incoming row
+        is not inserted. Written as this site's edit, so it reaches every peer, the sender too."""
+        self._record_merge(model._meta.table_name, survivor, loser)
+        updates = self._merged_fields(model._meta.table_name, key, survivor, loser)
+        if updates:
+            values = from_json(model._meta.table_name, updates)
+            values["version"] = max(int(survivor["version"]), int(loser["version"]))
+            self._set_context(None, None)
+            self._write(model, survivor["id"], values)
+
+    def _replace_stored(self, model, key: tuple[str, ...], survivor: dict, loser: dict) -> bool:
+        """The incoming row survives: it is inserted with the stored row's winning fields, what
+        pointed at the stored row points at it, and the stored row goes. False (nothing written)
+        when rows that cannot lose their link point at it and its key cannot be set aside."""
+        table = model._meta.table_name
+        loser_id, survivor_id = uuid.UUID(loser["id"]), uuid.UUID(survivor["id"])
+        pointing = [(child, fk, [r[0] for r in child.select(child.id).where(fk == loser_id).tuples()])
+                    for child, fk in references_to(table)]
+        pointing = [(child, fk, ids) for child, fk, ids in pointing if ids]
+        held = any(fk.on_delete != "SET NULL" for _, fk, _ in pointing)
+        self._set_context(None, None)
+        if held and not self._set_aside(model, key, loser):
+            return False
+        self._record_merge(table, survivor, loser)
+        row = {**survivor, **self._merged_fields(table, key, survivor, loser),
+               "version": max(int(survivor["version"]), int(loser["version"]))}
+        self._set_context(None, None)
+        if not held:
+            model.delete().where(model.id == loser_id).execute()
+        self.db.execute_sql(self._insert_sql(model)[0], self._insert_params(model, row))
+        for child, fk, ids in pointing:
+            for chunk in peewee.chunked(ids, 500):
+                child.update({fk: survivor_id}).where(child.id.in_(chunk)).execute()
+        if held:
+            model.delete().where(model.id == loser_id).execute()
+        return True
+
+    def _set_aside(self, model, key: tuple[str, ...], loser: dict) -> bool:
+        """Give the stored row a key no other row has, for the moment it takes to move what
+        points at it: a text column gets "~" and its id, a number column a negative number."""
+        fields = columns(model._meta.table_name)
+        loser_id = uuid.UUID(loser["id"])
+        for column in key:
+            field_ = fields[column]
+            if isinstance(field_, peewee.ForeignKeyField):
+                continue
+            if isinstance(field_, peewee.CharField):
+                value: object = ("~" + loser_id.hex)[: field_.max_length or 33]
+            elif isinstance(field_, peewee.IntegerField):
+                value = -1 - loser_id.int % 2**31
+            else:
+                continue
+            model.update({field_: value}).where(model.id == loser_id).execute()
+            return True
+        return False
+
     # -- conflicts ----------------------------------------------------------------------------
     def _conflict(self, table: str, row_id: str, column: str, kind: str, kept: object,
-                  other: object, kept_version: int, kept_site: str | None, other_site: str | None) -> None:
-        """Keep both values in a conflict record (once, whichever site sees it first)."""
+                  other: object, kept_version: int, kept_site: str | None, other_site: str | None,
+                  *, resolved: bool = False) -> None:
+        """Keep both values in a conflict record (once, whichever site sees it first). A merge by
+        rule 5 is recorded already resolved: it is the alias map, not a question for an admin."""
         key = conflict_id(table, row_id, column, kept, other)
         if SyncConflict.select().where(SyncConflict.id == key).exists():
             return
@@ -332,5 +547,8 @@ class Applier:
             table_name=table, row_id=row_id, field=column, kind=kind, kept_value=kept,
             other_value=other, kept_version=kept_version, other_version=0,
             kept_site=kept_site, other_site=other_site, detected_at=now,
+            status="resolved" if resolved else "pending", resolved_at=now if resolved else None,
+            resolution="merged" if resolved else None,
         ).execute()
-        self.result.conflicts += 1
+        if not resolved:
+            self.result.conflicts += 1

@@ -113,3 +113,21 @@ def read_rows(table: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
 def log_row_id(db: peewee.Database, row_id: uuid.UUID) -> str:
     """How the change-log triggers wrote this id: PostgreSQL's uuid text, or SQLite's stored hex."""
     return str(row_id) if isinstance(db, peewee.PostgresqlDatabase) else row_id.hex
+
+
+@cache
+def unique_keys(table: str) -> tuple[tuple[str, ...], ...]:
+    """The natural keys of a table (its unique columns and unique indexes), as column names."""
+    model = models_by_table()[table]
+    keys = [(f.column_name,) for f in model._meta.sorted_fields if f.unique and not f.primary_key]
+    for fields, unique in model._meta.indexes:
+        if unique:
+            keys.append(tuple(model._meta.fields[name].column_name for name in fields))
+    return tuple(keys)
+
+
+@cache
+def references_to(table: str) -> tuple[tuple[type[peewee.Model], peewee.ForeignKeyField], ...]:
+    """Every foreign key in the clinic's tables that points at rows of `table`."""
+    return tuple((model, f) for model in ALL_MODELS for f in model._meta.sorted_fields
+                 if isinstance(f, peewee.ForeignKeyField) and f.rel_model._meta.table_name == table)

@@ -18,8 +18,23 @@
    trail travel with every sync but are not counted as changes: a sync that carries only them
    (every command-line run signs in, which writes an audit event and the staff row's last
    sign-in) reports no change, and nothing is pending while only they wait.
-5. A row refused by the database (a natural key such as an MRN or a username taken at another
-   site) is kept whole in a conflict record.
+5. Records with the same natural key (a unique column or index: attendance per session and
+   client, an enrolment, a measure schedule, a facilitator, a role, a payer code …) made at two
+   sites before they synced become one record: the one with the smaller id survives at every
+   site, the two are merged field by field by rule 2 (a field with two different values becomes
+   a conflict record, the winner rule picks the value held), whatever pointed at the other one
+   is re-pointed, and the other one is removed. The merge is kept as a resolved conflict record
+   of kind "merged" (removed id → surviving id) that syncs, so a change or a child record that
+   arrives later for the removed id lands on the survivor (the alias map). Not merged, and kept
+   whole in a conflict record instead:
+   - a sealed record (a signed note, plan or discharge) clashing with another: two signed
+     documents are never folded into one silently; an administrator decides;
+   - the keys in `KEPT_APART`, which name identities: a client registered at two sites is one
+     person only if an administrator says so (the duplicate-client merge), a username or a site
+     code names one account or site, and each site numbers its own audit events;
+   - a record whose clash cannot be undone without losing what points at it (a signed or
+     referenced record whose key cannot be set aside for the move).
+   A row the database refuses for any other reason is kept whole in a conflict record too.
 """
 
 from __future__ import annotations
@@ -47,6 +62,19 @@ SEALS: dict[str, Seal] = {
     "audit_event": Seal(None),
     "disclosure": Seal(None),
 }
+
+
+KEPT_APART: dict[tuple[str, tuple[str, ...]], str] = {
+    ("client", ("mrn",)): "the MRN is already used by another client",
+    ("staff", ("username",)): "the username is already used by another staff member",
+    ("site", ("code",)): "the site code is already used by another site",
+    ("audit_event", ("origin_site", "seq")): "the audit event number is already used at that site",
+}
+
+
+def merges_by_key(table: str, key: tuple[str, ...]) -> bool:
+    """Rule 5: whether two rows with this natural key become one record."""
+    return (table, key) not in KEPT_APART
 
 
 LARGEST_WINS: frozenset[tuple[str, str]] = frozenset({
