@@ -15,6 +15,13 @@ refusal starting "sealed record:" so the services turn it into RecordLocked
   insert a signed record before its children) but it changes the record's content, which the seal
   check reports.
 
+One write is let through: while a sync applies a peer's change (the `sync_applying` row names the
+peer), a sealed row may be replaced by another sealed version of itself — a draft signed at two
+sites before they synced ends with the one signature sync rule 1 picks, everywhere
+(iopdesk/sync/rules.py), the other kept in a conflict record. It can never unseal the row (NEW
+must be sealed too), and the seal check still needs a keyed seal of the new content, which the
+applier writes ("sync from site …") and nobody without the audit key can.
+
 Migration 0009 installs them; a later migration that changes a signed table's columns calls
 `install_guards(db)` again. `guard_findings` (part of `iopdesk check`) compares the triggers in the
 database with what this module generates now, so a dropped, disabled or edited guard is named.
@@ -77,6 +84,12 @@ def _parent_sealed(spec: SignedTable, child: Child, path: list[Child], row: str)
             f"AND {spec.sealed_condition('r')})")
 
 
+def _sync_replacing(spec: SignedTable) -> str:
+    """SQL true while a sync replaces a sealed row with another sealed version of it."""
+    return ('EXISTS (SELECT 1 FROM "sync_applying" WHERE "id" = 1 AND "via_peer" IS NOT NULL) '
+            f"AND ({spec.sealed_condition('NEW')})")
+
+
 def _columns(db: peewee.Database, table: str) -> list[str]:
     return [c.name for c in db.get_columns(table)]
 
@@ -87,7 +100,8 @@ def _guards(db: peewee.Database) -> list[tuple[str, str, str, str, str]]:
     out = []
     for spec in SIGNED_TABLES:
         sealed = spec.sealed_condition("OLD")
-        update = f"({sealed}) AND ({_update_refused(spec, _columns(db, spec.table), pg)})"
+        update = (f"({sealed}) AND ({_update_refused(spec, _columns(db, spec.table), pg)}) "
+                  f"AND NOT ({_sync_replacing(spec)})")
         out.append((spec.table, f"{PREFIX}{spec.table}", sealed, update, f"a {spec.words} is never changed "
                     "or deleted (add an addendum or a new version)"))
         for child, path in covered_children(spec):

@@ -7,7 +7,6 @@ import re
 import shutil
 import uuid
 
-import peewee
 import pytest
 
 from iopdesk.errors import ValidationError
@@ -104,10 +103,6 @@ def test_a_signed_note_never_changes_and_draft_edits_elsewhere_are_kept_aside(th
     assert north.snapshot() == main.snapshot()
 
 
-@pytest.mark.xfail(strict=True, raises=peewee.IntegrityError, reason=(
-    "issue 20: sync rule 1 hands the losing site the winning signature of a note signed at two "
-    "sites, and the sealed-note guard of migration 0006 refuses that write, so the whole batch "
-    "fails. The random walks of test_sync_property.py find it too (IOPDESK_SYNC_EXPLORE=1)."))
 def test_a_draft_signed_at_two_sites_before_they_sync_ends_with_one_signature_everywhere(three_sites):
     """North and the main clinic both sign the same draft while apart: after syncing both hold
     the same signed note, and the other signature is kept in a conflict record."""
@@ -125,6 +120,9 @@ def test_a_draft_signed_at_two_sites_before_they_sync_ends_with_one_signature_ev
     with main.on():
         assert Note.get_by_id(uuid.UUID(note.id)).content_hash in hashes
         assert SyncConflict.select().where(SyncConflict.kind == "immutable").exists()
+    for site in (north, main):
+        with site.on() as clinic:
+            assert clinic.check().ok, site.name
 
 
 def test_a_deleted_draft_is_a_tombstone_that_reaches_every_site(three_sites):
