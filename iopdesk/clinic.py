@@ -29,6 +29,7 @@ from iopdesk.services.attendance_rules import AttendanceRuleService
 from iopdesk.services.audit_trail import AuditService
 from iopdesk.services.billing.service import BillingService
 from iopdesk.services.caseload import CaseloadService
+from iopdesk.services.client_merge import ClientMergeService
 from iopdesk.services.clients import ClientService
 from iopdesk.services.consents import ConsentService
 from iopdesk.services.discharge.service import DischargeService
@@ -85,6 +86,7 @@ class Clinic:
         self.actor: Actor = SYSTEM
         self.users = UserService(self)
         self.clients = ClientService(self)
+        self.client_merge = ClientMergeService(self)
         self.episodes = EpisodeService(self)
         self.intake = IntakeService(self)
         self.plans = PlanService(self)

@@ -1,0 +1,109 @@
+"""Records following a client merge to the chart kept, at this site and at every site it syncs with.
+
+A duplicate client merged into another chart (iopdesk/services/client_merge.py) keeps its row,
+pointing at the chart kept (`client.merged_into_id`). Any record still naming the merged-away
+client — moved by the merge, arriving later by sync from a site that had not heard of the merge,
+or written there meanwhile — is moved here to the chart kept, as this site's own edit, so it
+syncs on. Two sites making the same move write the same value, which does not conflict. Signed
+records moved are sealed again with provenance "client merge" (the guards allow exactly that
+column to change that way: iopdesk/audit/guards.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import peewee
+
+from iopdesk.audit.registry import BY_TABLE, MERGE_ACT
+from iopdesk.audit.sealing import seal_rows
+from iopdesk.kernel.clock import utcnow
+from iopdesk.models import ALL_MODELS, Client, MeasureSchedule
+from iopdesk.permissions import SYSTEM, Actor
+
+
+def client_references() -> list[tuple[type[peewee.Model], peewee.ForeignKeyField]]:
+    """Every (model, field) pointing at a client, but the merge link itself."""
+    out = []
+    for model in ALL_MODELS:
+        for fk in model._meta.refs:
+            if fk.rel_model is Client and model is not Client:
+                out.append((model, fk))
+    return sorted(out, key=lambda pair: (pair[0]._meta.table_name, pair[1].name))
+
+
+def _survivors() -> dict[uuid.UUID, uuid.UUID]:
+    """Merged-away client id → the chart it ends in (following merges of merged charts)."""
+    links = dict(Client.select(Client.id, Client.merged_into).where(Client.merged_into.is_null(False)).tuples())
+    out = {}
+    for start in links:
+        seen, current = {start}, links[start]
+        while current in links and links[current] not in seen:
+            seen.add(current)
+            current = links[current]
+        out[start] = current
+    return out
+
+
+def follow_merges(*, actor: Actor = SYSTEM, only: dict[uuid.UUID, uuid.UUID] | None = None) -> dict[str, int]:
+    """Move every record still on a merged-away client to the chart it was merged into, in the
+    caller's transaction (after a merge, and after each applied sync batch). Signed records moved
+    are sealed again ("client merge"). A record the kept chart already has by its unique key
+    (attendance in one session) stays where it is and is counted under "left". Returns table →
+    rows moved."""
+    survivors = only if only is not None else _survivors()
+    moved: dict[str, int] = {}
+    if not survivors:
+        return moved
+    now = utcnow()
+    for merged, kept in survivors.items():
+        Client.update(merged_into=kept, updated_at=now, version=Client.version + 1).where(
+            (Client.merged_into == merged) & (Client.id != kept)).execute()
+        for model, fk in client_references():
+            table = model._meta.table_name
+            ids = [row for row in model.select(model.id).where(fk == merged).tuples().scalars()]
+            if not ids:
+                continue
+            if table == "measure_schedule":
+                ids = _merge_schedules(merged, kept, ids)
+            done = _move(model, fk, ids, kept, now)
+            if done:
+                moved[table] = moved.get(table, 0) + len(done)
+                if table in BY_TABLE:
+                    seal_rows(table, done, provenance=MERGE_ACT, actor=actor)
+    return moved
+
+
+def _move(model, fk, ids: list, kept: uuid.UUID, now: dt.datetime) -> list:
+    """Point rows `ids` at the kept chart, all at once or (when a unique key refuses) one by one."""
+    def update(where):
+        return model.update({fk: kept, model.updated_at: now, model.version: model.version + 1}).where(where)
+
+    try:
+        with model._meta.database.atomic():
+            update(model.id.in_(ids)).execute()
+        return ids
+    except peewee.IntegrityError:
+        pass
+    done = []
+    for row_id in ids:
+        try:
+            with model._meta.database.atomic():
+                update(model.id == row_id).execute()
+            done.append(row_id)
+        except peewee.IntegrityError:
+            continue
+    return done
+
+
+def _merge_schedules(merged: uuid.UUID, kept: uuid.UUID, ids: list) -> list:
+    """A measure both charts are scheduled for keeps the kept chart's schedule; the other goes.
+    Returns the schedules left to move."""
+    have = set(MeasureSchedule.select(MeasureSchedule.measure).where(MeasureSchedule.client == kept)
+               .tuples().scalars())
+    twice = [row_id for row_id, measure in MeasureSchedule.select(MeasureSchedule.id, MeasureSchedule.measure)
+             .where(MeasureSchedule.client == merged).tuples() if measure in have]
+    if twice:
+        MeasureSchedule.delete().where(MeasureSchedule.id.in_(twice)).execute()
+    return [row_id for row_id in ids if row_id not in set(twice)]
