@@ -20,8 +20,8 @@ client to the chart it was merged into; the record is then sealed again with pro
 `iopdesk check` stays clean and still catches any other edit.
 
 Sync. The merge is ordinary row changes, so it syncs. A site that later receives (or still
-writes) a record for the merged-away client moves it too: `follow_merges` runs after every
-applied sync batch (iopdesk/sync/apply.py) and the moves sync back as that site's edits; both
+writes) a record for the merged-away client moves it too: `follow_merges` (iopdesk/sync/merges.py)
+runs after every applied sync batch (iopdesk/sync/apply.py) and the moves sync back as that site's edits; both
 sites make the same edit, so nothing conflicts.
 """
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from iopdesk.clinical.program_rules import tracks
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
@@ -92,7 +93,7 @@ class MergePlan:
         """The plan as sentences (the CLI's dry run and the dialog's "what will move")."""
         out = [f"{self.merge.mrn} ({self.merge.legal_name}) will be merged into {self.keep.mrn} "
                f"({self.keep.legal_name}); {self.merge.mrn} will still find the chart."]
-        moving = [f"{count} {words}" for words, count in sorted(self.moves.items()) if count]
+        moving = [f"{words} ({count})" for words, count in sorted(self.moves.items()) if count]
         out.append("Moves to the kept chart: " + (", ".join(moving) if moving else "nothing") + ".")
         out.extend(self.merged_away)
         out.extend(f"Settle first: {problem}" for problem in self.problems)
@@ -176,7 +177,7 @@ class ClientMergeService(Service):
     def _side(row: Client) -> ChartSide:
         site = Site.get_by_id(row.site_id)
         episodes = tuple(
-            f"{e.track} {e.level_of_care}, admitted {date_text(e.admitted_on)}, {e.status}"
+            f"{tracks().get(e.track, e.track)} {e.level_of_care}, admitted {date_text(e.admitted_on)}, {e.status}"
             for e in Episode.select().where(Episode.client == row.id).order_by(Episode.admitted_on))
         notes = Note.select().where(Note.client == row.id).count()
         return ChartSide(id=str(row.id), mrn=row.mrn, legal_name=f"{row.legal_first} {row.legal_last}",

@@ -27,7 +27,7 @@ def test_an_admin_lists_duplicates_dry_runs_and_merges_at_the_terminal(clinician
 
     merge = ("client", "merge", "--db", clinic.url, "--as", "admin", "--keep", kept.mrn, "--merge", again.mrn)
     code, text = run_cli(clinic, capsys, *merge, "--dry-run")
-    assert code == 0 and "Dana Whitfield" in text and "Moves to the kept chart: 1 episodes of care, 1 notes." in text
+    assert code == 0 and "Dana Whitfield" in text and "Moves to the kept chart: episodes of care (1), notes (1)." in text
     assert "Nothing was changed." in text
     assert Client.get_by_id(uuid.UUID(again.id)).merged_into_id is None
 
