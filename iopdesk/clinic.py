@@ -4,8 +4,9 @@
 newer one), makes sure the clinic has an identity and a site, and hands out the services, one per
 attribute (each in `iopdesk/services/`): `users`, `clients`, `episodes`, `intake`, `plans`,
 `attendance`, `discharge`, `caseload`, `groups`, `consents`, `disclosures`, `family`, `meds`,
-`alerts`, `measures`, `notes`, `audit`, `billing`, `sync`, `emergency`, `settings`. Until someone
-signs in, the actor is the system (used by setup, the demo generator and the admin CLI).
+`alerts`, `measures`, `notes`, `audit`, `billing`, `sync`, `emergency`, `settings`,
+`client_merge`. Until someone signs in, the actor is the system (used by setup, the demo
+generator and the admin CLI).
 """
 
 from __future__ import annotations

@@ -46,32 +46,40 @@ def _survivors() -> dict[uuid.UUID, uuid.UUID]:
     return out
 
 
-def follow_merges(*, actor: Actor = SYSTEM, only: dict[uuid.UUID, uuid.UUID] | None = None) -> dict[str, int]:
+def follow_merges(*, actor: Actor = SYSTEM, only: dict[uuid.UUID, uuid.UUID] | None = None,
+                  provenance: str = MERGE_ACT) -> dict[str, int]:
     """Move every record still on a merged-away client to the chart it was merged into, in the
-    caller's transaction (after a merge, and after each applied sync batch). Signed records moved
-    are sealed again ("client merge"). A record the kept chart already has by its unique key
-    (attendance in one session) stays where it is and is counted under "left". Returns table →
-    rows moved."""
+    caller's transaction (after a merge, and after each applied sync batch: one query per table
+    that points at clients, whatever the number of merges). Signed records moved are sealed again
+    with `provenance`. A record the kept chart already has by a unique key (attendance in one
+    session) stays where it is. Returns table → rows moved."""
     survivors = only if only is not None else _survivors()
     moved: dict[str, int] = {}
     if not survivors:
         return moved
     now = utcnow()
-    for merged, kept in survivors.items():
-        Client.update(merged_into=kept, updated_at=now, version=Client.version + 1).where(
-            (Client.merged_into == merged) & (Client.id != kept)).execute()
-        for model, fk in client_references():
-            table = model._meta.table_name
-            ids = [row for row in model.select(model.id).where(fk == merged).tuples().scalars()]
-            if not ids:
-                continue
+    merged_ids = list(survivors)
+    for chunk in peewee.chunked(merged_ids, 500):  # a chart merged into a chart merged later
+        for row_id, into in Client.select(Client.id, Client.merged_into).where(Client.merged_into.in_(chunk)).tuples():
+            final = survivors.get(into, into)
+            if final != into and final != row_id:
+                Client.update(merged_into=final, updated_at=now, version=Client.version + 1).where(
+                    Client.id == row_id).execute()
+    for model, fk in client_references():
+        table = model._meta.table_name
+        by_kept: dict[uuid.UUID, list] = {}
+        for chunk in peewee.chunked(merged_ids, 500):
+            for row_id, client_id in model.select(model.id, fk).where(fk.in_(chunk)).tuples():
+                by_kept.setdefault(survivors[client_id], []).append((row_id, client_id))
+        for kept, rows in by_kept.items():
+            ids = [row_id for row_id, _ in rows]
             if table == "measure_schedule":
-                ids = _merge_schedules(merged, kept, ids)
+                ids = _merge_schedules({client_id for _, client_id in rows}, kept, ids)
             done = _move(model, fk, ids, kept, now)
             if done:
                 moved[table] = moved.get(table, 0) + len(done)
                 if table in BY_TABLE:
-                    seal_rows(table, done, provenance=MERGE_ACT, actor=actor)
+                    seal_rows(table, done, provenance=provenance, actor=actor)
     return moved
 
 
@@ -97,13 +105,13 @@ def _move(model, fk, ids: list, kept: uuid.UUID, now: dt.datetime) -> list:
     return done
 
 
-def _merge_schedules(merged: uuid.UUID, kept: uuid.UUID, ids: list) -> list:
+def _merge_schedules(merged: set[uuid.UUID], kept: uuid.UUID, ids: list) -> list:
     """A measure both charts are scheduled for keeps the kept chart's schedule; the other goes.
     Returns the schedules left to move."""
     have = set(MeasureSchedule.select(MeasureSchedule.measure).where(MeasureSchedule.client == kept)
                .tuples().scalars())
-    twice = [row_id for row_id, measure in MeasureSchedule.select(MeasureSchedule.id, MeasureSchedule.measure)
-             .where(MeasureSchedule.client == merged).tuples() if measure in have]
+    twice = {row_id for row_id, measure in MeasureSchedule.select(MeasureSchedule.id, MeasureSchedule.measure)
+             .where(MeasureSchedule.id.in_(ids)).tuples() if measure in have}
     if twice:
-        MeasureSchedule.delete().where(MeasureSchedule.id.in_(twice)).execute()
-    return [row_id for row_id in ids if row_id not in set(twice)]
+        MeasureSchedule.delete().where(MeasureSchedule.id.in_(list(twice))).execute()
+    return [row_id for row_id in ids if row_id not in twice]

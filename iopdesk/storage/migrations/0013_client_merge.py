@@ -9,9 +9,9 @@ triggers are made again too, since on SQLite they list each table's columns.
 No foreign key constraint at the database level: a sync may bring the merged-away row before a
 site holds the surviving chart's row in the same batch; the service checks the link.
 """
-from peewee import DateTimeField, UUIDField
+from peewee import DateTimeField, PostgresqlDatabase, UUIDField
 
-from iopdesk.audit.guards import install_guards
+from iopdesk.audit.guards import drop_guards, install_guards
 from iopdesk.storage.sync_triggers import install_triggers
 
 
@@ -26,6 +26,13 @@ def up(migrator, db):
 
 
 def down(migrator, db):
+    """Back to 0009's guards and triggers (merged-away clients stay as separate rows)."""
+    drop_guards(db)  # they read client.merged_into_id
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql('DROP TRIGGER IF EXISTS "sync_client" ON "client"')
+    else:
+        for op in ("ins", "upd", "del"):  # they name every column of client
+            db.execute_sql(f'DROP TRIGGER IF EXISTS "sync_client_{op}"')
     db.execute_sql('DROP INDEX IF EXISTS "client_merged_into_id"')
     migrator.migrate(
         migrator.drop_column("client", "merged_at"),
