@@ -34,14 +34,23 @@ def client_references() -> list[tuple[type[peewee.Model], peewee.ForeignKeyField
 
 
 def _survivors() -> dict[uuid.UUID, uuid.UUID]:
-    """Merged-away client id → the chart it ends in (following merges of merged charts)."""
+    """Merged-away client id → the chart it ends in (following merges of merged charts). Two
+    sites that merged a pair each the other way round make a loop: the chart with the smallest id
+    in it is kept and its own merge undone here (every site undoes the same one)."""
     links = dict(Client.select(Client.id, Client.merged_into).where(Client.merged_into.is_null(False)).tuples())
     out = {}
-    for start in links:
-        seen, current = {start}, links[start]
-        while current in links and links[current] not in seen:
-            seen.add(current)
+    for start in sorted(links):
+        path, current = [start], links[start]
+        while current in links and current not in path:
+            path.append(current)
             current = links[current]
+        if current in path:  # a loop: keep its smallest id
+            loop = path[path.index(current):]
+            root = min(loop)
+            Client.update(merged_into=None, merged_at=None, updated_at=utcnow(), version=Client.version + 1).where(
+                Client.id == root).execute()
+            links.pop(root)
+            return _survivors()
         out[start] = current
     return out
 

@@ -48,6 +48,8 @@ SEALS: dict[str, Seal] = {
 
 LARGEST_WINS: frozenset[tuple[str, str]] = frozenset({
     ("staff", "last_login_at"), ("staff", "failed_logins"), ("staff", "locked_until"),
+    # one pair merged at two sites: the same merge, whenever each site did it (client_merge.py)
+    ("client", "merged_at"),
 })
 
 
