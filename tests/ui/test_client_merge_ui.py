@@ -15,6 +15,7 @@ from tests.conftest import ADMIN_PASSWORD
 from tests.domain.test_backup import YESTERDAY, write_note
 from ui.admin_page import AdminPage
 from ui.client_merge_dialog import DuplicateClientsPage
+from ui.client_search_model import MRN, ClientSearchTableModel
 from ui.operations import Operations
 
 
@@ -61,6 +62,9 @@ def test_the_administrator_merges_the_pair_registered_twice(qtbot, twice, tmp_pa
     assert duplicates.message.text() == f"{again.mrn} was merged into {kept.mrn}; {again.mrn} now finds {kept.mrn}."
     assert Client.get_by_id(uuid.UUID(again.id)).merged_into_id == uuid.UUID(kept.id)
     assert clinic.clients.by_mrn(again.mrn).id == kept.id
+    results = ClientSearchTableModel()
+    results.set_rows(clinic.clients.search(again.mrn))
+    assert results.index(0, MRN).data() == f"{kept.mrn} (merged from {again.mrn})"
     page.grab().save(str(tmp_path / "duplicates_tab.png"))
     clinic.close()
 
