@@ -73,6 +73,12 @@ class ClinicAndSatellites(RuleBasedStateMachine):
         self.signed: dict[str, set[str]] = {}
         self.files: list[tuple[Path, str]] = []
         self.consents: set[str] = set()
+        # one person registered offline at both satellites, another twice at the main clinic: a
+        # merge is possible whichever rules a run enables (Hypothesis enables a subset per run)
+        for name, place in (("Sam", "NORTH"), ("Sam", "SOUTH"), ("Kim", "MAIN"), ("Kim", "MAIN")):
+            with self.sites[place].on() as clinic:
+                clinic.clients.register(legal_first=name, legal_last="Duval", dob="1979-07-07", sex="U",
+                                        allow_duplicate=True)
         with main.on() as clinic:
             self.clinician = clinic.actor
             self.admin = clinic.login("admin", ADMIN_PASSWORD)
