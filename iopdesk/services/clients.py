@@ -192,8 +192,8 @@ class ClientService(Service):
 
     def named(self, client_ids: list[str]) -> list[ClientSearchRow]:
         """Identifiers and names of these clients, in the order given, in one query (for lists
-        such as recently opened charts); ids that are malformed or no longer exist are left out.
-        Not a chart read: nothing is audited."""
+        such as recently opened charts); ids that are malformed or no longer exist are left out, a
+        client merged into another chart is that chart (once). Not a chart read: nothing is audited."""
         self.actor.require("chart.read")
         wanted = []
         for client_id in client_ids:
@@ -204,12 +204,17 @@ class ClientService(Service):
         if not wanted:
             return []
         rows = {}
-        for cid, mrn, first, last, preferred, dob in (
+        for cid, mrn, first, last, preferred, dob, merged_into in (
                 Client.select(Client.id, Client.mrn, Client.legal_first, Client.legal_last,
-                              Client.preferred_name, Client.dob).where(Client.id.in_(wanted)).tuples()):
+                              Client.preferred_name, Client.dob, Client.merged_into)
+                .where(Client.id.in_(wanted)).tuples()):
+            if merged_into is not None:
+                rows[cid] = self.by_mrn(mrn)
+                continue
             _keep_out_of_logs(first, last, preferred, mrn, dob)
             rows[cid] = ClientSearchRow(str(cid), mrn, f"{first} {last}", preferred, dob)
-        return [rows[cid] for cid in wanted if cid in rows]
+        found = [rows[cid] for cid in wanted if cid in rows]
+        return [row for number, row in enumerate(found) if all(row.id != other.id for other in found[:number])]
 
     def by_mrn(self, mrn: str) -> ClientSearchRow:
         """The client with this MRN; an MRN merged into another chart finds that chart, with

@@ -58,6 +58,7 @@ def test_an_admin_merges_a_duplicate_chart_and_every_record_moves_with_signed_no
     assert (found.id, found.mrn, found.merged_from) == (first.id, first.mrn, again.mrn)
     assert [row.mrn for row in clinic.clients.search(again.mrn)] == [first.mrn]
     assert [row.mrn for row in clinic.clients.search("Quintana")] == [first.mrn]
+    assert [row.mrn for row in clinic.clients.named([again.id, first.id])] == [first.mrn]  # recent charts
     assert clinic.client_merge.candidates() == []
     event = AuditEvent.select().where(AuditEvent.action == "merge").get()
     assert (event.detail["kept_mrn"], event.detail["merged_mrn"]) == (first.mrn, again.mrn)
