@@ -10,6 +10,7 @@ import peewee
 import pytest
 
 from iopdesk.errors import PermissionDenied, RecordLocked, ValidationError
+from iopdesk.kernel.formats import date_text
 from iopdesk.models import AuditEvent, Client, Consent, Episode, MeasureSchedule, Note
 from tests.conftest import ADMIN_PASSWORD
 from tests.domain.test_backup import YESTERDAY, write_note
@@ -123,3 +124,35 @@ def test_only_an_administrator_merges_charts(staffed_clinic):
     first, again = _register_twice(clinic)
     with pytest.raises(PermissionDenied):
         clinic.client_merge.merge(first.mrn, again.mrn)
+
+
+def test_attendance_in_one_session_and_two_current_mat_medications_are_named_for_a_clinician(staffed_clinic):
+    """Both charts came to yesterday's morning group and both have buprenorphine running: the merge
+    names the session and the two medications, and changes nothing."""
+    from iopdesk.kernel import clock
+    from iopdesk.models import Medication, Staff
+    from tests.domain.test_groups import define_daily_group
+
+    clinic = staffed_clinic
+    group = define_daily_group(clinic)
+    yesterday = clock.today() - dt.timedelta(days=1)
+    morning = clinic.groups.generate_sessions(group.id, yesterday, yesterday)[0][0]
+    first, again = _register_twice(clinic)
+    prescriber = Staff.get(Staff.username == "prescriber")
+    for client in (first, again):
+        episode = _admit(clinic, client.id, days_ago=3)
+        clinic.groups.enroll(group.id, client.id, episode.admitted_on)
+        clinic.groups.record_attendance(morning.id, client.id, "present")
+        Medication.create(client=_uuid(client), drug="buprenorphine", is_mat=True, prescriber=prescriber,
+                          started_on=YESTERDAY)
+    Episode.update(status="discharged", discharged_on=YESTERDAY).where(Episode.client == _uuid(first)).execute()
+    clinic.login("admin", ADMIN_PASSWORD)
+    problems = clinic.client_merge.preview(first.mrn, again.mrn).problems
+    assert problems == (
+        f"both charts have attendance in the Morning process group session of {date_text(yesterday)}; "
+        "a clinician keeps one and removes the other.",
+        "both charts have a current MAT medication (buprenorphine and buprenorphine); a prescriber stops one first.",
+    )
+    with pytest.raises(ValidationError, match="Morning process group"):
+        clinic.client_merge.merge(first.mrn, again.mrn)
+    assert Client.get_by_id(_uuid(again)).merged_into_id is None
