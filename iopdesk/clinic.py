@@ -4,8 +4,9 @@
 newer one), makes sure the clinic has an identity and a site, and hands out the services, one per
 attribute (each in `iopdesk/services/`): `users`, `clients`, `episodes`, `intake`, `plans`,
 `attendance`, `discharge`, `caseload`, `groups`, `consents`, `disclosures`, `family`, `meds`,
-`alerts`, `measures`, `notes`, `audit`, `billing`, `sync`, `emergency`, `settings`. Until someone
-signs in, the actor is the system (used by setup, the demo generator and the admin CLI).
+`alerts`, `measures`, `notes`, `audit`, `billing`, `sync`, `emergency`, `settings`,
+`client_merge`. Until someone signs in, the actor is the system (used by setup, the demo
+generator and the admin CLI).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from iopdesk.services.attendance_rules import AttendanceRuleService
 from iopdesk.services.audit_trail import AuditService
 from iopdesk.services.billing.service import BillingService
 from iopdesk.services.caseload import CaseloadService
+from iopdesk.services.client_merge import ClientMergeService
 from iopdesk.services.clients import ClientService
 from iopdesk.services.consents import ConsentService
 from iopdesk.services.discharge.service import DischargeService
@@ -85,6 +87,7 @@ class Clinic:
         self.actor: Actor = SYSTEM
         self.users = UserService(self)
         self.clients = ClientService(self)
+        self.client_merge = ClientMergeService(self)
         self.episodes = EpisodeService(self)
         self.intake = IntakeService(self)
         self.plans = PlanService(self)

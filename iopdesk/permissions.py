@@ -30,6 +30,7 @@ _PERMISSION_WORDS = {
     "emergency.request": "request emergency access",
     "emergency.review": "review emergency access",
     "note.review_names": "list signed notes that name another client",
+    "client.merge": "merge a client registered twice into one chart",
 }
 
 # What a break-the-glass grant may add, for one client: reading, never writing.

@@ -15,6 +15,8 @@ Reviewers of emergency access (permission "emergency.review": supervisors and ad
 also get the Emergency access tab (ui.emergency_review_page), titled with the count awaiting review,
 and holders of "note.review_names" (administrators, supervisors) the Notes naming clients tab
 (ui.named_notes_page): signed notes that name another client, each to get an addendum.
+Holders of "client.merge" (administrators) get the Duplicate clients tab
+(ui.client_merge_dialog): clients registered twice, merged into one chart.
 """
 
 from __future__ import annotations
@@ -202,9 +204,10 @@ class AdminPage(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         from ui.audit_page import add_audit_tab
+        from ui.client_merge_dialog import add_duplicates_tab
 
-        layout.addWidget(add_named_notes_tab(add_emergency_tab(add_audit_tab(self.splitter, clinic, ops), clinic, ops),
-                                             clinic, ops), 1)
+        tabs = add_named_notes_tab(add_emergency_tab(add_audit_tab(self.splitter, clinic, ops), clinic, ops), clinic, ops)
+        layout.addWidget(add_duplicates_tab(tabs, clinic, ops), 1)
         ops.changes_applied.connect(self._changes_applied)
 
     def _changes_applied(self, _changes) -> None:

@@ -24,7 +24,8 @@ class ClientSearchTableModel(RowsTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__((
             (self.tr("Name"), lambda r: r.display_name),
-            (self.tr("MRN"), lambda r: r.mrn),
+            (self.tr("MRN"), lambda r: self.tr("{mrn} (merged from {old})").format(mrn=r.mrn, old=r.merged_from)
+             if r.merged_from else r.mrn),
             (self.tr("Date of birth"), lambda r: date_text(r.dob)),
         ), parent)
 

@@ -214,6 +214,9 @@ class ClientsPage(QWidget):
         except IopDeskError as error:
             self.status_label.setText(user_message(error))
             return
+        if row.merged_from:
+            self.status_label.setText(self.tr("{old} was merged into {mrn}: opened {mrn}.").format(
+                old=row.merged_from, mrn=row.mrn))
         self.open_chart(row.id)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -9,6 +9,9 @@ refusal starting "sealed record:" so the services turn it into RecordLocked
   registry's `free` columns; its status only along the registry's transitions; the columns a
   transition sets (a co-signer and the time) only with that transition; a `once` column (a
   consent's revocation date) only from empty;
+- its client changes only from a merged-away client to the chart that client was merged into
+  (`client.merged_into_id`, iopdesk/services/client_merge.py): the merge of a duplicate client,
+  after which the record is sealed again with provenance "client merge";
 - a row of a child table its seal covers (a plan's problems … interventions, a note's objectives,
   a review's progress, a discharge's referrals, a screen's results) is never changed or deleted
   while its record is sealed. Adding a child row is not refused here (sync, import and the demo
@@ -53,9 +56,16 @@ def _any(parts: list[str]) -> str:
     return " OR ".join(f"({p})" for p in parts) if parts else "1 = 0"
 
 
+def _merged_into(column: str) -> str:
+    """SQL true when NEW's client is the chart OLD's client was merged into."""
+    return (f'EXISTS (SELECT 1 FROM "client" AS c WHERE c."id" = OLD."{column}" '
+            f'AND c."merged_into_id" = NEW."{column}")')
+
+
 def _update_refused(spec: SignedTable, columns: list[str], pg: bool) -> str:
     """SQL true when an UPDATE of a sealed row of `spec` must be refused."""
-    parts = [_differs(c, pg) for c in spec.never_changed(columns)]
+    parts = [f"{_differs(c, pg)} AND NOT ({_merged_into(c)})" if c == spec.client_column else _differs(c, pg)
+             for c in spec.never_changed(columns)]
     allowed = [t for t in spec.transitions if t.old in spec.sealed_states]
     if spec.status:
         steps = _any([f"OLD.\"{spec.status}\" = '{t.old}' AND NEW.\"{spec.status}\" = '{t.new}'" for t in allowed])

@@ -32,6 +32,11 @@ BOOKKEEPING = frozenset({"updated_at", "version"})
 
 NOTE_SIGNED = ("signed", "awaiting_cosign", "cosigned")
 
+# The merge of a duplicate client (iopdesk/services/client_merge.py): the one act that changes a
+# sealed record's client column, only to the chart its client was merged into (the guards check
+# `client.merged_into_id`); the record is then sealed again with this provenance.
+MERGE_ACT = "client merge"
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -106,7 +111,7 @@ SIGNED_TABLES: tuple[SignedTable, ...] = (
         signers=("author_id", "cosigned_by_id"),
         facts=("status", "author_id", "signed_at", "cosign_required", "cosigned_by_id", "cosigned_at"),
         children=(Child("note_objective", "note_id"),),
-        acts=("sign", "co-sign", "group session sign-off"),
+        acts=("sign", "co-sign", "group session sign-off", MERGE_ACT),
     ),
     SignedTable(
         "note_addendum", "addendum", signers=("author_id",), facts=("author_id", "signed_at"),
@@ -122,7 +127,7 @@ SIGNED_TABLES: tuple[SignedTable, ...] = (
             Child("plan_goal", "problem_id", (
                 Child("plan_objective", "goal_id", (
                     Child("plan_intervention", "objective_id"),)),)),)),),
-        acts=("plan sign", "plan supersede"),
+        acts=("plan sign", "plan supersede", MERGE_ACT),
     ),
     SignedTable(
         "plan_review", "signed plan review", signers=("reviewer_id",), facts=("reviewer_id", "signed_at"),
@@ -137,15 +142,16 @@ SIGNED_TABLES: tuple[SignedTable, ...] = (
     ),
     SignedTable(
         "consent", "consent", once=frozenset({"revoked_on"}), signers=("signed_by", "recorded_by_id"),
-        facts=("signed_by", "signed_on", "recorded_by_id", "revoked_on"), acts=("consent", "revocation"),
+        facts=("signed_by", "signed_on", "recorded_by_id", "revoked_on"),
+        acts=("consent", "revocation", MERGE_ACT),
     ),
     SignedTable(
         "drug_screen", "drug screen", signers=("collected_by_id",), facts=("collected_by_id", "collected_on"),
-        children=(Child("drug_screen_result", "screen_id"),), acts=("drug-screen result",),
+        children=(Child("drug_screen_result", "screen_id"),), acts=("drug-screen result", MERGE_ACT),
     ),
     SignedTable(
         "mat_administration", "MAT dose", signers=("given_by_id",), facts=("given_by_id", "given_at"),
-        acts=("MAT dose",),
+        acts=("MAT dose", MERGE_ACT),
     ),
     SignedTable(
         "group_session", "signed group session", free=frozenset({"status"}),
@@ -161,7 +167,7 @@ SIGNED_TABLES: tuple[SignedTable, ...] = (
     ),
     SignedTable(
         "disclosure", "disclosure", signers=("disclosed_by_id",), facts=("disclosed_by_id", "disclosed_at"),
-        acts=("disclosure",),
+        acts=("disclosure", MERGE_ACT),
     ),
 )
 

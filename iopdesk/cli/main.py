@@ -1,5 +1,5 @@
 """The admin command line: `iopdesk demo|user|migrate|check|server|sync|backup|restore|audit|import|
-notes|settings`, `--db URL` or `IOPDESK_DB`.
+notes|settings|client`, `--db URL` or `IOPDESK_DB`.
 
 The `iopdesk` program has commands that live above this package too (`print` and `export` in
 reports/, `--self-test` in ui/), which iopdesk/ may not import: the entry point hands them down as
@@ -112,6 +112,9 @@ def build_parser(extra: Sequence[ExtraCommand] = ()) -> argparse.ArgumentParser:
     from iopdesk.cli.notes import add_parser as add_notes_parser
 
     add_notes_parser(sub, common)
+    from iopdesk.cli.client import add_parser as add_client_parser
+
+    add_client_parser(sub, common)
     for command in extra:
         if not command.name.startswith("-"):
             sub.add_parser(command.name, help=command.help, add_help=False)
@@ -311,10 +314,17 @@ def _cmd_notes(args) -> int:
     return run(args, _open_existing)
 
 
+def _cmd_client(args) -> int:
+    from iopdesk.cli.client import run
+
+    return run(args, _open_existing)
+
+
 COMMANDS = {"demo": _cmd_demo, "user": _cmd_user, "migrate": _cmd_migrate, "check": _cmd_check,
             "server": _cmd_server, "sync": _cmd_sync, "encrypt": _cmd_encrypt,
             "backup": _cmd_backup, "restore": _cmd_restore, "audit": _cmd_audit,
-            "import": _cmd_import, "settings": _cmd_settings, "notes": _cmd_notes}
+            "import": _cmd_import, "settings": _cmd_settings, "notes": _cmd_notes,
+            "client": _cmd_client}
 
 
 def main(argv: Sequence[str] | None = None, extra: Sequence[ExtraCommand] = ()) -> int:

@@ -1,7 +1,9 @@
 """Clients and their episodes of care: demographics, payer, level of care, diagnoses, ASAM,
 Part 2 consents, alerts.
 
-Invariants: an MRN is unique across sites (site prefix); an episode has at most one primary
+Invariants: an MRN is unique across sites (site prefix); a client registered twice is merged into
+one chart, the merged-away row staying (with its MRN, so old printouts still find the chart) and
+pointing at the surviving chart by `merged_into` (iopdesk/services/client_merge.py); an episode has at most one primary
 active diagnosis; a level-of-care change is a dated row, never an edit of the episode's history;
 a revoked consent stays on file with its revocation date.
 """
@@ -39,9 +41,15 @@ class Client(Record):
     payer = peewee.ForeignKeyField(Payer, null=True, backref="clients")
     member_id = peewee.CharField(default="")
     site = peewee.ForeignKeyField(Site, backref="clients")
+    merged_into = peewee.ForeignKeyField("self", null=True, backref="merged_clients")
+    merged_at = peewee.DateTimeField(null=True)
 
     class Meta:
         indexes = ((("legal_last", "legal_first"), False), (("dob",), False))
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
 
 class Authorization(Record):

@@ -4,7 +4,8 @@ Invariants: an MRN is the registering site's code plus a number, unique across s
 opening of a chart is audited; search returns identifiers and names only. Every client read or
 written here has its names, MRN and date of birth registered with the log filter
 (`iopdesk.logs.register_phi`), so a later log line naming them is blanked; only the rows
-returned are registered (a set add each), never the whole table.
+returned are registered (a set add each), never the whole table. A client merged into another
+chart (iopdesk/services/client_merge.py) is found by its MRN as the chart it was merged into.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class ClientSearchRow:
     legal_name: str
     preferred_name: str
     dob: dt.date
+    merged_from: str = ""  # the MRN typed, when it belongs to a chart merged into this one
 
     @property
     def display_name(self) -> str:
@@ -153,6 +155,7 @@ class ClientService(Service):
             (peewee.fn.LOWER(Client.legal_last) == legal_last.strip().lower())
             & (peewee.fn.LOWER(Client.legal_first) == legal_first.strip().lower())
             & (Client.dob == born)
+            & Client.merged_into.is_null()
         )
         return [row.mrn for row in query]
 
@@ -189,8 +192,8 @@ class ClientService(Service):
 
     def named(self, client_ids: list[str]) -> list[ClientSearchRow]:
         """Identifiers and names of these clients, in the order given, in one query (for lists
-        such as recently opened charts); ids that are malformed or no longer exist are left out.
-        Not a chart read: nothing is audited."""
+        such as recently opened charts); ids that are malformed or no longer exist are left out, a
+        client merged into another chart is that chart (once). Not a chart read: nothing is audited."""
         self.actor.require("chart.read")
         wanted = []
         for client_id in client_ids:
@@ -201,20 +204,34 @@ class ClientService(Service):
         if not wanted:
             return []
         rows = {}
-        for cid, mrn, first, last, preferred, dob in (
+        for cid, mrn, first, last, preferred, dob, merged_into in (
                 Client.select(Client.id, Client.mrn, Client.legal_first, Client.legal_last,
-                              Client.preferred_name, Client.dob).where(Client.id.in_(wanted)).tuples()):
+                              Client.preferred_name, Client.dob, Client.merged_into)
+                .where(Client.id.in_(wanted)).tuples()):
+            if merged_into is not None:
+                rows[cid] = self.by_mrn(mrn)
+                continue
             _keep_out_of_logs(first, last, preferred, mrn, dob)
             rows[cid] = ClientSearchRow(str(cid), mrn, f"{first} {last}", preferred, dob)
-        return [rows[cid] for cid in wanted if cid in rows]
+        found = [rows[cid] for cid in wanted if cid in rows]
+        return [row for number, row in enumerate(found) if all(row.id != other.id for other in found[:number])]
 
     def by_mrn(self, mrn: str) -> ClientSearchRow:
+        """The client with this MRN; an MRN merged into another chart finds that chart, with
+        `merged_from` saying so (old printouts carry the merged-away MRN)."""
         self.actor.require("chart.read")
         row = Client.select().where(Client.mrn == (mrn or "").strip().upper()).first()
         if row is None:
             raise NotFound(f"No client with MRN {mrn!r}.", field="mrn")
+        merged_from = ""
+        seen = {row.id}
+        while row.merged_into_id is not None and row.merged_into_id not in seen:
+            merged_from = merged_from or row.mrn
+            seen.add(row.merged_into_id)
+            row = Client.get_by_id(row.merged_into_id)
         _keep_out_of_logs(row.legal_first, row.legal_last, row.preferred_name, row.mrn, row.dob)
-        return ClientSearchRow(str(row.id), row.mrn, f"{row.legal_first} {row.legal_last}", row.preferred_name, row.dob)
+        return ClientSearchRow(str(row.id), row.mrn, f"{row.legal_first} {row.legal_last}", row.preferred_name,
+                               row.dob, merged_from)
 
     def count(self) -> int:
         self.actor.require("chart.read")
@@ -233,7 +250,7 @@ class ClientService(Service):
         if not words:
             return []
         query = Client.select(Client.id, Client.mrn, Client.legal_first, Client.legal_last,
-                              Client.preferred_name, Client.dob)
+                              Client.preferred_name, Client.dob, Client.merged_into)
         born = _parse_date(words[0]) if len(words) == 1 else None
         db = self.db.obj if hasattr(self.db, "obj") else self.db
         if born is not None:
@@ -263,8 +280,15 @@ class ClientService(Service):
                     & prefix_match(Client.legal_last, last, db)
                 )
         query = query.order_by(Client.legal_last, Client.legal_first, Client.mrn).limit(limit).tuples()
-        found = []
-        for cid, mrn, first, last, preferred, dob in query:
+        found: list[ClientSearchRow] = []
+        for cid, mrn, first, last, preferred, dob, merged_into in query:
+            if merged_into is not None:
+                row = self.by_mrn(mrn)
+                if all(other.id != row.id for other in found):
+                    found.append(row)
+                continue
+            if any(other.id == str(cid) for other in found):
+                continue
             _keep_out_of_logs(first, last, preferred, mrn, dob)
             found.append(ClientSearchRow(str(cid), mrn, f"{first} {last}", preferred, dob))
         return found

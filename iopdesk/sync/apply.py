@@ -3,6 +3,11 @@
 Runs inside the caller's transaction (one per batch, together with the checkpoint it advances).
 While it writes, the `sync_applying` row names the edit's origin site and the peer it came
 through, so the change log records them and the change is not echoed back to that peer.
+
+A client merged into another chart (iopdesk/services/client_merge.py): a record's client moving
+from the merged-away client to the chart it was merged into is taken without a conflict, even on
+a signed record, and never moved back; after each batch the records still on a merged-away client
+are moved as this site's own edits (`follow_merges`), so they reach every site.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import peewee
 from iopdesk.audit.registry import SIGNED_TABLES, covered_children
 from iopdesk.audit.sealing import seal_arrived
 from iopdesk.kernel.clock import utcnow
-from iopdesk.models import SyncApplying, SyncChange, SyncConflict
+from iopdesk.models import Client, SyncApplying, SyncChange, SyncConflict
 from iopdesk.storage.records import canonical_json
+from iopdesk.sync.merges import follow_merges
 from iopdesk.sync.outgoing import RowChange
 from iopdesk.sync.rows import (
     columns,
@@ -88,6 +94,7 @@ class Applier:
         the signed records this batch wrote under this clinic's key ("sync from site …"): each
         site's check relies on seals of its own chain only."""
         self._set_context(None, None)
+        follow_merges()
         if self._arrived:
             seal_arrived(f"sync from site {self.peer}", self._arrived)
             self._arrived = {}
@@ -283,6 +290,12 @@ class Applier:
             mine, theirs = local.get(column), incoming.get(column)
             if mine == theirs:
                 continue
+            if column == "client_id" and table != "client" and mine and theirs:
+                merged = self._merged_into(mine, theirs)
+                if merged is not None:
+                    if merged == theirs:
+                        updates[column] = theirs
+                    continue
             if column in sealed and (sealed_here or sealed_there):
                 take = sealed_there and (not sealed_here or sealed_incoming_wins)
                 if take:
@@ -322,6 +335,17 @@ class Applier:
         self._set_context(change.origin, self.peer)
         self._write(model, change.row_id, values)
         self._applied(change)
+
+    def _merged_into(self, mine: str, theirs: str) -> str | None:
+        """When one of two client ids was merged into the other: the chart kept, else None."""
+        ids = [uuid.UUID(str(mine)), uuid.UUID(str(theirs))]
+        links = {str(a): str(b) for a, b in Client.select(Client.id, Client.merged_into)
+                 .where(Client.id.in_(ids) & Client.merged_into.is_null(False)).tuples()}
+        if links.get(str(uuid.UUID(str(mine)))) == str(uuid.UUID(str(theirs))):
+            return str(theirs)
+        if links.get(str(uuid.UUID(str(theirs)))) == str(uuid.UUID(str(mine))):
+            return str(mine)
+        return None
 
     def _apply_resolution(self, model, change: RowChange, local: dict) -> None:
         """A conflict record changes only by being resolved, and a resolution is never undone.

@@ -79,6 +79,8 @@ def merges_by_key(table: str, key: tuple[str, ...]) -> bool:
 
 LARGEST_WINS: frozenset[tuple[str, str]] = frozenset({
     ("staff", "last_login_at"), ("staff", "failed_logins"), ("staff", "locked_until"),
+    # one pair merged at two sites: the same merge, whenever each site did it (client_merge.py)
+    ("client", "merged_at"),
 })
 
 

@@ -3,10 +3,12 @@ with syncs cut off halfway: afterwards all three hold the same record and nothin
 
 The state machine edits clients (phone, email, preferred name), writes, edits, signs and deletes
 draft notes, adds addenda, records attendance for one session and client at two sites (rule 5),
-resolves conflicts at the main clinic, and moves changes by direct sync or by sync files
-imported late, out of order and twice. Every edit value is unique, so the
-final check can tell for each one whether it is still in the record, was overwritten by a later
-edit that saw it, or is kept in a conflict record.
+resolves conflicts at the main clinic, registers one person at two sites, records consents (signed
+records) for such clients, merges a pair registered twice at a random site (issue 20, 3b), and
+moves changes by direct sync or by sync files imported late, out of order and twice. Every edit
+value is unique, so the final check can tell for each one whether it is still in the record, was
+overwritten by a later edit that saw it, or is kept in a conflict record; and that every record of
+a merged chart is reachable from the chart kept at every site.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from hypothesis.stateful import (
 )
 
 from iopdesk.kernel import clock
-from iopdesk.models import Attendance, Client, GroupSession, Note, SyncConflict
+from iopdesk.models import Attendance, Client, Consent, GroupSession, Note, SyncConflict
 from iopdesk.sync import apply as sync_apply
 from iopdesk.sync import outgoing
+from iopdesk.sync.merges import client_references
 from iopdesk.sync.session import sync_databases
 from tests.conftest import ADMIN_PASSWORD
 from tests.sync_sites import differences, make_sites, plain_row
@@ -72,6 +75,13 @@ class ClinicAndSatellites(RuleBasedStateMachine):
         self.edits: list[tuple[str, str, str, str | None]] = []  # (table:row, column, value, replaced)
         self.signed: dict[str, set[str]] = {}
         self.files: list[tuple[Path, str]] = []
+        self.consents: set[str] = set()
+        # one person registered offline at both satellites, another twice at the main clinic: a
+        # merge is possible whichever rules a run enables (Hypothesis enables a subset per run)
+        for name, place in (("Sam", "NORTH"), ("Sam", "SOUTH"), ("Kim", "MAIN"), ("Kim", "MAIN")):
+            with self.sites[place].on() as clinic:
+                clinic.clients.register(legal_first=name, legal_last="Duval", dob="1979-07-07", sex="U",
+                                        allow_duplicate=True)
         with main.on() as clinic:
             self.clinician = clinic.actor
             self.admin = clinic.login("admin", ADMIN_PASSWORD)
@@ -182,6 +192,40 @@ class ClinicAndSatellites(RuleBasedStateMachine):
             finally:
                 clinic.actor = self.clinician
 
+    # -- one person registered twice, and merged -----------------------------------------------
+    @rule(site=st.sampled_from(SITES), other=st.sampled_from(SITES))
+    def register_twice(self, site, other):
+        first = self._value("Sam")
+        for place in (site, other):
+            with self.sites[place].on() as clinic:
+                clinic.clients.register(legal_first=first, legal_last="Duval", dob="1979-07-07", sex="U",
+                                        allow_duplicate=True)
+
+    @rule(site=st.sampled_from(SITES), pick=st.integers(0, 50))
+    def record_consent(self, site, pick):
+        """A consent for any Duval here, merged away or not (this site may not know yet)."""
+        with self.sites[site].on() as clinic:
+            ids = list(Client.select(Client.id).where(Client.legal_last == "Duval").order_by(Client.id)
+                       .tuples().scalars())
+            if not ids:
+                return
+            consent, _ = clinic.consents.record(
+                str(ids[pick % len(ids)]), discloser="Riverside IOP", information="attendance",
+                recipient=self._value("Dr. "), purpose="care coordination", revocation_acknowledged=True,
+                signed_by="Sam Duval", signed_on=YESTERDAY, expires_on=YESTERDAY + dt.timedelta(days=90))
+        self.consents.add(str(consent.id))
+
+    @rule(site=st.sampled_from(SITES), pick=st.integers(0, 20))
+    def merge_duplicate(self, site, pick):
+        with self.sites[site].on() as clinic:
+            clinic.actor = self.admin
+            try:
+                pairs = clinic.client_merge.candidates()
+                if pairs:
+                    clinic.client_merge.merge(*pairs[pick % len(pairs)])
+            finally:
+                clinic.actor = self.clinician
+
     # -- moving changes --------------------------------------------------------------------
     @rule(satellite=st.sampled_from(SITES[1:]), cut_after=st.sampled_from([None, None, 1, 2, 4]))
     def sync_directly(self, satellite, cut_after):
@@ -272,6 +316,14 @@ class ClinicAndSatellites(RuleBasedStateMachine):
             before = self.sites[target].last_change()
             self._import(self.sites[target], path)
             assert self.sites[target].last_change() == before
+        for place in (main, north, south):
+            with place.on():
+                merged = set(Client.select(Client.id).where(Client.merged_into.is_null(False)).tuples().scalars())
+                for model, fk in client_references():
+                    stranded = model.select().where(fk.in_(list(merged))).count() if merged else 0
+                    assert stranded == 0, f"{stranded} {model._meta.table_name} row(s) left on a merged chart"
+                held = {str(i) for i in Consent.select(Consent.id).tuples().scalars()}
+                assert self.consents <= held, "a consent was lost"
         with main.on():
             conflict_values = {}
             for conflict in SyncConflict.select():

@@ -194,12 +194,13 @@ def test_the_supervisor_marks_one_reviewed_with_a_note(qtbot, admin_page_for):
 
 
 def test_the_requester_cannot_review_her_own_grant_on_screen(qtbot, admin_page_for):
-    """Ada's Admin page has Sync, Audit, Emergency access (2) and Notes naming clients; her own grants cannot be marked
-    reviewed: the button is off, the detail says why, and the domain's refusal is shown if forced."""
+    """Ada's Admin page has Sync, Audit, Emergency access (2), Notes naming clients and Duplicate
+    clients; her own grants cannot be marked reviewed: the button is off, the detail says why, and the domain's refusal is shown if forced."""
     clinic, grants, make = admin_page_for
     page = make("admin")
     tabs, review = _review_tab(qtbot, page, 2)
-    assert _tab_texts(tabs) == ["Sync", "Audit", "Emergency access (2)", "Notes naming clients"]
+    assert _tab_texts(tabs) == ["Sync", "Audit", "Emergency access (2)", "Notes naming clients",
+                                "Duplicate clients"]
     assert not review.review_button.isEnabled() and not review.note_edit.isEnabled()
     assert "another reviewer must review it" in review.detail_label.text()
     review.review_button.setEnabled(True)
