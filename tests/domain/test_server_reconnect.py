@@ -2,62 +2,32 @@
 itself, says "connection lost" in words, and a save cut off while committing is checked (saved
 once, or reported not saved), never doubled, never silently dropped.
 
-These restart a server of their own (the session's shared server keeps running for other tests).
+These restart a server of their own (`restartable_pg_server`; the shared server keeps running).
 """
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
-import uuid
 
 import peewee
 import psycopg
 import pytest
 
-import iopdesk
 from iopdesk.models import Client
 from iopdesk.storage import server_connection
 from iopdesk.storage.db import database, server_reachable, transaction_outcome
 from iopdesk.storage.server_connection import COMMITTED, CommitUncertain, ConnectionLost
-from tests.pg_server import LocalPostgres, find_bindir
+from tests.conftest import clinic_on_restartable_server
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="module")
-def restartable_server():
-    """A PostgreSQL server these tests may stop, start and restart."""
-    if os.environ.get("IOPDESK_TEST_PG"):
-        pytest.skip("an existing server (IOPDESK_TEST_PG) is not restarted by the tests")
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests, but no PostgreSQL server binaries were found")
-        pytest.skip("no PostgreSQL server binaries installed")
-    server = LocalPostgres(bindir)
-    address = server.start()
-    try:
-        yield server, address
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def server_workstation(restartable_server):
-    """A clinic on the restartable server, opened as a workstation would (the system acts)."""
-    from pytest_postgresql.janitor import DatabaseJanitor
-
-    server, address = restartable_server
-    name = "reconnect_" + uuid.uuid4().hex[:8]
-    janitor = DatabaseJanitor(user=address.user, host=address.host, port=address.port, dbname=name)
-    janitor.init()
-    clinic = iopdesk.open_clinic(address.url(name))
-    yield server, clinic
-    clinic.close()
-    janitor.drop()
+def server_workstation(restartable_pg_server):
+    """(server, clinic): a clinic on a server of its own, opened as a workstation would (the system acts)."""
+    yield from clinic_on_restartable_server(restartable_pg_server)
 
 
 def register(clinic, last: str):
