@@ -22,7 +22,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from iopdesk.storage.errors import DamagedOnWrite, DatabaseBusy, DiskFull, ReadOnlyDatabase
-from iopdesk.storage.server_connection import ConnectionLost
+from iopdesk.storage.server_connection import ConnectionLost, start_of_action
 from ui.server_connection import server_watch
 
 T = TypeVar("T")
@@ -65,6 +65,7 @@ def run_with_retry(parent: QWidget | None, fn: Callable[[], T], *, ask: bool = T
     called, e.g. to show the message inline. Errors other than STORAGE_REFUSALS propagate."""
     key = id(parent)
     while True:
+        start_of_action()
         try:
             return fn()
         except DatabaseBusy as error:

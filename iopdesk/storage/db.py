@@ -22,7 +22,7 @@ import peewee
 from iopdesk.errors import DatabaseUnavailable, NotAClinicDatabase, PassphraseRequired
 from iopdesk.storage.errors import with_clear_errors as _with_clear_storage_errors
 from iopdesk.storage.file_kind import is_encrypted_file, other_kind, sqlite_tables
-from iopdesk.storage.server_connection import ClinicServerDatabase
+from iopdesk.storage.server_connection import ClinicServerDatabase, start_of_action
 
 PASSPHRASE_ENV = "IOPDESK_DB_PASSPHRASE"
 HISTORY_TABLE = "schema_migration"  # every clinic has it (storage/schema.py applies migrations with it)
@@ -250,7 +250,8 @@ def make_database(url: str, *, passphrase: str | None = None) -> peewee.Database
 def release_thread_connection() -> None:
     """Close this thread's connection, if it has one (a worker thread calls this when its job is
     done: an idle pooled worker should not hold a PostgreSQL connection or keep a SQLite WAL
-    from being checkpointed)."""
+    from being checkpointed). The thread's next job is a new action (server_connection.start_of_action)."""
+    start_of_action()
     db = database.obj
     if db is not None and not db.is_closed():
         db.close()

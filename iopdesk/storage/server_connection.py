@@ -18,12 +18,17 @@ drops during COMMIT it reconnects with backoff and asks the server what became o
 application and database server become disconnected while a COMMIT is in progress"). Committed:
 the save returns normally, once. Aborted: `ConnectionLost`, nothing was saved. No answer within
 `commit_check_seconds`: `CommitUncertain` carrying the id, which `transaction_outcome` answers once
-the server is back. A read outside any transaction that met a dead pooled connection is asked
+the server is back. A service call may commit and then read (the record it returns) or begin a
+second transaction: when the connection is lost after this thread committed in the same action
+(`start_of_action` marks where an action starts: the UI's save helpers and worker jobs call it),
+the error is `SavedThenLost` — the save is on the server, so it must not be entered again. A read
+outside any transaction that met a dead pooled connection is asked
 again once on a fresh connection (nothing was written); a write is never repeated here.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -41,7 +46,22 @@ UNCERTAIN = ("The connection to the clinic server was lost while your save was b
              "server has not come back yet to say whether it was saved. What you typed is kept; IOP Desk "
              "checks once the server is back and saves it only if it is missing.")
 
+SAVED_THEN_LOST = ("The clinic server stored your save, then the connection was lost before IOP Desk could "
+                   "finish (the server is restarting, or the network is down). Do not enter it again: IOP Desk "
+                   "reconnects by itself and shows the saved record once the server is back.")
+
 COMMITTED, ABORTED, UNKNOWN = "committed", "aborted", "unknown"
+
+_this_action = threading.local()  # .committed: ids of the transactions this thread committed in this action
+
+
+def start_of_action() -> None:
+    """A new action starts on this thread (a save, a worker job): forget the commits of the last one."""
+    _this_action.committed = []
+
+
+def _committed_in_this_action() -> list[int]:
+    return list(getattr(_this_action, "committed", []))
 
 
 class ConnectionLost(DatabaseUnavailable, peewee.OperationalError):
@@ -50,6 +70,15 @@ class ConnectionLost(DatabaseUnavailable, peewee.OperationalError):
 
     def __init__(self, message: str = LOST) -> None:
         super().__init__(message, field="db")
+
+
+class SavedThenLost(ConnectionLost):
+    """The connection was lost after this action committed (`transaction_ids`): the save is on the
+    server; what failed is only what came after (reading it back, a further step)."""
+
+    def __init__(self, transaction_ids: list[int]) -> None:
+        super().__init__(SAVED_THEN_LOST)
+        self.transaction_ids = list(transaction_ids)
 
 
 class CommitUncertain(ConnectionLost):
@@ -107,6 +136,14 @@ class ReconnectingServer:
             self._close(conn, close_conn=True)
         self._state.reset()
 
+    def _lost(self, message: str = LOST) -> ConnectionLost:
+        """The error for a lost connection: SavedThenLost when this action already committed
+        something, else ConnectionLost(message)."""
+        committed = _committed_in_this_action()
+        if committed:
+            return SavedThenLost(committed)
+        return ConnectionLost(message)
+
     def connect(self, reuse_if_open: bool = False) -> bool:
         try:
             return super().connect(reuse_if_open)
@@ -115,7 +152,7 @@ class ReconnectingServer:
 
             if isinstance(exc, DatabaseUnavailable) or not isinstance(_driver_error(exc), psycopg.OperationalError):
                 raise
-            raise ConnectionLost(UNREACHABLE) from exc
+            raise self._lost(UNREACHABLE) from exc
 
     def execute_sql(self, sql, params=None):
         try:
@@ -124,10 +161,10 @@ class ReconnectingServer:
             if isinstance(exc, DatabaseUnavailable) or not self._connection_broken(exc):
                 raise
             if self.in_transaction():  # the transaction's end (rollback) drops the connection
-                raise ConnectionLost() from exc
+                raise self._lost() from exc
             self._drop_connection()
             if not _is_read(sql):
-                raise ConnectionLost() from exc
+                raise self._lost() from exc
             first = exc
         try:  # a read outside a transaction met a dead connection: nothing was written, ask again
             return super().execute_sql(sql, params)
@@ -135,7 +172,7 @@ class ReconnectingServer:
             if isinstance(exc, DatabaseUnavailable) or not self._connection_broken(exc):
                 raise
             self._drop_connection()
-            raise ConnectionLost() from first
+            raise self._lost() from first
 
     def begin(self, *args, **kwargs) -> None:
         try:
@@ -154,7 +191,7 @@ class ReconnectingServer:
             if isinstance(exc, DatabaseUnavailable) or not self._connection_broken(exc):
                 raise
             self._drop_connection()
-            raise ConnectionLost() from first
+            raise self._lost() from first
 
     def rollback(self) -> None:
         if self._state.closed:
@@ -168,13 +205,14 @@ class ReconnectingServer:
 
     def commit(self) -> None:
         if self._state.closed:
-            raise ConnectionLost()
+            raise self._lost()
         transaction_id, commit_sent = None, False
         try:
             row = super().execute_sql("SELECT txid_current_if_assigned()").fetchone()
             transaction_id = row[0] if row else None
             commit_sent = True
             super().commit()
+            self._remember(transaction_id)
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
             if not (isinstance(exc, ConnectionLost) or self._connection_broken(exc)):
                 raise
@@ -182,13 +220,19 @@ class ReconnectingServer:
             if transaction_id is None:
                 if commit_sent:
                     return  # a transaction that wrote nothing: there is nothing to lose
-                raise ConnectionLost() from exc  # COMMIT was never sent: nothing was saved
+                raise self._lost() from exc  # COMMIT was never sent: nothing was saved
             outcome = self._wait_for_outcome(int(transaction_id))
             if outcome == COMMITTED:
+                self._remember(transaction_id)
                 return
             if outcome == ABORTED:
-                raise ConnectionLost() from exc
+                raise self._lost() from exc
             raise CommitUncertain(int(transaction_id)) from exc
+
+    @staticmethod
+    def _remember(transaction_id: int | None) -> None:
+        if transaction_id is not None:
+            _this_action.committed = [*_committed_in_this_action(), int(transaction_id)]
 
     def _wait_for_outcome(self, transaction_id: int) -> str:
         """Ask the server, reconnecting with backoff for up to `commit_check_seconds`, whether the

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 
+import peewee
+import psycopg
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from iopdesk.models import Note
+from iopdesk.storage.server_connection import ReconnectingServer
 from tests.conftest import ADMIN_PASSWORD, _add_staff, admit_marisol, clinic_on_restartable_server
 from ui.chart.note_editor import NoteEditorDialog
 from ui.operations import Operations
@@ -125,3 +128,38 @@ def test_the_main_window_says_reconnecting_until_the_server_answers(
     done: list[object] = []
     window.ops.run(lambda: clinic.notes.list_for_client(client_id), on_success=done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=5000)
+
+
+def test_a_note_whose_save_the_server_could_not_confirm_is_not_saved_twice(
+        qtbot, clinician_on_server, quick_watch, monkeypatch):
+    """The first save of a new note committed, then the server went down before answering and
+    stayed down past the check: once back, the editor finds that note instead of making a second."""
+    server, clinic, client_id = clinician_on_server
+    monkeypatch.setattr(ReconnectingServer, "commit_check_seconds", 0.3)
+    original = peewee.Database.commit
+
+    def applied_then_server_away(db):
+        if db.execute_sql("SELECT txid_current_if_assigned()").fetchone()[0] is None:
+            return original(db)  # a read (the name check): not the save this test cuts off
+        original(db)
+        monkeypatch.setattr(peewee.Database, "commit", original)
+        server.pause()
+        db._state.conn.close()
+        raise peewee.OperationalError("server closed the connection unexpectedly") from psycopg.OperationalError(
+            "server closed the connection unexpectedly")
+
+    editor = NoteEditorDialog(clinic, Operations(), client_id, autosave_ms=50)
+    qtbot.addWidget(editor)
+    editor.show()
+    monkeypatch.setattr(peewee.Database, "commit", applied_then_server_away)
+    try:
+        qtbot.keyClicks(editor.section_edits["data"], "Said only once.")
+        qtbot.waitUntil(editor.server_banner.isVisible, timeout=5000)
+        qtbot.waitUntil(lambda: "checks once the server is back" in editor.error_label.text(), timeout=5000)
+        assert editor.note_id is None and editor.isWindowModified()
+    finally:
+        monkeypatch.setattr(peewee.Database, "commit", original)
+        server.resume()
+    qtbot.waitUntil(lambda: not editor.isWindowModified(), timeout=10000)
+    assert editor.note_id is not None
+    assert draft_with_text("Said only once.") == 1

@@ -34,7 +34,13 @@ from iopdesk.errors import ConcurrentEdit, IopDeskError, OtherClientNamed
 from iopdesk.services.notes.service import NoteView
 from iopdesk.storage.db import transaction_outcome
 from iopdesk.storage.errors import DatabaseBusy
-from iopdesk.storage.server_connection import ABORTED, COMMITTED, CommitUncertain, ConnectionLost
+from iopdesk.storage.server_connection import (
+    ABORTED,
+    COMMITTED,
+    CommitUncertain,
+    ConnectionLost,
+    SavedThenLost,
+)
 from ui.chart.note_addenda import AddendumDialog
 from ui.chart.note_form import NoteFormMixin
 from ui.chart.note_list_model import kind_label
@@ -266,12 +272,12 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         """Wait for the server (the watch probes it with backoff), then save what is on screen."""
         if self._server_wait is None:
             server_watch().reconnected.connect(self._server_back)
-        if not isinstance(self._server_wait, CommitUncertain):  # the unconfirmed commit is checked first
+        if not isinstance(self._server_wait, (CommitUncertain, SavedThenLost)):  # a save made counts first
             self._server_wait = error
 
     def _server_back(self) -> None:
-        """The server answers again. A save it could not confirm is looked up first: committed, the
-        stored note is read back (saved once, not twice); otherwise what is on screen is saved now,
+        """The server answers again. A save it stored (or could not confirm, then did) is looked up
+        first: the stored note is read back (saved once, not twice); otherwise what is on screen is saved now,
         with the usual version check (someone else's save meanwhile shows both versions)."""
         waited, self._server_wait = self._server_wait, None
         server_watch().reconnected.disconnect(self._server_back)
@@ -285,6 +291,8 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
                 return
             if outcome == COMMITTED and self._adopt_saved_draft():
                 return
+        if isinstance(waited, SavedThenLost) and self._adopt_saved_draft():
+            return
         self.save(ask=False)
 
     def _adopt_saved_draft(self) -> bool:
