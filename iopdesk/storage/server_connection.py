@@ -216,7 +216,9 @@ class ReconnectingServer:
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
             if not (isinstance(exc, ConnectionLost) or self._connection_broken(exc)):
                 raise
+            after_commit = list(self._state.commit_callbacks)  # e.g. the audit anchor follows a commit
             self._drop_connection()
+            self._state.commit_callbacks = after_commit  # peewee runs them if this returns, clears them if not
             if transaction_id is None:
                 if commit_sent:
                     return  # a transaction that wrote nothing: there is nothing to lose

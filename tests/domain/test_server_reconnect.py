@@ -131,6 +131,8 @@ def test_a_save_whose_commit_answer_was_lost_is_found_saved_once(server_workstat
     monkeypatch.setattr(peewee.Database, "commit", original)
     assert clients_named("Answer Lost") == 1
     assert Client.get(Client.legal_last == "Answer Lost").mrn == summary.mrn
+    report = clinic.check()  # the audit trail and its anchor followed the commit, once
+    assert report.ok, report.lines
 
 
 def test_a_save_cut_off_before_the_server_committed_is_reported_not_saved(server_workstation, monkeypatch):
