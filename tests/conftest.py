@@ -95,6 +95,39 @@ def pg_server():
 
 
 @pytest.fixture(scope="session")
+def restartable_pg_server():
+    """(LocalPostgres, PgServer): a PostgreSQL server of its own that a test may pause, resume and
+    restart (the reconnect tests); the shared `pg_server` keeps running meanwhile."""
+    if os.environ.get("IOPDESK_TEST_PG"):
+        pytest.skip("an existing server (IOPDESK_TEST_PG) is not restarted by the tests")
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests, but no PostgreSQL server binaries were found")
+        pytest.skip("no PostgreSQL server binaries installed")
+    server = LocalPostgres(bindir)
+    try:
+        yield server, server.start()
+    finally:
+        server.stop()
+
+
+def clinic_on_restartable_server(restartable_pg_server):
+    """Yield (server, clinic): a new clinic database on the restartable server, opened; dropped after."""
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    server, address = restartable_pg_server
+    name = "reconnect_" + uuid.uuid4().hex[:8]
+    janitor = DatabaseJanitor(user=address.user, host=address.host, port=address.port, dbname=name,
+                              password=address.password)
+    janitor.init()
+    clinic = iopdesk.open_clinic(address.url(name))
+    yield server, clinic
+    clinic.close()
+    janitor.drop()
+
+
+@pytest.fixture(scope="session")
 def pg_template(pg_server) -> str:
     from pytest_postgresql.janitor import DatabaseJanitor
 

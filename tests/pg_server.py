@@ -65,11 +65,23 @@ class LocalPostgres:
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--no-sync", "--locale=C")
+        self.resume()
+        return PgServer("127.0.0.1", self.port, "postgres")
+
+    def resume(self) -> None:
+        """Start the server (again) on its port. fsync is off, so only a fast (clean) shutdown
+        keeps every acknowledged commit: pause() and restart() use that."""
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
                   "-w", "-t", "60", "start")
-        return PgServer("127.0.0.1", self.port, "postgres")
+
+    def pause(self) -> None:
+        """Shut the server down cleanly, ending every session (as an administrator's restart does)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+
+    def restart(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "restart")
 
     def stop(self) -> None:
         try:

@@ -38,6 +38,7 @@ from ui.dates import follow_clinic, stamp_text
 from ui.icons import app_icon
 from ui.idle_lock import IdleLock
 from ui.operations import Operations
+from ui.server_connection import ServerBanner
 from ui.settings import forget_idle_minutes, ui_settings
 from ui.sync_status import SyncStatusLabel
 from ui.today_page import TodayPage
@@ -126,11 +127,17 @@ class MainWindow(QMainWindow):
         self.navigation.currentRowChanged.connect(self._show_section)
 
         workspace = QWidget(objectName="workspace")
-        layout = QHBoxLayout(workspace)
+        column = QVBoxLayout(workspace)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.server_banner = ServerBanner(parent=workspace)  # shown while the clinic server is away
+        column.addWidget(self.server_banner)
+        layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.navigation)
         layout.addWidget(self.pages, 1)
+        column.addLayout(layout, 1)
         self.frame = QStackedWidget(objectName="frame")
         self.frame.addWidget(workspace)
         self.setCentralWidget(self.frame)

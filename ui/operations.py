@@ -23,6 +23,8 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 from iopdesk.errors import IopDeskError
 from iopdesk.kernel.changes import Changes
 from iopdesk.storage.db import release_thread_connection
+from iopdesk.storage.server_connection import ConnectionLost
+from ui.server_connection import server_watch
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,8 @@ class Operations(QObject):
             if not self._running:
                 self.busy_changed.emit(False)
             if error is not None:
+                if isinstance(error, ConnectionLost):
+                    server_watch().report_lost()
                 if not isinstance(error, IopDeskError):
                     log.error("operation failed", exc_info=(type(error), error, error.__traceback__))
                 if on_failure is not None:

@@ -7,7 +7,8 @@ so a save made while another workstation or program holds the database returns a
 when the database is busy, asks the person (the domain's own words: another workstation or program
 is saving, nothing was saved, what they typed is kept) with "Retry" and "Cancel"; Retry runs the
 same `fn` again. A full disk, a read-only file or a damaged file is said once (no retry loop) and
-the window stays open. Invariants: nothing on screen is touched here, so the draft stays exactly as
+the window stays open. A lost connection to the clinic server is reported to the server watch
+(ui/server_connection.py: a "reconnecting" banner, then `reconnected`), not asked about. Invariants: nothing on screen is touched here, so the draft stays exactly as
 typed; the storage's refusal never escapes as an exception (the caller gets None); every other
 error (a ValidationError, a ConcurrentEdit…) is raised to the caller as before.
 """
@@ -21,6 +22,8 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from iopdesk.storage.errors import DamagedOnWrite, DatabaseBusy, DiskFull, ReadOnlyDatabase
+from iopdesk.storage.server_connection import ConnectionLost, start_of_action
+from ui.server_connection import server_watch
 
 T = TypeVar("T")
 
@@ -62,6 +65,7 @@ def run_with_retry(parent: QWidget | None, fn: Callable[[], T], *, ask: bool = T
     called, e.g. to show the message inline. Errors other than STORAGE_REFUSALS propagate."""
     key = id(parent)
     while True:
+        start_of_action()
         try:
             return fn()
         except DatabaseBusy as error:
@@ -74,6 +78,9 @@ def run_with_retry(parent: QWidget | None, fn: Callable[[], T], *, ask: bool = T
                 if again:
                     continue
             refused: BaseException = error
+        except ConnectionLost as error:
+            server_watch().report_lost()
+            refused = error
         except STORAGE_REFUSALS as error:
             if ask:
                 show_storage_problem(parent, str(error))

@@ -3,7 +3,8 @@
 One process works on one clinic database at a time: `database` is a proxy the models point at,
 initialised by `connect_url`. SQLite (the default, one file per clinic or satellite site) gets WAL,
 foreign keys, a busy timeout and IMMEDIATE write transactions on every connection; PostgreSQL
-(a shared clinic server) goes through a connection pool on psycopg 3.
+(a shared clinic server) goes through a connection pool on psycopg 3 that survives a server
+restart (storage/server_connection.py: reconnects, and checks a commit cut off midway).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import peewee
-from playhouse.pool import PooledPostgresqlDatabase
 
 from iopdesk.errors import DatabaseUnavailable, NotAClinicDatabase, PassphraseRequired
 from iopdesk.storage.errors import with_clear_errors as _with_clear_storage_errors
 from iopdesk.storage.file_kind import is_encrypted_file, other_kind, sqlite_tables
+from iopdesk.storage.server_connection import ClinicServerDatabase, start_of_action
 
 PASSPHRASE_ENV = "IOPDESK_DB_PASSPHRASE"
 HISTORY_TABLE = "schema_migration"  # every clinic has it (storage/schema.py applies migrations with it)
@@ -106,6 +107,7 @@ SQLITE_PRAGMAS = {
 # The GUI thread waits only briefly for a lock another workstation holds (it must not freeze the
 # window; the screen offers "Retry" instead); worker threads and the CLI wait the full 5 s.
 INTERACTIVE_BUSY_TIMEOUT_MS = 250
+SERVER_CONNECT_TIMEOUT_S = 5
 _interactive: dict[str, int | None] = {"thread": None, "busy_timeout_ms": None}
 
 
@@ -226,7 +228,9 @@ def make_database(url: str, *, passphrase: str | None = None) -> peewee.Database
         )
     if parts.scheme in ("postgres", "postgresql"):
         query = dict(urllib.parse.parse_qsl(parts.query))
-        return PooledPostgresqlDatabase(
+        # a server that is away answers "unreachable" within seconds instead of freezing a screen
+        query.setdefault("connect_timeout", str(SERVER_CONNECT_TIMEOUT_S))
+        return ClinicServerDatabase(
             urllib.parse.unquote(parts.path.lstrip("/")),
             user=urllib.parse.unquote(parts.username) if parts.username else None,
             password=urllib.parse.unquote(parts.password) if parts.password else None,
@@ -246,7 +250,20 @@ def make_database(url: str, *, passphrase: str | None = None) -> peewee.Database
 def release_thread_connection() -> None:
     """Close this thread's connection, if it has one (a worker thread calls this when its job is
     done: an idle pooled worker should not hold a PostgreSQL connection or keep a SQLite WAL
-    from being checkpointed)."""
+    from being checkpointed). The thread's next job is a new action (server_connection.start_of_action)."""
+    start_of_action()
     db = database.obj
     if db is not None and not db.is_closed():
         db.close()
+
+
+def server_reachable() -> bool:
+    """Whether the clinic server answers a fresh connection now (always True for a SQLite clinic)."""
+    db = database.obj
+    return db.server_reachable() if isinstance(db, ClinicServerDatabase) else True
+
+
+def transaction_outcome(transaction_id: int) -> str:
+    """What the clinic server did with a transaction whose COMMIT was cut off (CommitUncertain):
+    server_connection.COMMITTED, ABORTED or UNKNOWN (the server is still away)."""
+    return database.obj.transaction_outcome(transaction_id)

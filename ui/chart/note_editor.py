@@ -8,8 +8,10 @@ those few seconds. Ctrl+S saves now, Ctrl+Enter saves and signs; the domain's re
 section, no minutes) appears inline and the field at fault gets the focus, and clears once fixed;
 while typing, another client's name is highlighted and blocks signing unless overridden with a
 reason (`NoteNameCheck`); signing shows the attestation first (`note_signing`); a draft saved
-meanwhile on another workstation opens `ConcurrentEditDialog` with both versions. A signed note is
-read-only and shows who signed it, its addenda and an "Add addendum…" action.
+meanwhile on another workstation opens `ConcurrentEditDialog` with both versions. When the clinic
+server is away the editor says so (a "reconnecting" banner), keeps the text and saves it once the
+server answers again (`_server_back`); a save whose commit the server could not confirm is looked up
+first, so it is never written twice. A signed note is read-only and shows who signed it, its addenda and an "Add addendum…" action.
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from iopdesk.clinical.note_formats import lookup_format
 from iopdesk.clinical.note_rules import SIGNED_STATES
 from iopdesk.errors import ConcurrentEdit, IopDeskError, OtherClientNamed
 from iopdesk.services.notes.service import NoteView
+from iopdesk.storage.db import transaction_outcome
 from iopdesk.storage.errors import DatabaseBusy
+from iopdesk.storage.server_connection import (
+    ABORTED,
+    COMMITTED,
+    CommitUncertain,
+    ConnectionLost,
+    SavedThenLost,
+)
 from ui.chart.note_addenda import AddendumDialog
 from ui.chart.note_form import NoteFormMixin
 from ui.chart.note_list_model import kind_label
@@ -42,6 +52,7 @@ from ui.date_fields import entries_ready
 from ui.dates import stamp_text
 from ui.operations import Operations, user_message
 from ui.print_preview import note_print_target, print_action
+from ui.server_connection import ServerBanner, server_watch
 from ui.storage_retry import run_with_retry
 
 FIELD_OF_ERROR = {"starts_at": "start_edit", "ends_at": "end_edit", "minutes": "end_edit",
@@ -77,6 +88,9 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         self.autosave_timer.timeout.connect(self._autosave)
 
         self._build_form()
+        self.server_banner = ServerBanner(parent=self)
+        self.layout().insertWidget(0, self.server_banner)
+        self._server_wait: CommitUncertain | ConnectionLost | None = None
         self.name_check = NoteNameCheck(self)
         self.layout().insertWidget(1, self.name_check.panel)
         self.name_check.checked.connect(self._recheck_message)
@@ -251,6 +265,54 @@ class NoteEditorDialog(NoteFormMixin, QDialog):
         self.show_error(error)
         if autosave and isinstance(error, DatabaseBusy):
             self.autosave_timer.start()
+        if isinstance(error, ConnectionLost):
+            self._save_when_server_back(error)
+
+    def _save_when_server_back(self, error: ConnectionLost) -> None:
+        """Wait for the server (the watch probes it with backoff), then save what is on screen."""
+        if self._server_wait is None:
+            server_watch().reconnected.connect(self._server_back)
+        if not isinstance(self._server_wait, (CommitUncertain, SavedThenLost)):  # a save made counts first
+            self._server_wait = error
+
+    def _server_back(self) -> None:
+        """The server answers again. A save it stored (or could not confirm, then did) is looked up
+        first: the stored note is read back (saved once, not twice); otherwise what is on screen is saved now,
+        with the usual version check (someone else's save meanwhile shows both versions)."""
+        waited, self._server_wait = self._server_wait, None
+        server_watch().reconnected.disconnect(self._server_back)
+        if self.signed or not self.isVisible():
+            return
+        if isinstance(waited, CommitUncertain):
+            outcome = transaction_outcome(waited.transaction_id)
+            if outcome not in (COMMITTED, ABORTED):
+                self._save_when_server_back(waited)
+                server_watch().report_lost()
+                return
+            if outcome == COMMITTED and self._adopt_saved_draft():
+                return
+        if isinstance(waited, SavedThenLost) and self._adopt_saved_draft():
+            return
+        self.save(ask=False)
+
+    def _adopt_saved_draft(self) -> bool:
+        """After a confirmed commit: take the stored draft as this editor's; True when what is on
+        screen is exactly what was saved (nothing more to save)."""
+        if self.note_id is None:
+            drafts = (self.clinic.notes.get(item.id) for item in self.clinic.notes.list_for_client(self.client_id)
+                      if item.status not in SIGNED_STATES)
+            found = next((view for view in drafts if view.sections == self.sections()), None)
+            if found is None:
+                return False
+            self.view, self.note_id = found, found.id
+        else:
+            self.view = self.clinic.notes.get(self.note_id)
+        if self.view.sections != self.sections():
+            return False
+        self.setWindowModified(False)
+        self.show_error(None)
+        self.status_label.setText(self._status_text())
+        return True
 
     def _write_draft(self):
         start, end = self._times() if self.times_touched else (None, None)
