@@ -8,6 +8,12 @@
                                                   create this satellite's database
     iopdesk sync status                           last sync, pending changes, conflicts
     iopdesk sync reidentify                       after restoring a backup: peers re-send everything
+    iopdesk sync retire --site CODE               (main clinic) retire a satellite: its records stay,
+                                                  its syncs and files are refused from then on
+    iopdesk sync rekey --site CODE                (main clinic) renew one satellite's sync key; it
+                                                  takes the new key at its next direct sync
+
+An interrupted `join` is finished by running the same `join` again (same --db and --site-code).
 
 Every command but `join` and `status` acts as an administrator (`--as`, password from
 IOPDESK_ADMIN_PASSWORD or asked); the passphrase comes from IOPDESK_SYNC_PASSPHRASE or is asked.
@@ -55,6 +61,14 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     renew = actions.add_parser("reidentify", parents=[common],
                                help="after restoring this database from a backup: make peers re-send")
     renew.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+    retire = actions.add_parser("retire", parents=[common],
+                                help="(main clinic) retire a satellite site: its records stay, it can no longer sync")
+    retire.add_argument("--site", required=True, metavar="CODE")
+    retire.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+    rekey = actions.add_parser("rekey", parents=[common],
+                               help="(main clinic) give one satellite a new sync key, refusing files signed with the old one")
+    rekey.add_argument("--site", required=True, metavar="CODE")
+    rekey.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -87,13 +101,25 @@ def run(args, open_clinic) -> int:
             last = status.last_sync_at.strftime("%Y-%m-%d %H:%M UTC") if status.last_sync_at else "never"
             print(f"last sync: {last}; pending changes: {status.pending_changes}; conflicts: {status.conflicts}")
             for peer in status.peers:
+                state = (f"retired {peer.retired_at:%Y-%m-%d}, not counted" if peer.retired_at
+                         else "join not finished" if peer.joining else "")
                 print(f"  {peer.site_code} ({peer.site_name}): received up to {peer.received_upto}, "
-                      f"confirmed up to {peer.acked_upto}")
+                      f"confirmed up to {peer.acked_upto}" + (f" ({state})" if state else ""))
             return 0
         _sign_in(clinic, args)
         if action == "reidentify":
             clinic.sync.renew_identity()
             print("This database has a new identity; its peers will exchange everything with it again.")
+            return 0
+        if action == "retire":
+            site = clinic.sync.retire_site(args.site)
+            print(f"Retired site {site.code} ({site.name}): its records stay; its syncs and sync files "
+                  "are refused from now on.")
+            return 0
+        if action == "rekey":
+            clinic.sync.renew_site_key(args.site)
+            print(f"Site {args.site.upper()} has a new sync key: files signed with the old one are refused. "
+                  "The satellite takes the new key at its next direct sync (iopdesk sync --with URL).")
             return 0
         if action == "export":
             check_out(Path(args.out), Path(args.out).suffix.lower(), force=args.force)
