@@ -220,3 +220,39 @@ def test_renewing_one_sites_key_refuses_its_old_files_and_leaves_the_other_sites
     finally:
         for site in (main, north, south):
             site.close()
+
+
+def test_an_existing_clinics_shared_sync_key_becomes_each_sites_key(tmp_path):
+    """Migration 0012 on a clinic made before per-site keys: every site it knows gets the old
+    shared key (so files between the existing main clinic and satellites still verify), the shared
+    setting goes, and the new site columns enter no sync change."""
+    import json
+
+    from playhouse.migrations import Runner
+
+    from iopdesk.models import SyncSiteKey
+    from iopdesk.storage.db import database, make_database
+    from iopdesk.storage.schema import HISTORY_TABLE, MIGRATIONS_DIR, upgrade
+
+    db = make_database(str(tmp_path / "before-0012.sqlite"))
+    database.initialize(db)
+    Runner(db, directory=str(MIGRATIONS_DIR), table_name=HISTORY_TABLE).up("0009_sealed_records")
+    shared = "ab" * 32
+    for number, (code, is_main) in enumerate((("MAIN", 1), ("NORTH", 0)), 1):
+        db.execute_sql(
+            "INSERT INTO site (id, created_at, updated_at, version, name, code, address, phone, "
+            f"place_of_service, is_main) VALUES ('0000000000007000800000000000000{number}', "
+            f"'2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, '{code.title()}', '{code}', '', '', '57', {is_main})")
+    db.execute_sql("INSERT INTO clinic_setting (id, created_at, updated_at, version, key, value) VALUES "
+                   "('00000000000070008000000000000009', '2025-01-01', '2025-01-01', 1, 'sync_key', ?)",
+                   (json.dumps(shared),))
+    changes = db.execute_sql("SELECT COUNT(*) FROM sync_change").fetchone()[0]
+
+    upgrade(db)
+
+    with database.bound_to(db):
+        assert sorted((k.site_id[-1], k.key) for k in SyncSiteKey.select()) == [("1", shared), ("2", shared)]
+        assert [s.code for s in Site.select().where(Site.joining | Site.retired_at.is_null(False))] == []
+    assert db.execute_sql("SELECT COUNT(*) FROM clinic_setting WHERE key = 'sync_key'").fetchone()[0] == 0
+    assert db.execute_sql("SELECT COUNT(*) FROM sync_change").fetchone()[0] == changes
+    db.close()
