@@ -175,6 +175,9 @@ class SyncService(Service):
                 raise NotFound(f"Site: there is no site with code {code!r}.", field="site")
             if site.id == self._clinic.site.id:
                 raise ValidationError("Site: that is this site; choose the site the file is for.", field="site")
+            if not (site.is_main or self._clinic.site.is_main):
+                raise ValidationError("Site: sync files go between a satellite and the main clinic; write "
+                                      "this one for the main clinic.", field="site")
             return site
         if self._clinic.site.is_main:
             raise ValidationError("Site: the main clinic must name the satellite site the file is for.",

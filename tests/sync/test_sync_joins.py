@@ -256,3 +256,17 @@ def test_an_existing_clinics_shared_sync_key_becomes_each_sites_key(tmp_path):
     assert db.execute_sql("SELECT COUNT(*) FROM clinic_setting WHERE key = 'sync_key'").fetchone()[0] == 0
     assert db.execute_sql("SELECT COUNT(*) FROM sync_change").fetchone()[0] == changes
     db.close()
+
+
+def test_a_satellite_writes_sync_files_only_for_the_main_clinic(tmp_path, staffed_sqlite_template):
+    """Each satellite's files are signed with its own key, which only it and the main clinic hold:
+    a file from North for South is refused when it is asked for, in words."""
+    main, (north, south), _ = make_sites(tmp_path, staffed_sqlite_template)
+    try:
+        sync(north, main)  # North learns that South exists
+        with _as_admin(north) as clinic, pytest.raises(ValidationError, match="between a satellite and the main"):
+            clinic.sync.export_file(tmp_path / "north-for-south.sync", for_site="SOUTH", plain=True)
+        assert not (tmp_path / "north-for-south.sync").exists()
+    finally:
+        for site in (main, north, south):
+            site.close()
