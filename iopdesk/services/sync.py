@@ -11,8 +11,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import peewee
+
 from iopdesk.audit import chain as audit
-from iopdesk.errors import NotFound, ValidationError
+from iopdesk.errors import DatabaseUnavailable, NotFound, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.models import Site, SyncChange, SyncConflict, SyncPeer, writing_as_site
 from iopdesk.permissions import SYSTEM
@@ -330,7 +332,14 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
         site, key_fingerprint = _register_site(main_db, code, site_name.strip())
         report = SyncReport()
         if not path.exists():
-            report = _build_satellite(main_db, partial, site.id, clinic_id, key_fingerprint, progress)
+            try:
+                report = _build_satellite(main_db, partial, site.id, clinic_id, key_fingerprint, progress)
+            except (peewee.OperationalError, peewee.InterfaceError) as error:
+                reason = " ".join(str(error).split())
+                raise DatabaseUnavailable(
+                    f"The join of site {code} broke off ({reason}). What it received so far is kept in "
+                    f"{partial}: run the same `iopdesk sync join` (same --db and --site-code) again to "
+                    "finish it.") from None
             partial.replace(path)
         _confirm_join(main_db, site.id)
         satellite_db = make_database(str(path))

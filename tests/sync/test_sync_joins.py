@@ -10,16 +10,18 @@ sync files with a key of its own, so one laptop's key is revoked without re-keyi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import peewee
 import pytest
 
 from iopdesk import open_clinic
-from iopdesk.errors import UnfinishedJoin, ValidationError
+from iopdesk.errors import DatabaseUnavailable, UnfinishedJoin, ValidationError
 from iopdesk.models import AuditEvent, Site
 from iopdesk.services.sync import join_as_satellite, joining_path
 from iopdesk.sync import session
@@ -62,9 +64,12 @@ def _status(site):
         return clinic.sync.status()
 
 
+@contextlib.contextmanager
 def _as_admin(site):
-    site.clinic.login("admin", ADMIN_PASSWORD)
-    return site.on()
+    """Work at `site` signed in as its administrator."""
+    with site.on() as clinic:
+        clinic.login("admin", ADMIN_PASSWORD)
+        yield clinic
 
 
 @pytest.mark.postgres
@@ -123,10 +128,11 @@ def test_a_join_whose_partial_file_is_gone_or_damaged_starts_again_under_the_sam
 
     def network_gone(*args, **kwargs):
         applied(*args, **kwargs)
-        raise ConnectionError("network gone")
+        raise peewee.OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(session, "_apply_batch", network_gone)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(DatabaseUnavailable, match=r"join of site NORTH broke off .*north.sqlite.joining: run the "
+                                                  r"same `iopdesk sync join`"):
         join_as_satellite(str(main.path), str(path), site_code="NORTH", site_name="North clinic")
     monkeypatch.undo()
     assert not path.exists()
