@@ -11,6 +11,7 @@ generator and the admin CLI).
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from iopdesk.audit import anchor as audit_anchor
 from iopdesk.audit import chain as audit
 from iopdesk.audit.checks import beside_chain
 from iopdesk.backup.before_upgrade import backup_before_upgrade
-from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired
+from iopdesk.errors import DatabaseDamaged, DatabaseUnavailable, PassphraseRequired, UnfinishedJoin
 from iopdesk.kernel.ids import new_id
 from iopdesk.models import ALL_MODELS, ClinicSetting, Site, set_current_site
 from iopdesk.permissions import SYSTEM, Actor
@@ -211,6 +212,22 @@ class Clinic:
         return CheckReport(ok, tuple(lines))
 
 
+def _refuse_unfinished_join(db: peewee.Database, url: str) -> None:
+    """A satellite file whose join was cut short holds part of the clinic: never open it as one."""
+    if "clinic_setting" not in db.get_tables():
+        return
+    row = db.execute_sql("SELECT value FROM clinic_setting WHERE key = 'join_unfinished'").fetchone()
+    if row is None:
+        return
+    db.close()
+    name = describe_url(url)
+    final = name[: -len(".joining")] if name.endswith(".joining") else name
+    raise UnfinishedJoin(
+        f"{name} is a satellite database whose join did not finish, so it holds only part of the "
+        f"clinic. Run `iopdesk sync join --main URL --db {final} --site-code {json.loads(row[0])} "
+        "--site-name NAME` again to finish it; nothing was changed.")
+
+
 def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str | None = None,
                 defer_large_check: bool = False) -> Clinic:
     """Open (and if needed create or upgrade) the clinic database at `url`.
@@ -278,6 +295,7 @@ def open_clinic(url: str | None = None, *, create: bool = True, passphrase: str 
     checked = check_at_open(db, defer_large=defer_large_check)
     if not checked and (schema_status(db).pending or schema_status(db).unknown):
         checked = check_at_open(db)  # a migration writes: never to an unchecked file
+    _refuse_unfinished_join(db, url)
     backup_before_upgrade(db)  # an existing clinic file is backed up before its schema changes
     upgrade(db)
     clinic = Clinic(db, url)

@@ -101,6 +101,10 @@ class NotAClinicDatabase(DatabaseUnavailable):
     or a database of another program. Nothing is created in it or written to it."""
 
 
+class UnfinishedJoin(DatabaseUnavailable):
+    """The file is a satellite whose `iopdesk sync join` did not finish: not a usable clinic file."""
+
+
 class IntegrityProblem(IopDeskError):
     """`iopdesk check` found damage: a broken audit chain or a failed integrity check."""
 

@@ -5,7 +5,10 @@ clinic's database address once (remembered per user in `ui.settings`) and presse
 either side can write a sync file for the other ("Export sync file…"; the main clinic chooses the
 satellite it is for) or apply one it was given ("Import sync file…"). A file written here is
 always encrypted with the passphrase typed (the command line's `--plain` is not offered); a file
-without one, from an older version or `--plain`, still imports. Each run goes through `Operations` off the GUI thread; the domain's progress callback
+without one, from an older version or `--plain`, still imports. At the main clinic "Retire site…"
+retires the chosen satellite after a confirmation that says what it means (a closed site, a lost
+laptop: its records stay, its syncs and files are refused; `iopdesk sync retire` on the command
+line). Each run goes through `Operations` off the GUI thread; the domain's progress callback
 is called on that worker thread, so it is relayed to the progress bar through a queued signal.
 The result line shows the run's summary or the domain's error; afterwards every screen hears a
 change that touches everything (a sync can bring any kind of record), and the peers table below
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -110,9 +114,7 @@ class SyncPanel(QGroupBox):
         self.passphrase_edit.setAccessibleName(self.tr("Sync file passphrase"))
         self.passphrase_edit.setPlaceholderText(self.tr("Encrypts the file; the other site types the same to open it"))
         if self.is_main:
-            for site in clinic.sync.sites():
-                if not site.is_this_site:
-                    self.site_combo.addItem(f"{site.name} ({site.code})", site.code)
+            self._fill_sites()
             self._add_row(form, self.tr("Sync file for &site:"), self.site_combo)
             self.address_edit.setParent(self)
             self.address_edit.hide()
@@ -134,7 +136,12 @@ class SyncPanel(QGroupBox):
         self.import_button = QPushButton(self.tr("&Import sync file…"), objectName="importSyncFile")
         self.import_button.setAccessibleName(self.tr("Import sync file"))
         self.import_button.setToolTip(self.tr("Apply a sync file the other site wrote for this site"))
-        for button in (self.sync_button, self.export_button, self.import_button):
+        self.retire_button = QPushButton(self.tr("&Retire site…"), objectName="retireSite")
+        self.retire_button.setAccessibleName(self.tr("Retire site"))
+        self.retire_button.setToolTip(self.tr("Retire the chosen satellite site (closed, or its laptop lost): "
+                                              "its records stay, it can no longer sync"))
+        self.retire_button.setVisible(self.is_main)
+        for button in (self.sync_button, self.export_button, self.import_button, self.retire_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -151,6 +158,7 @@ class SyncPanel(QGroupBox):
 
         self.peers_model = RowsTableModel((
             (self.tr("Site"), lambda p: f"{p.site_name} ({p.site_code})"),
+            (self.tr("State"), self._peer_state),
             (self.tr("Last sync"), lambda p: stamp_text(p.last_sync_at) or self.tr("never")),
             (self.tr("Days since contact"), self._days_text),
             (self.tr("To send"), lambda p: f"{p.pending_out:,}"),
@@ -175,6 +183,7 @@ class SyncPanel(QGroupBox):
         self.sync_button.clicked.connect(self.sync_now)
         self.export_button.clicked.connect(self.export_file)
         self.import_button.clicked.connect(self.import_file)
+        self.retire_button.clicked.connect(self.retire_site)
         self._show_status(status)
 
     def _days_text(self, peer) -> str:
@@ -183,6 +192,18 @@ class SyncPanel(QGroupBox):
         text = str(peer.days_since_contact)
         return self.tr("{days} — not synced too long").format(days=text) if peer.stale else text
 
+    def _fill_sites(self) -> None:
+        """The satellites a file can be for, or that can be retired: every site but this one and the retired."""
+        self.site_combo.clear()
+        for site in self.clinic.sync.sites():
+            if not site.is_this_site and site.retired_at is None:
+                self.site_combo.addItem(f"{site.name} ({site.code})", site.code)
+
+    def _peer_state(self, peer) -> str:
+        if peer.retired_at:
+            return self.tr("retired {day}").format(day=f"{peer.retired_at:%Y-%m-%d}")
+        return self.tr("join not finished") if peer.joining else self.tr("active")
+
     def _add_row(self, form: QFormLayout, text: str, field: QWidget) -> None:
         label = QLabel(text)
         label.setBuddy(field)
@@ -190,7 +211,7 @@ class SyncPanel(QGroupBox):
 
     @property
     def buttons(self) -> tuple[QPushButton, ...]:
-        return (self.sync_button, self.export_button, self.import_button)
+        return (self.sync_button, self.export_button, self.import_button, self.retire_button)
 
     # -- status -----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -263,6 +284,35 @@ class SyncPanel(QGroupBox):
                     lambda: self.clinic.sync.import_file(path, passphrase=passphrase, progress=self.relay.report),
                     self._synced)
 
+    def retire_site(self) -> None:
+        """Retire the satellite chosen in "Sync file for site", once the admin confirms."""
+        if self.running or not self.is_main:
+            return
+        code, name = self.site_combo.currentData(), self.site_combo.currentText()
+        if not code:
+            self._say(self.tr("Retire site: there is no satellite site to retire."))
+            return
+        answer = QMessageBox.question(
+            self, self.tr("Retire site"),
+            self.tr("Retire {site}?\n\nIts records stay in the clinic. From now on it can no longer sync, "
+                    "its sync files are refused and its sync key is revoked; the main clinic stops waiting "
+                    "for it. This cannot be undone: a site that reopens joins again under a new code.")
+            .format(site=name),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._start("retire", self.tr("Retiring {site}…").format(site=name),
+                    lambda: self.clinic.sync.retire_site(code), self._retired)
+
+    def _retired(self, site) -> None:
+        self._stop()
+        self._say(self.tr("Retired {name} ({code}): its records stay; its syncs and sync files are refused "
+                          "from now on.").format(name=site.name, code=site.code))
+        self._fill_sites()
+        self.refresh()
+        self.ops.announce(Changes.of("sync"))
+        self.finished.emit()
+
     def _folder(self) -> Path:
         saved = self.settings.value(FOLDER_KEY)
         return Path(str(saved)) if saved and Path(str(saved)).is_dir() else Path.home()
@@ -327,7 +377,7 @@ class SyncPanel(QGroupBox):
         what = self.running
         self._stop()
         lead = {"sync": self.tr("Sync failed"), "export": self.tr("Export failed"),
-                "import": self.tr("Import failed")}.get(what or "", self.tr("Failed"))
+                "import": self.tr("Import failed"), "retire": self.tr("Retiring failed")}.get(what or "", self.tr("Failed"))
         self._say(self.tr("{lead}: {reason}").format(lead=lead, reason=user_message(error)))
 
     def _say(self, text: str) -> None:

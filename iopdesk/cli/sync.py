@@ -13,6 +13,12 @@
                                                   settle one: mine = the value this site's record
                                                   holds now, theirs = the other site's value
     iopdesk sync reidentify                       after restoring a backup: peers re-send everything
+    iopdesk sync retire --site CODE               (main clinic) retire a satellite: its records stay,
+                                                  its syncs and files are refused from then on
+    iopdesk sync rekey --site CODE                (main clinic) renew one satellite's sync key; it
+                                                  takes the new key at its next direct sync
+
+An interrupted `join` is finished by running the same `join` again (same --db and --site-code).
 
 Every command but `join` and `status` acts as an administrator (`--as`, password from
 IOPDESK_ADMIN_PASSWORD or asked); the passphrase comes from IOPDESK_SYNC_PASSPHRASE or is asked.
@@ -67,6 +73,14 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     renew = actions.add_parser("reidentify", parents=[common],
                                help="after restoring this database from a backup: make peers re-send")
     renew.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+    retire = actions.add_parser("retire", parents=[common],
+                                help="(main clinic) retire a satellite site: its records stay, it can no longer sync")
+    retire.add_argument("--site", required=True, metavar="CODE")
+    retire.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
+    rekey = actions.add_parser("rekey", parents=[common],
+                               help="(main clinic) give one satellite a new sync key, refusing files signed with the old one")
+    rekey.add_argument("--site", required=True, metavar="CODE")
+    rekey.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -90,9 +104,11 @@ def print_status(status) -> None:
             f"{peer.days_since_contact} day(s) since last contact")
         warning = f"  NOT SYNCED FOR {status.warn_after_days}+ DAYS" if peer.stale else ""
         role = "main clinic" if peer.is_main else "satellite"
-        print(f"  {peer.site_code} ({peer.site_name}, {role}): last sync {_stamp(peer.last_sync_at)}, {days}; "
-              f"to send {peer.pending_out}, to receive {peer.pending_in}; open conflicts {peer.open_conflicts}"
-              f"{warning}")
+        state = (f" (retired {peer.retired_at:%Y-%m-%d}, not counted)" if peer.retired_at
+                 else " (join not finished)" if peer.joining else "")
+        print(f"  {peer.site_code} ({peer.site_name}, {role}){state}: last sync {_stamp(peer.last_sync_at)}, "
+              f"{days}; to send {peer.pending_out}, to receive {peer.pending_in}; open conflicts "
+              f"{peer.open_conflicts}{warning}")
 
 
 def print_conflicts(conflicts) -> None:
@@ -147,6 +163,16 @@ def run(args, open_clinic) -> int:
         if action == "reidentify":
             clinic.sync.renew_identity()
             print("This database has a new identity; its peers will exchange everything with it again.")
+            return 0
+        if action == "retire":
+            site = clinic.sync.retire_site(args.site)
+            print(f"Retired site {site.code} ({site.name}): its records stay; its syncs and sync files "
+                  "are refused from now on.")
+            return 0
+        if action == "rekey":
+            clinic.sync.renew_site_key(args.site)
+            print(f"Site {args.site.upper()} has a new sync key: files signed with the old one are refused. "
+                  "The satellite takes the new key at its next direct sync (iopdesk sync --with URL).")
             return 0
         if action == "export":
             check_out(Path(args.out), Path(args.out).suffix.lower(), force=args.force)

@@ -12,7 +12,13 @@ from iopdesk.models.base import Record
 
 
 class Site(Record):
-    """A clinic location; its code prefixes the MRNs it issues so they stay unique across sites."""
+    """A clinic location; its code prefixes the MRNs it issues so they stay unique across sites.
+
+    A satellite is registered at the main clinic with `joining` set until its first full sync has
+    committed and its file is in place, so an interrupted join can be run again under the same
+    code. A retired site (`retired_at`) keeps its records but can no longer sync; its code is never
+    given out again.
+    """
 
     name = peewee.CharField()
     code = peewee.CharField(unique=True, max_length=8)
@@ -21,6 +27,8 @@ class Site(Record):
     facility_npi = peewee.CharField(null=True, max_length=10)
     place_of_service = peewee.CharField(default="57", max_length=2)
     is_main = peewee.BooleanField(default=False)
+    joining = peewee.BooleanField(default=False)
+    retired_at = peewee.DateTimeField(null=True)
 
 
 class Staff(Record):

@@ -10,6 +10,9 @@ Invariants:
   seq applied here (advanced in the same transaction as the changes it covers), `acked_upto` is
   our change seq the peer has confirmed; `peer_database` is the peer's database identity when
   they were recorded (a restored backup has a new one, which resets both).
+- `SyncSiteKey` is the secret that signs the sync files between the main clinic and one satellite
+  (local to a database, never synced): the main clinic holds every site's, a satellite its own,
+  so one site's key can be revoked without re-keying the others.
 - `SyncConflict` rows are clinic records like any other and sync to every site; both values stay
   in the row until an admin resolves it.
 """
@@ -51,6 +54,12 @@ class SyncPeer(BaseModel):
     resend_all = peewee.BooleanField(default=False)
     last_sync_at = peewee.DateTimeField(null=True)
     last_result = peewee.TextField(default="")
+
+
+class SyncSiteKey(BaseModel):
+    site_id = peewee.CharField(primary_key=True, max_length=40)
+    key = peewee.CharField(max_length=64)
+    created_at = peewee.DateTimeField()
 
 
 class SyncConflict(Record):

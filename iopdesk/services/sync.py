@@ -11,9 +11,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import peewee
+
 from iopdesk.audit import chain as audit
 from iopdesk.clinical.program_rules import rule
-from iopdesk.errors import NotFound, ValidationError
+from iopdesk.errors import DatabaseUnavailable, NotFound, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.models import AuditEvent, Site, Staff, SyncConflict, SyncPeer, writing_as_site
 from iopdesk.permissions import SYSTEM
@@ -51,6 +53,8 @@ class PeerStatus:
     open_conflicts: int = 0
     days_since_contact: int | None = None
     stale: bool = False
+    retired_at: dt.datetime | None = None
+    joining: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,16 +171,20 @@ class SyncService(Service):
         for peer in SyncPeer.select():
             site = sites.get(peer.peer_site)
             days = _days_between(peer.last_sync_at, now)
+            retired = site.retired_at if site else None
             peers.append(PeerStatus(
                 site.code if site else "?", site.name if site else "unknown site", peer.last_sync_at,
                 peer.received_upto, peer.acked_upto, bool(site and site.is_main),
                 pending_count(0 if peer.resend_all else peer.acked_upto, exclude_peer=peer.peer_site),
                 max(0, session.announced_upto(peer) - peer.received_upto),
                 sum(1 for kept, other in open_conflicts if peer.peer_site in (kept, other)),
-                days, days is not None and days >= warn_after))
+                days, retired is None and days is not None and days >= warn_after,
+                retired_at=retired, joining=bool(site and site.joining)))
         main = next((s for s in sites.values() if s.is_main), None)
         if here.is_main or main is None:
-            acked = min((p.acked_upto for p in SyncPeer.select()), default=None)
+            # a retired site will never confirm anything: it no longer holds changes back
+            acked = min((p.acked_upto for p in SyncPeer.select()
+                         if not (p.peer_site in sites and sites[p.peer_site].retired_at)), default=None)
         else:
             row = SyncPeer.get_or_none(SyncPeer.peer_site == str(main.id))
             acked = row.acked_upto if row else 0
@@ -239,6 +247,7 @@ class SyncService(Service):
         self.actor.require("sync.run")
         remote = session.open_peer(url)
         try:
+            session.take_site_key(self.db, remote)
             report = session.sync_databases(self.db, remote, progress=progress or session._no_progress)
             if report.changed:
                 self._record("sync", {"with": describe_url(url), "result": report.summary()})
@@ -292,6 +301,9 @@ class SyncService(Service):
                 raise NotFound(f"Site: there is no site with code {code!r}.", field="site")
             if site.id == self._clinic.site.id:
                 raise ValidationError("Site: that is this site; choose the site the file is for.", field="site")
+            if not (site.is_main or self._clinic.site.is_main):
+                raise ValidationError("Site: sync files go between a satellite and the main clinic; write "
+                                      "this one for the main clinic.", field="site")
             return site
         if self._clinic.site.is_main:
             raise ValidationError("Site: the main clinic must name the satellite site the file is for.",
@@ -366,6 +378,7 @@ class SyncService(Service):
         name: str
         is_main: bool
         is_this_site: bool
+        retired_at: dt.datetime | None = None
 
     def sites(self) -> list[SyncService.SiteView]:
         """Every site of the clinic (for choosing whom a sync file is for): the main clinic first,
@@ -373,25 +386,76 @@ class SyncService(Service):
         self.actor.require("sync.run")
         here = str(self._clinic.site.id)
         rows = Site.select().order_by(Site.is_main.desc(), Site.code)
-        return [SyncService.SiteView(s.code, s.name, bool(s.is_main), str(s.id) == here) for s in rows]
+        return [SyncService.SiteView(s.code, s.name, bool(s.is_main), str(s.id) == here, s.retired_at)
+                for s in rows]
+
+    def retire_site(self, code: str) -> SiteView:
+        """Retire satellite `code` at the main clinic (a closed site, a lost laptop): its records
+        stay, its sync key is revoked, it no longer holds changes back in the pending count, and
+        every later sync or sync file from it is refused. Audited; the site row syncs, so every
+        site learns it. The code is never given out again."""
+        self.actor.require("sync.run")
+        site = self._satellite_here_at_main(code, "retire")
+        if site.retired_at is not None:
+            raise ValidationError(f"Site: {site.code} was already retired on {site.retired_at:%Y-%m-%d}.",
+                                  field="site")
+        with self.db.atomic():
+            update_versioned(site, site.version, retired_at=utcnow(), joining=False)
+            session.revoke_sync_key(str(site.id))
+            self._audit("retire", "site", site.id, detail={"code": site.code, "name": site.name})
+        return next(v for v in self.sites() if v.code == site.code)
+
+    def renew_site_key(self, code: str) -> None:
+        """Give satellite `code` a new sync key at the main clinic (its old one may be known to
+        someone else): files signed with the old key are refused from now on; the other sites keep
+        theirs. The satellite takes the new key at its next direct sync (`iopdesk sync --with`)."""
+        self.actor.require("sync.run")
+        site = self._satellite_here_at_main(code, "renew the sync key of")
+        if site.retired_at is not None:
+            raise ValidationError(f"Site: {site.code} is retired; it has no sync key.", field="site")
+        with self.db.atomic():
+            session.new_sync_key(str(site.id))
+            self._audit("rekey", "site", site.id, detail={"code": site.code})
+
+    def _satellite_here_at_main(self, code: str, verb: str) -> Site:
+        if not self._clinic.site.is_main:
+            raise ValidationError(f"Site: {verb} a site at the main clinic, not at a satellite.", field="site")
+        site = Site.get_or_none(Site.code == (code or "").strip().upper())
+        if site is None:
+            raise NotFound(f"Site: there is no site with code {code!r}.", field="site")
+        if site.is_main:
+            raise ValidationError(f"Site: {site.code} is the main clinic; only a satellite can be chosen.",
+                                  field="site")
+        return site
+
+
+def joining_path(satellite_path: str | Path) -> Path:
+    """Where a satellite file is built until its join has finished (then renamed into place)."""
+    path = Path(satellite_path)
+    return path.with_name(path.name + ".joining")
 
 
 def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: str, site_name: str,
                       progress: Progress | None = None, audit_key: str | Path | None = None) -> SyncReport:
-    """Make a new satellite site: register it at the main clinic, create its database (a new
-    SQLite file) and fill it with a first full sync.
+    """Make a satellite site: register it at the main clinic, build its database (a new SQLite
+    file) and fill it with a first full sync.
+
+    The file is built as `<file>.joining` and renamed to `satellite_path` only once the first full
+    sync has committed; the site stays marked `joining` at the main clinic until then. So a join
+    that was interrupted (killed, the network gone) is simply run again with the same code: it
+    resumes the partial file when it is intact, or starts it afresh, and the code is never burnt.
 
     The satellite writes audit events at once: this computer must hold the clinic's audit key,
     either already (its config folder is the main clinic workstation's) or from the key file
     `audit_key` (`iopdesk audit key --export FILE` at the main clinic), installed here once it
     proves to be the main clinic's key. The satellite database records the key's fingerprint, so
-    it can never start a key of its own. Raises ValidationError for a taken site code or an
-    existing file, AuditKeyMissing (naming the commands) when the key is missing or wrong,
-    DatabaseUnavailable when the main clinic cannot be reached. On failure nothing is written
-    at the main clinic and the new file is removed.
+    it can never start a key of its own. Raises ValidationError for a code used by a joined or
+    retired site or an existing file, AuditKeyMissing (naming the commands) when the key is
+    missing or wrong, DatabaseUnavailable when the main clinic cannot be reached.
     """
     from iopdesk.audit import keys as audit_keys
     from iopdesk.models import ClinicSetting
+    from iopdesk.storage.db import database
 
     code = (site_code or "").strip().upper()
     if not code or len(code) > 8 or not code.isalnum():
@@ -399,44 +463,143 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
                               field="site_code")
     if not (site_name or "").strip():
         raise ValidationError("Site name: enter the satellite site's name.", field="site_name")
-    path = Path(satellite_path)
-    if path.exists():
-        raise ValidationError(f"Satellite database: {path} already exists; choose a new file.", field="db")
+    path, partial = Path(satellite_path), joining_path(satellite_path)
     main_db = session.open_peer(main_url)
-    satellite_db = None
     try:
-        from iopdesk.storage.db import database
-
         with database.bound_to(main_db), main_db.atomic():
             settings = {row.key: row.value for row in ClinicSetting.select().where(
                 ClinicSetting.key.in_(["clinic_id", audit_keys.FINGERPRINT_SETTING]))}
-        key_fingerprint = settings.get(audit_keys.FINGERPRINT_SETTING)
-        audit_keys.key_for_joining(str(settings.get("clinic_id")), key_fingerprint, audit_key)
-        with database.bound_to(main_db), main_db.atomic():
-            if Site.select().where(Site.code == code).exists():
-                raise ValidationError(f"Site code: {code} is already used by another site.", field="site_code")
-            main_site = Site.get(Site.is_main == True)  # noqa: E712
-            with writing_as_site(main_site.id):
-                site = Site.create(name=site_name.strip(), code=code, is_main=False)
-                audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
-            key_fingerprint = ClinicSetting.get(ClinicSetting.key == audit_keys.FINGERPRINT_SETTING).value
+        clinic_id = str(settings.get("clinic_id"))
+        audit_keys.key_for_joining(clinic_id, settings.get(audit_keys.FINGERPRINT_SETTING), audit_key)
+        if path.exists() and not _finished_but_unconfirmed(path, clinic_id, code, main_db):
+            raise ValidationError(f"Satellite database: {path} already exists; choose a new file.", field="db")
+        site, key_fingerprint = _register_site(main_db, code, site_name.strip())
+        report = SyncReport()
+        if not path.exists():
+            try:
+                report = _build_satellite(main_db, partial, site.id, clinic_id, key_fingerprint, progress)
+            except (peewee.OperationalError, peewee.InterfaceError) as error:
+                reason = " ".join(str(error).split())
+                raise DatabaseUnavailable(
+                    f"The join of site {code} broke off ({reason}). What it received so far is kept in "
+                    f"{partial}: run the same `iopdesk sync join` (same --db and --site-code) again to "
+                    "finish it.") from None
+            partial.replace(path)
+        _confirm_join(main_db, site.id)
         satellite_db = make_database(str(path))
-        satellite_db.connect()
-        upgrade(satellite_db)
-        session.prepare_satellite(satellite_db, main_db, site_id=site.id)
-        with database.bound_to(satellite_db), satellite_db.atomic():
-            ClinicSetting.create(key=audit_keys.FINGERPRINT_SETTING, value=key_fingerprint)
-        return session.sync_databases(satellite_db, main_db, progress=progress or session._no_progress)
-    except BaseException:
+        try:
+            satellite_db.connect()
+            session.sync_databases(satellite_db, main_db)  # so it learns its join is finished
+        finally:
+            satellite_db.close()
+        return report
+    finally:
+        session.close_peer(main_db)
+
+
+def _register_site(main_db, code: str, name: str) -> tuple[Site, str]:
+    """The site `code` at the main clinic, registered now (marked joining, with its own sync key)
+    or already registered by a join that never finished; and the clinic's audit key fingerprint."""
+    from iopdesk.audit import keys as audit_keys
+    from iopdesk.models import ClinicSetting
+    from iopdesk.storage.db import database
+
+    with database.bound_to(main_db), main_db.atomic():
+        site = Site.get_or_none(Site.code == code)
+        main_site = Site.get(Site.is_main == True)  # noqa: E712
+        if site is not None and site.retired_at is not None:
+            raise ValidationError(f"Site code: {code} belonged to a site retired on {site.retired_at:%Y-%m-%d}; "
+                                  "a code is never given out again (it prefixes MRNs). Choose a new code.",
+                                  field="site_code")
+        if site is not None and not site.joining:
+            raise ValidationError(f"Site code: {code} is already used by another site.", field="site_code")
+        with writing_as_site(main_site.id):
+            if site is None:
+                site = Site.create(name=name, code=code, is_main=False, joining=True)
+                audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
+                session.new_sync_key(str(site.id))
+            else:
+                audit.record(SYSTEM, "join_again", "site", site.id, detail={"code": code})
+        key_fingerprint = ClinicSetting.get(ClinicSetting.key == audit_keys.FINGERPRINT_SETTING).value
+    return site, key_fingerprint
+
+
+def _build_satellite(main_db, partial: Path, site_id: uuid.UUID, clinic_id: str, key_fingerprint: str,
+                     progress: Progress | None) -> SyncReport:
+    """Fill `partial` with a first full sync: resume it when it is an intact partial file of this
+    site, else start it afresh. Each batch commits with its checkpoint, so a run cut short
+    leaves a file the next run resumes."""
+    from iopdesk.audit import keys as audit_keys
+    from iopdesk.models import ClinicSetting
+    from iopdesk.storage.db import database
+
+    satellite_db = _resumable(partial, clinic_id, str(site_id))
+    try:
+        if satellite_db is None:
+            satellite_db = make_database(str(partial))
+            satellite_db.connect()
+            upgrade(satellite_db)
+            session.prepare_satellite(satellite_db, main_db, site_id=site_id)
+            with database.bound_to(satellite_db), satellite_db.atomic():
+                ClinicSetting.create(key=audit_keys.FINGERPRINT_SETTING, value=key_fingerprint)
+        report = session.sync_databases(satellite_db, main_db, progress=progress or session._no_progress)
+        session.finish_join(satellite_db)
+        return report
+    finally:
         if satellite_db is not None:
             satellite_db.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-        raise
+
+
+def _resumable(partial: Path, clinic_id: str, site_id: str):
+    """The open partial file when it is an unfinished join of this site in this clinic; otherwise
+    None, with whatever was at `partial` removed (a partial file holds nothing not at main)."""
+    if partial.exists():
+        db = make_database(str(partial))
+        try:
+            db.connect()
+            upgrade(db)
+            if session.partial_join_of(db) == (clinic_id, site_id):
+                return db
+        except Exception:  # noqa: BLE001 - a damaged partial file is started afresh, never trusted
+            pass
+        db.close()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(partial) + suffix).unlink(missing_ok=True)
+    return None
+
+
+def _finished_but_unconfirmed(path: Path, clinic_id: str, code: str, main_db) -> bool:
+    """Whether `path` is this site's finished satellite file while the main clinic still marks the
+    site joining (the join was cut between renaming the file and telling the main clinic)."""
+    from iopdesk.storage.db import database
+
+    with database.bound_to(main_db), main_db.atomic():
+        site = Site.get_or_none(Site.code == code)
+        if site is None or not site.joining:
+            return False
+    db = make_database(str(path))
+    try:
+        db.connect()
+        with database.bound_to(db), db.atomic():
+            me = session.identity()
+        return (me.clinic_id, me.site_id) == (clinic_id, str(site.id)) and session.partial_join_of(db) is None
+    except Exception:  # noqa: BLE001 - not a satellite file of this site: the caller refuses it
+        return False
     finally:
-        if satellite_db is not None and not satellite_db.is_closed():
-            satellite_db.close()
-        session.close_peer(main_db)
+        db.close()
+
+
+def _confirm_join(main_db, site_id: uuid.UUID) -> None:
+    """At the main clinic: the site's join has finished (the code is now taken for good)."""
+    from iopdesk.storage.db import database
+
+    with database.bound_to(main_db), main_db.atomic():
+        site = Site.get(Site.id == site_id)
+        if site.joining:
+            main_site = Site.get(Site.is_main == True)  # noqa: E712
+            with writing_as_site(main_site.id):
+                update_versioned(site, site.version, joining=False)
+                audit.record(SYSTEM, "join", "site", site.id, detail={"code": site.code})
 
 
 __all__ = ["ConflictView", "PeerStatus", "SyncService", "SyncStatus", "join_as_satellite"]

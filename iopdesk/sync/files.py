@@ -1,10 +1,11 @@
 """The sync file: what a satellite and the main clinic exchange on a USB stick.
 
 Layout: a magic line, one JSON header line, then the body: gzip-compressed JSON lines, one per
-batch. The header carries a HMAC-SHA256 over itself and the body, keyed with the clinic's sync
-key (kept in each database, never in the file), so a corrupted, truncated or forged file is
-refused before anything is read from it. With a passphrase the body is encrypted with AES-256-GCM
-under a key derived from the passphrase by scrypt; without the passphrase it reveals nothing.
+batch. The header carries a HMAC-SHA256 over itself and the body, keyed with the sync key of the
+satellite at either end (kept in its database and the main clinic's, never in the file), so a
+corrupted, truncated or forged file is refused before anything is read from it. With a
+passphrase the body is encrypted with AES-256-GCM under a key derived from the passphrase by
+scrypt; without the passphrase it reveals nothing.
 (`SyncService.export_file` encrypts unless a plain file is asked for; plain files are still read.)
 
 A file is read in chunks, never whole: an 800 MB file that is not a sync file once took 2.5 GB of
@@ -83,6 +84,15 @@ def read_sync_file(path: Path, *, sync_key: bytes, passphrase: str | None = None
     except OSError as error:
         raise ValidationError(f"Sync file: cannot read {path}: {error.strerror or error}.", field="file") from None
     return header, batches
+
+
+def unverified_header(path: Path) -> dict:
+    """The header of a sync file, NOT yet verified: only for choosing the key to verify it with."""
+    try:
+        with Path(path).open("rb") as fh:
+            return _read_header(fh)[0]
+    except OSError as error:
+        raise ValidationError(f"Sync file: cannot read {path}: {error.strerror or error}.", field="file") from None
 
 
 def _forged() -> ValidationError:

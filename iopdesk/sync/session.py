@@ -29,11 +29,11 @@ from iopdesk.audit import anchor as audit_anchor
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.ids import new_id
-from iopdesk.models import ClinicSetting, SyncPeer, writing_as_site
+from iopdesk.models import ClinicSetting, Site, SyncPeer, SyncSiteKey, writing_as_site
 from iopdesk.storage.db import database, describe_url, make_database
 from iopdesk.storage.schema import schema_status
 from iopdesk.sync.apply import Applier, ApplyResult
-from iopdesk.sync.files import read_sync_file, write_sync_file
+from iopdesk.sync.files import read_sync_file, unverified_header, write_sync_file
 from iopdesk.sync.outgoing import RowChange, horizon, next_batch
 from iopdesk.sync.rows import from_json, models_by_table
 
@@ -107,13 +107,52 @@ def new_database_identity() -> str:
     return value
 
 
-def sync_key() -> bytes:
-    """The clinic's secret for signing sync files (made at the main clinic, copied on join)."""
-    value = _setting("sync_key")
-    if value is None:
-        value = secrets.token_hex(32)
-        _put_setting("sync_key", value)
-    return bytes.fromhex(str(value))
+def sync_key(site_id: str) -> bytes:
+    """The secret signing the sync files between the main clinic and satellite `site_id` (the
+    main clinic holds every satellite's, a satellite only its own). ValidationError when this
+    database holds none: the site was retired, or re-keyed and this satellite has not synced
+    directly since."""
+    row = SyncSiteKey.get_or_none(SyncSiteKey.site_id == str(uuid.UUID(str(site_id))))
+    if row is None:
+        raise ValidationError(
+            f"Sync file: this site holds no sync key for site {_site_code(site_id)}: the site was "
+            "retired, or its key was renewed at the main clinic and this satellite has not synced "
+            "directly with it since. Nothing was exchanged.", field="file")
+    return bytes.fromhex(row.key)
+
+
+def new_sync_key(site_id: str) -> None:
+    """Give satellite `site_id` a new sync key (at the main clinic), revoking the old one."""
+    site_id = str(uuid.UUID(str(site_id)))
+    SyncSiteKey.delete().where(SyncSiteKey.site_id == site_id).execute()
+    SyncSiteKey.create(site_id=site_id, key=secrets.token_hex(32), created_at=utcnow())
+
+
+def revoke_sync_key(site_id: str) -> None:
+    """Forget satellite `site_id`'s key: files signed with it are refused from now on."""
+    SyncSiteKey.delete().where(SyncSiteKey.site_id == str(uuid.UUID(str(site_id)))).execute()
+
+
+def _site_code(site_id: str) -> str:
+    site = Site.get_or_none(Site.id == uuid.UUID(str(site_id)))
+    return site.code if site else "(unknown)"
+
+
+def file_key_site(from_site: str, to_site: str) -> str:
+    """Whose key signs a file between two sites: the satellite's (the end that is not main)."""
+    sender = Site.get_or_none(Site.id == uuid.UUID(str(from_site)))
+    return to_site if sender is not None and sender.is_main else from_site
+
+
+def refuse_retired(*site_ids: str) -> None:
+    """ValidationError naming the site when one of `site_ids` was retired (as this database knows)."""
+    for site_id in site_ids:
+        site = Site.get_or_none(Site.id == uuid.UUID(str(site_id)))
+        if site is not None and site.retired_at is not None:
+            raise ValidationError(
+                f"Site {site.code} ({site.name}) was retired on {site.retired_at:%Y-%m-%d}: it can no "
+                "longer sync or exchange sync files. Its records stay at the main clinic; nothing "
+                "was exchanged.", field="site")
 
 
 def _peer(site_id: str) -> SyncPeer:
@@ -220,6 +259,9 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
     with database.bound_to(remote_db), remote_db.atomic():
         remote = identity()
     _same_clinic(local, remote, local_db, remote_db)
+    for db in (local_db, remote_db):
+        with database.bound_to(db), db.atomic():
+            refuse_retired(local.site_id, remote.site_id)
     report = SyncReport(direct=True)
     report.received, restarted_in = _transfer(remote_db, local_db, source=remote, target=local,
                                               progress=progress, stage="receiving")
@@ -247,7 +289,8 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
     db = database.obj
     with db.atomic():
         me = identity()
-        key = sync_key()
+        refuse_retired(me.site_id, peer_site)
+        key = sync_key(file_key_site(me.site_id, peer_site))
         state = _peer(peer_site)
         since = 0 if state.resend_all else state.acked_upto
         header = {
@@ -280,9 +323,18 @@ def import_file(path: Path, *, passphrase: str | None = None,
     clinic or site, or starts after what this site has received (a file is missing).
     """
     db = database.obj
+    claimed = unverified_header(Path(path))  # only to refuse early and choose the key: verified next
+    sender = claimed.get("from_site")
     with db.atomic():
         me = identity()
-        key = sync_key()
+        if claimed.get("to_site") != me.site_id:
+            raise ValidationError("Sync file: it was written for another site; nothing was imported.", field="file")
+        try:
+            sender = str(uuid.UUID(str(sender)))
+        except ValueError:
+            raise ValidationError("Sync file: its header is damaged; nothing was imported.", field="file") from None
+        refuse_retired(sender, me.site_id)
+        key = sync_key(file_key_site(sender, me.site_id))
     header, batches = read_sync_file(Path(path), sync_key=key, passphrase=passphrase)
     if header.get("format") != FILE_FORMAT:
         raise ValidationError("Sync file: it was written by another version of IOP Desk.", field="file")
@@ -357,12 +409,50 @@ def _checked_change(change: RowChange) -> RowChange:
 
 
 # -- joining ------------------------------------------------------------------------------------
+JOIN_UNFINISHED = "join_unfinished"  # setting in a satellite file whose join has not finished
+
+
 def prepare_satellite(satellite_db: peewee.Database, main_db: peewee.Database, *, site_id: uuid.UUID) -> None:
-    """Give a new, empty satellite database the clinic's identity and sync key from the main
-    database, as site `site_id` (which must already exist at the main clinic)."""
+    """Give a new, empty satellite database the clinic's identity and the site's sync key from
+    the main database, as site `site_id` (which must already exist at the main clinic, with its
+    key), marked as a join not yet finished (`finish_join` clears the mark)."""
     with database.bound_to(main_db), main_db.atomic():
-        clinic_id, clinic_name, key = _setting("clinic_id"), _setting("clinic_name"), sync_key().hex()
+        clinic_id, clinic_name = _setting("clinic_id"), _setting("clinic_name")
+        code, key = _site_code(str(site_id)), sync_key(str(site_id)).hex()
     with database.bound_to(satellite_db), satellite_db.atomic():
-        for name, value in (("clinic_id", clinic_id), ("clinic_name", clinic_name), ("sync_key", key),
+        for name, value in (("clinic_id", clinic_id), ("clinic_name", clinic_name), (JOIN_UNFINISHED, code),
                             ("this_site", str(site_id)), ("database_id", str(new_id()))):
             _put_setting(name, value)
+        SyncSiteKey.create(site_id=str(site_id), key=key, created_at=utcnow())
+
+
+def finish_join(satellite_db: peewee.Database) -> None:
+    """Clear the unfinished-join mark: the file is a usable satellite from now on."""
+    with database.bound_to(satellite_db), satellite_db.atomic():
+        ClinicSetting.delete().where(ClinicSetting.key == JOIN_UNFINISHED).execute()
+
+
+def partial_join_of(satellite_db: peewee.Database) -> tuple[str, str] | None:
+    """(clinic id, site id) of a satellite file whose join has not finished, None for any other."""
+    with database.bound_to(satellite_db), satellite_db.atomic():
+        if _setting(JOIN_UNFINISHED) is None:
+            return None
+        return str(_setting("clinic_id")), str(uuid.UUID(str(_setting("this_site"))))
+
+
+def take_site_key(local_db: peewee.Database, main_db: peewee.Database) -> None:
+    """At a satellite syncing directly with the main clinic: hold the key the main clinic now has
+    for this site (it changes when an administrator renews it, `iopdesk sync rekey`)."""
+    with database.bound_to(local_db), local_db.atomic():
+        site_id = identity().site_id
+        if Site.get(Site.id == uuid.UUID(site_id)).is_main:
+            return
+    with database.bound_to(main_db), main_db.atomic():
+        row = SyncSiteKey.get_or_none(SyncSiteKey.site_id == site_id)
+    if row is None:
+        return
+    with database.bound_to(local_db), local_db.atomic():
+        mine = SyncSiteKey.get_or_none(SyncSiteKey.site_id == site_id)
+        if mine is None or mine.key != row.key:
+            SyncSiteKey.delete().where(SyncSiteKey.site_id == site_id).execute()
+            SyncSiteKey.create(site_id=site_id, key=row.key, created_at=utcnow())

@@ -33,7 +33,7 @@ def exchange(tmp_path_factory, staffed_sqlite_template):
         clinic.sync.export_file(folder / "north.iopsync", plain=True)
     with main.on() as clinic:
         clinic.login("admin", "correct horse battery")
-        key = sync_key()
+        key = sync_key(str(north.clinic.site.id))
     header, batches = read_sync_file(folder / "north.iopsync", sync_key=key)
     yield main, folder, (folder / "north.iopsync").read_bytes(), header, batches, key
     for site in (main, north):

@@ -129,7 +129,7 @@ def test_a_damaged_or_forged_file_is_refused_and_nothing_is_imported(three_sites
         with north.on():
             from iopdesk.sync.session import sync_key
 
-            header, batches = read_sync_file(path, sync_key=sync_key())
+            header, batches = read_sync_file(path, sync_key=sync_key(str(north.clinic.site.id)))
         batches[0]["changes"][0]["row"]["phone"] = "555-6666"
         write_sync_file(path, header, batches, sync_key=b"not the clinic key" * 2)
         assert path.read_bytes().startswith(MAGIC) and gzip and json

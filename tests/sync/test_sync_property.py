@@ -1,5 +1,7 @@
 """Random days at a main clinic and two satellites, synced in random order, directly and by file,
 with syncs cut off halfway: afterwards all three hold the same record and nothing was lost.
+New satellites join with their join cut off halfway and then run again (issue 20): no site code is
+left stranded, and the main clinic counts no more pending changes than the join itself wrote.
 
 The state machine edits clients (phone, email, preferred name), writes, edits, signs and deletes
 draft notes, adds addenda, records attendance for one session and client at two sites (rule 5),
@@ -34,13 +36,23 @@ from hypothesis.stateful import (
 )
 
 from iopdesk.kernel import clock
-from iopdesk.models import Attendance, Client, Consent, GroupSession, Note, SyncConflict
+from iopdesk.models import (
+    Attendance,
+    Client,
+    Consent,
+    GroupSession,
+    Note,
+    Site,
+    SyncChange,
+    SyncConflict,
+)
+from iopdesk.services.sync import join_as_satellite, joining_path
 from iopdesk.sync import apply as sync_apply
 from iopdesk.sync import outgoing
 from iopdesk.sync.merges import client_references
 from iopdesk.sync.session import sync_databases
 from tests.conftest import ADMIN_PASSWORD
-from tests.sync_sites import differences, make_sites, plain_row
+from tests.sync_sites import differences, make_sites, open_site, plain_row
 
 YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Group check-in.", "assessment": "Engaged.", "plan": "start"}
@@ -76,6 +88,7 @@ class ClinicAndSatellites(RuleBasedStateMachine):
         self.signed: dict[str, set[str]] = {}
         self.files: list[tuple[Path, str]] = []
         self.consents: set[str] = set()
+        self.joined: list[Path] = []
         # one person registered offline at both satellites, another twice at the main clinic: a
         # merge is possible whichever rules a run enables (Hypothesis enables a subset per run)
         for name, place in (("Sam", "NORTH"), ("Sam", "SOUTH"), ("Kim", "MAIN"), ("Kim", "MAIN")):
@@ -283,6 +296,36 @@ class ClinicAndSatellites(RuleBasedStateMachine):
             return real(applier, changes)
         return mock.patch.object(sync_apply.Applier, "apply", apply)
 
+    @precondition(lambda self: not self.joined)  # one join per run: each copies the whole clinic
+    @rule(cut_after=st.integers(1, 6), restart=st.booleans())
+    def interrupted_join(self, cut_after, restart):
+        """A new satellite's join is cut after a random batch, then run again with the same code
+        (resuming the partial file, or, when it was lost, starting afresh)."""
+        main = self.sites["MAIN"]
+        code = f"WEST{len(self.joined) + 1}"
+        path = self.folder / f"{code.lower()}.sqlite"
+        before = self._main_pending()
+        start = main.last_change()
+        with self._cut(cut_after):
+            try:
+                join_as_satellite(str(main.path), str(path), site_code=code, site_name=f"{code} clinic")
+            except Interrupted:
+                pass
+        if restart:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(joining_path(path)) + suffix).unlink(missing_ok=True)
+        if not path.exists():
+            join_as_satellite(str(main.path), str(path), site_code=code, site_name=f"{code} clinic")
+        self.joined.append(path)
+        with main.on():
+            written = SyncChange.select().where((SyncChange.seq > start) & SyncChange.via_peer.is_null()).count()
+            assert not Site.select().where(Site.joining == True).exists(), "a site code was left joining"  # noqa: E712
+        assert self._main_pending() == before + written, "the join left changes pending at the main clinic"
+
+    def _main_pending(self) -> int:
+        with self.sites["MAIN"].on() as clinic:
+            return clinic.sync.status().pending_changes
+
     # -- what must always hold ---------------------------------------------------------------
     @invariant()
     def signed_notes_never_change_at_any_site(self):
@@ -312,6 +355,13 @@ class ClinicAndSatellites(RuleBasedStateMachine):
         for place in (main, north, south):
             with place.on() as clinic:
                 assert clinic.sync.status().idle, place.name
+        for path in self.joined:
+            joined = open_site(path.stem.upper(), path)
+            try:
+                sync_databases(joined.db, main.db)
+                assert joined.snapshot() == main.snapshot(), differences(joined.snapshot(), main.snapshot())
+            finally:
+                joined.close()
         for path, target in self.files:
             before = self.sites[target].last_change()
             self._import(self.sites[target], path)

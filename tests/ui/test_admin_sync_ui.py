@@ -363,3 +363,32 @@ def test_admin_sets_after_how_many_days_a_silent_site_is_flagged(sync_sites, win
     panel.sync_warning_box.setValue(7)
     assert window.clinic.settings.rule("sync.warn_after_days").value == 7
     assert "7 days" in panel.message.text()
+
+
+def test_main_clinic_admin_retires_a_satellite_after_confirming(qtbot, sync_sites, window_at, monkeypatch):
+    """At the main clinic the admin chooses North, presses Retire site…, confirms: North is shown
+    retired in Other sites, can no longer be chosen, and its sync is refused."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from iopdesk.errors import ValidationError
+
+    with iopdesk.open_clinic(sync_sites.north) as north:
+        north.login("admin", ADMIN_PASSWORD)
+        north.sync.sync_with(sync_sites.main)
+    window = window_at(sync_sites.main)
+    panel = window.page("admin").sync_panel
+    assert panel.retire_button.isVisible() and panel.site_combo.currentData() == "NORTH"
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: asked.append(text)
+                        or QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(panel.retire_button, Qt.MouseButton.LeftButton)
+    _wait_idle(qtbot, window)
+
+    assert "Retire North clinic (NORTH)?" in asked[0] and "records stay" in asked[0]
+    assert panel.result_label.text().startswith("Retired North clinic (NORTH): its records stay")
+    assert panel.peers_model.index(0, 1).data().startswith("retired ")
+    assert panel.site_combo.count() == 0
+    with iopdesk.open_clinic(sync_sites.north) as north:
+        north.login("admin", ADMIN_PASSWORD)
+        with pytest.raises(ValidationError, match="was retired"):
+            north.sync.sync_with(sync_sites.main)

@@ -90,11 +90,12 @@ def run(main_source: Path, folder: Path) -> list[Figure]:
 def _raw_floor(main: Path, sync_file: Path, folder: Path) -> float:
     """Seconds for raw sqlite3 to write the same rows' new values in one transaction."""
     import iopdesk
+    from iopdesk.models import Site
     from iopdesk.sync.files import read_sync_file
     from iopdesk.sync.session import sync_key
 
     with iopdesk.open_clinic(str(main)):
-        key = sync_key()
+        key = sync_key(str(Site.get(Site.code == "NORTH").id))
     _, batches = read_sync_file(sync_file, sync_key=key)
     copy = folder / "floor.sqlite"
     shutil.copyfile(main, copy)
