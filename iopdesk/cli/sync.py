@@ -92,8 +92,9 @@ def run(args, open_clinic) -> int:
             return 0
         _sign_in(clinic, args)
         if action == "reidentify":
-            clinic.sync.renew_identity()
-            print("This database has a new identity; its peers will exchange everything with it again.")
+            prefix = clinic.sync.renew_identity()
+            print("This database now writes as a new writer of its site: its peers will send it everything "
+                  f"it lacks at the next sync, and its new clients get MRNs {prefix}000001 onwards.")
             return 0
         if action == "export":
             check_out(Path(args.out), Path(args.out).suffix.lower(), force=args.force)

@@ -14,13 +14,20 @@ from pathlib import Path
 from iopdesk.audit import chain as audit
 from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.clock import utcnow
-from iopdesk.models import Site, SyncChange, SyncConflict, SyncPeer, writing_as_site
+from iopdesk.models import (
+    Site,
+    SyncChange,
+    SyncConflict,
+    SyncPeer,
+    set_current_site,
+    writing_as_site,
+)
 from iopdesk.permissions import SYSTEM
 from iopdesk.services.base import Service
 from iopdesk.storage.db import describe_url, make_database
 from iopdesk.storage.records import as_uuid, update_versioned
 from iopdesk.storage.schema import upgrade
-from iopdesk.sync import session
+from iopdesk.sync import incarnation, session
 from iopdesk.sync.rows import from_json, models_by_table
 from iopdesk.sync.session import Progress, SyncReport
 
@@ -74,17 +81,24 @@ class SyncService(Service):
     def status(self) -> SyncStatus:
         """Last sync, changes not yet confirmed by the peer (main for a satellite), conflicts."""
         sites = {str(s.id): s for s in Site.select()}
-        peers = []
+        writers = incarnation.sites_of_writers()
+        current = {incarnation.writer_of_site(site_id) for site_id in sites}
+        peers, live = [], []
         for peer in SyncPeer.select():
-            site = sites.get(peer.peer_site)
-            peers.append(PeerStatus(site.code if site else "?", site.name if site else "unknown site",
+            site = sites.get(writers.get(peer.peer_site, peer.peer_site))
+            name = site.name if site else "unknown site"
+            if site is not None and peer.peer_site not in current:
+                name += " (its copy before a restore: no longer syncs)"
+            else:
+                live.append(peer)
+            peers.append(PeerStatus(site.code if site else "?", name,
                                     peer.last_sync_at, peer.received_upto, peer.acked_upto))
         here = self._clinic.site
         main = next((s for s in sites.values() if s.is_main), None)
         if here.is_main or main is None:
-            acked = min((p.acked_upto for p in SyncPeer.select()), default=None)
+            acked = min((p.acked_upto for p in live), default=None)
         else:
-            row = SyncPeer.get_or_none(SyncPeer.peer_site == str(main.id))
+            row = SyncPeer.get_or_none(SyncPeer.peer_site == incarnation.writer_of_site(main.id))
             acked = row.acked_upto if row else 0
         pending = 0
         if acked is not None:
@@ -98,6 +112,8 @@ class SyncService(Service):
         """Conflicts waiting for an admin (and, if asked, the resolved ones), oldest first."""
         self.actor.require("sync.run")
         names = {str(s.id): f"{s.name} ({s.code})" for s in Site.select()}
+        names.update({writer: names[site] for writer, site in incarnation.sites_of_writers().items()
+                      if site in names})
         query = SyncConflict.select().order_by(SyncConflict.detected_at, SyncConflict.id)
         if not include_resolved:
             query = query.where(SyncConflict.status == "pending")
@@ -138,7 +154,7 @@ class SyncService(Service):
             raise ValidationError("Sync passphrase: a sync file is encrypted; enter the passphrase the other "
                                   "site will type to open it.", field="passphrase")
         peer = self._peer_site(for_site)
-        count, size = session.export_file(Path(path), peer_site=str(peer.id), passphrase=passphrase,
+        count, size = session.export_file(Path(path), peer_site=incarnation.writer_of_site(peer.id), passphrase=passphrase,
                                           progress=progress or session._no_progress)
         self._record("sync_export", {"for": peer.code, "changes": count, "bytes": size, "encrypted": not plain})
         return count, size
@@ -154,13 +170,21 @@ class SyncService(Service):
         return report
 
     def renew_identity(self) -> str:
-        """Give this database a new identity after it was restored from a backup, so that every
-        peer re-sends what the backup lacks and accepts everything from it again."""
+        """Start a new incarnation of this database after it was restored outside the app (a
+        PostgreSQL main clinic from pg_dump, a file copied back by hand): a new writer, audit
+        chain and MRN tag, so nothing it writes repeats what the lost copy wrote, and every peer
+        sends it what it lacks (iopdesk/sync/incarnation.py). A backup restored with
+        `iopdesk restore` has had this done already. Returns the new MRN prefix."""
         self.actor.require("sync.run")
         with self.db.atomic():
-            identity = session.new_database_identity()
-            self._audit("reidentify", "sync", None, detail={"database": identity})
-        return identity
+            new = incarnation.begin("reidentify")
+            with writing_as_site(uuid.UUID(new.writer)):
+                self._audit("reidentify", "sync", None, detail={
+                    "database": new.database_id, "writer": new.writer, "previous_writer": new.previous_writer,
+                    "incarnation": new.number, "mrn_tag": new.mrn_tag})
+        self._clinic.writer_id = uuid.UUID(new.writer)
+        set_current_site(self._clinic.writer_id)
+        return f"{self._clinic.site.code}-{new.mrn_tag}-"
 
     def _peer_site(self, code: str | None) -> Site:
         if code:
@@ -272,8 +296,7 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
         with database.bound_to(main_db), main_db.atomic():
             if Site.select().where(Site.code == code).exists():
                 raise ValidationError(f"Site code: {code} is already used by another site.", field="site_code")
-            main_site = Site.get(Site.is_main == True)  # noqa: E712
-            with writing_as_site(main_site.id):
+            with writing_as_site(incarnation.writer_id()):
                 site = Site.create(name=site_name.strip(), code=code, is_main=False)
                 audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
             key_fingerprint = ClinicSetting.get(ClinicSetting.key == audit_keys.FINGERPRINT_SETTING).value

@@ -28,9 +28,11 @@ from iopdesk.audit import anchor as audit_anchor
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.ids import new_id
-from iopdesk.models import ClinicSetting, SyncPeer, writing_as_site
+from iopdesk.models import ClinicSetting, SiteIncarnation, SyncPeer, writing_as_site
 from iopdesk.storage.db import database, describe_url, make_database
 from iopdesk.storage.schema import schema_status
+from iopdesk.storage.sync_triggers import synced_tables
+from iopdesk.sync import incarnation
 from iopdesk.sync.apply import Applier, ApplyResult
 from iopdesk.sync.files import read_sync_file, write_sync_file
 from iopdesk.sync.outgoing import RowChange, horizon, next_batch
@@ -57,6 +59,8 @@ class SyncReport:
     sent: ApplyResult = field(default_factory=ApplyResult)
     restarted: bool = False
     direct: bool = False
+    rejoined: str = ""  # "here" or "there": which side is a restored copy syncing for the first time
+    got_back: dict[str, int] = field(default_factory=dict)  # its new rows by table, when it rejoined
 
     @property
     def changed(self) -> bool:
@@ -73,9 +77,22 @@ class SyncReport:
             parts.append(f"sent {self.sent.applied}")
         if self.conflicts:
             parts.append(f"{self.conflicts} new conflict(s) to resolve")
-        if self.restarted:
+        if self.rejoined:
+            who = "this site's database" if self.rejoined == "here" else "the other side's database"
+            parts.append(f"{who} was restored from a backup and rejoined: it got back "
+                         f"{sum(self.got_back.values())} record(s) it lacked{_by_kind(self.got_back)}")
+        elif self.restarted:
             parts.append("a restored database was noticed, so everything was exchanged again")
         return "; ".join(parts)
+
+
+def _by_kind(rows: dict[str, int], shown: int = 4) -> str:
+    """" (12 audit event, 2 client, …)": rows by kind of record, most first."""
+    kinds = sorted(((count, table) for table, count in rows.items() if count > 0), reverse=True)
+    if not kinds:
+        return ""
+    words = [f"{count} {table.replace('_', ' ')}" for count, table in kinds[:shown]]
+    return f" ({', '.join(words)}{', …' if len(kinds) > shown else ''})"
 
 
 # -- identity and keys (call with the database bound) -------------------------------------------
@@ -90,17 +107,20 @@ def _put_setting(key: str, value: object) -> None:
 
 
 def identity() -> Identity:
-    """This database's clinic, site and own identity (made on first use)."""
+    """This database's clinic, writer (its site's id unless restored, iopdesk/sync/incarnation.py)
+    and own identity (made on first use)."""
     database_id = _setting("database_id")
     if database_id is None:
         database_id = str(new_id())
         _put_setting("database_id", database_id)
-    return Identity(str(_setting("clinic_id")), str(uuid.UUID(str(_setting("this_site")))), str(database_id))
+    return Identity(str(_setting("clinic_id")), str(incarnation.writer_id()), str(database_id))
 
 
 def new_database_identity() -> str:
-    """Give this database a new identity: call after restoring a backup, so that peers re-send
-    what the backup lacks."""
+    """Give this database a new copy identity (peers re-send everything to it and accept
+    everything from it again) while it keeps writing as before: a copy of a database that never
+    wrote since (a test, or a main clinic's server replaced by its own snapshot). A restored site
+    that wrote before starts a new incarnation instead (`incarnation.begin`)."""
     value = str(new_id())
     _put_setting("database_id", value)
     return value
@@ -209,11 +229,20 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
         remote = identity()
     _same_clinic(local, remote, local_db, remote_db)
     report = SyncReport(direct=True)
+    if _first_contact_of_incarnation(local_db, local.site_id, remote_db):
+        report.rejoined = "here"
+    elif _first_contact_of_incarnation(remote_db, remote.site_id, local_db):
+        report.rejoined = "there"
+    restored_db = local_db if report.rejoined == "here" else remote_db
+    before = _row_counts(restored_db) if report.rejoined else {}
     report.received, restarted_in = _transfer(remote_db, local_db, source=remote, target=local,
                                               progress=progress, stage="receiving")
     report.sent, restarted_out = _transfer(local_db, remote_db, source=local, target=remote,
                                            progress=progress, stage="sending")
-    report.restarted = restarted_in or restarted_out
+    report.restarted = restarted_in or restarted_out or bool(report.rejoined)
+    if report.rejoined:
+        after = _row_counts(restored_db)
+        report.got_back = {table: after[table] - before.get(table, 0) for table in after}
     if report.conflicts:
         # A conflict found while sending is recorded at the other side: bring it back now, and
         # settle two copies of one conflict found at both sides at once.
@@ -225,6 +254,21 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
             if not (back.applied or forth.applied):
                 break
     return report
+
+
+def _row_counts(db: peewee.Database) -> dict[str, int]:
+    """Rows per synced table (what a restored copy holds before and after it rejoins)."""
+    return {table: db.execute_sql(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in synced_tables(db)}
+
+
+def _first_contact_of_incarnation(db: peewee.Database, writer: str, peer_db: peewee.Database) -> bool:
+    """Whether `writer` is a restored copy's new incarnation that has not synced with the peer yet."""
+    with database.bound_to(db), db.atomic():
+        restored = SiteIncarnation.select().where(SiteIncarnation.writer == uuid.UUID(writer)).exists()
+    if not restored:
+        return False
+    with database.bound_to(peer_db), peer_db.atomic():
+        return not SyncPeer.select().where(SyncPeer.peer_site == writer).exists()
 
 
 # -- sync files ---------------------------------------------------------------------------------
@@ -277,6 +321,14 @@ def import_file(path: Path, *, passphrase: str | None = None,
     if header.get("clinic_id") != me.clinic_id:
         raise ValidationError("Sync file: it belongs to another clinic; nothing was imported.", field="file")
     if header.get("to_site") != me.site_id:
+        with db.atomic():
+            earlier_self = incarnation.sites_of_writers().get(header.get("to_site"), header.get("to_site")) == \
+                str(_setting("this_site"))
+        if earlier_self:
+            raise ValidationError(
+                "Sync file: it was written for this site's database as it was before it was restored "
+                "from a backup. Export a file here and import it at the other site first; a file "
+                "exported there after that is for this database. Nothing was imported.", field="file")
         raise ValidationError("Sync file: it was written for another site; nothing was imported.", field="file")
     source = Identity(me.clinic_id, header["from_site"], header["from_database"])
     batches = _checked_batches(batches)

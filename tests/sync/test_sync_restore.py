@@ -1,0 +1,79 @@
+"""A site restored from a backup rejoins the clinic: it syncs again, keeps what it holds, gets back
+what its lost life sent, and never reuses a row id, audit sequence number or MRN (issue 20, 1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from iopdesk.backup.copies import backup_clinic, restore_backup
+from iopdesk.models import AuditEvent, Client
+from tests.conftest import ADMIN_PASSWORD
+from tests.sync_sites import differences, open_site, sync
+
+
+def _register(site, first: str, last: str):
+    with site.on() as clinic:
+        clinic.login("admin", ADMIN_PASSWORD)
+        client, _ = clinic.clients.register(legal_first=first, legal_last=last, dob="1990-04-04", sex="F",
+                                            allow_duplicate=True)
+        return client
+
+
+def _mrns(site) -> list[str]:
+    with site.on():
+        return sorted(Client.select(Client.mrn).tuples().scalars())
+
+
+def _audit_keys_used_twice(site) -> list[tuple]:
+    with site.on():
+        pairs = list(AuditEvent.select(AuditEvent.origin_site, AuditEvent.seq).tuples())
+    return sorted({pair for pair in pairs if pairs.count(pair) > 1})
+
+
+@pytest.mark.postgres
+def test_a_satellite_restored_from_a_backup_before_its_last_sync_rejoins_a_postgresql_main(
+        tmp_path, pg_server, staffed_pg_template):
+    """North's laptop is restored from last night's backup; the client registered there after the
+    backup (and synced) is not in the copy. The restored file signs in, registers a new client
+    with an MRN nobody used, syncs without an error and gets the lost client back."""
+    from iopdesk.services.sync import join_as_satellite
+    from tests.conftest import _new_pg_database
+
+    janitor, name = _new_pg_database(pg_server, staffed_pg_template)
+    janitor.init()
+    url = pg_server.url(name)
+    main = north = restored = None
+    try:
+        main = open_site("MAIN", url)
+        join_as_satellite(url, str(tmp_path / "north.sqlite"), site_code="NORTH", site_name="North clinic")
+        north = open_site("NORTH", tmp_path / "north.sqlite")
+        _register(north, "Ines", "Moreau")
+        sync(north, main)
+        backup_clinic(north.path, tmp_path / "north-backup.sqlite")
+        lost = _register(north, "Pavel", "Novak")
+        sync(north, main)
+        north.close()
+        north = None
+
+        report = restore_backup(tmp_path / "north-backup.sqlite", tmp_path / "north-restored.sqlite")
+        assert "new writer" in report.summary()
+        restored = open_site("NORTH", tmp_path / "north-restored.sqlite")
+        fresh = _register(restored, "Ruth", "Abara")
+        assert fresh.mrn.startswith("NORTH-") and fresh.mrn != lost.mrn
+        sync(restored, main)
+        sync(restored, main)
+
+        assert restored.client(str(lost.id)).mrn == lost.mrn == "NORTH-000002"
+        assert main.client(str(fresh.id)).mrn == fresh.mrn
+        mrns = _mrns(main)
+        assert len(mrns) == len(set(mrns)) and mrns == _mrns(restored)
+        assert _audit_keys_used_twice(main) == [] and _audit_keys_used_twice(restored) == []
+        assert differences(restored.snapshot(), main.snapshot()) == []
+        with restored.on() as clinic:
+            clinic.login("admin", ADMIN_PASSWORD)
+            assert clinic.check().ok
+    finally:
+        for site in (main, north, restored):
+            if site is not None:
+                site.close()
+        janitor.drop()
