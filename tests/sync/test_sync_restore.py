@@ -77,3 +77,59 @@ def test_a_satellite_restored_from_a_backup_before_its_last_sync_rejoins_a_postg
             if site is not None:
                 site.close()
         janitor.drop()
+
+
+def test_the_main_clinic_restored_from_a_backup_gets_back_what_a_satellite_holds(tmp_path, staffed_sqlite_template):
+    """The main clinic's file is restored from a backup taken before a client was registered and
+    synced to North; the restored main issues MRNs under its own tag, and North's next sync
+    gives it the lost client back, with the sync saying what the restored copy got back."""
+    from tests.sync_sites import make_sites
+
+    main, (north,), _ = make_sites(tmp_path, staffed_sqlite_template, satellites=("NORTH",))
+    restored = None
+    try:
+        backup_clinic(main.path, tmp_path / "main-backup.sqlite")
+        lost = _register(main, "Pavel", "Novak")
+        sync(north, main)
+        main.close()
+        restore_backup(tmp_path / "main-backup.sqlite", tmp_path / "main-restored.sqlite")
+        restored = open_site("MAIN", tmp_path / "main-restored.sqlite")
+        fresh = _register(restored, "Ruth", "Abara")
+        assert fresh.mrn != lost.mrn and fresh.mrn.startswith("MAIN-") and fresh.mrn.endswith("-000001")
+        report = sync(north, restored)
+        assert "the other side's database was restored from a backup and rejoined" in report.summary()
+        assert report.got_back["client"] == 1
+        assert restored.client(str(lost.id)).mrn == lost.mrn
+        assert north.client(str(fresh.id)).mrn == fresh.mrn
+        assert _audit_keys_used_twice(restored) == [] and _audit_keys_used_twice(north) == []
+        sync(north, restored)
+        assert differences(north.snapshot(), restored.snapshot()) == []
+        with restored.on() as clinic:
+            assert clinic.check().ok
+            assert clinic.sync.status().pending_changes == 0
+    finally:
+        for site in (north, restored):
+            if site is not None:
+                site.close()
+
+
+def test_a_restored_site_searches_its_tagged_mrns_and_issues_them_in_order(tmp_path, staffed_sqlite_template):
+    """A client registered after a restore is found by the MRN on their wristband, and the next
+    registration there takes the next number under the same tag."""
+    from tests.sync_sites import make_sites
+
+    main, (north,), _ = make_sites(tmp_path, staffed_sqlite_template, satellites=("NORTH",))
+    main.close()
+    backup_clinic(north.path, tmp_path / "north-backup.sqlite")
+    north.close()
+    report = restore_backup(tmp_path / "north-backup.sqlite", tmp_path / "north-restored.sqlite")
+    restored = open_site("NORTH", tmp_path / "north-restored.sqlite")
+    try:
+        first = _register(restored, "Ruth", "Abara")
+        second = _register(restored, "Sami", "Virtanen")
+        assert (first.mrn, second.mrn) == (f"{report.mrn_prefix}000001", f"{report.mrn_prefix}000002")
+        assert len(first.mrn) <= 20
+        with restored.on() as clinic:
+            assert [row.mrn for row in clinic.clients.search(first.mrn)] == [first.mrn]
+    finally:
+        restored.close()
