@@ -367,6 +367,7 @@ def _carry_anchor(path: Path, key: str | None, counts: Mapping[str, int]) -> dic
     from iopdesk.errors import IopDeskError
     from iopdesk.models import ClinicSetting, writing_as_site
     from iopdesk.storage.db import database
+    from iopdesk.sync import incarnation
 
     db = _open_copy(path, key)
     try:
@@ -376,7 +377,12 @@ def _carry_anchor(path: Path, key: str | None, counts: Mapping[str, int]) -> dic
             site = ClinicSetting.get_or_none(ClinicSetting.key == "this_site")
             if site is None:
                 return counts
-            with writing_as_site(uuid.UUID(str(site.value))), db.atomic():
+            if "site_incarnation" in db.get_tables():
+                with db.atomic():
+                    writer = incarnation.writer_id()
+            else:
+                writer = uuid.UUID(str(site.value))
+            with writing_as_site(writer), db.atomic():
                 try:
                     carried = audit_anchor.head_anchor()
                 except (IopDeskError, peewee.DatabaseError):

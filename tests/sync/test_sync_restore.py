@@ -113,9 +113,10 @@ def test_the_main_clinic_restored_from_a_backup_gets_back_what_a_satellite_holds
                 site.close()
 
 
-def test_a_restored_site_searches_its_tagged_mrns_and_issues_them_in_order(tmp_path, staffed_sqlite_template):
-    """A client registered after a restore is found by the MRN on their wristband, and the next
-    registration there takes the next number under the same tag."""
+def test_a_restored_site_searches_its_tagged_mrns_and_issues_them_in_order_and_backs_up(tmp_path, staffed_sqlite_template):
+    """A client registered after a restore is found by the MRN on their wristband, the next
+    registration there takes the next number under the same tag, and the restored copy's own
+    backups are recorded in its own audit chain."""
     from tests.sync_sites import make_sites
 
     main, (north,), _ = make_sites(tmp_path, staffed_sqlite_template, satellites=("NORTH",))
@@ -131,5 +132,8 @@ def test_a_restored_site_searches_its_tagged_mrns_and_issues_them_in_order(tmp_p
         assert len(first.mrn) <= 20
         with restored.on() as clinic:
             assert [row.mrn for row in clinic.clients.search(first.mrn)] == [first.mrn]
+            backup_clinic(restored.db, tmp_path / "restored-backup.sqlite")  # its event joins its own chain
+            assert clinic.check().ok
+        assert _audit_keys_used_twice(restored) == []
     finally:
         restored.close()
