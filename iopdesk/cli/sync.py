@@ -7,7 +7,7 @@
     iopdesk sync join --main URL --site-code C --site-name N [--audit-key FILE]
                                                   create this satellite's database
     iopdesk sync status                           last sync, pending changes, conflicts
-    iopdesk sync reidentify                       after restoring a backup: peers re-send everything
+    iopdesk sync reidentify                       after a restore outside IOP Desk (pg_restore): new incarnation
 
 Every command but `join` and `status` acts as an administrator (`--as`, password from
 IOPDESK_ADMIN_PASSWORD or asked); the passphrase comes from IOPDESK_SYNC_PASSPHRASE or is asked.
@@ -53,7 +53,7 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
                            "when this computer does not hold it yet")
     actions.add_parser("status", parents=[common], help="last sync, pending changes and conflicts")
     renew = actions.add_parser("reidentify", parents=[common],
-                               help="after restoring this database from a backup: make peers re-send")
+                               help="after restoring this database outside IOP Desk (pg_restore): start a new incarnation")
     renew.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
 
 
@@ -64,11 +64,16 @@ def _progress(stage: str, done: int, total: int) -> None:
         print(f"\r{stage}: {min(100, round(100 * done / total))}%", end=end, file=sys.stderr, flush=True)
 
 
-def _sign_in(clinic, args) -> None:
+def _administrator(args) -> tuple[str, str]:
+    """The administrator named by --as and their password."""
     user = getattr(args, "as_user", None)
     if not user:
         raise ValidationError("Sync needs an administrator: give --as ADMIN.", field="as")
-    clinic.login(user, ask_password("IOPDESK_ADMIN_PASSWORD", f"Password for {user}: ", confirm=False))
+    return user, ask_password("IOPDESK_ADMIN_PASSWORD", f"Password for {user}: ", confirm=False)
+
+
+def _sign_in(clinic, args) -> None:
+    clinic.login(*_administrator(args))
 
 
 def run(args, open_clinic) -> int:
@@ -90,12 +95,12 @@ def run(args, open_clinic) -> int:
                 print(f"  {peer.site_code} ({peer.site_name}): received up to {peer.received_upto}, "
                       f"confirmed up to {peer.acked_upto}")
             return 0
-        _sign_in(clinic, args)
-        if action == "reidentify":
-            prefix = clinic.sync.renew_identity()
+        if action == "reidentify":  # signs in itself: nothing may be written before it
+            prefix = clinic.sync.renew_identity(*_administrator(args))
             print("This database now writes as a new writer of its site: its peers will send it everything "
                   f"it lacks at the next sync, and its new clients get MRNs {prefix}000001 onwards.")
             return 0
+        _sign_in(clinic, args)
         if action == "export":
             check_out(Path(args.out), Path(args.out).suffix.lower(), force=args.force)
             passphrase = None if args.plain else ask_password(PASSPHRASE_ENV, "Sync passphrase: ", confirm=True)

@@ -16,12 +16,14 @@ from iopdesk.errors import NotFound, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.models import (
     Site,
+    Staff,
     SyncChange,
     SyncConflict,
     SyncPeer,
     set_current_site,
     writing_as_site,
 )
+from iopdesk.passwords import verify_password
 from iopdesk.permissions import SYSTEM
 from iopdesk.services.base import Service
 from iopdesk.storage.db import describe_url, make_database
@@ -169,21 +171,31 @@ class SyncService(Service):
             self._record("sync_import", {"file": Path(path).name, "result": report.summary()})
         return report
 
-    def renew_identity(self) -> str:
-        """Start a new incarnation of this database after it was restored outside the app (a
-        PostgreSQL main clinic from pg_dump, a file copied back by hand): a new writer, audit
-        chain and MRN tag, so nothing it writes repeats what the lost copy wrote, and every peer
-        sends it what it lacks (iopdesk/sync/incarnation.py). A backup restored with
-        `iopdesk restore` has had this done already. Returns the new MRN prefix."""
-        self.actor.require("sync.run")
+    def renew_identity(self, username: str, password: str) -> str:
+        """Sign in and start a new incarnation of this database after it was restored outside
+        the app (a PostgreSQL main clinic from pg_dump, a file copied back by hand): a new writer,
+        audit chain and MRN tag, so nothing it writes repeats what the lost copy wrote, and every
+        peer sends it what it lacks (iopdesk/sync/incarnation.py). A backup restored with
+        `iopdesk restore` has had this done already. Returns the new MRN prefix.
+
+        The copy must write nothing as its lost life, not even the sign-in event, so the password
+        is checked first, the incarnation begins, and only then are the sign-in and the
+        "reidentify" event recorded, in the new chain. A wrong password is refused (and audited)
+        as any sign-in; PermissionDenied for a user who may not run sync (the new incarnation
+        stays: it only means a new writer)."""
+        staff = Staff.get_or_none(Staff.username == (username or "").strip().lower())
+        if staff is None or not verify_password(staff.password_hash, password or ""):
+            self._clinic.login(username, password)  # refuses it, audited like every failed sign-in
         with self.db.atomic():
             new = incarnation.begin("reidentify")
-            with writing_as_site(uuid.UUID(new.writer)):
-                self._audit("reidentify", "sync", None, detail={
-                    "database": new.database_id, "writer": new.writer, "previous_writer": new.previous_writer,
-                    "incarnation": new.number, "mrn_tag": new.mrn_tag})
         self._clinic.writer_id = uuid.UUID(new.writer)
         set_current_site(self._clinic.writer_id)
+        self._clinic.login(username, password)
+        self.actor.require("sync.run")
+        with self.db.atomic():
+            self._audit("reidentify", "sync", None, detail={
+                "database": new.database_id, "writer": new.writer, "previous_writer": new.previous_writer,
+                "incarnation": new.number, "mrn_tag": new.mrn_tag})
         return f"{self._clinic.site.code}-{new.mrn_tag}-"
 
     def _peer_site(self, code: str | None) -> Site:

@@ -137,3 +137,49 @@ def test_a_restored_site_searches_its_tagged_mrns_and_issues_them_in_order_and_b
         assert _audit_keys_used_twice(restored) == []
     finally:
         restored.close()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_main_restored_with_pg_restore_rejoins_after_sync_reidentify(
+        tmp_path, pg_server, staffed_pg_template, capsys, monkeypatch):
+    """The main clinic's PostgreSQL database is replaced by last night's copy (as pg_restore would
+    leave it); `iopdesk sync reidentify` starts its new incarnation, after which it issues MRNs
+    under its own tag and North's next sync gives it back the client registered after the copy."""
+    from iopdesk.cli.main import main as cli
+    from iopdesk.services.sync import join_as_satellite
+    from tests.conftest import _new_pg_database
+
+    janitor, name = _new_pg_database(pg_server, staffed_pg_template)
+    janitor.init()
+    url = pg_server.url(name)
+    main = north = copy_janitor = None
+    try:
+        join_as_satellite(url, str(tmp_path / "north.sqlite"), site_code="NORTH", site_name="North clinic")
+        copy_janitor, copy_name = _new_pg_database(pg_server, name)  # last night's dump, restored
+        copy_janitor.init()
+        main = open_site("MAIN", url)
+        north = open_site("NORTH", tmp_path / "north.sqlite")
+        lost = _register(main, "Pavel", "Novak")
+        sync(north, main)
+        main.close()
+        main = None
+
+        monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        assert cli(["--db", pg_server.url(copy_name), "sync", "reidentify", "--as", "admin"]) == 0
+        assert "new writer" in capsys.readouterr().out
+        main = open_site("MAIN", pg_server.url(copy_name))
+        fresh = _register(main, "Ruth", "Abara")
+        assert fresh.mrn != lost.mrn and fresh.mrn.endswith("-000001")
+        report = sync(north, main)
+        assert report.got_back["client"] == 1
+        assert main.client(str(lost.id)).mrn == lost.mrn
+        sync(north, main)
+        assert _audit_keys_used_twice(main) == [] and _audit_keys_used_twice(north) == []
+        assert differences(north.snapshot(), main.snapshot()) == []
+    finally:
+        for site in (main, north):
+            if site is not None:
+                site.close()
+        if copy_janitor is not None:
+            copy_janitor.drop()
+        janitor.drop()
