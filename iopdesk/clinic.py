@@ -62,6 +62,7 @@ from iopdesk.storage.db import (
 from iopdesk.storage.file_kind import is_encrypted_file
 from iopdesk.storage.integrity import check_at_open
 from iopdesk.storage.schema import SchemaStatus, schema_status, upgrade
+from iopdesk.sync import incarnation
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,9 @@ class Clinic:
         self.emergency = EmergencyAccessService(self)
         self.settings = SettingsService(self)
         self.site = self._ensure_identity()
-        set_current_site(self.site.id)
+        with self.db.atomic():
+            self.writer_id = incarnation.writer_id()  # the site's id unless restored
+        set_current_site(self.writer_id)
 
     # -- session ---------------------------------------------------------------------------
     def login(self, username: str, password: str) -> Actor:

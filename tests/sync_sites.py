@@ -41,7 +41,7 @@ class Site:
 
     @contextlib.contextmanager
     def on(self) -> Iterator[Clinic]:
-        with database.bound_to(self.db), writing_as_site(self.clinic.site.id):
+        with database.bound_to(self.db), writing_as_site(self.clinic.writer_id):
             yield self.clinic
 
     def snapshot(self) -> dict[str, dict[str, tuple]]:

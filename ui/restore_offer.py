@@ -2,8 +2,8 @@
 
 `offer_restore(damage, damaged_path)` shows what is wrong and offers "Restore latest backup…" or
 "Quit". Restoring writes the backup into a NEW file next to the damaged one
-(`<name>-restored-YYYYMMDD-HHMM.sqlite`, via `iopdesk.backup.copies.restore_backup`: checked, new
-identity), never touching the damaged file; a modal progress dialog shows while it works (on a
+(`<name>-restored-YYYYMMDD-HHMM.sqlite`, via `iopdesk.backup.copies.restore_backup`: checked, a new
+incarnation of its site), never touching the damaged file; a modal progress dialog shows while it works (on a
 worker thread), then the person is told where the restored clinic is and it is opened. A failed
 restore raises `RestoreFailed` with the reason in words.
 """
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from iopdesk import Clinic, open_clinic
-from iopdesk.backup.copies import restore_backup
+from iopdesk.backup.copies import RestoreReport, restore_backup
 from iopdesk.errors import DatabaseDamaged, IopDeskError
 from iopdesk.kernel import clock
 from iopdesk.storage.backup_folder import backup_time
@@ -124,7 +124,7 @@ def _run_with_progress(work, label: str):
     return future.result()
 
 
-def restore_into_new_file(backup: Path, damaged_path: Path) -> Path:
+def restore_into_new_file(backup: Path, damaged_path: Path) -> RestoreReport:
     """Restore `backup` into a new file next to `damaged_path`; RestoreFailed with the reason."""
     target = restored_name(damaged_path)
     try:
@@ -138,7 +138,7 @@ def restore_into_new_file(backup: Path, damaged_path: Path) -> Path:
         raise RestoreFailed(_tr("The backup could not be restored ({reason}). The damaged clinic file was "
                                 "left untouched; ask your administrator.").format(
                                     reason=getattr(exc, "strerror", None) or type(exc).__name__)) from None
-    return report.path
+    return report
 
 
 def offer_restore(damage: DatabaseDamaged, damaged_path: Path, parent: QWidget | None = None) -> Clinic | None:
@@ -148,13 +148,18 @@ def offer_restore(damage: DatabaseDamaged, damaged_path: Path, parent: QWidget |
         return None
     if not isinstance(damage, RestoreChosen) and not ask_restore(damage, damaged_path, parent):
         return None
-    restored = restore_into_new_file(Path(damage.backup), damaged_path)
+    report = restore_into_new_file(Path(damage.backup), damaged_path)
+    restored = report.path
     log.info("clinic restored from a backup at start into a new file")
     QMessageBox.information(parent, _tr("Backup restored"), _tr(
         "The latest good backup was restored into:\n{restored}\n\nThe damaged file {damaged} was left "
         "untouched. IOP Desk opens the restored clinic now. From now on, start IOP Desk with "
         "--db \"{restored}\" (or ask your administrator to move the damaged file aside and give the "
-        "restored one its name).").format(restored=restored, damaged=damaged_path))
+        "restored one its name).\n\nThe restored clinic lacks what was entered after the backup. If this "
+        "is a satellite site, sync it now (Admin, Sync): it gets back everything the main clinic holds, "
+        "and the sync says how much. Clients registered from now on get MRNs {prefix}000001 onwards, "
+        "so they never repeat one issued before.").format(restored=restored, damaged=damaged_path,
+                                                          prefix=report.mrn_prefix))
     try:
         return open_clinic(str(restored), create=False)
     except IopDeskError as exc:

@@ -37,7 +37,14 @@ from iopdesk.audit.registry import (
     SignedTable,
     covered_children,
 )
-from iopdesk.models import ALL_MODELS, AuditEvent, AuditHead, current_site
+from iopdesk.models import (
+    ALL_MODELS,
+    AuditEvent,
+    AuditHead,
+    ClinicSetting,
+    SiteIncarnation,
+    current_site,
+)
 from iopdesk.permissions import SYSTEM, Actor
 from iopdesk.storage.records import content_hash
 
@@ -228,26 +235,44 @@ def _sealed_ids(spec: SignedTable, among: set[str] | None = None) -> set[str]:
     return found
 
 
-def _local_seals(only: set[tuple[str, str]] | None = None, after_seq: int = 0) -> dict[tuple[str, str], dict]:
-    """(table, id) → the newest seal this site's own chain holds (its detail, plus seq and when).
-    Seals in chains synced from other sites are left out: every record that reaches this site is
-    sealed here on arrival, so a satellite never expects what was not sent to it."""
+def _own_writers() -> dict[uuid.UUID, int]:
+    """The writers whose chains are this site's own, oldest first (writer → rank): the site's id,
+    then each incarnation a restore started (iopdesk/sync/incarnation.py), so a restored copy
+    still finds the seals its earlier life wrote."""
     here = current_site()
-    local = AuditEvent.origin_site.is_null() | (AuditEvent.origin_site == here) if here else \
-        AuditEvent.origin_site.is_null()
-    query = (AuditEvent.select(AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.entity,
+    row = ClinicSetting.get_or_none(ClinicSetting.key == "this_site")
+    site = uuid.UUID(str(row.value)) if row is not None else here
+    ranks: dict[uuid.UUID, int] = {site: 1} if site is not None else {}
+    if site is not None and "site_incarnation" in AuditEvent._meta.database.get_tables():
+        ranks |= {r.writer: r.number for r in SiteIncarnation.select().where(SiteIncarnation.site == site)}
+    if here is not None:
+        ranks.setdefault(here, max(ranks.values(), default=0) + 1)
+    return ranks
+
+
+def _local_seals(only: set[tuple[str, str]] | None = None, after_seq: int = 0) -> dict[tuple[str, str], dict]:
+    """(table, id) → the newest seal this site's own chains hold (its detail, plus seq and when).
+    Seals in chains synced from other sites are left out: every record that reaches this site is
+    sealed here on arrival, so a satellite never expects what was not sent to it. `after_seq`
+    (a checkpoint of the current writer's chain) limits it to that chain's newer events."""
+    here = current_site()
+    writers = _own_writers()
+    if after_seq and here is not None:
+        local = (AuditEvent.origin_site == here) & (AuditEvent.seq > after_seq)
+    else:
+        local = AuditEvent.origin_site.is_null() | AuditEvent.origin_site.in_(list(writers))
+    query = (AuditEvent.select(AuditEvent.origin_site, AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.entity,
                                AuditEvent.entity_id, AuditEvent.client_id, AuditEvent.detail)
-             .where((AuditEvent.action == SEAL_ACTION) & local & (AuditEvent.seq > after_seq))
-             .order_by(AuditEvent.seq).tuples())
+             .where((AuditEvent.action == SEAL_ACTION) & local).tuples())
     if only is None:
-        rows = query.iterator()
+        rows = list(query.iterator())
     else:
         ids = sorted({record_id for _, record_id in only})
-        rows = (row for chunk in peewee.chunked(ids, 500)
-                for row in query.where(AuditEvent.entity_id.in_(chunk)).iterator())
-        rows = sorted(rows, key=lambda row: row[0])
+        rows = [row for chunk in peewee.chunked(ids, 500)
+                for row in query.where(AuditEvent.entity_id.in_(chunk)).iterator()]
+    rows.sort(key=lambda row: (writers.get(row[0], 0), row[1]))  # oldest writer first, then seq
     out: dict[tuple[str, str], dict] = {}
-    for seq, occurred_at, entity, entity_id, client_id, detail in rows:
+    for _, seq, occurred_at, entity, entity_id, client_id, detail in rows:
         key = (entity, entity_id)
         if only is not None and key not in only:
             continue

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +45,7 @@ def _audit_backup(source: Path, key: str | None, result: BackupReport, *, encryp
     from iopdesk.permissions import SYSTEM
     from iopdesk.storage.db import database, make_database
     from iopdesk.storage.schema import schema_status
+    from iopdesk.sync import incarnation
 
     db = make_database(str(source), passphrase=key)
     db.connect()
@@ -59,7 +59,9 @@ def _audit_backup(source: Path, key: str | None, result: BackupReport, *, encryp
             site = ClinicSetting.get_or_none(ClinicSetting.key == "this_site")
             if site is None:
                 return
-            with writing_as_site(uuid.UUID(str(site.value))), db.atomic():
+            with db.atomic():
+                writer = incarnation.writer_id()  # a restored copy's own writer, not its lost life's
+            with writing_as_site(writer), db.atomic():
                 audit.record(SYSTEM, "backup", "clinic", None,
                              detail={"file": result.path.name, "rows": result.rows, "tables": len(result.counts),
                                      "encrypted": encrypted})

@@ -15,8 +15,9 @@ Invariants:
 - Every backup written is recorded in the clinic's own audit chain once it is checked, by the
   system (iopdesk/backup/audit_event.py); when that event cannot be written the file is removed.
 - A restore never overwrites: it writes a new file, checks it (storage, schema, audit trail),
-  gives it a new identity (so sync peers re-send what the backup lacks), and only then moves it
-  to the name asked for.
+  starts a new incarnation of it (a new writer, audit chain, MRN tag and identity, so it never
+  reuses an audit number or MRN its lost life issued, and sync peers send it what the backup
+  lacks: iopdesk/sync/incarnation.py), and only then moves it to the name asked for.
 - Every backup carries its own audit head, sealed (setting `audit_anchor`, iopdesk/audit/anchor.py);
   a restore refuses a backup whose trail no longer reaches it, and its "restore" event names the
   backup's anchor and the workstation anchor it supersedes, so the restored copy, with its new
@@ -81,11 +82,14 @@ class RestoreReport:
     database_id: str
     audit_events: int
     schema_version: int
+    mrn_prefix: str = ""
 
     def summary(self) -> str:
         return (f"Restored {self.source} into {self.path} (schema version {self.schema_version}, "
-                f"{self.audit_events} audit events verified); it has a new identity, so sync peers "
-                "will send it everything again.")
+                f"{self.audit_events} audit events verified). It writes as a new writer of its site, so "
+                "nothing it writes can repeat what the lost copy wrote after the backup: its new "
+                f"clients get MRNs {self.mrn_prefix}000001 onwards, and its first sync gets back "
+                "everything the other sites hold that this backup lacks.")
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -363,6 +367,7 @@ def _carry_anchor(path: Path, key: str | None, counts: Mapping[str, int]) -> dic
     from iopdesk.errors import IopDeskError
     from iopdesk.models import ClinicSetting, writing_as_site
     from iopdesk.storage.db import database
+    from iopdesk.sync import incarnation
 
     db = _open_copy(path, key)
     try:
@@ -372,7 +377,12 @@ def _carry_anchor(path: Path, key: str | None, counts: Mapping[str, int]) -> dic
             site = ClinicSetting.get_or_none(ClinicSetting.key == "this_site")
             if site is None:
                 return counts
-            with writing_as_site(uuid.UUID(str(site.value))), db.atomic():
+            if "site_incarnation" in db.get_tables():
+                with db.atomic():
+                    writer = incarnation.writer_id()
+            else:
+                writer = uuid.UUID(str(site.value))
+            with writing_as_site(writer), db.atomic():
                 try:
                     carried = audit_anchor.head_anchor()
                 except (IopDeskError, peewee.DatabaseError):
@@ -386,18 +396,20 @@ def _carry_anchor(path: Path, key: str | None, counts: Mapping[str, int]) -> dic
     return counts
 
 
-def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, int, int]:
-    """Check the restored copy at `path` and give it a new identity; returns (database id,
-    audit events verified, schema version). `key` opens an encrypted copy."""
+def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, int, int, str]:
+    """Check the restored copy at `path` (upgrading an older schema) and start a new incarnation
+    of it (iopdesk/sync/incarnation.py: new writer, audit chain, MRN tag and identity); returns
+    (database id, audit events verified, schema version, the prefix of its new MRNs). `key`
+    opens an encrypted copy."""
     import uuid
 
     from iopdesk.audit import anchor as audit_anchor
     from iopdesk.audit import chain as audit
-    from iopdesk.models import ClinicSetting, writing_as_site
+    from iopdesk.models import ClinicSetting, Site, writing_as_site
     from iopdesk.permissions import SYSTEM
     from iopdesk.storage.db import database
-    from iopdesk.storage.schema import schema_status
-    from iopdesk.sync.session import new_database_identity
+    from iopdesk.storage.schema import schema_status, upgrade
+    from iopdesk.sync import incarnation
 
     db = _open_copy(path, key)
     try:
@@ -414,7 +426,12 @@ def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, in
             site = ClinicSetting.get_or_none(ClinicSetting.key == "this_site")
             if site is None:
                 raise DatabaseDamaged(f"The backup {source} has no clinic identity; choose another backup.")
-            with writing_as_site(uuid.UUID(str(site.value))):
+            if status.pending:  # the new incarnation needs the current schema
+                with writing_as_site(uuid.UUID(str(site.value))):
+                    upgrade(db)
+            with db.atomic():
+                previous = incarnation.writer_id()
+            with writing_as_site(previous):
                 chain = audit.verify_chain()
                 if not chain.ok:
                     raise DatabaseDamaged(f"The backup {source} has a broken audit trail ({chain.problem}); "
@@ -424,18 +441,23 @@ def _adopt(path: Path, *, source: Path, key: str | None = None) -> tuple[str, in
                 if problem:
                     raise DatabaseDamaged(f"The backup {source} was changed after it was written ({problem}); "
                                           "choose an older backup.")
-                with db.atomic():
-                    database_id = new_database_identity()
-                    detail = {"backup": source.name, "database": database_id}
-                    if carried is not None:
-                        detail["backup_anchor"] = {"seq": carried.value.get("seq"), "hash": carried.value.get("hash")}
-                        ClinicSetting.delete().where(ClinicSetting.key == audit_anchor.BACKUP_SETTING).execute()
-                    audit_anchor.write_pending()
-                    replaced = audit_anchor.entries_here()
-                    if replaced:
-                        detail["anchor_before"] = {"seq": replaced[-1].seq, "hash": replaced[-1].hash,
-                                                   "at": replaced[-1].at}
+                audit_anchor.write_pending()
+                replaced = audit_anchor.entries_here()
+            with db.atomic():
+                code = Site.get_by_id(uuid.UUID(str(site.value))).code
+                new = incarnation.begin("restore")
+                detail = {"backup": source.name, "database": new.database_id, "writer": new.writer,
+                          "previous_writer": new.previous_writer, "incarnation": new.number,
+                          "mrn_tag": new.mrn_tag}
+                if carried is not None:
+                    detail["backup_anchor"] = {"seq": carried.value.get("seq"), "hash": carried.value.get("hash")}
+                    ClinicSetting.delete().where(ClinicSetting.key == audit_anchor.BACKUP_SETTING).execute()
+                if replaced:
+                    detail["anchor_before"] = {"seq": replaced[-1].seq, "hash": replaced[-1].hash,
+                                               "at": replaced[-1].at}
+                with writing_as_site(uuid.UUID(new.writer)):
                     audit.record(SYSTEM, "restore", "clinic", None, detail=detail)
+            schema_version = schema_status(db).version
     finally:
         db.close()
-    return database_id, chain.events, status.version
+    return new.database_id, chain.events, schema_version, f"{code}-{new.mrn_tag}-"

@@ -12,7 +12,7 @@
     iopdesk sync conflicts --resolve ID --keep mine|theirs
                                                   settle one: mine = the value this site's record
                                                   holds now, theirs = the other site's value
-    iopdesk sync reidentify                       after restoring a backup: peers re-send everything
+    iopdesk sync reidentify                       after a restore outside IOP Desk (pg_restore): new incarnation
     iopdesk sync retire --site CODE               (main clinic) retire a satellite: its records stay,
                                                   its syncs and files are refused from then on
     iopdesk sync rekey --site CODE                (main clinic) renew one satellite's sync key; it
@@ -71,7 +71,7 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
                            help="mine: the value this site's record holds now; theirs: the other value")
     conflicts.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
     renew = actions.add_parser("reidentify", parents=[common],
-                               help="after restoring this database from a backup: make peers re-send")
+                               help="after restoring this database outside IOP Desk (pg_restore): start a new incarnation")
     renew.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
     retire = actions.add_parser("retire", parents=[common],
                                 help="(main clinic) retire a satellite site: its records stay, it can no longer sync")
@@ -125,11 +125,16 @@ def print_conflicts(conflicts) -> None:
         print("Resolve one with: iopdesk sync conflicts --resolve ID --keep mine|theirs --as ADMIN")
 
 
-def _sign_in(clinic, args) -> None:
+def _administrator(args) -> tuple[str, str]:
+    """The administrator named by --as and their password."""
     user = getattr(args, "as_user", None)
     if not user:
         raise ValidationError("Sync needs an administrator: give --as ADMIN.", field="as")
-    clinic.login(user, ask_password("IOPDESK_ADMIN_PASSWORD", f"Password for {user}: ", confirm=False))
+    return user, ask_password("IOPDESK_ADMIN_PASSWORD", f"Password for {user}: ", confirm=False)
+
+
+def _sign_in(clinic, args) -> None:
+    clinic.login(*_administrator(args))
 
 
 def run(args, open_clinic) -> int:
@@ -159,11 +164,12 @@ def run(args, open_clinic) -> int:
                 return 0
             print_conflicts(clinic.sync.conflicts(include_resolved=args.all))
             return 0
-        _sign_in(clinic, args)
-        if action == "reidentify":
-            clinic.sync.renew_identity()
-            print("This database has a new identity; its peers will exchange everything with it again.")
+        if action == "reidentify":  # signs in itself: nothing may be written before it
+            prefix = clinic.sync.renew_identity(*_administrator(args))
+            print("This database now writes as a new writer of its site: its peers will send it everything "
+                  f"it lacks at the next sync, and its new clients get MRNs {prefix}000001 onwards.")
             return 0
+        _sign_in(clinic, args)
         if action == "retire":
             site = clinic.sync.retire_site(args.site)
             print(f"Retired site {site.code} ({site.name}): its records stay; its syncs and sync files "

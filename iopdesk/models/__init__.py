@@ -48,7 +48,14 @@ from iopdesk.models.plans import (
 )
 from iopdesk.models.settings import ClinicSetting
 from iopdesk.models.staff import Site, Staff, StaffRole
-from iopdesk.models.sync import SyncApplying, SyncChange, SyncConflict, SyncPeer, SyncSiteKey
+from iopdesk.models.sync import (
+    SiteIncarnation,
+    SyncApplying,
+    SyncChange,
+    SyncConflict,
+    SyncPeer,
+    SyncSiteKey,
+)
 
 ALL_MODELS = sort_models(
     [
@@ -60,7 +67,7 @@ ALL_MODELS = sort_models(
         NoteObjective, NoteAddendum, Medication, MedicationDose, MatAdministration, DrugScreen,
         DrugScreenResult, MeasureResult, MeasureSchedule, Discharge, AftercareReferral,
         ExportBatch, BillableService, AuditEvent, AuditHead, Disclosure, ClinicSetting,
-        SyncChange, SyncApplying, SyncPeer, SyncConflict, SyncSiteKey,
+        SyncChange, SyncApplying, SyncPeer, SyncConflict, SyncSiteKey, SiteIncarnation,
         EmergencyAccess,
     ]
 )

@@ -15,6 +15,10 @@ Invariants:
   so one site's key can be revoked without re-keying the others.
 - `SyncConflict` rows are clinic records like any other and sync to every site; both values stay
   in the row until an admin resolves it.
+- `SiteIncarnation` names a writer other than a site itself: each restore of a site's database
+  starts one (iopdesk/sync/incarnation.py). `writer` is what that copy stamps as `origin_site`,
+  signs its audit chain as and syncs as; `site` is the clinic place it belongs to; `mrn_tag` is
+  unique per site and never empty for an incarnation. Rows only ever get added.
 """
 
 from __future__ import annotations
@@ -81,3 +85,17 @@ class SyncConflict(Record):
 
     class Meta:
         indexes = ((("status", "table_name"), False),)
+
+
+class SiteIncarnation(Record):
+    """One restored life of a site's database: its writer id, site, number and MRN tag."""
+
+    writer = peewee.UUIDField(unique=True)
+    site = peewee.UUIDField(index=True)  # the Site (not a foreign key: it may arrive first)
+    number = peewee.IntegerField()
+    mrn_tag = peewee.CharField(max_length=8)
+    started_at = peewee.DateTimeField()
+    reason = peewee.CharField(max_length=20)
+
+    class Meta:
+        indexes = ((("site", "mrn_tag"), True),)

@@ -27,6 +27,7 @@ from iopdesk.models import Client, Episode, Payer, Site
 from iopdesk.services.base import Service
 from iopdesk.storage.records import as_uuid
 from iopdesk.storage.search import prefix_match
+from iopdesk.sync import incarnation
 
 SEXES = {"F": "Female", "M": "Male", "X": "X / unspecified", "U": "Unknown"}
 
@@ -65,7 +66,7 @@ class ClientSearchRow:
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y")
-_MRN_RE = re.compile(r"^[A-Za-z]{1,8}-?\d*$|^\d{3,}$")
+_MRN_RE = re.compile(r"^[A-Za-z]{1,8}-?([A-Za-z][0-9A-Za-z]{3}-)?\d*$|^\d{3,}$")
 
 
 def _parse_date(text: str) -> dt.date | None:
@@ -301,12 +302,13 @@ class ClientService(Service):
             return site
         return self._clinic.site
 
-    @staticmethod
-    def _next_mrn(site: Site) -> str:
-        prefix = f"{site.code}-"
-        last = (
+    def _next_mrn(self, site: Site) -> str:
+        """The next MRN of `site`: for this database's own site under its incarnation's prefix
+        (iopdesk/sync/incarnation.py has the scheme), so a restored copy never repeats one."""
+        prefix = incarnation.mrn_prefix(site.code) if site.id == self._clinic.site.id else f"{site.code}-"
+        last = (  # only "<prefix><digits>": ":" follows "9", and an MRN tag starts with a letter
             Client.select(Client.mrn)
-            .where(Client.mrn.startswith(prefix))
+            .where((Client.mrn >= f"{prefix}0") & (Client.mrn < f"{prefix}:"))
             .order_by(Client.mrn.desc())
             .first()
         )

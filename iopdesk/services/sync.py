@@ -17,14 +17,23 @@ from iopdesk.audit import chain as audit
 from iopdesk.clinical.program_rules import rule
 from iopdesk.errors import DatabaseUnavailable, NotFound, ValidationError
 from iopdesk.kernel.clock import utcnow
-from iopdesk.models import AuditEvent, Site, Staff, SyncConflict, SyncPeer, writing_as_site
+from iopdesk.models import (
+    AuditEvent,
+    Site,
+    Staff,
+    SyncConflict,
+    SyncPeer,
+    set_current_site,
+    writing_as_site,
+)
+from iopdesk.passwords import verify_password
 from iopdesk.permissions import SYSTEM
 from iopdesk.services.base import Service
 from iopdesk.services.work_items import WorkItem
 from iopdesk.storage.db import describe_url, make_database
 from iopdesk.storage.records import update_versioned
 from iopdesk.storage.schema import upgrade
-from iopdesk.sync import session
+from iopdesk.sync import incarnation, session
 from iopdesk.sync.outgoing import pending_count
 from iopdesk.sync.rows import from_json, models_by_table
 from iopdesk.sync.session import Progress, SyncReport
@@ -167,26 +176,32 @@ class SyncService(Service):
         now = utcnow()
         open_conflicts = list(SyncConflict.select(SyncConflict.kept_site, SyncConflict.other_site)
                               .where(SyncConflict.status == "pending").tuples())
-        peers = []
+        writers = incarnation.sites_of_writers()
+        current = {incarnation.writer_of_site(site_id) for site_id in sites}
+        peers, live = [], []
         for peer in SyncPeer.select():
-            site = sites.get(peer.peer_site)
-            days = _days_between(peer.last_sync_at, now)
+            site = sites.get(writers.get(peer.peer_site, peer.peer_site))
+            name = site.name if site else "unknown site"
             retired = site.retired_at if site else None
+            superseded = site is not None and peer.peer_site not in current
+            if superseded:
+                name += " (its copy before a restore: no longer syncs)"
+            elif retired is None:
+                live.append(peer)  # a retired site or a copy before a restore never confirms again
+            days = _days_between(peer.last_sync_at, now)
             peers.append(PeerStatus(
-                site.code if site else "?", site.name if site else "unknown site", peer.last_sync_at,
+                site.code if site else "?", name, peer.last_sync_at,
                 peer.received_upto, peer.acked_upto, bool(site and site.is_main),
                 pending_count(0 if peer.resend_all else peer.acked_upto, exclude_peer=peer.peer_site),
                 max(0, session.announced_upto(peer) - peer.received_upto),
                 sum(1 for kept, other in open_conflicts if peer.peer_site in (kept, other)),
-                days, retired is None and days is not None and days >= warn_after,
+                days, not superseded and retired is None and days is not None and days >= warn_after,
                 retired_at=retired, joining=bool(site and site.joining)))
         main = next((s for s in sites.values() if s.is_main), None)
         if here.is_main or main is None:
-            # a retired site will never confirm anything: it no longer holds changes back
-            acked = min((p.acked_upto for p in SyncPeer.select()
-                         if not (p.peer_site in sites and sites[p.peer_site].retired_at)), default=None)
+            acked = min((p.acked_upto for p in live), default=None)
         else:
-            row = SyncPeer.get_or_none(SyncPeer.peer_site == str(main.id))
+            row = SyncPeer.get_or_none(SyncPeer.peer_site == incarnation.writer_of_site(main.id))
             acked = row.acked_upto if row else 0
         pending = 0 if acked is None else pending_count(acked)
         last = max((p.last_sync_at for p in peers if p.last_sync_at), default=None)
@@ -220,6 +235,8 @@ class SyncService(Service):
         the clinic's words: client, record, field, both values, who made each, when, which site."""
         self.actor.require("sync.run")
         names = {str(s.id): f"{s.name} ({s.code})" for s in Site.select()}
+        names.update({writer: names[site] for writer, site in incarnation.sites_of_writers().items()
+                      if site in names})
         query = SyncConflict.select().order_by(SyncConflict.detected_at, SyncConflict.id)
         if not include_resolved:
             query = query.where(SyncConflict.status == "pending")
@@ -270,7 +287,7 @@ class SyncService(Service):
             raise ValidationError("Sync passphrase: a sync file is encrypted; enter the passphrase the other "
                                   "site will type to open it.", field="passphrase")
         peer = self._peer_site(for_site)
-        count, size = session.export_file(Path(path), peer_site=str(peer.id), passphrase=passphrase,
+        count, size = session.export_file(Path(path), peer_site=incarnation.writer_of_site(peer.id), passphrase=passphrase,
                                           progress=progress or session._no_progress)
         self._record("sync_export", {"for": peer.code, "changes": count, "bytes": size, "encrypted": not plain})
         return count, size
@@ -285,14 +302,32 @@ class SyncService(Service):
             self._record("sync_import", {"file": Path(path).name, "result": report.summary()})
         return report
 
-    def renew_identity(self) -> str:
-        """Give this database a new identity after it was restored from a backup, so that every
-        peer re-sends what the backup lacks and accepts everything from it again."""
+    def renew_identity(self, username: str, password: str) -> str:
+        """Sign in and start a new incarnation of this database after it was restored outside
+        the app (a PostgreSQL main clinic from pg_dump, a file copied back by hand): a new writer,
+        audit chain and MRN tag, so nothing it writes repeats what the lost copy wrote, and every
+        peer sends it what it lacks (iopdesk/sync/incarnation.py). A backup restored with
+        `iopdesk restore` has had this done already. Returns the new MRN prefix.
+
+        The copy must write nothing as its lost life, not even the sign-in event, so the password
+        is checked first, the incarnation begins, and only then are the sign-in and the
+        "reidentify" event recorded, in the new chain. A wrong password is refused (and audited)
+        as any sign-in; PermissionDenied for a user who may not run sync (the new incarnation
+        stays: it only means a new writer)."""
+        staff = Staff.get_or_none(Staff.username == (username or "").strip().lower())
+        if staff is None or not verify_password(staff.password_hash, password or ""):
+            self._clinic.login(username, password)  # refuses it, audited like every failed sign-in
+        with self.db.atomic():
+            new = incarnation.begin("reidentify")
+        self._clinic.writer_id = uuid.UUID(new.writer)
+        set_current_site(self._clinic.writer_id)
+        self._clinic.login(username, password)
         self.actor.require("sync.run")
         with self.db.atomic():
-            identity = session.new_database_identity()
-            self._audit("reidentify", "sync", None, detail={"database": identity})
-        return identity
+            self._audit("reidentify", "sync", None, detail={
+                "database": new.database_id, "writer": new.writer, "previous_writer": new.previous_writer,
+                "incarnation": new.number, "mrn_tag": new.mrn_tag})
+        return f"{self._clinic.site.code}-{new.mrn_tag}-"
 
     def _peer_site(self, code: str | None) -> Site:
         if code:
@@ -506,14 +541,13 @@ def _register_site(main_db, code: str, name: str) -> tuple[Site, str]:
 
     with database.bound_to(main_db), main_db.atomic():
         site = Site.get_or_none(Site.code == code)
-        main_site = Site.get(Site.is_main == True)  # noqa: E712
         if site is not None and site.retired_at is not None:
             raise ValidationError(f"Site code: {code} belonged to a site retired on {site.retired_at:%Y-%m-%d}; "
                                   "a code is never given out again (it prefixes MRNs). Choose a new code.",
                                   field="site_code")
         if site is not None and not site.joining:
             raise ValidationError(f"Site code: {code} is already used by another site.", field="site_code")
-        with writing_as_site(main_site.id):
+        with writing_as_site(incarnation.writer_id()):  # main's writer: a restored main writes as its new life
             if site is None:
                 site = Site.create(name=name, code=code, is_main=False, joining=True)
                 audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
@@ -596,8 +630,7 @@ def _confirm_join(main_db, site_id: uuid.UUID) -> None:
     with database.bound_to(main_db), main_db.atomic():
         site = Site.get(Site.id == site_id)
         if site.joining:
-            main_site = Site.get(Site.is_main == True)  # noqa: E712
-            with writing_as_site(main_site.id):
+            with writing_as_site(incarnation.writer_id()):
                 update_versioned(site, site.version, joining=False)
                 audit.record(SYSTEM, "join", "site", site.id, detail={"code": site.code})
 

@@ -29,9 +29,18 @@ from iopdesk.audit import anchor as audit_anchor
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.ids import new_id
-from iopdesk.models import ClinicSetting, Site, SyncPeer, SyncSiteKey, writing_as_site
+from iopdesk.models import (
+    ClinicSetting,
+    Site,
+    SiteIncarnation,
+    SyncPeer,
+    SyncSiteKey,
+    writing_as_site,
+)
 from iopdesk.storage.db import database, describe_url, make_database
 from iopdesk.storage.schema import schema_status
+from iopdesk.storage.sync_triggers import synced_tables
+from iopdesk.sync import incarnation
 from iopdesk.sync.apply import Applier, ApplyResult
 from iopdesk.sync.files import read_sync_file, unverified_header, write_sync_file
 from iopdesk.sync.outgoing import RowChange, horizon, next_batch
@@ -58,6 +67,8 @@ class SyncReport:
     sent: ApplyResult = field(default_factory=ApplyResult)
     restarted: bool = False
     direct: bool = False
+    rejoined: str = ""  # "here" or "there": which side is a restored copy syncing for the first time
+    got_back: dict[str, int] = field(default_factory=dict)  # its new rows by table, when it rejoined
 
     @property
     def changed(self) -> bool:
@@ -74,9 +85,22 @@ class SyncReport:
             parts.append(f"sent {self.sent.applied}")
         if self.conflicts:
             parts.append(f"{self.conflicts} new conflict(s) to resolve")
-        if self.restarted:
+        if self.rejoined:
+            who = "this site's database" if self.rejoined == "here" else "the other side's database"
+            parts.append(f"{who} was restored from a backup and rejoined: it got back "
+                         f"{sum(self.got_back.values())} record(s) it lacked{_by_kind(self.got_back)}")
+        elif self.restarted:
             parts.append("a restored database was noticed, so everything was exchanged again")
         return "; ".join(parts)
+
+
+def _by_kind(rows: dict[str, int], shown: int = 4) -> str:
+    """" (12 audit event, 2 client, …)": rows by kind of record, most first."""
+    kinds = sorted(((count, table) for table, count in rows.items() if count > 0), reverse=True)
+    if not kinds:
+        return ""
+    words = [f"{count} {table.replace('_', ' ')}" for count, table in kinds[:shown]]
+    return f" ({', '.join(words)}{', …' if len(kinds) > shown else ''})"
 
 
 # -- identity and keys (call with the database bound) -------------------------------------------
@@ -91,17 +115,20 @@ def _put_setting(key: str, value: object) -> None:
 
 
 def identity() -> Identity:
-    """This database's clinic, site and own identity (made on first use)."""
+    """This database's clinic, writer (its site's id unless restored, iopdesk/sync/incarnation.py)
+    and own identity (made on first use)."""
     database_id = _setting("database_id")
     if database_id is None:
         database_id = str(new_id())
         _put_setting("database_id", database_id)
-    return Identity(str(_setting("clinic_id")), str(uuid.UUID(str(_setting("this_site")))), str(database_id))
+    return Identity(str(_setting("clinic_id")), str(incarnation.writer_id()), str(database_id))
 
 
 def new_database_identity() -> str:
-    """Give this database a new identity: call after restoring a backup, so that peers re-send
-    what the backup lacks."""
+    """Give this database a new copy identity (peers re-send everything to it and accept
+    everything from it again) while it keeps writing as before: a copy of a database that never
+    wrote since (a test, or a main clinic's server replaced by its own snapshot). A restored site
+    that wrote before starts a new incarnation instead (`incarnation.begin`)."""
     value = str(new_id())
     _put_setting("database_id", value)
     return value
@@ -133,21 +160,30 @@ def revoke_sync_key(site_id: str) -> None:
     SyncSiteKey.delete().where(SyncSiteKey.site_id == str(uuid.UUID(str(site_id)))).execute()
 
 
+def place_of(writer: str) -> str:
+    """The site a writer id belongs to: a site restored from a backup writes as a new incarnation
+    (iopdesk/sync/incarnation.py), but its sync key and its retirement are its site's."""
+    return incarnation.sites_of_writers().get(str(writer), str(writer))
+
+
 def _site_code(site_id: str) -> str:
-    site = Site.get_or_none(Site.id == uuid.UUID(str(site_id)))
+    site = Site.get_or_none(Site.id == uuid.UUID(place_of(site_id)))
     return site.code if site else "(unknown)"
 
 
 def file_key_site(from_site: str, to_site: str) -> str:
-    """Whose key signs a file between two sites: the satellite's (the end that is not main)."""
-    sender = Site.get_or_none(Site.id == uuid.UUID(str(from_site)))
-    return to_site if sender is not None and sender.is_main else from_site
+    """Whose key signs a file between two sites (writer or site ids): the satellite's site (the
+    end that is not main)."""
+    from_place, to_place = place_of(from_site), place_of(to_site)
+    sender = Site.get_or_none(Site.id == uuid.UUID(from_place))
+    return to_place if sender is not None and sender.is_main else from_place
 
 
 def refuse_retired(*site_ids: str) -> None:
-    """ValidationError naming the site when one of `site_ids` was retired (as this database knows)."""
+    """ValidationError naming the site when one of `site_ids` (writer or site ids) was retired
+    (as this database knows)."""
     for site_id in site_ids:
-        site = Site.get_or_none(Site.id == uuid.UUID(str(site_id)))
+        site = Site.get_or_none(Site.id == uuid.UUID(place_of(site_id)))
         if site is not None and site.retired_at is not None:
             raise ValidationError(
                 f"Site {site.code} ({site.name}) was retired on {site.retired_at:%Y-%m-%d}: it can no "
@@ -263,11 +299,20 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
         with database.bound_to(db), db.atomic():
             refuse_retired(local.site_id, remote.site_id)
     report = SyncReport(direct=True)
+    if _first_contact_of_incarnation(local_db, local.site_id, remote_db):
+        report.rejoined = "here"
+    elif _first_contact_of_incarnation(remote_db, remote.site_id, local_db):
+        report.rejoined = "there"
+    restored_db = local_db if report.rejoined == "here" else remote_db
+    before = _row_counts(restored_db) if report.rejoined else {}
     report.received, restarted_in = _transfer(remote_db, local_db, source=remote, target=local,
                                               progress=progress, stage="receiving")
     report.sent, restarted_out = _transfer(local_db, remote_db, source=local, target=remote,
                                            progress=progress, stage="sending")
-    report.restarted = restarted_in or restarted_out
+    report.restarted = restarted_in or restarted_out or bool(report.rejoined)
+    if report.rejoined:
+        after = _row_counts(restored_db)
+        report.got_back = {table: after[table] - before.get(table, 0) for table in after}
     if report.conflicts:
         # A conflict found while sending is recorded at the other side: bring it back now, and
         # settle two copies of one conflict found at both sides at once.
@@ -279,6 +324,21 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
             if not (back.applied or forth.applied):
                 break
     return report
+
+
+def _row_counts(db: peewee.Database) -> dict[str, int]:
+    """Rows per synced table (what a restored copy holds before and after it rejoins)."""
+    return {table: db.execute_sql(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in synced_tables(db)}
+
+
+def _first_contact_of_incarnation(db: peewee.Database, writer: str, peer_db: peewee.Database) -> bool:
+    """Whether `writer` is a restored copy's new incarnation that has not synced with the peer yet."""
+    with database.bound_to(db), db.atomic():
+        restored = SiteIncarnation.select().where(SiteIncarnation.writer == uuid.UUID(writer)).exists()
+    if not restored:
+        return False
+    with database.bound_to(peer_db), peer_db.atomic():
+        return not SyncPeer.select().where(SyncPeer.peer_site == writer).exists()
 
 
 # -- sync files ---------------------------------------------------------------------------------
@@ -295,6 +355,7 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
         since = 0 if state.resend_all else state.acked_upto
         header = {
             "format": FILE_FORMAT, "clinic_id": me.clinic_id, "from_site": me.site_id,
+            "from_place": place_of(me.site_id),  # the site, for a receiver that does not know this writer yet
             "from_database": me.database_id, "to_site": peer_site, "since": since,
             "ack": state.received_upto, "ack_database": state.peer_database,
             "resend_all": bool(state.resend_all), "written_at": utcnow().isoformat(),
@@ -315,6 +376,19 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
     return count, size
 
 
+def _refuse_unless_for(to_site: object, me: Identity) -> None:
+    """ValidationError unless a file is addressed to this database's writer, saying so when it was
+    written for this site's copy before a restore."""
+    if to_site == me.site_id:
+        return
+    if to_site is not None and place_of(str(to_site)) == str(_setting("this_site")):
+        raise ValidationError(
+            "Sync file: it was written for this site's database as it was before it was restored "
+            "from a backup. Export a file here and import it at the other site first; a file "
+            "exported there after that is for this database. Nothing was imported.", field="file")
+    raise ValidationError("Sync file: it was written for another site; nothing was imported.", field="file")
+
+
 def import_file(path: Path, *, passphrase: str | None = None,
                 progress: Progress = _no_progress) -> SyncReport:
     """Apply a verified sync file, batch by batch, each with the checkpoint it covers.
@@ -327,21 +401,21 @@ def import_file(path: Path, *, passphrase: str | None = None,
     sender = claimed.get("from_site")
     with db.atomic():
         me = identity()
-        if claimed.get("to_site") != me.site_id:
-            raise ValidationError("Sync file: it was written for another site; nothing was imported.", field="file")
+        _refuse_unless_for(claimed.get("to_site"), me)
         try:
             sender = str(uuid.UUID(str(sender)))
+            sender_place = str(uuid.UUID(str(claimed.get("from_place") or sender)))
         except ValueError:
             raise ValidationError("Sync file: its header is damaged; nothing was imported.", field="file") from None
-        refuse_retired(sender, me.site_id)
-        key = sync_key(file_key_site(sender, me.site_id))
+        refuse_retired(sender, sender_place, me.site_id)
+        key = sync_key(file_key_site(sender_place, me.site_id))
     header, batches = read_sync_file(Path(path), sync_key=key, passphrase=passphrase)
     if header.get("format") != FILE_FORMAT:
         raise ValidationError("Sync file: it was written by another version of IOP Desk.", field="file")
     if header.get("clinic_id") != me.clinic_id:
         raise ValidationError("Sync file: it belongs to another clinic; nothing was imported.", field="file")
-    if header.get("to_site") != me.site_id:
-        raise ValidationError("Sync file: it was written for another site; nothing was imported.", field="file")
+    with db.atomic():
+        _refuse_unless_for(header.get("to_site"), me)
     source = Identity(me.clinic_id, header["from_site"], header["from_database"])
     batches = _checked_batches(batches)
     report = SyncReport()
@@ -444,7 +518,7 @@ def take_site_key(local_db: peewee.Database, main_db: peewee.Database) -> None:
     """At a satellite syncing directly with the main clinic: hold the key the main clinic now has
     for this site (it changes when an administrator renews it, `iopdesk sync rekey`)."""
     with database.bound_to(local_db), local_db.atomic():
-        site_id = identity().site_id
+        site_id = place_of(identity().site_id)
         if Site.get(Site.id == uuid.UUID(site_id)).is_main:
             return
     with database.bound_to(main_db), main_db.atomic():

@@ -14,7 +14,7 @@ def test_backup_out_then_restore_into_a_new_file(clinic_file, tmp_path, capsys):
     assert "Backup written and checked" in capsys.readouterr().out
     assert main(["restore", str(tmp_path / "b.sqlite"), "--to", str(tmp_path / "new.sqlite")]) == 0
     out = capsys.readouterr().out
-    assert "new identity" in out
+    assert "new writer" in out
     with iopdesk.open_clinic(str(tmp_path / "new.sqlite"), create=False) as restored:
         assert restored.users.count() == 6 and restored.check().ok
 

@@ -343,7 +343,7 @@ def test_sync_commands_report_one_line_and_refuse_without_an_admin(three_sites, 
     assert "NORTH" in capsys.readouterr().out
     assert cli(["--db", str(main.path), "sync", "reidentify", "--as", "admin"]) == 0
     assert cli(["--db", str(north.path), "sync", "--with", str(main.path), "--as", "admin"]) == 0
-    assert "a restored database was noticed" in capsys.readouterr().out
+    assert "was restored from a backup and rejoined" in capsys.readouterr().out
 
 
 def test_a_note_signed_at_a_satellite_and_co_signed_at_the_main_clinic_is_sealed_at_each_site(three_sites):

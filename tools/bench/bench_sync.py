@@ -4,6 +4,8 @@ The main clinic is the demo-sized clinic (the one `make run` opens); a satellite
 full first sync, timed too), then changes 10,000 distinct rows across three tables (`EDITS`). Its
 sync file is written once; each sample imports it into a fresh copy of the main clinic. The floor
 is raw `sqlite3` writing the same rows' new values, one UPDATE each, in one transaction.
+A third row restores a satellite from a backup taken before its last sync and times its restore
+plus the first sync with the main clinic (issue 20).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tools.bench.harness import Figure
 
 CHANGES = 10_000
 IMPORT_TARGET_S = 5.0
+REJOIN_TARGET_S = 10.0
 SAMPLES = 3
 PASSWORD = "demo-pass-2026"
 # What a satellite brings back after a fortnight offline, one change per row: attendance minutes
@@ -84,7 +87,37 @@ def run(main_source: Path, folder: Path) -> list[Figure]:
             f"({min(samples) / floor:.1f}x); first full sync of the demo clinic {joined:.1f} s")
     return [Figure("sync: import a 10,000-change satellite file", tuple(samples), IMPORT_TARGET_S, "s", note,
                    floor=floor),
-            Figure("sync: join (first full copy of the demo clinic)", (joined,), None, "s")]
+            Figure("sync: join (first full copy of the demo clinic)", (joined,), None, "s"),
+            restore_and_rejoin(main, folder)]
+
+
+def restore_and_rejoin(main: Path, folder: Path) -> Figure:
+    """A demo satellite restored from a backup taken before its last sync (one client registered
+    and synced after it), then its first sync with the main clinic: restore + rejoin, timed."""
+    import iopdesk
+    from iopdesk.backup.copies import backup_clinic, restore_backup
+    from iopdesk.services.sync import join_as_satellite
+
+    work = folder / "rejoin"
+    work.mkdir(parents=True, exist_ok=True)
+    copy, satellite = work / "main.sqlite", work / "south.sqlite"
+    shutil.copyfile(main, copy)
+    join_as_satellite(str(copy), str(satellite), site_code="SOUTH", site_name="South clinic")
+    backup_clinic(satellite, work / "south-backup.sqlite")
+    with iopdesk.open_clinic(str(satellite)) as clinic:
+        _admin(clinic)
+        clinic.clients.register(legal_first="Pavel", legal_last="Novak", dob="1990-04-04", sex="M",
+                                allow_duplicate=True)
+        clinic.sync.sync_with(str(copy))
+    began = time.perf_counter()
+    restore_backup(work / "south-backup.sqlite", work / "south-restored.sqlite")
+    with iopdesk.open_clinic(str(work / "south-restored.sqlite"), create=False) as clinic:
+        _admin(clinic)
+        report = clinic.sync.sync_with(str(copy))
+    seconds = time.perf_counter() - began
+    return Figure("sync: restore + rejoin of a demo satellite", (seconds,), REJOIN_TARGET_S, "s",
+                  f"{report.received.applied:,} change(s) received, {report.sent.applied:,} sent; "
+                  f"got back {sum(report.got_back.values()):,} record(s)")
 
 
 def _raw_floor(main: Path, sync_file: Path, folder: Path) -> float:
