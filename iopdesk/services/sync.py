@@ -192,6 +192,7 @@ class SyncService(Service):
             peers.append(PeerStatus(
                 site.code if site else "?", name, peer.last_sync_at,
                 peer.received_upto, peer.acked_upto, bool(site and site.is_main),
+                0 if superseded or retired else  # nothing will ever be sent to it
                 pending_count(0 if peer.resend_all else peer.acked_upto, exclude_peer=peer.peer_site),
                 max(0, session.announced_upto(peer) - peer.received_upto),
                 sum(1 for kept, other in open_conflicts if peer.peer_site in (kept, other)),

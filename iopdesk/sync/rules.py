@@ -31,7 +31,8 @@
      documents are never folded into one silently; an administrator decides;
    - the keys in `KEPT_APART`, which name identities: a client registered at two sites is one
      person only if an administrator says so (the duplicate-client merge), a username or a site
-     code names one account or site, and each site numbers its own audit events;
+     code names one account or site, each site numbers its own audit events, and a restored
+     copy's writer id and MRN tag name that copy;
    - a record whose clash cannot be undone without losing what points at it (a signed or
      referenced record whose key cannot be set aside for the move).
    A row the database refuses for any other reason is kept whole in a conflict record too.
@@ -69,6 +70,10 @@ KEPT_APART: dict[tuple[str, tuple[str, ...]], str] = {
     ("staff", ("username",)): "the username is already used by another staff member",
     ("site", ("code",)): "the site code is already used by another site",
     ("audit_event", ("origin_site", "seq")): "the audit event number is already used at that site",
+    # a restored copy's writer and MRN tag (iopdesk/sync/incarnation.py): two copies restored
+    # apart that drew the same tag must not be folded into one; an administrator sees the clash
+    ("site_incarnation", ("writer",)): "that writer id is already used by another restored copy",
+    ("site_incarnation", ("site", "mrn_tag")): "two restored copies of this site drew the same MRN tag",
 }
 
 

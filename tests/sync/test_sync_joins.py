@@ -189,7 +189,8 @@ def test_an_administrator_retires_a_site_and_its_syncs_and_files_are_refused(
             join_as_satellite(str(main.path), str(tmp_path / "north2.sqlite"), site_code="NORTH",
                               site_name="North again")
         status_lines = run_cli(main.clinic, capsys, "--db", str(main.path), "sync", "status")[1].splitlines()
-        assert [line for line in status_lines if "NORTH" in line][0].endswith(", not counted)")
+        north_line = next(line for line in status_lines if "NORTH" in line)
+        assert "(retired " in north_line and ", not counted)" in north_line and "to send 0" in north_line
     finally:
         for site in (main, north, south):
             site.close()
