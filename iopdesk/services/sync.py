@@ -7,17 +7,29 @@ the chosen value through the ordinary versioned update, so the resolution itself
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from iopdesk.audit import chain as audit
+from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import NotFound, ValidationError
+from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
-from iopdesk.models import Site, SyncChange, SyncConflict, SyncPeer, writing_as_site
+from iopdesk.models import (
+    Client,
+    ClientShare,
+    Site,
+    SyncChange,
+    SyncConflict,
+    SyncPeer,
+    writing_as_site,
+)
 from iopdesk.permissions import SYSTEM
 from iopdesk.services.base import Service
 from iopdesk.storage.db import describe_url, make_database
+from iopdesk.storage.encryption import check_passphrase, encrypt_clinic
 from iopdesk.storage.records import as_uuid, update_versioned
 from iopdesk.storage.schema import upgrade
 from iopdesk.sync import session
@@ -216,6 +228,70 @@ class SyncService(Service):
         values = from_json(conflict.table_name, {conflict.field: conflict.other_value})
         update_versioned(row, row.version, **values)
 
+    # -- scope: which clients a satellite holds -------------------------------------------------
+    def share(self, mrn: str, site_code: str, *, reason: str = "") -> Changes:
+        """Share a client's chart with a satellite site, so the site receives the whole record at
+        its next sync (iopdesk/sync/scope.py). Administrators only; audited; the share syncs.
+        Raises NotFound for an unknown MRN or site code, ValidationError for the main clinic (it
+        holds every client) or a client already shared with that site."""
+        self.actor.require("sync.run")
+        client, site = self._client_by_mrn(mrn), self._site_by_code(site_code)
+        if site.is_main:
+            raise ValidationError("Site: the main clinic holds every client; choose a satellite site.", field="site")
+        with self.db.atomic():
+            if self._open_shares(client, site).exists():
+                raise ValidationError(f"Site: {client.mrn} is already shared with {site.code}.", field="site")
+            staff = signed_in_staff(self.actor)
+            share = ClientShare.create(client=client.id, site=site.id, shared_by=staff.id if staff else None,
+                                       shared_at=utcnow(), reason=(reason or "").strip())
+            self._audit("share", "client_share", share.id, client_id=client.id,
+                        detail={"site": site.code, "reason": share.reason})
+        return Changes.of("client", client_id=client.id)
+
+    def unshare(self, mrn: str, site_code: str, *, reason: str = "") -> Changes:
+        """End a client's share with a satellite site: at its next sync the site removes the
+        client's records from its file, once the main clinic has every change the site made to
+        them (nothing is deleted at the main clinic). Raises NotFound, ValidationError when the
+        client is not shared with that site."""
+        self.actor.require("sync.run")
+        client, site = self._client_by_mrn(mrn), self._site_by_code(site_code)
+        with self.db.atomic():
+            shares = list(self._open_shares(client, site))
+            if not shares:
+                raise ValidationError(f"Site: {client.mrn} is not shared with {site.code}.", field="site")
+            staff = signed_in_staff(self.actor)
+            for share in shares:
+                update_versioned(share, share.version, ended_at=utcnow(), ended_by=staff.id if staff else None)
+            self._audit("unshare", "client_share", shares[0].id, client_id=client.id,
+                        detail={"site": site.code, "reason": (reason or "").strip()})
+        return Changes.of("client", client_id=client.id)
+
+    def shared_sites(self, mrn: str) -> list[str]:
+        """The codes of the satellite sites a client is shared with now."""
+        client = self._client_by_mrn(mrn)
+        rows = (Site.select(Site.code).join(ClientShare, on=(ClientShare.site == Site.id))
+                .where((ClientShare.client == client.id) & ClientShare.ended_at.is_null()).distinct())
+        return sorted(row.code for row in rows)
+
+    @staticmethod
+    def _open_shares(client: Client, site: Site):
+        return ClientShare.select().where((ClientShare.client == client.id) & (ClientShare.site == site.id)
+                                          & ClientShare.ended_at.is_null())
+
+    @staticmethod
+    def _client_by_mrn(mrn: str) -> Client:
+        client = Client.get_or_none(Client.mrn == (mrn or "").strip().upper())
+        if client is None:
+            raise NotFound(f"Client: no client here has MRN {mrn!r}.", field="client")
+        return client
+
+    @staticmethod
+    def _site_by_code(code: str) -> Site:
+        site = Site.get_or_none(Site.code == (code or "").strip().upper())
+        if site is None:
+            raise NotFound(f"Site: there is no site with code {code!r}.", field="site")
+        return site
+
     # -- sites --------------------------------------------------------------------------------
     @dataclass(frozen=True)
     class SiteView:
@@ -233,8 +309,17 @@ class SyncService(Service):
         return [SyncService.SiteView(s.code, s.name, bool(s.is_main), str(s.id) == here) for s in rows]
 
 
+def _private_file(path: Path) -> None:
+    """Create an empty file only this computer account can read or write (0600); SQLite gives its
+    -wal and -shm files the same mode. Where the OS has no such modes (Windows) the file's folder
+    decides, which the README's satellite section says to keep in the user's own profile."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+
+
 def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: str, site_name: str,
-                      progress: Progress | None = None, audit_key: str | Path | None = None) -> SyncReport:
+                      progress: Progress | None = None, audit_key: str | Path | None = None,
+                      passphrase: str | None = None) -> SyncReport:
     """Make a new satellite site: register it at the main clinic, create its database (a new
     SQLite file) and fill it with a first full sync.
 
@@ -246,6 +331,11 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
     existing file, AuditKeyMissing (naming the commands) when the key is missing or wrong,
     DatabaseUnavailable when the main clinic cannot be reached. On failure nothing is written
     at the main clinic and the new file is removed.
+
+    The file is created readable by this computer account only (0600, its -wal and -shm too) and
+    holds only this site's clients (iopdesk/sync/scope.py). With `passphrase` it is encrypted
+    (SQLCipher, as `iopdesk encrypt` does) before this returns; `iopdesk sync join` asks for one
+    unless told `--plain`. A weak passphrase is refused (ValidationError) before anything starts.
     """
     from iopdesk.audit import keys as audit_keys
     from iopdesk.models import ClinicSetting
@@ -259,6 +349,8 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
     path = Path(satellite_path)
     if path.exists():
         raise ValidationError(f"Satellite database: {path} already exists; choose a new file.", field="db")
+    if passphrase is not None:
+        check_passphrase(passphrase)
     main_db = session.open_peer(main_url)
     satellite_db = None
     try:
@@ -277,13 +369,19 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
                 site = Site.create(name=site_name.strip(), code=code, is_main=False)
                 audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
             key_fingerprint = ClinicSetting.get(ClinicSetting.key == audit_keys.FINGERPRINT_SETTING).value
+        _private_file(path)
         satellite_db = make_database(str(path))
         satellite_db.connect()
         upgrade(satellite_db)
         session.prepare_satellite(satellite_db, main_db, site_id=site.id)
         with database.bound_to(satellite_db), satellite_db.atomic():
             ClinicSetting.create(key=audit_keys.FINGERPRINT_SETTING, value=key_fingerprint)
-        return session.sync_databases(satellite_db, main_db, progress=progress or session._no_progress)
+        report = session.sync_databases(satellite_db, main_db, progress=progress or session._no_progress)
+        if passphrase is not None:
+            satellite_db.close()
+            encrypt_clinic(path, passphrase)
+            os.chmod(path, 0o600)
+        return report
     except BaseException:
         if satellite_db is not None:
             satellite_db.close()

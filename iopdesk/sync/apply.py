@@ -117,6 +117,9 @@ class Applier:
             if change.op != "D" and change.table in SEALED_TABLES:
                 self._arrived.setdefault(change.table, set()).add(change.row_id)
             local = stored.get((change.table, change.row_id))
+            if change.catch_up and local is not None and int(change.row["version"]) <= int(local["version"]):
+                self.result.unchanged += 1  # held here already; its edits travel in the change log
+                continue
             if change.op != "D" and local is None and not self._keeps_tombstone(change):
                 if run and (run[0].table, run[0].origin) != (change.table, change.origin):
                     self._insert_run(run)

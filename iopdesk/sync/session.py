@@ -25,12 +25,15 @@ from pathlib import Path
 import peewee
 
 from iopdesk.audit import anchor as audit_anchor
+from iopdesk.audit import chain as audit_chain
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.ids import new_id
 from iopdesk.models import ClinicSetting, SyncPeer, writing_as_site
+from iopdesk.permissions import SYSTEM
 from iopdesk.storage.db import database, describe_url, make_database
 from iopdesk.storage.schema import schema_status
+from iopdesk.sync import scope
 from iopdesk.sync.apply import Applier, ApplyResult
 from iopdesk.sync.files import read_sync_file, write_sync_file
 from iopdesk.sync.outgoing import RowChange, horizon, next_batch
@@ -57,6 +60,8 @@ class SyncReport:
     sent: ApplyResult = field(default_factory=ApplyResult)
     restarted: bool = False
     direct: bool = False
+    removed: int = 0            # clients that left this satellite's scope and were removed here
+    postponed: int = 0          # … and those kept until main confirms this site's changes to them
 
     @property
     def changed(self) -> bool:
@@ -73,6 +78,11 @@ class SyncReport:
             parts.append(f"sent {self.sent.applied}")
         if self.conflicts:
             parts.append(f"{self.conflicts} new conflict(s) to resolve")
+        if self.removed:
+            parts.append(f"{self.removed} client(s) no longer shared with this site were removed from this file")
+        if self.postponed:
+            parts.append(f"{self.postponed} client(s) no longer shared with this site are kept until the "
+                         "main clinic has this site's changes to them")
         if self.restarted:
             parts.append("a restored database was noticed, so everything was exchanged again")
         return "; ".join(parts)
@@ -139,13 +149,19 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         restarted, position = True, 0
     if resend_all:
         position = 0
+    with database.bound_to(source_db), source_db.atomic():
+        reach = scope.plan(target.site_id, confirmed=position, upto=upto)
+        ahead = scope.catch_up_rows(reach.catch_up, this_site=source.site_id, seq=upto) if reach else []
     applier = Applier(target_db, peer=source.site_id, this_site=target.site_id, acked_upto=acked,
                       catch_up=restarted or resend_all)
+    for chunk in peewee.chunked(ahead, 2000):
+        _apply_batch(target_db, target, source, applier, list(chunk), position, acked)
     start, total = position, max(upto - position, 0)
     while True:
         with database.bound_to(source_db):
             covered, changes = next_batch(position, upto, this_site=source.site_id,
-                                          exclude_peer=None if resend_all else target.site_id)
+                                          exclude_peer=None if resend_all else target.site_id,
+                                          admits=reach.admits if reach else None)
         _apply_batch(target_db, target, source, applier, changes, covered, acked)
         progress(stage, covered - start, total)
         position = covered
@@ -214,6 +230,10 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
     report.sent, restarted_out = _transfer(local_db, remote_db, source=local, target=remote,
                                            progress=progress, stage="sending")
     report.restarted = restarted_in or restarted_out
+    with database.bound_to(remote_db), remote_db.atomic():
+        in_scope = scope.clients_in_scope(local.site_id) if scope.is_satellite(local.site_id) else None
+    if in_scope is not None:
+        report.removed, report.postponed = _leave_scope(local_db, in_scope, remote.site_id)
     if report.conflicts:
         # A conflict found while sending is recorded at the other side: bring it back now, and
         # settle two copies of one conflict found at both sides at once.
@@ -225,6 +245,18 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
             if not (back.applied or forth.applied):
                 break
     return report
+
+
+def _leave_scope(db: peewee.Database, in_scope: set[uuid.UUID], main_site: str) -> tuple[int, int]:
+    """At a satellite: remove the clients that left its scope (iopdesk/sync/scope.py), each with
+    an audit event naming how many of its rows this file no longer holds."""
+    def record(client_id: uuid.UUID, rows: int) -> None:
+        audit_chain.record(SYSTEM, "scope_out", "client", client_id, client_id=client_id,
+                           detail={"rows": rows, "reason": "no longer in this site's scope"})
+
+    with database.bound_to(db):
+        confirmed = _peer(main_site).acked_upto
+        return scope.remove_out_of_scope(db, in_scope, main_site=main_site, confirmed=confirmed, record=record)
 
 
 # -- sync files ---------------------------------------------------------------------------------
@@ -247,10 +279,18 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
         }
     upto = horizon(db)
     header["upto"] = upto
+    with db.atomic():
+        reach = scope.plan(peer_site, confirmed=since, upto=upto)
+        ahead = scope.catch_up_rows(reach.catch_up, this_site=me.site_id, seq=upto) if reach else []
+    header["scope"] = sorted(str(c) for c in reach.clients) if reach else None
     batches, count, position = [], 0, since
+    for chunk in peewee.chunked(ahead, 2000):
+        batches.append({"covered": since, "changes": [c.as_json() for c in chunk]})
+        count += len(chunk)
     while position < upto:
         covered, changes = next_batch(position, upto, this_site=me.site_id,
-                                      exclude_peer=None if state.resend_all else peer_site)
+                                      exclude_peer=None if state.resend_all else peer_site,
+                                      admits=reach.admits if reach else None)
         batches.append({"covered": covered, "changes": [c.as_json() for c in changes]})
         count += len(changes)
         progress("writing", covered - since, upto - since)
@@ -280,6 +320,11 @@ def import_file(path: Path, *, passphrase: str | None = None,
         raise ValidationError("Sync file: it was written for another site; nothing was imported.", field="file")
     source = Identity(me.clinic_id, header["from_site"], header["from_database"])
     batches = _checked_batches(batches)
+    try:
+        in_scope = None if header.get("scope") is None else {uuid.UUID(str(c)) for c in header["scope"]}
+    except (TypeError, ValueError):
+        raise ValidationError("Sync file: its list of this site's clients is malformed; nothing was imported.",
+                              field="file") from None
     report = SyncReport()
     with db.atomic():
         state = _peer(source.site_id)
@@ -302,11 +347,13 @@ def import_file(path: Path, *, passphrase: str | None = None,
                       catch_up=report.restarted)
     total = len(batches)
     for number, (covered, changes) in enumerate(batches, 1):
-        if covered > received:
-            _apply_batch(db, me, source, applier, changes, covered, acked)
-            received = covered
+        if covered > received or any(c.catch_up for c in changes):
+            received = max(received, covered)
+            _apply_batch(db, me, source, applier, changes, received, acked)
         progress("applying", number, total)
     report.received = applier.result
+    if in_scope is not None:
+        report.removed, report.postponed = _leave_scope(db, in_scope, source.site_id)
     return report
 
 
