@@ -17,7 +17,7 @@ a dose through its medication. Two kinds of rows go everywhere on purpose:
 A conflict record follows the client of the record it is about.
 
 Moving in: the sender keeps, per peer, the clients it has put in scope (`SyncScope`) and repeats
-a newcomer's whole record (a catch-up, ahead of the change log) until the peer confirms a sync
+a newcomer's whole record (a catch-up, after the change log) until the peer confirms a sync
 that covered it. Moving out: the sender tells the peer its scope; the satellite removes a client
 that left it only when main has confirmed every change it made to that client, without a
 tombstone (nothing is sent for it, and main never takes a missing row for a deletion), with the
@@ -133,7 +133,9 @@ def is_satellite(site_id: str) -> bool:
 @dataclass(frozen=True)
 class Scope:
     """What one send to a satellite carries: the clients in its scope, and those whose whole
-    record goes ahead of the change log because the peer has not confirmed receiving it."""
+    record follows the change log (which then leaves them out) because the peer has not
+    confirmed receiving it. After the log, every site, staff member and group a record refers
+    to is there already."""
 
     clients: frozenset[uuid.UUID]
     catch_up: frozenset[uuid.UUID]
@@ -158,7 +160,8 @@ class Scope:
         kept = []
         for change in changes:
             client_id = owner.get((change.table, change.row_id))
-            if change.op == "D" or client_id is None or client_id in self.clients:
+            if change.op == "D" or client_id is None or (client_id in self.clients
+                                                           and client_id not in self.catch_up):
                 kept.append(change)
         return kept
 

@@ -151,11 +151,9 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         position = 0
     with database.bound_to(source_db), source_db.atomic():
         reach = scope.plan(target.site_id, confirmed=position, upto=upto)
-        ahead = scope.catch_up_rows(reach.catch_up, this_site=source.site_id, seq=upto) if reach else []
+        whole_records = scope.catch_up_rows(reach.catch_up, this_site=source.site_id, seq=upto) if reach else []
     applier = Applier(target_db, peer=source.site_id, this_site=target.site_id, acked_upto=acked,
                       catch_up=restarted or resend_all)
-    for chunk in peewee.chunked(ahead, 2000):
-        _apply_batch(target_db, target, source, applier, list(chunk), position, acked)
     start, total = position, max(upto - position, 0)
     while True:
         with database.bound_to(source_db):
@@ -167,6 +165,8 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         position = covered
         if position >= upto:
             break
+    for chunk in peewee.chunked(whole_records, 2000):
+        _apply_batch(target_db, target, source, applier, list(chunk), upto, acked)
     with database.bound_to(source_db), source_db.atomic():
         SyncPeer.update(peer_database=target.database_id, acked_upto=upto, resend_all=False,
                         last_sync_at=utcnow()).where(SyncPeer.peer_site == target.site_id).execute()
@@ -281,12 +281,9 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
     header["upto"] = upto
     with db.atomic():
         reach = scope.plan(peer_site, confirmed=since, upto=upto)
-        ahead = scope.catch_up_rows(reach.catch_up, this_site=me.site_id, seq=upto) if reach else []
+        whole_records = scope.catch_up_rows(reach.catch_up, this_site=me.site_id, seq=upto) if reach else []
     header["scope"] = sorted(str(c) for c in reach.clients) if reach else None
     batches, count, position = [], 0, since
-    for chunk in peewee.chunked(ahead, 2000):
-        batches.append({"covered": since, "changes": [c.as_json() for c in chunk]})
-        count += len(chunk)
     while position < upto:
         covered, changes = next_batch(position, upto, this_site=me.site_id,
                                       exclude_peer=None if state.resend_all else peer_site,
@@ -295,6 +292,9 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
         count += len(changes)
         progress("writing", covered - since, upto - since)
         position = covered
+    for chunk in peewee.chunked(whole_records, 2000):
+        batches.append({"covered": upto, "changes": [c.as_json() for c in chunk]})
+        count += len(chunk)
     header["changes"] = count
     size = write_sync_file(Path(path), header, batches, sync_key=key, passphrase=passphrase)
     return count, size

@@ -1,0 +1,190 @@
+"""Satellites hold what they need, protected (issue 20, failure 6): a satellite receives its own
+site's clients and the clients shared with it, not every client of the clinic; a share moves a
+chart in, ending it moves the chart out of the satellite's file (never out of the main clinic's);
+the satellite file is created readable by its account only and encrypted at join."""
+
+from __future__ import annotations
+
+import datetime as dt
+import stat
+import uuid
+
+import pytest
+
+from iopdesk.kernel import clock
+from iopdesk.models import AuditEvent, Client, ClientShare, Note
+from iopdesk.services.sync import join_as_satellite
+from iopdesk.storage.db import PASSPHRASE_ENV
+from iopdesk.storage.file_kind import SQLITE_HEADER
+from tests.conftest import ADMIN_PASSWORD
+from tests.sync_sites import make_sites, open_site, share_with, sync
+
+PASSPHRASE = "amber kettle quietly orbits"
+YESTERDAY = clock.today() - dt.timedelta(days=1)
+DAP = {"data": "Talked about the weekend.", "assessment": "Coping skills used.", "plan": "Continue IOP."}
+
+
+def _register(site, first: str, site_code: str | None = None) -> str:
+    with site.on() as clinic:
+        summary, _ = clinic.clients.register(legal_first=first, legal_last="Okafor", dob="1988-03-02", sex="F",
+                                             allow_duplicate=True, site_code=site_code)
+        return str(summary.id)
+
+
+def _names(site) -> set[str]:
+    with site.on():
+        return {c.legal_first for c in Client.select()}
+
+
+def _as_admin(site):
+    site.clinic.login("admin", ADMIN_PASSWORD)
+    return site.clinic
+
+
+@pytest.mark.postgres
+def test_a_satellite_of_a_postgresql_main_holds_only_its_clients_in_a_private_encrypted_file(
+        tmp_path, pg_server, staffed_pg_template, monkeypatch):
+    """The main clinic on PostgreSQL has a client of its own and one of each satellite: North's
+    encrypted, owner-only file holds North's client only, South's South's, and a client North
+    registers reaches the main clinic but not South."""
+    from tests.conftest import _new_pg_database
+
+    janitor, name = _new_pg_database(pg_server, staffed_pg_template)
+    janitor.init()
+    url = pg_server.url(name)
+    sites = []
+    try:
+        main = open_site("MAIN", url)
+        sites.append(main)
+        _register(main, "Noor")
+        for code in ("NORTH", "SOUTH"):
+            join_as_satellite(url, str(tmp_path / f"{code.lower()}.sqlite"), site_code=code,
+                              site_name=f"{code.title()} clinic", passphrase=PASSPHRASE)
+        _register(main, "Ines", site_code="NORTH")
+        _register(main, "Sol", site_code="SOUTH")
+        for code in ("NORTH", "SOUTH"):
+            path = tmp_path / f"{code.lower()}.sqlite"
+            assert path.read_bytes()[:16] != SQLITE_HEADER, "the satellite file is not encrypted"
+            for suffix in ("", "-wal", "-shm"):
+                if (tmp_path / f"{code.lower()}.sqlite{suffix}").exists():
+                    mode = stat.S_IMODE((tmp_path / f"{code.lower()}.sqlite{suffix}").stat().st_mode)
+                    assert mode == 0o600, f"{code}{suffix} is readable by others ({oct(mode)})"
+        monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+        north, south = open_site("NORTH", tmp_path / "north.sqlite"), open_site("SOUTH", tmp_path / "south.sqlite")
+        sites += [north, south]
+        sync(north, main)
+        sync(south, main)
+        assert _names(north) == {"Ines"} and _names(south) == {"Sol"}
+        _register(north, "Tomas")
+        sync(north, main)
+        sync(south, main)
+        assert _names(main) == {"Noor", "Ines", "Sol", "Tomas"}
+        assert _names(south) == {"Sol"} and _names(north) == {"Ines", "Tomas"}
+        for table in ("site", "staff"):
+            assert north.snapshot()[table] == main.snapshot()[table] == south.snapshot()[table]
+    finally:
+        for site in sites:
+            site.close()
+        janitor.drop()
+
+
+@pytest.fixture
+def main_and_north(tmp_path, staffed_sqlite_template):
+    main, satellites, _ = make_sites(tmp_path, staffed_sqlite_template, satellites=("NORTH",), admitted=0)
+    yield main, satellites[0]
+    for site in (main, *satellites):
+        site.close()
+
+
+def test_a_shared_chart_arrives_whole_and_leaves_the_satellite_when_the_share_ends(main_and_north):
+    """The main clinic's client with a draft note is not at North; shared, North gets the chart and
+    the share record and edits the phone; unshared, North's file no longer holds it while the main
+    clinic keeps everything, North's edit included, with North's removal in the audit trail."""
+    main, north = main_and_north
+    client_id = _register(main, "Robin")
+    with main.on() as clinic:
+        clinic.episodes.admit(client_id, admitted_on=clock.today() - dt.timedelta(days=10),
+                              track_code="substance_use", level="2.1", primary_clinician="clinician")
+        note, _ = clinic.notes.create_draft(client_id, kind="individual", note_format="DAP",
+                                            service_date=YESTERDAY, starts_at="10:00", ends_at="10:50",
+                                            sections=DAP)
+    sync(north, main)
+    assert _names(north) == set()
+    share_with(main, [client_id], ["NORTH"])
+    sync(north, main)
+    assert _names(north) == {"Robin"}
+    with north.on():
+        assert Note.get_by_id(uuid.UUID(note.id)).sections == DAP
+    for table in ("client", "episode", "note", "client_share"):
+        assert north.snapshot()[table] == main.snapshot()[table], table
+    north.edit_client(client_id, phone="555-0101")
+    with main.on():
+        mrn = Client.get_by_id(uuid.UUID(client_id)).mrn
+        _as_admin(main).sync.unshare(mrn, "NORTH", reason="moved to the main clinic's program")
+    report = sync(north, main)
+    assert (report.removed, report.postponed) == (1, 0)
+    assert _names(north) == set()
+    with north.on():
+        assert not Note.select().exists() and ClientShare.select().count() == 0
+    assert main.client(client_id).phone == "555-0101"
+    sync(north, main)  # North's record of the removal travels with its next sync
+    with main.on():
+        assert Note.get_by_id(uuid.UUID(note.id)).sections == DAP
+        assert AuditEvent.select().where((AuditEvent.action == "scope_out")
+                                         & (AuditEvent.client_id == uuid.UUID(client_id))).exists()
+    share_with(main, [client_id], ["NORTH"])
+    sync(north, main)
+    assert north.client(client_id).phone == "555-0101"
+    with north.on():
+        assert Note.get_by_id(uuid.UUID(note.id)).sections == DAP
+
+
+def test_an_unshared_chart_stays_at_the_satellite_until_the_main_clinic_has_its_edits(main_and_north, tmp_path):
+    """By sync files: North edits a shared client while the main clinic ends the share. Importing
+    the main clinic's file keeps the chart (North's edit has not reached the main clinic); once
+    the main clinic has imported North's file, the next file from the main clinic removes it."""
+    main, north = main_and_north
+    client_id = _register(main, "Robin")
+    share_with(main, [client_id], ["NORTH"])
+    sync(north, main)
+    north.edit_client(client_id, phone="555-0101")
+    with main.on():
+        mrn = Client.get_by_id(uuid.UUID(client_id)).mrn
+        clinic = _as_admin(main)
+        clinic.sync.unshare(mrn, "NORTH")
+        clinic.sync.export_file(tmp_path / "to-north-1.sync", for_site="NORTH", plain=True)
+    with north.on():
+        report = _as_admin(north).sync.import_file(tmp_path / "to-north-1.sync")
+        assert (report.removed, report.postponed) == (0, 1)
+        north.clinic.sync.export_file(tmp_path / "to-main.sync", plain=True)
+    assert north.client(client_id).phone == "555-0101"
+    with main.on():
+        main.clinic.sync.import_file(tmp_path / "to-main.sync")
+        main.clinic.sync.export_file(tmp_path / "to-north-2.sync", for_site="NORTH", plain=True)
+    with north.on():
+        report = north.clinic.sync.import_file(tmp_path / "to-north-2.sync")
+    assert (report.removed, report.postponed) == (1, 0)
+    assert _names(north) == set()
+    assert main.client(client_id).phone == "555-0101"
+
+
+def test_only_an_administrator_shares_and_a_chart_is_shared_once(main_and_north):
+    """A clinician may not share a chart; an administrator shares it with North once, and sharing
+    it again or with the main clinic is refused naming the site."""
+    from iopdesk.errors import PermissionDenied, ValidationError
+
+    main, _ = main_and_north
+    client_id = _register(main, "Robin")
+    with main.on() as clinic:
+        mrn = Client.get_by_id(uuid.UUID(client_id)).mrn
+        with pytest.raises(PermissionDenied):
+            clinic.sync.share(mrn, "NORTH")
+        _as_admin(main).sync.share(mrn, "NORTH", reason="group at North")
+        assert clinic.sync.shared_sites(mrn) == ["NORTH"]
+        for code in ("NORTH", main.clinic.site.code):
+            with pytest.raises(ValidationError) as refused:
+                clinic.sync.share(mrn, code)
+            assert refused.value.field == "site"
+        clinic.login("clinician", ADMIN_PASSWORD)
+
+
