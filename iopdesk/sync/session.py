@@ -346,13 +346,16 @@ def import_file(path: Path, *, passphrase: str | None = None,
     applier = Applier(db, peer=source.site_id, this_site=me.site_id, acked_upto=acked,
                       catch_up=report.restarted)
     total = len(batches)
+    # a file older than what this site has received carries an old scope: neither its catch-up
+    # nor its list of this site's clients may act
+    current = int(header.get("upto", 0)) >= received
     for number, (covered, changes) in enumerate(batches, 1):
-        if covered > received or any(c.catch_up for c in changes):
+        if covered > received or (current and any(c.catch_up for c in changes)):
             received = max(received, covered)
             _apply_batch(db, me, source, applier, changes, received, acked)
         progress("applying", number, total)
     report.received = applier.result
-    if in_scope is not None:
+    if in_scope is not None and current:
         report.removed, report.postponed = _leave_scope(db, in_scope, source.site_id)
     return report
 
