@@ -27,6 +27,7 @@ sealed-record guards lifted inside that one transaction, and audited.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -188,29 +189,43 @@ def plan(peer_site: str, *, confirmed: int, upto: int) -> Scope | None:
     return Scope(frozenset(current), frozenset(waiting))
 
 
-def catch_up_rows(client_ids: frozenset[uuid.UUID], *, this_site: str, seq: int) -> list[RowChange]:
-    """Every row of these clients as row changes, parents first (the models' dependency order,
-    then creation order), each marked as a catch-up."""
-    out: list[RowChange] = []
-    if not client_ids:
-        return out
+def whole_records(tables: set[str], client_ids: frozenset[uuid.UUID], *, this_site: str,
+                  seq: int) -> Iterator[list[RowChange]]:
+    """Every current row of `tables` as catch-up row changes, in chunks: a client table's rows of
+    these clients only, another table's rows all. Parents first (the models' dependency order,
+    then creation order). The queries run as each chunk is asked for, against the database bound
+    then (the sender's)."""
     for model in ALL_MODELS:
         table = model._meta.table_name
-        if table not in client_paths():
+        if table not in tables or (table in client_paths() and not client_ids):
             continue
-        query, owner = _owner_query(table)
-        ids: list[uuid.UUID] = []
-        for chunk in peewee.chunked(sorted(client_ids), 500):
-            ids.extend(row[0] for row in query.where(owner.in_(chunk)).tuples())
-        rows = []
-        for chunk in peewee.chunked(ids, 500):
-            rows.extend(model.select().where(model.id.in_(chunk)).dicts())
-        rows.sort(key=lambda r: (r["created_at"], str(r["id"])))
-        for row in rows:
-            values = to_json(table, row)
-            out.append(RowChange(table, values["id"], "I", ["*"], values.get("origin_site") or this_site,
-                                 seq, values, catch_up=True))
-    return out
+        if table in client_paths():
+            query, owner = _owner_query(table)
+            found = []
+            for chunk in peewee.chunked(sorted(client_ids), 500):
+                found.extend(query.select_extend(model.created_at).where(owner.in_(chunk)).tuples())
+            found.sort(key=lambda r: (r[2], str(r[0])))
+            ids = [r[0] for r in found]
+        else:
+            ids = [r[0] for r in model.select(model.id).order_by(model.created_at, model.id).tuples()]
+        for chunk in peewee.chunked(ids, 1000):
+            rows = sorted(model.select().where(model.id.in_(chunk)).dicts(),
+                          key=lambda r: (r["created_at"], str(r["id"])))
+            yield [RowChange(table, str(row["id"]), "I", ["*"], str(row["origin_site"] or this_site), seq,
+                             to_json(table, row), catch_up=True) for row in rows]
+
+
+def catch_up(scope: Scope, *, this_site: str, seq: int) -> Iterator[list[RowChange]]:
+    """The whole records of the clients entering a peer's scope."""
+    return whole_records(set(client_paths()), scope.catch_up, this_site=this_site, seq=seq)
+
+
+def first_copy(scope: Scope, tables: list[str], *, this_site: str, seq: int) -> Iterator[list[RowChange]]:
+    """What a new satellite starts with: every row of the tables that go everywhere and the whole
+    records of the clients in its scope, without reading the change log (a clinic's log holds
+    every row ever written, millions, most of them other sites' clients')."""
+    for changes in whole_records(set(tables), scope.clients, this_site=this_site, seq=seq):
+        yield scope.admits(changes) if changes and changes[0].table == "sync_conflict" else changes
 
 
 def rows_of_client(client_id: uuid.UUID) -> list[tuple[type[peewee.Model], uuid.UUID]]:

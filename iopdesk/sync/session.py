@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from iopdesk.models import ClinicSetting, SyncPeer, writing_as_site
 from iopdesk.permissions import SYSTEM
 from iopdesk.storage.db import database, describe_url, make_database
 from iopdesk.storage.schema import schema_status
+from iopdesk.storage.sync_triggers import synced_tables
 from iopdesk.sync import scope
 from iopdesk.sync.apply import Applier, ApplyResult
 from iopdesk.sync.files import read_sync_file, write_sync_file
@@ -151,9 +152,17 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         position = 0
     with database.bound_to(source_db), source_db.atomic():
         reach = scope.plan(target.site_id, confirmed=position, upto=upto)
-        whole_records = scope.catch_up_rows(reach.catch_up, this_site=source.site_id, seq=upto) if reach else []
     applier = Applier(target_db, peer=source.site_id, this_site=target.site_id, acked_upto=acked,
                       catch_up=restarted or resend_all)
+    if reach is not None and position == 0 and not (restarted or resend_all):
+        # a new satellite: a copy of what it holds, then the checkpoint (interrupted, it starts over
+        # and skips the rows it has)
+        with database.bound_to(source_db):
+            tables = synced_tables(source_db)
+        chunks = scope.first_copy(reach, tables, this_site=source.site_id, seq=upto)
+        _apply_chunks(source_db, target_db, target, source, applier, chunks, 0, acked)
+        _apply_batch(target_db, target, source, applier, [], upto, acked)
+        return _transferred(source_db, target, upto, applier, False)
     start, total = position, max(upto - position, 0)
     while True:
         with database.bound_to(source_db):
@@ -165,12 +174,29 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         position = covered
         if position >= upto:
             break
-    for chunk in peewee.chunked(whole_records, 2000):
-        _apply_batch(target_db, target, source, applier, list(chunk), upto, acked)
+    if reach is not None and reach.catch_up:
+        chunks = scope.catch_up(reach, this_site=source.site_id, seq=upto)
+        _apply_chunks(source_db, target_db, target, source, applier, chunks, upto, acked)
+    return _transferred(source_db, target, upto, applier, restarted or resend_all)
+
+
+def _apply_chunks(source_db: peewee.Database, target_db: peewee.Database, target: Identity, source: Identity,
+                  applier: Applier, chunks: Iterator[list[RowChange]], covered: int, acked: int) -> None:
+    """Apply whole records read from the source chunk by chunk (each read with the source bound)."""
+    while True:
+        with database.bound_to(source_db):
+            changes = next(chunks, None)
+        if changes is None:
+            return
+        _apply_batch(target_db, target, source, applier, changes, covered, acked)
+
+
+def _transferred(source_db: peewee.Database, target: Identity, upto: int, applier: Applier,
+                 restarted: bool) -> tuple[ApplyResult, bool]:
     with database.bound_to(source_db), source_db.atomic():
         SyncPeer.update(peer_database=target.database_id, acked_upto=upto, resend_all=False,
                         last_sync_at=utcnow()).where(SyncPeer.peer_site == target.site_id).execute()
-    return applier.result, restarted or resend_all
+    return applier.result, restarted
 
 
 def _apply_batch(target_db: peewee.Database, target: Identity, source: Identity, applier: Applier,
@@ -281,7 +307,6 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
     header["upto"] = upto
     with db.atomic():
         reach = scope.plan(peer_site, confirmed=since, upto=upto)
-        whole_records = scope.catch_up_rows(reach.catch_up, this_site=me.site_id, seq=upto) if reach else []
     header["scope"] = sorted(str(c) for c in reach.clients) if reach else None
     batches, count, position = [], 0, since
     while position < upto:
@@ -292,9 +317,10 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
         count += len(changes)
         progress("writing", covered - since, upto - since)
         position = covered
-    for chunk in peewee.chunked(whole_records, 2000):
-        batches.append({"covered": upto, "changes": [c.as_json() for c in chunk]})
-        count += len(chunk)
+    if reach is not None and reach.catch_up:
+        for chunk in scope.catch_up(reach, this_site=me.site_id, seq=upto):
+            batches.append({"covered": upto, "changes": [c.as_json() for c in chunk]})
+            count += len(chunk)
     header["changes"] = count
     size = write_sync_file(Path(path), header, batches, sync_key=key, passphrase=passphrase)
     return count, size
