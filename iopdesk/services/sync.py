@@ -332,7 +332,9 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
     DatabaseUnavailable when the main clinic cannot be reached. On failure nothing is written
     at the main clinic and the new file is removed.
 
-    The file is created readable by this computer account only (0600, its -wal and -shm too) and
+    `site_code` may name a new site or a site of the clinic that has no satellite database yet
+    (its clients were registered at the main clinic for it): the satellite becomes that site and
+    receives its clients. The file is created readable by this computer account only (0600, its -wal and -shm too) and
     holds only this site's clients (iopdesk/sync/scope.py). With `passphrase` it is encrypted
     (SQLCipher, as `iopdesk encrypt` does) before this returns; `iopdesk sync join` asks for one
     unless told `--plain`. A weak passphrase is refused (ValidationError) before anything starts.
@@ -362,12 +364,16 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
         key_fingerprint = settings.get(audit_keys.FINGERPRINT_SETTING)
         audit_keys.key_for_joining(str(settings.get("clinic_id")), key_fingerprint, audit_key)
         with database.bound_to(main_db), main_db.atomic():
-            if Site.select().where(Site.code == code).exists():
+            site = Site.get_or_none(Site.code == code)
+            if site is not None and (site.is_main or SyncPeer.get_or_none(SyncPeer.peer_site == str(site.id))):
                 raise ValidationError(f"Site code: {code} is already used by another site.", field="site_code")
             main_site = Site.get(Site.is_main == True)  # noqa: E712
             with writing_as_site(main_site.id):
-                site = Site.create(name=site_name.strip(), code=code, is_main=False)
-                audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
+                if site is None:
+                    site = Site.create(name=site_name.strip(), code=code, is_main=False)
+                    audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
+                else:  # a site of the clinic without a database of its own yet: its clients are waiting
+                    audit.record(SYSTEM, "join", "site", site.id, detail={"code": code, "satellite": True})
             key_fingerprint = ClinicSetting.get(ClinicSetting.key == audit_keys.FINGERPRINT_SETTING).value
         _private_file(path)
         satellite_db = make_database(str(path))

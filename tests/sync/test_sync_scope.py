@@ -188,3 +188,50 @@ def test_only_an_administrator_shares_and_a_chart_is_shared_once(main_and_north)
         clinic.login("clinician", ADMIN_PASSWORD)
 
 
+
+
+def test_a_client_in_a_group_run_at_the_satellite_is_held_there(main_and_north):
+    """Robin, a main clinic client, is enrolled in North's evening group: North receives the chart
+    without a share, and the main clinic's other client stays away."""
+    main, north = main_and_north
+    robin, _ = _register(main, "Robin"), _register(main, "Avery")
+    with main.on() as clinic:
+        clinic.episodes.admit(robin, admitted_on=clock.today() - dt.timedelta(days=10),
+                              track_code="substance_use", level="2.1", primary_clinician="clinician")
+        admin = _as_admin(main)
+        group, _ = admin.groups.define_group("Evening skills", "cbt_dbt_skills", site_code="NORTH",
+                                             facilitators=["clinician"], schedule=[("TUE", "18:00", 90)])
+        clinic.login("clinician", ADMIN_PASSWORD)
+        clinic.groups.enroll(group.id, robin, clock.today() - dt.timedelta(days=3))
+    sync(north, main)
+    assert _names(north) == {"Robin"}
+    held, everything = north.snapshot(), main.snapshot()
+    for table in ("client", "episode", "group_enrollment", "therapy_group"):
+        assert held[table] and all(everything[table][key] == row for key, row in held[table].items()), table
+
+
+def test_a_site_of_the_clinic_without_a_database_joins_and_receives_its_clients(tmp_path, staffed_sqlite_template):
+    """West was set up at the main clinic and its clients registered there for it: West's new
+    satellite takes that site (its code is not refused) and holds West's clients only, while a
+    second join of West is refused."""
+    from iopdesk.errors import ValidationError
+    from iopdesk.models import Site as SiteRow
+    from iopdesk.models import writing_as_site
+
+    main, _, _ = make_sites(tmp_path, staffed_sqlite_template, satellites=(), admitted=0)
+    try:
+        with main.on() as clinic, writing_as_site(clinic.site.id):
+            SiteRow.create(name="West clinic", code="WEST", is_main=False)
+        _register(main, "Wren", site_code="WEST")
+        _register(main, "Mika")
+        join_as_satellite(str(main.path), str(tmp_path / "west.sqlite"), site_code="WEST", site_name="ignored")
+        west = open_site("WEST", tmp_path / "west.sqlite")
+        try:
+            assert _names(west) == {"Wren"} and west.clinic.site.code == "WEST"
+        finally:
+            west.close()
+        with pytest.raises(ValidationError) as refused:
+            join_as_satellite(str(main.path), str(tmp_path / "west2.sqlite"), site_code="WEST", site_name="West")
+        assert refused.value.field == "site_code" and not (tmp_path / "west2.sqlite").exists()
+    finally:
+        main.close()
