@@ -26,6 +26,7 @@ import peewee
 
 from iopdesk.audit import anchor as audit_anchor
 from iopdesk.audit import chain as audit_chain
+from iopdesk.audit.sealing import LEFT_SCOPE_ACTION
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.ids import new_id
@@ -277,7 +278,7 @@ def _leave_scope(db: peewee.Database, in_scope: set[uuid.UUID], main_site: str) 
     """At a satellite: remove the clients that left its scope (iopdesk/sync/scope.py), each with
     an audit event naming how many of its rows this file no longer holds."""
     def record(client_id: uuid.UUID, rows: int) -> None:
-        audit_chain.record(SYSTEM, "scope_out", "client", client_id, client_id=client_id,
+        audit_chain.record(SYSTEM, LEFT_SCOPE_ACTION, "client", client_id, client_id=client_id,
                            detail={"rows": rows, "reason": "no longer in this site's scope"})
 
     with database.bound_to(db):

@@ -97,7 +97,7 @@ def main_and_north(tmp_path, staffed_sqlite_template):
 
 
 def test_a_shared_chart_arrives_whole_and_leaves_the_satellite_when_the_share_ends(main_and_north):
-    """The main clinic's client with a draft note is not at North; shared, North gets the chart and
+    """The main clinic's client with a signed note is not at North; shared, North gets the chart and
     the share record and edits the phone; unshared, North's file no longer holds it while the main
     clinic keeps everything, North's edit included, with North's removal in the audit trail."""
     main, north = main_and_north
@@ -108,6 +108,7 @@ def test_a_shared_chart_arrives_whole_and_leaves_the_satellite_when_the_share_en
         note, _ = clinic.notes.create_draft(client_id, kind="individual", note_format="DAP",
                                             service_date=YESTERDAY, starts_at="10:00", ends_at="10:50",
                                             sections=DAP)
+        clinic.notes.sign(note.id, note.version)
     sync(north, main)
     assert _names(north) == set()
     share_with(main, [client_id], ["NORTH"])
@@ -124,8 +125,9 @@ def test_a_shared_chart_arrives_whole_and_leaves_the_satellite_when_the_share_en
     report = sync(north, main)
     assert (report.removed, report.postponed) == (1, 0)
     assert _names(north) == set()
-    with north.on():
+    with north.on() as clinic:
         assert not Note.select().exists() and ClientShare.select().count() == 0
+        assert clinic.check().ok, "a signed note removed with its client is not a deleted sealed record"
     assert main.client(client_id).phone == "555-0101"
     sync(north, main)  # North's record of the removal travels with its next sync
     with main.on():
@@ -135,8 +137,9 @@ def test_a_shared_chart_arrives_whole_and_leaves_the_satellite_when_the_share_en
     share_with(main, [client_id], ["NORTH"])
     sync(north, main)
     assert north.client(client_id).phone == "555-0101"
-    with north.on():
+    with north.on() as clinic:
         assert Note.get_by_id(uuid.UUID(note.id)).sections == DAP
+        assert clinic.check().ok
 
 
 def test_an_unshared_chart_stays_at_the_satellite_until_the_main_clinic_has_its_edits(main_and_north, tmp_path):
