@@ -238,3 +238,26 @@ def test_a_site_of_the_clinic_without_a_database_joins_and_receives_its_clients(
         assert refused.value.field == "site_code" and not (tmp_path / "west2.sqlite").exists()
     finally:
         main.close()
+
+
+def test_sync_share_and_unshare_from_the_terminal(main_and_north, monkeypatch, capsys):
+    """`iopdesk sync share/unshare --client MRN --site CODE --as ADMIN` say in one line what changed
+    and when it takes effect; an unknown MRN is named without a traceback."""
+    from iopdesk.cli.main import main as cli
+
+    main, north = main_and_north
+    client_id = _register(main, "Robin")
+    with main.on():
+        mrn = Client.get_by_id(uuid.UUID(client_id)).mrn
+    monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    main.close()
+    db = ["--db", str(main.path), "sync"]
+    assert cli([*db, "share", "--client", mrn, "--site", "north", "--reason", "evening group", "--as", "admin"]) == 0
+    assert capsys.readouterr().out.strip() == (f"{mrn} is now shared with site NORTH; it takes effect at that "
+                                               "site's next sync.")
+    assert cli([*db, "unshare", "--client", mrn, "--site", "NORTH", "--as", "admin"]) == 0
+    assert "no longer shared with site NORTH" in capsys.readouterr().out
+    assert cli([*db, "share", "--client", "MAIN-999999", "--site", "NORTH", "--as", "admin"]) != 0
+    err = capsys.readouterr().err
+    assert "MAIN-999999" in err and "Traceback" not in err
+    main.db.connect()
