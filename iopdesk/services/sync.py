@@ -268,6 +268,7 @@ class SyncService(Service):
 
     def shared_sites(self, mrn: str) -> list[str]:
         """The codes of the satellite sites a client is shared with now."""
+        self.actor.require("sync.run")
         client = self._client_by_mrn(mrn)
         rows = (Site.select(Site.code).join(ClientShare, on=(ClientShare.site == Site.id))
                 .where((ClientShare.client == client.id) & ClientShare.ended_at.is_null()).distinct())
