@@ -208,9 +208,13 @@ def whole_records(tables: set[str], client_ids: frozenset[uuid.UUID], *, this_si
             ids = [r[0] for r in found]
         else:
             ids = [r[0] for r in model.select(model.id).order_by(model.created_at, model.id).tuples()]
+        # rows of one origin insert together (one statement per run); a table whose rows refer to
+        # each other keeps creation order so a row's parent comes first
+        self_referring = any(fk.rel_model is model for fk in model._meta.refs)
         for chunk in peewee.chunked(ids, 1000):
             rows = sorted(model.select().where(model.id.in_(chunk)).dicts(),
-                          key=lambda r: (r["created_at"], str(r["id"])))
+                          key=lambda r: ("" if self_referring else str(r["origin_site"]), r["created_at"],
+                                         str(r["id"])))
             yield [RowChange(table, str(row["id"]), "I", ["*"], str(row["origin_site"] or this_site), seq,
                              to_json(table, row), catch_up=True) for row in rows]
 
