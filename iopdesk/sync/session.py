@@ -165,19 +165,23 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         _apply_batch(target_db, target, source, applier, [], upto, acked)
         return _transferred(source_db, target, upto, applier, False)
     start, total = position, max(upto - position, 0)
+    # while a catch-up is still to come, the checkpoint stops one short of `upto`: a sync cut off
+    # before the catch-up finished repeats it next time
+    held = max(start, upto - 1) if reach is not None and reach.catch_up else upto
     while True:
         with database.bound_to(source_db):
             covered, changes = next_batch(position, upto, this_site=source.site_id,
                                           exclude_peer=None if resend_all else target.site_id,
                                           admits=reach.admits if reach else None)
-        _apply_batch(target_db, target, source, applier, changes, covered, acked)
+        _apply_batch(target_db, target, source, applier, changes, min(covered, held), acked)
         progress(stage, covered - start, total)
         position = covered
         if position >= upto:
             break
-    if reach is not None and reach.catch_up:
+    if held < upto:
         chunks = scope.catch_up(reach, this_site=source.site_id, seq=upto)
-        _apply_chunks(source_db, target_db, target, source, applier, chunks, upto, acked)
+        _apply_chunks(source_db, target_db, target, source, applier, chunks, held, acked)
+        _apply_batch(target_db, target, source, applier, [], upto, acked)
     return _transferred(source_db, target, upto, applier, restarted or resend_all)
 
 
@@ -376,11 +380,17 @@ def import_file(path: Path, *, passphrase: str | None = None,
     # a file older than what this site has received carries an old scope: neither its catch-up
     # nor its list of this site's clients may act
     current = int(header.get("upto", 0)) >= received
+    # as in _transfer: while the file's catch-up is not all applied, the checkpoint stays one
+    # short of the file's end, so an import cut off before it finishes repeats the catch-up
+    catching_up = current and any(c.catch_up for _, changes in batches for c in changes)
+    held = max(received, int(header.get("upto", 0)) - 1) if catching_up else None
     for number, (covered, changes) in enumerate(batches, 1):
         if covered > received or (current and any(c.catch_up for c in changes)):
             received = max(received, covered)
-            _apply_batch(db, me, source, applier, changes, received, acked)
+            _apply_batch(db, me, source, applier, changes, received if held is None else min(received, held), acked)
         progress("applying", number, total)
+    if held is not None and received > held:
+        _apply_batch(db, me, source, applier, [], received, acked)
     report.received = applier.result
     if in_scope is not None and current:
         report.removed, report.postponed = _leave_scope(db, in_scope, source.site_id)
