@@ -113,7 +113,24 @@ def make_sites(tmp_path: Path, template: str, satellites: tuple[str, ...] = ("NO
         path = tmp_path / f"{code.lower()}.sqlite"
         join_as_satellite(str(main_path), str(path), site_code=code, site_name=f"{code.title()} clinic")
         sites.append(open_site(code, path))
+    share_with(main, client_ids, [site.name for site in sites])
+    for site in sites:
+        sync(site, main)
     return main, sites, client_ids
+
+
+def share_with(site: Site, client_ids: list[str], codes: list[str]) -> None:
+    """An administrator at `site` shares these clients with these satellite sites (a satellite
+    holds only its own site's clients otherwise: iopdesk/sync/scope.py)."""
+    with site.on() as clinic:
+        clinic.login("admin", ADMIN_PASSWORD)
+        try:
+            for client_id in client_ids:
+                mrn = Client.get_by_id(uuid.UUID(client_id)).mrn
+                for code in codes:
+                    clinic.sync.share(mrn, code, reason="seen at both sites")
+        finally:
+            clinic.login("clinician", ADMIN_PASSWORD)
 
 
 def differences(first: dict, second: dict, limit: int = 5) -> list[str]:

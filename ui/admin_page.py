@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.chart import make_table_view
+from ui.client_share_panel import ClientSharePanel
 from ui.conflicts_model import ConflictsTableModel
 from ui.operations import Operations, user_message
 from ui.sync_panel import SyncPanel, sync_changes
@@ -199,10 +200,13 @@ class AdminPage(QWidget):
         self.conflicts_panel = ConflictsPanel(clinic, ops)
         self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="adminSplitter")
         self.splitter.setChildrenCollapsible(False)
+        self.share_panel = ClientSharePanel(clinic, ops)
         self.splitter.addWidget(self.sync_panel)
+        self.splitter.addWidget(self.share_panel)
         self.splitter.addWidget(self.conflicts_panel)
         self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setStretchFactor(2, 1)
         from ui.audit_page import add_audit_tab
         from ui.client_merge_dialog import add_duplicates_tab
 

@@ -49,6 +49,7 @@ from iopdesk.permissions import SYSTEM, Actor
 from iopdesk.storage.records import content_hash
 
 SEAL_ACTION = "seal"
+LEFT_SCOPE_ACTION = "scope_out"  # a satellite removed a client that left its scope (iopdesk/sync/scope.py)
 
 
 def _models() -> dict[str, type[peewee.Model]]:
@@ -279,7 +280,18 @@ def _local_seals(only: set[tuple[str, str]] | None = None, after_seq: int = 0) -
         detail = json.loads(detail) if isinstance(detail, str) else (detail or {})
         out[key] = detail | {"seq": seq, "sealed_at": occurred_at,
                              "client_id": str(client_id) if client_id else None}
-    return out
+    left = _left_scope(local)
+    return {key: seal for key, seal in out.items() if left.get(seal["client_id"] or "", 0) < seal["seq"]}
+
+
+def _left_scope(local) -> dict[str, int]:
+    """Client id → the seq of this site's newest LEFT_SCOPE_ACTION event: a satellite removed that
+    client's records from its file (iopdesk/sync/scope.py), so the records sealed here before
+    then are expected to be gone; a record that comes back is sealed again on arrival."""
+    query = (AuditEvent.select(AuditEvent.client_id, peewee.fn.MAX(AuditEvent.seq))
+             .where((AuditEvent.action == LEFT_SCOPE_ACTION) & local & AuditEvent.client_id.is_null(False))
+             .group_by(AuditEvent.client_id).tuples())
+    return {str(client_id): int(seq) for client_id, seq in query}
 
 
 def _record_words(spec: SignedTable, record_id: str) -> str:

@@ -4,8 +4,14 @@
     iopdesk sync export --out FILE [--for SITE]   write a sync file, encrypted with a passphrase
                                                   (--plain: unencrypted, readable by anyone)
     iopdesk sync import FILE                      apply a sync file written for this site
-    iopdesk sync join --main URL --site-code C --site-name N [--audit-key FILE]
-                                                  create this satellite's database
+    iopdesk sync join --main URL --site-code C --site-name N [--audit-key FILE] [--plain]
+                                                  create this satellite's database: encrypted with
+                                                  a passphrase (IOPDESK_DB_PASSPHRASE or asked),
+                                                  readable by this account only (0600)
+    iopdesk sync share --client MRN --site CODE [--reason TEXT]
+    iopdesk sync unshare --client MRN --site CODE [--reason TEXT]
+                                                  a satellite holds its own site's clients, those
+                                                  of groups run there, and those shared with it
     iopdesk sync status                           per site: last sync, changes pending both ways,
                                                   open conflicts, days since last contact
     iopdesk sync conflicts [--all]                the conflicts to resolve (--all: resolved ones too)
@@ -32,6 +38,7 @@ from pathlib import Path
 
 from iopdesk.cli.common import ask_password, check_out
 from iopdesk.errors import ValidationError
+from iopdesk.storage.db import PASSPHRASE_ENV as DB_PASSPHRASE_ENV
 
 PASSPHRASE_ENV = "IOPDESK_SYNC_PASSPHRASE"
 
@@ -62,6 +69,16 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
     join.add_argument("--audit-key", metavar="FILE",
                       help="the clinic's audit key file (`iopdesk audit key --export FILE` at the main clinic), "
                            "when this computer does not hold it yet")
+    join.add_argument("--plain", action="store_true",
+                      help="leave the satellite file unencrypted (anyone with a copy of it reads every chart "
+                           "it holds); without this it is encrypted with a passphrase")
+    for name, what in (("share", "let a satellite site hold a client's chart"),
+                       ("unshare", "end a client's share with a satellite site")):
+        action = actions.add_parser(name, parents=[common], help=what)
+        action.add_argument("--client", required=True, metavar="MRN")
+        action.add_argument("--site", required=True, metavar="CODE")
+        action.add_argument("--reason", default="", metavar="TEXT")
+        action.add_argument("--as", dest="as_user", metavar="ADMIN", default=argparse.SUPPRESS)
     actions.add_parser("status", parents=[common],
                        help="per site: last sync, changes pending both ways, open conflicts, days since contact")
     conflicts = actions.add_parser("conflicts", parents=[common], help="list sync conflicts, or resolve one")
@@ -143,9 +160,16 @@ def run(args, open_clinic) -> int:
     if action == "join":
         from iopdesk.services.sync import join_as_satellite
 
+        passphrase = None
+        if args.plain:
+            print("Warning: the satellite file is not encrypted; anyone with a copy of it can read every "
+                  "chart it holds.", file=sys.stderr)
+        else:
+            passphrase = ask_password(DB_PASSPHRASE_ENV, "Passphrase for the satellite file: ", confirm=True)
         report = join_as_satellite(args.main, args.db, site_code=args.site_code, site_name=args.site_name,
-                                   progress=_progress, audit_key=args.audit_key)
-        print(f"Joined as site {args.site_code.upper()}: {report.summary()}")
+                                   progress=_progress, audit_key=args.audit_key, passphrase=passphrase)
+        how = "unencrypted" if args.plain else "encrypted"
+        print(f"Joined as site {args.site_code.upper()} ({how}, readable by this account only): {report.summary()}")
         return 0
     with open_clinic(args) as clinic:
         if action == "status":
@@ -179,6 +203,13 @@ def run(args, open_clinic) -> int:
             clinic.sync.renew_site_key(args.site)
             print(f"Site {args.site.upper()} has a new sync key: files signed with the old one are refused. "
                   "The satellite takes the new key at its next direct sync (iopdesk sync --with URL).")
+            return 0
+        if action in ("share", "unshare"):
+            change = clinic.sync.share if action == "share" else clinic.sync.unshare
+            change(args.client, args.site, reason=args.reason)
+            done = "now shared with" if action == "share" else "no longer shared with"
+            print(f"{args.client.strip().upper()} is {done} site {args.site.strip().upper()}; "
+                  "it takes effect at that site's next sync.")
             return 0
         if action == "export":
             check_out(Path(args.out), Path(args.out).suffix.lower(), force=args.force)

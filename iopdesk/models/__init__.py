@@ -46,6 +46,7 @@ from iopdesk.models.plans import (
     PlanReview,
     TreatmentPlan,
 )
+from iopdesk.models.scope import ClientShare, SyncScope
 from iopdesk.models.settings import ClinicSetting
 from iopdesk.models.staff import Site, Staff, StaffRole
 from iopdesk.models.sync import (
@@ -68,7 +69,7 @@ ALL_MODELS = sort_models(
         DrugScreenResult, MeasureResult, MeasureSchedule, Discharge, AftercareReferral,
         ExportBatch, BillableService, AuditEvent, AuditHead, Disclosure, ClinicSetting,
         SyncChange, SyncApplying, SyncPeer, SyncConflict, SyncSiteKey, SiteIncarnation,
-        EmergencyAccess,
+        EmergencyAccess, ClientShare, SyncScope,
     ]
 )
 

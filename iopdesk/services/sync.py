@@ -7,6 +7,7 @@ the chosen value through the ordinary versioned update, so the resolution itself
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +16,19 @@ import peewee
 
 from iopdesk.audit import chain as audit
 from iopdesk.clinical.program_rules import rule
+from iopdesk.clinical.staff import signed_in_staff
 from iopdesk.errors import DatabaseUnavailable, NotFound, ValidationError
+from iopdesk.kernel.changes import Changes
 from iopdesk.kernel.clock import utcnow
 from iopdesk.models import (
     AuditEvent,
+    Client,
+    ClientShare,
     Site,
     Staff,
     SyncConflict,
     SyncPeer,
+    SyncSiteKey,
     set_current_site,
     writing_as_site,
 )
@@ -31,6 +37,7 @@ from iopdesk.permissions import SYSTEM
 from iopdesk.services.base import Service
 from iopdesk.services.work_items import WorkItem
 from iopdesk.storage.db import describe_url, make_database
+from iopdesk.storage.encryption import check_passphrase, encrypt_clinic
 from iopdesk.storage.records import update_versioned
 from iopdesk.storage.schema import upgrade
 from iopdesk.sync import incarnation, session
@@ -407,6 +414,71 @@ class SyncService(Service):
         values = from_json(conflict.table_name, {conflict.field: conflict.other_value})
         update_versioned(row, row.version, **values)
 
+    # -- scope: which clients a satellite holds -------------------------------------------------
+    def share(self, mrn: str, site_code: str, *, reason: str = "") -> Changes:
+        """Share a client's chart with a satellite site, so the site receives the whole record at
+        its next sync (iopdesk/sync/scope.py). Administrators only; audited; the share syncs.
+        Raises NotFound for an unknown MRN or site code, ValidationError for the main clinic (it
+        holds every client) or a client already shared with that site."""
+        self.actor.require("sync.run")
+        client, site = self._client_by_mrn(mrn), self._site_by_code(site_code)
+        if site.is_main:
+            raise ValidationError("Site: the main clinic holds every client; choose a satellite site.", field="site")
+        with self.db.atomic():
+            if self._open_shares(client, site).exists():
+                raise ValidationError(f"Site: {client.mrn} is already shared with {site.code}.", field="site")
+            staff = signed_in_staff(self.actor)
+            share = ClientShare.create(client=client.id, site=site.id, shared_by=staff.id if staff else None,
+                                       shared_at=utcnow(), reason=(reason or "").strip())
+            self._audit("share", "client_share", share.id, client_id=client.id,
+                        detail={"site": site.code, "reason": share.reason})
+        return Changes.of("client", client_id=client.id)
+
+    def unshare(self, mrn: str, site_code: str, *, reason: str = "") -> Changes:
+        """End a client's share with a satellite site: at its next sync the site removes the
+        client's records from its file, once the main clinic has every change the site made to
+        them (nothing is deleted at the main clinic). Raises NotFound, ValidationError when the
+        client is not shared with that site."""
+        self.actor.require("sync.run")
+        client, site = self._client_by_mrn(mrn), self._site_by_code(site_code)
+        with self.db.atomic():
+            shares = list(self._open_shares(client, site))
+            if not shares:
+                raise ValidationError(f"Site: {client.mrn} is not shared with {site.code}.", field="site")
+            staff = signed_in_staff(self.actor)
+            for share in shares:
+                update_versioned(share, share.version, ended_at=utcnow(), ended_by=staff.id if staff else None)
+            self._audit("unshare", "client_share", shares[0].id, client_id=client.id,
+                        detail={"site": site.code, "reason": (reason or "").strip()})
+        return Changes.of("client", client_id=client.id)
+
+    def shared_sites(self, mrn: str) -> list[str]:
+        """The codes of the satellite sites a client is shared with now."""
+        self.actor.require("sync.run")
+        client = self._client_by_mrn(mrn)
+        rows = (Site.select(Site.code).join(ClientShare, on=(ClientShare.site == Site.id))
+                .where((ClientShare.client == client.id) & ClientShare.ended_at.is_null()).distinct())
+        return sorted(row.code for row in rows)
+
+    @staticmethod
+    def _open_shares(client: Client, site: Site):
+        return ClientShare.select().where((ClientShare.client == client.id) & (ClientShare.site == site.id)
+                                          & ClientShare.ended_at.is_null())
+
+    @staticmethod
+    def _client_by_mrn(mrn: str) -> Client:
+        client = Client.get_or_none(Client.mrn == (mrn or "").strip().upper())
+        if client is None:
+            raise NotFound(f"Client: no client here has MRN {mrn!r}.", field="client")
+        return client
+
+    @staticmethod
+    def _site_by_code(code: str) -> Site:
+        site = Site.get_or_none(Site.code == (code or "").strip().upper())
+        if site is None:
+            raise NotFound(f"Site: there is no site with code {code!r}.", field="site")
+        return site
+
     # -- sites --------------------------------------------------------------------------------
     @dataclass(frozen=True)
     class SiteView:
@@ -471,8 +543,17 @@ def joining_path(satellite_path: str | Path) -> Path:
     return path.with_name(path.name + ".joining")
 
 
+def _private_file(path: Path) -> None:
+    """Create an empty file only this computer account can read or write (0600); SQLite gives its
+    -wal and -shm files the same mode. Where the OS has no such modes (Windows) the file's folder
+    decides, which the README's satellite section says to keep in the user's own profile."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
+
+
 def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: str, site_name: str,
-                      progress: Progress | None = None, audit_key: str | Path | None = None) -> SyncReport:
+                      progress: Progress | None = None, audit_key: str | Path | None = None,
+                      passphrase: str | None = None) -> SyncReport:
     """Make a satellite site: register it at the main clinic, build its database (a new SQLite
     file) and fill it with a first full sync.
 
@@ -488,6 +569,14 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
     it can never start a key of its own. Raises ValidationError for a code used by a joined or
     retired site or an existing file, AuditKeyMissing (naming the commands) when the key is
     missing or wrong, DatabaseUnavailable when the main clinic cannot be reached.
+
+    `site_code` may name a new site or a site of the clinic that has no satellite database yet
+    (its clients were registered at the main clinic for it): the satellite becomes that site and
+    receives its clients. The file is created readable by this computer account only (0600, its
+    -wal and -shm too) and holds only this site's clients (iopdesk/sync/scope.py). With
+    `passphrase` it is encrypted (SQLCipher, as `iopdesk encrypt` does) once the join has
+    finished; `iopdesk sync join` asks for one unless told `--plain`. A weak passphrase is refused
+    (ValidationError) before anything starts.
     """
     from iopdesk.audit import keys as audit_keys
     from iopdesk.models import ClinicSetting
@@ -500,6 +589,8 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
     if not (site_name or "").strip():
         raise ValidationError("Site name: enter the satellite site's name.", field="site_name")
     path, partial = Path(satellite_path), joining_path(satellite_path)
+    if passphrase is not None:
+        check_passphrase(passphrase)
     main_db = session.open_peer(main_url)
     try:
         with database.bound_to(main_db), main_db.atomic():
@@ -528,9 +619,20 @@ def join_as_satellite(main_url: str, satellite_path: str | Path, *, site_code: s
             session.sync_databases(satellite_db, main_db)  # so it learns its join is finished
         finally:
             satellite_db.close()
+        if passphrase is not None:
+            encrypt_clinic(path, passphrase)
+            os.chmod(path, 0o600)
         return report
     finally:
         session.close_peer(main_db)
+
+
+def _private_file(path: Path) -> None:
+    """Create an empty file only this computer account can read or write (0600); SQLite gives its
+    -wal and -shm files the same mode. Where the OS has no such modes (Windows) the file's folder
+    decides, which the README's satellite section says to keep in the user's own profile."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _register_site(main_db, code: str, name: str) -> tuple[Site, str]:
@@ -546,13 +648,22 @@ def _register_site(main_db, code: str, name: str) -> tuple[Site, str]:
             raise ValidationError(f"Site code: {code} belonged to a site retired on {site.retired_at:%Y-%m-%d}; "
                                   "a code is never given out again (it prefixes MRNs). Choose a new code.",
                                   field="site_code")
-        if site is not None and not site.joining:
+        # a site of the clinic without a database of its own yet (its clients were registered at
+        # the main clinic for it) may join: the satellite becomes that site and receives its clients
+        waiting = (site is not None and not site.joining and not site.is_main
+                   and not SyncPeer.select().where(SyncPeer.peer_site == incarnation.writer_of_site(site.id)).exists())
+        if site is not None and not site.joining and not waiting:
             raise ValidationError(f"Site code: {code} is already used by another site.", field="site_code")
         with writing_as_site(incarnation.writer_id()):  # main's writer: a restored main writes as its new life
             if site is None:
                 site = Site.create(name=name, code=code, is_main=False, joining=True)
                 audit.record(SYSTEM, "create", "site", site.id, detail={"code": code, "satellite": True})
                 session.new_sync_key(str(site.id))
+            elif waiting:
+                update_versioned(site, site.version, joining=True)
+                audit.record(SYSTEM, "join", "site", site.id, detail={"code": code, "satellite": True})
+                if not SyncSiteKey.select().where(SyncSiteKey.site_id == str(site.id)).exists():
+                    session.new_sync_key(str(site.id))
             else:
                 audit.record(SYSTEM, "join_again", "site", site.id, detail={"code": code})
         key_fingerprint = ClinicSetting.get(ClinicSetting.key == audit_keys.FINGERPRINT_SETTING).value
@@ -571,6 +682,7 @@ def _build_satellite(main_db, partial: Path, site_id: uuid.UUID, clinic_id: str,
     satellite_db = _resumable(partial, clinic_id, str(site_id))
     try:
         if satellite_db is None:
+            _private_file(partial)
             satellite_db = make_database(str(partial))
             satellite_db.connect()
             upgrade(satellite_db)

@@ -145,6 +145,9 @@ class Applier:
                 self._arrived.setdefault(change.table, set()).add(change.row_id)
             self._note_alias(change)
             local = stored.get((change.table, change.row_id))
+            if change.catch_up and local is not None and int(change.row["version"]) <= int(local["version"]):
+                self.result.unchanged += 1  # held here already; its edits travel in the change log
+                continue
             if local is None and change.op == "U" and self._survivor(change.table, change.row_id):
                 self._insert_run(run)
                 run = []

@@ -9,6 +9,7 @@ are left out (no echo), unless it asked for everything again after a restore.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import peewee
@@ -27,15 +28,19 @@ class RowChange:
     origin: str                 # the site whose edit this is
     seq: int                    # the newest log entry it covers
     row: dict | None            # current values (None for a tombstone)
+    catch_up: bool = False      # a client's whole record, sent because it entered the peer's scope
 
     def as_json(self) -> dict:
-        return {"t": self.table, "id": self.row_id, "op": self.op, "f": self.fields,
+        data = {"t": self.table, "id": self.row_id, "op": self.op, "f": self.fields,
                 "o": self.origin, "s": self.seq, "row": self.row}
+        if self.catch_up:
+            data["c"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> RowChange:
         return cls(data["t"], data["id"], data["op"], list(data["f"]), data["o"], int(data["s"]),
-                   data.get("row"))
+                   data.get("row"), bool(data.get("c", False)))
 
 
 def horizon(db: peewee.Database) -> int:
@@ -73,8 +78,10 @@ def pending_count(after: int, *, exclude_peer: str | None = None) -> int:
 
 
 def next_batch(position: int, upto: int, *, exclude_peer: str | None, this_site: str,
-               size: int = 2000) -> tuple[int, list[RowChange]]:
-    """(covered-up-to seq, row changes) for up to `size` log entries after `position`."""
+               size: int = 2000, admits: Callable[[list[RowChange]], list[RowChange]] | None = None,
+               ) -> tuple[int, list[RowChange]]:
+    """(covered-up-to seq, row changes) for up to `size` log entries after `position`; `admits`
+    keeps only the changes a satellite peer may receive (iopdesk/sync/scope.py)."""
     query = (SyncChange.select(SyncChange.seq, SyncChange.table_name, SyncChange.row_id,
                                SyncChange.op, SyncChange.fields, SyncChange.origin_site)
              .where((SyncChange.seq > position) & (SyncChange.seq <= upto)))
@@ -82,7 +89,8 @@ def next_batch(position: int, upto: int, *, exclude_peer: str | None, this_site:
         query = query.where(SyncChange.via_peer.is_null() | (SyncChange.via_peer != exclude_peer))
     entries = list(query.order_by(SyncChange.seq).limit(size).tuples())
     covered = entries[-1][0] if len(entries) == size else upto
-    return covered, _row_changes(entries, this_site)
+    changes = _row_changes(entries, this_site)
+    return covered, admits(changes) if admits is not None else changes
 
 
 def _row_changes(entries: list[tuple], this_site: str) -> list[RowChange]:

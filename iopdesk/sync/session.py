@@ -19,13 +19,15 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import peewee
 
 from iopdesk.audit import anchor as audit_anchor
+from iopdesk.audit import chain as audit_chain
+from iopdesk.audit.sealing import LEFT_SCOPE_ACTION
 from iopdesk.errors import DatabaseUnavailable, ValidationError
 from iopdesk.kernel.clock import utcnow
 from iopdesk.kernel.ids import new_id
@@ -37,10 +39,11 @@ from iopdesk.models import (
     SyncSiteKey,
     writing_as_site,
 )
+from iopdesk.permissions import SYSTEM
 from iopdesk.storage.db import database, describe_url, make_database
 from iopdesk.storage.schema import schema_status
 from iopdesk.storage.sync_triggers import synced_tables
-from iopdesk.sync import incarnation
+from iopdesk.sync import incarnation, scope
 from iopdesk.sync.apply import Applier, ApplyResult
 from iopdesk.sync.files import read_sync_file, unverified_header, write_sync_file
 from iopdesk.sync.outgoing import RowChange, horizon, next_batch
@@ -69,6 +72,8 @@ class SyncReport:
     direct: bool = False
     rejoined: str = ""  # "here" or "there": which side is a restored copy syncing for the first time
     got_back: dict[str, int] = field(default_factory=dict)  # its new rows by table, when it rejoined
+    removed: int = 0            # clients that left this satellite's scope and were removed here
+    postponed: int = 0          # … and those kept until main confirms this site's changes to them
 
     @property
     def changed(self) -> bool:
@@ -85,6 +90,11 @@ class SyncReport:
             parts.append(f"sent {self.sent.applied}")
         if self.conflicts:
             parts.append(f"{self.conflicts} new conflict(s) to resolve")
+        if self.removed:
+            parts.append(f"{self.removed} client(s) no longer shared with this site were removed from this file")
+        if self.postponed:
+            parts.append(f"{self.postponed} client(s) no longer shared with this site are kept until the "
+                         "main clinic has this site's changes to them")
         if self.rejoined:
             who = "this site's database" if self.rejoined == "here" else "the other side's database"
             parts.append(f"{who} was restored from a backup and rejoined: it got back "
@@ -215,22 +225,57 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         restarted, position = True, 0
     if resend_all:
         position = 0
+    with database.bound_to(source_db), source_db.atomic():
+        reach = scope.plan(target.site_id, confirmed=position, upto=upto)
     applier = Applier(target_db, peer=source.site_id, this_site=target.site_id, acked_upto=acked,
                       catch_up=restarted or resend_all)
+    if reach is not None and position == 0 and not (restarted or resend_all):
+        # a new satellite: a copy of what it holds, then the checkpoint (interrupted, it starts over
+        # and skips the rows it has)
+        with database.bound_to(source_db):
+            tables = synced_tables(source_db)
+        chunks = scope.first_copy(reach, tables, this_site=source.site_id, seq=upto)
+        _apply_chunks(source_db, target_db, target, source, applier, chunks, 0, acked)
+        _apply_batch(target_db, target, source, applier, [], upto, acked)
+        return _transferred(source_db, target, upto, applier, False)
     start, total = position, max(upto - position, 0)
+    # while a catch-up is still to come, the checkpoint stops one short of `upto`: a sync cut off
+    # before the catch-up finished repeats it next time
+    held = max(start, upto - 1) if reach is not None and reach.catch_up else upto
     while True:
         with database.bound_to(source_db):
             covered, changes = next_batch(position, upto, this_site=source.site_id,
-                                          exclude_peer=None if resend_all else target.site_id)
-        _apply_batch(target_db, target, source, applier, changes, covered, acked, upto)
+                                          exclude_peer=None if resend_all else target.site_id,
+                                          admits=reach.admits if reach else None)
+        _apply_batch(target_db, target, source, applier, changes, min(covered, held), acked, upto)
         progress(stage, covered - start, total)
         position = covered
         if position >= upto:
             break
+    if held < upto:
+        chunks = scope.catch_up(reach, this_site=source.site_id, seq=upto)
+        _apply_chunks(source_db, target_db, target, source, applier, chunks, held, acked)
+        _apply_batch(target_db, target, source, applier, [], upto, acked)
+    return _transferred(source_db, target, upto, applier, restarted or resend_all)
+
+
+def _apply_chunks(source_db: peewee.Database, target_db: peewee.Database, target: Identity, source: Identity,
+                  applier: Applier, chunks: Iterator[list[RowChange]], covered: int, acked: int) -> None:
+    """Apply whole records read from the source chunk by chunk (each read with the source bound)."""
+    while True:
+        with database.bound_to(source_db):
+            changes = next(chunks, None)
+        if changes is None:
+            return
+        _apply_batch(target_db, target, source, applier, changes, covered, acked)
+
+
+def _transferred(source_db: peewee.Database, target: Identity, upto: int, applier: Applier,
+                 restarted: bool) -> tuple[ApplyResult, bool]:
     with database.bound_to(source_db), source_db.atomic():
         SyncPeer.update(peer_database=target.database_id, acked_upto=upto, resend_all=False,
                         last_sync_at=utcnow()).where(SyncPeer.peer_site == target.site_id).execute()
-    return applier.result, restarted or resend_all
+    return applier.result, restarted
 
 
 def _apply_batch(target_db: peewee.Database, target: Identity, source: Identity, applier: Applier,
@@ -313,6 +358,11 @@ def sync_databases(local_db: peewee.Database, remote_db: peewee.Database, *,
     if report.rejoined:
         after = _row_counts(restored_db)
         report.got_back = {table: after[table] - before.get(table, 0) for table in after}
+    with database.bound_to(remote_db), remote_db.atomic():
+        local_place = place_of(local.site_id)
+        in_scope = scope.clients_in_scope(local_place) if scope.is_satellite(local_place) else None
+    if in_scope is not None:
+        report.removed, report.postponed = _leave_scope(local_db, in_scope, remote.site_id)
     if report.conflicts:
         # A conflict found while sending is recorded at the other side: bring it back now, and
         # settle two copies of one conflict found at both sides at once.
@@ -341,6 +391,18 @@ def _first_contact_of_incarnation(db: peewee.Database, writer: str, peer_db: pee
         return not SyncPeer.select().where(SyncPeer.peer_site == writer).exists()
 
 
+def _leave_scope(db: peewee.Database, in_scope: set[uuid.UUID], main_site: str) -> tuple[int, int]:
+    """At a satellite: remove the clients that left its scope (iopdesk/sync/scope.py), each with
+    an audit event naming how many of its rows this file no longer holds."""
+    def record(client_id: uuid.UUID, rows: int) -> None:
+        audit_chain.record(SYSTEM, LEFT_SCOPE_ACTION, "client", client_id, client_id=client_id,
+                           detail={"rows": rows, "reason": "no longer in this site's scope"})
+
+    with database.bound_to(db):
+        confirmed = _peer(main_site).acked_upto
+        return scope.remove_out_of_scope(db, in_scope, main_site=main_site, confirmed=confirmed, record=record)
+
+
 # -- sync files ---------------------------------------------------------------------------------
 def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
                 progress: Progress = _no_progress) -> tuple[int, int]:
@@ -363,14 +425,22 @@ def export_file(path: Path, *, peer_site: str, passphrase: str | None = None,
         }
     upto = horizon(db)
     header["upto"] = upto
+    with db.atomic():
+        reach = scope.plan(peer_site, confirmed=since, upto=upto)
+    header["scope"] = sorted(str(c) for c in reach.clients) if reach else None
     batches, count, position = [], 0, since
     while position < upto:
         covered, changes = next_batch(position, upto, this_site=me.site_id,
-                                      exclude_peer=None if state.resend_all else peer_site)
+                                      exclude_peer=None if state.resend_all else peer_site,
+                                      admits=reach.admits if reach else None)
         batches.append({"covered": covered, "changes": [c.as_json() for c in changes]})
         count += len(changes)
         progress("writing", covered - since, upto - since)
         position = covered
+    if reach is not None and reach.catch_up:
+        for chunk in scope.catch_up(reach, this_site=me.site_id, seq=upto):
+            batches.append({"covered": upto, "changes": [c.as_json() for c in chunk]})
+            count += len(chunk)
     header["changes"] = count
     size = write_sync_file(Path(path), header, batches, sync_key=key, passphrase=passphrase)
     return count, size
@@ -418,6 +488,11 @@ def import_file(path: Path, *, passphrase: str | None = None,
         _refuse_unless_for(header.get("to_site"), me)
     source = Identity(me.clinic_id, header["from_site"], header["from_database"])
     batches = _checked_batches(batches)
+    try:
+        in_scope = None if header.get("scope") is None else {uuid.UUID(str(c)) for c in header["scope"]}
+    except (TypeError, ValueError):
+        raise ValidationError("Sync file: its list of this site's clients is malformed; nothing was imported.",
+                              field="file") from None
     report = SyncReport()
     with db.atomic():
         state = _peer(source.site_id)
@@ -439,12 +514,24 @@ def import_file(path: Path, *, passphrase: str | None = None,
     applier = Applier(db, peer=source.site_id, this_site=me.site_id, acked_upto=acked,
                       catch_up=report.restarted)
     total = len(batches)
+    # a file older than what this site has received carries an old scope: neither its catch-up
+    # nor its list of this site's clients may act
+    current = int(header.get("upto", 0)) >= received
+    # as in _transfer: while the file's catch-up is not all applied, the checkpoint stays one
+    # short of the file's end, so an import cut off before it finishes repeats the catch-up
+    catching_up = current and any(c.catch_up for _, changes in batches for c in changes)
+    held = max(received, int(header.get("upto", 0)) - 1) if catching_up else None
     for number, (covered, changes) in enumerate(batches, 1):
-        if covered > received:
-            _apply_batch(db, me, source, applier, changes, covered, acked, int(header["upto"]))
-            received = covered
+        if covered > received or (current and any(c.catch_up for c in changes)):
+            received = max(received, covered)
+            _apply_batch(db, me, source, applier, changes, received if held is None else min(received, held), acked,
+                         int(header["upto"]))
         progress("applying", number, total)
+    if held is not None and received > held:
+        _apply_batch(db, me, source, applier, [], received, acked)
     report.received = applier.result
+    if in_scope is not None and current:
+        report.removed, report.postponed = _leave_scope(db, in_scope, source.site_id)
     return report
 
 

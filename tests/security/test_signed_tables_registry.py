@@ -19,6 +19,7 @@ EXEMPT = {
     "measure_result": "entered_by names who typed a client's answers, an audited entry",
     "medication_dose": "entered_by names who entered a dose change, an audited entry (orders are not signed here)",
     "sync_conflict": "status and resolved_by are sync bookkeeping, resolved by an administrator, audited",
+    "client_share": "shared_by and ended_by name the administrator who shared a chart with a site, audited",
 }
 
 SIGNATURE_LIKE = re.compile(r"^status$|signed|_by(_id)?$")

@@ -68,7 +68,8 @@ def test_a_laptop_joins_with_the_key_file_given_and_gets_the_key_installed(main_
     _another_computer(monkeypatch, tmp_path)
     assert audit_keys.existing_key(clinic_id) is None
     assert cli_main(["sync", "join", "--main", str(main_site.path), "--db", str(tmp_path / "north.sqlite"),
-                     "--site-code", "NORTH", "--site-name", "North", "--audit-key", str(key_file)]) == 0
+                     "--site-code", "NORTH", "--site-name", "North", "--audit-key", str(key_file),
+                     "--plain"]) == 0
     assert "Joined as site NORTH" in capsys.readouterr().out
     assert audit_keys.existing_key(clinic_id) == audit_keys.parse_key(key_file.read_text(), key_file)
     _satellite_writes_and_main_verifies(main_site, tmp_path / "north.sqlite")
@@ -82,7 +83,7 @@ def test_without_the_key_the_join_is_refused_naming_the_commands_and_nothing_is_
     _another_computer(monkeypatch, tmp_path)
     before = main_site.last_change()
     assert cli_main(["sync", "join", "--main", str(main_site.path), "--db", str(tmp_path / "north.sqlite"),
-                     "--site-code", "NORTH", "--site-name", "North"]) != 0
+                     "--site-code", "NORTH", "--site-name", "North", "--plain"]) != 0
     err = capsys.readouterr().err
     assert "Audit key:" in err and "--audit-key FILE" in err and "iopdesk audit key --export FILE" in err
     assert "Traceback" not in err

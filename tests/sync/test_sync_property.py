@@ -55,7 +55,7 @@ from iopdesk.sync.merges import client_references
 from iopdesk.sync.outgoing import pending_count
 from iopdesk.sync.session import sync_databases
 from tests.conftest import ADMIN_PASSWORD
-from tests.sync_sites import differences, make_sites, open_site, plain_row
+from tests.sync_sites import differences, make_sites, open_site, plain_row, share_with
 
 YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Group check-in.", "assessment": "Engaged.", "plan": "start"}
@@ -132,8 +132,11 @@ class ClinicAndSatellites(RuleBasedStateMachine):
     @rule(site=st.sampled_from(SITES))
     def register_client(self, site):
         with self.sites[site].on() as clinic:
-            clinic.clients.register(legal_first=self._value("Alex"), legal_last="Moreau", dob="1985-05-05",
-                                    sex="U", allow_duplicate=True)
+            summary, _ = clinic.clients.register(legal_first=self._value("Alex"), legal_last="Moreau",
+                                                 dob="1985-05-05", sex="U", allow_duplicate=True)
+        # shared at the site that registered it with both satellites, so every site holds every
+        # client and the final check can compare whole tables (scope itself: test_sync_scope.py)
+        share_with(self.sites[site], [str(summary.id)], list(SITES[1:]))
 
     @rule(site=st.sampled_from(SITES))
     def write_draft(self, site):

@@ -43,6 +43,12 @@ class Sites:
             summary, _ = main.clients.register(legal_first="Ann", legal_last="Shared", dob=dt.date(1990, 1, 1))
             self.client_id = summary.id
         join_as_satellite(self.main, self.north, site_code="NORTH", site_name="North clinic")
+        with iopdesk.open_clinic(self.main) as main:  # a satellite holds the clients shared with it
+            main.login("admin", ADMIN_PASSWORD)
+            main.sync.share(summary.mrn, "NORTH", reason="seen at both sites")
+        with iopdesk.open_clinic(self.north) as north:
+            north.login("admin", ADMIN_PASSWORD)
+            north.sync.sync_with(self.main)
 
     def at_main(self, work) -> None:
         """Do `work(main_clinic)` at the main clinic, signed in as its admin."""
@@ -94,7 +100,7 @@ def _wait_idle(qtbot, window) -> None:
 def test_satellite_admin_syncs_now_and_status_bar_updates(qtbot, sync_sites, window_at):
     """At NORTH the admin types the main clinic's path, presses Sync now, and gets the main's new client."""
     sync_sites.at_main(lambda main: main.clients.register(legal_first="Nora", legal_last="Newcomer",
-                                                     dob=dt.date(1985, 5, 5)))
+                                                     dob=dt.date(1985, 5, 5), site_code="NORTH"))
     window = window_at(sync_sites.north)
     clinic = window.clinic
     page = window.page("admin")
@@ -243,7 +249,7 @@ def test_sync_file_export_then_import_through_the_page(qtbot, sync_sites, window
     from_main = tmp_path / "MAIN-to-NORTH.iopsync"
 
     def write_for_north(main):
-        main.clients.register(legal_first="Faye", legal_last="Fromfile", dob=dt.date(1979, 3, 3))
+        main.clients.register(legal_first="Faye", legal_last="Fromfile", dob=dt.date(1979, 3, 3), site_code="NORTH")
         main.sync.export_file(from_main, for_site="NORTH", passphrase="usb stick")
 
     sync_sites.at_main(write_for_north)
@@ -275,7 +281,7 @@ def test_wrong_passphrase_says_why_and_imports_nothing(qtbot, sync_sites, window
     from_main = tmp_path / "MAIN-to-NORTH.iopsync"
 
     def write_for_north(main):
-        main.clients.register(legal_first="Faye", legal_last="Fromfile", dob=dt.date(1979, 3, 3))
+        main.clients.register(legal_first="Faye", legal_last="Fromfile", dob=dt.date(1979, 3, 3), site_code="NORTH")
         main.sync.export_file(from_main, for_site="NORTH", passphrase="right words")
 
     sync_sites.at_main(write_for_north)
@@ -392,3 +398,28 @@ def test_main_clinic_admin_retires_a_satellite_after_confirming(qtbot, sync_site
         north.login("admin", ADMIN_PASSWORD)
         with pytest.raises(ValidationError, match="was retired"):
             north.sync.sync_with(sync_sites.main)
+
+
+def test_main_admin_shares_a_client_with_the_satellite_from_the_admin_page(qtbot, sync_sites, window_at):
+    """At the main clinic the admin types a client's MRN, keeps North and a reason, and shares the
+    chart; sharing it again is refused in the result line, and ending the share says when it
+    leaves North's file."""
+    def register(main):
+        summary, _ = main.clients.register(legal_first="Pia", legal_last="Held", dob=dt.date(1979, 7, 7))
+        sync_sites.pia = summary.mrn
+
+    sync_sites.at_main(register)
+    window = window_at(sync_sites.main)
+    panel = window.page("admin").share_panel
+    assert panel.site_combo.currentData() == "NORTH"
+    qtbot.keyClicks(panel.mrn_edit, sync_sites.pia)
+    qtbot.keyClicks(panel.reason_edit, "joins the evening group at North")
+    qtbot.mouseClick(panel.share_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "now shared with NORTH" in panel.result_label.text(), timeout=10_000)
+    assert window.clinic.sync.shared_sites(sync_sites.pia) == ["NORTH"]
+    qtbot.mouseClick(panel.share_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "already shared" in panel.result_label.text(), timeout=10_000)
+    qtbot.mouseClick(panel.unshare_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "no longer shared" in panel.result_label.text(), timeout=10_000)
+    assert window.clinic.sync.shared_sites(sync_sites.pia) == []
+    panel.grab().save(str(Path(sync_sites.main).with_name("share-panel.png")))

@@ -1,11 +1,12 @@
 """Site sync speed: a satellite's sync file of 10,000 row changes imported into the main clinic.
 
-The main clinic is the demo-sized clinic (the one `make run` opens); a satellite joins it (a
-full first sync, timed too), then changes 10,000 distinct rows across three tables (`EDITS`). Its
+The main clinic is the demo-sized clinic (the one `make run` opens); its second site, EAST, joins
+it as a satellite with every client shared (a full first sync, timed too), then changes 10,000 distinct rows across three tables (`EDITS`). Its
 sync file is written once; each sample imports it into a fresh copy of the main clinic. The floor
 is raw `sqlite3` writing the same rows' new values, one UPDATE each, in one transaction.
 A third row restores a satellite from a backup taken before its last sync and times its restore
-plus the first sync with the main clinic (issue 20).
+plus the first sync with the main clinic (issue 20). A scoped join is timed on the 10,000-client scale clinic: EAST joins and receives only its own
+clients (issue 20: a satellite holds what it needs).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from tools.bench.harness import Figure
 CHANGES = 10_000
 IMPORT_TARGET_S = 5.0
 REJOIN_TARGET_S = 10.0
+SCOPED_JOIN_TARGET_S = 30.0
+SATELLITE = "EAST"  # the demo clinic's second site (iopdesk/demo/cast.py)
 SAMPLES = 3
 PASSWORD = "demo-pass-2026"
 # What a satellite brings back after a fortnight offline, one change per row: attendance minutes
@@ -39,9 +42,11 @@ def _prepare(main_source: Path, folder: Path) -> tuple[Path, Path, float]:
     main = folder / "main.sqlite"
     shutil.copyfile(main_source, main)
     iopdesk.open_clinic(str(main)).close()  # bring the cached clinic to this schema once
-    satellite = folder / "north.sqlite"
+    with iopdesk.open_clinic(str(main)) as clinic:
+        _share_everything_with(clinic, SATELLITE)
+    satellite = folder / "east.sqlite"
     began = time.perf_counter()
-    join_as_satellite(str(main), str(satellite), site_code="NORTH", site_name="North clinic")
+    join_as_satellite(str(main), str(satellite), site_code=SATELLITE, site_name="Eastgate")
     joined = time.perf_counter() - began
     connection = sqlite3.connect(satellite)
     with connection:
@@ -56,8 +61,43 @@ def _prepare(main_source: Path, folder: Path) -> tuple[Path, Path, float]:
         raise RuntimeError(f"the demo clinic has too few rows for {CHANGES:,} changes")
     with iopdesk.open_clinic(str(satellite)) as clinic:
         clinic.login("admin", PASSWORD)
-        clinic.sync.export_file(folder / "north.sync")
-    return main, folder / "north.sync", joined
+        clinic.sync.export_file(folder / "east.sync", plain=True)
+    return main, folder / "east.sync", joined
+
+
+def _share_everything_with(clinic, code: str) -> None:
+    """Share the main clinic's clients with the satellite too, so that it holds every client and
+    its 10,000 edits touch rows of both sites (a satellite holds its own clients otherwise)."""
+    from iopdesk.models import Client, Site
+
+    _admin(clinic)
+    site = Site.get(Site.code == code)
+    for (mrn,) in Client.select(Client.mrn).where(Client.site != site.id).tuples():
+        clinic.sync.share(mrn, code, reason="bench: the satellite holds every client")
+
+
+def _scoped_join(folder: Path) -> Figure:
+    """Seconds for EAST, one site of the two in the 10,000-client clinic, to join as a satellite:
+    it receives its own clients' records (some 3,000 clients) and what goes everywhere."""
+    from iopdesk.models import Client
+    from iopdesk.services.sync import join_as_satellite
+    from iopdesk.storage.db import database, make_database
+    from tools.bench.harness import scale_clinic, working_copy
+
+    main = working_copy(scale_clinic(), folder / "scoped")
+    satellite = folder / "scoped" / "east.sqlite"
+    began = time.perf_counter()
+    report = join_as_satellite(str(main), str(satellite), site_code=SATELLITE, site_name="Eastgate")
+    seconds = time.perf_counter() - began
+    db = make_database(str(satellite))
+    with database.bound_to(db):
+        clients = Client.select().count()
+    db.close()
+    note = f"{clients:,} clients, {report.received.applied:,} rows received"
+    for leftover in (folder / "scoped").iterdir():
+        leftover.unlink()
+    return Figure("sync: scoped join of one site of the two in the 10,000-client clinic", (seconds,),
+                  SCOPED_JOIN_TARGET_S, "s", note)
 
 
 def _admin(clinic) -> None:
@@ -87,7 +127,8 @@ def run(main_source: Path, folder: Path) -> list[Figure]:
             f"({min(samples) / floor:.1f}x); first full sync of the demo clinic {joined:.1f} s")
     return [Figure("sync: import a 10,000-change satellite file", tuple(samples), IMPORT_TARGET_S, "s", note,
                    floor=floor),
-            Figure("sync: join (first full copy of the demo clinic)", (joined,), None, "s"),
+            Figure("sync: join (the demo clinic's second site, every client shared with it)", (joined,), None, "s"),
+            _scoped_join(folder),
             restore_and_rejoin(main, folder)]
 
 
