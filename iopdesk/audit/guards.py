@@ -62,10 +62,11 @@ def _merged_into(column: str) -> str:
             f'AND c."merged_into_id" = NEW."{column}")')
 
 
-def _update_refused(spec: SignedTable, columns: list[str], pg: bool) -> str:
-    """SQL true when an UPDATE of a sealed row of `spec` must be refused."""
-    parts = [f"{_differs(c, pg)} AND NOT ({_merged_into(c)})" if c == spec.client_column else _differs(c, pg)
-             for c in spec.never_changed(columns)]
+def _update_refused(spec: SignedTable, columns: list[str], pg: bool, merges: bool = True) -> str:
+    """SQL true when an UPDATE of a sealed row of `spec` must be refused; `merges`: the client
+    table has `merged_into_id` (migration 0013; the guards installed by 0009 before it have not)."""
+    parts = [f"{_differs(c, pg)} AND NOT ({_merged_into(c)})" if merges and c == spec.client_column
+             else _differs(c, pg) for c in spec.never_changed(columns)]
     allowed = [t for t in spec.transitions if t.old in spec.sealed_states]
     if spec.status:
         steps = _any([f"OLD.\"{spec.status}\" = '{t.old}' AND NEW.\"{spec.status}\" = '{t.new}'" for t in allowed])
@@ -107,10 +108,11 @@ def _columns(db: peewee.Database, table: str) -> list[str]:
 def _guards(db: peewee.Database) -> list[tuple[str, str, str, str, str]]:
     """(table, trigger name, delete condition, update condition, message) for every guarded table."""
     pg = _is_postgres(db)
+    merges = "merged_into_id" in _columns(db, "client")
     out = []
     for spec in SIGNED_TABLES:
         sealed = spec.sealed_condition("OLD")
-        update = (f"({sealed}) AND ({_update_refused(spec, _columns(db, spec.table), pg)}) "
+        update = (f"({sealed}) AND ({_update_refused(spec, _columns(db, spec.table), pg, merges)}) "
                   f"AND NOT ({_sync_replacing(spec)})")
         out.append((spec.table, f"{PREFIX}{spec.table}", sealed, update, f"a {spec.words} is never changed "
                     "or deleted (add an addendum or a new version)"))

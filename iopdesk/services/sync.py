@@ -26,6 +26,7 @@ from iopdesk.models import (
     ClientShare,
     Site,
     Staff,
+    StaffRole,
     SyncConflict,
     SyncPeer,
     SyncSiteKey,
@@ -33,7 +34,7 @@ from iopdesk.models import (
     writing_as_site,
 )
 from iopdesk.passwords import verify_password
-from iopdesk.permissions import SYSTEM
+from iopdesk.permissions import SYSTEM, Actor
 from iopdesk.services.base import Service
 from iopdesk.services.work_items import WorkItem
 from iopdesk.storage.db import describe_url, make_database
@@ -320,11 +321,13 @@ class SyncService(Service):
         The copy must write nothing as its lost life, not even the sign-in event, so the password
         is checked first, the incarnation begins, and only then are the sign-in and the
         "reidentify" event recorded, in the new chain. A wrong password is refused (and audited)
-        as any sign-in; PermissionDenied for a user who may not run sync (the new incarnation
-        stays: it only means a new writer)."""
+        as any sign-in; a user who may not run sync is refused (PermissionDenied) before anything
+        changes."""
         staff = Staff.get_or_none(Staff.username == (username or "").strip().lower())
-        if staff is None or not verify_password(staff.password_hash, password or ""):
+        if staff is None or not staff.active or not verify_password(staff.password_hash, password or ""):
             self._clinic.login(username, password)  # refuses it, audited like every failed sign-in
+        roles = frozenset(r.role for r in StaffRole.select(StaffRole.role).where(StaffRole.staff == staff.id))
+        Actor(staff.id, staff.username, staff.display_name, roles).require("sync.run")
         with self.db.atomic():
             new = incarnation.begin("reidentify")
         self._clinic.writer_id = uuid.UUID(new.writer)

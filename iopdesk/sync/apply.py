@@ -147,6 +147,7 @@ class Applier:
             local = stored.get((change.table, change.row_id))
             if change.catch_up and local is not None and int(change.row["version"]) <= int(local["version"]):
                 self.result.unchanged += 1  # held here already; its edits travel in the change log
+                self._take_larger(change, local)
                 continue
             if local is None and change.op == "U" and self._survivor(change.table, change.row_id):
                 self._insert_run(run)
@@ -171,6 +172,15 @@ class Applier:
             else:
                 self._apply_update(model, change, local, columns_changed, editor)
         self._insert_run(run)
+
+    def _take_larger(self, change: RowChange, local: dict) -> None:
+        """Sign-in bookkeeping of a copied row held here already (largest wins, rule 4): it changes
+        no version, so a first copy repeated after a cut-off join would otherwise keep it stale."""
+        updates = {column: value for column, value in change.row.items()
+                   if (change.table, column) in LARGEST_WINS and largest(local.get(column), value) != local.get(column)}
+        if updates:
+            self._set_context(change.origin, self.peer)
+            self._write(models_by_table()[change.table], change.row_id, from_json(change.table, updates))
 
     def _stored_rows(self, changes: list[RowChange]) -> dict[tuple[str, str], dict]:
         """This database's current rows for the batch, one query per table and 500 ids."""

@@ -1,8 +1,9 @@
 """Which clients' records a satellite site holds: its scope, decided by the sender, per peer.
 
 A satellite receives the clients registered at its site (`client.site`), the clients enrolled in
-a group run at its site (enrolment not ended before today), and the clients an administrator
-shared with it (`client_share` without `ended_at`). The main clinic holds everything. Data that
+a group run at its site (enrolment not ended before today), the clients an administrator shared
+with it (`client_share` without `ended_at`), and the chart any of these was merged into
+(it holds the merged-away chart's records). The main clinic holds everything. Data that
 belongs to no client (staff, sites, groups and their sessions, payers, settings that sync) goes
 to every site.
 
@@ -130,7 +131,38 @@ def clients_in_scope(site_id: str | uuid.UUID) -> set[uuid.UUID]:
     found: set[uuid.UUID] = set()
     for query in (own, grouped, shared):
         found.update(row[0] for row in query.tuples())
-    return found
+    kept = found | _survivors(found)
+    return kept | _merged_away(kept)
+
+
+def _merged_away(clients: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The charts merged into these (followed back to the start): the merged-away chart's row
+    stays where its chart kept is, so every site holding the one holds the other."""
+    out: set[uuid.UUID] = set()
+    todo = set(clients)
+    while todo:
+        away = set()
+        for chunk in peewee.chunked(sorted(todo), 500):
+            away.update(row[0] for row in Client.select(Client.id).where(Client.merged_into.in_(chunk)).tuples())
+        todo = away - out - clients
+        out |= todo
+    return out
+
+
+def _survivors(clients: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The charts these clients were merged into (`client.merged_into`, followed to the end): a
+    chart kept by a merge holds the merged-away chart's records, so a site that held either
+    holds it."""
+    out: set[uuid.UUID] = set()
+    todo = set(clients)
+    while todo:
+        into = set()
+        for chunk in peewee.chunked(sorted(todo), 500):
+            into.update(row[0] for row in Client.select(Client.merged_into)
+                        .where(Client.id.in_(chunk) & Client.merged_into.is_null(False)).tuples())
+        todo = into - out - clients
+        out |= todo
+    return out
 
 
 def is_satellite(site_id: str) -> bool:
@@ -174,14 +206,16 @@ class Scope:
         return kept
 
 
-def plan(peer_site: str, *, confirmed: int, upto: int) -> Scope | None:
+def plan(peer_site: str, *, confirmed: int, upto: int, place: str | None = None) -> Scope | None:
     """The scope of a send to `peer_site` covering changes up to `upto`, of which the peer has
     confirmed up to `confirmed` (None: the peer is the main clinic and receives everything).
-    Records newcomers to the peer's scope and forgets leavers; call inside a transaction of the
-    sending database."""
-    if not is_satellite(peer_site):
+    `place` is the peer's site when the peer said so (a restored copy's new writer is unknown
+    here until it has synced). Records newcomers to the peer's scope and forgets leavers; call
+    inside a transaction of the sending database."""
+    site = place or peer_site
+    if not is_satellite(site):
         return None
-    current = clients_in_scope(peer_site)
+    current = clients_in_scope(site)
     known = dict(SyncScope.select(SyncScope.client_id, SyncScope.added_upto)
                  .where(SyncScope.peer_site == peer_site).tuples())
     newcomers = [c for c in current if c not in known]
@@ -193,6 +227,14 @@ def plan(peer_site: str, *, confirmed: int, upto: int) -> Scope | None:
     if confirmed == 0:
         return Scope(frozenset(current), frozenset())  # a first full send carries every row anyway
     waiting = {c for c in current if known.get(c, upto) > confirmed}
+    # a catch-up sent again is confirmed only by a checkpoint reaching this send's end: the
+    # sender (`_transfer`, `import_file`) holds the checkpoint below `upto` until the catch-up is
+    # all applied, but the log before it may pass an older `added_upto`, and a send cut off in
+    # the catch-up would then lose it
+    again = [c for c in waiting if c in known and known[c] < upto]
+    for chunk in peewee.chunked(again, 300):
+        SyncScope.update(added_upto=upto).where((SyncScope.peer_site == peer_site)
+                                                & SyncScope.client_id.in_(chunk)).execute()
     return Scope(frozenset(current), frozenset(waiting))
 
 

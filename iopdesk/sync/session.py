@@ -60,8 +60,9 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 @dataclass(frozen=True)
 class Identity:
     clinic_id: str
-    site_id: str
+    site_id: str  # the writer (a restored copy writes as a new incarnation of its site)
     database_id: str
+    place: str | None = None  # its site, when known (the other side may not know the writer yet)
 
 
 @dataclass
@@ -131,7 +132,9 @@ def identity() -> Identity:
     if database_id is None:
         database_id = str(new_id())
         _put_setting("database_id", database_id)
-    return Identity(str(_setting("clinic_id")), str(incarnation.writer_id()), str(database_id))
+    place = _setting("this_site")
+    return Identity(str(_setting("clinic_id")), str(incarnation.writer_id()), str(database_id),
+                    str(place) if place else None)
 
 
 def new_database_identity() -> str:
@@ -150,12 +153,23 @@ def sync_key(site_id: str) -> bytes:
     database holds none: the site was retired, or re-keyed and this satellite has not synced
     directly since."""
     row = SyncSiteKey.get_or_none(SyncSiteKey.site_id == str(uuid.UUID(str(site_id))))
+    if row is None and _at_main_clinic():
+        # a site set up at the main clinic without a satellite yet (the demo's EAST, a site made
+        # before migration 0012 gave keys out): the main clinic gives it its key now; a retired
+        # site never gets here (refuse_retired), a re-keyed one has its new key already
+        new_sync_key(str(site_id))
+        row = SyncSiteKey.get(SyncSiteKey.site_id == str(uuid.UUID(str(site_id))))
     if row is None:
         raise ValidationError(
             f"Sync file: this site holds no sync key for site {_site_code(site_id)}: the site was "
             "retired, or its key was renewed at the main clinic and this satellite has not synced "
             "directly with it since. Nothing was exchanged.", field="file")
     return bytes.fromhex(row.key)
+
+
+def _at_main_clinic() -> bool:
+    here = Site.get_or_none(Site.id == uuid.UUID(str(_setting("this_site"))))
+    return here is not None and bool(here.is_main)
 
 
 def new_sync_key(site_id: str) -> None:
@@ -215,6 +229,7 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         state = _peer(source.site_id)
         restarted = state.peer_database not in (None, source.database_id)
         position = 0 if restarted else state.received_upto
+        joining = _setting(JOIN_UNFINISHED) is not None
     with database.bound_to(source_db):
         with source_db.atomic():
             their_view = _peer(target.site_id)
@@ -226,17 +241,21 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
     if resend_all:
         position = 0
     with database.bound_to(source_db), source_db.atomic():
-        reach = scope.plan(target.site_id, confirmed=position, upto=upto)
+        # the target's site, as the target knows it: a restored satellite's new writer is not known
+        # here before its first sync, yet it holds only its site's scope from the first batch
+        reach = scope.plan(target.site_id, confirmed=position, upto=upto, place=target.place)
     applier = Applier(target_db, peer=source.site_id, this_site=target.site_id, acked_upto=acked,
                       catch_up=restarted or resend_all)
-    if reach is not None and position == 0 and not (restarted or resend_all):
-        # a new satellite: a copy of what it holds, then the checkpoint (interrupted, it starts over
-        # and skips the rows it has)
+    if reach is not None and joining and position == 0 and not (restarted or resend_all):
+        # a new satellite (its join not finished): a copy of what it holds, then the checkpoint
+        # (interrupted, it starts over and skips the rows it has). Only then: a site that holds
+        # rows already (one meeting a restored main's new writer) takes the change log, since a
+        # copied row skipped as "held here already" at the same version would drop an edit
         with database.bound_to(source_db):
             tables = synced_tables(source_db)
         chunks = scope.first_copy(reach, tables, this_site=source.site_id, seq=upto)
-        _apply_chunks(source_db, target_db, target, source, applier, chunks, 0, acked)
-        _apply_batch(target_db, target, source, applier, [], upto, acked)
+        _apply_chunks(source_db, target_db, target, source, applier, chunks, 0, acked, upto)
+        _apply_batch(target_db, target, source, applier, [], upto, acked, upto)
         return _transferred(source_db, target, upto, applier, False)
     start, total = position, max(upto - position, 0)
     # while a catch-up is still to come, the checkpoint stops one short of `upto`: a sync cut off
@@ -254,20 +273,21 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
             break
     if held < upto:
         chunks = scope.catch_up(reach, this_site=source.site_id, seq=upto)
-        _apply_chunks(source_db, target_db, target, source, applier, chunks, held, acked)
-        _apply_batch(target_db, target, source, applier, [], upto, acked)
+        _apply_chunks(source_db, target_db, target, source, applier, chunks, held, acked, upto)
+        _apply_batch(target_db, target, source, applier, [], upto, acked, upto)
     return _transferred(source_db, target, upto, applier, restarted or resend_all)
 
 
 def _apply_chunks(source_db: peewee.Database, target_db: peewee.Database, target: Identity, source: Identity,
-                  applier: Applier, chunks: Iterator[list[RowChange]], covered: int, acked: int) -> None:
+                  applier: Applier, chunks: Iterator[list[RowChange]], covered: int, acked: int,
+                  announced: int) -> None:
     """Apply whole records read from the source chunk by chunk (each read with the source bound)."""
     while True:
         with database.bound_to(source_db):
             changes = next(chunks, None)
         if changes is None:
             return
-        _apply_batch(target_db, target, source, applier, changes, covered, acked)
+        _apply_batch(target_db, target, source, applier, changes, covered, acked, announced)
 
 
 def _transferred(source_db: peewee.Database, target: Identity, upto: int, applier: Applier,
@@ -528,7 +548,7 @@ def import_file(path: Path, *, passphrase: str | None = None,
                          int(header["upto"]))
         progress("applying", number, total)
     if held is not None and received > held:
-        _apply_batch(db, me, source, applier, [], received, acked)
+        _apply_batch(db, me, source, applier, [], received, acked, int(header["upto"]))
     report.received = applier.result
     if in_scope is not None and current:
         report.removed, report.postponed = _leave_scope(db, in_scope, source.site_id)

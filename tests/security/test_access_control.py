@@ -27,6 +27,9 @@ OPEN = {
     "audit.startup_check": "the start-up tamper check, run before anyone signs in; no PHI",
     "audit.import_key": "installs only this clinic's own audit key (any other is refused)",
     "sync.status": "the status bar's sync indicator for every user; no client data",
+    "sync.attention": "Today's sync items: an empty list for anyone without 'sync.run'",
+    "sync.renew_identity": "signs in with the name and password it is given (wrong ones are refused and "
+                           "audited like any sign-in), then refuses anyone without 'sync.run'",
     "settings.rules": "the clinic's program rules (days, time format); no personal data",
     "settings.rule": "one program rule; no personal data",
     "settings.time_format": "every screen writes times as the clinic does, whoever is signed in",
@@ -37,8 +40,8 @@ OPEN = {
 WRITE_VERBS = (
     "add", "admit", "change", "cosign", "create", "define", "delete", "draft", "end", "enroll",
     "export", "generate", "import", "link", "mark", "raise", "record", "refresh", "register",
-    "remove", "renew", "request", "resolve", "revise", "revoke", "run", "save", "screen", "set",
-    "sign", "start", "stop", "sync", "unlock", "update",
+    "merge", "rekey", "remove", "renew", "request", "resolve", "retire", "revise", "revoke", "run", "save",
+    "screen", "set", "share", "sign", "start", "stop", "sync", "unlock", "unshare", "update",
 )
 
 

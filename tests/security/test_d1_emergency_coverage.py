@@ -57,6 +57,8 @@ ROLE_READS = {
     "plans.versions": "'chart.read' (version numbers and dates, no plan text)",
     "groups.session": "'chart.read' (a session's date, time and group, no client)",
     "audit.for_client": "'admin.audit' (the audit trail), held by the admin role",
+    "sync.shared_sites": "'sync.run' (which satellite sites hold the chart: site codes, no record), "
+                         "held by the admin role",
     "emergency.active_for": "the caller's own grant for the client (None for the other client)",
     "disclosures.withheld_notes": "'print.chart' or 'chart.export' (which notes are kept out of a "
                                   "release: dates and the names found, no note text), held by the admin role",

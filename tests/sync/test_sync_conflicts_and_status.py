@@ -13,7 +13,7 @@ from iopdesk.kernel import clock
 from iopdesk.models import AuditEvent, Note, SyncConflict
 from iopdesk.sync.words import value_words
 from tests.conftest import ADMIN_PASSWORD
-from tests.sync_sites import make_sites, sync
+from tests.sync_sites import make_sites, share_with, sync
 
 YESTERDAY = clock.today() - dt.timedelta(days=1)
 DAP = {"data": "Talked about the weekend.", "assessment": "Coping skills used.", "plan": "Continue IOP."}
@@ -100,6 +100,7 @@ def test_a_conflict_reads_in_the_clinics_words_and_resolves_from_the_command_lin
             client, _ = clinic.clients.register(legal_first="Noor", legal_last="Haddad", dob="1993-09-09", sex="F")
         join_as_satellite(url, str(tmp_path / "north.sqlite"), site_code="NORTH", site_name="North clinic")
         north = open_site("NORTH", tmp_path / "north.sqlite")
+        share_with(main, [str(client.id)], ["NORTH"])  # a main clinic client North holds by a share
         note = _note_edited_at_two_sites(main, north, str(client.id))
         north.close()
         monkeypatch.setenv("IOPDESK_ADMIN_PASSWORD", ADMIN_PASSWORD)

@@ -24,10 +24,14 @@ from iopdesk import open_clinic
 from iopdesk.errors import DatabaseUnavailable, UnfinishedJoin, ValidationError
 from iopdesk.models import AuditEvent, Site
 from iopdesk.services.sync import join_as_satellite, joining_path
+from iopdesk.storage.db import PASSPHRASE_ENV
+from iopdesk.storage.file_kind import SQLITE_HEADER
 from iopdesk.sync import session
 from tests.cli_runs import run_cli
 from tests.conftest import ADMIN_PASSWORD
-from tests.sync_sites import differences, make_sites, open_site, sync
+from tests.sync_sites import differences, make_sites, open_site, share_with, sync
+
+PASSPHRASE = "amber kettle quietly orbits"
 
 # `iopdesk ARGV` in a child process that SIGKILLs itself once `batches` sync batches have committed
 # (batches of 50 changes, so a join of the staffed clinic takes many).
@@ -52,7 +56,9 @@ sys.exit(main(sys.argv[1:]))
 
 
 def _join_killed_midway(main_url: str, path: Path, code: str, batches: int = 3) -> None:
-    env = {**os.environ, "KILL_AFTER_BATCHES": str(batches)}
+    """`iopdesk sync join` as an administrator runs it: encrypting the file (the passphrase from
+    $IOPDESK_DB_PASSPHRASE), killed once `batches` batches have committed."""
+    env = {**os.environ, "KILL_AFTER_BATCHES": str(batches), PASSPHRASE_ENV: PASSPHRASE}
     done = subprocess.run([sys.executable, "-c", _KILLED_AFTER, "sync", "join", "--main", main_url,
                            "--db", str(path), "--site-code", code, "--site-name", f"{code.title()} clinic"],
                           env=env, capture_output=True, text=True, timeout=300)
@@ -74,10 +80,11 @@ def _as_admin(site):
 
 @pytest.mark.postgres
 def test_a_join_killed_midway_against_a_postgresql_main_is_finished_by_joining_again(
-        tmp_path, pg_server, staffed_pg_template):
-    """SIGKILL during `iopdesk sync join` of South: the half-built file is no clinic file (opening
-    it names the command that finishes it), the code is not burnt, and the same join run again
-    ends with a South identical to the main clinic and nothing pending at main."""
+        tmp_path, pg_server, staffed_pg_template, monkeypatch):
+    """SIGKILL during an encrypted `iopdesk sync join` of South: the half-built file is no clinic
+    file (opening it names the command that finishes it), the code is not burnt, and the same
+    join run again ends with an encrypted South holding what the main clinic holds for it (the
+    clients shared with it meanwhile, iopdesk/sync/scope.py) and nothing pending at main."""
     from tests.conftest import _new_pg_database
 
     janitor, name = _new_pg_database(pg_server, staffed_pg_template)
@@ -88,9 +95,9 @@ def test_a_join_killed_midway_against_a_postgresql_main_is_finished_by_joining_a
     try:
         main = open_site("MAIN", url)
         with main.on() as clinic:
-            for number in range(12):
-                clinic.clients.register(legal_first=f"Amara{number}", legal_last="Osei", dob="1990-04-04",
-                                        sex="F", allow_duplicate=True)
+            clients = [str(clinic.clients.register(legal_first=f"Amara{number}", legal_last="Osei",
+                                                   dob="1990-04-04", sex="F", allow_duplicate=True)[0].id)
+                       for number in range(12)]
         _join_killed_midway(url, path, "SOUTH")
 
         assert not path.exists() and joining_path(path).exists()
@@ -98,9 +105,12 @@ def test_a_join_killed_midway_against_a_postgresql_main_is_finished_by_joining_a
             open_clinic(str(joining_path(path)))
         [peer] = _status(main).peers
         assert (peer.site_code, peer.joining) == ("SOUTH", True)
+        share_with(main, clients, ["SOUTH"])  # so South holds every client main has
 
-        join_as_satellite(url, str(path), site_code="SOUTH", site_name="South clinic")
+        join_as_satellite(url, str(path), site_code="SOUTH", site_name="South clinic", passphrase=PASSPHRASE)
 
+        assert path.read_bytes()[:16] != SQLITE_HEADER, "the satellite file is not encrypted"
+        monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
         south = open_site("SOUTH", path)
         sync(south, main)
         assert not joining_path(path).exists()
@@ -136,6 +146,7 @@ def test_a_join_whose_partial_file_is_gone_or_damaged_starts_again_under_the_sam
         join_as_satellite(str(main.path), str(path), site_code="NORTH", site_name="North clinic")
     monkeypatch.undo()
     assert not path.exists()
+    share_with(main, clients, ["NORTH"])  # so North holds every client main has (iopdesk/sync/scope.py)
     joining_path(path).write_bytes(b"half a file")
     join_as_satellite(str(main.path), str(path), site_code="NORTH", site_name="North clinic")
     north = open_site("NORTH", path)

@@ -8,7 +8,7 @@ import pytest
 from iopdesk.backup.copies import backup_clinic, restore_backup
 from iopdesk.models import AuditEvent, Client
 from tests.conftest import ADMIN_PASSWORD
-from tests.sync_sites import differences, open_site, sync
+from tests.sync_sites import differences, open_site, share_with, sync
 
 
 def _register(site, first: str, last: str):
@@ -80,9 +80,11 @@ def test_a_satellite_restored_from_a_backup_before_its_last_sync_rejoins_a_postg
 
 
 def test_the_main_clinic_restored_from_a_backup_gets_back_what_a_satellite_holds(tmp_path, staffed_sqlite_template):
-    """The main clinic's file is restored from a backup taken before a client was registered and
-    synced to North; the restored main issues MRNs under its own tag, and North's next sync
-    gives it the lost client back, with the sync saying what the restored copy got back."""
+    """The main clinic's file is restored from a backup taken before a client was registered,
+    shared with North and synced there; the restored main issues MRNs under its own tag, and
+    North's next sync gives it the lost client back, with the sync saying what the restored copy
+    got back. (A satellite holds only its scope, iopdesk/sync/scope.py: what it never held it
+    cannot give back, so every client here is shared with North.)"""
     from tests.sync_sites import make_sites
 
     main, (north,), _ = make_sites(tmp_path, staffed_sqlite_template, satellites=("NORTH",))
@@ -90,15 +92,17 @@ def test_the_main_clinic_restored_from_a_backup_gets_back_what_a_satellite_holds
     try:
         backup_clinic(main.path, tmp_path / "main-backup.sqlite")
         lost = _register(main, "Pavel", "Novak")
+        share_with(main, [str(lost.id)], ["NORTH"])
         sync(north, main)
         main.close()
         restore_backup(tmp_path / "main-backup.sqlite", tmp_path / "main-restored.sqlite")
         restored = open_site("MAIN", tmp_path / "main-restored.sqlite")
         fresh = _register(restored, "Ruth", "Abara")
         assert fresh.mrn != lost.mrn and fresh.mrn.startswith("MAIN-") and fresh.mrn.endswith("-000001")
+        share_with(restored, [str(fresh.id)], ["NORTH"])
         report = sync(north, restored)
         assert "the other side's database was restored from a backup and rejoined" in report.summary()
-        assert report.got_back["client"] == 1
+        assert report.got_back["client"] == 1 and report.got_back["client_share"] == 1
         assert restored.client(str(lost.id)).mrn == lost.mrn
         assert north.client(str(fresh.id)).mrn == fresh.mrn
         assert _audit_keys_used_twice(restored) == [] and _audit_keys_used_twice(north) == []
@@ -109,6 +113,36 @@ def test_the_main_clinic_restored_from_a_backup_gets_back_what_a_satellite_holds
             assert clinic.sync.status().pending_changes == 0
     finally:
         for site in (north, restored):
+            if site is not None:
+                site.close()
+
+
+def test_a_restored_satellite_gets_back_its_own_clients_and_no_other_sites(tmp_path, staffed_sqlite_template):
+    """North's laptop is restored from a backup; meanwhile a client was registered at the main
+    clinic for North, one at the main clinic and one at South. The restored copy's first sync
+    (its new writer is unknown at the main clinic until then) brings North's client back and
+    none of the others: nothing arrives that the sync then has to remove again."""
+    from tests.sync_sites import make_sites
+
+    main, (north, south), _ = make_sites(tmp_path, staffed_sqlite_template)
+    backup_clinic(north.path, tmp_path / "north-backup.sqlite")
+    north.close()
+    restored = None
+    try:
+        with main.on() as clinic:
+            for first, code in (("Ines", "NORTH"), ("Mika", None)):
+                clinic.clients.register(legal_first=first, legal_last="Moreau", dob="1990-04-04", sex="F",
+                                        allow_duplicate=True, site_code=code)
+        _register(south, "Sol", "Lind")
+        sync(south, main)
+        restore_backup(tmp_path / "north-backup.sqlite", tmp_path / "north-restored.sqlite")
+        restored = open_site("NORTH", tmp_path / "north-restored.sqlite")
+        report = sync(restored, main)
+        assert report.removed == 0 and report.got_back["client"] == 1, report.summary()
+        with restored.on():
+            assert sorted(c.legal_first for c in Client.select()) == ["Ines", "Robin0"]
+    finally:
+        for site in (main, south, restored):
             if site is not None:
                 site.close()
 
@@ -144,7 +178,8 @@ def test_a_postgresql_main_restored_with_pg_restore_rejoins_after_sync_reidentif
         tmp_path, pg_server, staffed_pg_template, capsys, monkeypatch):
     """The main clinic's PostgreSQL database is replaced by last night's copy (as pg_restore would
     leave it); `iopdesk sync reidentify` starts its new incarnation, after which it issues MRNs
-    under its own tag and North's next sync gives it back the client registered after the copy."""
+    under its own tag and North's next sync gives it back the client registered (and shared with
+    North) after the copy."""
     from iopdesk.cli.main import main as cli
     from iopdesk.services.sync import join_as_satellite
     from tests.conftest import _new_pg_database
@@ -160,6 +195,7 @@ def test_a_postgresql_main_restored_with_pg_restore_rejoins_after_sync_reidentif
         main = open_site("MAIN", url)
         north = open_site("NORTH", tmp_path / "north.sqlite")
         lost = _register(main, "Pavel", "Novak")
+        share_with(main, [str(lost.id)], ["NORTH"])  # North holds only its scope (iopdesk/sync/scope.py)
         sync(north, main)
         main.close()
         main = None
@@ -170,6 +206,7 @@ def test_a_postgresql_main_restored_with_pg_restore_rejoins_after_sync_reidentif
         main = open_site("MAIN", pg_server.url(copy_name))
         fresh = _register(main, "Ruth", "Abara")
         assert fresh.mrn != lost.mrn and fresh.mrn.endswith("-000001")
+        share_with(main, [str(fresh.id)], ["NORTH"])
         report = sync(north, main)
         assert report.got_back["client"] == 1
         assert main.client(str(lost.id)).mrn == lost.mrn

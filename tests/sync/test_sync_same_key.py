@@ -12,7 +12,8 @@ import uuid
 import peewee
 import pytest
 
-from iopdesk.models import Attendance, SyncConflict
+from iopdesk.kernel import clock
+from iopdesk.models import Attendance, Client, ClientShare, Site, SyncConflict
 from iopdesk.storage.sync_triggers import LOCAL_TABLES, synced_tables
 from iopdesk.sync.rows import columns, models_by_table, unique_keys
 from iopdesk.sync.rules import KEPT_APART, merges_by_key
@@ -56,6 +57,20 @@ def _shared_values(model, key: tuple[str, ...]) -> dict:
     return values
 
 
+def _made_at_main(main, north, model, key: tuple[str, ...]) -> dict:
+    """`_shared_values` made at the main clinic, every client it made shared with North (a
+    satellite holds only its own site's clients and those shared with it: iopdesk/sync/scope.py;
+    these tests are about keys, so North sees the clients as a clinic sharing them would)."""
+    with main.on():
+        before = {row[0] for row in Client.select(Client.id).tuples()}
+        shared = _shared_values(model, key)
+        made = [str(row[0]) for row in Client.select(Client.id).tuples() if row[0] not in before]
+        for client_id in made:  # plain clients' MRNs are not in the clinic's form, so no share_with
+            ClientShare.create(client=uuid.UUID(client_id), site=Site.get(Site.code == north.name).id,
+                               shared_at=clock.utcnow(), reason="seen at both sites")
+    return shared
+
+
 def _key_filter(model, key: tuple[str, ...], values: dict) -> list:
     fields = columns(model._meta.table_name)
     return [fields[column] == values[fields[column].name] for column in key]
@@ -89,8 +104,7 @@ def test_rows_with_one_key_made_at_two_sites_become_one_record(main_and_north, t
     both sites hold one record with that key, the same tables, and no conflict to resolve."""
     main, north = main_and_north
     model = models_by_table()[table]
-    with main.on():
-        shared = _shared_values(model, key)
+    shared = _made_at_main(main, north, model, key)
     sync(north, main)
     made = []
     for site in (main, north):
@@ -120,9 +134,8 @@ def test_attendance_taken_at_two_sites_for_one_session_becomes_one_record(main_a
     session: one attendance record remains at both sites, holding the winner, with the other
     status kept in a conflict an admin can resolve; re-entering it makes no new conflict."""
     main, north = main_and_north
-    with main.on():
-        shared = _shared_values(Attendance, ("session_id", "client_id"))
-        session_id, client_id = shared["session"], shared["client"]
+    shared = _made_at_main(main, north, Attendance, ("session_id", "client_id"))
+    session_id, client_id = shared["session"], shared["client"]
     sync(north, main)
     for site, status, minutes in ((main, "absent_excused", 0), (north, "present", 50)):
         with site.on():
@@ -187,8 +200,7 @@ def test_two_draft_plans_of_one_version_become_one_plan_with_both_sites_problems
     from iopdesk.models import PlanProblem, TreatmentPlan
 
     main, north = main_and_north
-    with main.on():
-        shared = _shared_values(TreatmentPlan, ("episode_id", "plan_version"))
+    shared = _made_at_main(main, north, TreatmentPlan, ("episode_id", "plan_version"))
     sync(north, main)
     plans = []
     for site in (main, north):
@@ -210,12 +222,10 @@ def test_two_draft_plans_of_one_version_become_one_plan_with_both_sites_problems
 def test_two_signed_plans_with_one_version_are_both_kept_for_an_admin(main_and_north):
     """Version 7 of one client's plan signed at both sites: signed documents are never merged;
     the second stays whole in a conflict that says why, in words."""
-    from iopdesk.kernel import clock
     from iopdesk.models import TreatmentPlan
 
     main, north = main_and_north
-    with main.on():
-        shared = _shared_values(TreatmentPlan, ("episode_id", "plan_version"))
+    shared = _made_at_main(main, north, TreatmentPlan, ("episode_id", "plan_version"))
     sync(north, main)
     for site in (main, north):
         with site.on():
@@ -246,8 +256,7 @@ def test_attendance_at_a_satellite_and_a_main_clinic_on_postgresql_becomes_one_r
         main = open_site("MAIN", url)
         join_as_satellite(url, str(tmp_path / "north.sqlite"), site_code="NORTH", site_name="North clinic")
         north = open_site("NORTH", tmp_path / "north.sqlite")
-        with main.on():
-            shared = _shared_values(Attendance, ("session_id", "client_id"))
+        shared = _made_at_main(main, north, Attendance, ("session_id", "client_id"))
         sync(north, main)
         for site, status in ((north, "present"), (main, "absent_excused")):
             with site.on():

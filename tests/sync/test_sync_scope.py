@@ -89,18 +89,18 @@ def test_a_satellite_of_a_postgresql_main_holds_only_its_clients_in_a_private_en
 
 
 @pytest.fixture
-def main_and_north(tmp_path, staffed_sqlite_template):
+def main_and_an_empty_north(tmp_path, staffed_sqlite_template):
     main, satellites, _ = make_sites(tmp_path, staffed_sqlite_template, satellites=("NORTH",), admitted=0)
     yield main, satellites[0]
     for site in (main, *satellites):
         site.close()
 
 
-def test_a_shared_chart_arrives_whole_and_leaves_the_satellite_when_the_share_ends(main_and_north):
+def test_a_shared_chart_arrives_whole_and_leaves_the_satellite_when_the_share_ends(main_and_an_empty_north):
     """The main clinic's client with a signed note is not at North; shared, North gets the chart and
     the share record and edits the phone; unshared, North's file no longer holds it while the main
     clinic keeps everything, North's edit included, with North's removal in the audit trail."""
-    main, north = main_and_north
+    main, north = main_and_an_empty_north
     client_id = _register(main, "Robin")
     with main.on() as clinic:
         clinic.episodes.admit(client_id, admitted_on=clock.today() - dt.timedelta(days=10),
@@ -142,11 +142,11 @@ def test_a_shared_chart_arrives_whole_and_leaves_the_satellite_when_the_share_en
         assert clinic.check().ok
 
 
-def test_an_unshared_chart_stays_at_the_satellite_until_the_main_clinic_has_its_edits(main_and_north, tmp_path):
+def test_an_unshared_chart_stays_at_the_satellite_until_the_main_clinic_has_its_edits(main_and_an_empty_north, tmp_path):
     """By sync files: North edits a shared client while the main clinic ends the share. Importing
     the main clinic's file keeps the chart (North's edit has not reached the main clinic); once
     the main clinic has imported North's file, the next file from the main clinic removes it."""
-    main, north = main_and_north
+    main, north = main_and_an_empty_north
     client_id = _register(main, "Robin")
     share_with(main, [client_id], ["NORTH"])
     sync(north, main)
@@ -171,12 +171,12 @@ def test_an_unshared_chart_stays_at_the_satellite_until_the_main_clinic_has_its_
     assert main.client(client_id).phone == "555-0101"
 
 
-def test_only_an_administrator_shares_and_a_chart_is_shared_once(main_and_north):
+def test_only_an_administrator_shares_and_a_chart_is_shared_once(main_and_an_empty_north):
     """A clinician may not share a chart; an administrator shares it with North once, and sharing
     it again or with the main clinic is refused naming the site."""
     from iopdesk.errors import PermissionDenied, ValidationError
 
-    main, _ = main_and_north
+    main, _ = main_and_an_empty_north
     client_id = _register(main, "Robin")
     with main.on() as clinic:
         mrn = Client.get_by_id(uuid.UUID(client_id)).mrn
@@ -193,10 +193,10 @@ def test_only_an_administrator_shares_and_a_chart_is_shared_once(main_and_north)
 
 
 
-def test_a_client_in_a_group_run_at_the_satellite_is_held_there(main_and_north):
+def test_a_client_in_a_group_run_at_the_satellite_is_held_there(main_and_an_empty_north):
     """Robin, a main clinic client, is enrolled in North's evening group: North receives the chart
     without a share, and the main clinic's other client stays away."""
-    main, north = main_and_north
+    main, north = main_and_an_empty_north
     robin, _ = _register(main, "Robin"), _register(main, "Avery")
     with main.on() as clinic:
         clinic.episodes.admit(robin, admitted_on=clock.today() - dt.timedelta(days=10),
@@ -240,12 +240,12 @@ def test_a_site_of_the_clinic_without_a_database_joins_and_receives_its_clients(
         main.close()
 
 
-def test_sync_share_and_unshare_from_the_terminal(main_and_north, monkeypatch, capsys):
+def test_sync_share_and_unshare_from_the_terminal(main_and_an_empty_north, monkeypatch, capsys):
     """`iopdesk sync share/unshare --client MRN --site CODE --as ADMIN` say in one line what changed
     and when it takes effect; an unknown MRN is named without a traceback."""
     from iopdesk.cli.main import main as cli
 
-    main, north = main_and_north
+    main, north = main_and_an_empty_north
     client_id = _register(main, "Robin")
     with main.on():
         mrn = Client.get_by_id(uuid.UUID(client_id)).mrn
@@ -261,3 +261,42 @@ def test_sync_share_and_unshare_from_the_terminal(main_and_north, monkeypatch, c
     err = capsys.readouterr().err
     assert "MAIN-999999" in err and "Traceback" not in err
     main.db.connect()
+
+
+def test_a_shared_chart_arrives_whole_after_syncs_cut_before_and_during_its_catch_up(main_and_an_empty_north):
+    """Shared with North, a chart is sent whole after the change log. The first sync is cut before
+    anything arrives; the main clinic writes more; the next sync takes the whole log but is cut in
+    the chart's catch-up: North's checkpoint must not pass the point where the chart entered its
+    scope, so the next sync sends the whole chart again and North gets it."""
+    from unittest import mock
+
+    from iopdesk.sync import apply as sync_apply
+    from iopdesk.sync.session import sync_databases
+
+    class Cut(Exception):
+        pass
+
+    def cut_at(call: int):
+        real, calls = sync_apply.Applier.apply, {"n": 0}
+
+        def apply(applier, changes):
+            calls["n"] += 1
+            if calls["n"] == call:
+                raise Cut()
+            return real(applier, changes)
+        return mock.patch.object(sync_apply.Applier, "apply", apply)
+
+    main, north = main_and_an_empty_north
+    client_id = _register(main, "Robin")
+    sync(north, main)
+    share_with(main, [client_id], ["NORTH"])
+    with cut_at(1), pytest.raises(Cut):  # the change log's first batch: nothing arrives
+        sync_databases(north.db, main.db)
+    _register(main, "Alex")  # not North's: the main clinic's log moves on
+    with cut_at(2), pytest.raises(Cut):  # the whole log arrives, then the catch-up is cut
+        sync_databases(north.db, main.db)
+    sync(north, main)
+    assert _names(north) == {"Robin"}
+    here, there = north.snapshot(), main.snapshot()
+    assert here["client"][client_id] == there["client"][client_id]
+    assert here["client_share"] == there["client_share"]

@@ -17,6 +17,7 @@ import uuid
 from peewee import CharField, DateTimeField, Model, PostgresqlDatabase
 
 from iopdesk.kernel.clock import utcnow
+from iopdesk.storage.sync_triggers import install_triggers
 
 
 def up(migrator, db):
@@ -46,4 +47,10 @@ def up(migrator, db):
 
 def down(migrator, db):
     db.execute_sql('DROP TABLE IF EXISTS "sync_site_key"')
+    if isinstance(db, PostgresqlDatabase):  # the change-log trigger of site names its columns (SQLite)
+        db.execute_sql('DROP TRIGGER IF EXISTS "sync_site" ON "site"')
+    else:
+        for op in ("ins", "upd", "del"):
+            db.execute_sql(f'DROP TRIGGER IF EXISTS "sync_site_{op}"')
     migrator.migrate(migrator.drop_column("site", "joining"), migrator.drop_column("site", "retired_at"))
+    install_triggers(db)
