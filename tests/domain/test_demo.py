@@ -71,7 +71,8 @@ def _dump(clinic) -> dict[str, list[tuple]]:
     out = {}
     for model in ALL_MODELS:
         table = model._meta.table_name
-        if table in ("audit_event", "audit_head", "sync_change", "sync_applying", "sync_peer"):
+        if table in ("audit_event", "audit_head", "sync_change", "sync_applying", "sync_peer", "sync_site_key",
+                     "sync_scope"):
             continue
         cursor = clinic.db.execute_sql(f'SELECT * FROM "{table}" ORDER BY id')
         columns = [c[0] for c in cursor.description]
