@@ -53,19 +53,21 @@ class Incarnation:
     database_id: str
 
 
-def _setting(key: str) -> object:
+def setting(key: str) -> object:
+    """A local setting of this database (clinic_setting; call bound), None when absent."""
     row = ClinicSetting.get_or_none(ClinicSetting.key == key)
     return row.value if row else None
 
 
-def _put_setting(key: str, value: object) -> None:
+def put_setting(key: str, value: object) -> None:
+    """Write a local setting of this database (call bound, in a transaction)."""
     if ClinicSetting.update(value=value, updated_at=utcnow()).where(ClinicSetting.key == key).execute() == 0:
         ClinicSetting.create(key=key, value=value)
 
 
 def writer_id() -> uuid.UUID:
     """The id this database writes as (call with it bound): its incarnation's, else its site's."""
-    return uuid.UUID(str(_setting(WRITER_SETTING) or _setting("this_site")))
+    return uuid.UUID(str(setting(WRITER_SETTING) or setting("this_site")))
 
 
 def mrn_prefix(site_code: str) -> str:
@@ -104,7 +106,7 @@ def begin(reason: str) -> Incarnation:
     from iopdesk.audit import chain as audit_chain
     from iopdesk.audit import keys as audit_keys
 
-    site = uuid.UUID(str(_setting("this_site")))
+    site = uuid.UUID(str(setting("this_site")))
     previous = writer_id()
     known = list(SiteIncarnation.select().where(SiteIncarnation.site == site))
     number = max([row.number for row in known], default=1) + 1
@@ -115,9 +117,9 @@ def begin(reason: str) -> Incarnation:
     with writing_as_site(writer):
         SiteIncarnation.create(writer=writer, site=site, number=number, mrn_tag=tag, started_at=utcnow(),
                                reason=reason)
-    _put_setting(WRITER_SETTING, str(writer))
+    put_setting(WRITER_SETTING, str(writer))
     database_id = str(new_id())
-    _put_setting("database_id", database_id)
+    put_setting("database_id", database_id)
     AuditHead.update(seq=0, event_hash=audit_chain.GENESIS, keyed_from=1,
                      mac=audit_chain.head_mac(key, 0, audit_chain.GENESIS, 1), checked_seq=0,
                      checked_hash=audit_chain.GENESIS, checked_mac=None, updated_at=utcnow()).where(

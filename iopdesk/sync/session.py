@@ -115,25 +115,15 @@ def _by_kind(rows: dict[str, int], shown: int = 4) -> str:
 
 
 # -- identity and keys (call with the database bound) -------------------------------------------
-def _setting(key: str) -> object:
-    row = ClinicSetting.get_or_none(ClinicSetting.key == key)
-    return row.value if row else None
-
-
-def _put_setting(key: str, value: object) -> None:
-    if ClinicSetting.update(value=value, updated_at=utcnow()).where(ClinicSetting.key == key).execute() == 0:
-        ClinicSetting.create(key=key, value=value)
-
-
 def identity() -> Identity:
     """This database's clinic, writer (its site's id unless restored, iopdesk/sync/incarnation.py)
     and own identity (made on first use)."""
-    database_id = _setting("database_id")
+    database_id = incarnation.setting("database_id")
     if database_id is None:
         database_id = str(new_id())
-        _put_setting("database_id", database_id)
-    place = _setting("this_site")
-    return Identity(str(_setting("clinic_id")), str(incarnation.writer_id()), str(database_id),
+        incarnation.put_setting("database_id", database_id)
+    place = incarnation.setting("this_site")
+    return Identity(str(incarnation.setting("clinic_id")), str(incarnation.writer_id()), str(database_id),
                     str(place) if place else None)
 
 
@@ -143,7 +133,7 @@ def new_database_identity() -> str:
     wrote since (a test, or a main clinic's server replaced by its own snapshot). A restored site
     that wrote before starts a new incarnation instead (`incarnation.begin`)."""
     value = str(new_id())
-    _put_setting("database_id", value)
+    incarnation.put_setting("database_id", value)
     return value
 
 
@@ -168,7 +158,7 @@ def sync_key(site_id: str) -> bytes:
 
 
 def _at_main_clinic() -> bool:
-    here = Site.get_or_none(Site.id == uuid.UUID(str(_setting("this_site"))))
+    here = Site.get_or_none(Site.id == uuid.UUID(str(incarnation.setting("this_site"))))
     return here is not None and bool(here.is_main)
 
 
@@ -229,7 +219,7 @@ def _transfer(source_db: peewee.Database, target_db: peewee.Database, *, source:
         state = _peer(source.site_id)
         restarted = state.peer_database not in (None, source.database_id)
         position = 0 if restarted else state.received_upto
-        joining = _setting(JOIN_UNFINISHED) is not None
+        joining = incarnation.setting(JOIN_UNFINISHED) is not None
     with database.bound_to(source_db):
         with source_db.atomic():
             their_view = _peer(target.site_id)
@@ -471,7 +461,7 @@ def _refuse_unless_for(to_site: object, me: Identity) -> None:
     written for this site's copy before a restore."""
     if to_site == me.site_id:
         return
-    if to_site is not None and place_of(str(to_site)) == str(_setting("this_site")):
+    if to_site is not None and place_of(str(to_site)) == str(incarnation.setting("this_site")):
         raise ValidationError(
             "Sync file: it was written for this site's database as it was before it was restored "
             "from a backup. Export a file here and import it at the other site first; a file "
@@ -598,12 +588,12 @@ def prepare_satellite(satellite_db: peewee.Database, main_db: peewee.Database, *
     the main database, as site `site_id` (which must already exist at the main clinic, with its
     key), marked as a join not yet finished (`finish_join` clears the mark)."""
     with database.bound_to(main_db), main_db.atomic():
-        clinic_id, clinic_name = _setting("clinic_id"), _setting("clinic_name")
+        clinic_id, clinic_name = incarnation.setting("clinic_id"), incarnation.setting("clinic_name")
         code, key = _site_code(str(site_id)), sync_key(str(site_id)).hex()
     with database.bound_to(satellite_db), satellite_db.atomic():
         for name, value in (("clinic_id", clinic_id), ("clinic_name", clinic_name), (JOIN_UNFINISHED, code),
                             ("this_site", str(site_id)), ("database_id", str(new_id()))):
-            _put_setting(name, value)
+            incarnation.put_setting(name, value)
         SyncSiteKey.create(site_id=str(site_id), key=key, created_at=utcnow())
 
 
@@ -616,9 +606,9 @@ def finish_join(satellite_db: peewee.Database) -> None:
 def partial_join_of(satellite_db: peewee.Database) -> tuple[str, str] | None:
     """(clinic id, site id) of a satellite file whose join has not finished, None for any other."""
     with database.bound_to(satellite_db), satellite_db.atomic():
-        if _setting(JOIN_UNFINISHED) is None:
+        if incarnation.setting(JOIN_UNFINISHED) is None:
             return None
-        return str(_setting("clinic_id")), str(uuid.UUID(str(_setting("this_site"))))
+        return str(incarnation.setting("clinic_id")), str(uuid.UUID(str(incarnation.setting("this_site"))))
 
 
 def take_site_key(local_db: peewee.Database, main_db: peewee.Database) -> None:
